@@ -1,0 +1,163 @@
+//! Zhongfu's storage: one [`Store`] trait, implemented for SQLite (the
+//! default, embedded) and PostgreSQL (for a city or province), chosen once
+//! from the database URL by [`open`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use zhongfu_domain::pii::PiiKeys;
+use zhongfu_domain::registry::Household;
+use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
+
+pub mod divisions;
+mod migrations;
+mod postgres;
+mod registry;
+mod sqlite;
+
+pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
+
+/// What went wrong in the store. Constraint violations are told apart so the
+/// web layer can turn them into user errors instead of racing checks.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unique constraint {0} violated")]
+    Duplicate(String),
+    #[error("foreign key violated: {0}")]
+    MissingReference(String),
+    #[error("migration {version} ({name}) was changed after it was applied")]
+    MigrationChanged { version: i64, name: String },
+    #[error("the database has migration {0}, which this build does not know: is it an older build?")]
+    MigrationUnknown(i64),
+    #[error("bundled division data is damaged: {0}")]
+    DivisionData(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            let constraint = db.constraint().unwrap_or_else(|| db.message()).to_owned();
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => return Self::Duplicate(constraint),
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    return Self::MissingReference(constraint);
+                }
+                _ => {}
+            }
+        }
+        Self::Database(e)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Why the store could not be opened: told to the operator in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got \"{0}\")")]
+    UnknownScheme(String),
+    #[error("cannot create the directory {path} for the SQLite database: {source}")]
+    Directory { path: String, source: std::io::Error },
+    #[error("cannot open the database at {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+}
+
+/// A division as listed by the division browser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Division {
+    pub code: DivisionCode,
+    pub name: String,
+    pub level: DivisionLevel,
+    pub has_children: bool,
+}
+
+/// Households and persons registered under one street or township.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StreetCount {
+    pub code: DivisionCode,
+    pub name: String,
+    pub households: i64,
+    pub persons: i64,
+}
+
+/// What `migrate` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MigrateReport {
+    pub applied: Vec<i64>,
+    pub divisions_loaded: usize,
+}
+
+/// The one storage interface. Functions that read or write people take the
+/// caller's [`Scope`] and filter in SQL.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip, for readiness probes.
+    async fn ping(&self) -> Result<()>;
+
+    /// Applies pending migrations and (re)loads the bundled division data
+    /// when it changed. Safe to run on every start.
+    async fn migrate(&self) -> Result<MigrateReport>;
+
+    async fn division(&self, code: &DivisionCode) -> Result<Option<Division>>;
+
+    /// Children of a division, or the provinces when `parent` is `None`.
+    async fn division_children(&self, parent: Option<&DivisionCode>) -> Result<Vec<Division>>;
+
+    /// Divisions whose name contains `query`, at most `limit`, by code.
+    async fn search_divisions(&self, query: &str, limit: u32) -> Result<Vec<Division>>;
+
+    /// Writes new households with their members and holdings, in one
+    /// transaction. Personal data is encrypted with the store's keys.
+    async fn insert_households(&self, households: &[Household]) -> Result<()>;
+
+    /// Number of households within scope.
+    async fn household_count(&self, scope: &Scope) -> Result<i64>;
+
+    /// Households and persons per township under `district`, within scope.
+    async fn street_counts(&self, scope: &Scope, district: &DivisionCode) -> Result<Vec<StreetCount>>;
+}
+
+/// Opens the store named by `url` (`sqlite://path` or `postgres://…`).
+/// Does not migrate: call [`Store::migrate`].
+pub async fn open(url: &str, keys: Arc<PiiKeys>) -> Result<Arc<dyn Store>, OpenError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url, keys).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PgStore::open(url, keys).await?))
+    } else {
+        let scheme = url.split(':').next().unwrap_or(url);
+        Err(OpenError::UnknownScheme(scheme.to_owned()))
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn parse_level(level: &str) -> DivisionLevel {
+    match level {
+        "province" => DivisionLevel::Province,
+        "city" => DivisionLevel::City,
+        "county" => DivisionLevel::County,
+        "township" => DivisionLevel::Township,
+        _ => DivisionLevel::Village,
+    }
+}
+
+fn parse_code(code: &str) -> Result<DivisionCode> {
+    DivisionCode::parse(code).map_err(|e| StoreError::DivisionData(format!("{code}: {e}")))
+}

@@ -1,0 +1,82 @@
+//! Embedded migrations: numbered, never edited once landed (a test pins
+//! their checksums), applied in order, each in its own transaction.
+
+use sha2::{Digest, Sha256};
+
+use crate::{Result, StoreError};
+
+/// One schema change, as SQL for one backend.
+#[derive(Clone, Copy, Debug)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+impl Migration {
+    pub fn checksum(&self) -> String {
+        format!("{:x}", Sha256::digest(self.sql.as_bytes()))
+    }
+}
+
+/// `migrations!("sqlite": 1 "0001_foundation", …)` embeds `migrations/sqlite/0001_foundation.sql`.
+macro_rules! migrations {
+    ($backend:literal: $($version:literal $file:literal),+ $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $file,
+            sql: include_str!(concat!("../migrations/", $backend, "/", $file, ".sql")),
+        }),+]
+    };
+}
+
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation");
+
+/// The migrations still to apply, given those recorded as applied
+/// (version, checksum). Refuses a changed or unknown applied migration.
+pub(crate) fn pending<'a>(applied: &[(i64, String)], known: &'a [Migration]) -> Result<Vec<&'a Migration>> {
+    for (version, checksum) in applied {
+        let m = known.iter().find(|m| m.version == *version).ok_or(StoreError::MigrationUnknown(*version))?;
+        if m.checksum() != *checksum {
+            return Err(StoreError::MigrationChanged { version: m.version, name: m.name.to_owned() });
+        }
+    }
+    Ok(known.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)).collect())
+}
+
+/// The table that records applied migrations; the same SQL on both backends.
+pub(crate) const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migration (
+    version    BIGINT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    checksum   TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Landed migrations are history: if this fails, add a new migration
+    /// instead of editing an old one.
+    #[test]
+    fn landed_migrations_are_unchanged() {
+        let pinned: &[(&str, i64, &str)] = &[];
+        for (backend, version, checksum) in pinned {
+            let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };
+            let m = list.iter().find(|m| m.version == *version).unwrap();
+            assert_eq!(m.checksum(), *checksum, "{backend} migration {} was edited", m.name);
+        }
+        assert_eq!(MIGRATIONS_SQLITE.len(), MIGRATIONS_POSTGRES.len(), "every migration exists for both backends");
+    }
+
+    #[test]
+    fn pending_skips_applied_and_refuses_changes() {
+        let known = MIGRATIONS_SQLITE;
+        assert_eq!(pending(&[], known).unwrap().len(), known.len());
+        let applied = vec![(1, known[0].checksum())];
+        assert_eq!(pending(&applied, known).unwrap().len(), known.len() - 1);
+        assert!(matches!(pending(&[(1, "x".into())], known), Err(StoreError::MigrationChanged { .. })));
+        assert!(matches!(pending(&[(999, "x".into())], known), Err(StoreError::MigrationUnknown(999))));
+    }
+}
