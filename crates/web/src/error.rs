@@ -1,0 +1,167 @@
+//! One error shape for the whole API: `{code, message, field?, request_id}`,
+//! the message in zh-CN, or English when the request asks for it.
+//!
+//! Handlers return [`ApiError`]; it travels in the response's extensions and
+//! [`render_errors`] writes the body, because only the middleware sees the
+//! request's language and id.
+
+use axum::Json;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use zhongfu_domain::UserError;
+use zhongfu_store::StoreError;
+
+/// An error a handler returns: what to tell the user, in both languages.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { status, code, field: None, message_zh: zh.into(), message_en: en.into() }
+    }
+
+    /// A 400 for a domain rejection of one field.
+    pub fn invalid(field: &'static str, e: &impl UserError) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: e.code(),
+            field: Some(field),
+            message_zh: e.message_zh(),
+            message_en: e.message_en(),
+        }
+    }
+
+    pub fn with_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "未找到，或不在您的管辖范围内",
+            "not found, or outside your jurisdiction",
+        )
+    }
+
+    /// Something broke on our side; details go to the log, not the user.
+    pub fn internal(e: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %error_chain(e), "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误，请把请求编号告诉管理员",
+            "internal error; please give the request id to your administrator",
+        )
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = self.status.into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_division_code`.
+    pub code: &'static str,
+    /// Human-readable message in the requested language.
+    pub message: String,
+    /// The request field the error concerns, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    pub request_id: String,
+}
+
+/// The language the caller reads: English when `Accept-Language` prefers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        // The first listed language decides; zh-CN is the default.
+        match accept.split(',').next().map(|l| l.trim().to_ascii_lowercase()) {
+            Some(l) if l.starts_with("en") => Self::En,
+            _ => Self::Zh,
+        }
+    }
+}
+
+/// Middleware: turns an [`ApiError`] (or a bare 4xx/5xx from axum itself,
+/// such as a bad query string) into the JSON error body.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let is_api = req.uri().path().starts_with("/api/v1/");
+    let mut res = next.run(req).await;
+    let error = match res.extensions_mut().remove::<ApiError>() {
+        Some(e) => e,
+        None if is_api && (res.status().is_client_error() || res.status().is_server_error()) => {
+            framework_error(res.status())
+        }
+        None => return res,
+    };
+    let body = ErrorBody {
+        code: error.code,
+        message: if lang == Lang::En { error.message_en } else { error.message_zh },
+        field: error.field,
+        request_id,
+    };
+    let mut out = (error.status, Json(body)).into_response();
+    out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(allow) = res.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
+}
+
+/// Errors axum produces before a handler runs (unknown route, wrong method,
+/// unparsable query or body) get the same shape.
+fn framework_error(status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "接口不存在", "no such endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "该接口不支持此请求方法",
+            "method not allowed for this endpoint",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "too_large", "请求内容过大", "request body too large"),
+        s if s.is_client_error() => ApiError::new(status, "bad_request", "请求格式不正确", "malformed request"),
+        _ => ApiError::new(status, "internal", "服务器内部错误", "internal error"),
+    }
+}

@@ -1,0 +1,153 @@
+//! Zhongfu's HTTP layer: one module per area, one error shape, OpenAPI.
+//!
+//! [`router`] assembles the API, the probes, Swagger UI and the console;
+//! [`Server`] binds it (port 0 works, for tests) and serves until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::middleware;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+use zhongfu_domain::DivisionCode;
+use zhongfu_store::Store;
+
+pub mod console;
+pub mod dashboard;
+pub mod divisions;
+pub mod error;
+pub mod health;
+pub mod metrics;
+
+pub use metrics::Metrics;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub metrics: Arc<Metrics>,
+    /// The district this deployment serves (the dashboard's subject).
+    pub district: DivisionCode,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Zhongfu 众扶 API", description = "Social assistance registry, policies and payments."),
+    paths(divisions::list, divisions::detail, dashboard::dashboard),
+    tags(
+        (name = "divisions", description = "行政区划 Administrative divisions"),
+        (name = "dashboard", description = "首页 Dashboard"),
+    )
+)]
+pub struct ApiDoc;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/divisions", get(divisions::list))
+        .route("/divisions/{code}", get(divisions::detail))
+        .route("/dashboard", get(dashboard::dashboard))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(console::serve)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                    // The route template, never the concrete path (it may hold identifiers).
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), route, request_id = id)
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
+                .layer(middleware::from_fn(error::render_errors))
+                .layer(CompressionLayer::new()),
+        )
+        .with_state(state)
+}
+
+/// Why the server could not start listening.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error(
+        "cannot listen on {addr}: the port is already in use; stop the other program or choose another --listen address"
+    )]
+    InUse { addr: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Other { addr: String, source: std::io::Error },
+}
+
+/// A bound, not yet running, server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Server {
+    /// Binds `addr` (`127.0.0.1:0` picks a free port).
+    pub async fn bind(addr: &str, state: AppState) -> Result<Self, BindError> {
+        let listener = TcpListener::bind(addr).await.map_err(|source| match source.kind() {
+            std::io::ErrorKind::AddrInUse => BindError::InUse { addr: addr.to_owned() },
+            _ => BindError::Other { addr: addr.to_owned(), source },
+        })?;
+        Ok(Self { listener, router: router(state) })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+    // Give load balancers a moment to notice before connections close.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
