@@ -1,0 +1,231 @@
+//! Configuration: defaults, then an optional `zhongfu.toml`, then `ZHONGFU_*`
+//! environment variables (and `DATABASE_URL`), then command-line flags.
+//! Every bad value stops start-up with one line that says what to change.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use zhongfu_domain::DivisionCode;
+
+/// Settings as read; [`Config::validate`] turns them into [`Settings`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// `sqlite://path` (default, created on first run) or `postgres://…`.
+    pub database_url: String,
+    /// The district this deployment serves (12-digit code).
+    pub district: String,
+    /// 64 hex characters; when empty the key is read from (or first
+    /// written to) `pii_key_file`.
+    pub pii_key: String,
+    pub pii_key_file: PathBuf,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/zhongfu.db".into(),
+            district: "430602000000".into(),
+            pii_key: String::new(),
+            pii_key_file: "data/pii.key".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// A configuration problem, told in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("{setting} = \"{value}\" is not valid: {reason}")]
+    Value { setting: &'static str, value: String, reason: String },
+    #[error("cannot use the personal-data key file {path}: {reason}")]
+    KeyFile { path: String, reason: String },
+}
+
+fn bad(setting: &'static str, value: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Value { setting, value: value.to_owned(), reason: reason.into() }
+}
+
+/// Validated settings, ready to use.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: String,
+    pub database_url: String,
+    pub district: DivisionCode,
+    pub pii_secret: [u8; 32],
+    pub json_logs: bool,
+}
+
+impl Config {
+    /// Reads `file` if given (it must exist), else `zhongfu.toml` in the
+    /// working directory if present, then applies the environment.
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None if Path::new("zhongfu.toml").exists() => Self::from_file(Path::new("zhongfu.toml"))?,
+            None => Self::default(),
+        };
+        let vars: [(&str, &mut String); 5] = [
+            ("ZHONGFU_LISTEN", &mut config.listen),
+            ("ZHONGFU_DISTRICT", &mut config.district),
+            ("ZHONGFU_PII_KEY", &mut config.pii_key),
+            ("ZHONGFU_LOG_FORMAT", &mut config.log_format),
+            ("DATABASE_URL", &mut config.database_url),
+        ];
+        for (name, slot) in vars {
+            if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+                *slot = v;
+            }
+        }
+        if let Some(v) = env("ZHONGFU_PII_KEY_FILE").filter(|v| !v.is_empty()) {
+            config.pii_key_file = v.into();
+        }
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let file_error = |reason: String| ConfigError::File { path: path.display().to_string(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+        toml::from_str(&text).map_err(|e| {
+            // toml's own rendering spans several lines; say it in one.
+            let line = e.span().map_or(1, |s| text[..s.start].matches('\n').count() + 1);
+            file_error(format!("line {line}: {}", e.message().trim()))
+        })
+    }
+
+    pub fn validate(&self) -> Result<Settings, ConfigError> {
+        if self.listen.parse::<SocketAddr>().is_err() {
+            return Err(bad(
+                "listen (ZHONGFU_LISTEN, --listen)",
+                &self.listen,
+                "expected an address and port such as 127.0.0.1:8080",
+            ));
+        }
+        let url = &self.database_url;
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Err(bad(
+                "database_url (DATABASE_URL)",
+                url,
+                "expected sqlite://path/to/file.db or postgres://user@host/db",
+            ));
+        }
+        let district = DivisionCode::parse(&self.district)
+            .map_err(|e| bad("district (ZHONGFU_DISTRICT)", &self.district, e.to_string()))?;
+        let format = self.log_format.as_str();
+        if !matches!(format, "text" | "json") {
+            return Err(bad("log_format (ZHONGFU_LOG_FORMAT)", format, "expected text or json"));
+        }
+        let pii_secret = if self.pii_key.is_empty() {
+            read_or_create_key(&self.pii_key_file)?
+        } else {
+            parse_key(&self.pii_key).map_err(|reason| bad("pii_key (ZHONGFU_PII_KEY)", "…", reason))?
+        };
+        Ok(Settings {
+            listen: self.listen.clone(),
+            database_url: url.clone(),
+            district,
+            pii_secret,
+            json_logs: format == "json",
+        })
+    }
+}
+
+fn parse_key(hex_text: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(hex_text.trim()).map_err(|_| "expected 64 hexadecimal characters".to_owned())?;
+    bytes.try_into().map_err(|_| "expected 64 hexadecimal characters (32 bytes)".to_owned())
+}
+
+/// Reads the key file, or creates it with a fresh random key (mode 0600).
+fn read_or_create_key(path: &Path) -> Result<[u8; 32], ConfigError> {
+    let key_error = |reason: String| ConfigError::KeyFile { path: path.display().to_string(), reason };
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_key(&text).map_err(key_error),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut key).map_err(|e| key_error(e.to_string()))?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| key_error(e.to_string()))?;
+            }
+            write_private(path, &hex::encode(key)).map_err(|e| key_error(e.to_string()))?;
+            tracing::warn!(path = %path.display(), "generated a new personal-data key: back it up, encrypted ID numbers cannot be read without it");
+            Ok(key)
+        }
+        Err(e) => Err(key_error(e.to_string())),
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    fn with_key(mut c: Config) -> Config {
+        c.pii_key = "11".repeat(32);
+        c
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let c = Config::load(None, env(&[("ZHONGFU_LISTEN", "0.0.0.0:9000"), ("DATABASE_URL", "postgres://x@y/z")]))
+            .unwrap();
+        let s = with_key(c).validate().unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.database_url, "postgres://x@y/z");
+        assert_eq!(s.district.as_str(), "430602000000");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = |vars: &[(&str, &str)]| {
+            with_key(Config::load(None, env(vars)).unwrap()).validate().unwrap_err().to_string()
+        };
+        assert!(err(&[("DATABASE_URL", "mysql://root@db/x")]).contains("DATABASE_URL"));
+        assert!(err(&[("ZHONGFU_LISTEN", "localhost")]).contains("ZHONGFU_LISTEN"));
+        assert!(err(&[("ZHONGFU_DISTRICT", "4306")]).contains("ZHONGFU_DISTRICT"));
+        let c = Config { pii_key: "xyz".into(), ..Config::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("ZHONGFU_PII_KEY"));
+    }
+
+    #[test]
+    fn file_errors_are_one_line() {
+        let dir = std::env::temp_dir().join(format!("zhongfu-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("zhongfu.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nunknown_setting = 1\n").unwrap();
+        let e = Config::load(Some(&path), |_| None).unwrap_err().to_string();
+        assert!(e.contains("unknown_setting") && !e.contains('\n'), "{e}");
+        let e = Config::load(Some(&dir.join("missing.toml")), |_| None).unwrap_err().to_string();
+        assert!(e.contains("missing.toml"), "{e}");
+    }
+
+    #[test]
+    fn key_file_is_created_once_and_reused() {
+        let dir = std::env::temp_dir().join(format!("zhongfu-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("pii.key");
+        let first = read_or_create_key(&path).unwrap();
+        assert_eq!(read_or_create_key(&path).unwrap(), first);
+        std::fs::write(&path, "not hex").unwrap();
+        assert!(read_or_create_key(&path).is_err());
+    }
+}

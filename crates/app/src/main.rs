@@ -1,0 +1,135 @@
+//! `zhongfu`: thin entry point. Parses arguments and calls into the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use zhongfu::{Application, Config, StartError, demo, open_migrated};
+
+#[derive(Parser)]
+#[command(name = "zhongfu", version, about = "众扶 Zhongfu: social assistance for local government")]
+struct Cli {
+    /// Configuration file (default: ./zhongfu.toml if present).
+    #[arg(long, global = true, env = "ZHONGFU_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the console and API.
+    Serve {
+        /// Address to listen on [env: ZHONGFU_LISTEN, default 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply database migrations and load the bundled division data.
+    Migrate {
+        /// Print one JSON object with what was done.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate the demo district (岳阳楼区) into the database or a CSV file.
+    Demo {
+        /// Number of households to generate.
+        #[arg(long, default_value_t = 2000)]
+        households: u64,
+        /// Seed: the same seed gives the same households.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write a CSV ledger to this file instead of the database.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print one JSON object with the counts and the rate.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref(), |name| std::env::var(name).ok()) {
+        Ok(c) => c,
+        Err(e) => return fail(&e, 2),
+    };
+    if let Command::Serve { listen: Some(listen) } = &cli.command {
+        config.listen = listen.clone();
+    }
+    init_logging(config.log_format == "json");
+    let settings = match config.validate() {
+        Ok(s) => s,
+        Err(e) => return fail(&e, 2),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(&e, 1),
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => {
+                let app = match Application::build(&settings).await {
+                    Ok(app) => app,
+                    Err(e) => return fail(&e, start_exit_code(&e)),
+                };
+                match app.local_addr() {
+                    Ok(addr) => tracing::info!("Zhongfu is serving on http://{addr}"),
+                    Err(e) => return fail(&e, 1),
+                }
+                match app.run_until_stopped().await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(&e, 1),
+                }
+            }
+            Command::Migrate { json } => match open_migrated(&settings).await {
+                Ok((_, report)) => {
+                    if json {
+                        println!("{}", serde_json::json!({"ok": true, "applied": report.applied, "divisions_loaded": report.divisions_loaded}));
+                    } else {
+                        println!("migrations applied: {:?}; divisions loaded: {}", report.applied, report.divisions_loaded);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, start_exit_code(&e)),
+            },
+            Command::Demo { households, seed, out, json } => {
+                let request = demo::DemoRequest { households, seed, out, district: settings.district };
+                match demo::run(&settings, request).await {
+                    Ok(report) => {
+                        if json {
+                            println!("{}", serde_json::json!(report));
+                        } else {
+                            println!("{report}");
+                        }
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
+        }
+    })
+}
+
+fn start_exit_code(e: &StartError) -> u8 {
+    match e {
+        StartError::Config(_) | StartError::Open(_) | StartError::Bind(_) => 2,
+        StartError::Migrate(_) => 1,
+    }
+}
+
+/// One line on stderr, no backtrace.
+fn fail(e: &dyn std::error::Error, code: u8) -> ExitCode {
+    eprintln!("zhongfu: error: {e}");
+    ExitCode::from(code)
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZHONGFU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
