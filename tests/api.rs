@@ -1,0 +1,136 @@
+//! The HTTP API as a client sees it.
+
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+async fn json(res: reqwest::Response) -> Value {
+    res.json().await.expect("JSON body")
+}
+
+#[tokio::test]
+async fn probes_answer() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.text().await.unwrap(), "ok");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let _ = app.get("/api/v1/divisions").await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"zhongfu_http_requests_total{method="GET",route="/api/v1/divisions",status="200"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn divisions_browse_from_provinces_to_communities() {
+    let app = TestApp::spawn().await;
+    let provinces = json(app.get("/api/v1/divisions").await).await;
+    let hunan = provinces["items"].as_array().unwrap().iter().find(|d| d["code"] == "430000000000").unwrap();
+    assert_eq!(hunan["name"], "湖南省");
+    assert_eq!(hunan["level"], "province");
+    assert_eq!(hunan["has_children"], true);
+
+    let streets = json(app.get("/api/v1/divisions?parent=430602000000").await).await;
+    let streets = streets["items"].as_array().unwrap();
+    assert!(!streets.is_empty());
+    assert!(streets.iter().all(|s| s["level"] == "township" && s["code"].as_str().unwrap().starts_with("430602")));
+
+    let first = streets[0]["code"].as_str().unwrap();
+    let detail = json(app.get(&format!("/api/v1/divisions/{first}")).await).await;
+    let path: Vec<&str> = detail["path"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(&path[..3], ["湖南省", "岳阳市", "岳阳楼区"]);
+    assert_eq!(path.len(), 4);
+
+    let found = json(app.get("/api/v1/divisions?q=%E5%B2%B3%E9%98%B3%E6%A5%BC").await).await; // 岳阳楼
+    assert!(found["items"].as_array().unwrap().iter().any(|d| d["code"] == "430602000000"));
+    let nothing = json(app.get("/api/v1/divisions?q=%25").await).await; // a literal %
+    assert_eq!(nothing["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn bad_division_codes_name_the_field_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/divisions/4306").await;
+    assert_eq!(res.status(), 400);
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = json(res).await;
+    assert_eq!(body["code"], "invalid_division_code");
+    assert_eq!(body["field"], "code");
+    assert_eq!(body["request_id"], request_id.as_str());
+    assert!(body["message"].as_str().unwrap().contains("12位"), "{body}");
+
+    let body = json(app.get_en("/api/v1/divisions?parent=43060200100x").await).await;
+    assert_eq!(body["field"], "parent");
+    assert!(body["message"].as_str().unwrap().contains("digits"), "{body}");
+
+    let res = app.get("/api/v1/divisions/999999000000").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(json(res).await["code"], "not_found");
+
+    let res = app.get(&format!("/api/v1/divisions?q={}", "岳".repeat(51))).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json(res).await["field"], "q");
+}
+
+#[tokio::test]
+async fn unknown_api_paths_get_the_json_error_shape() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body = json(res).await;
+    assert_eq!(body["code"], "not_found");
+    assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+}
+
+#[tokio::test]
+async fn dashboard_counts_households_and_persons_per_street() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(300, 7).await;
+    let body = json(app.get("/api/v1/dashboard").await).await;
+    assert_eq!(body["district"]["name"], "岳阳楼区");
+    let streets = body["streets"].as_array().unwrap();
+    for street in streets {
+        let prefix = &street["code"].as_str().unwrap()[..9];
+        let expected: Vec<_> = households.iter().filter(|h| h.community.as_str().starts_with(prefix)).collect();
+        let persons: usize = expected.iter().map(|h| h.members.iter().filter(|m| m.death_date.is_none()).count()).sum();
+        assert_eq!(street["households"], expected.len(), "{street}");
+        assert_eq!(street["persons"], persons, "{street}");
+    }
+    assert_eq!(body["totals"]["households"], households.len());
+}
+
+#[tokio::test]
+async fn openapi_and_swagger_ui_are_served() {
+    let app = TestApp::spawn().await;
+    let doc = json(app.get("/api/v1/openapi.json").await).await;
+    assert!(doc["paths"]["/api/v1/divisions/{code}"]["get"].is_object(), "{doc}");
+    assert!(doc["paths"]["/api/v1/dashboard"]["get"].is_object());
+    let ui = app.get("/api/docs/").await;
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn console_is_served_with_spa_fallback() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/divisions", "/some/deep/link"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.text().await.unwrap().contains("<div id=\"app\""), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .get(format!("{}/api/v1/divisions", app.address))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+}

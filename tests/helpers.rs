@@ -1,0 +1,184 @@
+//! The test harness: `TestApp::spawn()` starts the application on port 0 on
+//! a fresh database of the backend under test.
+
+use std::sync::Arc;
+
+use zhongfu::{Application, Config, Settings};
+use zhongfu_domain::DivisionCode;
+use zhongfu_domain::demo::{Community, DemoConfig, DemoGenerator};
+use zhongfu_domain::registry::Household;
+use zhongfu_store::Store;
+
+pub const DISTRICT: &str = "430602000000";
+
+/// Which database the suite runs on this time.
+pub fn backend() -> &'static str {
+    match std::env::var("ZHONGFU_TEST_DB").as_deref() {
+        Ok("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+/// A fresh, empty database for one test, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Option<Cleanup>,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Schema { admin_url: String, schema: String },
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        if backend() == "postgres" {
+            let admin_url = std::env::var("ZHONGFU_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+                .await
+                .expect("PostgreSQL for tests (set ZHONGFU_TEST_POSTGRES_URL)");
+            sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).await.unwrap();
+            let sep = if admin_url.contains('?') { '&' } else { '?' };
+            let url = format!("{admin_url}{sep}options=-c%20search_path%3D{name}");
+            Self { url, cleanup: Some(Cleanup::Schema { admin_url, schema: name }) }
+        } else {
+            let path = std::env::temp_dir().join(format!("zhongfu-{name}.db"));
+            Self { url: format!("sqlite://{}", path.display()), cleanup: Some(Cleanup::File(path)) }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self.cleanup.take() {
+            Some(Cleanup::File(path)) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Some(Cleanup::Schema { admin_url, schema }) => {
+                // Drop runs outside any runtime we may block on: use a thread.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    rt.block_on(async {
+                        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await.ok()?;
+                        sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                            .await
+                            .ok()
+                    })
+                })
+                .join();
+            }
+            None => {}
+        }
+    }
+}
+
+/// Settings for a test: a fixed personal-data key, port 0.
+pub fn settings(db: &TestDb) -> Settings {
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: db.url.clone(),
+        pii_key: "5a".repeat(32),
+        ..Config::default()
+    };
+    config.validate().expect("test settings")
+}
+
+/// A running application on a fresh database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    _db: TestDb,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDb::new().await;
+        let app = Application::build(&settings(&db)).await.expect("application starts");
+        let address = format!("http://{}", app.local_addr().unwrap());
+        let store = app.store();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        Self { address, client: reqwest::Client::new(), store, _db: db, _stop: stop }
+    }
+
+    /// Seeds `n` demo households (seeded, deterministic) in the demo district.
+    pub async fn seed_demo(&self, n: u64, seed: u64) -> Vec<Household> {
+        let households = demo_households(n, seed);
+        self.store.insert_households(&households).await.expect("seed demo households");
+        households
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
+    }
+
+    pub async fn get_en(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("accept-language", "en-US,en;q=0.9")
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+pub fn district() -> DivisionCode {
+    DivisionCode::parse(DISTRICT).unwrap()
+}
+
+pub fn demo_households(n: u64, seed: u64) -> Vec<Household> {
+    let communities: Vec<Community> = zhongfu::demo::communities(&district()).unwrap();
+    let today = chrono::Local::now().date_naive();
+    DemoGenerator::new(DemoConfig { households: n, seed, today }, communities).unwrap().collect()
+}
+
+impl TestApp {
+    pub fn db_url(&self) -> String {
+        self._db.url.clone()
+    }
+}
+
+/// Every value of every row a query returns, as text, for "is it in
+/// there at all" checks that bypass the store.
+pub async fn raw_text(url: &str, sql: &'static str) -> String {
+    use sqlx::{Column, Row};
+    let mut out = String::new();
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        for row in sqlx::query(sql).fetch_all(&pool).await.unwrap() {
+            for (i, col) in row.columns().iter().enumerate() {
+                let text: Option<String> = row.try_get(i).ok().flatten();
+                let bytes: Option<Vec<u8>> = row.try_get(i).ok().flatten();
+                out.push_str(&format!(
+                    "{}={:?}{} ",
+                    col.name(),
+                    text,
+                    bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+                ));
+            }
+        }
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        for row in sqlx::query(sql).fetch_all(&pool).await.unwrap() {
+            for (i, col) in row.columns().iter().enumerate() {
+                let text: Option<String> = row.try_get(i).ok().flatten();
+                let bytes: Option<Vec<u8>> = row.try_get(i).ok().flatten();
+                out.push_str(&format!(
+                    "{}={:?}{} ",
+                    col.name(),
+                    text,
+                    bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+                ));
+            }
+        }
+    }
+    out
+}

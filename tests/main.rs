@@ -1,0 +1,12 @@
+//! Zhongfu's integration tests: one binary. Every test starts a real server
+//! on a fresh database and talks HTTP to it. The database is SQLite unless
+//! `ZHONGFU_TEST_DB=postgres` (then `ZHONGFU_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`, with a schema per test).
+
+// Helpers fail the test that calls them, like assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod helpers;
+mod startup;
+mod store;

@@ -1,0 +1,66 @@
+//! The store suite: the same tests on SQLite and PostgreSQL.
+
+use zhongfu_domain::{DivisionCode, Scope};
+use zhongfu_store::StoreError;
+
+use crate::helpers::{TestApp, TestDb, backend, demo_households, district, settings};
+
+#[tokio::test]
+async fn migrate_is_idempotent_and_loads_divisions_once() {
+    let db = TestDb::new().await;
+    let (store, first) = zhongfu::open_migrated(&settings(&db)).await.unwrap();
+    assert_eq!(first.applied, vec![1]);
+    assert!(first.divisions_loaded > 40_000, "townships of all China: {}", first.divisions_loaded);
+    let second = store.migrate().await.unwrap();
+    assert!(second.applied.is_empty());
+    assert_eq!(second.divisions_loaded, 0);
+    assert_eq!(store.backend(), backend());
+}
+
+#[tokio::test]
+async fn personal_data_is_encrypted_at_rest() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(20, 3).await;
+    let id = households[0].members[0].id_number.as_str().to_owned();
+    let db_url = app.db_url();
+    let dump = crate::helpers::raw_text(&db_url, "SELECT name, id_masked FROM person").await;
+    assert!(dump.contains(&households[0].members[0].id_number.masked()));
+    let all = crate::helpers::raw_text(&db_url, "SELECT * FROM person").await;
+    assert!(!all.contains(&id), "the plain ID number is not stored");
+    assert!(!all.contains(&id[6..14]), "not even the birth date digits in sequence");
+}
+
+#[tokio::test]
+async fn a_person_is_in_one_household_only() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(5, 11).await;
+    let mut again = demo_households(1, 12);
+    // Same person (ID number) in a new household: the blind index refuses it.
+    again[0].members[0].id_number = households[0].members[0].id_number.clone();
+    let err = app.store.insert_households(&again).await.unwrap_err();
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
+    // Nothing of the refused batch was written.
+    assert_eq!(app.store.household_count(&Scope::new(district())).await.unwrap(), 5);
+}
+
+#[tokio::test]
+async fn counts_respect_the_scope() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(200, 5).await;
+    let first_street = &households[0].community.as_str()[..9];
+    let street = DivisionCode::from_prefix(first_street).unwrap();
+    let in_street = households.iter().filter(|h| street.contains(&h.community)).count() as i64;
+    assert!(in_street > 0 && in_street < 200);
+
+    let scope = Scope::new(street);
+    assert_eq!(app.store.household_count(&scope).await.unwrap(), in_street);
+    let rows = app.store.street_counts(&scope, &district()).await.unwrap();
+    assert_eq!(rows.len(), 1, "only the scope's own street is listed");
+    assert_eq!(rows[0].households, in_street);
+
+    let everything = app.store.street_counts(&Scope::new(district()), &district()).await.unwrap();
+    assert_eq!(everything.iter().map(|r| r.households).sum::<i64>(), 200);
+    let elsewhere = Scope::new(DivisionCode::parse("430603000000").unwrap());
+    assert_eq!(app.store.household_count(&elsewhere).await.unwrap(), 0);
+    assert!(app.store.street_counts(&elsewhere, &district()).await.unwrap().is_empty());
+}
