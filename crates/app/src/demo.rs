@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use zhongfu_domain::demo::{Community, DemoConfig, DemoGenerator};
+use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
 use zhongfu_store::StoreError;
 
@@ -30,8 +31,8 @@ pub struct DemoReport {
     pub ok: bool,
     /// `database` or the CSV path.
     pub target: String,
-    pub households: u64,
-    pub persons: u64,
+    #[serde(flatten)]
+    pub counts: Counts,
     pub seconds: f64,
     pub persons_per_second: f64,
     /// True when the database already held households and nothing was generated.
@@ -44,13 +45,13 @@ impl fmt::Display for DemoReport {
             return write!(
                 f,
                 "the registry already holds {} households; demo data not generated again",
-                self.households
+                self.counts.households
             );
         }
         write!(
             f,
             "generated {} households, {} persons into {} in {:.1} s ({:.0} persons/s)",
-            self.households, self.persons, self.target, self.seconds, self.persons_per_second
+            self.counts.households, self.counts.persons, self.target, self.seconds, self.persons_per_second
         )
     }
 }
@@ -82,36 +83,53 @@ pub fn communities(district: &DivisionCode) -> Result<Vec<Community>, DemoRunErr
     Ok(list)
 }
 
+/// What was generated: persons counts every member record, living those
+/// without a date of death (the registry's dashboard counts the living).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Counts {
+    pub households: u64,
+    pub persons: u64,
+    pub living_persons: u64,
+}
+
+impl Counts {
+    fn add(&mut self, h: &Household) {
+        self.households += 1;
+        self.persons += h.members.len() as u64;
+        self.living_persons += h.members.iter().filter(|m| m.death_date.is_none()).count() as u64;
+    }
+}
+
 pub async fn run(settings: &Settings, req: DemoRequest) -> Result<DemoReport, DemoRunError> {
     let config = DemoConfig { households: req.households, seed: req.seed, today: chrono::Local::now().date_naive() };
     let generator =
         DemoGenerator::new(config, communities(&req.district)?).map_err(|e| DemoRunError::Generator(e.to_string()))?;
     let started = Instant::now();
-    let (target, households, persons, skipped) = match req.out {
+    let (target, counts, skipped) = match req.out {
         Some(path) => {
             let shown = path.display().to_string();
-            let (h, p) = tokio::task::spawn_blocking(move || write_csv(generator, &path))
+            let counts = tokio::task::spawn_blocking(move || write_csv(generator, &path))
                 .await
                 .map_err(|e| DemoRunError::Generator(e.to_string()))??;
-            (shown, h, p, false)
+            (shown, counts, false)
         }
         None => {
             let (store, _) = open_migrated(settings).await?;
             let existing = store.household_count(&Scope::new(req.district)).await?;
             if existing > 0 {
-                ("database".to_owned(), existing.unsigned_abs(), 0, true)
+                let counts = Counts { households: existing.unsigned_abs(), ..Counts::default() };
+                ("database".to_owned(), counts, true)
             } else {
-                let (mut h, mut p) = (0u64, 0u64);
+                let mut counts = Counts::default();
                 let mut batch = Vec::with_capacity(BATCH);
                 let mut generator = generator.peekable();
                 while generator.peek().is_some() {
                     batch.clear();
                     batch.extend(generator.by_ref().take(BATCH));
                     store.insert_households(&batch).await?;
-                    h += batch.len() as u64;
-                    p += batch.iter().map(|x| x.members.len() as u64).sum::<u64>();
+                    batch.iter().for_each(|h| counts.add(h));
                 }
-                ("database".to_owned(), h, p, false)
+                ("database".to_owned(), counts, false)
             }
         }
     };
@@ -119,25 +137,23 @@ pub async fn run(settings: &Settings, req: DemoRequest) -> Result<DemoReport, De
     Ok(DemoReport {
         ok: true,
         target,
-        households,
-        persons,
+        counts,
         seconds,
-        persons_per_second: if seconds > 0.0 { persons as f64 / seconds } else { 0.0 },
+        persons_per_second: if seconds > 0.0 { counts.persons as f64 / seconds } else { 0.0 },
         skipped,
     })
 }
 
-fn write_csv(generator: DemoGenerator, path: &std::path::Path) -> Result<(u64, u64), DemoRunError> {
+fn write_csv(generator: DemoGenerator, path: &std::path::Path) -> Result<Counts, DemoRunError> {
     let write_error = |source| DemoRunError::Write { path: path.display().to_string(), source };
     let file = std::fs::File::create(path).map_err(write_error)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     zhongfu_domain::demo::write_csv_header(&mut out).map_err(write_error)?;
-    let (mut households, mut persons) = (0u64, 0u64);
+    let mut counts = Counts::default();
     for h in generator {
         zhongfu_domain::demo::write_csv_household(&mut out, &h).map_err(write_error)?;
-        households += 1;
-        persons += h.members.len() as u64;
+        counts.add(&h);
     }
     out.flush().map_err(write_error)?;
-    Ok((households, persons))
+    Ok(counts)
 }
