@@ -1,0 +1,106 @@
+// Browser tests of the console in Debian's Chromium, driven by playwright-core.
+// Needs a running server (ZHONGFU_URL) loaded with the demo district, and the
+// counts the demo generator reported (ZHONGFU_EXPECT_HOUSEHOLDS/_PERSONS).
+// scripts/e2e.sh sets all three. Screenshots go to target/e2e/.
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const base = required("ZHONGFU_URL");
+const households = Number(required("ZHONGFU_EXPECT_HOUSEHOLDS"));
+const persons = Number(required("ZHONGFU_EXPECT_PERSONS"));
+const shots = fileURLToPath(new URL("../../target/e2e/", import.meta.url));
+mkdirSync(shots, { recursive: true });
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`${name} must be set (scripts/e2e.sh sets it)`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function check(condition, what) {
+  if (!condition) throw new Error(`FAILED: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+const digits = (text) => Number(String(text).replace(/[^\d]/g, ""));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: "zh-CN" });
+const problems = [];
+page.on("console", (msg) => msg.type() === "error" && problems.push(`console: ${msg.text()}`));
+page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+
+try {
+  await page.goto(base + "/");
+  const rows = page.locator("[data-testid=street-table] .el-table__body tr");
+  await rows.first().waitFor();
+  check(digits(await page.getByTestId("total-households").textContent()) === households, `the dashboard shows ${households} households`);
+  check(digits(await page.getByTestId("total-persons").textContent()) === persons, `the dashboard shows ${persons} persons`);
+  const perStreet = await page.locator("[data-testid=street-table] .el-table__body tr .households").allTextContents();
+  check(perStreet.length >= 10, `the table lists ${perStreet.length} streets`);
+  check(perStreet.map(digits).reduce((a, b) => a + b, 0) === households, "the table's street rows add up to the households");
+  const personsPerStreet = await page.locator("[data-testid=street-table] .el-table__body tr .persons").allTextContents();
+  check(personsPerStreet.map(digits).reduce((a, b) => a + b, 0) === persons, "the table's street rows add up to the persons");
+  const chart = page.getByTestId("street-chart");
+  check((await chart.locator("canvas").count()) > 0, "the chart is drawn");
+  check(digits(await chart.getAttribute("data-households-total")) === households, "the chart's bars add up to the households");
+  check((await page.locator("h1").textContent()) === "岳阳楼区", "the title is the demo district");
+  await page.screenshot({ path: shots + "dashboard-zh.png", fullPage: true });
+
+  await page.getByTestId("lang-switch").click();
+  await page.getByText("Households and persons per street").waitFor();
+  check(await page.getByTestId("side-menu").getByText("Dashboard").isVisible(), "the menu is in English");
+  check(await page.locator("[data-testid=street-table] th", { hasText: "Households" }).first().isVisible(), "the table header is in English");
+  await page.screenshot({ path: shots + "dashboard-en.png", fullPage: true });
+  await page.getByTestId("lang-switch").click();
+  await page.getByText("各街道户数与人数").waitFor();
+
+  await page.goto(base + "/divisions");
+  await page.getByTestId("division-search").fill("岳阳楼");
+  await page.locator("[data-testid=division-results] .el-table__body tr", { hasText: "岳阳楼区" }).first().click();
+  await page.getByTestId("division-detail").getByText("430602000000").waitFor();
+  check(await page.getByTestId("division-detail").getByText("湖南省 / 岳阳市 / 岳阳楼区").isVisible(), "search finds 岳阳楼区 with its path");
+  await page.getByTestId("division-cascader").locator(".el-cascader").click();
+  await page.locator(".el-cascader-node", { hasText: "湖南省" }).click();
+  await page.locator(".el-cascader-node", { hasText: "岳阳市" }).waitFor();
+  check(true, "the cascader loads a province's cities");
+  await page.screenshot({ path: shots + "divisions.png", fullPage: true });
+
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.goto(base + "/");
+  await rows.first().waitFor();
+  check((await page.getByTestId("side-menu").count()) === 0, "on a phone the side menu is folded away");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, "on a phone the page does not scroll sideways");
+  await page.getByTestId("menu-toggle").click();
+  await page.getByTestId("drawer-menu").getByText("行政区划").click();
+  await page.getByTestId("division-search").waitFor();
+  check(page.url().endsWith("/divisions"), "the phone menu navigates");
+  await page.goto(base + "/");
+  await rows.first().waitFor();
+  await page.screenshot({ path: shots + "dashboard-phone.png", fullPage: true });
+
+  check(problems.length === 0, `no console errors${problems.length ? ": " + problems.join("; ") : ""}`);
+} catch (err) {
+  console.error(err.message);
+  await page.screenshot({ path: shots + "failure.png", fullPage: true }).catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
