@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 CARGO    ?= cargo
 PROFILE  ?= dev
-TARGET_DIR := target/$(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)/$(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
 ZHONGFU  := $(TARGET_DIR)/zhongfu
 LISTEN   ?= 127.0.0.1:8080
 DEMO_HOUSEHOLDS ?= 2000
