@@ -4,11 +4,14 @@
 //! here (`IdNumber`, `DivisionCode`, `Fen`…); once you hold one it is valid.
 
 pub mod access;
+pub mod audit;
 pub mod demo;
 pub mod division;
 pub mod error;
 pub mod id_number;
+pub mod identity;
 pub mod money;
+pub mod password;
 pub mod pii;
 pub mod registry;
 
