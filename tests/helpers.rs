@@ -7,7 +7,7 @@ use zhongfu::{Application, Config, Settings};
 use zhongfu_domain::DivisionCode;
 use zhongfu_domain::demo::{Community, DemoConfig, DemoGenerator};
 use zhongfu_domain::registry::Household;
-use zhongfu_store::Store;
+use zhongfu_store::{Actor, Store};
 
 pub const DISTRICT: &str = "430602000000";
 
@@ -112,7 +112,7 @@ impl TestApp {
     /// Seeds `n` demo households (seeded, deterministic) in the demo district.
     pub async fn seed_demo(&self, n: u64, seed: u64) -> Vec<Household> {
         let households = demo_households(n, seed);
-        self.store.insert_households(&households).await.expect("seed demo households");
+        self.store.insert_households(&Actor::system("test"), &households).await.expect("seed demo households");
         households
     }
 
@@ -146,39 +146,42 @@ impl TestApp {
     }
 }
 
+/// Renders every value of every row as text.
+macro_rules! rows_as_text {
+    ($rows:expr) => {{
+        use sqlx::{Column, Row};
+        let mut out = String::new();
+        for row in $rows {
+            for (i, col) in row.columns().iter().enumerate() {
+                let text: Option<String> = row.try_get(i).ok().flatten();
+                let bytes: Option<Vec<u8>> = row.try_get(i).ok().flatten();
+                let bytes = bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                out.push_str(&format!("{}={:?}{} ", col.name(), text, bytes));
+            }
+        }
+        out
+    }};
+}
+
 /// Every value of every row a query returns, as text, for "is it in
 /// there at all" checks that bypass the store.
 pub async fn raw_text(url: &str, sql: &'static str) -> String {
-    use sqlx::{Column, Row};
-    let mut out = String::new();
     if url.starts_with("postgres") {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
-        for row in sqlx::query(sql).fetch_all(&pool).await.unwrap() {
-            for (i, col) in row.columns().iter().enumerate() {
-                let text: Option<String> = row.try_get(i).ok().flatten();
-                let bytes: Option<Vec<u8>> = row.try_get(i).ok().flatten();
-                out.push_str(&format!(
-                    "{}={:?}{} ",
-                    col.name(),
-                    text,
-                    bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
-                ));
-            }
-        }
+        rows_as_text!(sqlx::query(sql).fetch_all(&pool).await.unwrap())
     } else {
         let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        for row in sqlx::query(sql).fetch_all(&pool).await.unwrap() {
-            for (i, col) in row.columns().iter().enumerate() {
-                let text: Option<String> = row.try_get(i).ok().flatten();
-                let bytes: Option<Vec<u8>> = row.try_get(i).ok().flatten();
-                out.push_str(&format!(
-                    "{}={:?}{} ",
-                    col.name(),
-                    text,
-                    bytes.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
-                ));
-            }
-        }
+        rows_as_text!(sqlx::query(sql).fetch_all(&pool).await.unwrap())
     }
-    out
+}
+
+/// Runs statements behind the store's back, as someone with database access could.
+pub async fn raw_execute(url: &str, sql: &'static str) -> Result<(), sqlx::Error> {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::raw_sql(sql).execute(&pool).await.map(drop)
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await?;
+        sqlx::raw_sql(sql).execute(&pool).await.map(drop)
+    }
 }

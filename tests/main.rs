@@ -7,6 +7,7 @@
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "a failed helper fails its test")]
 
 mod api;
+mod audit;
 mod helpers;
 mod startup;
 mod store;

@@ -1,7 +1,7 @@
 //! The store suite: the same tests on SQLite and PostgreSQL.
 
 use zhongfu_domain::{DivisionCode, Scope};
-use zhongfu_store::StoreError;
+use zhongfu_store::{Actor, StoreError};
 
 use crate::helpers::{TestApp, TestDb, backend, demo_households, district, settings};
 
@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, TestDb, backend, demo_households, district, settin
 async fn migrate_is_idempotent_and_loads_divisions_once() {
     let db = TestDb::new().await;
     let (store, first) = zhongfu::open_migrated(&settings(&db)).await.unwrap();
-    assert_eq!(first.applied, vec![1]);
+    assert_eq!(first.applied, vec![1, 2]);
     assert!(first.divisions_loaded > 40_000, "townships of all China: {}", first.divisions_loaded);
     let second = store.migrate().await.unwrap();
     assert!(second.applied.is_empty());
@@ -37,7 +37,7 @@ async fn a_person_is_in_one_household_only() {
     let mut again = demo_households(1, 12);
     // Same person (ID number) in a new household: the blind index refuses it.
     again[0].members[0].id_number = households[0].members[0].id_number.clone();
-    let err = app.store.insert_households(&again).await.unwrap_err();
+    let err = app.store.insert_households(&Actor::system("test"), &again).await.unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
     // Nothing of the refused batch was written.
     assert_eq!(app.store.household_count(&Scope::new(district())).await.unwrap(), 5);

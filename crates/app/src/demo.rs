@@ -11,7 +11,7 @@ use serde::Serialize;
 use zhongfu_domain::demo::{Community, DemoConfig, DemoGenerator};
 use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
-use zhongfu_store::StoreError;
+use zhongfu_store::{Actor, StoreError};
 
 use crate::{Settings, StartError, open_migrated};
 
@@ -121,12 +121,13 @@ pub async fn run(settings: &Settings, req: DemoRequest) -> Result<DemoReport, De
                 ("database".to_owned(), counts, true)
             } else {
                 let mut counts = Counts::default();
+                let actor = Actor::system("zhongfu demo");
                 let mut batch = Vec::with_capacity(BATCH);
                 let mut generator = generator.peekable();
                 while generator.peek().is_some() {
                     batch.clear();
                     batch.extend(generator.by_ref().take(BATCH));
-                    store.insert_households(&batch).await?;
+                    store.insert_households(&actor, &batch).await?;
                     batch.iter().for_each(|h| counts.add(h));
                 }
                 ("database".to_owned(), counts, false)

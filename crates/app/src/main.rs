@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use zhongfu::{Application, Config, StartError, demo, open_migrated};
+use zhongfu_domain::audit::ChainError;
 
 #[derive(Parser)]
 #[command(name = "zhongfu", version, about = "众扶 Zhongfu: social assistance for local government")]
@@ -42,6 +43,21 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print one JSON object with the counts and the rate.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and name the first broken record (exit code 1 if any).
+    Verify {
+        /// Print one JSON object with the counts and the first broken record.
         #[arg(long)]
         json: bool,
     },
@@ -106,8 +122,38 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e, 1),
                 }
             }
+            Command::Audit { command: AuditCommand::Verify { json } } => {
+                let store = match open_migrated(&settings).await {
+                    Ok((store, _)) => store,
+                    Err(e) => return fail(&e, start_exit_code(&e)),
+                };
+                match store.verify_audit().await {
+                    Ok(report) => audit_verified(&report, json),
+                    Err(e) => fail(&e, 1),
+                }
+            }
         }
     })
+}
+
+fn audit_verified(report: &zhongfu_store::AuditVerifyReport, json: bool) -> ExitCode {
+    let broken = report.broken.as_ref();
+    if json {
+        let seq = broken.map(|e| match e {
+            ChainError::Altered { seq } | ChainError::Broken { seq } => *seq,
+        });
+        let reason = broken.map(ToString::to_string);
+        let out = serde_json::json!({
+            "ok": broken.is_none(), "records": report.records, "last_seq": report.last_seq,
+            "broken_seq": seq, "reason": reason,
+        });
+        println!("{out}");
+    } else if let Some(e) = broken {
+        eprintln!("zhongfu: audit trail broken: {e}");
+    } else {
+        println!("audit trail intact: {} records, last {}", report.records, report.last_seq);
+    }
+    if broken.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 fn start_exit_code(e: &StartError) -> u8 {

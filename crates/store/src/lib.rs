@@ -10,12 +10,14 @@ use zhongfu_domain::pii::PiiKeys;
 use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
 
+mod audit;
 pub mod divisions;
 mod migrations;
 mod postgres;
 mod registry;
 mod sqlite;
 
+pub use audit::{Actor, AuditEvent, AuditVerifyReport};
 pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
 
 /// What went wrong in the store. Constraint violations are told apart so the
@@ -113,8 +115,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn search_divisions(&self, query: &str, limit: u32) -> Result<Vec<Division>>;
 
     /// Writes new households with their members and holdings, in one
-    /// transaction. Personal data is encrypted with the store's keys.
-    async fn insert_households(&self, households: &[Household]) -> Result<()>;
+    /// transaction with its audit record. Personal data is encrypted with the
+    /// store's keys.
+    async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()>;
+
+    /// Records an event that changes nothing else (a sign-in, a reveal, an export).
+    async fn record_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<()>;
+
+    /// Walks the whole audit chain; `broken` names the first bad record.
+    async fn verify_audit(&self) -> Result<AuditVerifyReport>;
 
     /// Number of households within scope.
     async fn household_count(&self, scope: &Scope) -> Result<i64>;

@@ -30,8 +30,8 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation");
-pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation");
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -64,6 +64,8 @@ mod tests {
         let pinned: &[(&str, i64, &str)] = &[
             ("sqlite", 1, "13b0ffe246b8af6bd95e531f6cd3fc7b3218e7551e6241a1a7448a26573bf0ee"),
             ("postgres", 1, "92155ee9effbeaedaabbc7f433e9b5acef707f7c7aba4f5f2ffca20c17390296"),
+            ("sqlite", 2, "18eb4282312448810de5a68666b9a8cea2875c63385b7ea7c5ca28cb1df8f530"),
+            ("postgres", 2, "7f1f2da8a6ee6b003af7b7d95daab92f812281d6f1554314c3b702c7e19493f2"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };

@@ -158,3 +158,16 @@ pub(crate) const STREET_COUNTS: &str = "
        AND (d.code LIKE $3 OR substr($3, 1, 9) = substr(d.code, 1, 9))
      GROUP BY d.code, d.name
      ORDER BY d.code";
+
+/// The audit record of one batch of new households (personal data stays out).
+pub(crate) fn batch_event(households: &[Household]) -> crate::AuditEvent {
+    let first = households.first().map(|h| h.number.as_str()).unwrap_or_default();
+    let last = households.last().map(|h| h.number.as_str()).unwrap_or_default();
+    let persons: usize = households.iter().map(|h| h.members.len()).sum();
+    crate::AuditEvent {
+        action: "household.create".to_owned(),
+        entity: "household".to_owned(),
+        entity_id: format!("{first}..{last}"),
+        diff: format!(r#"{{"households":[null,{}],"persons":[null,{persons}]}}"#, households.len()),
+    }
+}

@@ -12,13 +12,17 @@ use zhongfu_domain::pii::PiiKeys;
 use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, Scope};
 
+use crate::audit::{append_audit, verify_audit};
 use crate::divisions::{bundled_checksum, bundled_rows};
 use crate::migrations::{CREATE_HISTORY, MIGRATIONS_SQLITE, pending};
 use crate::registry::{
-    HOUSEHOLD_CHUNK, INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, PERSON_CHUNK, STREET_COUNTS, SealedBatch, birth,
-    sex_code, tags,
+    HOUSEHOLD_CHUNK, INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, PERSON_CHUNK, STREET_COUNTS, SealedBatch,
+    batch_event, birth, sex_code, tags,
 };
-use crate::{Division, MigrateReport, OpenError, Result, Store, StreetCount, like_escape, parse_code, parse_level};
+use crate::{
+    Actor, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, Store, StreetCount, like_escape,
+    parse_code, parse_level,
+};
 
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
@@ -168,7 +172,7 @@ impl Store for SqliteStore {
         rows.iter().map(division_from_row).collect()
     }
 
-    async fn insert_households(&self, households: &[Household]) -> Result<()> {
+    async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()> {
         let batch = SealedBatch::new(&self.keys, households);
         let mut tx = self.pool.begin().await?;
         let mut household_ids = HashMap::with_capacity(households.len());
@@ -235,8 +239,20 @@ impl Store for SqliteStore {
             });
             q.build().execute(&mut *tx).await?;
         }
+        append_audit!(tx, actor, &batch_event(households));
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn record_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        append_audit!(tx, actor, event);
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn verify_audit(&self) -> Result<AuditVerifyReport> {
+        Ok(verify_audit!(&self.pool))
     }
 
     async fn household_count(&self, scope: &Scope) -> Result<i64> {

@@ -1,0 +1,80 @@
+//! The audit trail: written with the change, chained, append-only, verifiable.
+
+use zhongfu_domain::audit::ChainError;
+use zhongfu_store::{Actor, AuditEvent};
+
+use crate::helpers::{TestApp, demo_households, raw_execute, raw_text};
+
+fn event(action: &str, id: &str) -> AuditEvent {
+    AuditEvent { action: action.into(), entity: "account".into(), entity_id: id.into(), diff: "{}".into() }
+}
+
+#[tokio::test]
+async fn changes_are_recorded_and_the_chain_verifies() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(30, 1).await;
+    let worker = Actor { id: Some(9), name: "wang".into(), ip: "10.1.2.3".into() };
+    app.store.record_audit(&worker, &event("session.sign_in", "9")).await.unwrap();
+    let report = app.store.verify_audit().await.unwrap();
+    assert_eq!((report.records, report.last_seq, report.broken), (2, 2, None));
+    let log = raw_text(&app.db_url(), "SELECT actor_name, ip, action, diff FROM audit_log ORDER BY seq").await;
+    assert!(log.contains("household.create") && log.contains("households") && log.contains("[null,30]"), "{log}");
+    assert!(log.contains("wang") && log.contains("10.1.2.3"), "{log}");
+}
+
+#[tokio::test]
+async fn a_refused_change_leaves_no_audit_record() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(3, 2).await;
+    let mut again = demo_households(1, 3);
+    again[0].members[0].id_number = households[0].members[0].id_number.clone();
+    assert!(app.store.insert_households(&Actor::system("test"), &again).await.is_err());
+    assert_eq!(app.store.verify_audit().await.unwrap().records, 1);
+}
+
+#[tokio::test]
+async fn the_log_refuses_updates_and_deletes() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(2, 4).await;
+    let url = app.db_url();
+    assert!(raw_execute(&url, "UPDATE audit_log SET actor_name = 'nobody'").await.is_err());
+    assert!(raw_execute(&url, "DELETE FROM audit_log").await.is_err());
+    assert!(app.store.verify_audit().await.unwrap().broken.is_none());
+}
+
+#[tokio::test]
+async fn an_edited_record_is_named_by_verify() {
+    let app = TestApp::spawn().await;
+    let actor = Actor::system("test");
+    for n in 1..=4 {
+        app.store.record_audit(&actor, &event("account.update", &n.to_string())).await.unwrap();
+    }
+    // Someone with direct database access gets past the triggers and edits record 2.
+    let url = app.db_url();
+    let sql = if url.starts_with("postgres") {
+        "ALTER TABLE audit_log DISABLE TRIGGER USER; UPDATE audit_log SET entity_id = '99' WHERE seq = 2"
+    } else {
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET entity_id = '99' WHERE seq = 2"
+    };
+    raw_execute(&url, sql).await.unwrap();
+    let report = app.store.verify_audit().await.unwrap();
+    assert_eq!(report.broken, Some(ChainError::Altered { seq: 2 }));
+}
+
+#[tokio::test]
+async fn removing_the_newest_record_is_noticed() {
+    let app = TestApp::spawn().await;
+    let actor = Actor::system("test");
+    for n in 1..=3 {
+        app.store.record_audit(&actor, &event("account.update", &n.to_string())).await.unwrap();
+    }
+    let url = app.db_url();
+    let sql = if url.starts_with("postgres") {
+        "ALTER TABLE audit_log DISABLE TRIGGER USER; DELETE FROM audit_log WHERE seq = 3"
+    } else {
+        "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 3"
+    };
+    raw_execute(&url, sql).await.unwrap();
+    let report = app.store.verify_audit().await.unwrap();
+    assert_eq!(report.broken, Some(ChainError::Broken { seq: 3 }));
+}
