@@ -15,6 +15,7 @@ pub mod divisions;
 mod migrations;
 mod postgres;
 mod registry;
+mod sql;
 mod sqlite;
 
 pub use audit::{Actor, AuditEvent, AuditVerifyReport};
