@@ -14,6 +14,7 @@ pub mod money;
 pub mod password;
 pub mod pii;
 pub mod registry;
+pub mod signin;
 
 pub use access::Scope;
 pub use division::{DivisionCode, DivisionLevel};
