@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use zhongfu_domain::identity::Role;
+
+use crate::helpers::{DISTRICT, TestApp};
 
 async fn json(res: reqwest::Response) -> Value {
     res.json().await.expect("JSON body")
@@ -88,7 +90,8 @@ async fn unknown_api_paths_get_the_json_error_shape() {
 async fn dashboard_counts_households_and_persons_per_street() {
     let app = TestApp::spawn().await;
     let households = app.seed_demo(300, 7).await;
-    let body = json(app.get("/api/v1/dashboard").await).await;
+    let district = app.signed_in("district", &[Role::District], DISTRICT).await;
+    let body = json(app.get_as(&district, "/api/v1/dashboard").await).await;
     assert_eq!(body["district"]["name"], "岳阳楼区");
     let streets = body["streets"].as_array().unwrap();
     for street in streets {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use zhongfu::{Application, Config, Settings};
 use zhongfu_domain::DivisionCode;
 use zhongfu_domain::demo::{Community, DemoConfig, DemoGenerator};
+use zhongfu_domain::identity::{Role, Roles};
 use zhongfu_domain::registry::Household;
+use zhongfu_store::identity::NewAccount;
 use zhongfu_store::{Actor, Store};
 
 pub const DISTRICT: &str = "430602000000";
@@ -140,7 +142,78 @@ pub fn demo_households(n: u64, seed: u64) -> Vec<Household> {
     DemoGenerator::new(DemoConfig { households: n, seed, today }, communities).unwrap().collect()
 }
 
+/// A signed-in user's cookie and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+    pub account_id: i64,
+}
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "Test-Pass-2026";
+
 impl TestApp {
+    /// Creates an account (no forced password change) and returns its id.
+    pub async fn account(&self, username: &str, roles: &[Role], jurisdiction: &str) -> i64 {
+        let account = NewAccount {
+            username: username.into(),
+            display_name: username.into(),
+            email: None,
+            phone: None,
+            volunteer_number: None,
+            unit_id: None,
+            jurisdiction: DivisionCode::parse(jurisdiction).unwrap(),
+            roles: Roles::parse(roles.to_vec()).unwrap(),
+            password_hash: zhongfu_domain::password::hash(PASSWORD),
+            must_change_password: false,
+        };
+        self.store.create_account(&Actor::system("test"), &account).await.unwrap().id
+    }
+
+    /// Signs in through the API with a captcha whose answer the test knows.
+    pub async fn try_sign_in(&self, login: &str, password: &str) -> reqwest::Response {
+        let captcha = zhongfu_web::auth::put_known_captcha(self.store.as_ref(), "AB12").await.unwrap();
+        let body =
+            serde_json::json!({"login": login, "password": password, "captcha_id": captcha, "captcha_answer": "ab12"});
+        self.client.post(format!("{}/api/v1/auth/sign-in", self.address)).json(&body).send().await.expect("request")
+    }
+
+    pub async fn sign_in(&self, login: &str, password: &str) -> Session {
+        let res = self.try_sign_in(login, password).await;
+        assert_eq!(res.status(), 200, "sign-in of {login}");
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let body: serde_json::Value = res.json().await.unwrap();
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        Session { cookie, csrf, account_id: body["account"]["id"].as_i64().unwrap() }
+    }
+
+    /// An account with these roles in this jurisdiction, signed in.
+    pub async fn signed_in(&self, username: &str, roles: &[Role], jurisdiction: &str) -> Session {
+        self.account(username, roles, jurisdiction).await;
+        self.sign_in(username, PASSWORD).await
+    }
+
+    pub async fn get_as(&self, session: &Session, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("cookie", &session.cookie)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_as(&self, session: &Session, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub fn db_url(&self) -> String {
         self._db.url.clone()
     }

@@ -8,6 +8,7 @@
 
 mod api;
 mod audit;
+mod auth;
 mod helpers;
 mod startup;
 mod store;

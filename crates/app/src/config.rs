@@ -24,6 +24,12 @@ pub struct Config {
     pub pii_key_file: PathBuf,
     /// `text` or `json`.
     pub log_format: String,
+    /// Demo mode (`make run`): demo accounts keep their printed passwords.
+    /// Never on a real deployment.
+    pub demo_mode: bool,
+    /// For automated browser tests only, and only in demo mode: every
+    /// captcha also accepts this answer.
+    pub captcha_test_answer: String,
 }
 
 impl Default for Config {
@@ -35,6 +41,8 @@ impl Default for Config {
             pii_key: String::new(),
             pii_key_file: "data/pii.key".into(),
             log_format: "text".into(),
+            demo_mode: false,
+            captcha_test_answer: String::new(),
         }
     }
 }
@@ -62,6 +70,8 @@ pub struct Settings {
     pub district: DivisionCode,
     pub pii_secret: [u8; 32],
     pub json_logs: bool,
+    pub demo_mode: bool,
+    pub captcha_test_answer: Option<String>,
 }
 
 impl Config {
@@ -73,17 +83,25 @@ impl Config {
             None if Path::new("zhongfu.toml").exists() => Self::from_file(Path::new("zhongfu.toml"))?,
             None => Self::default(),
         };
-        let vars: [(&str, &mut String); 5] = [
+        let vars: [(&str, &mut String); 6] = [
             ("ZHONGFU_LISTEN", &mut config.listen),
             ("ZHONGFU_DISTRICT", &mut config.district),
             ("ZHONGFU_PII_KEY", &mut config.pii_key),
             ("ZHONGFU_LOG_FORMAT", &mut config.log_format),
+            ("ZHONGFU_CAPTCHA_TEST_ANSWER", &mut config.captcha_test_answer),
             ("DATABASE_URL", &mut config.database_url),
         ];
         for (name, slot) in vars {
             if let Some(v) = env(name).filter(|v| !v.is_empty()) {
                 *slot = v;
             }
+        }
+        if let Some(v) = env("ZHONGFU_DEMO_MODE").filter(|v| !v.is_empty()) {
+            config.demo_mode = match v.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                other => return Err(bad("demo_mode (ZHONGFU_DEMO_MODE)", other, "expected true or false")),
+            };
         }
         if let Some(v) = env("ZHONGFU_PII_KEY_FILE").filter(|v| !v.is_empty()) {
             config.pii_key_file = v.into();
@@ -128,12 +146,21 @@ impl Config {
         } else {
             parse_key(&self.pii_key).map_err(|reason| bad("pii_key (ZHONGFU_PII_KEY)", "…", reason))?
         };
+        if !self.captcha_test_answer.is_empty() && !self.demo_mode {
+            return Err(bad(
+                "captcha_test_answer (ZHONGFU_CAPTCHA_TEST_ANSWER)",
+                "…",
+                "allowed only in demo mode (ZHONGFU_DEMO_MODE=true), for automated tests",
+            ));
+        }
         Ok(Settings {
             listen: self.listen.clone(),
             database_url: url.clone(),
             district,
             pii_secret,
             json_logs: format == "json",
+            demo_mode: self.demo_mode,
+            captcha_test_answer: Some(self.captcha_test_answer.trim().to_uppercase()).filter(|a| !a.is_empty()),
         })
     }
 }

@@ -13,6 +13,7 @@ use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
 use zhongfu_store::{Actor, StoreError};
 
+use crate::accounts::{DEMO_PASSWORD, DemoLogin, create_demo_accounts};
 use crate::{Settings, StartError, open_migrated};
 
 /// Households written to the database per transaction.
@@ -37,22 +38,34 @@ pub struct DemoReport {
     pub persons_per_second: f64,
     /// True when the database already held households and nothing was generated.
     pub skipped: bool,
+    /// Demo sign-ins created this time (one per role), all with `password`.
+    pub logins: Vec<DemoLogin>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<&'static str>,
 }
 
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.skipped {
-            return write!(
+            write!(
                 f,
                 "the registry already holds {} households; demo data not generated again",
                 self.counts.households
-            );
+            )?;
+            return Ok(());
         }
         write!(
             f,
             "generated {} households, {} persons into {} in {:.1} s ({:.0} persons/s)",
             self.counts.households, self.counts.persons, self.target, self.seconds, self.persons_per_second
-        )
+        )?;
+        if let Some(password) = self.password.filter(|_| !self.logins.is_empty()) {
+            writeln!(f, "\n\nDemo sign-ins (password {password}, captcha as shown):")?;
+            for l in &self.logins {
+                writeln!(f, "  {:<14} {:<10} {}", l.username, l.role_zh, l.jurisdiction)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -102,9 +115,11 @@ impl Counts {
 
 pub async fn run(settings: &Settings, req: DemoRequest) -> Result<DemoReport, DemoRunError> {
     let config = DemoConfig { households: req.households, seed: req.seed, today: chrono::Local::now().date_naive() };
+    let communities = communities(&req.district)?;
     let generator =
-        DemoGenerator::new(config, communities(&req.district)?).map_err(|e| DemoRunError::Generator(e.to_string()))?;
+        DemoGenerator::new(config, communities.clone()).map_err(|e| DemoRunError::Generator(e.to_string()))?;
     let started = Instant::now();
+    let mut logins = Vec::new();
     let (target, counts, skipped) = match req.out {
         Some(path) => {
             let shown = path.display().to_string();
@@ -115,6 +130,7 @@ pub async fn run(settings: &Settings, req: DemoRequest) -> Result<DemoReport, De
         }
         None => {
             let (store, _) = open_migrated(settings).await?;
+            logins = create_demo_accounts(store.as_ref(), &req.district, &communities, settings.demo_mode).await?;
             let existing = store.household_count(&Scope::new(req.district)).await?;
             if existing > 0 {
                 let counts = Counts { households: existing.unsigned_abs(), ..Counts::default() };
@@ -142,6 +158,8 @@ pub async fn run(settings: &Settings, req: DemoRequest) -> Result<DemoReport, De
         seconds,
         persons_per_second: if seconds > 0.0 { counts.persons as f64 / seconds } else { 0.0 },
         skipped,
+        password: (!logins.is_empty()).then_some(DEMO_PASSWORD),
+        logins,
     })
 }
 

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use zhongfu_domain::pii::PiiKeys;
 use zhongfu_store::{MigrateReport, OpenError, Store, StoreError};
+use zhongfu_web::auth::AuthConfig;
 use zhongfu_web::{AppState, BindError, Metrics, Server};
 
+pub mod accounts;
 pub mod config;
 pub mod demo;
 
@@ -52,8 +54,15 @@ impl Application {
         if !report.applied.is_empty() || report.divisions_loaded > 0 {
             tracing::info!(applied = ?report.applied, divisions = report.divisions_loaded, "database migrated");
         }
-        let state =
-            AppState { store: store.clone(), metrics: Arc::new(Metrics::default()), district: settings.district };
+        let state = AppState {
+            store: store.clone(),
+            metrics: Arc::new(Metrics::default()),
+            district: settings.district,
+            auth: Arc::new(AuthConfig {
+                captcha_test_answer: settings.captcha_test_answer.clone(),
+                ..AuthConfig::default()
+            }),
+        };
         let server = Server::bind(&settings.listen, state).await?;
         Ok(Self { server, store })
     }

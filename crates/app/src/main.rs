@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use zhongfu::{Application, Config, StartError, demo, open_migrated};
+use zhongfu::{Application, Config, StartError, accounts, demo, open_migrated};
 use zhongfu_domain::audit::ChainError;
 
 #[derive(Parser)]
@@ -46,10 +46,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create the first system administrator; prints a one-time password to change at first sign-in.
+    Create {
+        #[arg(long, default_value = "admin")]
+        username: String,
     },
 }
 
@@ -117,6 +131,20 @@ fn main() -> ExitCode {
                         } else {
                             println!("{report}");
                         }
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
+            Command::Admin { command: AdminCommand::Create { username } } => {
+                let store = match open_migrated(&settings).await {
+                    Ok((store, _)) => store,
+                    Err(e) => return fail(&e, start_exit_code(&e)),
+                };
+                match accounts::create_first_admin(store.as_ref(), &username, &settings.district).await {
+                    Ok(password) => {
+                        println!("system administrator {} created; one-time password: {password}", username.trim().to_lowercase());
+                        println!("sign in at the console and choose a new password.");
                         ExitCode::SUCCESS
                     }
                     Err(e) => fail(&e, 1),

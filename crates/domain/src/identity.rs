@@ -148,6 +148,11 @@ impl Roles {
         Ok(Self(roles))
     }
 
+    /// No role at all: grants nothing (what a damaged role set falls back to).
+    pub fn none() -> Self {
+        Self(Vec::new())
+    }
+
     pub fn as_slice(&self) -> &[Role] {
         &self.0
     }

@@ -12,6 +12,7 @@ use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
 
 mod audit;
 pub mod divisions;
+pub mod identity;
 mod migrations;
 mod postgres;
 mod registry;
@@ -19,7 +20,11 @@ mod sql;
 mod sqlite;
 
 pub use audit::{Actor, AuditEvent, AuditVerifyReport};
+use chrono::{DateTime, Utc};
+use identity::{Account, NewAccount, NewSession, NewUnit, Session, Unit};
 pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
+use zhongfu_domain::identity::Roles;
+use zhongfu_domain::signin::{FailureState, LoginName};
 
 /// What went wrong in the store. Constraint violations are told apart so the
 /// web layer can turn them into user errors instead of racing checks.
@@ -125,6 +130,66 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Walks the whole audit chain; `broken` names the first bad record.
     async fn verify_audit(&self) -> Result<AuditVerifyReport>;
+
+    // Identity: units, accounts, sessions, captchas. Changes are audited in
+    // their own transaction; a change of password or roles ends sessions.
+
+    async fn create_unit(&self, actor: &Actor, unit: &NewUnit) -> Result<Unit>;
+
+    async fn units(&self) -> Result<Vec<Unit>>;
+
+    async fn create_account(&self, actor: &Actor, account: &NewAccount) -> Result<Account>;
+
+    async fn account(&self, id: i64) -> Result<Option<Account>>;
+
+    async fn accounts(&self) -> Result<Vec<Account>>;
+
+    /// The account a sign-in names, with its password hash.
+    async fn account_for_sign_in(&self, login: &LoginName) -> Result<Option<(Account, String)>>;
+
+    /// Stores an account's new failure count and lock (none for an unknown
+    /// name) and audits the failed sign-in under the name as typed.
+    async fn record_sign_in_failure(&self, actor: &Actor, account: Option<(i64, FailureState)>) -> Result<()>;
+
+    /// Counts a failed sign-in from `ip`; the count restarts when the window
+    /// began before `window_start`. Returns the count.
+    async fn throttle_failure(&self, ip: &str, now: DateTime<Utc>, window_start: DateTime<Utc>) -> Result<i64>;
+
+    /// Failed sign-ins from `ip` in the window starting at `window_start`.
+    async fn recent_failures(&self, ip: &str, window_start: DateTime<Utc>) -> Result<i64>;
+
+    /// Starts a session for `actor.id`, clearing its failures; audited.
+    async fn start_session(&self, actor: &Actor, session: &NewSession) -> Result<()>;
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// Ends one session; audited as a sign-out when `audit` holds.
+    async fn end_session(&self, actor: &Actor, token_hash: &str, audit: bool) -> Result<()>;
+
+    /// Previous password hashes, newest first.
+    async fn password_history(&self, account_id: i64, limit: usize) -> Result<Vec<String>>;
+
+    /// Sets a new password (the old one joins the history) and ends every
+    /// session of the account but `keep_session`.
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        account_id: i64,
+        hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+    ) -> Result<()>;
+
+    /// Replaces an account's roles and ends its sessions.
+    async fn set_roles(&self, actor: &Actor, account_id: i64, roles: &Roles) -> Result<()>;
+
+    /// Stores a captcha's answer hash; expired ones are purged on the way.
+    async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()>;
+
+    /// Removes and returns a captcha: each answers one sign-in at most.
+    async fn take_captcha(&self, id: &str) -> Result<Option<(String, DateTime<Utc>)>>;
 
     /// Number of households within scope.
     async fn household_count(&self, scope: &Scope) -> Result<i64>;

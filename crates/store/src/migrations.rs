@@ -30,8 +30,10 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit");
-pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit");
+pub const MIGRATIONS_SQLITE: &[Migration] =
+    migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity");
+pub const MIGRATIONS_POSTGRES: &[Migration] =
+    migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -66,6 +68,8 @@ mod tests {
             ("postgres", 1, "92155ee9effbeaedaabbc7f433e9b5acef707f7c7aba4f5f2ffca20c17390296"),
             ("sqlite", 2, "18eb4282312448810de5a68666b9a8cea2875c63385b7ea7c5ca28cb1df8f530"),
             ("postgres", 2, "7f1f2da8a6ee6b003af7b7d95daab92f812281d6f1554314c3b702c7e19493f2"),
+            ("sqlite", 3, "ec1a18ee1d454c8c1574479cc400af31fae7dfd5cae973662a1f37e0c3a45ebe"),
+            ("postgres", 3, "3e6b302d9ff7920f4c2dc30f076b9cac8bb80a2743213636b19d6127fd0df1bb"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };

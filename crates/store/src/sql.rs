@@ -203,6 +203,277 @@ macro_rules! sql_store {
                     })
                     .collect()
             }
+
+            async fn create_unit(&self, actor: &Actor, unit: &NewUnit) -> Result<Unit> {
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(identity::INSERT_UNIT)
+                    .bind(&unit.name)
+                    .bind(unit.kind.code())
+                    .bind(unit.division.as_str())
+                    .bind(identity::time(chrono::Utc::now()))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                append_audit!(tx, actor, &identity::unit_created(id, unit));
+                tx.commit().await?;
+                Ok(Unit { id, name: unit.name.clone(), kind: unit.kind, division: unit.division })
+            }
+
+            async fn units(&self) -> Result<Vec<Unit>> {
+                let rows: Vec<(i64, String, String, String)> =
+                    sqlx::query_as("SELECT id, name, kind, division FROM unit ORDER BY division, name")
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map(|(id, name, kind, division)| {
+                        let kind = identity::UnitKind::parse(&kind).unwrap_or(identity::UnitKind::Department);
+                        Ok(Unit { id, name, kind, division: parse_code(&division)? })
+                    })
+                    .collect()
+            }
+
+            async fn create_account(&self, actor: &Actor, account: &NewAccount) -> Result<Account> {
+                let phone = account.phone.as_ref().map(|p| seal_phone(&self.keys, p.as_str()));
+                let now = identity::time(chrono::Utc::now());
+                let mut tx = self.pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(identity::INSERT_ACCOUNT)
+                    .bind(&account.username)
+                    .bind(&account.display_name)
+                    .bind(account.email.as_ref().map(|e| e.as_str()))
+                    .bind(phone.as_ref().map(|s| &s.cipher))
+                    .bind(phone.as_ref().map(|s| &s.bidx))
+                    .bind(phone.as_ref().map(|s| &s.masked))
+                    .bind(&account.volunteer_number)
+                    .bind(account.unit_id)
+                    .bind(account.jurisdiction.as_str())
+                    .bind(&account.password_hash)
+                    .bind(account.must_change_password)
+                    .bind(&now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for role in account.roles.as_slice() {
+                    sqlx::query(identity::INSERT_ROLE).bind(id).bind(role.code()).execute(&mut *tx).await?;
+                }
+                sqlx::query(identity::INSERT_HISTORY)
+                    .bind(id)
+                    .bind(&account.password_hash)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit!(tx, actor, &identity::account_created(id, account));
+                tx.commit().await?;
+                self.account(id).await?.ok_or(sqlx::Error::RowNotFound.into())
+            }
+
+            async fn account(&self, id: i64) -> Result<Option<Account>> {
+                let row: Option<identity::AccountRow> =
+                    sqlx::query_as(identity::select_accounts!("WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+                match row {
+                    Some(row) => Ok(Some(self.with_roles(row).await?.0)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn accounts(&self) -> Result<Vec<Account>> {
+                let rows: Vec<identity::AccountRow> =
+                    sqlx::query_as(identity::select_accounts!("ORDER BY username")).fetch_all(&self.pool).await?;
+                let roles: Vec<(i64, String)> = sqlx::query_as(identity::ALL_ROLES).fetch_all(&self.pool).await?;
+                let mut by_account: HashMap<i64, Vec<String>> = HashMap::new();
+                for (id, role) in roles {
+                    by_account.entry(id).or_default().push(role);
+                }
+                rows.into_iter()
+                    .map(|row| {
+                        let codes = by_account.remove(&row.0).unwrap_or_default();
+                        identity::account_from_row(row, identity::roles_from_codes(codes)).map(|(a, _)| a)
+                    })
+                    .collect()
+            }
+
+            async fn account_for_sign_in(&self, login: &LoginName) -> Result<Option<(Account, String)>> {
+                let query = match login {
+                    LoginName::Username(name) => {
+                        sqlx::query_as(identity::select_accounts!("WHERE username = $1")).bind(name.clone())
+                    }
+                    LoginName::Email(email) => {
+                        sqlx::query_as(identity::select_accounts!("WHERE email = $1")).bind(email.as_str().to_owned())
+                    }
+                    LoginName::VolunteerNumber(number) => {
+                        sqlx::query_as(identity::select_accounts!("WHERE volunteer_number = $1")).bind(number.clone())
+                    }
+                    LoginName::Phone(phone) => sqlx::query_as(identity::select_accounts!("WHERE phone_bidx = $1"))
+                        .bind(self.keys.blind_index(IndexKind::Phone, phone.as_str())),
+                };
+                let row: Option<identity::AccountRow> = query.fetch_optional(&self.pool).await?;
+                match row {
+                    Some(row) => Ok(Some(self.with_roles(row).await?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn record_sign_in_failure(&self, actor: &Actor, account: Option<(i64, FailureState)>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let mut event = identity::event("session.sign_in_failed", "account", actor.id.unwrap_or_default(), serde_json::json!({}));
+                if let Some((id, state)) = account {
+                    sqlx::query(identity::SET_FAILURES)
+                        .bind(id)
+                        .bind(i64::from(state.failures))
+                        .bind(state.locked_until.map(identity::time))
+                        .execute(&mut *tx)
+                        .await?;
+                    let locked = state.locked_until.map(identity::time);
+                    event = identity::event(
+                        if locked.is_some() { "account.locked" } else { "session.sign_in_failed" },
+                        "account",
+                        id,
+                        serde_json::json!({"failures": [null, state.failures], "locked_until": [null, locked]}),
+                    );
+                } else {
+                    event.entity_id = String::new();
+                }
+                append_audit!(tx, actor, &event);
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn throttle_failure(&self, ip: &str, now: DateTime<Utc>, window_start: DateTime<Utc>) -> Result<i64> {
+                Ok(sqlx::query_scalar(identity::THROTTLE)
+                    .bind(ip)
+                    .bind(identity::time(now))
+                    .bind(identity::time(window_start))
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn recent_failures(&self, ip: &str, window_start: DateTime<Utc>) -> Result<i64> {
+                let n: Option<i64> = sqlx::query_scalar(identity::THROTTLE_COUNT)
+                    .bind(ip)
+                    .bind(identity::time(window_start))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(n.unwrap_or(0))
+            }
+
+            async fn start_session(&self, actor: &Actor, session: &NewSession) -> Result<()> {
+                let id = actor.id.unwrap_or_default();
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(identity::SET_FAILURES).bind(id).bind(0i64).bind(None::<String>).execute(&mut *tx).await?;
+                sqlx::query(identity::INSERT_SESSION)
+                    .bind(&session.token_hash)
+                    .bind(id)
+                    .bind(&session.csrf_token)
+                    .bind(&actor.ip)
+                    .bind(identity::time(session.at))
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit!(tx, actor, &identity::event("session.sign_in", "account", id, serde_json::json!({})));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+                let row: Option<(i64, String, String, String)> =
+                    sqlx::query_as(identity::SESSION).bind(token_hash).fetch_optional(&self.pool).await?;
+                Ok(row.map(|(account_id, csrf_token, created, seen)| Session {
+                    account_id,
+                    csrf_token,
+                    created_at: identity::parse_time(&created),
+                    last_seen: identity::parse_time(&seen),
+                }))
+            }
+
+            async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
+                sqlx::query(identity::TOUCH_SESSION).bind(token_hash).bind(identity::time(at)).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn end_session(&self, actor: &Actor, token_hash: &str, audit: bool) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(identity::DELETE_SESSION).bind(token_hash).execute(&mut *tx).await?;
+                if audit {
+                    let id = actor.id.unwrap_or_default();
+                    append_audit!(tx, actor, &identity::event("session.sign_out", "account", id, serde_json::json!({})));
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn password_history(&self, account_id: i64, limit: usize) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar(identity::HISTORY)
+                    .bind(account_id)
+                    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn set_password(
+                &self,
+                actor: &Actor,
+                account_id: i64,
+                hash: &str,
+                must_change: bool,
+                keep_session: Option<&str>,
+            ) -> Result<()> {
+                let now = identity::time(chrono::Utc::now());
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query(identity::SET_PASSWORD)
+                    .bind(account_id)
+                    .bind(hash)
+                    .bind(must_change)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if changed == 0 {
+                    return Err(sqlx::Error::RowNotFound.into());
+                }
+                sqlx::query(identity::INSERT_HISTORY).bind(account_id).bind(hash).bind(&now).execute(&mut *tx).await?;
+                sqlx::query(identity::END_SESSIONS).bind(account_id).bind(keep_session).execute(&mut *tx).await?;
+                let diff = serde_json::json!({"password": ["***", "***"], "must_change_password": [null, must_change]});
+                append_audit!(tx, actor, &identity::event("account.set_password", "account", account_id, diff));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_roles(&self, actor: &Actor, account_id: i64, roles: &Roles) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let before: Vec<String> = sqlx::query_scalar(identity::ROLES_OF).bind(account_id).fetch_all(&mut *tx).await?;
+                sqlx::query(identity::DELETE_ROLES).bind(account_id).execute(&mut *tx).await?;
+                for role in roles.as_slice() {
+                    sqlx::query(identity::INSERT_ROLE).bind(account_id).bind(role.code()).execute(&mut *tx).await?;
+                }
+                sqlx::query(identity::END_SESSIONS).bind(account_id).bind(None::<String>).execute(&mut *tx).await?;
+                let before = identity::roles_from_codes(before);
+                append_audit!(tx, actor, &identity::roles_changed(account_id, &before, roles));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(identity::PURGE_CAPTCHAS).bind(identity::time(chrono::Utc::now())).execute(&mut *tx).await?;
+                sqlx::query(identity::INSERT_CAPTCHA)
+                    .bind(id)
+                    .bind(answer_hash)
+                    .bind(identity::time(expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_captcha(&self, id: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+                let row: Option<(String, String)> =
+                    sqlx::query_as(identity::TAKE_CAPTCHA).bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.map(|(hash, expires)| (hash, identity::parse_time(&expires))))
+            }
+        }
+
+        impl $store {
+            /// Loads the roles of an account row.
+            async fn with_roles(&self, row: identity::AccountRow) -> Result<(Account, String)> {
+                let codes: Vec<String> = sqlx::query_scalar(identity::ROLES_OF).bind(row.0).fetch_all(&self.pool).await?;
+                identity::account_from_row(row, identity::roles_from_codes(codes))
+            }
         }
     };
 }

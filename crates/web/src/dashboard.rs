@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
-use zhongfu_domain::Scope;
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::divisions::PathItem;
 use crate::error::{ApiError, ErrorBody};
 
@@ -34,10 +34,12 @@ pub struct Dashboard {
 /// Household and person counts per street of the configured district.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard",
     responses((status = 200, body = Dashboard), (status = 404, body = ErrorBody)))]
-pub async fn dashboard(State(state): State<AppState>) -> Result<Json<Dashboard>, ApiError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Result<Json<Dashboard>, ApiError> {
     let district = state.store.division(&state.district).await?.ok_or_else(ApiError::not_found)?;
-    // Until sign-in lands, the console acts for the whole configured district.
-    let scope = Scope::new(state.district);
+    let scope = principal.scope();
     let streets: Vec<StreetRow> = state
         .store
         .street_counts(&scope, &state.district)

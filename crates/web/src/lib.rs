@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -23,6 +23,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use zhongfu_domain::DivisionCode;
 use zhongfu_store::Store;
 
+pub mod auth;
 pub mod console;
 pub mod dashboard;
 pub mod divisions;
@@ -39,12 +40,14 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The district this deployment serves (the dashboard's subject).
     pub district: DivisionCode,
+    pub auth: Arc<auth::AuthConfig>,
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Zhongfu 众扶 API", description = "Social assistance registry, policies and payments."),
-    paths(divisions::list, divisions::detail, dashboard::dashboard),
+    paths(divisions::list, divisions::detail, dashboard::dashboard, auth::captcha, auth::sign_in, auth::sign_out,
+        auth::current, auth::change_password),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -60,6 +63,12 @@ pub fn router(state: AppState) -> Router {
         .route("/divisions", get(divisions::list))
         .route("/divisions/{code}", get(divisions::detail))
         .route("/dashboard", get(dashboard::dashboard))
+        .route("/auth/captcha", get(auth::captcha))
+        .route("/auth/sign-in", post(auth::sign_in))
+        .route("/auth/sign-out", post(auth::sign_out))
+        .route("/auth/me", get(auth::current))
+        .route("/auth/password", post(auth::change_password))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 
     Router::new()
@@ -123,7 +132,9 @@ impl Server {
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
