@@ -14,7 +14,9 @@ PG_URL   ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: run build console test lint test-rust test-sqlite test-postgres test-console e2e clean
 
-## run: build everything, load the demo district and serve the console.
+## run: build everything, load the demo district and serve the console (demo mode:
+## the demo accounts keep the printed password).
+run: export ZHONGFU_DEMO_MODE = true
 run: build
 	$(ZHONGFU) demo --households $(DEMO_HOUSEHOLDS) --seed 1
 	@echo "Console: http://$(LISTEN)  ·  API docs: http://$(LISTEN)/api/docs"

@@ -9,6 +9,8 @@ import { chromium } from "playwright-core";
 const base = required("ZHONGFU_URL");
 const households = Number(required("ZHONGFU_EXPECT_HOUSEHOLDS"));
 const persons = Number(required("ZHONGFU_EXPECT_PERSONS"));
+const demoPassword = required("ZHONGFU_DEMO_PASSWORD");
+const captchaAnswer = required("ZHONGFU_CAPTCHA");
 const shots = fileURLToPath(new URL("../../target/e2e/", import.meta.url));
 mkdirSync(shots, { recursive: true });
 
@@ -27,6 +29,23 @@ function check(condition, what) {
 }
 
 const digits = (text) => Number(String(text).replace(/[^\d]/g, ""));
+
+/** Fills the sign-in form and submits it; returns the HTTP status and the error shown, if any. */
+async function signIn(page, login, password) {
+  await page.getByTestId("login-account").fill(login);
+  await page.getByTestId("login-password").fill(password);
+  await page.getByTestId("login-captcha").fill(captchaAnswer);
+  const answered = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/sign-in"));
+  await page.getByTestId("login-submit").click();
+  const status = (await answered).status();
+  if (status === 200) {
+    await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+    return { status };
+  }
+  // A failed try shows the answer and fetches a fresh captcha (each answers one try).
+  await page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/captcha"));
+  return { status, error: (await page.getByTestId("login-error").textContent()).trim() };
+}
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -48,6 +67,21 @@ page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
 
 try {
   await page.goto(base + "/");
+  await page.getByTestId("login-submit").waitFor();
+  check(page.url().includes("/login"), "a visitor is sent to the sign-in page");
+  await page.getByTestId("captcha-image").waitFor();
+  await page.screenshot({ path: shots + "login.png", fullPage: true });
+
+  // Five wrong passwords lock the account: then even the right one is refused.
+  const failures = [];
+  for (let i = 0; i < 5; i++) failures.push(await signIn(page, "leader", "Wrong-Pass-" + i));
+  const first = failures[0];
+  check(first.status === 401 && first.error.length > 0, `a wrong password is refused: ${first.error}`);
+  check(failures.every((f) => f.status === 401 && f.error === first.error), "wrong passwords get one and the same answer");
+  const locked = await signIn(page, "leader", demoPassword);
+  check(locked.status === 401 && locked.error === first.error, "after five failures the right password is refused too");
+
+  check((await signIn(page, "district", demoPassword)).status === 200, "the district worker signs in");
   const rows = page.locator("[data-testid=street-table] .el-table__body tr");
   await rows.first().waitFor();
   check(digits(await page.getByTestId("total-households").textContent()) === households, `the dashboard shows ${households} households`);
@@ -96,6 +130,15 @@ try {
   await rows.first().waitFor();
   await page.screenshot({ path: shots + "dashboard-phone.png", fullPage: true });
 
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+  check(page.url().includes("/login"), "signing out returns to the sign-in page");
+  // The expected 401s of the failed sign-ins are not page errors.
+  const unexpected = problems.filter((p) => !p.includes("401"));
+  problems.length = 0;
+  problems.push(...unexpected);
   check(problems.length === 0, `no console errors${problems.length ? ": " + problems.join("; ") : ""}`);
 } catch (err) {
   console.error(err.message);

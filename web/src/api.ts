@@ -15,15 +15,40 @@ export class ApiError extends Error {
   }
 }
 
-export async function getJSON<T>(path: string): Promise<T> {
+/** Called when the server says the session is gone (expired, ended elsewhere). */
+let unauthorized: (() => void) | undefined;
+export function onUnauthorized(handler: () => void): void {
+  unauthorized = handler;
+}
+
+/** The CSRF token of the current session, repeated on every change. */
+let csrfToken = "";
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": currentLocale() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(path, { headers: { Accept: "application/json", "Accept-Language": currentLocale() } });
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, "network", currentLocale() === "en" ? "The server cannot be reached" : "无法连接服务器");
   }
+  if (res.status === 401 && !path.startsWith("/api/v1/auth/")) unauthorized?.();
+  if (res.status === 204) return undefined as T;
   if (res.ok) return (await res.json()) as T;
   throw await toError(res);
+}
+
+export function getJSON<T>(path: string): Promise<T> {
+  return request<T>("GET", path);
+}
+
+export function postJSON<T>(path: string, body: unknown = {}): Promise<T> {
+  return request<T>("POST", path, body);
 }
 
 async function toError(res: Response): Promise<ApiError> {
@@ -64,7 +89,41 @@ export interface Dashboard {
   streets: StreetRow[];
 }
 
+export interface Account {
+  id: number;
+  username: string;
+  display_name: string;
+  email: string | null;
+  phone_masked: string | null;
+  volunteer_number: string | null;
+  unit_id: number | null;
+  jurisdiction: string;
+  roles: string[];
+  must_change_password: boolean;
+  disabled: boolean;
+}
+
+export interface Me {
+  account: Account;
+  permissions: string[];
+  csrf_token: string;
+  must_change_password: boolean;
+}
+
+export interface Captcha {
+  id: string;
+  image: string;
+  expires_in: number;
+}
+
 export const api = {
+  me: () => getJSON<Me>("/api/v1/auth/me"),
+  captcha: () => getJSON<Captcha>("/api/v1/auth/captcha"),
+  signIn: (form: { login: string; password: string; captcha_id: string; captcha_answer: string }) =>
+    postJSON<Me>("/api/v1/auth/sign-in", form),
+  signOut: () => postJSON<void>("/api/v1/auth/sign-out"),
+  changePassword: (current_password: string, new_password: string) =>
+    postJSON<void>("/api/v1/auth/password", { current_password, new_password }),
   dashboard: () => getJSON<Dashboard>("/api/v1/dashboard"),
   provinces: () => getJSON<{ items: Division[] }>("/api/v1/divisions").then((r) => r.items),
   children: (parent: string) =>

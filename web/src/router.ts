@@ -1,14 +1,36 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+import { loadSession } from "./session";
 
 declare module "vue-router" {
   interface RouteMeta {
     /** i18n keys of the breadcrumb, from the area down to the page. */
     crumbs: string[];
+    /** Open without signing in, shown without the console frame. */
+    public?: boolean;
+    /** The permission the page needs (the server checks it again). */
+    permission?: string;
   }
 }
 
 export const routes: RouteRecordRaw[] = [
-  { path: "/", name: "dashboard", component: () => import("./views/DashboardView.vue"), meta: { crumbs: ["menu.dashboard"] } },
+  {
+    path: "/login",
+    name: "login",
+    component: () => import("./views/LoginView.vue"),
+    meta: { crumbs: [], public: true },
+  },
+  {
+    path: "/password",
+    name: "password",
+    component: () => import("./views/PasswordView.vue"),
+    meta: { crumbs: ["auth.changePassword"] },
+  },
+  {
+    path: "/",
+    name: "dashboard",
+    component: () => import("./views/DashboardView.vue"),
+    meta: { crumbs: ["menu.dashboard"], permission: "stats_read" },
+  },
   {
     path: "/households",
     name: "households",
@@ -36,3 +58,13 @@ export const routes: RouteRecordRaw[] = [
 ];
 
 export const router = createRouter({ history: createWebHistory(), routes });
+
+// Signed-out visitors go to the sign-in page; a forced password change comes first.
+router.beforeEach(async (to) => {
+  const me = await loadSession().catch(() => null);
+  if (to.meta.public) return me && to.name === "login" ? { path: "/" } : true;
+  if (!me) return { name: "login", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
+  if (me.must_change_password && to.name !== "password") return { name: "password" };
+  if (to.name === "dashboard" && !me.permissions.includes("stats_read")) return { name: "divisions" };
+  return true;
+});

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, ApiError, getJSON } from "../api";
+import { api, ApiError, getJSON, onUnauthorized, setCsrfToken } from "../api";
 import { setLocale } from "../i18n";
 
 function answer(status: number, body: unknown) {
@@ -32,5 +32,29 @@ describe("the API client", () => {
   it("reports a non-JSON failure by its status", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => new Response("bad gateway", { status: 502 })));
     await expect(getJSON("/api/v1/dashboard")).rejects.toMatchObject({ status: 502, code: "http" });
+  });
+});
+
+describe("changes", () => {
+  it("repeat the session's CSRF token and send JSON", async () => {
+    const fetch = vi.fn(async () => new Response(null, { status: 204 }));
+    vi.stubGlobal("fetch", fetch);
+    setCsrfToken("t0ken");
+    await api.changePassword("Old-Pass-1", "New-Pass-2");
+    const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe("/api/v1/auth/password");
+    expect(init.method).toBe("POST");
+    expect((init.headers as Record<string, string>)["X-CSRF-Token"]).toBe("t0ken");
+    expect(JSON.parse(String(init.body))).toEqual({ current_password: "Old-Pass-1", new_password: "New-Pass-2" });
+    setCsrfToken("");
+  });
+
+  it("report a lost session once, but not a failed sign-in", async () => {
+    const lost = vi.fn();
+    onUnauthorized(lost);
+    vi.stubGlobal("fetch", answer(401, { code: "sign_in_required", message: "请先登录" }));
+    await getJSON("/api/v1/dashboard").catch(() => undefined);
+    await api.signIn({ login: "x", password: "y", captcha_id: "c", captcha_answer: "a" }).catch(() => undefined);
+    expect(lost).toHaveBeenCalledTimes(1);
   });
 });
