@@ -6,6 +6,7 @@
 // Helpers fail the test that calls them, like assertions.
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "a failed helper fails its test")]
 
+mod admin;
 mod api;
 mod audit;
 mod auth;

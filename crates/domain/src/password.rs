@@ -104,6 +104,22 @@ impl UserError for PasswordError {
     }
 }
 
+/// A one-time password of 16 characters from all four classes, without
+/// look-alikes (0/O, 1/l/I); its holder changes it at the first sign-in.
+pub fn generate() -> String {
+    use rand::Rng;
+    const SETS: [&[u8]; 4] = [b"abcdefghijkmnpqrstuvwxyz", b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"23456789", b"-_.!@#%+="];
+    let mut rng = rand::rng();
+    let all: Vec<u8> = SETS.concat();
+    let mut out: Vec<u8> = SETS.iter().map(|set| set[rng.random_range(0..set.len())]).collect();
+    out.extend((0..12).map(|_| all[rng.random_range(0..all.len())]));
+    // The four guaranteed classes should not always lead.
+    for i in (1..out.len()).rev() {
+        out.swap(i, rng.random_range(0..=i));
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// Hashes with argon2id and a random salt, in the PHC string format.
 pub fn hash(password: &str) -> String {
     // Hashing can only fail on absurd parameters; ours are the crate's defaults.
@@ -128,6 +144,17 @@ mod tests {
         assert_eq!(p.check(&"Aa1!".repeat(40), "wang"), Err(PasswordError::TooLong));
         assert_eq!(p.check("Tree-House-42", "wang"), Ok(()));
         assert!(PasswordError::TooSimple(3).message_zh().contains("3类"));
+    }
+
+    #[test]
+    fn generated_passwords_meet_the_policy() {
+        let policy = PasswordPolicy::default();
+        for _ in 0..50 {
+            let p = generate();
+            assert_eq!(p.chars().count(), 16);
+            assert_eq!(policy.check(&p, "zhongfu-admin"), Ok(()), "{p}");
+        }
+        assert_ne!(generate(), generate());
     }
 
     #[test]

@@ -182,6 +182,11 @@ pub(crate) fn account_from_row(row: AccountRow, roles: Vec<Role>) -> crate::Resu
     Ok((account, hash))
 }
 
+pub(crate) fn unit_from_row((id, name, kind, division): (i64, String, String, String)) -> crate::Result<Unit> {
+    let kind = UnitKind::parse(&kind).unwrap_or(UnitKind::Department);
+    Ok(Unit { id, name, kind, division: crate::parse_code(&division)? })
+}
+
 pub(crate) fn roles_from_codes(codes: Vec<String>) -> Vec<Role> {
     let mut roles: Vec<Role> = codes.iter().filter_map(|c| Role::parse(c)).collect();
     roles.sort();
@@ -274,3 +279,71 @@ pub(crate) fn event(action: &str, entity: &str, id: i64, diff: serde_json::Value
         diff: diff.to_string(),
     }
 }
+
+pub(crate) const SET_DISABLED: &str = "UPDATE account SET disabled = $2, updated_at = $3 WHERE id = $1";
+pub(crate) const UNLOCK: &str = "UPDATE account SET failures = 0, locked_until = NULL, updated_at = $2 WHERE id = $1";
+
+/// Which audit records to list; every filter is optional.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Part of the actor's name.
+    pub actor: Option<String>,
+    /// An action or its area, e.g. `account` or `account.locked`.
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// RFC 3339 or `YYYY-MM-DD`, inclusive.
+    pub from: Option<String>,
+    /// RFC 3339 or `YYYY-MM-DD`, exclusive.
+    pub to: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// One audit record as the audit administrator reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub ip: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub diff: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditPage {
+    pub total: i64,
+    pub records: Vec<AuditRecord>,
+}
+
+/// Adds the filter's clauses to a query that ends in `WHERE 1 = 1`.
+/// Values are always bound; the clause texts are fixed.
+macro_rules! push_audit_filter {
+    ($q:expr, $f:expr) => {{
+        let (q, f) = (&mut $q, $f);
+        if let Some(actor) = &f.actor {
+            q.push(" AND actor_name LIKE ").push_bind(format!("%{}%", $crate::like_escape(actor))).push(" ESCAPE '\\'");
+        }
+        if let Some(action) = &f.action {
+            q.push(" AND (action = ").push_bind(action.clone());
+            q.push(" OR action LIKE ").push_bind(format!("{}.%", $crate::like_escape(action))).push(" ESCAPE '\\')");
+        }
+        if let Some(entity) = &f.entity {
+            q.push(" AND entity = ").push_bind(entity.clone());
+        }
+        if let Some(id) = &f.entity_id {
+            q.push(" AND entity_id = ").push_bind(id.clone());
+        }
+        if let Some(from) = &f.from {
+            q.push(" AND at >= ").push_bind(from.clone());
+        }
+        if let Some(to) = &f.to {
+            q.push(" AND at < ").push_bind(to.clone());
+        }
+    }};
+}
+pub(crate) use push_audit_filter;

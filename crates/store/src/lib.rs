@@ -21,7 +21,7 @@ mod sqlite;
 
 pub use audit::{Actor, AuditEvent, AuditVerifyReport};
 use chrono::{DateTime, Utc};
-use identity::{Account, NewAccount, NewSession, NewUnit, Session, Unit};
+use identity::{Account, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit};
 pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
 use zhongfu_domain::identity::Roles;
 use zhongfu_domain::signin::{FailureState, LoginName};
@@ -136,13 +136,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn create_unit(&self, actor: &Actor, unit: &NewUnit) -> Result<Unit>;
 
-    async fn units(&self) -> Result<Vec<Unit>>;
-
     async fn create_account(&self, actor: &Actor, account: &NewAccount) -> Result<Account>;
 
     async fn account(&self, id: i64) -> Result<Option<Account>>;
 
+    /// Every account: for the server's own commands (`demo`, `admin create`).
     async fn accounts(&self) -> Result<Vec<Account>>;
+
+    /// Accounts whose jurisdiction lies within the scope.
+    async fn accounts_within(&self, scope: &Scope) -> Result<Vec<Account>>;
+
+    /// Units whose division lies within the scope.
+    async fn units_within(&self, scope: &Scope) -> Result<Vec<Unit>>;
+
+    /// Disables or enables an account; disabling ends its sessions.
+    async fn set_disabled(&self, actor: &Actor, account_id: i64, disabled: bool) -> Result<()>;
+
+    /// Clears an account's failures and lock.
+    async fn unlock(&self, actor: &Actor, account_id: i64) -> Result<()>;
+
+    /// A page of the audit trail, newest first.
+    async fn audit_page(&self, filter: &AuditFilter) -> Result<AuditPage>;
 
     /// The account a sign-in names, with its password hash.
     async fn account_for_sign_in(&self, login: &LoginName) -> Result<Option<(Account, String)>>;

@@ -218,19 +218,6 @@ macro_rules! sql_store {
                 Ok(Unit { id, name: unit.name.clone(), kind: unit.kind, division: unit.division })
             }
 
-            async fn units(&self) -> Result<Vec<Unit>> {
-                let rows: Vec<(i64, String, String, String)> =
-                    sqlx::query_as("SELECT id, name, kind, division FROM unit ORDER BY division, name")
-                        .fetch_all(&self.pool)
-                        .await?;
-                rows.into_iter()
-                    .map(|(id, name, kind, division)| {
-                        let kind = identity::UnitKind::parse(&kind).unwrap_or(identity::UnitKind::Department);
-                        Ok(Unit { id, name, kind, division: parse_code(&division)? })
-                    })
-                    .collect()
-            }
-
             async fn create_account(&self, actor: &Actor, account: &NewAccount) -> Result<Account> {
                 let phone = account.phone.as_ref().map(|p| seal_phone(&self.keys, p.as_str()));
                 let now = identity::time(chrono::Utc::now());
@@ -276,17 +263,82 @@ macro_rules! sql_store {
             async fn accounts(&self) -> Result<Vec<Account>> {
                 let rows: Vec<identity::AccountRow> =
                     sqlx::query_as(identity::select_accounts!("ORDER BY username")).fetch_all(&self.pool).await?;
-                let roles: Vec<(i64, String)> = sqlx::query_as(identity::ALL_ROLES).fetch_all(&self.pool).await?;
-                let mut by_account: HashMap<i64, Vec<String>> = HashMap::new();
-                for (id, role) in roles {
-                    by_account.entry(id).or_default().push(role);
+                self.with_all_roles(rows).await
+            }
+
+            async fn accounts_within(&self, scope: &Scope) -> Result<Vec<Account>> {
+                let rows: Vec<identity::AccountRow> =
+                    sqlx::query_as(identity::select_accounts!("WHERE jurisdiction LIKE $1 ORDER BY username"))
+                        .bind(format!("{}%", scope.prefix()))
+                        .fetch_all(&self.pool)
+                        .await?;
+                self.with_all_roles(rows).await
+            }
+
+            async fn units_within(&self, scope: &Scope) -> Result<Vec<Unit>> {
+                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+                    "SELECT id, name, kind, division FROM unit WHERE division LIKE $1 ORDER BY division, name",
+                )
+                .bind(format!("{}%", scope.prefix()))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(identity::unit_from_row).collect()
+            }
+            async fn set_disabled(&self, actor: &Actor, account_id: i64, disabled: bool) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let now = identity::time(chrono::Utc::now());
+                let n = sqlx::query(identity::SET_DISABLED)
+                    .bind(account_id)
+                    .bind(disabled)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    return Err(sqlx::Error::RowNotFound.into());
                 }
-                rows.into_iter()
-                    .map(|row| {
-                        let codes = by_account.remove(&row.0).unwrap_or_default();
-                        identity::account_from_row(row, identity::roles_from_codes(codes)).map(|(a, _)| a)
+                sqlx::query(identity::END_SESSIONS).bind(account_id).bind(None::<String>).execute(&mut *tx).await?;
+                let diff = serde_json::json!({"disabled": [!disabled, disabled]});
+                append_audit!(tx, actor, &identity::event("account.set_disabled", "account", account_id, diff));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn unlock(&self, actor: &Actor, account_id: i64) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let now = identity::time(chrono::Utc::now());
+                sqlx::query(identity::UNLOCK).bind(account_id).bind(&now).execute(&mut *tx).await?;
+                append_audit!(tx, actor, &identity::event("account.unlock", "account", account_id, serde_json::json!({})));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn audit_page(&self, filter: &AuditFilter) -> Result<AuditPage> {
+                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
+                identity::push_audit_filter!(count, filter);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT seq, at, actor_id, actor_name, ip, action, entity, entity_id, diff FROM audit_log WHERE 1 = 1",
+                );
+                identity::push_audit_filter!(q, filter);
+                q.push(" ORDER BY seq DESC LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset);
+                let rows: Vec<(i64, String, Option<i64>, String, String, String, String, String, String)> =
+                    q.build_query_as().fetch_all(&self.pool).await?;
+                let records = rows
+                    .into_iter()
+                    .map(|(seq, at, actor_id, actor_name, ip, action, entity, entity_id, diff)| identity::AuditRecord {
+                        seq,
+                        at,
+                        actor_id,
+                        actor_name,
+                        ip,
+                        action,
+                        entity,
+                        entity_id,
+                        diff,
                     })
-                    .collect()
+                    .collect();
+                Ok(AuditPage { total, records })
             }
 
             async fn account_for_sign_in(&self, login: &LoginName) -> Result<Option<(Account, String)>> {
@@ -470,6 +522,21 @@ macro_rules! sql_store {
 
         impl $store {
             /// Loads the roles of an account row.
+            /// Loads the roles of many account rows in one query.
+            async fn with_all_roles(&self, rows: Vec<identity::AccountRow>) -> Result<Vec<Account>> {
+                let roles: Vec<(i64, String)> = sqlx::query_as(identity::ALL_ROLES).fetch_all(&self.pool).await?;
+                let mut by_account: HashMap<i64, Vec<String>> = HashMap::new();
+                for (id, role) in roles {
+                    by_account.entry(id).or_default().push(role);
+                }
+                rows.into_iter()
+                    .map(|row| {
+                        let codes = by_account.remove(&row.0).unwrap_or_default();
+                        identity::account_from_row(row, identity::roles_from_codes(codes)).map(|(a, _)| a)
+                    })
+                    .collect()
+            }
+
             async fn with_roles(&self, row: identity::AccountRow) -> Result<(Account, String)> {
                 let codes: Vec<String> = sqlx::query_scalar(identity::ROLES_OF).bind(row.0).fetch_all(&self.pool).await?;
                 identity::account_from_row(row, identity::roles_from_codes(codes))

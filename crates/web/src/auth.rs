@@ -58,6 +58,8 @@ pub enum Access {
     Account,
     /// A signed-in account holding this permission.
     Permission(Permission),
+    /// A signed-in account holding any of these permissions.
+    AnyOf(&'static [Permission]),
 }
 
 /// Every API route and who may call it. A route missing here is refused.
@@ -70,6 +72,20 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/auth/sign-out", Access::Account),
     ("GET", "/api/v1/auth/me", Access::Account),
     ("POST", "/api/v1/auth/password", Access::Account),
+    ("GET", "/api/v1/units", Access::AnyOf(&[Permission::UnitsManage, Permission::AccountsManage])),
+    ("POST", "/api/v1/units", Access::Permission(Permission::UnitsManage)),
+    (
+        "GET",
+        "/api/v1/accounts",
+        Access::AnyOf(&[Permission::AccountsManage, Permission::RolesManage, Permission::AccountsUnlock]),
+    ),
+    ("POST", "/api/v1/accounts", Access::Permission(Permission::AccountsManage)),
+    ("PUT", "/api/v1/accounts/{id}/roles", Access::Permission(Permission::RolesManage)),
+    ("POST", "/api/v1/accounts/{id}/unlock", Access::Permission(Permission::AccountsUnlock)),
+    ("POST", "/api/v1/accounts/{id}/reset-password", Access::Permission(Permission::AccountsManage)),
+    ("POST", "/api/v1/accounts/{id}/disabled", Access::Permission(Permission::AccountsManage)),
+    ("GET", "/api/v1/audit", Access::Permission(Permission::AuditRead)),
+    ("GET", "/api/v1/audit/export", Access::Permission(Permission::AuditExport)),
 ];
 
 pub fn access_for(method: &str, path: &str) -> Option<Access> {
@@ -157,13 +173,16 @@ fn check(
             "please change your password first",
         ));
     }
-    match access {
-        Access::Permission(perm) if !p.roles.allows(perm) => {
-            tracing::info!(route = path, account = p.account.id, "permission refused");
-            Err(forbidden())
-        }
-        _ => Ok(()),
+    let allowed = match access {
+        Access::Permission(perm) => p.roles.allows(perm),
+        Access::AnyOf(perms) => perms.iter().any(|&perm| p.roles.allows(perm)),
+        Access::Public | Access::Account => true,
+    };
+    if !allowed {
+        tracing::info!(route = path, account = p.account.id, "permission refused");
+        return Err(forbidden());
     }
+    Ok(())
 }
 
 /// The session named by the cookie, if it is live and its account enabled.

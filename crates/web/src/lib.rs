@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -23,6 +23,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use zhongfu_domain::DivisionCode;
 use zhongfu_store::Store;
 
+pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod dashboard;
@@ -47,7 +49,9 @@ pub struct AppState {
 #[openapi(
     info(title = "Zhongfu 众扶 API", description = "Social assistance registry, policies and payments."),
     paths(divisions::list, divisions::detail, dashboard::dashboard, auth::captcha, auth::sign_in, auth::sign_out,
-        auth::current, auth::change_password),
+        auth::current, auth::change_password, accounts::units, accounts::create_unit, accounts::accounts,
+        accounts::create_account, accounts::set_roles, accounts::unlock, accounts::reset_password,
+        accounts::set_disabled, audit::list, audit::export),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -68,6 +72,14 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sign-out", post(auth::sign_out))
         .route("/auth/me", get(auth::current))
         .route("/auth/password", post(auth::change_password))
+        .route("/units", get(accounts::units).post(accounts::create_unit))
+        .route("/accounts", get(accounts::accounts).post(accounts::create_account))
+        .route("/accounts/{id}/roles", put(accounts::set_roles))
+        .route("/accounts/{id}/unlock", post(accounts::unlock))
+        .route("/accounts/{id}/reset-password", post(accounts::reset_password))
+        .route("/accounts/{id}/disabled", post(accounts::set_disabled))
+        .route("/audit", get(audit::list))
+        .route("/audit/export", get(audit::export))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 

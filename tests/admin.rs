@@ -1,0 +1,182 @@
+//! Units, accounts and roles (三员分立), and the audit administrator's trail.
+
+use serde_json::{Value, json};
+use zhongfu_domain::identity::Role;
+
+use crate::helpers::{DISTRICT, PASSWORD, TestApp};
+
+async fn body(res: reqwest::Response) -> Value {
+    res.json().await.expect("JSON body")
+}
+
+const STREET_A: &str = "430602001000";
+const STREET_B: &str = "430602002000";
+
+fn account_form(username: &str, jurisdiction: &str, roles: &[&str]) -> Value {
+    json!({"username": username, "display_name": "刘洋", "jurisdiction": jurisdiction, "roles": roles, "phone": "13712345678"})
+}
+
+#[tokio::test]
+async fn the_system_administrator_creates_units_and_accounts() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("sysadmin", &[Role::SystemAdmin], DISTRICT).await;
+    let unit = app
+        .post_as(
+            &admin,
+            "/api/v1/units",
+            json!({"name": "岳阳楼街道办事处", "kind": "street_office", "division": STREET_A}),
+        )
+        .await;
+    assert_eq!(unit.status(), 201);
+    let unit = body(unit).await;
+    let mut form = account_form("liuyang", STREET_A, &["street"]);
+    form["unit_id"] = unit["id"].clone();
+    let res = app.post_as(&admin, "/api/v1/accounts", form).await;
+    assert_eq!(res.status(), 201);
+    let created = body(res).await;
+    assert_eq!(created["account"]["phone_masked"], "137****5678");
+    assert_eq!(created["account"]["must_change_password"], true);
+    // The one-time password works, and must be changed first.
+    let session = app.sign_in("liuyang", created["password"].as_str().unwrap()).await;
+    let res = app.get_as(&session, "/api/v1/dashboard").await;
+    assert_eq!(body(res).await["code"], "password_change_required");
+    // The system administrator sees no personal data.
+    assert_eq!(app.get_as(&admin, "/api/v1/dashboard").await.status(), 403);
+}
+
+#[tokio::test]
+async fn bad_account_forms_name_the_field() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("sysadmin", &[Role::SystemAdmin], DISTRICT).await;
+    let cases = [
+        (account_form("two-hats", STREET_A, &["system_admin", "audit_admin"]), 409, "roles"),
+        (account_form("x", STREET_A, &["street"]), 400, "username"),
+        (account_form("nobody", STREET_A, &["root"]), 400, "roles"),
+        (account_form("far-away", "110101001000", &["street"]), 400, "jurisdiction"),
+        (account_form("bad-code", "4306020010", &["street"]), 400, "jurisdiction"),
+        (
+            {
+                let mut f = account_form("bad-phone", STREET_A, &["street"]);
+                f["phone"] = json!("12345");
+                f
+            },
+            400,
+            "phone",
+        ),
+        (
+            {
+                let mut f = account_form("bad-mail", STREET_A, &["street"]);
+                f["email"] = json!("liu@");
+                f
+            },
+            400,
+            "email",
+        ),
+    ];
+    for (form, status, field) in cases {
+        let res = app.post_as(&admin, "/api/v1/accounts", form.clone()).await;
+        assert_eq!(res.status().as_u16(), status, "{form}");
+        let answer = body(res).await;
+        assert_eq!(answer["field"], field, "{answer}");
+        assert!(!answer["message"].as_str().unwrap().is_empty());
+    }
+    let res = app.post_as(&admin, "/api/v1/accounts", account_form("liuyang", STREET_A, &["street"])).await;
+    assert_eq!(res.status(), 201);
+    let mut again = account_form("liuyang", STREET_A, &["street"]);
+    again["phone"] = json!("13700000000");
+    let res = app.post_as(&admin, "/api/v1/accounts", again).await;
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (409, json!("username")));
+    let res = app.post_as(&admin, "/api/v1/accounts", account_form("liuyang2", STREET_A, &["street"])).await;
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (409, json!("phone")));
+}
+
+#[tokio::test]
+async fn the_security_administrator_sets_roles_and_unlocks() {
+    let app = TestApp::spawn().await;
+    let security = app.signed_in("secadmin", &[Role::SecurityAdmin], DISTRICT).await;
+    let worker = app.signed_in("zhou", &[Role::Community], "430602001001").await;
+    let path = format!("/api/v1/accounts/{}/roles", worker.account_id);
+    let res = app
+        .client
+        .put(format!("{}{path}", app.address))
+        .header("cookie", &security.cookie)
+        .header("x-csrf-token", &security.csrf)
+        .json(&json!({"roles": ["street", "security_admin", "system_admin"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (409, json!("roles")));
+    let res = app
+        .client
+        .put(format!("{}{path}", app.address))
+        .header("cookie", &security.cookie)
+        .header("x-csrf-token", &security.csrf)
+        .json(&json!({"roles": ["street"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.get_as(&worker, "/api/v1/auth/me").await.status(), 401, "the role change ended the session");
+    for _ in 0..5 {
+        app.try_sign_in("zhou", "Wrong-Pass-1").await;
+    }
+    assert_eq!(app.try_sign_in("zhou", PASSWORD).await.status(), 401);
+    let unlock = format!("/api/v1/accounts/{}/unlock", worker.account_id);
+    assert_eq!(app.post_as(&security, &unlock, json!({})).await.status(), 204);
+    app.sign_in("zhou", PASSWORD).await;
+    // The security administrator cannot create accounts.
+    let res = app.post_as(&security, "/api/v1/accounts", account_form("sneaky", STREET_A, &["district"])).await;
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn administrators_of_one_street_see_nothing_of_another() {
+    let app = TestApp::spawn().await;
+    let admin_a = app.signed_in("admin-a", &[Role::SystemAdmin], STREET_A).await;
+    let admin_b = app.signed_in("admin-b", &[Role::SystemAdmin], STREET_B).await;
+    let worker_b = app.account("worker-b", &[Role::Street], STREET_B).await;
+    let listed = body(app.get_as(&admin_a, "/api/v1/accounts").await).await;
+    let names: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|a| a["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["admin-a"]);
+    let path = format!("/api/v1/accounts/{worker_b}/reset-password");
+    assert_eq!(app.post_as(&admin_a, &path, json!({})).await.status(), 404);
+    let security_a = app.signed_in("sec-a", &[Role::SecurityAdmin], STREET_A).await;
+    let path = format!("/api/v1/accounts/{worker_b}/unlock");
+    assert_eq!(app.post_as(&security_a, &path, json!({})).await.status(), 404);
+    let res = app.post_as(&admin_a, &format!("/api/v1/accounts/{worker_b}/disabled"), json!({"disabled": true})).await;
+    assert_eq!(res.status(), 404);
+    // Its own street's administrator may.
+    let res = app.post_as(&admin_b, &format!("/api/v1/accounts/{worker_b}/reset-password"), json!({})).await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_as(&admin_a, "/api/v1/units", json!({"name": "外街", "kind": "community", "division": "430602002001"}))
+        .await;
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("division")));
+}
+
+#[tokio::test]
+async fn the_audit_administrator_reads_and_exports_the_trail() {
+    let app = TestApp::spawn().await;
+    let auditor = app.signed_in("auditadmin", &[Role::AuditAdmin], DISTRICT).await;
+    app.try_sign_in("ghost", "Wrong-Pass-1").await;
+    let page = body(app.get_as(&auditor, "/api/v1/audit?action=session&per_page=10").await).await;
+    let actions: Vec<&str> =
+        page["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"session.sign_in") && actions.contains(&"session.sign_in_failed"), "{actions:?}");
+    assert!(actions.iter().all(|a| a.starts_with("session.")));
+    let ghost = body(app.get_as(&auditor, "/api/v1/audit?actor=gho").await).await;
+    assert_eq!(ghost["total"], 1);
+    let res = app.get_as(&auditor, "/api/v1/audit?from=2026-13-01").await;
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("from")));
+    let export = app.get_as(&auditor, "/api/v1/audit/export?action=account").await;
+    assert_eq!(export.status(), 200);
+    assert!(export.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    let bytes = export.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an xlsx file is a zip");
+    let exports = body(app.get_as(&auditor, "/api/v1/audit?action=audit.export").await).await;
+    assert_eq!(exports["total"], 1, "the export itself is recorded");
+    // Nobody else reads the trail.
+    let district = app.signed_in("district", &[Role::District], DISTRICT).await;
+    assert_eq!(app.get_as(&district, "/api/v1/audit").await.status(), 403);
+}
