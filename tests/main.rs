@@ -13,3 +13,4 @@ mod auth;
 mod helpers;
 mod startup;
 mod store;
+mod volunteers;

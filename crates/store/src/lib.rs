@@ -18,11 +18,13 @@ mod postgres;
 mod registry;
 mod sql;
 mod sqlite;
+pub mod volunteers;
 
 pub use audit::{Actor, AuditEvent, AuditVerifyReport};
 use chrono::{DateTime, Utc};
 use identity::{Account, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit};
 pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
+use volunteers::{Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use zhongfu_domain::identity::Roles;
 use zhongfu_domain::signin::{FailureState, LoginName};
 
@@ -201,6 +203,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Stores a captcha's answer hash; expired ones are purged on the way.
     async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()>;
+
+    /// Records a volunteer's registration. `Duplicate("phone")` when the phone
+    /// already has a live registration or an account.
+    async fn register_volunteer(&self, actor: &Actor, volunteer: &NewVolunteer) -> Result<i64>;
+
+    /// Registrations for communities within the scope, optionally of one status, newest first.
+    async fn volunteer_applications(&self, scope: &Scope, status: Option<&str>) -> Result<Vec<VolunteerApplication>>;
+
+    /// Approves (making the volunteer's account) or rejects a pending registration.
+    async fn decide_volunteer(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        decision: &Decision,
+    ) -> Result<DecisionOutcome>;
 
     /// Removes and returns a captcha: each answers one sign-in at most.
     async fn take_captcha(&self, id: &str) -> Result<Option<(String, DateTime<Utc>)>>;

@@ -31,9 +31,9 @@ macro_rules! migrations {
 }
 
 pub const MIGRATIONS_SQLITE: &[Migration] =
-    migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity");
+    migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp");
 pub const MIGRATIONS_POSTGRES: &[Migration] =
-    migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity");
+    migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -70,6 +70,8 @@ mod tests {
             ("postgres", 2, "7f1f2da8a6ee6b003af7b7d95daab92f812281d6f1554314c3b702c7e19493f2"),
             ("sqlite", 3, "ec1a18ee1d454c8c1574479cc400af31fae7dfd5cae973662a1f37e0c3a45ebe"),
             ("postgres", 3, "3e6b302d9ff7920f4c2dc30f076b9cac8bb80a2743213636b19d6127fd0df1bb"),
+            ("sqlite", 4, "d48168742ff2da0ad31e59334284e26d35d7f34935f11456a52ae2124144657e"),
+            ("postgres", 4, "dcfafe234926397f66007bf6b92d8540f92f2432c750c135f80d23ce6aa593d9"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };

@@ -20,6 +20,7 @@ use crate::registry::{
     batch_event, birth, seal_phone, sex_code, tags,
 };
 use crate::sql::{select_divisions, sql_store};
+use crate::volunteers::{self, Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use crate::{
     Actor, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, StreetCount, like_escape,
     parse_code, parse_level,

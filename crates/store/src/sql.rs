@@ -500,6 +500,117 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn register_volunteer(&self, actor: &Actor, v: &NewVolunteer) -> Result<i64> {
+                let phone = seal_phone(&self.keys, v.phone.as_str());
+                let id_number = v.id_number.as_str();
+                let mut tx = self.pool.begin().await?;
+                let taken: i64 = sqlx::query_scalar(volunteers::PHONE_HAS_ACCOUNT).bind(&phone.bidx).fetch_one(&mut *tx).await?;
+                if taken > 0 {
+                    return Err(crate::StoreError::Duplicate("phone".into()));
+                }
+                let id: i64 = sqlx::query_scalar(volunteers::INSERT)
+                    .bind(&v.name)
+                    .bind(&phone.cipher)
+                    .bind(&phone.bidx)
+                    .bind(&phone.masked)
+                    .bind(v.email.as_ref().map(|e| e.as_str()))
+                    .bind(self.keys.encrypt(id_number))
+                    .bind(self.keys.blind_index(IndexKind::IdNumber, id_number))
+                    .bind(v.id_number.masked())
+                    .bind(v.community.as_str())
+                    .bind(&v.skills)
+                    .bind(&v.availability)
+                    .bind(&v.password_hash)
+                    .bind(identity::time(chrono::Utc::now()))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| match crate::StoreError::from(e) {
+                        crate::StoreError::Duplicate(_) => crate::StoreError::Duplicate("phone".into()),
+                        other => other,
+                    })?;
+                append_audit!(tx, actor, &volunteers::registered(id, v));
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn volunteer_applications(&self, scope: &Scope, status: Option<&str>) -> Result<Vec<VolunteerApplication>> {
+                let rows: Vec<volunteers::Row> = sqlx::query_as(volunteers::select_applications!(
+                    "WHERE community LIKE $1 AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT 500"
+                ))
+                .bind(format!("{}%", scope.prefix()))
+                .bind(status)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(volunteers::from_row).collect()
+            }
+
+            async fn decide_volunteer(
+                &self,
+                actor: &Actor,
+                scope: &Scope,
+                id: i64,
+                decision: &Decision,
+            ) -> Result<DecisionOutcome> {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<volunteers::DecisionRow> = sqlx::query_as(volunteers::FOR_DECISION)
+                    .bind(id)
+                    .bind(actor.id.unwrap_or_default())
+                    .bind(format!("{}%", scope.prefix()))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((status, phone_cipher, phone_bidx, phone_masked, email, hash, name, community, own)) = row else {
+                    return Ok(DecisionOutcome::NotFound);
+                };
+                if status != "pending" {
+                    return Ok(DecisionOutcome::AlreadyDecided);
+                }
+                if own > 0 {
+                    return Ok(DecisionOutcome::OwnRegistration);
+                }
+                let now = identity::time(chrono::Utc::now());
+                let (outcome, account_id, number) = match decision {
+                    Decision::Approve => {
+                        let seq: i64 = sqlx::query_scalar(volunteers::NEXT_NUMBER).fetch_one(&mut *tx).await?;
+                        let number = volunteers::volunteer_number(seq);
+                        let account_id: i64 = sqlx::query_scalar(volunteers::INSERT_ACCOUNT)
+                            .bind(number.to_lowercase())
+                            .bind(&name)
+                            .bind(&email)
+                            .bind(&phone_cipher)
+                            .bind(&phone_bidx)
+                            .bind(&phone_masked)
+                            .bind(&number)
+                            .bind(&community)
+                            .bind(&hash)
+                            .bind(false)
+                            .bind(&now)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        sqlx::query(identity::INSERT_ROLE).bind(account_id).bind("volunteer").execute(&mut *tx).await?;
+                        sqlx::query(identity::INSERT_HISTORY).bind(account_id).bind(&hash).bind(&now).execute(&mut *tx).await?;
+                        let outcome = DecisionOutcome::Approved { account_id, volunteer_number: number.clone() };
+                        (outcome, Some(account_id), Some(number))
+                    }
+                    Decision::Reject { .. } => (DecisionOutcome::Rejected, None, None),
+                };
+                let (status, reason) = match decision {
+                    Decision::Approve => ("approved", None),
+                    Decision::Reject { reason } => ("rejected", Some(reason.as_str())),
+                };
+                sqlx::query(volunteers::DECIDE)
+                    .bind(id)
+                    .bind(status)
+                    .bind(reason)
+                    .bind(actor.id)
+                    .bind(&now)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit!(tx, actor, &volunteers::decided(id, decision, number.as_deref()));
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
             async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(identity::PURGE_CAPTCHAS).bind(identity::time(chrono::Utc::now())).execute(&mut *tx).await?;

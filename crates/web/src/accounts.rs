@@ -268,7 +268,8 @@ fn username(input: &str) -> Result<String, ApiError> {
     }
 }
 
-fn text(field: &'static str, input: &str, max: usize) -> Result<String, ApiError> {
+/// A required text of at most `max` characters, trimmed; a 400 naming the field otherwise.
+pub(crate) fn text(field: &'static str, input: &str, max: usize) -> Result<String, ApiError> {
     let value = input.trim();
     if value.is_empty() || value.chars().count() > max {
         return Err(ApiError::new(

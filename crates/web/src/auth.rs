@@ -86,6 +86,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/accounts/{id}/disabled", Access::Permission(Permission::AccountsManage)),
     ("GET", "/api/v1/audit", Access::Permission(Permission::AuditRead)),
     ("GET", "/api/v1/audit/export", Access::Permission(Permission::AuditExport)),
+    ("GET", "/api/v1/site", Access::Public),
+    ("POST", "/api/v1/volunteers/register", Access::Public),
+    ("GET", "/api/v1/volunteers", Access::Permission(Permission::VolunteersApprove)),
+    ("POST", "/api/v1/volunteers/{id}/approve", Access::Permission(Permission::VolunteersApprove)),
+    ("POST", "/api/v1/volunteers/{id}/reject", Access::Permission(Permission::VolunteersApprove)),
 ];
 
 pub fn access_for(method: &str, path: &str) -> Option<Access> {
@@ -203,6 +208,18 @@ async fn principal(state: &AppState, headers: &HeaderMap, ip: String) -> Result<
     // A damaged role set (two administrator roles) grants nothing.
     let roles = Roles::parse(account.roles.clone()).unwrap_or_else(|_| Roles::none());
     Ok(Some(Principal { account, roles, csrf_token: session.csrf_token, ip, token_hash }))
+}
+
+/// The caller's address, for the audit trail and the sign-in throttle.
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok(Self(ip.unwrap_or_else(|| "unknown".into())))
+    }
 }
 
 fn client_ip(req: &Request) -> String {
@@ -336,7 +353,7 @@ pub async fn sign_in(State(state): State<AppState>, req: Request) -> Result<Resp
             "too many failed sign-ins; try again in 15 minutes",
         ));
     }
-    check_captcha(&state, &form).await?;
+    check_captcha(&state, &form.captcha_id, &form.captcha_answer).await?;
     if form.login.chars().count() > MAX_LOGIN_CHARS || form.password.chars().count() > 128 {
         return Err(sign_in_failed());
     }
@@ -390,7 +407,8 @@ fn bad_body() -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确", "malformed request")
 }
 
-async fn check_captcha(state: &AppState, form: &SignIn) -> Result<(), ApiError> {
+/// Takes the captcha and checks the answer: a 400 naming `captcha_answer` if wrong or expired.
+pub(crate) async fn check_captcha(state: &AppState, id: &str, answer: &str) -> Result<(), ApiError> {
     let wrong = || {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -400,14 +418,14 @@ async fn check_captcha(state: &AppState, form: &SignIn) -> Result<(), ApiError> 
         )
         .with_field("captcha_answer")
     };
-    if form.captcha_id.len() > 64 {
+    if id.len() > 64 {
         return Err(wrong());
     }
     // Taken even when wrong: each captcha gets one try.
-    let Some((hash, expires)) = state.store.take_captcha(&form.captcha_id).await? else { return Err(wrong()) };
-    let answer = form.captcha_answer.trim().to_uppercase();
+    let Some((hash, expires)) = state.store.take_captcha(id).await? else { return Err(wrong()) };
+    let answer = answer.trim().to_uppercase();
     let test_answer = state.auth.captcha_test_answer.as_deref().is_some_and(|t| t == answer);
-    if Utc::now() > expires || !(hash == captcha_hash(&form.captcha_id, &answer) || test_answer) {
+    if Utc::now() > expires || !(hash == captcha_hash(id, &answer) || test_answer) {
         return Err(wrong());
     }
     Ok(())
@@ -518,11 +536,18 @@ mod tests {
     }
 
     #[test]
-    fn only_sign_in_and_public_reference_data_are_open() {
+    fn only_sign_in_registration_and_public_reference_data_are_open() {
         let public: Vec<&str> = ROUTES.iter().filter(|(_, _, a)| *a == Access::Public).map(|(_, p, _)| *p).collect();
         assert_eq!(
             public,
-            ["/api/v1/divisions", "/api/v1/divisions/{code}", "/api/v1/auth/captcha", "/api/v1/auth/sign-in"]
+            [
+                "/api/v1/divisions",
+                "/api/v1/divisions/{code}",
+                "/api/v1/auth/captcha",
+                "/api/v1/auth/sign-in",
+                "/api/v1/site",
+                "/api/v1/volunteers/register"
+            ]
         );
     }
 

@@ -32,6 +32,7 @@ pub mod divisions;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod volunteers;
 
 pub use metrics::Metrics;
 
@@ -51,7 +52,8 @@ pub struct AppState {
     paths(divisions::list, divisions::detail, dashboard::dashboard, auth::captcha, auth::sign_in, auth::sign_out,
         auth::current, auth::change_password, accounts::units, accounts::create_unit, accounts::accounts,
         accounts::create_account, accounts::set_roles, accounts::unlock, accounts::reset_password,
-        accounts::set_disabled, audit::list, audit::export),
+        accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
+        volunteers::list, volunteers::approve, volunteers::reject),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -80,6 +82,11 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}/disabled", post(accounts::set_disabled))
         .route("/audit", get(audit::list))
         .route("/audit/export", get(audit::export))
+        .route("/site", get(volunteers::site))
+        .route("/volunteers/register", post(volunteers::register))
+        .route("/volunteers", get(volunteers::list))
+        .route("/volunteers/{id}/approve", post(volunteers::approve))
+        .route("/volunteers/{id}/reject", post(volunteers::reject))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 
