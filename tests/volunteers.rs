@@ -133,3 +133,18 @@ async fn only_workers_of_the_community_decide_and_never_their_own() {
     // Rejected: the phone may register again.
     assert_eq!(register(&app, registration("13812340003", OTHER_STREET_COMMUNITY)).await.status(), 201);
 }
+
+#[tokio::test]
+async fn volunteer_numbers_skip_those_already_given() {
+    let app = TestApp::spawn().await;
+    let district = crate::helpers::district();
+    let communities = zhongfu::demo::communities(&district).unwrap();
+    // The demo volunteer already holds a number.
+    zhongfu::accounts::create_demo_accounts(app.store.as_ref(), &district, &communities, true).await.unwrap();
+    let id = body(register(&app, registration("13812340005", COMMUNITY)).await).await["id"].as_i64().unwrap();
+    let worker = app.signed_in("worker", &[Role::Community], COMMUNITY).await;
+    let res = app.post_as(&worker, &format!("/api/v1/volunteers/{id}/approve"), json!({})).await;
+    assert_eq!(res.status(), 200);
+    let number = body(res).await["volunteer_number"].as_str().unwrap().to_owned();
+    assert!(!number.ends_with("000001"), "{number}");
+}

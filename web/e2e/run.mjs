@@ -81,6 +81,47 @@ try {
   const locked = await signIn(page, "leader", demoPassword);
   check(locked.status === 401 && locked.error === first.error, "after five failures the right password is refused too");
 
+  // A volunteer signs up, the community worker approves, the volunteer signs in by phone.
+  const phone = "139" + String(Date.now()).slice(-8);
+  await page.getByTestId("to-register").click();
+  await page.getByTestId("reg-name").fill("周婷");
+  await page.getByTestId("reg-phone").fill(phone);
+  await page.getByTestId("reg-email").fill("zhouting@example.com");
+  await page.getByTestId("reg-id").fill("430602199203150022");
+  await page.getByTestId("reg-community").locator(".el-cascader").click();
+  await page.locator(".el-cascader-node", { hasText: "岳阳楼街道" }).click();
+  await page.locator(".el-cascader-menu").nth(1).locator(".el-cascader-node").first().click();
+  await page.getByTestId("reg-skills").fill("陪伴老人");
+  await page.getByTestId("reg-availability").fill("周末上午");
+  await page.getByTestId("reg-password").fill("Help-Others-9");
+  await page.getByTestId("reg-again").fill("Help-Others-9");
+  await page.getByTestId("reg-captcha").fill(captchaAnswer);
+  await page.screenshot({ path: shots + "volunteer-register.png", fullPage: true });
+  await page.getByTestId("reg-submit").click();
+  await page.getByTestId("register-done").waitFor();
+  check(true, "a volunteer signs up on the public page");
+  await page.goto(base + "/login");
+  check((await signIn(page, "community", demoPassword)).status === 200, "the community worker signs in");
+  await page.goto(base + "/volunteers");
+  const row = page.locator("[data-testid=volunteer-table] .el-table__body tr", { hasText: "周婷" }).first();
+  await row.waitFor();
+  await row.getByTestId("approve").click();
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  await page.locator(".el-message--success").waitFor();
+  check(true, "the community worker approves the sign-up");
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+  check((await signIn(page, phone, "Help-Others-9")).status === 200, "the volunteer signs in with the phone number");
+  await page.getByTestId("tasks-empty").waitFor();
+  const menu = await page.getByTestId("side-menu").innerText();
+  check(menu.includes("我的任务") && !menu.includes("工作台") && !menu.includes("志愿者审核") && !menu.includes("账号管理"),
+    "the volunteer sees only the volunteer menu");
+  await page.screenshot({ path: shots + "volunteer-home.png", fullPage: true });
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+
   check((await signIn(page, "district", demoPassword)).status === 200, "the district worker signs in");
   const rows = page.locator("[data-testid=street-table] .el-table__body tr");
   await rows.first().waitFor();
@@ -142,6 +183,7 @@ try {
   check(problems.length === 0, `no console errors${problems.length ? ": " + problems.join("; ") : ""}`);
 } catch (err) {
   console.error(err.message);
+  if (problems.length) console.error("page problems:\n" + problems.join("\n"));
   await page.screenshot({ path: shots + "failure.png", fullPage: true }).catch(() => {});
   process.exitCode = 1;
 } finally {

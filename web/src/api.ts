@@ -116,12 +116,54 @@ export interface Captcha {
   expires_in: number;
 }
 
+export interface VolunteerApplication {
+  id: number;
+  name: string;
+  phone_masked: string;
+  email: string | null;
+  id_masked: string;
+  community: string;
+  skills: string;
+  availability: string;
+  status: "pending" | "approved" | "rejected";
+  reason: string | null;
+  created_at: string;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor_id: number | null;
+  actor_name: string;
+  ip: string;
+  action: string;
+  entity: string;
+  entity_id: string;
+  diff: string;
+}
+
+async function put<T>(path: string, body: unknown): Promise<T> {
+  return request<T>("PUT", path, body);
+}
+
 export const api = {
   me: () => getJSON<Me>("/api/v1/auth/me"),
   captcha: () => getJSON<Captcha>("/api/v1/auth/captcha"),
   signIn: (form: { login: string; password: string; captcha_id: string; captcha_answer: string }) =>
     postJSON<Me>("/api/v1/auth/sign-in", form),
   signOut: () => postJSON<void>("/api/v1/auth/sign-out"),
+  site: () => getJSON<{ district: { code: string; name: string } }>("/api/v1/site"),
+  registerVolunteer: (form: Record<string, string>) => postJSON<{ id: number; status: string }>("/api/v1/volunteers/register", form),
+  volunteers: (status: string) =>
+    getJSON<{ items: VolunteerApplication[] }>(`/api/v1/volunteers?status=${encodeURIComponent(status)}`).then((r) => r.items),
+  approveVolunteer: (id: number) => postJSON<{ volunteer_number: string }>(`/api/v1/volunteers/${id}/approve`),
+  rejectVolunteer: (id: number, reason: string) => postJSON<void>(`/api/v1/volunteers/${id}/reject`, { reason }),
+  accounts: () => getJSON<{ items: Account[] }>("/api/v1/accounts").then((r) => r.items),
+  createAccount: (form: Record<string, unknown>) => postJSON<{ account: Account; password: string }>("/api/v1/accounts", form),
+  setRoles: (id: number, roles: string[]) => put<void>(`/api/v1/accounts/${id}/roles`, { roles }),
+  unlock: (id: number) => postJSON<void>(`/api/v1/accounts/${id}/unlock`),
+  resetPassword: (id: number) => postJSON<{ account: Account; password: string }>(`/api/v1/accounts/${id}/reset-password`),
+  audit: (query: string) => getJSON<{ total: number; records: AuditRecord[] }>(`/api/v1/audit?${query}`),
   changePassword: (current_password: string, new_password: string) =>
     postJSON<void>("/api/v1/auth/password", { current_password, new_password }),
   dashboard: () => getJSON<Dashboard>("/api/v1/dashboard"),

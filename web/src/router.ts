@@ -20,6 +20,36 @@ export const routes: RouteRecordRaw[] = [
     meta: { crumbs: [], public: true },
   },
   {
+    path: "/volunteer/register",
+    name: "register",
+    component: () => import("./views/RegisterView.vue"),
+    meta: { crumbs: [], public: true },
+  },
+  {
+    path: "/volunteers",
+    name: "volunteers",
+    component: () => import("./views/VolunteersView.vue"),
+    meta: { crumbs: ["menu.registry", "menu.volunteers"], permission: "volunteers_approve" },
+  },
+  {
+    path: "/tasks",
+    name: "tasks",
+    component: () => import("./views/TasksView.vue"),
+    meta: { crumbs: ["menu.tasks"], permission: "tasks_read" },
+  },
+  {
+    path: "/accounts",
+    name: "accounts",
+    component: () => import("./views/AccountsView.vue"),
+    meta: { crumbs: ["menu.system", "admin.accounts"] },
+  },
+  {
+    path: "/audit",
+    name: "audit",
+    component: () => import("./views/AuditView.vue"),
+    meta: { crumbs: ["menu.system", "admin.audit"], permission: "audit_read" },
+  },
+  {
     path: "/password",
     name: "password",
     component: () => import("./views/PasswordView.vue"),
@@ -59,12 +89,24 @@ export const routes: RouteRecordRaw[] = [
 
 export const router = createRouter({ history: createWebHistory(), routes });
 
+/** The first page an account may see. */
+export function home(permissions: string[]): string {
+  if (permissions.includes("stats_read")) return "/";
+  if (permissions.includes("tasks_read")) return "/tasks";
+  if (permissions.includes("audit_read")) return "/audit";
+  if (permissions.some((p) => ["accounts_manage", "roles_manage", "accounts_unlock"].includes(p))) return "/accounts";
+  return "/divisions";
+}
+
 // Signed-out visitors go to the sign-in page; a forced password change comes first.
 router.beforeEach(async (to) => {
   const me = await loadSession().catch(() => null);
-  if (to.meta.public) return me && to.name === "login" ? { path: "/" } : true;
+  if (to.meta.public) return me && to.name === "login" ? { path: home(me.permissions) } : true;
   if (!me) return { name: "login", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
   if (me.must_change_password && to.name !== "password") return { name: "password" };
-  if (to.name === "dashboard" && !me.permissions.includes("stats_read")) return { name: "divisions" };
+  if (to.meta.permission && !me.permissions.includes(to.meta.permission)) {
+    const target = home(me.permissions);
+    return to.path === target ? true : { path: target };
+  }
   return true;
 });

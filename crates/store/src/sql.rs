@@ -570,8 +570,17 @@ macro_rules! sql_store {
                 let now = identity::time(chrono::Utc::now());
                 let (outcome, account_id, number) = match decision {
                     Decision::Approve => {
-                        let seq: i64 = sqlx::query_scalar(volunteers::NEXT_NUMBER).fetch_one(&mut *tx).await?;
-                        let number = volunteers::volunteer_number(seq);
+                        // Numbers already given by hand or by an import are skipped.
+                        let mut number = String::new();
+                        for _ in 0..1000 {
+                            let seq: i64 = sqlx::query_scalar(volunteers::NEXT_NUMBER).fetch_one(&mut *tx).await?;
+                            number = volunteers::volunteer_number(seq);
+                            let used: i64 =
+                                sqlx::query_scalar(volunteers::NUMBER_USED).bind(&number).fetch_one(&mut *tx).await?;
+                            if used == 0 {
+                                break;
+                            }
+                        }
                         let account_id: i64 = sqlx::query_scalar(volunteers::INSERT_ACCOUNT)
                             .bind(number.to_lowercase())
                             .bind(&name)

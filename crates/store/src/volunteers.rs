@@ -111,6 +111,7 @@ pub(crate) const NEXT_NUMBER: &str = "
     INSERT INTO counter (name, value) VALUES ('volunteer', 1)
     ON CONFLICT (name) DO UPDATE SET value = counter.value + 1
     RETURNING value";
+pub(crate) const NUMBER_USED: &str = "SELECT COUNT(*) FROM account WHERE volunteer_number = $1";
 pub(crate) const INSERT_ACCOUNT: &str = "
     INSERT INTO account (username, display_name, email, phone_cipher, phone_bidx, phone_masked, volunteer_number,
                          jurisdiction, password_hash, must_change_password, created_at, updated_at)
