@@ -80,13 +80,18 @@ impl Drop for TestDb {
 
 /// Settings for a test: a fixed personal-data key, port 0.
 pub fn settings(db: &TestDb) -> Settings {
-    let config = Config {
+    config(db).validate().expect("test settings")
+}
+
+fn config(db: &TestDb) -> Config {
+    Config {
         listen: "127.0.0.1:0".into(),
         database_url: db.url.clone(),
         pii_key: "5a".repeat(32),
+        // Most tests sign in as roles that need TOTP; tests/totp.rs turns it on.
+        require_second_factor: false,
         ..Config::default()
-    };
-    config.validate().expect("test settings")
+    }
 }
 
 /// A running application on a fresh database.
@@ -100,8 +105,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the application with a changed configuration.
+    pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::new().await;
-        let app = Application::build(&settings(&db)).await.expect("application starts");
+        let mut config = config(&db);
+        change(&mut config);
+        let app = Application::build(&config.validate().expect("test settings")).await.expect("application starts");
         let address = format!("http://{}", app.local_addr().unwrap());
         let store = app.store();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

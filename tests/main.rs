@@ -13,4 +13,5 @@ mod auth;
 mod helpers;
 mod startup;
 mod store;
+mod totp;
 mod volunteers;

@@ -30,6 +30,9 @@ pub struct Config {
     /// For automated browser tests only, and only in demo mode: every
     /// captcha also accepts this answer.
     pub captcha_test_answer: String,
+    /// Administrators, payment approvers and exporters must enrol a second
+    /// factor (TOTP) before anything else. Not enforced in demo mode.
+    pub require_second_factor: bool,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             log_format: "text".into(),
             demo_mode: false,
             captcha_test_answer: String::new(),
+            require_second_factor: true,
         }
     }
 }
@@ -56,6 +60,14 @@ pub enum ConfigError {
     Value { setting: &'static str, value: String, reason: String },
     #[error("cannot use the personal-data key file {path}: {reason}")]
     KeyFile { path: String, reason: String },
+}
+
+fn flag(setting: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        other => Err(bad(setting, other, "expected true or false")),
+    }
 }
 
 fn bad(setting: &'static str, value: &str, reason: impl Into<String>) -> ConfigError {
@@ -72,6 +84,7 @@ pub struct Settings {
     pub json_logs: bool,
     pub demo_mode: bool,
     pub captcha_test_answer: Option<String>,
+    pub require_second_factor: bool,
 }
 
 impl Config {
@@ -97,11 +110,10 @@ impl Config {
             }
         }
         if let Some(v) = env("ZHONGFU_DEMO_MODE").filter(|v| !v.is_empty()) {
-            config.demo_mode = match v.as_str() {
-                "1" | "true" | "yes" => true,
-                "0" | "false" | "no" => false,
-                other => return Err(bad("demo_mode (ZHONGFU_DEMO_MODE)", other, "expected true or false")),
-            };
+            config.demo_mode = flag("demo_mode (ZHONGFU_DEMO_MODE)", &v)?;
+        }
+        if let Some(v) = env("ZHONGFU_REQUIRE_SECOND_FACTOR").filter(|v| !v.is_empty()) {
+            config.require_second_factor = flag("require_second_factor (ZHONGFU_REQUIRE_SECOND_FACTOR)", &v)?;
         }
         if let Some(v) = env("ZHONGFU_PII_KEY_FILE").filter(|v| !v.is_empty()) {
             config.pii_key_file = v.into();
@@ -161,6 +173,7 @@ impl Config {
             json_logs: format == "json",
             demo_mode: self.demo_mode,
             captcha_test_answer: Some(self.captcha_test_answer.trim().to_uppercase()).filter(|a| !a.is_empty()),
+            require_second_factor: self.require_second_factor && !self.demo_mode,
         })
     }
 }

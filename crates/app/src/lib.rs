@@ -60,6 +60,7 @@ impl Application {
             district: settings.district,
             auth: Arc::new(AuthConfig {
                 captcha_test_answer: settings.captcha_test_answer.clone(),
+                require_second_factor: settings.require_second_factor,
                 ..AuthConfig::default()
             }),
         };

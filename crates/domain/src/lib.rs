@@ -15,6 +15,7 @@ pub mod password;
 pub mod pii;
 pub mod registry;
 pub mod signin;
+pub mod totp;
 
 pub use access::Scope;
 pub use division::{DivisionCode, DivisionLevel};

@@ -100,6 +100,8 @@ pub struct Account {
     #[serde(skip)]
     pub failures: FailureState,
     pub disabled: bool,
+    /// Signs in with a second factor (TOTP).
+    pub totp_enabled: bool,
 }
 
 /// A session to start. Only the token's hash is stored.
@@ -108,6 +110,8 @@ pub struct NewSession {
     pub token_hash: String,
     pub csrf_token: String,
     pub at: DateTime<Utc>,
+    /// The password was right; the second factor is still to come.
+    pub second_factor_pending: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,6 +120,7 @@ pub struct Session {
     pub csrf_token: String,
     pub created_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
+    pub second_factor_pending: bool,
 }
 
 /// `SELECT` of the account columns followed by the given clauses.
@@ -123,7 +128,7 @@ macro_rules! select_accounts {
     ($clauses:literal) => {
         concat!(
             "SELECT id, username, display_name, email, phone_masked, volunteer_number, unit_id, jurisdiction, \
-             must_change_password, failures, locked_until, disabled, password_hash FROM account ",
+             must_change_password, failures, locked_until, disabled, password_hash, totp_enabled FROM account ",
             $clauses
         )
     };
@@ -145,6 +150,7 @@ pub(crate) type AccountRow = (
     Option<String>,
     bool,
     String,
+    bool,
 );
 
 /// Builds the account (with its roles) and returns the password hash beside it.
@@ -163,6 +169,7 @@ pub(crate) fn account_from_row(row: AccountRow, roles: Vec<Role>) -> crate::Resu
         locked,
         disabled,
         hash,
+        totp_enabled,
     ) = row;
     let locked_until = locked.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
     let account = Account {
@@ -178,6 +185,7 @@ pub(crate) fn account_from_row(row: AccountRow, roles: Vec<Role>) -> crate::Resu
         must_change_password: must_change,
         failures: FailureState { failures: u32::try_from(failures).unwrap_or(u32::MAX), locked_until },
         disabled,
+        totp_enabled,
     };
     Ok((account, hash))
 }
@@ -218,10 +226,10 @@ pub(crate) const SET_PASSWORD: &str =
     "UPDATE account SET password_hash = $2, must_change_password = $3, updated_at = $4 WHERE id = $1";
 pub(crate) const SET_FAILURES: &str = "UPDATE account SET failures = $2, locked_until = $3 WHERE id = $1";
 pub(crate) const INSERT_SESSION: &str = "
-    INSERT INTO session (token_hash, account_id, csrf_token, ip, created_at, last_seen)
-    VALUES ($1, $2, $3, $4, $5, $5)";
+    INSERT INTO session (token_hash, account_id, csrf_token, ip, created_at, last_seen, second_factor_pending)
+    VALUES ($1, $2, $3, $4, $5, $5, $6)";
 pub(crate) const SESSION: &str =
-    "SELECT account_id, csrf_token, created_at, last_seen FROM session WHERE token_hash = $1";
+    "SELECT account_id, csrf_token, created_at, last_seen, second_factor_pending FROM session WHERE token_hash = $1";
 pub(crate) const TOUCH_SESSION: &str = "UPDATE session SET last_seen = $2 WHERE token_hash = $1";
 pub(crate) const DELETE_SESSION: &str = "DELETE FROM session WHERE token_hash = $1";
 /// Ends every session of an account except, optionally, one (`$2`, may be NULL).
@@ -347,3 +355,18 @@ macro_rules! push_audit_filter {
     }};
 }
 pub(crate) use push_audit_filter;
+
+pub(crate) const SET_TOTP: &str =
+    "UPDATE account SET totp_cipher = $2, totp_enabled = $3, updated_at = $4 WHERE id = $1";
+pub(crate) const TOTP_SECRET: &str = "SELECT totp_cipher FROM account WHERE id = $1";
+pub(crate) const ENABLE_TOTP: &str = "UPDATE account SET totp_enabled = $2, updated_at = $3 WHERE id = $1";
+pub(crate) const DELETE_RECOVERY: &str = "DELETE FROM recovery_code WHERE account_id = $1";
+pub(crate) const INSERT_RECOVERY: &str = "INSERT INTO recovery_code (account_id, code_hash) VALUES ($1, $2)";
+pub(crate) const USE_RECOVERY: &str =
+    "UPDATE recovery_code SET used_at = $3 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL";
+/// Records the newest accepted TOTP step; no row back means the step was not newer.
+pub(crate) const ACCEPT_STEP: &str = "
+    INSERT INTO counter (name, value) VALUES ($1, $2)
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value WHERE counter.value < excluded.value
+    RETURNING value";
+pub(crate) const SECOND_FACTOR_DONE: &str = "UPDATE session SET second_factor_pending = $2 WHERE token_hash = $1";

@@ -201,6 +201,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Replaces an account's roles and ends its sessions.
     async fn set_roles(&self, actor: &Actor, account_id: i64, roles: &Roles) -> Result<()>;
 
+    /// Stores a new, not yet enabled TOTP secret (encrypted); old recovery codes go.
+    async fn set_totp_secret(&self, actor: &Actor, account_id: i64, secret: &[u8]) -> Result<()>;
+
+    async fn totp_secret(&self, account_id: i64) -> Result<Option<Vec<u8>>>;
+
+    /// Turns the second factor on with these recovery code hashes.
+    async fn enable_totp(&self, actor: &Actor, account_id: i64, recovery_hashes: &[String]) -> Result<()>;
+
+    /// Accepts a TOTP time step once: false if it (or a later one) was used.
+    async fn accept_totp_step(&self, account_id: i64, step: i64) -> Result<bool>;
+
+    /// Uses up a recovery code; false if unknown or used.
+    async fn use_recovery_code(&self, actor: &Actor, account_id: i64, code_hash: &str) -> Result<bool>;
+
+    /// Marks a session's second factor as given; audited.
+    async fn complete_second_factor(&self, actor: &Actor, token_hash: &str) -> Result<()>;
+
     /// Stores a captcha's answer hash; expired ones are purged on the way.
     async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()>;
 

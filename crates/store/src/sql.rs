@@ -415,21 +415,24 @@ macro_rules! sql_store {
                     .bind(&session.csrf_token)
                     .bind(&actor.ip)
                     .bind(identity::time(session.at))
+                    .bind(session.second_factor_pending)
                     .execute(&mut *tx)
                     .await?;
-                append_audit!(tx, actor, &identity::event("session.sign_in", "account", id, serde_json::json!({})));
+                let diff = serde_json::json!({"second_factor_pending": [null, session.second_factor_pending]});
+                append_audit!(tx, actor, &identity::event("session.sign_in", "account", id, diff));
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-                let row: Option<(i64, String, String, String)> =
+                let row: Option<(i64, String, String, String, bool)> =
                     sqlx::query_as(identity::SESSION).bind(token_hash).fetch_optional(&self.pool).await?;
-                Ok(row.map(|(account_id, csrf_token, created, seen)| Session {
+                Ok(row.map(|(account_id, csrf_token, created, seen, second_factor_pending)| Session {
                     account_id,
                     csrf_token,
                     created_at: identity::parse_time(&created),
                     last_seen: identity::parse_time(&seen),
+                    second_factor_pending,
                 }))
             }
 
@@ -620,6 +623,77 @@ macro_rules! sql_store {
                 Ok(outcome)
             }
 
+            async fn set_totp_secret(&self, actor: &Actor, account_id: i64, secret: &[u8]) -> Result<()> {
+                let cipher = self.keys.encrypt(&hex_encode(secret));
+                let mut tx = self.pool.begin().await?;
+                let now = identity::time(chrono::Utc::now());
+                sqlx::query(identity::SET_TOTP).bind(account_id).bind(&cipher).bind(false).bind(&now).execute(&mut *tx).await?;
+                sqlx::query(identity::DELETE_RECOVERY).bind(account_id).execute(&mut *tx).await?;
+                let diff = serde_json::json!({"totp_secret": [null, "***"], "totp_enabled": [null, false]});
+                append_audit!(tx, actor, &identity::event("account.totp_setup", "account", account_id, diff));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn totp_secret(&self, account_id: i64) -> Result<Option<Vec<u8>>> {
+                let cipher: Option<Option<Vec<u8>>> =
+                    sqlx::query_scalar(identity::TOTP_SECRET).bind(account_id).fetch_optional(&self.pool).await?;
+                let Some(cipher) = cipher.flatten() else { return Ok(None) };
+                let text = self.keys.decrypt(&cipher).map_err(|e| crate::StoreError::DivisionData(e.to_string()))?;
+                Ok(hex_decode(&text))
+            }
+
+            async fn enable_totp(&self, actor: &Actor, account_id: i64, recovery_hashes: &[String]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let now = identity::time(chrono::Utc::now());
+                sqlx::query(identity::ENABLE_TOTP).bind(account_id).bind(true).bind(&now).execute(&mut *tx).await?;
+                sqlx::query(identity::DELETE_RECOVERY).bind(account_id).execute(&mut *tx).await?;
+                for hash in recovery_hashes {
+                    sqlx::query(identity::INSERT_RECOVERY).bind(account_id).bind(hash).execute(&mut *tx).await?;
+                }
+                let diff = serde_json::json!({"totp_enabled": [false, true], "recovery_codes": [null, recovery_hashes.len()]});
+                append_audit!(tx, actor, &identity::event("account.totp_enable", "account", account_id, diff));
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn accept_totp_step(&self, account_id: i64, step: i64) -> Result<bool> {
+                let row: Option<i64> = sqlx::query_scalar(identity::ACCEPT_STEP)
+                    .bind(format!("totp:{account_id}"))
+                    .bind(step)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.is_some())
+            }
+
+            async fn use_recovery_code(&self, actor: &Actor, account_id: i64, code_hash: &str) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let now = identity::time(chrono::Utc::now());
+                let used = sqlx::query(identity::USE_RECOVERY)
+                    .bind(account_id)
+                    .bind(code_hash)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if used {
+                    let diff = serde_json::json!({});
+                    append_audit!(tx, actor, &identity::event("account.recovery_code_used", "account", account_id, diff));
+                }
+                tx.commit().await?;
+                Ok(used)
+            }
+
+            async fn complete_second_factor(&self, actor: &Actor, token_hash: &str) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(identity::SECOND_FACTOR_DONE).bind(token_hash).bind(false).execute(&mut *tx).await?;
+                let id = actor.id.unwrap_or_default();
+                append_audit!(tx, actor, &identity::event("session.second_factor", "account", id, serde_json::json!({})));
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(identity::PURGE_CAPTCHAS).bind(identity::time(chrono::Utc::now())).execute(&mut *tx).await?;
@@ -663,6 +737,15 @@ macro_rules! sql_store {
             }
         }
     };
+}
+
+/// Hex text of bytes, for secrets sealed with the text-based PII cipher.
+pub(crate) fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
 }
 
 pub(crate) use {select_divisions, sql_store};

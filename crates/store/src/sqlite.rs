@@ -19,7 +19,7 @@ use crate::registry::{
     HOUSEHOLD_CHUNK, INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, PERSON_CHUNK, STREET_COUNTS, SealedBatch,
     batch_event, birth, seal_phone, sex_code, tags,
 };
-use crate::sql::{select_divisions, sql_store};
+use crate::sql::{hex_decode, hex_encode, select_divisions, sql_store};
 use crate::volunteers::{self, Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use crate::{
     Actor, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, StreetCount, like_escape,

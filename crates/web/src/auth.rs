@@ -21,6 +21,7 @@ use zhongfu_domain::Scope;
 use zhongfu_domain::identity::{Permission, Roles};
 use zhongfu_domain::password::{self, PasswordPolicy};
 use zhongfu_domain::signin::{LockoutPolicy, LoginName, SessionPolicy};
+use zhongfu_domain::totp;
 use zhongfu_store::identity::{Account, NewSession};
 use zhongfu_store::{Actor, Store};
 
@@ -44,6 +45,8 @@ const MAX_LOGIN_CHARS: usize = 100;
 pub struct AuthConfig {
     /// Demo mode only: every captcha also accepts this answer (browser tests).
     pub captcha_test_answer: Option<String>,
+    /// Whether roles that need a second factor must enrol before anything else.
+    pub require_second_factor: bool,
     pub password: PasswordPolicy,
     pub lockout: LockoutPolicy,
     pub session: SessionPolicy,
@@ -72,6 +75,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/auth/sign-out", Access::Account),
     ("GET", "/api/v1/auth/me", Access::Account),
     ("POST", "/api/v1/auth/password", Access::Account),
+    ("POST", "/api/v1/auth/totp/setup", Access::Account),
+    ("POST", "/api/v1/auth/totp/enable", Access::Account),
+    ("POST", "/api/v1/auth/totp/verify", Access::Account),
     ("GET", "/api/v1/units", Access::AnyOf(&[Permission::UnitsManage, Permission::AccountsManage])),
     ("POST", "/api/v1/units", Access::Permission(Permission::UnitsManage)),
     (
@@ -104,6 +110,8 @@ pub struct Principal {
     pub roles: Roles,
     pub csrf_token: String,
     pub ip: String,
+    /// Signed in with the password; the TOTP code is still to come.
+    pub second_factor_pending: bool,
     token_hash: String,
 }
 
@@ -141,7 +149,8 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = check(access, &method, &path, principal.as_ref(), req.headers()) {
+    let require_second_factor = state.auth.require_second_factor;
+    if let Err(e) = check(access, &method, &path, principal.as_ref(), req.headers(), require_second_factor) {
         return e.into_response();
     }
     if let Some(p) = principal {
@@ -150,17 +159,29 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     next.run(req).await
 }
 
+/// What a session waiting for its second factor may still do.
+const SECOND_FACTOR_ROUTES: [&str; 3] = ["/api/v1/auth/me", "/api/v1/auth/totp/verify", "/api/v1/auth/sign-out"];
+
 fn check(
     access: Access,
     method: &Method,
     path: &str,
     principal: Option<&Principal>,
     headers: &HeaderMap,
+    require_second_factor: bool,
 ) -> Result<(), ApiError> {
     if access == Access::Public {
         return Ok(());
     }
     let p = principal.ok_or_else(sign_in_required)?;
+    if p.second_factor_pending && !SECOND_FACTOR_ROUTES.contains(&path) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "second_factor_required",
+            "请输入身份验证器中的动态码",
+            "enter the code from your authenticator app",
+        ));
+    }
     let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if changes && headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) != Some(p.csrf_token.as_str()) {
         return Err(ApiError::new(
@@ -168,6 +189,14 @@ fn check(
             "csrf",
             "页面已过期，请刷新后重试",
             "the page is out of date; reload and try again",
+        ));
+    }
+    if require_second_factor && p.roles.requires_totp() && !p.account.totp_enabled && access != Access::Account {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "second_factor_enrolment_required",
+            "您的角色须启用双因素认证，请先绑定身份验证器",
+            "your roles need a second factor: set up an authenticator app first",
         ));
     }
     if p.account.must_change_password && access != Access::Account {
@@ -207,7 +236,15 @@ async fn principal(state: &AppState, headers: &HeaderMap, ip: String) -> Result<
     }
     // A damaged role set (two administrator roles) grants nothing.
     let roles = Roles::parse(account.roles.clone()).unwrap_or_else(|_| Roles::none());
-    Ok(Some(Principal { account, roles, csrf_token: session.csrf_token, ip, token_hash }))
+    let pending = session.second_factor_pending;
+    Ok(Some(Principal {
+        account,
+        roles,
+        csrf_token: session.csrf_token,
+        ip,
+        second_factor_pending: pending,
+        token_hash,
+    }))
 }
 
 /// The caller's address, for the audit trail and the sign-in throttle.
@@ -310,6 +347,10 @@ pub struct Me {
     pub permissions: Vec<Permission>,
     pub csrf_token: String,
     pub must_change_password: bool,
+    /// The TOTP code is still to come (POST /api/v1/auth/totp/verify).
+    pub second_factor_pending: bool,
+    /// The roles need a second factor.
+    pub second_factor_required: bool,
 }
 
 fn me(p: &Principal) -> Me {
@@ -322,6 +363,8 @@ fn me(p: &Principal) -> Me {
         permissions,
         csrf_token: p.csrf_token.clone(),
         must_change_password: p.account.must_change_password,
+        second_factor_pending: p.second_factor_pending,
+        second_factor_required: p.roles.requires_totp(),
     }
 }
 
@@ -389,11 +432,23 @@ pub async fn sign_in(State(state): State<AppState>, req: Request) -> Result<Resp
         return Err(sign_in_failed());
     }
     let token = random_token();
-    let session = NewSession { token_hash: sha256_hex(&token), csrf_token: random_token(), at: now };
+    let session = NewSession {
+        token_hash: sha256_hex(&token),
+        csrf_token: random_token(),
+        at: now,
+        second_factor_pending: account.totp_enabled,
+    };
     let actor = Actor { id: Some(account.id), name: account.username.clone(), ip: ip.clone() };
     store.start_session(&actor, &session).await?;
     let roles = Roles::parse(account.roles.clone()).unwrap_or_else(|_| Roles::none());
-    let principal = Principal { account, roles, csrf_token: session.csrf_token, ip, token_hash: session.token_hash };
+    let principal = Principal {
+        account,
+        roles,
+        csrf_token: session.csrf_token,
+        ip,
+        second_factor_pending: session.second_factor_pending,
+        token_hash: session.token_hash,
+    };
     let max_age = state.auth.session.absolute.num_seconds();
     let mut res = Json(me(&principal)).into_response();
     res.headers_mut().insert(header::SET_COOKIE, session_cookie(&headers, &token, max_age));
@@ -493,6 +548,138 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A new authenticator secret, to be confirmed by `enable`.
+#[derive(Serialize, ToSchema)]
+pub struct TotpSetup {
+    /// Base32, for typing into the app by hand.
+    pub secret: String,
+    pub otpauth_url: String,
+    /// `data:image/svg+xml;base64,…` QR code of the address.
+    pub qr: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/totp/setup", tag = "auth", responses((status = 200, body = TotpSetup)))]
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Result<Json<TotpSetup>, ApiError> {
+    if p.second_factor_pending {
+        return Err(forbidden());
+    }
+    let secret = totp::generate_secret();
+    state.store.set_totp_secret(&p.actor(), p.account.id, &secret).await?;
+    let url = totp::otpauth_url(&secret, &p.account.username);
+    let svg = totp::qr_svg(&url);
+    Ok(Json(TotpSetup {
+        secret: base32(&secret),
+        qr: format!("data:image/svg+xml;base64,{}", base64(svg.as_bytes())),
+        otpauth_url: url,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TotpCode {
+    /// Six digits from the app, or (for verify) a recovery code.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Shown once: each signs in once without the app.
+    pub recovery_codes: Vec<String>,
+}
+
+fn wrong_code() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "code_invalid", "动态码不正确或已使用", "the code is wrong or was used")
+        .with_field("code")
+}
+
+/// Checks a six-digit code against the stored secret, each time step once.
+async fn accept_code(state: &AppState, account_id: i64, code: &str) -> Result<bool, ApiError> {
+    let Some(secret) = state.store.totp_secret(account_id).await? else { return Ok(false) };
+    let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
+    match totp::check(&secret, code, now) {
+        Some(step) => Ok(state.store.accept_totp_step(account_id, i64::try_from(step).unwrap_or(i64::MAX)).await?),
+        None => Ok(false),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/totp/enable", tag = "auth", request_body = TotpCode,
+    responses((status = 200, body = RecoveryCodes), (status = 400, body = ErrorBody)))]
+pub async fn totp_enable(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(form): Json<TotpCode>,
+) -> Result<Json<RecoveryCodes>, ApiError> {
+    if p.second_factor_pending || !accept_code(&state, p.account.id, &form.code).await? {
+        return Err(wrong_code());
+    }
+    let codes = totp::recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| sha256_hex(c)).collect();
+    state.store.enable_totp(&p.actor(), p.account.id, &hashes).await?;
+    Ok(Json(RecoveryCodes { recovery_codes: codes }))
+}
+
+/// The second step of signing in: a code from the app, or a recovery code.
+#[utoipa::path(post, path = "/api/v1/auth/totp/verify", tag = "auth", request_body = TotpCode,
+    responses((status = 200, body = Me), (status = 400, body = ErrorBody)))]
+pub async fn totp_verify(
+    State(state): State<AppState>,
+    axum::Extension(mut p): axum::Extension<Principal>,
+    Json(form): Json<TotpCode>,
+) -> Result<Json<Me>, ApiError> {
+    if !p.second_factor_pending {
+        return Ok(Json(me(&p)));
+    }
+    let recovery = totp::normalise_recovery_code(&form.code);
+    let accepted = accept_code(&state, p.account.id, &form.code).await?
+        || (recovery.len() == 9
+            && state.store.use_recovery_code(&p.actor(), p.account.id, &sha256_hex(&recovery)).await?);
+    if !accepted {
+        let now = Utc::now();
+        let after = state.auth.lockout.after_failure(&p.account.failures, now);
+        state.store.record_sign_in_failure(&p.actor(), Some((p.account.id, after))).await?;
+        if state.auth.lockout.is_locked(&after, now) {
+            state.store.end_session(&p.actor(), &p.token_hash, false).await?;
+        }
+        return Err(wrong_code());
+    }
+    state.store.complete_second_factor(&p.actor(), &p.token_hash).await?;
+    p.second_factor_pending = false;
+    Ok(Json(me(&p)))
+}
+
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::new();
+    for chunk in bytes.chunks(5) {
+        let mut buf = [0u8; 5];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        let n = buf.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let chars = (chunk.len() * 8).div_ceil(5);
+        for i in 0..chars {
+            out.push(char::from(ALPHABET[((n >> (35 - i * 5)) & 31) as usize]));
+        }
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Used by tests and tools that must start a sign-in without reading an image.
 pub async fn put_known_captcha(store: &dyn Store, answer: &str) -> Result<String, zhongfu_store::StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
@@ -549,6 +736,15 @@ mod tests {
                 "/api/v1/volunteers/register"
             ]
         );
+    }
+
+    #[test]
+    fn base32_and_base64_match_the_rfc_4648_vectors() {
+        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
+        assert_eq!(base32(&[0u8; 20]).len(), 32);
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 
     #[test]

@@ -50,7 +50,7 @@ pub struct AppState {
 #[openapi(
     info(title = "Zhongfu 众扶 API", description = "Social assistance registry, policies and payments."),
     paths(divisions::list, divisions::detail, dashboard::dashboard, auth::captcha, auth::sign_in, auth::sign_out,
-        auth::current, auth::change_password, accounts::units, accounts::create_unit, accounts::accounts,
+        auth::current, auth::change_password, auth::totp_setup, auth::totp_enable, auth::totp_verify, accounts::units, accounts::create_unit, accounts::accounts,
         accounts::create_account, accounts::set_roles, accounts::unlock, accounts::reset_password,
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject),
@@ -74,6 +74,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sign-out", post(auth::sign_out))
         .route("/auth/me", get(auth::current))
         .route("/auth/password", post(auth::change_password))
+        .route("/auth/totp/setup", post(auth::totp_setup))
+        .route("/auth/totp/enable", post(auth::totp_enable))
+        .route("/auth/totp/verify", post(auth::totp_verify))
         .route("/units", get(accounts::units).post(accounts::create_unit))
         .route("/accounts", get(accounts::accounts).post(accounts::create_account))
         .route("/accounts/{id}/roles", put(accounts::set_roles))
