@@ -4,6 +4,7 @@
 // scripts/e2e.sh sets all three. Screenshots go to target/e2e/.
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
 
 const base = required("ZHONGFU_URL");
@@ -29,6 +30,19 @@ function check(condition, what) {
 }
 
 const digits = (text) => Number(String(text).replace(/[^\d]/g, ""));
+
+/** The current TOTP code of a base32 secret (RFC 6238: SHA-1, 30 s, 6 digits). */
+function totpCode(base32) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of base32.replace(/=+$/, "")) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
 
 /** Fills the sign-in form and submits it; returns the HTTP status and the error shown, if any. */
 async function signIn(page, login, password) {
@@ -118,6 +132,35 @@ try {
   check(menu.includes("我的任务") && !menu.includes("工作台") && !menu.includes("志愿者审核") && !menu.includes("账号管理"),
     "the volunteer sees only the volunteer menu");
   await page.screenshot({ path: shots + "volunteer-home.png", fullPage: true });
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+
+  // The street worker binds an authenticator app, then signs in with a recovery code.
+  check((await signIn(page, "street", demoPassword)).status === 200, "the street worker signs in");
+  await page.goto(base + "/security");
+  await page.getByTestId("totp-setup").click();
+  await page.getByTestId("totp-qr").waitFor();
+  const secret = (await page.locator(".secret").textContent()).trim();
+  await page.getByTestId("totp-code").fill(totpCode(secret));
+  await page.getByRole("button", { name: "确认启用" }).click();
+  await page.getByTestId("recovery-codes").waitFor();
+  const recovery = (await page.getByTestId("recovery-codes").locator("li").first().textContent()).trim();
+  check(recovery.length === 9, "binding an authenticator app gives recovery codes");
+  await page.screenshot({ path: shots + "security.png", fullPage: true });
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+  await page.getByTestId("login-account").fill("street");
+  await page.getByTestId("login-password").fill(demoPassword);
+  await page.getByTestId("login-captcha").fill(captchaAnswer);
+  await page.getByTestId("login-submit").click();
+  await page.getByTestId("login-code").waitFor();
+  check(true, "signing in now asks for the second factor");
+  await page.getByTestId("login-code").fill(recovery);
+  await page.getByTestId("login-verify").click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  check(true, "a recovery code completes the sign-in");
   await page.getByTestId("user-menu").click();
   await page.getByTestId("sign-out").click();
   await page.getByTestId("login-submit").waitFor();

@@ -101,6 +101,7 @@ export interface Account {
   roles: string[];
   must_change_password: boolean;
   disabled: boolean;
+  totp_enabled: boolean;
 }
 
 export interface Me {
@@ -108,6 +109,8 @@ export interface Me {
   permissions: string[];
   csrf_token: string;
   must_change_password: boolean;
+  second_factor_pending: boolean;
+  second_factor_required: boolean;
 }
 
 export interface Captcha {
@@ -152,6 +155,9 @@ export const api = {
   signIn: (form: { login: string; password: string; captcha_id: string; captcha_answer: string }) =>
     postJSON<Me>("/api/v1/auth/sign-in", form),
   signOut: () => postJSON<void>("/api/v1/auth/sign-out"),
+  totpSetup: () => postJSON<{ secret: string; otpauth_url: string; qr: string }>("/api/v1/auth/totp/setup"),
+  totpEnable: (code: string) => postJSON<{ recovery_codes: string[] }>("/api/v1/auth/totp/enable", { code }),
+  totpVerify: (code: string) => postJSON<Me>("/api/v1/auth/totp/verify", { code }),
   site: () => getJSON<{ district: { code: string; name: string } }>("/api/v1/site"),
   registerVolunteer: (form: Record<string, string>) => postJSON<{ id: number; status: string }>("/api/v1/volunteers/register", form),
   volunteers: (status: string) =>

@@ -50,6 +50,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { crumbs: ["menu.system", "admin.audit"], permission: "audit_read" },
   },
   {
+    path: "/security",
+    name: "security",
+    component: () => import("./views/SecurityView.vue"),
+    meta: { crumbs: ["security.title"] },
+  },
+  {
     path: "/password",
     name: "password",
     component: () => import("./views/PasswordView.vue"),
@@ -101,9 +107,11 @@ export function home(permissions: string[]): string {
 // Signed-out visitors go to the sign-in page; a forced password change comes first.
 router.beforeEach(async (to) => {
   const me = await loadSession().catch(() => null);
+  if (me?.second_factor_pending) return to.name === "login" ? true : { name: "login" };
   if (to.meta.public) return me && to.name === "login" ? { path: home(me.permissions) } : true;
   if (!me) return { name: "login", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
   if (me.must_change_password && to.name !== "password") return { name: "password" };
+  if (me.second_factor_required && !me.account.totp_enabled && to.name !== "security") return { name: "security" };
   if (to.meta.permission && !me.permissions.includes(to.meta.permission)) {
     const target = home(me.permissions);
     return to.path === target ? true : { path: target };

@@ -36,6 +36,16 @@ export async function signOut(): Promise<void> {
   }
 }
 
+export async function verifySecondFactor(code: string): Promise<Me> {
+  const me = await api.totpVerify(code);
+  remember(me);
+  return me;
+}
+
+export function secondFactorEnabled(): void {
+  if (session.me) session.me = { ...session.me, account: { ...session.me.account, totp_enabled: true } };
+}
+
 /** The server no longer knows this session. */
 export function forgetSession(): void {
   remember(null);

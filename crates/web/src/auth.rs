@@ -349,11 +349,11 @@ pub struct Me {
     pub must_change_password: bool,
     /// The TOTP code is still to come (POST /api/v1/auth/totp/verify).
     pub second_factor_pending: bool,
-    /// The roles need a second factor.
+    /// The roles need a second factor here (enrol before anything else).
     pub second_factor_required: bool,
 }
 
-fn me(p: &Principal) -> Me {
+fn me(p: &Principal, auth: &AuthConfig) -> Me {
     let mut permissions: Vec<Permission> =
         p.roles.as_slice().iter().flat_map(|r| r.permissions().iter().copied()).collect();
     permissions.sort();
@@ -364,7 +364,7 @@ fn me(p: &Principal) -> Me {
         csrf_token: p.csrf_token.clone(),
         must_change_password: p.account.must_change_password,
         second_factor_pending: p.second_factor_pending,
-        second_factor_required: p.roles.requires_totp(),
+        second_factor_required: auth.require_second_factor && p.roles.requires_totp(),
     }
 }
 
@@ -450,7 +450,7 @@ pub async fn sign_in(State(state): State<AppState>, req: Request) -> Result<Resp
         token_hash: session.token_hash,
     };
     let max_age = state.auth.session.absolute.num_seconds();
-    let mut res = Json(me(&principal)).into_response();
+    let mut res = Json(me(&principal, &state.auth)).into_response();
     res.headers_mut().insert(header::SET_COOKIE, session_cookie(&headers, &token, max_age));
     Ok(res)
 }
@@ -487,8 +487,8 @@ pub(crate) async fn check_captcha(state: &AppState, id: &str, answer: &str) -> R
 }
 
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn current(axum::Extension(p): axum::Extension<Principal>) -> Json<Me> {
-    Json(me(&p))
+pub async fn current(State(state): State<AppState>, axum::Extension(p): axum::Extension<Principal>) -> Json<Me> {
+    Json(me(&p, &state.auth))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", responses((status = 204)))]
@@ -629,7 +629,7 @@ pub async fn totp_verify(
     Json(form): Json<TotpCode>,
 ) -> Result<Json<Me>, ApiError> {
     if !p.second_factor_pending {
-        return Ok(Json(me(&p)));
+        return Ok(Json(me(&p, &state.auth)));
     }
     let recovery = totp::normalise_recovery_code(&form.code);
     let accepted = accept_code(&state, p.account.id, &form.code).await?
@@ -646,7 +646,7 @@ pub async fn totp_verify(
     }
     state.store.complete_second_factor(&p.actor(), &p.token_hash).await?;
     p.second_factor_pending = false;
-    Ok(Json(me(&p)))
+    Ok(Json(me(&p, &state.auth)))
 }
 
 fn base32(bytes: &[u8]) -> String {

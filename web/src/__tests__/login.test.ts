@@ -3,6 +3,7 @@ import { flushPromises, mount } from "@vue/test-utils";
 import { createMemoryHistory, createRouter } from "vue-router";
 import { i18n, setLocale } from "../i18n";
 import LoginView from "../views/LoginView.vue";
+import { forgetSession } from "../session";
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -46,5 +47,42 @@ describe("the sign-in page", () => {
     await flushPromises();
     expect(wrapper.find("[data-testid=login-error]").text()).toBe("请填写账号");
     expect(fetch).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("signing in with a second factor", () => {
+  it("asks for the code after the password and sends it", async () => {
+    const me = (pending: boolean) => ({
+      account: { id: 1, username: "li", display_name: "李", roles: ["street"], totp_enabled: true },
+      permissions: ["stats_read"],
+      csrf_token: "c",
+      must_change_password: false,
+      second_factor_pending: pending,
+      second_factor_required: true,
+    });
+    const fetch = vi.fn(async (url: string) => {
+      if (url.endsWith("/captcha")) return json(200, { id: "c1", image: "data:image/png;base64,", expires_in: 120 });
+      if (url.endsWith("/sign-in")) return json(200, me(true));
+      return json(200, me(false));
+    });
+    vi.stubGlobal("fetch", fetch);
+    const router = createRouter({
+      history: createMemoryHistory(),
+      routes: [{ path: "/", component: LoginView }, { path: "/login", component: LoginView }],
+    });
+    const wrapper = mount(LoginView, { global: { plugins: [i18n, router] } });
+    await flushPromises();
+    await wrapper.find("input[data-testid=login-account]").setValue("li");
+    await wrapper.find("input[data-testid=login-password]").setValue("Test-Pass-2026");
+    await wrapper.find("input[data-testid=login-captcha]").setValue("ab12");
+    await wrapper.find("form").trigger("submit");
+    await flushPromises();
+    expect(wrapper.find("input[data-testid=login-code]").exists()).toBe(true);
+    await wrapper.find("input[data-testid=login-code]").setValue("123456");
+    await wrapper.find("form").trigger("submit");
+    await flushPromises();
+    const verify = fetch.mock.calls.find(([url]) => String(url).endsWith("/totp/verify")) as unknown as [string, RequestInit];
+    expect(JSON.parse(String(verify[1].body))).toEqual({ code: "123456" });
+    forgetSession();
   });
 });
