@@ -167,6 +167,28 @@ async fn the_audit_administrator_reads_and_exports_the_trail() {
     assert!(actions.iter().all(|a| a.starts_with("session.")));
     let ghost = body(app.get_as(&auditor, "/api/v1/audit?actor=gho").await).await;
     assert_eq!(ghost["total"], 1);
+    // By unit: the system administrator's unit made the unit and its accounts.
+    let admin = app.signed_in("sysadmin", &[Role::SystemAdmin], DISTRICT).await;
+    let unit = body(
+        app.post_as(&admin, "/api/v1/units", json!({"name": "民政局", "kind": "civil_affairs", "division": DISTRICT}))
+            .await,
+    )
+    .await;
+    let unit_id = unit["id"].as_i64().unwrap();
+    let mut form = account_form("member", DISTRICT, &["leader"]);
+    form["unit_id"] = json!(unit_id);
+    app.post_as(&admin, "/api/v1/accounts", form).await;
+    app.sign_in(
+        "member",
+        body(app.post_as(&admin, "/api/v1/accounts/3/reset-password", json!({})).await).await["password"]
+            .as_str()
+            .unwrap(),
+    )
+    .await;
+    let by_unit = body(app.get_as(&auditor, &format!("/api/v1/audit?unit={unit_id}")).await).await;
+    let actors: Vec<&str> =
+        by_unit["records"].as_array().unwrap().iter().map(|r| r["actor_name"].as_str().unwrap()).collect();
+    assert_eq!(actors, ["member"], "only the unit member's own sign-in");
     let res = app.get_as(&auditor, "/api/v1/audit?from=2026-13-01").await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("from")));
     let export = app.get_as(&auditor, "/api/v1/audit/export?action=account").await;
@@ -179,4 +201,37 @@ async fn the_audit_administrator_reads_and_exports_the_trail() {
     // Nobody else reads the trail.
     let district = app.signed_in("district", &[Role::District], DISTRICT).await;
     assert_eq!(app.get_as(&district, "/api/v1/audit").await.status(), 403);
+}
+
+#[tokio::test]
+async fn moving_an_account_to_another_street_ends_its_sessions() {
+    let app = TestApp::spawn().await;
+    let admin = app.signed_in("sysadmin", &[Role::SystemAdmin], DISTRICT).await;
+    let worker = app.signed_in("wu", &[Role::Street], STREET_A).await;
+    let path = format!("/api/v1/accounts/{}", worker.account_id);
+    let put = |form: Value| {
+        app.client
+            .put(format!("{}{path}", app.address))
+            .header("cookie", &admin.cookie)
+            .header("x-csrf-token", &admin.csrf)
+            .json(&form)
+            .send()
+    };
+    let res = put(json!({"display_name": "吴芳", "jurisdiction": STREET_A, "phone": "139"})).await.unwrap();
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("phone")));
+    let res = put(json!({"display_name": "吴芳", "jurisdiction": STREET_A})).await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.get_as(&worker, "/api/v1/auth/me").await.status(), 200, "a new name keeps the session");
+    let res = put(json!({"display_name": "吴芳", "jurisdiction": STREET_B})).await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.get_as(&worker, "/api/v1/auth/me").await.status(), 401, "a new jurisdiction ends it");
+    let moved = app.sign_in("wu", PASSWORD).await;
+    let me = body(app.get_as(&moved, "/api/v1/auth/me").await).await;
+    assert_eq!(
+        (me["account"]["jurisdiction"].clone(), me["account"]["display_name"].clone()),
+        (json!(STREET_B), json!("吴芳"))
+    );
+    let log =
+        crate::helpers::raw_text(&app.db_url(), "SELECT diff FROM audit_log WHERE action = 'account.update'").await;
+    assert!(log.contains(STREET_B) && log.contains("吴芳"), "{log}");
 }

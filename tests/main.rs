@@ -15,3 +15,4 @@ mod startup;
 mod store;
 mod totp;
 mod volunteers;
+mod walk;

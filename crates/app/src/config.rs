@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use zhongfu_domain::DivisionCode;
+use zhongfu_domain::password::PasswordPolicy;
 
 /// Settings as read; [`Config::validate`] turns them into [`Settings`].
 #[derive(Clone, Debug, Deserialize)]
@@ -33,6 +34,11 @@ pub struct Config {
     /// Administrators, payment approvers and exporters must enrol a second
     /// factor (TOTP) before anything else. Not enforced in demo mode.
     pub require_second_factor: bool,
+    /// Password policy: length, character classes (of lower, upper, digit,
+    /// symbol) and how many previous passwords may not be reused.
+    pub password_min_length: usize,
+    pub password_min_classes: usize,
+    pub password_history: usize,
 }
 
 impl Default for Config {
@@ -47,6 +53,9 @@ impl Default for Config {
             demo_mode: false,
             captcha_test_answer: String::new(),
             require_second_factor: true,
+            password_min_length: 8,
+            password_min_classes: 3,
+            password_history: 5,
         }
     }
 }
@@ -85,6 +94,7 @@ pub struct Settings {
     pub demo_mode: bool,
     pub captcha_test_answer: Option<String>,
     pub require_second_factor: bool,
+    pub password_policy: PasswordPolicy,
 }
 
 impl Config {
@@ -158,6 +168,20 @@ impl Config {
         } else {
             parse_key(&self.pii_key).map_err(|reason| bad("pii_key (ZHONGFU_PII_KEY)", "…", reason))?
         };
+        let policy = PasswordPolicy {
+            min_length: self.password_min_length,
+            min_classes: self.password_min_classes,
+            history: self.password_history,
+        };
+        if !(8..=64).contains(&policy.min_length) {
+            return Err(bad("password_min_length", &policy.min_length.to_string(), "expected 8 to 64"));
+        }
+        if !(1..=4).contains(&policy.min_classes) {
+            return Err(bad("password_min_classes", &policy.min_classes.to_string(), "expected 1 to 4"));
+        }
+        if policy.history > 24 {
+            return Err(bad("password_history", &policy.history.to_string(), "expected 0 to 24"));
+        }
         if !self.captcha_test_answer.is_empty() && !self.demo_mode {
             return Err(bad(
                 "captcha_test_answer (ZHONGFU_CAPTCHA_TEST_ANSWER)",
@@ -174,6 +198,7 @@ impl Config {
             demo_mode: self.demo_mode,
             captcha_test_answer: Some(self.captcha_test_answer.trim().to_uppercase()).filter(|a| !a.is_empty()),
             require_second_factor: self.require_second_factor && !self.demo_mode,
+            password_policy: policy,
         })
     }
 }
@@ -242,6 +267,8 @@ mod tests {
         assert!(err(&[("DATABASE_URL", "mysql://root@db/x")]).contains("DATABASE_URL"));
         assert!(err(&[("ZHONGFU_LISTEN", "localhost")]).contains("ZHONGFU_LISTEN"));
         assert!(err(&[("ZHONGFU_DISTRICT", "4306")]).contains("ZHONGFU_DISTRICT"));
+        let weak = Config { password_min_length: 6, ..with_key(Config::default()) };
+        assert!(weak.validate().unwrap_err().to_string().contains("password_min_length"));
         let c = Config { pii_key: "xyz".into(), ..Config::default() };
         assert!(c.validate().unwrap_err().to_string().contains("ZHONGFU_PII_KEY"));
     }

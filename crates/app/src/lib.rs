@@ -61,6 +61,7 @@ impl Application {
             auth: Arc::new(AuthConfig {
                 captcha_test_answer: settings.captcha_test_answer.clone(),
                 require_second_factor: settings.require_second_factor,
+                password: settings.password_policy.clone(),
                 ..AuthConfig::default()
             }),
         };

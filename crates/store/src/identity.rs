@@ -300,6 +300,8 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Records by accounts of this unit.
+    pub unit_id: Option<i64>,
     /// RFC 3339 or `YYYY-MM-DD`, inclusive.
     pub from: Option<String>,
     /// RFC 3339 or `YYYY-MM-DD`, exclusive.
@@ -346,6 +348,9 @@ macro_rules! push_audit_filter {
         if let Some(id) = &f.entity_id {
             q.push(" AND entity_id = ").push_bind(id.clone());
         }
+        if let Some(unit) = f.unit_id {
+            q.push(" AND actor_id IN (SELECT id FROM account WHERE unit_id = ").push_bind(unit).push(")");
+        }
         if let Some(from) = &f.from {
             q.push(" AND at >= ").push_bind(from.clone());
         }
@@ -370,3 +375,33 @@ pub(crate) const ACCEPT_STEP: &str = "
     ON CONFLICT (name) DO UPDATE SET value = excluded.value WHERE counter.value < excluded.value
     RETURNING value";
 pub(crate) const SECOND_FACTOR_DONE: &str = "UPDATE session SET second_factor_pending = $2 WHERE token_hash = $1";
+
+/// New values for an account's profile; its roles and password change elsewhere.
+#[derive(Clone, Debug)]
+pub struct AccountUpdate {
+    pub display_name: String,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub unit_id: Option<i64>,
+    pub jurisdiction: DivisionCode,
+}
+
+pub(crate) const UPDATE_ACCOUNT: &str = "
+    UPDATE account SET display_name = $2, email = $3, phone_cipher = $4, phone_bidx = $5, phone_masked = $6,
+                       unit_id = $7, jurisdiction = $8, updated_at = $9
+     WHERE id = $1";
+
+pub(crate) fn account_updated(before: &Account, after: &AccountUpdate, phone_masked: Option<&str>) -> AuditEvent {
+    let mut diff = serde_json::Map::new();
+    let mut change = |field: &str, old: serde_json::Value, new: serde_json::Value| {
+        if old != new {
+            diff.insert(field.to_owned(), json!([old, new]));
+        }
+    };
+    change("display_name", json!(before.display_name), json!(after.display_name));
+    change("email", json!(before.email), json!(after.email.as_ref().map(Email::as_str)));
+    change("phone", json!(before.phone_masked), json!(phone_masked));
+    change("unit_id", json!(before.unit_id), json!(after.unit_id));
+    change("jurisdiction", json!(before.jurisdiction.as_str()), json!(after.jurisdiction.as_str()));
+    event("account.update", "account", before.id, serde_json::Value::Object(diff))
+}

@@ -22,7 +22,7 @@ pub mod volunteers;
 
 pub use audit::{Actor, AuditEvent, AuditVerifyReport};
 use chrono::{DateTime, Utc};
-use identity::{Account, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit};
+use identity::{Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit};
 pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
 use volunteers::{Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use zhongfu_domain::identity::Roles;
@@ -150,6 +150,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Units whose division lies within the scope.
     async fn units_within(&self, scope: &Scope) -> Result<Vec<Unit>>;
+
+    /// Changes an account's profile; a new jurisdiction ends its sessions.
+    async fn update_account(&self, actor: &Actor, account_id: i64, update: &AccountUpdate) -> Result<()>;
 
     /// Disables or enables an account; disabling ends its sessions.
     async fn set_disabled(&self, actor: &Actor, account_id: i64, disabled: bool) -> Result<()>;

@@ -284,6 +284,33 @@ macro_rules! sql_store {
                 .await?;
                 rows.into_iter().map(identity::unit_from_row).collect()
             }
+            async fn update_account(&self, actor: &Actor, account_id: i64, update: &AccountUpdate) -> Result<()> {
+                let Some(before) = self.account(account_id).await? else {
+                    return Err(sqlx::Error::RowNotFound.into());
+                };
+                let phone = update.phone.as_ref().map(|p| seal_phone(&self.keys, p.as_str()));
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(identity::UPDATE_ACCOUNT)
+                    .bind(account_id)
+                    .bind(&update.display_name)
+                    .bind(update.email.as_ref().map(|e| e.as_str()))
+                    .bind(phone.as_ref().map(|s| &s.cipher))
+                    .bind(phone.as_ref().map(|s| &s.bidx))
+                    .bind(phone.as_ref().map(|s| &s.masked))
+                    .bind(update.unit_id)
+                    .bind(update.jurisdiction.as_str())
+                    .bind(identity::time(chrono::Utc::now()))
+                    .execute(&mut *tx)
+                    .await?;
+                if before.jurisdiction != update.jurisdiction {
+                    sqlx::query(identity::END_SESSIONS).bind(account_id).bind(None::<String>).execute(&mut *tx).await?;
+                }
+                let event = identity::account_updated(&before, update, phone.as_ref().map(|s| s.masked.as_str()));
+                append_audit!(tx, actor, &event);
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn set_disabled(&self, actor: &Actor, account_id: i64, disabled: bool) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 let now = identity::time(chrono::Utc::now());

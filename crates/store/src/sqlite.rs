@@ -13,7 +13,9 @@ use zhongfu_domain::{DivisionCode, Scope};
 
 use crate::audit::{append_audit, verify_audit};
 use crate::divisions::{bundled_checksum, bundled_rows};
-use crate::identity::{self, Account, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit};
+use crate::identity::{
+    self, Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit,
+};
 use crate::migrations::{CREATE_HISTORY, MIGRATIONS_SQLITE, pending};
 use crate::registry::{
     HOUSEHOLD_CHUNK, INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, PERSON_CHUNK, STREET_COUNTS, SealedBatch,

@@ -11,7 +11,7 @@ use zhongfu_domain::identity::{Role, Roles};
 use zhongfu_domain::password;
 use zhongfu_domain::signin::{Email, Phone};
 use zhongfu_store::StoreError;
-use zhongfu_store::identity::{Account, NewAccount, NewUnit, Unit, UnitKind};
+use zhongfu_store::identity::{Account, AccountUpdate, NewAccount, NewUnit, Unit, UnitKind};
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -107,12 +107,7 @@ pub async fn create_account(
         optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e))?;
     let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await?;
     let roles = roles(&form.roles)?;
-    if let Some(unit) = form.unit_id {
-        let known = state.store.units_within(&p.scope()).await?.iter().any(|u| u.id == unit);
-        if !known {
-            return Err(ApiError::not_found().with_field("unit_id"));
-        }
-    }
+    check_unit(&state, &p, form.unit_id).await?;
     let secret = password::generate();
     let hash = hash(secret.clone()).await?;
     let account = NewAccount {
@@ -129,6 +124,46 @@ pub async fn create_account(
     };
     let created = state.store.create_account(&p.actor(), &account).await.map_err(|e| conflict(e, "username"))?;
     Ok((StatusCode::CREATED, Json(CreatedAccount { account: created, password: secret })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProfileForm {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub unit_id: Option<i64>,
+    pub jurisdiction: String,
+}
+
+/// Changes an account's profile; moving it to another jurisdiction ends its sessions.
+#[utoipa::path(put, path = "/api/v1/accounts/{id}", tag = "accounts", request_body = ProfileForm,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_account(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    Json(form): Json<ProfileForm>,
+) -> Result<StatusCode, ApiError> {
+    let account = within(&state, &p, id).await?;
+    let display_name = text("display_name", &form.display_name, 50)?;
+    let email =
+        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e))?;
+    let phone =
+        optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e))?;
+    let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await?;
+    check_unit(&state, &p, form.unit_id).await?;
+    let update = AccountUpdate { display_name, email, phone, unit_id: form.unit_id, jurisdiction };
+    state.store.update_account(&p.actor(), account.id, &update).await.map_err(|e| conflict(e, "phone"))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn check_unit(state: &AppState, p: &Principal, unit: Option<i64>) -> Result<(), ApiError> {
+    let Some(unit) = unit else { return Ok(()) };
+    if state.store.units_within(&p.scope()).await?.iter().any(|u| u.id == unit) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found().with_field("unit_id"))
+    }
 }
 
 #[derive(Deserialize, ToSchema)]

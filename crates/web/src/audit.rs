@@ -26,6 +26,8 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Records by accounts of this unit.
+    pub unit: Option<i64>,
     /// First day, `YYYY-MM-DD`.
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD`.
@@ -62,6 +64,7 @@ impl AuditQuery {
             action: clean(&self.action),
             entity: clean(&self.entity),
             entity_id: clean(&self.entity_id),
+            unit_id: self.unit,
             from: from.map(|d| d.to_string()),
             to: to.map(|d| d.to_string()),
             offset: (page - 1).saturating_mul(per_page),

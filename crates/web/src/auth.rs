@@ -86,6 +86,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::AnyOf(&[Permission::AccountsManage, Permission::RolesManage, Permission::AccountsUnlock]),
     ),
     ("POST", "/api/v1/accounts", Access::Permission(Permission::AccountsManage)),
+    ("PUT", "/api/v1/accounts/{id}", Access::Permission(Permission::AccountsManage)),
     ("PUT", "/api/v1/accounts/{id}/roles", Access::Permission(Permission::RolesManage)),
     ("POST", "/api/v1/accounts/{id}/unlock", Access::Permission(Permission::AccountsUnlock)),
     ("POST", "/api/v1/accounts/{id}/reset-password", Access::Permission(Permission::AccountsManage)),

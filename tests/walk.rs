@@ -1,0 +1,76 @@
+//! The jurisdiction walk: two streets with households, accounts and volunteer
+//! sign-ups; users of street A walk every route, and nothing of street B
+//! comes back. Out of scope is 404 (or 403 where the role lacks the permission).
+
+use serde_json::{Value, json};
+use zhongfu_domain::identity::Role;
+
+use crate::helpers::{Session, TestApp};
+
+const STREET_A: &str = "430602001000";
+const STREET_B: &str = "430602002000";
+const COMMUNITY_B: &str = "430602002001";
+
+/// Street B's world: a worker, a volunteer sign-up, households. Returns ids and
+/// the texts that must never reach street A.
+async fn street_b(app: &TestApp) -> (i64, i64, Vec<String>) {
+    let worker = app.account("worker-of-b", &[Role::Street], STREET_B).await;
+    let captcha = zhongfu_web::auth::put_known_captcha(app.store.as_ref(), "AB12").await.unwrap();
+    let form = json!({
+        "name": "乙街志愿者", "phone": "13899990000", "id_number": "430602199203150022", "community": COMMUNITY_B,
+        "skills": "理发", "availability": "周末", "password": "Help-Others-9", "captcha_id": captcha, "captcha_answer": "AB12",
+    });
+    let res = app.client.post(format!("{}/api/v1/volunteers/register", app.address)).json(&form).send().await.unwrap();
+    let volunteer = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let secrets =
+        vec!["worker-of-b".to_owned(), "乙街志愿者".to_owned(), "138****0000".to_owned(), "430602002".to_owned()];
+    (worker, volunteer, secrets)
+}
+
+async fn walk(app: &TestApp, who: &Session, ids: (i64, i64), secrets: &[String]) {
+    for (method, path, _) in zhongfu_web::auth::ROUTES {
+        if path.contains("{code}") || path.ends_with("/sign-out") || path.contains("/auth/") {
+            continue;
+        }
+        let concrete = path.replace("{id}", &if path.contains("volunteers") { ids.1 } else { ids.0 }.to_string());
+        let url = format!("{}{concrete}", app.address);
+        let req = match *method {
+            "GET" => app.client.get(&url),
+            "PUT" => app.client.put(&url),
+            _ => app.client.post(&url),
+        };
+        let body = json!({"roles": ["street"], "disabled": true, "reason": "测试", "name": "x", "kind": "community",
+            "division": COMMUNITY_B, "username": "intruder", "display_name": "x", "jurisdiction": STREET_B});
+        let res = req.header("cookie", &who.cookie).header("x-csrf-token", &who.csrf).json(&body).send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        for secret in secrets {
+            assert!(!text.contains(secret.as_str()), "{method} {path} leaked {secret}: {text}");
+        }
+        if path.contains("{id}") {
+            assert!(matches!(status, 403 | 404), "{method} {path} answered {status}: {text}");
+        }
+        if *method != "GET" && !path.contains("{id}") && status < 300 && *path != "/api/v1/volunteers/register" {
+            panic!("{method} {path} changed street B's world from street A: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn nothing_of_another_street_comes_back() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(120, 4).await;
+    let (worker_b, volunteer_b, mut secrets) = street_b(&app).await;
+    // Household numbers of street B (the dashboard is the only registry view yet).
+    secrets
+        .extend(households.iter().filter(|h| h.community.as_str().starts_with("430602002")).map(|h| h.number.clone()));
+    let walkers = [
+        ("business", vec![Role::District, Role::Street, Role::Community, Role::Leader, Role::Auditor]),
+        ("sysadmin", vec![Role::SystemAdmin]),
+        ("secadmin", vec![Role::SecurityAdmin]),
+    ];
+    for (name, roles) in walkers {
+        let session = app.signed_in(name, &roles, STREET_A).await;
+        walk(&app, &session, (worker_b, volunteer_b), &secrets).await;
+    }
+}
