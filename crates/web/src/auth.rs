@@ -119,7 +119,7 @@ pub struct Principal {
 impl Principal {
     /// The jurisdiction every query about people is filtered by.
     pub fn scope(&self) -> Scope {
-        Scope::new(self.account.jurisdiction)
+        Scope::for_account(self.account.id, self.account.jurisdiction, self.roles.as_slice(), self.account.unit_id)
     }
 
     pub fn actor(&self) -> Actor {
