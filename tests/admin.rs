@@ -189,6 +189,8 @@ async fn the_audit_administrator_reads_and_exports_the_trail() {
     let actors: Vec<&str> =
         by_unit["records"].as_array().unwrap().iter().map(|r| r["actor_name"].as_str().unwrap()).collect();
     assert_eq!(actors, ["member"], "only the unit member's own sign-in");
+    let res = app.get_as(&auditor, "/api/v1/audit?unit=abc").await;
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("unit")));
     let res = app.get_as(&auditor, "/api/v1/audit?from=2026-13-01").await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("from")));
     let export = app.get_as(&auditor, "/api/v1/audit/export?action=account").await;

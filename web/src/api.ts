@@ -133,6 +133,13 @@ export interface VolunteerApplication {
   created_at: string;
 }
 
+export interface Unit {
+  id: number;
+  name: string;
+  kind: string;
+  division: string;
+}
+
 export interface AuditRecord {
   seq: number;
   at: string;
@@ -164,6 +171,8 @@ export const api = {
     getJSON<{ items: VolunteerApplication[] }>(`/api/v1/volunteers?status=${encodeURIComponent(status)}`).then((r) => r.items),
   approveVolunteer: (id: number) => postJSON<{ volunteer_number: string }>(`/api/v1/volunteers/${id}/approve`),
   rejectVolunteer: (id: number, reason: string) => postJSON<void>(`/api/v1/volunteers/${id}/reject`, { reason }),
+  units: () => getJSON<{ items: Unit[] }>("/api/v1/units").then((r) => r.items),
+  createUnit: (form: Record<string, string>) => postJSON<Unit>("/api/v1/units", form),
   accounts: () => getJSON<{ items: Account[] }>("/api/v1/accounts").then((r) => r.items),
   createAccount: (form: Record<string, unknown>) => postJSON<{ account: Account; password: string }>("/api/v1/accounts", form),
   setRoles: (id: number, roles: string[]) => put<void>(`/api/v1/accounts/${id}/roles`, { roles }),

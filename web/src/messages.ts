@@ -148,6 +148,7 @@ const zhCN = {
     search: "查询",
     export: "导出Excel",
     confirmReset: "确认为 {name} 重置密码？其所有会话将被终止。",
+    unit: "单位编号",
   },
   tasks: {
     title: "我的任务",
@@ -169,6 +170,22 @@ const zhCN = {
     saved: "我已保存",
     step2: "请输入身份验证器中的6位动态码，或一个恢复码。",
     verify: "验证",
+  },
+  units: {
+    title: "单位管理",
+    create: "新建单位",
+    id: "编号",
+    name: "单位名称",
+    kind: "类型",
+    empty: "暂无单位",
+    kinds: {
+      civil_affairs: "民政局",
+      street_office: "街道（乡镇）",
+      community: "社区（村）",
+      department: "职能部门",
+      social_work: "社工机构",
+      helping_unit: "帮扶单位",
+    },
   },
   placeholder: {
     title: "即将上线",
@@ -332,6 +349,7 @@ const en: Messages = {
     search: "Search",
     export: "Export to Excel",
     confirmReset: "Reset the password of {name}? All their sessions end.",
+    unit: "Unit no.",
   },
   tasks: {
     title: "My tasks",
@@ -353,6 +371,22 @@ const en: Messages = {
     saved: "I have saved them",
     step2: "Enter the 6-digit code from your authenticator app, or a recovery code.",
     verify: "Verify",
+  },
+  units: {
+    title: "Units",
+    create: "New unit",
+    id: "No.",
+    name: "Name",
+    kind: "Kind",
+    empty: "No units yet",
+    kinds: {
+      civil_affairs: "Civil affairs bureau",
+      street_office: "Street office",
+      community: "Community",
+      department: "Department",
+      social_work: "Social-work organisation",
+      helping_unit: "Helping unit",
+    },
   },
   placeholder: {
     title: "Coming soon",

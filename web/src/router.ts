@@ -44,6 +44,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { crumbs: ["menu.system", "admin.accounts"] },
   },
   {
+    path: "/units",
+    name: "units",
+    component: () => import("./views/UnitsView.vue"),
+    meta: { crumbs: ["menu.system", "units.title"], permission: "units_manage" },
+  },
+  {
     path: "/audit",
     name: "audit",
     component: () => import("./views/AuditView.vue"),

@@ -26,8 +26,8 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
-    /// Records by accounts of this unit.
-    pub unit: Option<i64>,
+    /// Records by accounts of this unit (its number).
+    pub unit: Option<String>,
     /// First day, `YYYY-MM-DD`.
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD`.
@@ -54,6 +54,13 @@ impl AuditQuery {
                 .with_field(field));
             }
         }
+        let unit = match clean(&self.unit) {
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_unit", "单位编号应为数字", "a unit number is digits")
+                    .with_field("unit")
+            })?),
+            None => None,
+        };
         let from = day("from", &self.from)?;
         // The last day is inclusive: stop before the next one.
         let to = day("to", &self.to)?.map(|d| d + chrono::Days::new(1));
@@ -64,7 +71,7 @@ impl AuditQuery {
             action: clean(&self.action),
             entity: clean(&self.entity),
             entity_id: clean(&self.entity_id),
-            unit_id: self.unit,
+            unit_id: unit,
             from: from.map(|d| d.to_string()),
             to: to.map(|d| d.to_string()),
             offset: (page - 1).saturating_mul(per_page),
