@@ -182,7 +182,7 @@ async fn demo_accounts_must_change_their_password_outside_demo_mode() {
     assert_eq!(roles.len(), Role::ALL.len(), "one demo account per role");
     let session = app.sign_in("community", zhongfu::accounts::DEMO_PASSWORD).await;
     let me = body(app.get_as(&session, "/api/v1/auth/me").await).await;
-    assert_eq!(me["must_change_password"], true);
+    assert_eq!(me["account"]["must_change_password"], true);
     assert!(me["account"]["jurisdiction"].as_str().unwrap().starts_with(&communities[0].code.as_str()[..12]));
     // Made once: a second run adds nobody.
     let again = zhongfu::accounts::create_demo_accounts(app.store.as_ref(), &district, &communities, false).await;
@@ -198,6 +198,26 @@ async fn the_first_administrator_is_made_once_and_must_change_the_password() {
     assert!(err.to_string().contains("already exists"), "{err}");
     let session = app.sign_in("admin", &password).await;
     let me = body(app.get_as(&session, "/api/v1/auth/me").await).await;
-    assert_eq!(me["must_change_password"], true);
+    assert_eq!(me["account"]["must_change_password"], true);
     assert_eq!(me["permissions"], json!(["units_manage", "accounts_manage"]));
+}
+
+#[tokio::test]
+async fn a_malformed_sign_in_gets_the_error_shape() {
+    let app = TestApp::spawn().await;
+    for (content_type, text) in [("application/json", "{\"login\": 5"), ("text/plain", "login=wang")] {
+        let res = app
+            .client
+            .post(format!("{}/api/v1/auth/sign-in", app.address))
+            .header("content-type", content_type)
+            .header("accept-language", "en")
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+        let answer = body(res).await;
+        assert_eq!(answer["code"], "bad_request", "{answer}");
+        assert!(answer["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    }
 }

@@ -108,7 +108,6 @@ export interface Me {
   account: Account;
   permissions: string[];
   csrf_token: string;
-  must_change_password: boolean;
   second_factor_pending: boolean;
   second_factor_required: boolean;
 }
@@ -162,7 +161,7 @@ export const api = {
   signIn: (form: { login: string; password: string; captcha_id: string; captcha_answer: string }) =>
     postJSON<Me>("/api/v1/auth/sign-in", form),
   signOut: () => postJSON<void>("/api/v1/auth/sign-out"),
-  totpSetup: () => postJSON<{ secret: string; otpauth_url: string; qr: string }>("/api/v1/auth/totp/setup"),
+  totpSetup: () => postJSON<{ secret: string; otpauth_url: string; qr_svg: string }>("/api/v1/auth/totp/setup"),
   totpEnable: (code: string) => postJSON<{ recovery_codes: string[] }>("/api/v1/auth/totp/enable", { code }),
   totpVerify: (code: string) => postJSON<Me>("/api/v1/auth/totp/verify", { code }),
   site: () => getJSON<{ district: { code: string; name: string } }>("/api/v1/site"),

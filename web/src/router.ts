@@ -116,7 +116,7 @@ router.beforeEach(async (to) => {
   if (me?.second_factor_pending) return to.name === "login" ? true : { name: "login" };
   if (to.meta.public) return me && to.name === "login" ? { path: home(me.permissions) } : true;
   if (!me) return { name: "login", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
-  if (me.must_change_password && to.name !== "password") return { name: "password" };
+  if (me.account.must_change_password && to.name !== "password") return { name: "password" };
   if (me.second_factor_required && !me.account.totp_enabled && to.name !== "security") return { name: "security" };
   if (to.meta.permission && !me.permissions.includes(to.meta.permission)) {
     const target = home(me.permissions);

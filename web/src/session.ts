@@ -52,7 +52,7 @@ export function forgetSession(): void {
 }
 
 export function passwordChanged(): void {
-  if (session.me) session.me = { ...session.me, must_change_password: false };
+  if (session.me) session.me = { ...session.me, account: { ...session.me.account, must_change_password: false } };
 }
 
 export function can(permission: string): boolean {

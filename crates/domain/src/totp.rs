@@ -24,6 +24,11 @@ pub fn generate_secret() -> Vec<u8> {
     secret
 }
 
+/// The secret in base32, for typing into an authenticator app by hand.
+pub fn secret_base32(secret: &[u8]) -> String {
+    totp_rs::Secret::from(secret.to_vec()).to_base32()
+}
+
 /// The `otpauth://` address an authenticator app scans.
 pub fn otpauth_url(secret: &[u8], account: &str) -> String {
     totp(secret, account).and_then(|t| t.to_url().ok()).unwrap_or_default()
@@ -108,6 +113,7 @@ mod tests {
         assert!(url.contains("secret="));
         let svg = qr_svg(&url);
         assert!(svg.starts_with("<svg") && svg.contains("<path d=\"M"));
+        assert_eq!(secret_base32(b"foobar"), "MZXW6YTBOI", "RFC 4648, without padding");
     }
 
     #[test]

@@ -114,6 +114,19 @@ pub struct NewSession {
     pub second_factor_pending: bool,
 }
 
+/// A failed sign-in (wrong password or second factor, unknown, locked or disabled account).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInFailure {
+    /// The account the name belongs to, if any.
+    pub account: Option<i64>,
+    /// The account's failure count and lock after this failure; none leaves
+    /// them as they are (unknown, already locked or disabled accounts).
+    pub failures: Option<FailureState>,
+    pub at: DateTime<Utc>,
+    /// The per-address count restarts when its window began before this.
+    pub window_start: DateTime<Utc>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     pub account_id: i64,
@@ -238,12 +251,12 @@ pub(crate) const INSERT_CAPTCHA: &str = "INSERT INTO captcha (id, answer_hash, e
 pub(crate) const PURGE_CAPTCHAS: &str = "DELETE FROM captcha WHERE expires_at < $1";
 pub(crate) const TAKE_CAPTCHA: &str = "DELETE FROM captcha WHERE id = $1 RETURNING answer_hash, expires_at";
 /// Counts a failure from `$1` at `$2`, restarting the count when the window began before `$3`.
+/// Run in the transaction that records the failure.
 pub(crate) const THROTTLE: &str = "
     INSERT INTO signin_throttle (ip, failures, window_start) VALUES ($1, 1, $2)
     ON CONFLICT (ip) DO UPDATE SET
         failures = CASE WHEN signin_throttle.window_start < $3 THEN 1 ELSE signin_throttle.failures + 1 END,
-        window_start = CASE WHEN signin_throttle.window_start < $3 THEN $2 ELSE signin_throttle.window_start END
-    RETURNING failures";
+        window_start = CASE WHEN signin_throttle.window_start < $3 THEN $2 ELSE signin_throttle.window_start END";
 pub(crate) const THROTTLE_COUNT: &str = "SELECT failures FROM signin_throttle WHERE ip = $1 AND window_start >= $2";
 
 pub(crate) fn unit_created(id: i64, unit: &NewUnit) -> AuditEvent {

@@ -22,11 +22,13 @@ pub mod volunteers;
 
 pub use audit::{Actor, AuditEvent, AuditVerifyReport};
 use chrono::{DateTime, Utc};
-use identity::{Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit};
+use identity::{
+    Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, SignInFailure, Unit,
+};
 pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
 use volunteers::{Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use zhongfu_domain::identity::Roles;
-use zhongfu_domain::signin::{FailureState, LoginName};
+use zhongfu_domain::signin::LoginName;
 
 /// What went wrong in the store. Constraint violations are told apart so the
 /// web layer can turn them into user errors instead of racing checks.
@@ -166,13 +168,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The account a sign-in names, with its password hash.
     async fn account_for_sign_in(&self, login: &LoginName) -> Result<Option<(Account, String)>>;
 
-    /// Stores an account's new failure count and lock (none for an unknown
-    /// name) and audits the failed sign-in under the name as typed.
-    async fn record_sign_in_failure(&self, actor: &Actor, account: Option<(i64, FailureState)>) -> Result<()>;
-
-    /// Counts a failed sign-in from `ip`; the count restarts when the window
-    /// began before `window_start`. Returns the count.
-    async fn throttle_failure(&self, ip: &str, now: DateTime<Utc>, window_start: DateTime<Utc>) -> Result<i64>;
+    /// Records a failed sign-in in one transaction: the account's new failure
+    /// count and lock (if any), a failure against `actor.ip` for the throttle,
+    /// and the audit record under the name as typed.
+    async fn record_sign_in_failure(&self, actor: &Actor, failure: &SignInFailure) -> Result<()>;
 
     /// Failed sign-ins from `ip` in the window starting at `window_start`.
     async fn recent_failures(&self, ip: &str, window_start: DateTime<Utc>) -> Result<i64>;

@@ -389,38 +389,37 @@ macro_rules! sql_store {
                 }
             }
 
-            async fn record_sign_in_failure(&self, actor: &Actor, account: Option<(i64, FailureState)>) -> Result<()> {
+            async fn record_sign_in_failure(&self, actor: &Actor, failure: &SignInFailure) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                let mut event = identity::event("session.sign_in_failed", "account", actor.id.unwrap_or_default(), serde_json::json!({}));
-                if let Some((id, state)) = account {
+                if let (Some(id), Some(state)) = (failure.account, failure.failures) {
                     sqlx::query(identity::SET_FAILURES)
                         .bind(id)
                         .bind(i64::from(state.failures))
                         .bind(state.locked_until.map(identity::time))
                         .execute(&mut *tx)
                         .await?;
-                    let locked = state.locked_until.map(identity::time);
-                    event = identity::event(
-                        if locked.is_some() { "account.locked" } else { "session.sign_in_failed" },
-                        "account",
-                        id,
-                        serde_json::json!({"failures": [null, state.failures], "locked_until": [null, locked]}),
-                    );
-                } else {
-                    event.entity_id = String::new();
                 }
+                sqlx::query(identity::THROTTLE)
+                    .bind(&actor.ip)
+                    .bind(identity::time(failure.at))
+                    .bind(identity::time(failure.window_start))
+                    .execute(&mut *tx)
+                    .await?;
+                let locked = failure.failures.and_then(|f| f.locked_until).map(identity::time);
+                let action = if locked.is_some() { "account.locked" } else { "session.sign_in_failed" };
+                let diff = match failure.failures {
+                    Some(f) => serde_json::json!({"failures": [null, f.failures], "locked_until": [null, locked]}),
+                    None => serde_json::json!({}),
+                };
+                let event = AuditEvent {
+                    action: action.to_owned(),
+                    entity: "account".to_owned(),
+                    entity_id: failure.account.map(|id| id.to_string()).unwrap_or_default(),
+                    diff: diff.to_string(),
+                };
                 append_audit!(tx, actor, &event);
                 tx.commit().await?;
                 Ok(())
-            }
-
-            async fn throttle_failure(&self, ip: &str, now: DateTime<Utc>, window_start: DateTime<Utc>) -> Result<i64> {
-                Ok(sqlx::query_scalar(identity::THROTTLE)
-                    .bind(ip)
-                    .bind(identity::time(now))
-                    .bind(identity::time(window_start))
-                    .fetch_one(&self.pool)
-                    .await?)
             }
 
             async fn recent_failures(&self, ip: &str, window_start: DateTime<Utc>) -> Result<i64> {
@@ -651,7 +650,8 @@ macro_rules! sql_store {
             }
 
             async fn set_totp_secret(&self, actor: &Actor, account_id: i64, secret: &[u8]) -> Result<()> {
-                let cipher = self.keys.encrypt(&hex_encode(secret));
+                // The PII cipher seals text: the secret travels as hex.
+                let cipher = self.keys.encrypt(&hex::encode(secret));
                 let mut tx = self.pool.begin().await?;
                 let now = identity::time(chrono::Utc::now());
                 sqlx::query(identity::SET_TOTP).bind(account_id).bind(&cipher).bind(false).bind(&now).execute(&mut *tx).await?;
@@ -667,7 +667,7 @@ macro_rules! sql_store {
                     sqlx::query_scalar(identity::TOTP_SECRET).bind(account_id).fetch_optional(&self.pool).await?;
                 let Some(cipher) = cipher.flatten() else { return Ok(None) };
                 let text = self.keys.decrypt(&cipher).map_err(|e| crate::StoreError::DivisionData(e.to_string()))?;
-                Ok(hex_decode(&text))
+                Ok(hex::decode(text).ok())
             }
 
             async fn enable_totp(&self, actor: &Actor, account_id: i64, recovery_hashes: &[String]) -> Result<()> {
@@ -764,15 +764,6 @@ macro_rules! sql_store {
             }
         }
     };
-}
-
-/// Hex text of bytes, for secrets sealed with the text-based PII cipher.
-pub(crate) fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
 }
 
 pub(crate) use {select_divisions, sql_store};

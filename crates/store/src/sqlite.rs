@@ -14,14 +14,14 @@ use zhongfu_domain::{DivisionCode, Scope};
 use crate::audit::{append_audit, verify_audit};
 use crate::divisions::{bundled_checksum, bundled_rows};
 use crate::identity::{
-    self, Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, Unit,
+    self, Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, SignInFailure, Unit,
 };
 use crate::migrations::{CREATE_HISTORY, MIGRATIONS_SQLITE, pending};
 use crate::registry::{
     HOUSEHOLD_CHUNK, INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, PERSON_CHUNK, STREET_COUNTS, SealedBatch,
     batch_event, birth, seal_phone, sex_code, tags,
 };
-use crate::sql::{hex_decode, hex_encode, select_divisions, sql_store};
+use crate::sql::{select_divisions, sql_store};
 use crate::volunteers::{self, Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use crate::{
     Actor, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, StreetCount, like_escape,
@@ -30,7 +30,7 @@ use crate::{
 use chrono::{DateTime, Utc};
 use zhongfu_domain::identity::Roles;
 use zhongfu_domain::pii::IndexKind;
-use zhongfu_domain::signin::{FailureState, LoginName};
+use zhongfu_domain::signin::LoginName;
 
 #[derive(Debug)]
 pub(crate) struct SqliteStore {

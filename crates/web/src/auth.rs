@@ -22,7 +22,7 @@ use zhongfu_domain::identity::{Permission, Roles};
 use zhongfu_domain::password::{self, PasswordPolicy};
 use zhongfu_domain::signin::{LockoutPolicy, LoginName, SessionPolicy};
 use zhongfu_domain::totp;
-use zhongfu_store::identity::{Account, NewSession};
+use zhongfu_store::identity::{Account, NewSession, SignInFailure};
 use zhongfu_store::{Actor, Store};
 
 use crate::AppState;
@@ -145,7 +145,7 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         tracing::warn!(route = %path, "route without declared access refused");
         return forbidden().into_response();
     };
-    let ip = client_ip(&req);
+    let ip = client_ip(req.extensions());
     let principal = match principal(&state, req.headers(), ip).await {
         Ok(p) => p,
         Err(e) => return e.into_response(),
@@ -255,13 +255,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(Self(ip.unwrap_or_else(|| "unknown".into())))
+        Ok(Self(client_ip(&parts.extensions)))
     }
 }
 
-fn client_ip(req: &Request) -> String {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+fn client_ip(extensions: &axum::http::Extensions) -> String {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -347,7 +346,6 @@ pub struct Me {
     #[schema(value_type = Vec<String>)]
     pub permissions: Vec<Permission>,
     pub csrf_token: String,
-    pub must_change_password: bool,
     /// The TOTP code is still to come (POST /api/v1/auth/totp/verify).
     pub second_factor_pending: bool,
     /// The roles need a second factor here (enrol before anything else).
@@ -363,7 +361,6 @@ fn me(p: &Principal, auth: &AuthConfig) -> Me {
         account: p.account.clone(),
         permissions,
         csrf_token: p.csrf_token.clone(),
-        must_change_password: p.account.must_change_password,
         second_factor_pending: p.second_factor_pending,
         second_factor_required: auth.require_second_factor && p.roles.requires_totp(),
     }
@@ -382,11 +379,12 @@ fn sign_in_failed() -> ApiError {
 #[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignIn,
     responses((status = 200, body = Me), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
-pub async fn sign_in(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let ip = client_ip(&req);
-    let headers = req.headers().clone();
-    let body = axum::body::to_bytes(req.into_body(), 64 * 1024).await.map_err(|_| bad_body())?;
-    let form: SignIn = serde_json::from_slice(&body).map_err(|_| bad_body())?;
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Json(form): Json<SignIn>,
+) -> Result<Response, ApiError> {
     let now = Utc::now();
     let store = &state.store;
     if store.recent_failures(&ip, now - THROTTLE_WINDOW).await? >= THROTTLE_LIMIT {
@@ -416,20 +414,17 @@ pub async fn sign_in(State(state): State<AppState>, req: Request) -> Result<Resp
     })
     .await
     .map_err(|e| ApiError::internal(&e))?;
+    let mut failure = SignInFailure { account: actor.id, failures: None, at: now, window_start: now - THROTTLE_WINDOW };
     let Some((account, _)) = found else {
-        store.record_sign_in_failure(&actor, None).await?;
-        store.throttle_failure(&ip, now, now - THROTTLE_WINDOW).await?;
+        store.record_sign_in_failure(&actor, &failure).await?;
         return Err(sign_in_failed());
     };
     let lockout = &state.auth.lockout;
-    if lockout.is_locked(&account.failures, now) || account.disabled || !matches {
-        if !lockout.is_locked(&account.failures, now) && !account.disabled {
-            let state_after = lockout.after_failure(&account.failures, now);
-            store.record_sign_in_failure(&actor, Some((account.id, state_after))).await?;
-        } else {
-            store.record_sign_in_failure(&actor, None).await?;
-        }
-        store.throttle_failure(&ip, now, now - THROTTLE_WINDOW).await?;
+    let locked = lockout.is_locked(&account.failures, now);
+    if locked || account.disabled || !matches {
+        // A locked or disabled account's count stays as it is.
+        failure.failures = (!locked && !account.disabled).then(|| lockout.after_failure(&account.failures, now));
+        store.record_sign_in_failure(&actor, &failure).await?;
         return Err(sign_in_failed());
     }
     let token = random_token();
@@ -458,10 +453,6 @@ pub async fn sign_in(State(state): State<AppState>, req: Request) -> Result<Resp
 
 /// A real hash of a random text, verified against for unknown accounts.
 static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| password::hash(&random_token()));
-
-fn bad_body() -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确", "malformed request")
-}
 
 /// Takes the captcha and checks the answer: a 400 naming `captcha_answer` if wrong or expired.
 pub(crate) async fn check_captcha(state: &AppState, id: &str, answer: &str) -> Result<(), ApiError> {
@@ -555,8 +546,8 @@ pub struct TotpSetup {
     /// Base32, for typing into the app by hand.
     pub secret: String,
     pub otpauth_url: String,
-    /// `data:image/svg+xml;base64,…` QR code of the address.
-    pub qr: String,
+    /// The address as a QR code, an SVG image.
+    pub qr_svg: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/totp/setup", tag = "auth", responses((status = 200, body = TotpSetup)))]
@@ -570,12 +561,7 @@ pub async fn totp_setup(
     let secret = totp::generate_secret();
     state.store.set_totp_secret(&p.actor(), p.account.id, &secret).await?;
     let url = totp::otpauth_url(&secret, &p.account.username);
-    let svg = totp::qr_svg(&url);
-    Ok(Json(TotpSetup {
-        secret: base32(&secret),
-        qr: format!("data:image/svg+xml;base64,{}", base64(svg.as_bytes())),
-        otpauth_url: url,
-    }))
+    Ok(Json(TotpSetup { secret: totp::secret_base32(&secret), qr_svg: totp::qr_svg(&url), otpauth_url: url }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -639,7 +625,13 @@ pub async fn totp_verify(
     if !accepted {
         let now = Utc::now();
         let after = state.auth.lockout.after_failure(&p.account.failures, now);
-        state.store.record_sign_in_failure(&p.actor(), Some((p.account.id, after))).await?;
+        let failure = SignInFailure {
+            account: Some(p.account.id),
+            failures: Some(after),
+            at: now,
+            window_start: now - THROTTLE_WINDOW,
+        };
+        state.store.record_sign_in_failure(&p.actor(), &failure).await?;
         if state.auth.lockout.is_locked(&after, now) {
             state.store.end_session(&p.actor(), &p.token_hash, false).await?;
         }
@@ -648,37 +640,6 @@ pub async fn totp_verify(
     state.store.complete_second_factor(&p.actor(), &p.token_hash).await?;
     p.second_factor_pending = false;
     Ok(Json(me(&p, &state.auth)))
-}
-
-fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::new();
-    for chunk in bytes.chunks(5) {
-        let mut buf = [0u8; 5];
-        buf[..chunk.len()].copy_from_slice(chunk);
-        let n = buf.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-        let chars = (chunk.len() * 8).div_ceil(5);
-        for i in 0..chars {
-            out.push(char::from(ALPHABET[((n >> (35 - i * 5)) & 31) as usize]));
-        }
-    }
-    out
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Used by tests and tools that must start a sign-in without reading an image.
@@ -737,15 +698,6 @@ mod tests {
                 "/api/v1/volunteers/register"
             ]
         );
-    }
-
-    #[test]
-    fn base32_and_base64_match_the_rfc_4648_vectors() {
-        assert_eq!(base32(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32(&[0u8; 20]).len(), 32);
-        assert_eq!(base64(b"foob"), "Zm9vYg==");
-        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 
     #[test]

@@ -53,10 +53,9 @@ describe("the sign-in page", () => {
 describe("signing in with a second factor", () => {
   it("asks for the code after the password and sends it", async () => {
     const me = (pending: boolean) => ({
-      account: { id: 1, username: "li", display_name: "李", roles: ["street"], totp_enabled: true },
+      account: { id: 1, username: "li", display_name: "李", roles: ["street"], totp_enabled: true, must_change_password: false },
       permissions: ["stats_read"],
       csrf_token: "c",
-      must_change_password: false,
       second_factor_pending: pending,
       second_factor_required: true,
     });
