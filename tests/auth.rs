@@ -221,3 +221,16 @@ async fn a_malformed_sign_in_gets_the_error_shape() {
         assert!(answer["request_id"].as_str().is_some_and(|id| !id.is_empty()));
     }
 }
+
+#[tokio::test]
+async fn guessing_across_accounts_from_one_address_is_stopped() {
+    let app = TestApp::spawn().await;
+    app.account("wang", &[Role::Community], "430602001001").await;
+    for n in 0..20 {
+        assert_eq!(app.try_sign_in(&format!("guess{n}"), "Wrong-Pass-1").await.status(), 401);
+    }
+    // Even the right password of an unlocked account waits for the window to end.
+    let res = app.try_sign_in("wang", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(body(res).await["code"], "too_many_attempts");
+}

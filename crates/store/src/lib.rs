@@ -44,6 +44,9 @@ pub enum StoreError {
     MigrationUnknown(i64),
     #[error("bundled division data is damaged: {0}")]
     DivisionData(String),
+    /// A stored value that cannot be read back (a bad code, a seal the keys do not open).
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Database(sqlx::Error),
 }
@@ -285,5 +288,5 @@ fn parse_level(level: &str) -> DivisionLevel {
 }
 
 fn parse_code(code: &str) -> Result<DivisionCode> {
-    DivisionCode::parse(code).map_err(|e| StoreError::DivisionData(format!("{code}: {e}")))
+    DivisionCode::parse(code).map_err(|e| StoreError::Corrupt(format!("division code {code}: {e}")))
 }

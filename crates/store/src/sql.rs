@@ -666,7 +666,7 @@ macro_rules! sql_store {
                 let cipher: Option<Option<Vec<u8>>> =
                     sqlx::query_scalar(identity::TOTP_SECRET).bind(account_id).fetch_optional(&self.pool).await?;
                 let Some(cipher) = cipher.flatten() else { return Ok(None) };
-                let text = self.keys.decrypt(&cipher).map_err(|e| crate::StoreError::DivisionData(e.to_string()))?;
+                let text = self.keys.decrypt(&cipher).map_err(|e| crate::StoreError::Corrupt(format!("TOTP secret: {e}")))?;
                 Ok(hex::decode(text).ok())
             }
 

@@ -318,7 +318,8 @@ pub(crate) fn text(field: &'static str, input: &str, max: usize) -> Result<Strin
     Ok(value.to_owned())
 }
 
-fn optional(value: Option<&str>) -> Option<&str> {
+/// An optional text: blank counts as absent.
+pub(crate) fn optional(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 

@@ -13,7 +13,7 @@ use zhongfu_store::volunteers::{Decision, DecisionOutcome, NewVolunteer, Volunte
 use zhongfu_store::{Actor, StoreError};
 
 use crate::AppState;
-use crate::accounts::text;
+use crate::accounts::{optional, text};
 use crate::auth::{ClientIp, Principal, check_captcha};
 use crate::divisions::{PathItem, parse_code};
 use crate::error::{ApiError, ErrorBody};
@@ -61,11 +61,8 @@ pub async fn register(
     check_captcha(&state, &form.captcha_id, &form.captcha_answer).await?;
     let name = text("name", &form.name, 30)?;
     let phone = Phone::parse(&form.phone).map_err(|e| ApiError::invalid("phone", &e))?;
-    let email = Some(form.email.as_deref().unwrap_or("").trim())
-        .filter(|e| !e.is_empty())
-        .map(Email::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid("email", &e))?;
+    let email =
+        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e))?;
     let id_number = IdNumber::parse(&form.id_number).map_err(|e| ApiError::invalid("id_number", &e))?;
     let community = parse_code("community", form.community.trim())?;
     let known = state.store.division(&community).await?.is_some();
