@@ -234,3 +234,40 @@ async fn guessing_across_accounts_from_one_address_is_stopped() {
     assert_eq!(res.status(), 429);
     assert_eq!(body(res).await["code"], "too_many_attempts");
 }
+
+#[tokio::test]
+async fn an_expired_captcha_is_refused() {
+    let app = TestApp::spawn().await;
+    app.account("wang", &[Role::Community], "430602001001").await;
+    let id = "expired-captcha";
+    let hash = zhongfu_web::auth::captcha_hash(id, "AB12");
+    app.store.put_captcha(id, &hash, chrono::Utc::now() - chrono::Duration::seconds(1)).await.unwrap();
+    let form = json!({"login": "wang", "password": PASSWORD, "captcha_id": id, "captcha_answer": "AB12"});
+    let res = app.client.post(format!("{}/api/v1/auth/sign-in", app.address)).json(&form).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(body(res).await["field"], "captcha_answer");
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_too_long_or_too_old() {
+    let app = TestApp::spawn().await;
+    let idle = app.signed_in("idle", &[Role::Community], "430602001001").await;
+    let old = app.signed_in("old", &[Role::Community], "430602001001").await;
+    let fresh = app.signed_in("fresh", &[Role::Community], "430602001001").await;
+    let ago = |minutes: i64| {
+        (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    };
+    let sql = format!(
+        "UPDATE session SET last_seen = '{}' WHERE account_id = {};
+         UPDATE session SET created_at = '{}', last_seen = '{}' WHERE account_id = {};",
+        ago(31),
+        idle.account_id,
+        ago(12 * 60 + 1),
+        ago(1),
+        old.account_id
+    );
+    crate::helpers::raw_execute(&app.db_url(), sql).await.unwrap();
+    assert_eq!(app.get_as(&idle, "/api/v1/auth/me").await.status(), 401, "30 minutes idle");
+    assert_eq!(app.get_as(&old, "/api/v1/auth/me").await.status(), 401, "12 hours old");
+    assert_eq!(app.get_as(&fresh, "/api/v1/auth/me").await.status(), 200);
+}
