@@ -39,6 +39,8 @@ pub struct Config {
     pub password_min_length: usize,
     pub password_min_classes: usize,
     pub password_history: usize,
+    /// Largest ledger file an import accepts, in MB.
+    pub import_max_mb: usize,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             password_min_length: 8,
             password_min_classes: 3,
             password_history: 5,
+            import_max_mb: 50,
         }
     }
 }
@@ -95,6 +98,8 @@ pub struct Settings {
     pub captcha_test_answer: Option<String>,
     pub require_second_factor: bool,
     pub password_policy: PasswordPolicy,
+    /// Largest ledger file an import accepts, in bytes.
+    pub import_limit: usize,
 }
 
 impl Config {
@@ -182,6 +187,9 @@ impl Config {
         if policy.history > 24 {
             return Err(bad("password_history", &policy.history.to_string(), "expected 0 to 24"));
         }
+        if !(1..=1024).contains(&self.import_max_mb) {
+            return Err(bad("import_max_mb", &self.import_max_mb.to_string(), "expected 1 to 1024"));
+        }
         if !self.captcha_test_answer.is_empty() && !self.demo_mode {
             return Err(bad(
                 "captcha_test_answer (ZHONGFU_CAPTCHA_TEST_ANSWER)",
@@ -198,6 +206,7 @@ impl Config {
             demo_mode: self.demo_mode,
             captcha_test_answer: Some(self.captcha_test_answer.trim().to_uppercase()).filter(|a| !a.is_empty()),
             require_second_factor: self.require_second_factor && !self.demo_mode,
+            import_limit: self.import_max_mb * 1024 * 1024,
             password_policy: policy,
         })
     }

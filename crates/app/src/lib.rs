@@ -12,6 +12,7 @@ use zhongfu_web::{AppState, BindError, Metrics, Server};
 pub mod accounts;
 pub mod config;
 pub mod demo;
+pub mod imports;
 
 pub use config::{Config, ConfigError, Settings};
 
@@ -58,6 +59,7 @@ impl Application {
             store: store.clone(),
             metrics: Arc::new(Metrics::default()),
             district: settings.district,
+            import_limit: settings.import_limit,
             auth: Arc::new(AuthConfig {
                 captcha_test_answer: settings.captcha_test_answer.clone(),
                 require_second_factor: settings.require_second_factor,

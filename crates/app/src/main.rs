@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use zhongfu::{Application, Config, StartError, accounts, demo, open_migrated};
+use zhongfu::{Application, Config, StartError, accounts, demo, imports, open_migrated};
 use zhongfu_domain::audit::ChainError;
 
 #[derive(Parser)]
@@ -46,6 +46,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import a ledger (.xlsx, .xls or .csv) into the registry.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Accounts.
     Admin {
         #[command(subcommand)]
@@ -55,6 +60,26 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Households and members, one row per person; exit code 1 if any row is rejected.
+    Households {
+        file: PathBuf,
+        /// The community (12 digits) of rows whose sheet has no community column.
+        #[arg(long)]
+        community: Option<String>,
+        /// The sheet to read when the workbook has several.
+        #[arg(long)]
+        sheet: Option<String>,
+        /// Check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print one JSON object with the totals and every rejected cell.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -132,6 +157,20 @@ fn main() -> ExitCode {
                             println!("{report}");
                         }
                         ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
+            Command::Import { command: ImportCommand::Households { file, community, sheet, dry_run, json } } => {
+                let request = imports::ImportRequest { file, community, sheet, dry_run };
+                match imports::households(&settings, request).await {
+                    Ok(report) => {
+                        if json {
+                            println!("{}", serde_json::json!(report));
+                        } else {
+                            print!("{}", imports::describe(&report));
+                        }
+                        if report.issues_total == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
                     }
                     Err(e) => fail(&e, 1),
                 }

@@ -10,6 +10,7 @@ pub mod division;
 pub mod error;
 pub mod id_number;
 pub mod identity;
+pub mod ledger;
 pub mod money;
 pub mod password;
 pub mod pii;

@@ -27,6 +27,8 @@ pub enum PiiError {
 pub enum IndexKind {
     IdNumber,
     Phone,
+    /// A digest of a whole record, to tell changed records from unchanged ones.
+    Record,
 }
 
 /// The keys for personal data, derived from one 32-byte secret.
@@ -95,6 +97,7 @@ impl PiiKeys {
         mac.update(match kind {
             IndexKind::IdNumber => b"id\0",
             IndexKind::Phone => b"ph\0",
+            IndexKind::Record => b"rec\0",
         });
         mac.update(plain.as_bytes());
         mac.finalize().into_bytes()[..INDEX_LEN].to_vec()

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
+use registry::{EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, ImportPlan, MemberEdit};
 use serde::Serialize;
 use zhongfu_domain::pii::PiiKeys;
-use zhongfu_domain::registry::Household;
+use zhongfu_domain::registry::{Household, Person};
 use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
 
 mod audit;
@@ -15,8 +17,9 @@ pub mod divisions;
 pub mod identity;
 mod migrations;
 mod postgres;
-mod registry;
+pub mod registry;
 mod sql;
+mod sql_registry;
 mod sqlite;
 pub mod volunteers;
 
@@ -105,10 +108,94 @@ pub struct MigrateReport {
     pub divisions_loaded: usize,
 }
 
+/// The household registry's part of the [`Store`]: every function that
+/// reads or writes people takes the caller's [`Scope`] and filters in SQL.
+#[async_trait]
+pub trait RegistryStore {
+    /// Writes new households with their members and holdings, in one
+    /// transaction with its audit record. Personal data is encrypted with the
+    /// store's keys.
+    async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()>;
+
+    /// A page of the registry within the scope, with the total matching the filter.
+    async fn households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<HouseholdPage>;
+
+    /// The household page (一户一表), if it lies within the scope.
+    async fn household(&self, scope: &Scope, id: i64, today: NaiveDate) -> Result<Option<HouseholdDetail>>;
+
+    /// A member's full ID number, if within the scope; the reveal is audited.
+    async fn reveal_id_number(&self, actor: &Actor, scope: &Scope, person_id: i64) -> Result<Option<String>>;
+
+    /// Edits a household's facts if it is still at `version`.
+    async fn update_household(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        version: i64,
+        edit: &HouseholdEdit,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
+    /// Edits one member (a death date ends their categories at the end of that month).
+    #[allow(clippy::too_many_arguments)]
+    async fn update_member(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        household_id: i64,
+        version: i64,
+        person_id: i64,
+        edit: &MemberEdit,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
+    async fn add_member(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        household_id: i64,
+        version: i64,
+        person: &Person,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
+    /// Removes a member other than the head.
+    async fn remove_member(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        household_id: i64,
+        version: i64,
+        person_id: i64,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
+    /// Pairs a household within the scope with a social worker or helper; false if out of scope.
+    async fn pair(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        household_id: i64,
+        account_id: i64,
+        today: NaiveDate,
+    ) -> Result<bool>;
+
+    /// A stable household number for a ledger that has none, from the head's
+    /// ID (keyed, so it reveals nothing of the ID).
+    fn household_number_for(&self, head: &zhongfu_domain::IdNumber) -> String;
+
+    /// How an import of these households would go, for the importer's scope.
+    async fn plan_import(&self, scope: &Scope, households: &[Household]) -> Result<ImportPlan>;
+
+    /// Writes a plan's new and changed households in one transaction, audited.
+    async fn import_households(&self, actor: &Actor, households: &[Household], plan: &ImportPlan) -> Result<()>;
+}
+
 /// The one storage interface. Functions that read or write people take the
 /// caller's [`Scope`] and filter in SQL.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: RegistryStore + Send + Sync + std::fmt::Debug {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -126,11 +213,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Divisions whose name contains `query`, at most `limit`, by code.
     async fn search_divisions(&self, query: &str, limit: u32) -> Result<Vec<Division>>;
-
-    /// Writes new households with their members and holdings, in one
-    /// transaction with its audit record. Personal data is encrypted with the
-    /// store's keys.
-    async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()>;
 
     /// Records an event that changes nothing else (a sign-in, a reveal, an export).
     async fn record_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<()>;

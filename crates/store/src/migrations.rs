@@ -30,10 +30,8 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] =
-    migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp");
-pub const MIGRATIONS_POSTGRES: &[Migration] =
-    migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp");
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -72,6 +70,8 @@ mod tests {
             ("postgres", 3, "3e6b302d9ff7920f4c2dc30f076b9cac8bb80a2743213636b19d6127fd0df1bb"),
             ("sqlite", 4, "d48168742ff2da0ad31e59334284e26d35d7f34935f11456a52ae2124144657e"),
             ("postgres", 4, "dcfafe234926397f66007bf6b92d8540f92f2432c750c135f80d23ce6aa593d9"),
+            ("sqlite", 5, "2dd250d851df549311222c5057610703a1889cbf920884b701cf77f6acecdf84"),
+            ("postgres", 5, "6ea26ca3a3bad61c32de8ec5d76baea95374fa33dee5cb5635823d63167a2dae"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };

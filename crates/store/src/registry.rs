@@ -3,9 +3,14 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
 use zhongfu_domain::pii::{IndexKind, PiiKeys, mask_phone};
-use zhongfu_domain::registry::{Holding, Household, Person};
+use zhongfu_domain::registry::{
+    Category, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration, Relation,
+    Schooling, Tag, Tenure, WorkAbility,
+};
+use zhongfu_domain::{DivisionCode, Fen, IdNumber};
 
 /// A personal value as stored: never the plain text.
 pub(crate) struct Sealed {
@@ -43,6 +48,7 @@ pub(crate) struct SealedBatch<'a> {
 pub(crate) struct SealedHousehold<'a> {
     pub household: &'a Household,
     pub phone: Option<Sealed>,
+    pub digest: Vec<u8>,
 }
 
 pub(crate) struct SealedMember<'a> {
@@ -52,6 +58,16 @@ pub(crate) struct SealedMember<'a> {
     pub id: Sealed,
     pub phone: Option<Sealed>,
     pub certificate: Option<Vec<u8>>,
+}
+
+fn seal_member<'a>(keys: &PiiKeys, household: &'a str, person: &'a Person) -> SealedMember<'a> {
+    SealedMember {
+        household,
+        person,
+        id: seal_id(keys, person),
+        phone: person.phone.as_deref().map(|p| seal_phone(keys, p)),
+        certificate: person.disability.as_ref().map(|d| keys.encrypt(&d.certificate)),
+    }
 }
 
 /// A holding to insert, its owners resolved to row ids.
@@ -68,20 +84,19 @@ impl<'a> SealedBatch<'a> {
             .map(|household| SealedHousehold {
                 household,
                 phone: household.phone.as_deref().map(|p| seal_phone(keys, p)),
+                digest: digest(keys, household),
             })
             .collect();
         let members = households
             .iter()
-            .flat_map(|h| h.members.iter().map(move |person| (h.number.as_str(), person)))
-            .map(|(household, person)| SealedMember {
-                household,
-                person,
-                id: seal_id(keys, person),
-                phone: person.phone.as_deref().map(|p| seal_phone(keys, p)),
-                certificate: person.disability.as_ref().map(|d| keys.encrypt(&d.certificate)),
-            })
+            .flat_map(|h| h.members.iter().map(move |person| seal_member(keys, &h.number, person)))
             .collect();
         Self { households: sealed, members }
+    }
+
+    /// New members of an existing household.
+    pub fn members_of(keys: &PiiKeys, household: &'a str, persons: &'a [Person]) -> Self {
+        Self { households: Vec::new(), members: persons.iter().map(|p| seal_member(keys, household, p)).collect() }
     }
 
     /// Every holding of the batch, household-level and each member's.
@@ -113,7 +128,7 @@ impl<'a> SealedBatch<'a> {
 }
 
 pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, community, address, \
-    phone_cipher, phone_bidx, phone_masked, registration, tenure, dangerous_housing, assets_fen, tags) ";
+    phone_cipher, phone_bidx, phone_masked, registration, tenure, dangerous_housing, assets_fen, tags, digest) ";
 
 pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
@@ -125,7 +140,7 @@ pub(crate) const INSERT_HOLDING: &str =
 /// Persons are inserted in chunks that keep bound parameters under both
 /// backends' limits (21 columns × 1,500 rows).
 pub(crate) const PERSON_CHUNK: usize = 1500;
-/// Households: 11 columns × 2,500 rows.
+/// Households: 12 columns × 2,500 rows.
 pub(crate) const HOUSEHOLD_CHUNK: usize = 2500;
 
 pub(crate) fn sex_code(p: &Person) -> &'static str {
@@ -161,13 +176,542 @@ pub(crate) const STREET_COUNTS: &str = "
 
 /// The audit record of one batch of new households (personal data stays out).
 pub(crate) fn batch_event(households: &[Household]) -> crate::AuditEvent {
+    import_event("household.create", households)
+}
+
+/// The audit record of a batch of households written by `action`: numbers and counts only.
+pub(crate) fn import_event(action: &str, households: &[Household]) -> crate::AuditEvent {
     let first = households.first().map(|h| h.number.as_str()).unwrap_or_default();
     let last = households.last().map(|h| h.number.as_str()).unwrap_or_default();
     let persons: usize = households.iter().map(|h| h.members.len()).sum();
     crate::AuditEvent {
-        action: "household.create".to_owned(),
+        action: action.to_owned(),
         entity: "household".to_owned(),
         entity_id: format!("{first}..{last}"),
         diff: format!(r#"{{"households":[null,{}],"persons":[null,{persons}]}}"#, households.len()),
     }
+}
+
+/// A keyed digest of everything a household holds, full ID numbers included:
+/// equal digests mean a re-import would change nothing.
+pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
+    let ids: Vec<&str> = h.members.iter().map(|m| m.id_number.as_str()).collect();
+    keys.blind_index(IndexKind::Record, &format!("{h:?}|{}", ids.join(",")))
+}
+
+// ---- Reading and editing the registry -------------------------------------
+
+/// How a registry list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HouseholdSort {
+    #[default]
+    Number,
+    Community,
+    Members,
+    /// Monthly income per living member.
+    Income,
+}
+
+/// What a registry list asks for. Person criteria (name, ID, phone, age,
+/// disability, work ability) must hold for one and the same living member.
+#[derive(Clone, Debug)]
+pub struct HouseholdFilter {
+    /// A street or community to narrow to; it is intersected with the scope.
+    pub division: Option<DivisionCode>,
+    pub category: Option<Category>,
+    pub tag: Option<Tag>,
+    pub number: Option<String>,
+    /// Part of a member's name.
+    pub name: Option<String>,
+    pub id_number: Option<IdNumber>,
+    /// A household's or member's phone, exact.
+    pub phone: Option<String>,
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+    pub disability_kind: Option<DisabilityKind>,
+    pub disability_grade: Option<u8>,
+    pub work_ability: Option<WorkAbility>,
+    /// Monthly income per living member, inclusive bounds.
+    pub income_min: Option<Fen>,
+    pub income_max: Option<Fen>,
+    pub sort: HouseholdSort,
+    pub descending: bool,
+    pub offset: i64,
+    pub limit: i64,
+    /// Ages and current categories are as of this day.
+    pub today: NaiveDate,
+}
+
+impl HouseholdFilter {
+    pub fn new(today: NaiveDate) -> Self {
+        Self {
+            division: None,
+            category: None,
+            tag: None,
+            number: None,
+            name: None,
+            id_number: None,
+            phone: None,
+            age_min: None,
+            age_max: None,
+            disability_kind: None,
+            disability_grade: None,
+            work_ability: None,
+            income_min: None,
+            income_max: None,
+            sort: HouseholdSort::Number,
+            descending: false,
+            offset: 0,
+            limit: 20,
+            today,
+        }
+    }
+
+    /// Birth dates a member of the age range has: (born on or after, born on or before).
+    pub(crate) fn birth_bounds(&self) -> (Option<NaiveDate>, Option<NaiveDate>) {
+        let years_ago = |years: u32| self.today.checked_sub_months(chrono::Months::new(years * 12));
+        let latest = self.age_min.and_then(years_ago);
+        let earliest = self.age_max.and_then(|a| years_ago(a + 1)).and_then(|d| d.succ_opt());
+        (earliest, latest)
+    }
+
+    pub(crate) fn has_person_criteria(&self) -> bool {
+        self.name.is_some()
+            || self.id_number.is_some()
+            || self.age_min.is_some()
+            || self.age_max.is_some()
+            || self.disability_kind.is_some()
+            || self.disability_grade.is_some()
+            || self.work_ability.is_some()
+    }
+}
+
+/// One line of the registry list: no full personal value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HouseholdSummary {
+    pub id: i64,
+    pub number: String,
+    pub community: String,
+    pub community_name: String,
+    pub address: String,
+    pub head_name: String,
+    pub head_id_masked: String,
+    pub phone_masked: Option<String>,
+    /// Living members.
+    pub members: i64,
+    pub monthly_income_fen: i64,
+    pub per_capita_income_fen: i64,
+    pub tags: Vec<String>,
+    /// Categories held today by the household or a member.
+    pub categories: Vec<String>,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HouseholdPage {
+    pub total: i64,
+    pub items: Vec<HouseholdSummary>,
+}
+
+/// A member as the household page shows them: ID and phone masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberView {
+    pub id: i64,
+    pub name: String,
+    pub id_masked: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub age: u32,
+    pub relation: String,
+    pub phone_masked: Option<String>,
+    pub marital: String,
+    pub health: String,
+    pub disability_kind: Option<String>,
+    pub disability_grade: Option<i64>,
+    pub work_ability: String,
+    pub employment: String,
+    pub schooling: String,
+    pub monthly_income_fen: i64,
+    pub death_date: Option<NaiveDate>,
+}
+
+/// A category held by the household (`person_id` none) or a member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HoldingView {
+    pub id: i64,
+    pub person_id: Option<i64>,
+    pub category: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// The household page (一户一表).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HouseholdDetail {
+    pub id: i64,
+    pub number: String,
+    pub community: String,
+    pub community_name: String,
+    pub address: String,
+    pub phone_masked: Option<String>,
+    pub registration: String,
+    pub tenure: String,
+    pub dangerous_housing: bool,
+    pub assets_fen: i64,
+    pub tags: Vec<String>,
+    pub version: i64,
+    pub members: Vec<MemberView>,
+    pub holdings: Vec<HoldingView>,
+}
+
+/// An edit of a household's own facts. `phone`: `None` keeps it, `Some(None)` clears it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HouseholdEdit {
+    pub community: DivisionCode,
+    pub address: String,
+    pub phone: Option<Option<String>>,
+    pub registration: Registration,
+    pub tenure: Tenure,
+    pub dangerous_housing: bool,
+    pub assets: Fen,
+    pub tags: Vec<Tag>,
+}
+
+/// An edit of one member. `phone` as in [`HouseholdEdit`]. A death date ends
+/// the member's categories at the end of that month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberEdit {
+    pub name: String,
+    pub relation: Relation,
+    pub phone: Option<Option<String>>,
+    pub marital: Marital,
+    pub health: Health,
+    pub disability: Option<(DisabilityKind, u8)>,
+    pub work_ability: WorkAbility,
+    pub employment: Employment,
+    pub schooling: Schooling,
+    pub monthly_income: Fen,
+    pub death_date: Option<NaiveDate>,
+}
+
+/// What became of an edit that carries the version it was made against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditOutcome {
+    /// Saved; the household's new version.
+    Saved(i64),
+    NotFound,
+    /// Someone saved first: the household as it is now.
+    Stale(Box<HouseholdDetail>),
+    /// The edit would break a rule the database keeps (one head, one household per person).
+    Conflict(&'static str),
+}
+
+/// How an import would treat each household of the file (by position).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportPlan {
+    pub new: Vec<usize>,
+    /// With the id of the household it replaces.
+    pub changed: Vec<(usize, i64)>,
+    pub unchanged: Vec<usize>,
+    pub conflicts: Vec<ImportConflict>,
+}
+
+/// A household the registry cannot take as it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImportConflict {
+    pub household: usize,
+    /// The member concerned, by position in the household, if one.
+    pub member: Option<usize>,
+    pub reason: ConflictReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictReason {
+    /// The household number belongs to a household outside the importer's jurisdiction.
+    NumberOutOfScope,
+    /// The person is registered in another household.
+    PersonElsewhere,
+}
+
+impl ImportPlan {
+    pub fn is_conflicted(&self, household: usize) -> bool {
+        self.conflicts.iter().any(|c| c.household == household)
+    }
+}
+
+/// Monthly income per living member of `h`, in fen (an SQL expression).
+macro_rules! per_capita {
+    () => {
+        "(SELECT CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT) / CASE WHEN COUNT(*) = 0 THEN 1 ELSE COUNT(*) END
+            FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL)"
+    };
+}
+pub(crate) use per_capita;
+
+/// A registry list line's columns; the caller appends the filter.
+pub(crate) const SELECT_SUMMARIES: &str = concat!(
+    "SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
+            h.tags, h.version,
+            COALESCE((SELECT p.name FROM person p WHERE p.household_id = h.id AND p.relation = 'head'), '') AS head_name,
+            COALESCE((SELECT p.id_masked FROM person p WHERE p.household_id = h.id AND p.relation = 'head'), '') AS head_id,
+            (SELECT COUNT(*) FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL) AS members,
+            (SELECT CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT)
+               FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL) AS income, ",
+    per_capita!(),
+    " AS per_capita
+       FROM household h LEFT JOIN division d ON d.code = h.community WHERE "
+);
+
+pub(crate) const COUNT_HOUSEHOLDS: &str = "SELECT COUNT(*) FROM household h WHERE ";
+
+/// Categories held on `$1` by the households listed after it (`IN (…)` appended).
+pub(crate) const CURRENT_CATEGORIES: &str = "SELECT DISTINCT household_id, category FROM holding
+    WHERE start_date <= $1 AND (end_date IS NULL OR end_date >= $1) AND household_id IN ";
+
+pub(crate) const SELECT_DETAIL: &str = "
+    SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
+           h.registration, h.tenure, h.dangerous_housing, h.assets_fen, h.tags, h.version
+      FROM household h LEFT JOIN division d ON d.code = h.community
+     WHERE h.id = $1 AND h.community LIKE $2
+       AND ($3 = 0 OR EXISTS (SELECT 1 FROM pairing pr
+                               WHERE pr.household_id = h.id AND pr.ended IS NULL AND pr.account_id = $3))";
+
+pub(crate) const SELECT_MEMBERS: &str = "
+    SELECT id, name, id_masked, sex, birth_date, relation, phone_masked, marital, health, disability_kind,
+           CAST(disability_grade AS BIGINT) AS disability_grade, work_ability, employment, schooling,
+           monthly_income_fen, death_date
+      FROM person WHERE household_id = $1
+     ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, birth_date, id";
+
+pub(crate) const SELECT_HOLDINGS: &str = "
+    SELECT id, person_id, category, start_date, end_date FROM holding
+     WHERE household_id = $1 ORDER BY start_date, id";
+
+/// A member's sealed ID, if the member's household lies within the prefix `$2`.
+pub(crate) const SEALED_ID: &str = "
+    SELECT p.id_cipher, p.household_id FROM person p JOIN household h ON h.id = p.household_id
+     WHERE p.id = $1 AND h.community LIKE $2";
+
+/// Bumps the version of a household within the prefix `$3` if it is still `$2`.
+pub(crate) const BUMP_VERSION: &str = "
+    UPDATE household SET version = version + 1, updated_at = $4
+     WHERE id = $1 AND version = $2 AND community LIKE $3 RETURNING version";
+
+pub(crate) const UPDATE_HOUSEHOLD: &str = "
+    UPDATE household SET community = $2, address = $3, registration = $4, tenure = $5, dangerous_housing = $6,
+           assets_fen = $7, tags = $8, digest = NULL WHERE id = $1";
+pub(crate) const UPDATE_HOUSEHOLD_PHONE: &str =
+    "UPDATE household SET phone_cipher = $2, phone_bidx = $3, phone_masked = $4 WHERE id = $1";
+
+pub(crate) const UPDATE_MEMBER: &str = "
+    UPDATE person SET name = $3, relation = $4, marital = $5, health = $6, disability_kind = $7,
+           disability_grade = $8, work_ability = $9, employment = $10, schooling = $11, monthly_income_fen = $12,
+           death_date = $13
+     WHERE id = $1 AND household_id = $2";
+pub(crate) const UPDATE_MEMBER_PHONE: &str =
+    "UPDATE person SET phone_cipher = $3, phone_bidx = $4, phone_masked = $5 WHERE id = $1 AND household_id = $2";
+/// Ends a member's open categories on `$2` (the end of the month they died in).
+pub(crate) const END_MEMBER_HOLDINGS: &str =
+    "UPDATE holding SET end_date = $2 WHERE person_id = $1 AND (end_date IS NULL OR end_date > $2)";
+pub(crate) const DELETE_MEMBER: &str = "DELETE FROM person WHERE id = $1 AND household_id = $2";
+pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE id = $1";
+
+pub(crate) const INSERT_PAIRING: &str =
+    "INSERT INTO pairing (household_id, account_id, started) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+pub(crate) const REPLACE_HOUSEHOLD: &str = "
+    UPDATE household SET community = $2, address = $3, phone_cipher = $4, phone_bidx = $5, phone_masked = $6,
+           registration = $7, tenure = $8, dangerous_housing = $9, assets_fen = $10, tags = $11, digest = $12,
+           version = version + 1, updated_at = $13
+     WHERE id = $1";
+/// Registered persons by ID blind index, with their household's number.
+pub(crate) const PERSONS_BY_INDEX: &str =
+    "SELECT p.id_bidx, h.number FROM person p JOIN household h ON h.id = p.household_id WHERE p.id_bidx IN ";
+
+/// What a household edit changes, for the audit record (phones masked).
+pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, phone_after: Option<&str>) -> String {
+    let mut diff = serde_json::Map::new();
+    let mut put = |field: &str, a: serde_json::Value, b: serde_json::Value| {
+        if a != b {
+            diff.insert(field.to_owned(), serde_json::json!([a, b]));
+        }
+    };
+    put("community", before.community.clone().into(), edit.community.as_str().into());
+    put("address", before.address.clone().into(), edit.address.clone().into());
+    if edit.phone.is_some() {
+        put("phone", before.phone_masked.clone().into(), phone_after.map(str::to_owned).into());
+    }
+    put("registration", before.registration.clone().into(), edit.registration.code().into());
+    put("tenure", before.tenure.clone().into(), edit.tenure.code().into());
+    put("dangerous_housing", before.dangerous_housing.into(), edit.dangerous_housing.into());
+    put("assets_fen", before.assets_fen.into(), edit.assets.0.into());
+    let tags_after: Vec<&str> = edit.tags.iter().map(|t| t.code()).collect();
+    put("tags", before.tags.clone().into(), tags_after.into());
+    serde_json::Value::Object(diff).to_string()
+}
+
+/// What a member edit changes, for the audit record (phones masked).
+pub(crate) fn member_diff(before: &MemberView, edit: &MemberEdit, phone_after: Option<&str>) -> String {
+    let mut diff = serde_json::Map::new();
+    let mut put = |field: &str, a: serde_json::Value, b: serde_json::Value| {
+        if a != b {
+            diff.insert(field.to_owned(), serde_json::json!([a, b]));
+        }
+    };
+    put("name", before.name.clone().into(), edit.name.clone().into());
+    put("relation", before.relation.clone().into(), edit.relation.code().into());
+    if edit.phone.is_some() {
+        put("phone", before.phone_masked.clone().into(), phone_after.map(str::to_owned).into());
+    }
+    put("marital", before.marital.clone().into(), edit.marital.code().into());
+    put("health", before.health.clone().into(), edit.health.code().into());
+    put("disability_kind", before.disability_kind.clone().into(), edit.disability.map(|d| d.0.code()).into());
+    put("disability_grade", before.disability_grade.into(), edit.disability.map(|d| i64::from(d.1)).into());
+    put("work_ability", before.work_ability.clone().into(), edit.work_ability.code().into());
+    put("employment", before.employment.clone().into(), edit.employment.code().into());
+    put("schooling", before.schooling.clone().into(), edit.schooling.code().into());
+    put("monthly_income_fen", before.monthly_income_fen.into(), edit.monthly_income.0.into());
+    put("death_date", before.death_date.map(|d| d.to_string()).into(), edit.death_date.map(|d| d.to_string()).into());
+    diff.insert("person".to_owned(), before.id.into());
+    serde_json::Value::Object(diff).to_string()
+}
+
+/// The last day of `date`'s month: a death ends categories from the next month.
+pub(crate) fn end_of_month(date: NaiveDate) -> NaiveDate {
+    let first_next = if date.month() == 12 {
+        NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
+    };
+    first_next.and_then(|d| d.pred_opt()).unwrap_or(date)
+}
+
+pub(crate) fn split_tags(tags: &str) -> Vec<String> {
+    tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+pub(crate) fn household_event(action: &str, id: i64, diff: String) -> crate::AuditEvent {
+    crate::AuditEvent { action: action.to_owned(), entity: "household".to_owned(), entity_id: id.to_string(), diff }
+}
+
+/// Adds the scope and the filter to a registry query over `household h`.
+macro_rules! push_household_filter {
+    ($q:expr, $scope:expr, $f:expr, $keys:expr) => {{
+        let (q, scope, f) = (&mut $q, $scope, $f);
+        q.push("h.community LIKE ").push_bind(format!("{}%", scope.prefix()));
+        if scope.paired_only() {
+            q.push(" AND EXISTS (SELECT 1 FROM pairing pr WHERE pr.household_id = h.id AND pr.ended IS NULL AND pr.account_id = ")
+                .push_bind(scope.account().unwrap_or(0))
+                .push(")");
+        }
+        if let Some(d) = &f.division {
+            q.push(" AND h.community LIKE ").push_bind(format!("{}%", d.prefix()));
+        }
+        if let Some(n) = &f.number {
+            q.push(" AND h.number = ").push_bind(n.clone());
+        }
+        if let Some(c) = f.category {
+            q.push(" AND EXISTS (SELECT 1 FROM holding g WHERE g.household_id = h.id AND g.category = ")
+                .push_bind(c.code())
+                .push(" AND g.start_date <= ")
+                .push_bind(f.today)
+                .push(" AND (g.end_date IS NULL OR g.end_date >= ")
+                .push_bind(f.today)
+                .push("))");
+        }
+        if let Some(t) = f.tag {
+            q.push(" AND (',' || h.tags || ',') LIKE ").push_bind(format!("%,{},%", t.code()));
+        }
+        if let Some(phone) = &f.phone {
+            let bidx = $keys.blind_index(zhongfu_domain::pii::IndexKind::Phone, phone);
+            q.push(" AND (h.phone_bidx = ")
+                .push_bind(bidx.clone())
+                .push(" OR EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id AND p.phone_bidx = ")
+                .push_bind(bidx)
+                .push("))");
+        }
+        if f.has_person_criteria() {
+            q.push(" AND EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id");
+            if let Some(name) = &f.name {
+                q.push(" AND p.name LIKE ").push_bind(format!("%{}%", $crate::like_escape(name))).push(" ESCAPE '\\'");
+            }
+            if let Some(id) = &f.id_number {
+                q.push(" AND p.id_bidx = ")
+                    .push_bind($keys.blind_index(zhongfu_domain::pii::IndexKind::IdNumber, id.as_str()));
+            }
+            let (born_from, born_to) = f.birth_bounds();
+            if f.age_min.is_some() || f.age_max.is_some() || f.disability_kind.is_some() || f.work_ability.is_some() {
+                q.push(" AND p.death_date IS NULL");
+            }
+            if let Some(d) = born_from {
+                q.push(" AND p.birth_date >= ").push_bind(d);
+            }
+            if let Some(d) = born_to {
+                q.push(" AND p.birth_date <= ").push_bind(d);
+            }
+            if let Some(k) = f.disability_kind {
+                q.push(" AND p.disability_kind = ").push_bind(k.code());
+            }
+            if let Some(g) = f.disability_grade {
+                q.push(" AND p.disability_grade = ").push_bind(i64::from(g));
+            }
+            if let Some(w) = f.work_ability {
+                q.push(" AND p.work_ability = ").push_bind(w.code());
+            }
+            q.push(")");
+        }
+        if let Some(min) = f.income_min {
+            q.push(concat!(" AND ", $crate::registry::per_capita!(), " >= ")).push_bind(min.0);
+        }
+        if let Some(max) = f.income_max {
+            q.push(concat!(" AND ", $crate::registry::per_capita!(), " <= ")).push_bind(max.0);
+        }
+    }};
+}
+pub(crate) use push_household_filter;
+
+/// Existing households by number: (id, within the importer's scope, digest).
+pub(crate) type ExistingHouseholds = HashMap<String, (i64, bool, Option<Vec<u8>>)>;
+
+/// Sorts a file's households into new, changed, unchanged and conflicting.
+/// `indexes` are (household, member, ID blind index); `registered` maps the
+/// blind indexes already in the registry to their household's number.
+pub(crate) fn plan(
+    keys: &PiiKeys,
+    households: &[Household],
+    existing: &ExistingHouseholds,
+    indexes: &[(usize, usize, Vec<u8>)],
+    registered: &HashMap<Vec<u8>, String>,
+) -> ImportPlan {
+    let mut plan = ImportPlan::default();
+    for (i, j, bidx) in indexes {
+        if registered.get(bidx).is_some_and(|number| *number != households[*i].number) {
+            plan.conflicts.push(ImportConflict {
+                household: *i,
+                member: Some(*j),
+                reason: ConflictReason::PersonElsewhere,
+            });
+        }
+    }
+    let conflicted: std::collections::HashSet<usize> = plan.conflicts.iter().map(|c| c.household).collect();
+    for (i, h) in households.iter().enumerate() {
+        match existing.get(&h.number) {
+            Some((_, false, _)) => plan.conflicts.push(ImportConflict {
+                household: i,
+                member: None,
+                reason: ConflictReason::NumberOutOfScope,
+            }),
+            _ if conflicted.contains(&i) => {}
+            Some((id, true, stored)) => {
+                if stored.as_deref() == Some(digest(keys, h).as_slice()) {
+                    plan.unchanged.push(i);
+                } else {
+                    plan.changed.push((i, *id));
+                }
+            }
+            None => plan.new.push(i),
+        }
+    }
+    plan
 }

@@ -94,78 +94,6 @@ macro_rules! sql_store {
                 rows.iter().map(division_from_row).collect()
             }
 
-            async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()> {
-                let batch = SealedBatch::new(&self.keys, households);
-                let mut tx = self.pool.begin().await?;
-                let mut household_ids = HashMap::with_capacity(households.len());
-                for chunk in batch.households.chunks(HOUSEHOLD_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_HOUSEHOLD);
-                    q.push_values(chunk, |mut b, s| {
-                        let (h, phone) = (s.household, s.phone.as_ref());
-                        b.push_bind(&h.number)
-                            .push_bind(h.community.as_str())
-                            .push_bind(&h.address)
-                            .push_bind(phone.map(|s| &s.cipher))
-                            .push_bind(phone.map(|s| &s.bidx))
-                            .push_bind(phone.map(|s| &s.masked))
-                            .push_bind(h.registration.code())
-                            .push_bind(h.tenure.code())
-                            .push_bind(h.dangerous_housing)
-                            .push_bind(h.assets.0)
-                            .push_bind(tags(h));
-                    });
-                    q.push(" RETURNING number, id");
-                    let ids: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                    household_ids.extend(ids);
-                }
-                let mut person_ids = HashMap::with_capacity(batch.members.len());
-                for chunk in batch.members.chunks(PERSON_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_PERSON);
-                    q.push_values(chunk, |mut b, m| {
-                        let p = m.person;
-                        let phone = m.phone.as_ref();
-                        b.push_bind(household_ids.get(m.household).copied())
-                            .push_bind(&p.name)
-                            .push_bind(&m.id.cipher)
-                            .push_bind(&m.id.bidx)
-                            .push_bind(&m.id.masked)
-                            .push_bind(sex_code(p))
-                            .push_bind(birth(p))
-                            .push_bind(p.relation.code())
-                            .push_bind(phone.map(|s| &s.cipher))
-                            .push_bind(phone.map(|s| &s.bidx))
-                            .push_bind(phone.map(|s| &s.masked))
-                            .push_bind(p.marital.code())
-                            .push_bind(p.health.code())
-                            .push_bind(p.disability.as_ref().map(|d| d.kind.code()))
-                            .push_bind(p.disability.as_ref().map(|d| i64::from(d.grade)))
-                            .push_bind(m.certificate.as_ref())
-                            .push_bind(p.work_ability.code())
-                            .push_bind(p.employment.code())
-                            .push_bind(p.schooling.code())
-                            .push_bind(p.monthly_income.0)
-                            .push_bind(p.death_date);
-                    });
-                    q.push(" RETURNING id_bidx, id");
-                    let ids: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                    person_ids.extend(ids);
-                }
-                for chunk in batch.holdings(&household_ids, &person_ids).chunks(HOUSEHOLD_CHUNK) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_HOLDING);
-                    q.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.household_id)
-                            .push_bind(r.person_id)
-                            .push_bind(r.holding.category.code())
-                            .push_bind(r.holding.start)
-                            .push_bind(r.holding.end);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                append_audit!(tx, actor, &batch_event(households));
-                tx.commit().await?;
-                Ok(())
-            }
-
             async fn record_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 append_audit!(tx, actor, event);
@@ -741,8 +669,9 @@ macro_rules! sql_store {
             }
         }
 
+        registry_store!($store, $db);
+
         impl $store {
-            /// Loads the roles of an account row.
             /// Loads the roles of many account rows in one query.
             async fn with_all_roles(&self, rows: Vec<identity::AccountRow>) -> Result<Vec<Account>> {
                 let roles: Vec<(i64, String)> = sqlx::query_as(identity::ALL_ROLES).fetch_all(&self.pool).await?;

@@ -18,18 +18,22 @@ use crate::identity::{
 };
 use crate::migrations::{CREATE_HISTORY, MIGRATIONS_SQLITE, pending};
 use crate::registry::{
-    HOUSEHOLD_CHUNK, INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, PERSON_CHUNK, STREET_COUNTS, SealedBatch,
-    batch_event, birth, seal_phone, sex_code, tags,
+    EditOutcome, HOUSEHOLD_CHUNK, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, INSERT_HOLDING,
+    INSERT_HOUSEHOLD, INSERT_PERSON, ImportPlan, MemberEdit, PERSON_CHUNK, STREET_COUNTS, SealedBatch, batch_event,
+    birth, seal_phone, sex_code, tags,
 };
 use crate::sql::{select_divisions, sql_store};
+use crate::sql_registry::registry_store;
 use crate::volunteers::{self, Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use crate::{
     Actor, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, StreetCount, like_escape,
     parse_code, parse_level,
 };
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use zhongfu_domain::identity::Roles;
 use zhongfu_domain::pii::IndexKind;
+use zhongfu_domain::registry::Person;
 use zhongfu_domain::signin::LoginName;
 
 #[derive(Debug)]

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use zhongfu_store::AuditEvent;
@@ -118,17 +118,7 @@ pub async fn export(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit.xlsx\"; filename*=UTF-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97.xlsx",
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::sheets::attachment(bytes, "audit.xlsx", "审计日志.xlsx"))
 }
 
 fn workbook(page: &AuditPage) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

@@ -31,7 +31,10 @@ pub mod dashboard;
 pub mod divisions;
 pub mod error;
 pub mod health;
+pub mod households;
+pub mod imports;
 pub mod metrics;
+pub mod sheets;
 pub mod volunteers;
 
 pub use metrics::Metrics;
@@ -44,6 +47,8 @@ pub struct AppState {
     /// The district this deployment serves (the dashboard's subject).
     pub district: DivisionCode,
     pub auth: Arc<auth::AuthConfig>,
+    /// Largest ledger an import accepts, in bytes.
+    pub import_limit: usize,
 }
 
 #[derive(OpenApi)]
@@ -53,7 +58,9 @@ pub struct AppState {
         auth::current, auth::change_password, auth::totp_setup, auth::totp_enable, auth::totp_verify, accounts::units, accounts::create_unit, accounts::accounts,
         accounts::create_account, accounts::update_account, accounts::set_roles, accounts::unlock, accounts::reset_password,
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
-        volunteers::list, volunteers::approve, volunteers::reject),
+        volunteers::list, volunteers::approve, volunteers::reject, households::search, households::detail,
+        households::history, households::reveal, households::update, households::update_member, households::add_member,
+        households::remove_member, households::export, imports::import, imports::error_report, imports::template),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -91,6 +98,22 @@ pub fn router(state: AppState) -> Router {
         .route("/volunteers", get(volunteers::list))
         .route("/volunteers/{id}/approve", post(volunteers::approve))
         .route("/volunteers/{id}/reject", post(volunteers::reject))
+        .route("/households/search", post(households::search))
+        .route("/households/export", post(households::export))
+        .route("/households/template", get(imports::template))
+        .route(
+            "/households/import",
+            post(imports::import).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)),
+        )
+        .route(
+            "/households/import/errors",
+            post(imports::error_report).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)),
+        )
+        .route("/households/{id}", get(households::detail).put(households::update))
+        .route("/households/{id}/history", get(households::history))
+        .route("/households/{id}/members", post(households::add_member))
+        .route("/households/{id}/members/{person}", put(households::update_member).delete(households::remove_member))
+        .route("/persons/{id}/reveal", post(households::reveal))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 

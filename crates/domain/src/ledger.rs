@@ -1,0 +1,904 @@
+//! Reading a worker's own ledger: which row is the header, which column is
+//! which field, what each cell means, and which households can go in.
+//!
+//! Works on cells already read from a sheet (xlsx, xls or CSV); reading
+//! files is the caller's job. Values are normalised only where the meaning
+//! is certain (full-width digits, `1,200元`, `2026年1月5日`…) and rejected
+//! otherwise, each rejection naming the row, the column and the reason in
+//! zh-CN and English. A household with any rejected row is held back whole.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::registry::{
+    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration,
+    Relation, Schooling, Tag, Tenure, WorkAbility,
+};
+use crate::{DivisionCode, Fen, IdNumber, Sex};
+
+/// One cell as read from a sheet.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    Date(NaiveDate),
+    Bool(bool),
+}
+
+impl Cell {
+    /// The cell as text, as a worker would read it in the sheet.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Empty => String::new(),
+            Self::Text(s) => s.clone(),
+            Self::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+            Self::Number(n) => n.to_string(),
+            Self::Date(d) => d.to_string(),
+            Self::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Self::Empty => true,
+            Self::Text(s) => clean(s).is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// Declares the ledger fields with their code, zh-CN label and header synonyms.
+macro_rules! fields {
+    ($($variant:ident = $code:literal, $zh:literal, [$($syn:literal),*];)+) => {
+        /// A column of a ledger, as Zhongfu understands it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        pub enum Field {
+            $(#[serde(rename = $code)] $variant,)+
+        }
+
+        impl Field {
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            pub fn code(self) -> &'static str {
+                match self { $(Self::$variant => $code,)+ }
+            }
+
+            pub fn label_zh(self) -> &'static str {
+                match self { $(Self::$variant => $zh,)+ }
+            }
+
+            fn synonyms(self) -> &'static [&'static str] {
+                match self { $(Self::$variant => &[$zh, $($syn),*],)+ }
+            }
+
+            pub fn parse(code: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|f| f.code() == code)
+            }
+        }
+    };
+}
+
+fields! {
+    HouseholdNumber = "household_number", "户编号", ["户号", "家庭编号", "户编码", "家庭户号"];
+    Community = "community", "社区代码", ["社区编码", "社区", "所属社区", "社区(村)", "村(社区)", "村社区", "所在社区", "区划代码", "社区村"];
+    Address = "address", "家庭住址", ["住址", "地址", "现住址", "居住地址", "家庭地址"];
+    HouseholdPhone = "household_phone", "家庭电话", ["家庭联系电话", "户主电话"];
+    Registration = "registration", "户籍性质", ["户口性质", "户籍类型", "城乡类别", "户籍类别"];
+    Tenure = "tenure", "住房情况", ["住房性质", "住房类型", "住房"];
+    DangerousHousing = "dangerous_housing", "是否危房", ["危房"];
+    Assets = "assets", "家庭财产", ["家庭资产", "财产", "资产"];
+    HouseholdTags = "household_tags", "家庭标签", ["标签"];
+    HouseholdCategories = "household_categories", "家庭救助类别", ["救助类别", "保障类别", "救助类型", "对象类别"];
+    Name = "name", "姓名", ["成员姓名", "名字", "家庭成员姓名"];
+    IdNumber = "id_number", "身份证号", ["身份证号码", "公民身份号码", "身份证", "证件号码", "身份证件号码", "公民身份证号码"];
+    Relation = "relation", "与户主关系", ["关系", "家庭关系", "与户主的关系"];
+    Phone = "phone", "联系电话", ["手机号", "手机号码", "电话", "联系方式", "手机"];
+    Marital = "marital", "婚姻状况", ["婚姻"];
+    Health = "health", "健康状况", ["健康"];
+    DisabilityKind = "disability_kind", "残疾类别", ["残疾类型"];
+    DisabilityGrade = "disability_grade", "残疾等级", ["残疾级别"];
+    DisabilityCert = "disability_cert", "残疾证号", ["残疾证号码", "残疾证"];
+    WorkAbility = "work_ability", "劳动能力", [];
+    Employment = "employment", "就业状况", ["就业情况"];
+    Schooling = "schooling", "在校情况", ["就学情况", "在学情况"];
+    MonthlyIncome = "monthly_income", "月收入", ["个人月收入", "收入", "月收入元"];
+    PersonCategories = "person_categories", "个人救助类别", ["个人类别"];
+    DeathDate = "death_date", "死亡日期", ["死亡时间"];
+    Sex = "sex", "性别", [];
+    BirthDate = "birth_date", "出生日期", ["出生年月日", "出生年月"];
+    Note = "note", "备注", ["说明"];
+}
+
+/// Full-width ASCII and ideographic spaces to ASCII, trimmed, inner runs of
+/// white space as one space.
+pub fn clean(s: &str) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A header as compared with synonyms: cleaned, no spaces, no unit in
+/// brackets, no required-field star.
+fn header_key(s: &str) -> String {
+    let s = clean(s).replace(' ', "");
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in s.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth -= 1,
+            '*' | '＊' | '\n' => {}
+            _ if depth > 0 && matches!(c, '元' | '分' | '月') => {}
+            _ => out.push(c),
+        }
+    }
+    out.replace("()", "")
+}
+
+/// The field a header names, if any.
+pub fn field_for_header(header: &str) -> Option<Field> {
+    let key = header_key(header);
+    if key.is_empty() {
+        return None;
+    }
+    Field::ALL.iter().copied().find(|f| f.synonyms().iter().any(|s| header_key(s) == key))
+}
+
+/// Rows looked at for the header: title and note rows come first.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+/// The header row (0-based) and the proposed field of each column: the row
+/// among the first ones that names the most known fields, at least three
+/// and both name and ID number.
+pub fn find_header(rows: &[Vec<Cell>]) -> Option<(usize, Vec<Option<Field>>)> {
+    let mut best: Option<(usize, Vec<Option<Field>>, usize)> = None;
+    for (i, row) in rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
+        let mut seen = HashSet::new();
+        let mapping: Vec<Option<Field>> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => field_for_header(t).filter(|f| seen.insert(*f)),
+                _ => None,
+            })
+            .collect();
+        let known = mapping.iter().flatten().count();
+        let has_core = seen.contains(&Field::Name) && seen.contains(&Field::IdNumber);
+        if known >= 3 && has_core && best.as_ref().is_none_or(|b| known > b.2) {
+            best = Some((i, mapping, known));
+        }
+    }
+    best.map(|(i, m, _)| (i, m))
+}
+
+/// Why a cell or a row was rejected, in both languages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    /// 1-based row number as the sheet shows it.
+    pub row: usize,
+    /// 0-based column, if one cell is at fault.
+    pub column: Option<usize>,
+    pub field: Option<Field>,
+    pub value: String,
+    pub code: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+/// Column letters as Excel shows them: 0 → A, 26 → AA.
+pub fn column_letter(mut column: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (column % 26) as u8);
+        if column < 26 {
+            break;
+        }
+        column = column / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// What reading a ledger needs besides its cells.
+pub struct Context<'a> {
+    pub today: NaiveDate,
+    /// Communities the importer may write to, by code and by name.
+    pub communities: &'a HashMap<String, DivisionCode>,
+    /// The community of rows whose sheet has no community column.
+    pub default_community: Option<DivisionCode>,
+    /// A stable household number for a ledger without one, from the head's ID.
+    pub number_for: &'a dyn Fn(&IdNumber) -> String,
+}
+
+/// A household read from the ledger, with the sheet rows of its members.
+#[derive(Clone, Debug)]
+pub struct ParsedHousehold {
+    pub household: Household,
+    pub rows: Vec<usize>,
+}
+
+/// The outcome of reading a ledger's rows.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    pub households: Vec<ParsedHousehold>,
+    /// Households held back, by number, with their rows.
+    pub held_back: Vec<(String, Vec<usize>)>,
+    pub issues: Vec<Issue>,
+    /// Data rows read (blank rows not counted).
+    pub rows: usize,
+}
+
+impl Parsed {
+    /// Persons in the held-back households.
+    pub fn held_back_persons(&self) -> usize {
+        self.held_back.iter().map(|(_, rows)| rows.len()).sum()
+    }
+}
+
+struct Row<'a> {
+    /// 1-based sheet row.
+    number: usize,
+    cells: HashMap<Field, (usize, &'a Cell)>,
+}
+
+impl Row<'_> {
+    fn get(&self, field: Field) -> Option<(usize, &Cell)> {
+        self.cells.get(&field).copied().filter(|(_, c)| !c.is_blank())
+    }
+
+    fn text(&self, field: Field) -> Option<String> {
+        self.get(field).map(|(_, c)| clean(&c.display()))
+    }
+}
+
+/// Why one cell is rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub code: &'static str,
+    pub zh: String,
+    pub en: String,
+}
+
+fn reject(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Reject {
+    Reject { code, zh: zh.into(), en: en.into() }
+}
+
+/// Reads the data rows below `header` with the confirmed `mapping`.
+pub fn parse_rows(rows: &[Vec<Cell>], header: usize, mapping: &[Option<Field>], ctx: &Context<'_>) -> Parsed {
+    let mut parsed = Parsed::default();
+    let data: Vec<Row<'_>> = rows
+        .iter()
+        .enumerate()
+        .skip(header + 1)
+        .filter(|(_, cells)| !cells.iter().all(Cell::is_blank))
+        .map(|(i, cells)| Row {
+            number: i + 1,
+            cells: mapping
+                .iter()
+                .enumerate()
+                .filter_map(|(col, f)| f.map(|f| (f, (col, cells.get(col).unwrap_or(&Cell::Empty)))))
+                .collect(),
+        })
+        .collect();
+    parsed.rows = data.len();
+    if !mapping.contains(&Some(Field::Community)) && ctx.default_community.is_none() {
+        parsed.issues.push(Issue {
+            row: header + 1,
+            column: None,
+            field: Some(Field::Community),
+            value: String::new(),
+            code: "community_missing",
+            message_zh: "表中没有社区列：请在导入时选择社区".into(),
+            message_en: "the sheet has no community column: choose the community when importing".into(),
+        });
+    }
+    // Group rows into households: by number where there is one (a blank number
+    // continues the household above, as merged cells do), else a head starts one.
+    let has_number = mapping.contains(&Some(Field::HouseholdNumber));
+    let mut groups: Vec<(Option<String>, Vec<&Row<'_>>)> = Vec::new();
+    for row in &data {
+        let number = if has_number { row.text(Field::HouseholdNumber) } else { None };
+        let is_head = row.text(Field::Relation).and_then(|r| parse_relation(&r)) == Some(Relation::Head);
+        let continues = match (&number, groups.last()) {
+            (Some(n), Some((Some(last), _))) => n == last,
+            (None, Some(_)) => !is_head || has_number,
+            _ => false,
+        };
+        if continues {
+            if let Some(g) = groups.last_mut() {
+                g.1.push(row);
+            }
+        } else if let Some(n) = number.clone().filter(|n| groups.iter().any(|g| g.0.as_deref() == Some(n))) {
+            // The same number further down: the ledger is not sorted by household.
+            if let Some(g) = groups.iter_mut().find(|g| g.0.as_deref() == Some(&n)) {
+                g.1.push(row);
+            }
+        } else {
+            groups.push((number, vec![row]));
+        }
+    }
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    let mut households: Vec<(ParsedHousehold, bool)> = Vec::new();
+    let mut bad_by_id: HashSet<usize> = HashSet::new();
+    for (number, rows) in groups {
+        let issues_before = parsed.issues.len();
+        let household = read_household(number, &rows, ctx, &mut parsed.issues);
+        let rows_of: Vec<usize> = rows.iter().map(|r| r.number).collect();
+        let mut ok = parsed.issues.len() == issues_before;
+        if let Some(h) = &household {
+            for (member, row) in h.members.iter().zip(&rows) {
+                let id = member.id_number.as_str().to_owned();
+                if let Some(&first) = seen_ids.get(&id) {
+                    let col = row.get(Field::IdNumber).map(|(c, _)| c);
+                    parsed.issues.push(Issue {
+                        row: row.number,
+                        column: col,
+                        field: Some(Field::IdNumber),
+                        value: member.id_number.masked(),
+                        code: "id_repeated",
+                        message_zh: format!("该身份证号在表中第{}行已出现", households[first].0.rows[0]),
+                        message_en: format!("this ID number already appears in row {}", households[first].0.rows[0]),
+                    });
+                    bad_by_id.insert(first);
+                    ok = false;
+                } else {
+                    seen_ids.insert(id, households.len());
+                }
+            }
+        }
+        match household {
+            Some(h) => households.push((ParsedHousehold { household: h, rows: rows_of }, ok)),
+            None => parsed
+                .held_back
+                .push((rows.first().and_then(|r| r.text(Field::HouseholdNumber)).unwrap_or_default(), rows_of)),
+        }
+    }
+    let mut numbers = HashSet::new();
+    for (i, (h, ok)) in households.into_iter().enumerate() {
+        let unique = numbers.insert(h.household.number.clone());
+        if ok && !bad_by_id.contains(&i) && unique {
+            parsed.households.push(h);
+        } else {
+            parsed.held_back.push((h.household.number.clone(), h.rows));
+        }
+    }
+    parsed
+}
+
+/// Reads one household's rows; issues are pushed, `None` when it cannot be built at all.
+fn read_household(
+    number: Option<String>,
+    rows: &[&Row<'_>],
+    ctx: &Context<'_>,
+    issues: &mut Vec<Issue>,
+) -> Option<Household> {
+    let mut members = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(p) = read_person(row, ctx, issues) {
+            members.push(p);
+        }
+    }
+    let first = rows.first()?;
+    let heads = members.iter().filter(|m| m.relation == Relation::Head).count();
+    if members.len() == rows.len() && heads != 1 {
+        for row in rows {
+            issues.push(Issue {
+                row: row.number,
+                column: row.get(Field::Relation).map(|(c, _)| c),
+                field: Some(Field::Relation),
+                value: row.text(Field::Relation).unwrap_or_default(),
+                code: if heads == 0 { "no_head" } else { "two_heads" },
+                message_zh: if heads == 0 { "该户没有户主" } else { "该户有不止一位户主" }.into(),
+                message_en: if heads == 0 {
+                    "this household has no head"
+                } else {
+                    "this household has more than one head"
+                }
+                .into(),
+            });
+        }
+    }
+    // Household columns: the first row that fills them.
+    let cell = |field: Field| rows.iter().find_map(|r| r.get(field).map(|(c, cell)| (r.number, c, cell)));
+    let community = match cell(Field::Community) {
+        None => ctx.default_community,
+        Some(found) => household_value(Some(found), Field::Community, issues, |s| {
+            ctx.communities.get(s).copied().ok_or_else(|| {
+                reject(
+                    "community_unknown",
+                    "社区不在您的管辖范围内，或不是本区的社区（填12位区划代码或社区名称）",
+                    "the community is not within your jurisdiction or not of this district (give its 12-digit code or name)",
+                )
+            })
+        }),
+    };
+    let registration = household_value(
+        cell(Field::Registration),
+        Field::Registration,
+        issues,
+        known(parse_registration, Field::Registration),
+    );
+    let tenure = household_value(cell(Field::Tenure), Field::Tenure, issues, known(parse_tenure, Field::Tenure));
+    let dangerous = household_value(
+        cell(Field::DangerousHousing),
+        Field::DangerousHousing,
+        issues,
+        known(parse_yes_no, Field::DangerousHousing),
+    );
+    let assets = cell(Field::Assets)
+        .and_then(|(row, col, c)| parse_money(c).map_err(|r| issues.push(issue(row, col, Field::Assets, c, r))).ok());
+    let phone = cell(Field::HouseholdPhone).and_then(|(row, col, c)| {
+        parse_phone(c).map_err(|r| issues.push(issue(row, col, Field::HouseholdPhone, c, r))).ok()
+    });
+    let tags = list_cell(cell(Field::HouseholdTags), Field::HouseholdTags, issues, Tag::parse);
+    let categories = list_cell(cell(Field::HouseholdCategories), Field::HouseholdCategories, issues, Category::parse);
+    let address = cell(Field::Address).map(|(_, _, c)| clean(&c.display())).unwrap_or_default();
+    let community = community?;
+    let head = members.iter().find(|m| m.relation == Relation::Head).map(|m| &m.id_number);
+    let number = number.or_else(|| head.map(|id| (ctx.number_for)(id)))?;
+    if number.chars().count() > 40 {
+        issues.push(Issue {
+            row: first.number,
+            column: first.get(Field::HouseholdNumber).map(|(c, _)| c),
+            field: Some(Field::HouseholdNumber),
+            value: number.clone(),
+            code: "too_long",
+            message_zh: "户编号不能超过40个字符".into(),
+            message_en: "a household number has at most 40 characters".into(),
+        });
+    }
+    let start = ctx.today.with_day(1).unwrap_or(ctx.today);
+    Some(Household {
+        number,
+        community,
+        address,
+        phone,
+        registration: registration.unwrap_or(Registration::Urban),
+        tenure: tenure.unwrap_or(Tenure::Own),
+        dangerous_housing: dangerous.unwrap_or(false),
+        assets: assets.unwrap_or(Fen::ZERO),
+        tags,
+        categories: categories.into_iter().map(|category| Holding { category, start, end: None }).collect(),
+        members,
+    })
+}
+
+/// A parser that rejects what it does not know with the column's allowed values.
+fn known<T>(parse: fn(&str) -> Option<T>, field: Field) -> impl Fn(&str) -> Result<T, Reject> {
+    move |s| parse(s).ok_or_else(|| unknown_value(field))
+}
+
+/// A household column's value, read from its first filled cell; a rejection becomes an issue.
+fn household_value<T>(
+    cell: Option<(usize, usize, &Cell)>,
+    field: Field,
+    issues: &mut Vec<Issue>,
+    parse: impl Fn(&str) -> Result<T, Reject>,
+) -> Option<T> {
+    let (row, col, cell) = cell?;
+    parse(&clean(&cell.display())).map_err(|r| issues.push(issue(row, col, field, cell, r))).ok()
+}
+
+fn issue(row: usize, column: usize, field: Field, cell: &Cell, r: Reject) -> Issue {
+    let mut value = clean(&cell.display());
+    if field == Field::IdNumber && value.chars().count() >= 15 {
+        // The report is a file that travels: the ID stays masked there too.
+        let chars: Vec<char> = value.chars().collect();
+        value = format!(
+            "{}********{}",
+            chars[..6].iter().collect::<String>(),
+            chars[chars.len() - 4..].iter().collect::<String>()
+        );
+    }
+    Issue { row, column: Some(column), field: Some(field), value, code: r.code, message_zh: r.zh, message_en: r.en }
+}
+
+fn unknown_value(field: Field) -> Reject {
+    let allowed = allowed_values(field).join("、");
+    reject(
+        "unknown_value",
+        format!("{}的取值应为：{allowed}", field.label_zh()),
+        format!("{} must be one of: {allowed}", field.code()),
+    )
+}
+
+/// The values a coded column accepts (Chinese labels), for messages and dropdowns.
+pub fn allowed_values(field: Field) -> Vec<&'static str> {
+    fn labels<T: Copy>(all: &[T], zh: fn(T) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|v| zh(*v)).collect()
+    }
+    match field {
+        Field::Registration => labels(Registration::ALL, Registration::label_zh),
+        Field::Tenure => labels(Tenure::ALL, Tenure::label_zh),
+        Field::DangerousHousing => vec!["是", "否"],
+        Field::HouseholdTags => labels(Tag::ALL, Tag::label_zh),
+        Field::HouseholdCategories | Field::PersonCategories => labels(Category::ALL, Category::label_zh),
+        Field::Relation => labels(Relation::ALL, Relation::label_zh),
+        Field::Marital => labels(Marital::ALL, Marital::label_zh),
+        Field::Health => labels(Health::ALL, Health::label_zh),
+        Field::DisabilityKind => labels(DisabilityKind::ALL, DisabilityKind::label_zh),
+        Field::DisabilityGrade => vec!["一级", "二级", "三级", "四级"],
+        Field::WorkAbility => labels(WorkAbility::ALL, WorkAbility::label_zh),
+        Field::Employment => labels(Employment::ALL, Employment::label_zh),
+        Field::Schooling => labels(Schooling::ALL, Schooling::label_zh),
+        Field::Sex => vec!["男", "女"],
+        _ => Vec::new(),
+    }
+}
+
+/// A coded person column: `None` when blank; an unknown value is rejected.
+fn coded<T>(
+    row: &Row<'_>,
+    field: Field,
+    parse: impl Fn(&str) -> Option<T>,
+    rejects: &mut Vec<(Field, Reject)>,
+) -> Option<T> {
+    let text = row.text(field)?;
+    let value = parse(&text);
+    if value.is_none() {
+        rejects.push((field, unknown_value(field)));
+    }
+    value
+}
+
+fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Option<Person> {
+    let mut rejects: Vec<(Field, Reject)> = Vec::new();
+    let name = row.text(Field::Name).unwrap_or_default().replace(' ', "");
+    if name.is_empty() {
+        rejects.push((Field::Name, reject("required", "姓名不能为空", "name is required")));
+    } else if name.chars().count() > 30 {
+        rejects.push((Field::Name, reject("too_long", "姓名不能超过30个字符", "a name has at most 30 characters")));
+    }
+    let id = match row.get(Field::IdNumber).map(|(_, cell)| parse_id(cell, ctx.today)) {
+        None => {
+            rejects.push((Field::IdNumber, reject("required", "身份证号不能为空", "ID number is required")));
+            None
+        }
+        Some(Ok(id)) => Some(id),
+        Some(Err(r)) => {
+            rejects.push((Field::IdNumber, r));
+            None
+        }
+    };
+    if let Some(id) = &id {
+        let (zh, en) = match id.sex() {
+            Sex::Male => ("男", "male"),
+            Sex::Female => ("女", "female"),
+        };
+        if row.text(Field::Sex).is_some_and(|s| s != zh && !s.eq_ignore_ascii_case(en)) {
+            let r = reject(
+                "sex_mismatch",
+                format!("性别与身份证号不符（身份证号为{zh}）"),
+                format!("sex does not match the ID number ({en})"),
+            );
+            rejects.push((Field::Sex, r));
+        }
+        if let Some((_, cell)) = row.get(Field::BirthDate) {
+            let born = id.birth_date();
+            match parse_date(cell) {
+                Ok(d) if d == born => {}
+                // A 出生年月 column may hold only the month.
+                Ok(d) if d.day() == 1 && (d.year(), d.month()) == (born.year(), born.month()) => {}
+                Ok(_) => rejects.push((
+                    Field::BirthDate,
+                    reject("birth_mismatch", "出生日期与身份证号不符", "the birth date does not match the ID number"),
+                )),
+                Err(r) => rejects.push((Field::BirthDate, r)),
+            }
+        }
+    }
+    let relation = coded(row, Field::Relation, parse_relation, &mut rejects);
+    if row.text(Field::Relation).is_none() {
+        rejects.push((Field::Relation, reject("required", "与户主关系不能为空", "relation to the head is required")));
+    }
+    let marital = coded(row, Field::Marital, parse_marital, &mut rejects);
+    let health = coded(row, Field::Health, parse_health, &mut rejects);
+    let kind = coded(row, Field::DisabilityKind, |s| DisabilityKind::parse(s.trim_end_matches("残疾")), &mut rejects);
+    let grade = coded(row, Field::DisabilityGrade, parse_grade, &mut rejects);
+    let work = coded(row, Field::WorkAbility, parse_work, &mut rejects);
+    let employment = coded(row, Field::Employment, Employment::parse, &mut rejects);
+    let schooling = coded(row, Field::Schooling, Schooling::parse, &mut rejects);
+    let certificate = row.text(Field::DisabilityCert).unwrap_or_default();
+    let disability = match (kind, grade) {
+        (Some(kind), Some(grade)) => Some(Disability { kind, grade, certificate }),
+        (Some(_), None) if row.text(Field::DisabilityGrade).is_none() => {
+            rejects.push((
+                Field::DisabilityGrade,
+                reject("grade_missing", "有残疾类别时须填写残疾等级", "a disability type needs a grade"),
+            ));
+            None
+        }
+        (None, Some(_)) if row.text(Field::DisabilityKind).is_none() => {
+            rejects.push((
+                Field::DisabilityKind,
+                reject("kind_missing", "有残疾等级时须填写残疾类别", "a disability grade needs a type"),
+            ));
+            None
+        }
+        _ => None,
+    };
+    let income = row
+        .get(Field::MonthlyIncome)
+        .and_then(|(_, c)| parse_money(c).map_err(|r| rejects.push((Field::MonthlyIncome, r))).ok());
+    let phone =
+        row.get(Field::Phone).and_then(|(_, c)| parse_phone(c).map_err(|r| rejects.push((Field::Phone, r))).ok());
+    let death_date = row.get(Field::DeathDate).and_then(|(_, c)| match parse_date(c) {
+        Ok(d) if d > ctx.today => {
+            rejects.push((
+                Field::DeathDate,
+                reject("future_date", "死亡日期不能晚于今天", "the date of death cannot be in the future"),
+            ));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(r) => {
+            rejects.push((Field::DeathDate, r));
+            None
+        }
+    });
+    let categories = row.get(Field::PersonCategories).map(|(_, c)| list(c, Field::PersonCategories, Category::parse));
+    let categories = match categories {
+        Some(Err(r)) => {
+            rejects.push((Field::PersonCategories, r));
+            Vec::new()
+        }
+        Some(Ok(v)) => v,
+        None => Vec::new(),
+    };
+    if !rejects.is_empty() {
+        for (field, r) in rejects {
+            let (column, cell) = match (row.get(field), row.cells.get(&field)) {
+                (Some((col, cell)), _) => (Some(col), cell),
+                (None, Some(&(col, cell))) => (Some(col), cell),
+                (None, None) => (None, &Cell::Empty),
+            };
+            let mut i = issue(row.number, column.unwrap_or(0), field, cell, r);
+            i.column = column;
+            issues.push(i);
+        }
+        return None;
+    }
+    let id_number = id?;
+    let age = id_number.age_on(ctx.today);
+    let start = ctx.today.with_day(1).unwrap_or(ctx.today);
+    Some(Person {
+        name,
+        id_number,
+        relation: relation?,
+        phone,
+        marital: marital.unwrap_or(if age < 20 { Marital::Single } else { Marital::Married }),
+        health: health.unwrap_or(Health::Healthy),
+        disability,
+        work_ability: work.unwrap_or(WorkAbility::Full),
+        employment: employment.unwrap_or(Employment::NotWorking),
+        schooling: schooling.unwrap_or(Schooling::NotInSchool),
+        monthly_income: income.unwrap_or(Fen::ZERO),
+        categories: categories.into_iter().map(|category| Holding { category, start, end: None }).collect(),
+        death_date,
+    })
+}
+
+/// A list of coded values separated by 、 , ; / or spaces.
+fn list<T>(cell: &Cell, field: Field, parse: fn(&str) -> Option<T>) -> Result<Vec<T>, Reject> {
+    let text = clean(&cell.display());
+    text.split(['、', ',', '，', ';', '；', '/', ' '])
+        .filter(|p| !p.is_empty())
+        .map(|p| parse(p).ok_or_else(|| unknown_value(field)))
+        .collect()
+}
+
+fn list_cell<T>(
+    cell: Option<(usize, usize, &Cell)>,
+    field: Field,
+    issues: &mut Vec<Issue>,
+    parse: fn(&str) -> Option<T>,
+) -> Vec<T> {
+    let Some((row, col, cell)) = cell else {
+        return Vec::new();
+    };
+    list(cell, field, parse).unwrap_or_else(|r| {
+        issues.push(issue(row, col, field, cell, r));
+        Vec::new()
+    })
+}
+
+/// An ID number from a cell. A number cell (or its scientific-notation
+/// text) has lost its last digits in Excel and cannot be trusted.
+pub fn parse_id(cell: &Cell, today: NaiveDate) -> Result<IdNumber, Reject> {
+    let lost = || {
+        reject(
+            "id_as_number",
+            "身份证号被 Excel 存成了数字，后几位已丢失：请把该列设为文本格式后重新录入",
+            "Excel stored this ID number as a number and its last digits are lost: format the column as text and type it again",
+        )
+    };
+    let text = match cell {
+        Cell::Number(_) => return Err(lost()),
+        other => clean(&other.display()).replace(' ', "").to_uppercase(),
+    };
+    if text.contains('E') && text.contains('+') {
+        return Err(lost());
+    }
+    let text = text.trim_start_matches('\'').to_owned();
+    IdNumber::parse_on(&text, today).map_err(|e| {
+        use crate::UserError;
+        reject("invalid_id_number", e.message_zh(), e.message_en())
+    })
+}
+
+/// A phone from a cell: a mobile (11 digits) or a landline with its area code.
+pub fn parse_phone(cell: &Cell) -> Result<String, Reject> {
+    let text = match cell {
+        Cell::Number(n) if n.fract() == 0.0 && *n > 0.0 => format!("{n:.0}"),
+        other => clean(&other.display()),
+    };
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let digits = digits.strip_prefix("+86").unwrap_or(&digits).to_owned();
+    let b = digits.as_bytes();
+    let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
+    let landline = (10..=12).contains(&b.len()) && b[0] == b'0';
+    if b.iter().all(u8::is_ascii_digit) && (mobile || landline) {
+        Ok(digits)
+    } else {
+        Err(reject(
+            "invalid_phone",
+            "电话应为11位手机号或带区号的固定电话",
+            "a phone is an 11-digit mobile or a landline with its area code",
+        ))
+    }
+}
+
+/// Yuan to fen: `1,200元`, `1200.5`, full-width digits, or a number cell.
+pub fn parse_money(cell: &Cell) -> Result<Fen, Reject> {
+    let bad = || {
+        reject(
+            "invalid_amount",
+            "金额应为不小于0的数字（元），如 1200 或 1,200.50",
+            "an amount is a number of yuan, at least 0, e.g. 1200 or 1,200.50",
+        )
+    };
+    let fen = match cell {
+        Cell::Number(n) if *n >= 0.0 && n.is_finite() => (n * 100.0).round(),
+        Cell::Number(_) => return Err(bad()),
+        other => {
+            let text = clean(&other.display()).replace([',', ' ', '，'], "");
+            let text = text.trim_end_matches("元").trim_start_matches(['¥', '￥']);
+            let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+            if whole.is_empty()
+                || !whole.bytes().all(|b| b.is_ascii_digit())
+                || frac.len() > 2
+                || !frac.bytes().all(|b| b.is_ascii_digit())
+                || whole.len() > 12
+            {
+                return Err(bad());
+            }
+            let whole: i64 = whole.parse().map_err(|_| bad())?;
+            let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+            return Ok(Fen(whole * 100 + frac));
+        }
+    };
+    Ok(Fen(fen as i64))
+}
+
+/// A date: `2026-01-05`, `2026/1/5`, `2026.1.5`, `2026年1月5日`, `20260105`,
+/// a date cell, or an Excel date serial.
+pub fn parse_date(cell: &Cell) -> Result<NaiveDate, Reject> {
+    let bad = || {
+        reject(
+            "invalid_date",
+            "日期应如 2026-01-05、2026/1/5 或 2026年1月5日",
+            "a date looks like 2026-01-05, 2026/1/5 or 2026年1月5日",
+        )
+    };
+    match cell {
+        Cell::Date(d) => Ok(*d),
+        Cell::Number(n) if (1.0..100_000.0).contains(n) && n.fract() == 0.0 && *n < 19_000_000.0 => {
+            // Excel serial: day 1 is 1900-01-01, counted from 1899-12-30 (1900 leap bug).
+            NaiveDate::from_ymd_opt(1899, 12, 30)
+                .and_then(|base| base.checked_add_days(chrono::Days::new(*n as u64)))
+                .ok_or_else(bad)
+        }
+        other => {
+            let text = clean(&other.display()).replace(' ', "");
+            if text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()) {
+                return NaiveDate::parse_from_str(&text, "%Y%m%d").map_err(|_| bad());
+            }
+            let parts: Vec<&str> = text.trim_end_matches('日').split(['-', '/', '.', '年', '月']).collect();
+            let [y, m, d] = parts.as_slice() else {
+                return Err(bad());
+            };
+            let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
+            let year = i32::try_from(num(y)?).map_err(|_| bad())?;
+            if !(1880..=2200).contains(&year) {
+                return Err(bad());
+            }
+            NaiveDate::from_ymd_opt(year, num(m)?, num(d)?).ok_or_else(bad)
+        }
+    }
+}
+
+fn parse_relation(s: &str) -> Option<Relation> {
+    Relation::parse(s).or(match s {
+        "本人" | "户主本人" => Some(Relation::Head),
+        "妻" | "夫" | "妻子" | "丈夫" => Some(Relation::Spouse),
+        "子" | "女" | "儿子" | "女儿" | "长子" | "长女" | "次子" | "次女" => Some(Relation::Child),
+        "父亲" | "母亲" | "父" | "母" => Some(Relation::Parent),
+        "孙子" | "孙女" | "外孙" | "外孙女" => Some(Relation::Grandchild),
+        "兄" | "弟" | "姐" | "妹" | "兄弟" | "姐妹" => Some(Relation::Sibling),
+        _ => None,
+    })
+}
+
+fn parse_registration(s: &str) -> Option<Registration> {
+    Registration::parse(s).or(match s {
+        "城市" | "非农业" | "非农" | "居民" => Some(Registration::Urban),
+        "农业" | "农村户口" => Some(Registration::Rural),
+        _ => None,
+    })
+}
+
+fn parse_tenure(s: &str) -> Option<Tenure> {
+    Tenure::parse(s).or(match s {
+        "自有住房" | "自建房" | "自有房" => Some(Tenure::Own),
+        "租房" | "租住" => Some(Tenure::Rent),
+        "公租" | "廉租房" => Some(Tenure::Public),
+        "无" | "无住房" => Some(Tenure::Homeless),
+        _ => None,
+    })
+}
+
+fn parse_marital(s: &str) -> Option<Marital> {
+    Marital::parse(s).or(match s {
+        "有配偶" | "初婚" | "再婚" => Some(Marital::Married),
+        "离异" => Some(Marital::Divorced),
+        _ => None,
+    })
+}
+
+fn parse_health(s: &str) -> Option<Health> {
+    Health::parse(s).or(match s {
+        "良好" | "一般" => Some(Health::Healthy),
+        "慢性病" | "长期慢性病" => Some(Health::Chronic),
+        "重病" | "患大病" | "重大疾病" => Some(Health::Major),
+        _ => None,
+    })
+}
+
+fn parse_work(s: &str) -> Option<WorkAbility> {
+    WorkAbility::parse(s).or(match s {
+        "有劳动能力" | "健全" => Some(WorkAbility::Full),
+        "部分丧失" | "部分劳动能力" | "弱劳动力" => Some(WorkAbility::Partial),
+        "无劳动能力" | "丧失劳动能力" | "丧失" => Some(WorkAbility::None),
+        _ => None,
+    })
+}
+
+fn parse_grade(s: &str) -> Option<u8> {
+    let s = s.trim_end_matches('级');
+    match s {
+        "1" | "一" => Some(1),
+        "2" | "二" => Some(2),
+        "3" | "三" => Some(3),
+        "4" | "四" => Some(4),
+        _ => None,
+    }
+}
+
+fn parse_yes_no(s: &str) -> Option<bool> {
+    match s {
+        "是" | "Y" | "y" | "有" | "1" | "危房" => Some(true),
+        "否" | "N" | "n" | "无" | "0" | "不是" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

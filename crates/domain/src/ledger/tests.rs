@@ -1,0 +1,160 @@
+use super::*;
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+}
+
+fn t(s: &str) -> Cell {
+    if s.is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) }
+}
+
+fn row(cells: &[&str]) -> Vec<Cell> {
+    cells.iter().map(|s| t(s)).collect()
+}
+
+fn communities() -> HashMap<String, DivisionCode> {
+    let code = DivisionCode::parse("430602001001").unwrap();
+    HashMap::from([("430602001001".to_owned(), code), ("洞庭社区".to_owned(), code)])
+}
+
+fn parse(rows: &[Vec<Cell>]) -> Parsed {
+    let communities = communities();
+    let number_for = |id: &IdNumber| format!("H{}", &id.as_str()[14..]);
+    let ctx = Context { today: today(), communities: &communities, default_community: None, number_for: &number_for };
+    let (header, mapping) = find_header(rows).expect("header found");
+    parse_rows(rows, header, &mapping, &ctx)
+}
+
+// A valid ID: sequence odd for men.
+fn id(birth: (i32, u32, u32), seq: u16) -> String {
+    IdNumber::from_parts("430602", NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2).unwrap(), seq)
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn finds_the_header_below_title_rows_by_synonyms() {
+    let rows = vec![
+        row(&["岳阳楼区2026年低保对象花名册"]),
+        row(&["填报单位：洞庭社区", "", "填报日期：2026年11月"]),
+        row(&["序号", "户号", "所属社区", "成员姓名", "公民身份号码", "与户主的关系", "月收入（元）", "备注"]),
+    ];
+    let (header, mapping) = find_header(&rows).unwrap();
+    assert_eq!(header, 2);
+    assert_eq!(
+        mapping,
+        vec![
+            None,
+            Some(Field::HouseholdNumber),
+            Some(Field::Community),
+            Some(Field::Name),
+            Some(Field::IdNumber),
+            Some(Field::Relation),
+            Some(Field::MonthlyIncome),
+            Some(Field::Note)
+        ]
+    );
+    assert!(find_header(&[row(&["姓名", "年龄", "住址"])]).is_none(), "no ID column, no header");
+}
+
+#[test]
+fn normalises_values_whose_meaning_is_certain() {
+    assert_eq!(clean("　４３０６０２ "), "430602");
+    assert_eq!(parse_money(&t("1,200元")).unwrap(), Fen(120_000));
+    assert_eq!(parse_money(&t("１２００.５")).unwrap(), Fen(120_050));
+    assert_eq!(parse_money(&Cell::Number(760.0)).unwrap(), Fen(76_000));
+    assert!(parse_money(&t("约1200")).is_err());
+    assert!(parse_money(&t("-5")).is_err());
+    let jan5 = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+    for s in ["2026/1/5", "2026-01-05", "2026年1月5日", "2026.1.5", "20260105"] {
+        assert_eq!(parse_date(&t(s)).unwrap(), jan5, "{s}");
+    }
+    assert_eq!(parse_date(&Cell::Number(46027.0)).unwrap(), jan5, "Excel serial");
+    assert!(parse_date(&t("2026/13/5")).is_err());
+    assert_eq!(parse_phone(&t("138-1234-5678")).unwrap(), "13812345678");
+    assert_eq!(parse_phone(&Cell::Number(13812345678.0)).unwrap(), "13812345678");
+    assert_eq!(parse_phone(&t("0730-8221234")).unwrap(), "07308221234");
+    assert!(parse_phone(&t("12345")).is_err());
+    let x = id((1962, 3, 4), 27);
+    assert_eq!(parse_id(&t(&x.to_lowercase()), today()).unwrap().as_str(), x);
+}
+
+#[test]
+fn an_id_stored_as_a_number_is_rejected_with_the_fix() {
+    let r = parse_id(&Cell::Number(430602199101010000.0), today()).unwrap_err();
+    assert_eq!(r.code, "id_as_number");
+    assert!(r.zh.contains("文本"), "{}", r.zh);
+    assert_eq!(parse_id(&t("4.30602E+17"), today()).unwrap_err().code, "id_as_number");
+}
+
+#[test]
+fn groups_members_and_holds_back_a_household_with_a_bad_row_whole() {
+    let (head_a, wife_a, head_b, son_b) =
+        (id((1960, 1, 2), 11), id((1962, 5, 6), 22), id((1970, 7, 8), 31), id((2001, 2, 3), 41));
+    let header = row(&["户编号", "社区", "姓名", "身份证号", "与户主关系", "性别", "月收入(元)", "家庭救助类别"]);
+    let rows = vec![
+        header,
+        row(&["A1", "洞庭社区", "张 三", &head_a, "户主", "男", "1,200元", "低保"]),
+        // Merged household cells: the number and community are blank below the first row.
+        row(&["", "", "李四", &wife_a, "妻", "女", "0", ""]),
+        row(&["", "", "", "", "", "", "", ""]),
+        row(&["B1", "430602001001", "王五", &head_b, "户主", "男", "800", "低保"]),
+        row(&["B1", "430602001001", "王小五", &son_b, "子", "女", "abc", ""]),
+    ];
+    let parsed = parse(&rows);
+    assert_eq!(parsed.rows, 4, "the blank row is not a data row");
+    assert_eq!(parsed.households.len(), 1);
+    let a = &parsed.households[0].household;
+    assert_eq!((a.number.as_str(), a.members.len(), a.members[0].name.as_str()), ("A1", 2, "张三"));
+    assert_eq!(a.members[0].monthly_income, Fen(120_000));
+    assert_eq!(a.categories[0].category, Category::Dibao);
+    assert_eq!(parsed.households[0].rows, vec![2, 3]);
+    assert_eq!(parsed.held_back, vec![("B1".to_owned(), vec![5, 6])]);
+    // Row 6: sex disagrees with the ID (son_b is male), and the income is not a number.
+    let codes: Vec<(usize, Option<usize>, &str)> = parsed.issues.iter().map(|i| (i.row, i.column, i.code)).collect();
+    assert_eq!(codes, vec![(6, Some(5), "sex_mismatch"), (6, Some(6), "invalid_amount")]);
+    assert!(parsed.issues[1].message_en.contains("yuan"));
+}
+
+#[test]
+fn a_household_needs_one_head_and_an_id_appears_once() {
+    let (a, b, c) = (id((1960, 1, 2), 11), id((1962, 5, 6), 22), id((1980, 1, 1), 51));
+    let rows = vec![
+        row(&["户编号", "社区代码", "姓名", "身份证号", "与户主关系"]),
+        row(&["X1", "430602001001", "甲", &a, "户主"]),
+        row(&["X1", "430602001001", "乙", &b, "户主"]),
+        row(&["Y1", "430602001001", "丙", &c, "户主"]),
+        row(&["Z1", "430602001001", "丁", &c, "户主"]),
+        row(&["W1", "430603001001", "戊", &id((1990, 1, 1), 61), "户主"]),
+    ];
+    let parsed = parse(&rows);
+    assert!(parsed.households.is_empty(), "{:?}", parsed.households);
+    let codes: Vec<&str> = parsed.issues.iter().map(|i| i.code).collect();
+    assert_eq!(codes, vec!["two_heads", "two_heads", "id_repeated", "community_unknown"]);
+    assert_eq!(parsed.issues[2].message_en, "this ID number already appears in row 4");
+    assert!(!parsed.issues[2].value.contains(&c[6..14]), "IDs stay masked in the report");
+}
+
+#[test]
+fn without_a_number_column_each_head_starts_a_household() {
+    let (a, b, c) = (id((1960, 1, 2), 11), id((1962, 5, 6), 22), id((1980, 1, 1), 51));
+    let rows = vec![
+        row(&["社区", "姓名", "身份证号码", "关系"]),
+        row(&["洞庭社区", "甲", &a, "户主"]),
+        row(&["洞庭社区", "乙", &b, "配偶"]),
+        row(&["洞庭社区", "丙", &c, "本人"]),
+    ];
+    let parsed = parse(&rows);
+    assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+    let sizes: Vec<(String, usize)> =
+        parsed.households.iter().map(|h| (h.household.number.clone(), h.household.members.len())).collect();
+    assert_eq!(sizes, vec![(format!("H{}", &a[14..]), 2), (format!("H{}", &c[14..]), 1)]);
+}
+
+#[test]
+fn column_letters_run_like_excel() {
+    assert_eq!(column_letter(0), "A");
+    assert_eq!(column_letter(25), "Z");
+    assert_eq!(column_letter(26), "AA");
+    assert_eq!(column_letter(27), "AB");
+}

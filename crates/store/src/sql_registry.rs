@@ -1,0 +1,583 @@
+//! The registry half of the shared `Store` implementation: households and
+//! members, read and edited within a scope, and imports. Expanded inside
+//! `sql_store!` for each backend.
+
+/// Implements `RegistryStore` for `$store` over the sqlx database `$db`.
+macro_rules! registry_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::RegistryStore for $store {
+        async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()> {
+            let batch = SealedBatch::new(&self.keys, households);
+            let mut tx = self.pool.begin().await?;
+            let household_ids = self.insert_household_rows(&mut tx, &batch).await?;
+            self.insert_members(&mut tx, &batch, &household_ids).await?;
+            append_audit!(tx, actor, &batch_event(households));
+            tx.commit().await?;
+            Ok(())
+        }
+
+        async fn households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<HouseholdPage> {
+            use $crate::registry::{COUNT_HOUSEHOLDS, HouseholdSort, SELECT_SUMMARIES, push_household_filter};
+            let mut count = sqlx::QueryBuilder::<$db>::new(COUNT_HOUSEHOLDS);
+            push_household_filter!(count, scope, filter, self.keys);
+            let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+            let mut q = sqlx::QueryBuilder::<$db>::new(SELECT_SUMMARIES);
+            push_household_filter!(q, scope, filter, self.keys);
+            let order = match filter.sort {
+                HouseholdSort::Number => "h.number",
+                HouseholdSort::Community => "h.community",
+                HouseholdSort::Members => "members",
+                HouseholdSort::Income => "per_capita",
+            };
+            q.push(" ORDER BY ").push(order).push(if filter.descending { " DESC" } else { " ASC" });
+            q.push(", h.id LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset);
+            let rows = q.build().fetch_all(&self.pool).await?;
+            let mut items = rows
+                .iter()
+                .map(|r| {
+                    Ok($crate::registry::HouseholdSummary {
+                        id: r.try_get("id")?,
+                        number: r.try_get("number")?,
+                        community: r.try_get("community")?,
+                        community_name: r.try_get("community_name")?,
+                        address: r.try_get("address")?,
+                        head_name: r.try_get("head_name")?,
+                        head_id_masked: r.try_get("head_id")?,
+                        phone_masked: r.try_get("phone_masked")?,
+                        members: r.try_get("members")?,
+                        monthly_income_fen: r.try_get("income")?,
+                        per_capita_income_fen: r.try_get("per_capita")?,
+                        tags: $crate::registry::split_tags(r.try_get("tags")?),
+                        categories: Vec::new(),
+                        version: r.try_get("version")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if !items.is_empty() {
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::CURRENT_CATEGORIES);
+                q.push_bind(filter.today);
+                q.push(" (");
+                let mut ids = q.separated(", ");
+                for item in &items {
+                    ids.push_bind(item.id);
+                }
+                q.push(") ORDER BY household_id, category");
+                let held: Vec<(i64, String)> = q.build_query_as().fetch_all(&self.pool).await?;
+                for (id, category) in held {
+                    if let Some(item) = items.iter_mut().find(|i| i.id == id) {
+                        item.categories.push(category);
+                    }
+                }
+            }
+            Ok(HouseholdPage { total, items })
+        }
+
+        async fn household(&self, scope: &Scope, id: i64, today: NaiveDate) -> Result<Option<HouseholdDetail>> {
+            let mut conn = self.pool.acquire().await?;
+            self.read_household(&mut conn, scope, id, today).await
+        }
+
+        async fn reveal_id_number(&self, actor: &Actor, scope: &Scope, person_id: i64) -> Result<Option<String>> {
+            let mut tx = self.pool.begin().await?;
+            let row: Option<(Vec<u8>, i64)> = sqlx::query_as($crate::registry::SEALED_ID)
+                .bind(person_id)
+                .bind(format!("{}%", scope.prefix()))
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((cipher, household_id)) = row else {
+                return Ok(None);
+            };
+            let plain = self.keys.decrypt(&cipher).map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+            let event = AuditEvent {
+                action: "person.reveal_id".to_owned(),
+                entity: "person".to_owned(),
+                entity_id: person_id.to_string(),
+                diff: serde_json::json!({ "household": household_id }).to_string(),
+            };
+            append_audit!(tx, actor, &event);
+            tx.commit().await?;
+            Ok(Some(plain))
+        }
+
+        async fn update_household(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            id: i64,
+            version: i64,
+            edit: &HouseholdEdit,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let mut tx = self.pool.begin().await?;
+            let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            let Some(new_version) = self.bump_version(&mut tx, scope, id, version).await? else {
+                return Ok(EditOutcome::Stale(Box::new(before)));
+            };
+            sqlx::query($crate::registry::UPDATE_HOUSEHOLD)
+                .bind(id)
+                .bind(edit.community.as_str())
+                .bind(&edit.address)
+                .bind(edit.registration.code())
+                .bind(edit.tenure.code())
+                .bind(edit.dangerous_housing)
+                .bind(edit.assets.0)
+                .bind(edit.tags.iter().map(|t| t.code()).collect::<Vec<_>>().join(","))
+                .execute(&mut *tx)
+                .await?;
+            let phone = edit.phone.as_ref().map(|p| p.as_deref().map(|p| seal_phone(&self.keys, p)));
+            if let Some(phone) = &phone {
+                sqlx::query($crate::registry::UPDATE_HOUSEHOLD_PHONE)
+                    .bind(id)
+                    .bind(phone.as_ref().map(|s| &s.cipher))
+                    .bind(phone.as_ref().map(|s| &s.bidx))
+                    .bind(phone.as_ref().map(|s| &s.masked))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let masked = phone.as_ref().and_then(|p| p.as_ref().map(|s| s.masked.as_str()));
+            let diff = $crate::registry::household_diff(&before, edit, masked);
+            append_audit!(tx, actor, &$crate::registry::household_event("household.update", id, diff));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
+        async fn update_member(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            household_id: i64,
+            version: i64,
+            person_id: i64,
+            edit: &MemberEdit,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let mut tx = self.pool.begin().await?;
+            let Some(before) = self.read_household(&mut *tx, scope, household_id, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
+                return Ok(EditOutcome::NotFound);
+            };
+            let Some(new_version) = self.bump_version(&mut tx, scope, household_id, version).await? else {
+                return Ok(EditOutcome::Stale(Box::new(before)));
+            };
+            let updated = sqlx::query($crate::registry::UPDATE_MEMBER)
+                .bind(person_id)
+                .bind(household_id)
+                .bind(&edit.name)
+                .bind(edit.relation.code())
+                .bind(edit.marital.code())
+                .bind(edit.health.code())
+                .bind(edit.disability.map(|d| d.0.code()))
+                .bind(edit.disability.map(|d| i64::from(d.1)))
+                .bind(edit.work_ability.code())
+                .bind(edit.employment.code())
+                .bind(edit.schooling.code())
+                .bind(edit.monthly_income.0)
+                .bind(edit.death_date)
+                .execute(&mut *tx)
+                .await;
+            if let Err(e) = updated {
+                return match $crate::StoreError::from(e) {
+                    $crate::StoreError::Duplicate(_) => Ok(EditOutcome::Conflict("one_head")),
+                    other => Err(other),
+                };
+            }
+            let phone = edit.phone.as_ref().map(|p| p.as_deref().map(|p| seal_phone(&self.keys, p)));
+            if let Some(phone) = &phone {
+                sqlx::query($crate::registry::UPDATE_MEMBER_PHONE)
+                    .bind(person_id)
+                    .bind(household_id)
+                    .bind(phone.as_ref().map(|s| &s.cipher))
+                    .bind(phone.as_ref().map(|s| &s.bidx))
+                    .bind(phone.as_ref().map(|s| &s.masked))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(died) = edit.death_date {
+                sqlx::query($crate::registry::END_MEMBER_HOLDINGS)
+                    .bind(person_id)
+                    .bind($crate::registry::end_of_month(died))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            let masked = phone.as_ref().and_then(|p| p.as_ref().map(|s| s.masked.as_str()));
+            let diff = $crate::registry::member_diff(&member, edit, masked);
+            let action = if edit.death_date.is_some() && member.death_date.is_none() {
+                "household.member_died"
+            } else {
+                "household.member_update"
+            };
+            append_audit!(tx, actor, &$crate::registry::household_event(action, household_id, diff));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
+        async fn add_member(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            household_id: i64,
+            version: i64,
+            person: &Person,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let mut tx = self.pool.begin().await?;
+            let Some(before) = self.read_household(&mut *tx, scope, household_id, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            let Some(new_version) = self.bump_version(&mut tx, scope, household_id, version).await? else {
+                return Ok(EditOutcome::Stale(Box::new(before)));
+            };
+            let number = before.number.clone();
+            let ids = std::collections::HashMap::from([(number.clone(), household_id)]);
+            let batch = SealedBatch::members_of(&self.keys, &number, std::slice::from_ref(person));
+            if let Err(e) = self.insert_members(&mut tx, &batch, &ids).await {
+                return match e {
+                    $crate::StoreError::Duplicate(c) if c.contains("bidx") => {
+                        Ok(EditOutcome::Conflict("person_elsewhere"))
+                    }
+                    $crate::StoreError::Duplicate(_) => Ok(EditOutcome::Conflict("one_head")),
+                    other => Err(other),
+                };
+            }
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            let diff = serde_json::json!({
+                "member": [null, { "name": person.name, "id_number": person.id_number.masked(), "relation": person.relation.code() }]
+            });
+            append_audit!(tx, actor, &$crate::registry::household_event("household.member_add", household_id, diff.to_string()));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
+        async fn remove_member(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            household_id: i64,
+            version: i64,
+            person_id: i64,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let mut tx = self.pool.begin().await?;
+            let Some(before) = self.read_household(&mut *tx, scope, household_id, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
+                return Ok(EditOutcome::NotFound);
+            };
+            if member.relation == "head" {
+                return Ok(EditOutcome::Conflict("remove_head"));
+            }
+            let Some(new_version) = self.bump_version(&mut tx, scope, household_id, version).await? else {
+                return Ok(EditOutcome::Stale(Box::new(before)));
+            };
+            sqlx::query($crate::registry::DELETE_MEMBER).bind(person_id).bind(household_id).execute(&mut *tx).await?;
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            let diff = serde_json::json!({
+                "member": [{ "person": person_id, "name": member.name, "id_number": member.id_masked }, null]
+            });
+            append_audit!(tx, actor, &$crate::registry::household_event("household.member_remove", household_id, diff.to_string()));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
+        async fn pair(&self, actor: &Actor, scope: &Scope, household_id: i64, account_id: i64, today: NaiveDate) -> Result<bool> {
+            let mut tx = self.pool.begin().await?;
+            let within: Option<i64> = sqlx::query_scalar("SELECT id FROM household WHERE id = $1 AND community LIKE $2")
+                .bind(household_id)
+                .bind(format!("{}%", scope.prefix()))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if within.is_none() {
+                return Ok(false);
+            }
+            sqlx::query($crate::registry::INSERT_PAIRING)
+                .bind(household_id)
+                .bind(account_id)
+                .bind(today)
+                .execute(&mut *tx)
+                .await?;
+            let diff = serde_json::json!({ "paired_with": [null, account_id] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.pair", household_id, diff));
+            tx.commit().await?;
+            Ok(true)
+        }
+
+        fn household_number_for(&self, head: &zhongfu_domain::IdNumber) -> String {
+            let digest = self.keys.blind_index(IndexKind::Record, &format!("head:{}", head.as_str()));
+            format!("HZ{}", hex::encode(&digest[..5]).to_uppercase())
+        }
+
+        async fn plan_import(&self, scope: &Scope, households: &[Household]) -> Result<ImportPlan> {
+            use std::collections::HashMap;
+            let prefix = format!("{}%", scope.prefix());
+            let mut existing: HashMap<String, (i64, bool, Option<Vec<u8>>)> = HashMap::new();
+            for chunk in households.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT number, id, CASE WHEN community LIKE ");
+                q.push_bind(prefix.clone());
+                q.push(" THEN 1 ELSE 0 END AS within, digest FROM household WHERE number IN (");
+                let mut list = q.separated(", ");
+                for h in chunk {
+                    list.push_bind(h.number.clone());
+                }
+                q.push(")");
+                let rows: Vec<(String, i64, i64, Option<Vec<u8>>)> = q.build_query_as().fetch_all(&self.pool).await?;
+                existing.extend(rows.into_iter().map(|(n, id, within, digest)| (n, (id, within == 1, digest))));
+            }
+            let indexes: Vec<(usize, usize, Vec<u8>)> = households
+                .iter()
+                .enumerate()
+                .flat_map(|(i, h)| h.members.iter().enumerate().map(move |(j, m)| (i, j, m)))
+                .map(|(i, j, m)| (i, j, self.keys.blind_index(IndexKind::IdNumber, m.id_number.as_str())))
+                .collect();
+            let mut registered: HashMap<Vec<u8>, String> = HashMap::new();
+            for chunk in indexes.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
+                q.push("(");
+                let mut list = q.separated(", ");
+                for (_, _, bidx) in chunk {
+                    list.push_bind(bidx.clone());
+                }
+                q.push(")");
+                let rows: Vec<(Vec<u8>, String)> = q.build_query_as().fetch_all(&self.pool).await?;
+                registered.extend(rows);
+            }
+            Ok($crate::registry::plan(&self.keys, households, &existing, &indexes, &registered))
+        }
+
+        async fn import_households(&self, actor: &Actor, households: &[Household], plan: &ImportPlan) -> Result<()> {
+            let new: Vec<Household> = plan.new.iter().map(|&i| households[i].clone()).collect();
+            let changed: Vec<Household> = plan.changed.iter().map(|&(i, _)| households[i].clone()).collect();
+            let mut tx = self.pool.begin().await?;
+            if !new.is_empty() {
+                let batch = SealedBatch::new(&self.keys, &new);
+                let ids = self.insert_household_rows(&mut tx, &batch).await?;
+                self.insert_members(&mut tx, &batch, &ids).await?;
+                append_audit!(tx, actor, &$crate::registry::import_event("household.import", &new));
+            }
+            if !changed.is_empty() {
+                let batch = SealedBatch::new(&self.keys, &changed);
+                let mut ids = std::collections::HashMap::new();
+                for (s, &(_, id)) in batch.households.iter().zip(&plan.changed) {
+                    self.replace_household_row(&mut tx, id, s).await?;
+                    ids.insert(s.household.number.clone(), id);
+                }
+                self.insert_members(&mut tx, &batch, &ids).await?;
+                append_audit!(tx, actor, &$crate::registry::import_event("household.import_update", &changed));
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        }
+
+        impl $store {
+        async fn insert_household_rows(
+            &self,
+            tx: &mut sqlx::Transaction<'_, $db>,
+            batch: &SealedBatch<'_>,
+        ) -> Result<HashMap<String, i64>> {
+            let mut household_ids = HashMap::with_capacity(batch.households.len());
+            for chunk in batch.households.chunks(HOUSEHOLD_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_HOUSEHOLD);
+                q.push_values(chunk, |mut b, s| {
+                    let (h, phone) = (s.household, s.phone.as_ref());
+                    b.push_bind(&h.number)
+                        .push_bind(h.community.as_str())
+                        .push_bind(&h.address)
+                        .push_bind(phone.map(|s| &s.cipher))
+                        .push_bind(phone.map(|s| &s.bidx))
+                        .push_bind(phone.map(|s| &s.masked))
+                        .push_bind(h.registration.code())
+                        .push_bind(h.tenure.code())
+                        .push_bind(h.dangerous_housing)
+                        .push_bind(h.assets.0)
+                        .push_bind(tags(h))
+                        .push_bind(&s.digest);
+                });
+                q.push(" RETURNING number, id");
+                let ids: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                household_ids.extend(ids);
+            }
+            Ok(household_ids)
+        }
+
+        /// Replaces a household's facts, members and holdings with the batch's.
+        async fn replace_household_row(
+            &self,
+            tx: &mut sqlx::Transaction<'_, $db>,
+            id: i64,
+            s: &$crate::registry::SealedHousehold<'_>,
+        ) -> Result<()> {
+            let (h, phone) = (s.household, s.phone.as_ref());
+            sqlx::query("DELETE FROM holding WHERE household_id = $1").bind(id).execute(&mut **tx).await?;
+            sqlx::query("DELETE FROM person WHERE household_id = $1").bind(id).execute(&mut **tx).await?;
+            sqlx::query($crate::registry::REPLACE_HOUSEHOLD)
+                .bind(id)
+                .bind(h.community.as_str())
+                .bind(&h.address)
+                .bind(phone.map(|s| &s.cipher))
+                .bind(phone.map(|s| &s.bidx))
+                .bind(phone.map(|s| &s.masked))
+                .bind(h.registration.code())
+                .bind(h.tenure.code())
+                .bind(h.dangerous_housing)
+                .bind(h.assets.0)
+                .bind(tags(h))
+                .bind(&s.digest)
+                .bind(chrono::Utc::now())
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
+        async fn insert_members(
+            &self,
+            tx: &mut sqlx::Transaction<'_, $db>,
+            batch: &SealedBatch<'_>,
+            household_ids: &HashMap<String, i64>,
+        ) -> Result<()> {
+            let mut person_ids = HashMap::with_capacity(batch.members.len());
+            for chunk in batch.members.chunks(PERSON_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_PERSON);
+                q.push_values(chunk, |mut b, m| {
+                    let p = m.person;
+                    let phone = m.phone.as_ref();
+                    b.push_bind(household_ids.get(m.household).copied())
+                        .push_bind(&p.name)
+                        .push_bind(&m.id.cipher)
+                        .push_bind(&m.id.bidx)
+                        .push_bind(&m.id.masked)
+                        .push_bind(sex_code(p))
+                        .push_bind(birth(p))
+                        .push_bind(p.relation.code())
+                        .push_bind(phone.map(|s| &s.cipher))
+                        .push_bind(phone.map(|s| &s.bidx))
+                        .push_bind(phone.map(|s| &s.masked))
+                        .push_bind(p.marital.code())
+                        .push_bind(p.health.code())
+                        .push_bind(p.disability.as_ref().map(|d| d.kind.code()))
+                        .push_bind(p.disability.as_ref().map(|d| i64::from(d.grade)))
+                        .push_bind(m.certificate.as_ref())
+                        .push_bind(p.work_ability.code())
+                        .push_bind(p.employment.code())
+                        .push_bind(p.schooling.code())
+                        .push_bind(p.monthly_income.0)
+                        .push_bind(p.death_date);
+                });
+                q.push(" RETURNING id_bidx, id");
+                let ids: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                person_ids.extend(ids);
+            }
+            for chunk in batch.holdings(household_ids, &person_ids).chunks(HOUSEHOLD_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_HOLDING);
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.household_id)
+                        .push_bind(r.person_id)
+                        .push_bind(r.holding.category.code())
+                        .push_bind(r.holding.start)
+                        .push_bind(r.holding.end);
+                });
+                q.build().execute(&mut **tx).await?;
+            }
+            Ok(())
+        }
+
+        /// Bumps a household's version if it is still `version`; `None` when it moved on.
+        async fn bump_version(
+            &self,
+            tx: &mut sqlx::Transaction<'_, $db>,
+            scope: &Scope,
+            id: i64,
+            version: i64,
+        ) -> Result<Option<i64>> {
+            Ok(sqlx::query_scalar($crate::registry::BUMP_VERSION)
+                .bind(id)
+                .bind(version)
+                .bind(format!("{}%", scope.prefix()))
+                .bind(chrono::Utc::now())
+                .fetch_optional(&mut **tx)
+                .await?)
+        }
+
+        /// The household page within the scope, read on `conn` (a pool's or a transaction's).
+        async fn read_household(
+            &self,
+            conn: &mut <$db as sqlx::Database>::Connection,
+            scope: &Scope,
+            id: i64,
+            today: NaiveDate,
+        ) -> Result<Option<HouseholdDetail>> {
+            use $crate::registry::{HoldingView, MemberView};
+            let paired = if scope.paired_only() { scope.account().unwrap_or(-1) } else { 0 };
+            let Some(r) = sqlx::query($crate::registry::SELECT_DETAIL)
+                .bind(id)
+                .bind(format!("{}%", scope.prefix()))
+                .bind(paired)
+                .fetch_optional(&mut *conn)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let members = sqlx::query($crate::registry::SELECT_MEMBERS).bind(id).fetch_all(&mut *conn).await?;
+            let members = members
+                .iter()
+                .map(|m| {
+                    let birth_date: NaiveDate = m.try_get("birth_date")?;
+                    Ok(MemberView {
+                        id: m.try_get("id")?,
+                        name: m.try_get("name")?,
+                        id_masked: m.try_get("id_masked")?,
+                        sex: m.try_get("sex")?,
+                        birth_date,
+                        age: zhongfu_domain::id_number::age_on(birth_date, today),
+                        relation: m.try_get("relation")?,
+                        phone_masked: m.try_get("phone_masked")?,
+                        marital: m.try_get("marital")?,
+                        health: m.try_get("health")?,
+                        disability_kind: m.try_get("disability_kind")?,
+                        disability_grade: m.try_get("disability_grade")?,
+                        work_ability: m.try_get("work_ability")?,
+                        employment: m.try_get("employment")?,
+                        schooling: m.try_get("schooling")?,
+                        monthly_income_fen: m.try_get("monthly_income_fen")?,
+                        death_date: m.try_get("death_date")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let holdings: Vec<(i64, Option<i64>, String, NaiveDate, Option<NaiveDate>)> =
+                sqlx::query_as($crate::registry::SELECT_HOLDINGS).bind(id).fetch_all(&mut *conn).await?;
+            Ok(Some(HouseholdDetail {
+                id,
+                number: r.try_get("number")?,
+                community: r.try_get("community")?,
+                community_name: r.try_get("community_name")?,
+                address: r.try_get("address")?,
+                phone_masked: r.try_get("phone_masked")?,
+                registration: r.try_get("registration")?,
+                tenure: r.try_get("tenure")?,
+                dangerous_housing: r.try_get("dangerous_housing")?,
+                assets_fen: r.try_get("assets_fen")?,
+                tags: $crate::registry::split_tags(r.try_get("tags")?),
+                version: r.try_get("version")?,
+                members,
+                holdings: holdings
+                    .into_iter()
+                    .map(|(id, person_id, category, start_date, end_date)| HoldingView {
+                        id,
+                        person_id,
+                        category,
+                        start_date,
+                        end_date,
+                    })
+                    .collect(),
+            }))
+        }
+        }
+    };
+}
+pub(crate) use registry_store;

@@ -1,0 +1,575 @@
+//! The household registry (一户一表): search, the household page, edits that
+//! carry the version they were made against, the audited ID reveal, and
+//! export to Excel. Searches travel in POST bodies so that names, ID numbers
+//! and phones never appear in a URL or an access log.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhongfu_domain::registry::{
+    Category, DisabilityKind, Employment, Health, Marital, Person, Registration, Relation, Schooling, Tag, Tenure,
+    WorkAbility,
+};
+use zhongfu_domain::{Fen, IdNumber};
+use zhongfu_store::AuditEvent;
+use zhongfu_store::identity::{AuditFilter, AuditRecord};
+use zhongfu_store::registry::{
+    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, HouseholdSort, MemberEdit,
+};
+
+use crate::AppState;
+use crate::accounts::{optional, text};
+use crate::auth::Principal;
+use crate::divisions::parse_code;
+use crate::error::{ApiError, ErrorBody};
+
+const PAGE_LIMIT: i64 = 100;
+/// At most this many households go into one export; narrow the filter for more.
+pub const EXPORT_LIMIT: i64 = 200_000;
+
+pub(crate) fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn bad(field: &'static str, zh: &str, en: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_value", zh, en).with_field(field)
+}
+
+/// Parses an optional coded value by its code or Chinese label.
+fn coded<T>(field: &'static str, value: &Option<String>, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+    match optional(value.as_deref()) {
+        None => Ok(None),
+        Some(v) => parse(v).map(Some).ok_or_else(|| bad(field, "取值不在可选范围内", "not one of the allowed values")),
+    }
+}
+
+/// A registry search, as the console's filter panel sends it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct Search {
+    /// A street or community code (12 digits) within your jurisdiction.
+    pub division: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    /// 户编号, exact.
+    pub number: Option<String>,
+    /// Part of a member's name.
+    pub name: Option<String>,
+    /// A full ID number (found through the blind index).
+    pub id_number: Option<String>,
+    /// A full phone number.
+    pub phone: Option<String>,
+    pub age_min: Option<u32>,
+    pub age_max: Option<u32>,
+    pub disability_kind: Option<String>,
+    pub disability_grade: Option<u8>,
+    pub work_ability: Option<String>,
+    /// Monthly income per living member, in fen.
+    pub income_min: Option<i64>,
+    pub income_max: Option<i64>,
+    /// number, community, members or income.
+    pub sort: Option<String>,
+    pub descending: Option<bool>,
+    /// From 1.
+    pub page: Option<i64>,
+    /// At most 100.
+    pub per_page: Option<i64>,
+}
+
+impl Search {
+    pub fn filter(&self, p: &Principal) -> Result<HouseholdFilter, ApiError> {
+        let mut f = HouseholdFilter::new(today());
+        if let Some(d) = optional(self.division.as_deref()) {
+            let code = parse_code("division", d)?;
+            if !p.scope().covers(&code) && !code.contains(p.scope().jurisdiction()) {
+                return Err(bad("division", "该区划不在您的管辖范围内", "this division is outside your jurisdiction"));
+            }
+            f.division = Some(code);
+        }
+        f.category = coded("category", &self.category, Category::parse)?;
+        f.tag = coded("tag", &self.tag, Tag::parse)?;
+        f.number = optional(self.number.as_deref()).map(str::to_owned);
+        if let Some(name) = optional(self.name.as_deref()) {
+            f.name = Some(text("name", name, 30)?);
+        }
+        if let Some(id) = optional(self.id_number.as_deref()) {
+            f.id_number = Some(IdNumber::parse(id).map_err(|e| ApiError::invalid("id_number", &e))?);
+        }
+        if let Some(phone) = optional(self.phone.as_deref()) {
+            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+            if !(7..=12).contains(&digits.len()) {
+                return Err(bad("phone", "电话号码应为7–12位数字", "a phone number has 7 to 12 digits"));
+            }
+            f.phone = Some(digits);
+        }
+        if self.age_min.zip(self.age_max).is_some_and(|(a, b)| a > b) || self.age_max.is_some_and(|a| a > 150) {
+            return Err(bad("age_max", "年龄范围不正确", "the age range is not valid"));
+        }
+        f.age_min = self.age_min;
+        f.age_max = self.age_max;
+        f.disability_kind = coded("disability_kind", &self.disability_kind, DisabilityKind::parse)?;
+        if self.disability_grade.is_some_and(|g| !(1..=4).contains(&g)) {
+            return Err(bad("disability_grade", "残疾等级为1–4级", "a disability grade is 1 to 4"));
+        }
+        f.disability_grade = self.disability_grade;
+        f.work_ability = coded("work_ability", &self.work_ability, WorkAbility::parse)?;
+        if self.income_min.zip(self.income_max).is_some_and(|(a, b)| a > b) {
+            return Err(bad("income_max", "收入范围不正确", "the income range is not valid"));
+        }
+        f.income_min = self.income_min.map(Fen);
+        f.income_max = self.income_max.map(Fen);
+        f.sort = match optional(self.sort.as_deref()) {
+            None | Some("number") => HouseholdSort::Number,
+            Some("community") => HouseholdSort::Community,
+            Some("members") => HouseholdSort::Members,
+            Some("income") => HouseholdSort::Income,
+            Some(_) => return Err(bad("sort", "排序字段不正确", "sort by number, community, members or income")),
+        };
+        f.descending = self.descending.unwrap_or(false);
+        f.limit = self.per_page.unwrap_or(20).clamp(1, PAGE_LIMIT);
+        f.offset = (self.page.unwrap_or(1).max(1) - 1).saturating_mul(f.limit);
+        Ok(f)
+    }
+
+    /// The filter in words, for the export's header.
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut put = |label: &str, v: Option<String>| {
+            if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+                parts.push(format!("{label}={v}"));
+            }
+        };
+        put("区划", self.division.clone());
+        put("类别", self.category.clone());
+        put("标签", self.tag.clone());
+        put("户编号", self.number.clone());
+        put("姓名含", self.name.clone());
+        put("身份证号", self.id_number.as_deref().and_then(|i| IdNumber::parse(i).ok()).map(|i| i.masked()));
+        put("电话", self.phone.as_deref().map(zhongfu_domain::pii::mask_phone));
+        put("最小年龄", self.age_min.map(|a| a.to_string()));
+        put("最大年龄", self.age_max.map(|a| a.to_string()));
+        put("残疾类别", self.disability_kind.clone());
+        put("残疾等级", self.disability_grade.map(|g| g.to_string()));
+        put("劳动能力", self.work_ability.clone());
+        put("人均收入下限(分)", self.income_min.map(|v| v.to_string()));
+        put("人均收入上限(分)", self.income_max.map(|v| v.to_string()));
+        if parts.is_empty() { "全部".to_owned() } else { parts.join("；") }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/households/search", tag = "households", request_body = Search,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(search): Json<Search>,
+) -> Result<Json<HouseholdPage>, ApiError> {
+    Ok(Json(state.store.households(&p.scope(), &search.filter(&p)?).await?))
+}
+
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households",
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn detail(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let household = state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
+    let version = household.version;
+    let mut res = Json(household).into_response();
+    res.headers_mut().insert(header::ETAG, etag(version));
+    Ok(res)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct History {
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<AuditRecord>,
+}
+
+/// The household's changes, newest first, from the audit trail.
+#[utoipa::path(get, path = "/api/v1/households/{id}/history", tag = "households",
+    responses((status = 200, body = History), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+) -> Result<Json<History>, ApiError> {
+    state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
+    let filter = AuditFilter {
+        entity: Some("household".into()),
+        entity_id: Some(id.to_string()),
+        limit: 200,
+        ..AuditFilter::default()
+    };
+    Ok(Json(History { records: state.store.audit_page(&filter).await?.records }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revealed {
+    pub id_number: String,
+}
+
+/// A member's full ID number. Every reveal is written to the audit trail.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/reveal", tag = "households",
+    responses((status = 200, body = Revealed), (status = 404, body = ErrorBody)))]
+pub async fn reveal(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+) -> Result<Json<Revealed>, ApiError> {
+    let id_number = state.store.reveal_id_number(&p.actor(), &p.scope(), id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(Revealed { id_number }))
+}
+
+/// The version an edit was made against, from `If-Match: "7"`.
+fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().trim_start_matches("W/").trim_matches('"').parse().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "version_required",
+                "修改须带上所依据的版本（If-Match）",
+                "an edit must say which version it was made against (If-Match)",
+            )
+        })
+}
+
+/// Someone saved first: 412 with the household as it is now, so the console
+/// can show what changed meanwhile.
+#[derive(Serialize, ToSchema)]
+pub struct Stale {
+    pub code: &'static str,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub current: HouseholdDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Saved {
+    pub version: i64,
+}
+
+fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiError> {
+    match outcome {
+        EditOutcome::Saved(version) => {
+            let mut res = Json(Saved { version }).into_response();
+            res.headers_mut().insert(header::ETAG, etag(version));
+            Ok(res)
+        }
+        EditOutcome::NotFound => Err(ApiError::not_found()),
+        EditOutcome::Stale(current) => {
+            let en = crate::error::Lang::from_headers(headers) == crate::error::Lang::En;
+            let message = if en {
+                "someone else saved this household meanwhile; here it is as it is now"
+            } else {
+                "该户已被他人修改，以下是最新内容"
+            };
+            let mut res = (
+                StatusCode::PRECONDITION_FAILED,
+                Json(Stale { code: "stale_version", message: message.into(), current: *current }),
+            )
+                .into_response();
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(res)
+        }
+        EditOutcome::Conflict(code) => {
+            let (zh, en, field) = match code {
+                "person_elsewhere" => {
+                    ("此人已登记在另一户", "this person is registered in another household", "id_number")
+                }
+                "remove_head" => (
+                    "不能移除户主，请先更换户主",
+                    "the head cannot be removed; make another member head first",
+                    "relation",
+                ),
+                _ => ("每户只能有一位户主", "a household has exactly one head", "relation"),
+            };
+            Err(ApiError::new(StatusCode::CONFLICT, code, zh, en).with_field(field))
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HouseholdForm {
+    pub community: String,
+    pub address: String,
+    /// Absent keeps the phone; an empty string clears it.
+    pub phone: Option<String>,
+    pub registration: String,
+    pub tenure: String,
+    pub dangerous_housing: bool,
+    pub assets_fen: i64,
+    pub tags: Vec<String>,
+}
+
+fn phone_edit(field: &'static str, phone: &Option<String>) -> Result<Option<Option<String>>, ApiError> {
+    match phone.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(p) => zhongfu_domain::ledger::parse_phone(&zhongfu_domain::ledger::Cell::Text(p.to_owned()))
+            .map(|p| Some(Some(p)))
+            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, r.code, r.zh, r.en).with_field(field)),
+    }
+}
+
+fn required<T>(field: &'static str, value: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiError> {
+    parse(value).ok_or_else(|| bad(field, "取值不在可选范围内", "not one of the allowed values"))
+}
+
+#[utoipa::path(put, path = "/api/v1/households/{id}", tag = "households", request_body = HouseholdForm,
+    params(("If-Match" = String, Header, description = "The version the edit was made against")),
+    responses((status = 200, body = Saved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 412, body = Stale), (status = 428, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(form): Json<HouseholdForm>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let community = parse_code("community", form.community.trim())?;
+    if !p.scope().covers(&community) || state.store.division(&community).await?.is_none() {
+        return Err(bad("community", "该社区不在您的管辖范围内", "this community is outside your jurisdiction"));
+    }
+    if form.assets_fen < 0 {
+        return Err(bad("assets_fen", "家庭财产不能为负数", "assets cannot be negative"));
+    }
+    let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>()?;
+    let edit = HouseholdEdit {
+        community,
+        address: text("address", &form.address, 100)?,
+        phone: phone_edit("phone", &form.phone)?,
+        registration: required("registration", &form.registration, Registration::parse)?,
+        tenure: required("tenure", &form.tenure, Tenure::parse)?,
+        dangerous_housing: form.dangerous_housing,
+        assets: Fen(form.assets_fen),
+        tags,
+    };
+    let result = state.store.update_household(&p.actor(), &p.scope(), id, version, &edit, today()).await?;
+    outcome(result, &headers)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MemberForm {
+    pub name: String,
+    /// Only when adding a member; an existing member's ID does not change.
+    pub id_number: Option<String>,
+    pub relation: String,
+    pub phone: Option<String>,
+    pub marital: String,
+    pub health: String,
+    pub disability_kind: Option<String>,
+    pub disability_grade: Option<u8>,
+    pub work_ability: String,
+    pub employment: String,
+    pub schooling: String,
+    pub monthly_income_fen: i64,
+    /// `YYYY-MM-DD`; records a death, which ends the member's categories from the next month.
+    pub death_date: Option<String>,
+}
+
+impl MemberForm {
+    fn edit(&self) -> Result<MemberEdit, ApiError> {
+        let disability = match (optional(self.disability_kind.as_deref()), self.disability_grade) {
+            (Some(kind), Some(grade)) if (1..=4).contains(&grade) => {
+                Some((required("disability_kind", kind, DisabilityKind::parse)?, grade))
+            }
+            (None, None) => None,
+            (Some(_), _) => return Err(bad("disability_grade", "残疾等级为1–4级", "a disability grade is 1 to 4")),
+            (None, Some(_)) => return Err(bad("disability_kind", "请填写残疾类别", "give the disability type")),
+        };
+        if self.monthly_income_fen < 0 {
+            return Err(bad("monthly_income_fen", "月收入不能为负数", "income cannot be negative"));
+        }
+        let death_date = match optional(self.death_date.as_deref()) {
+            None => None,
+            Some(d) => {
+                let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))?;
+                if date > today() {
+                    return Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future"));
+                }
+                Some(date)
+            }
+        };
+        Ok(MemberEdit {
+            name: text("name", &self.name, 30)?,
+            relation: required("relation", &self.relation, Relation::parse)?,
+            phone: phone_edit("phone", &self.phone)?,
+            marital: required("marital", &self.marital, Marital::parse)?,
+            health: required("health", &self.health, Health::parse)?,
+            disability,
+            work_ability: required("work_ability", &self.work_ability, WorkAbility::parse)?,
+            employment: required("employment", &self.employment, Employment::parse)?,
+            schooling: required("schooling", &self.schooling, Schooling::parse)?,
+            monthly_income: Fen(self.monthly_income_fen),
+            death_date,
+        })
+    }
+}
+
+#[utoipa::path(put, path = "/api/v1/households/{id}/members/{person}", tag = "households", request_body = MemberForm,
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
+    responses((status = 200, body = Saved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn update_member(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path((id, person)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    Json(form): Json<MemberForm>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let edit = form.edit()?;
+    let result = state.store.update_member(&p.actor(), &p.scope(), id, version, person, &edit, today()).await?;
+    outcome(result, &headers)
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "households", request_body = MemberForm,
+    responses((status = 200, body = Saved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn add_member(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(form): Json<MemberForm>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let edit = form.edit()?;
+    let id_number = IdNumber::parse(form.id_number.as_deref().unwrap_or_default())
+        .map_err(|e| ApiError::invalid("id_number", &e))?;
+    let person = Person {
+        name: edit.name,
+        id_number,
+        relation: edit.relation,
+        phone: edit.phone.flatten(),
+        marital: edit.marital,
+        health: edit.health,
+        disability: edit.disability.map(|(kind, grade)| zhongfu_domain::registry::Disability {
+            kind,
+            grade,
+            certificate: String::new(),
+        }),
+        work_ability: edit.work_ability,
+        employment: edit.employment,
+        schooling: edit.schooling,
+        monthly_income: edit.monthly_income,
+        categories: Vec::new(),
+        death_date: edit.death_date,
+    };
+    let result = state.store.add_member(&p.actor(), &p.scope(), id, version, &person, today()).await?;
+    outcome(result, &headers)
+}
+
+#[utoipa::path(delete, path = "/api/v1/households/{id}/members/{person}", tag = "households",
+    responses((status = 200, body = Saved), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 412, body = Stale)))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path((id, person)): Path<(i64, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let result = state.store.remove_member(&p.actor(), &p.scope(), id, version, person, today()).await?;
+    outcome(result, &headers)
+}
+
+/// The filtered registry as an Excel workbook: IDs and phones masked, a
+/// header saying who exported it, when and under which filter. Audited.
+#[utoipa::path(post, path = "/api/v1/households/export", tag = "households", request_body = Search,
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(search): Json<Search>,
+) -> Result<Response, ApiError> {
+    let mut filter = search.filter(&p)?;
+    filter.offset = 0;
+    filter.limit = EXPORT_LIMIT;
+    let page = state.store.households(&p.scope(), &filter).await?;
+    let described = search.describe();
+    let event = AuditEvent {
+        action: "household.export".into(),
+        entity: "household".into(),
+        entity_id: String::new(),
+        diff: serde_json::json!({ "filter": described, "households": [null, page.items.len()] }).to_string(),
+    };
+    state.store.record_audit(&p.actor(), &event).await?;
+    let who = format!("{}（{}）", p.account.display_name, p.account.username);
+    let bytes = tokio::task::spawn_blocking(move || export_workbook(&page, &who, &described))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(crate::sheets::attachment(bytes, "households.xlsx", "困难家庭名册.xlsx"))
+}
+
+fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("困难家庭名册")?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let bold = Format::new().set_bold().set_background_color("#EEF2F7");
+    let text = Format::new().set_num_format("@");
+    sheet.write_string_with_format(0, 0, "困难家庭名册", &title)?;
+    let now = chrono::Local::now().format("%Y-%m-%d %H:%M");
+    let truncated = if page.total > page.items.len() as i64 {
+        format!("；共{}户，仅导出前{}户，请缩小筛选范围", page.total, page.items.len())
+    } else {
+        String::new()
+    };
+    sheet.write_string(1, 0, format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}{truncated}"))?;
+    let headers = [
+        "户编号",
+        "社区代码",
+        "社区",
+        "家庭住址",
+        "户主",
+        "户主身份证号",
+        "家庭电话",
+        "在世人数",
+        "家庭月收入(元)",
+        "人均月收入(元)",
+        "救助类别",
+        "家庭标签",
+    ];
+    for (col, h) in (0u16..).zip(headers) {
+        sheet.write_string_with_format(3, col, h, &bold)?;
+    }
+    let label = |codes: &[String], parse: fn(&str) -> Option<String>| {
+        codes.iter().map(|c| parse(c).unwrap_or_else(|| c.clone())).collect::<Vec<_>>().join("、")
+    };
+    for (row, h) in (4u32..).zip(&page.items) {
+        let phone = h.phone_masked.clone().unwrap_or_default();
+        let values = [&h.number, &h.community, &h.community_name, &h.address, &h.head_name, &h.head_id_masked, &phone];
+        for (col, v) in (0u16..).zip(values) {
+            // Numbers-looking text (codes, IDs) stays text.
+            sheet.write_string_with_format(row, col, v.as_str(), &text)?;
+        }
+        sheet.write_number(row, 7, h.members as f64)?;
+        sheet.write_string(row, 8, Fen(h.monthly_income_fen).to_string())?;
+        sheet.write_string(row, 9, Fen(h.per_capita_income_fen).to_string())?;
+        sheet.write_string(row, 10, label(&h.categories, |c| Category::parse(c).map(|c| c.label_zh().to_owned())))?;
+        sheet.write_string(row, 11, label(&h.tags, |c| Tag::parse(c).map(|c| c.label_zh().to_owned())))?;
+    }
+    sheet.set_freeze_panes(4, 0)?;
+    for (col, width) in (0u16..).zip([14.0, 14.0, 18.0, 30.0, 10.0, 22.0, 14.0, 8.0, 14.0, 14.0, 24.0, 20.0]) {
+        sheet.set_column_width(col, width)?;
+    }
+    book.save_to_buffer()
+}

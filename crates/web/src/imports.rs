@@ -1,0 +1,521 @@
+//! Importing a worker's own ledger: upload, see the header found and the
+//! columns mapped, change the mapping, read a dry run (totals, preview and
+//! every rejected cell), then commit. Households with a rejected row are held
+//! back whole; re-importing the same file changes nothing.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, Parsed};
+use zhongfu_domain::registry::Household;
+use zhongfu_domain::{DivisionCode, DivisionLevel, IdNumber, Scope};
+use zhongfu_store::registry::{ConflictReason, ImportPlan};
+use zhongfu_store::{Actor, Store};
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ErrorBody};
+use crate::households::today;
+use crate::sheets::{self, SheetError};
+
+/// Data rows shown in the preview.
+const PREVIEW_ROWS: usize = 10;
+/// Issues sent in the JSON answer; the .xlsx report has them all.
+const ISSUES_SHOWN: usize = 500;
+
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// `false` writes; anything else (or absent) is a dry run.
+    pub dry_run: Option<bool>,
+    /// The sheet to read when the workbook has several.
+    pub sheet: Option<String>,
+    /// The community (12 digits) of rows whose sheet has no community column.
+    pub community: Option<String>,
+    /// The field code of each column, comma-separated; empty ignores the column.
+    pub mapping: Option<String>,
+}
+
+/// One column of the sheet and the field it is read as.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Column {
+    pub index: usize,
+    /// A, B, … as Excel shows it.
+    pub letter: String,
+    pub header: String,
+    pub field: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct Totals {
+    /// Data rows read (blank rows not counted).
+    pub rows: usize,
+    pub households_new: usize,
+    pub households_changed: usize,
+    pub households_unchanged: usize,
+    pub households_rejected: usize,
+    pub persons_new: usize,
+    pub persons_changed: usize,
+    pub persons_unchanged: usize,
+    pub persons_rejected: usize,
+}
+
+/// What an import did, or would do.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub committed: bool,
+    pub sheets: Vec<String>,
+    pub sheet: String,
+    /// 1-based, as the sheet shows it.
+    pub header_row: usize,
+    pub columns: Vec<Column>,
+    /// The first data rows as read (ID numbers masked), one value per column.
+    pub preview: Vec<Vec<String>>,
+    pub totals: Totals,
+    pub issues_total: usize,
+    #[schema(value_type = Vec<Object>)]
+    pub issues: Vec<Issue>,
+    /// Field codes and their Chinese names, for the mapping dropdowns.
+    pub fields: Vec<(String, String)>,
+}
+
+/// An import as the command line and the API ask for it.
+pub struct ImportJob {
+    pub bytes: Vec<u8>,
+    pub sheet: Option<String>,
+    pub community: Option<DivisionCode>,
+    pub mapping: Option<Vec<Option<Field>>>,
+    pub dry_run: bool,
+}
+
+/// Why an import could not even be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    #[error("no header row found: the sheet needs columns such as 姓名 and 身份证号")]
+    NoHeader,
+    #[error("the mapping lists {0} columns but the sheet has {1}")]
+    Mapping(usize, usize),
+    #[error("the community {0} is not within your jurisdiction")]
+    Community(String),
+    #[error(transparent)]
+    Store(#[from] zhongfu_store::StoreError),
+}
+
+impl From<ImportError> for ApiError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Sheet(e) => ApiError::invalid("file", &e),
+            ImportError::NoHeader => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "no_header",
+                "找不到表头：表中应有“姓名”“身份证号”“与户主关系”等列",
+                "no header row found: the sheet needs columns such as 姓名 (name), 身份证号 (ID number) and 与户主关系 (relation)",
+            )
+            .with_field("file"),
+            ImportError::Mapping(..) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_mapping",
+                "列对应关系与表中的列数不一致",
+                "the column mapping does not match the sheet's columns",
+            )
+            .with_field("mapping"),
+            ImportError::Community(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_community",
+                "该社区不在您的管辖范围内",
+                "this community is outside your jurisdiction",
+            )
+            .with_field("community"),
+            ImportError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Communities (villages) within the scope, by code and by name (with and
+/// without 居委会/村委会).
+pub async fn communities_within(
+    store: &dyn Store,
+    scope: &Scope,
+) -> Result<HashMap<String, DivisionCode>, ImportError> {
+    let root = *scope.jurisdiction();
+    let mut villages = Vec::new();
+    match root.level() {
+        DivisionLevel::Village => villages.extend(store.division(&root).await?),
+        DivisionLevel::Township => villages.extend(store.division_children(Some(&root)).await?),
+        _ => {
+            for street in store.division_children(Some(&root)).await? {
+                villages.extend(store.division_children(Some(&street.code)).await?);
+            }
+        }
+    }
+    let mut map = HashMap::new();
+    for v in villages.into_iter().filter(|v| v.level == DivisionLevel::Village) {
+        map.insert(v.code.to_string(), v.code);
+        for suffix in ["居委会", "村委会", "居民委员会", "村民委员会"] {
+            if let Some(short) = v.name.strip_suffix(suffix) {
+                map.insert(short.to_owned(), v.code);
+            }
+        }
+        map.insert(v.name, v.code);
+    }
+    Ok(map)
+}
+
+/// Reads, checks and (unless a dry run) writes an import.
+pub async fn run(store: &dyn Store, actor: &Actor, scope: &Scope, job: ImportJob) -> Result<ImportReport, ImportError> {
+    let communities = communities_within(store, scope).await?;
+    if let Some(c) = job.community.filter(|c| !communities.contains_key(c.as_str())) {
+        return Err(ImportError::Community(c.to_string()));
+    }
+    let sheet = job.sheet.clone();
+    let bytes = job.bytes;
+    let book = tokio::task::spawn_blocking(move || sheets::read(&bytes, sheet.as_deref()))
+        .await
+        .map_err(|e| SheetError::Unreadable(e.to_string()))??;
+    let (header, found) = ledger::find_header(&book.rows).ok_or(ImportError::NoHeader)?;
+    let width = book.rows[header].len();
+    let mapping = match job.mapping {
+        Some(m) if m.iter().skip(width).any(Option::is_some) => return Err(ImportError::Mapping(m.len(), width)),
+        Some(mut m) => {
+            m.resize(width, None);
+            m
+        }
+        None => found,
+    };
+    let parsed = {
+        let number_for = |id: &IdNumber| store.household_number_for(id);
+        let ctx = Context {
+            today: today(),
+            communities: &communities,
+            default_community: job.community,
+            number_for: &number_for,
+        };
+        ledger::parse_rows(&book.rows, header, &mapping, &ctx)
+    };
+    let households: Vec<Household> = parsed.households.iter().map(|h| h.household.clone()).collect();
+    let plan = store.plan_import(scope, &households).await?;
+    let mut issues = parsed.issues.clone();
+    issues.extend(conflict_issues(&parsed, &plan, &mapping));
+    issues.sort_by_key(|i| (i.row, i.column));
+    let mut committed = false;
+    let writes = !plan.new.is_empty() || !plan.changed.is_empty();
+    if !job.dry_run && writes {
+        store.import_households(actor, &households, &plan).await?;
+        committed = true;
+    }
+    let count = |idx: &mut dyn Iterator<Item = usize>| idx.map(|i| households[i].members.len()).sum::<usize>();
+    let conflicted: Vec<usize> = {
+        let mut v: Vec<usize> = plan.conflicts.iter().map(|c| c.household).collect();
+        v.dedup();
+        v
+    };
+    let totals = Totals {
+        rows: parsed.rows,
+        households_new: plan.new.len(),
+        households_changed: plan.changed.len(),
+        households_unchanged: plan.unchanged.len(),
+        households_rejected: parsed.held_back.len() + conflicted.len(),
+        persons_new: count(&mut plan.new.iter().copied()),
+        persons_changed: count(&mut plan.changed.iter().map(|c| c.0)),
+        persons_unchanged: count(&mut plan.unchanged.iter().copied()),
+        persons_rejected: parsed.held_back_persons() + count(&mut conflicted.iter().copied()),
+    };
+    let columns = book.rows[header]
+        .iter()
+        .enumerate()
+        .map(|(index, cell)| Column {
+            index,
+            letter: ledger::column_letter(index),
+            header: cell.display(),
+            field: mapping.get(index).copied().flatten().map(Field::code),
+        })
+        .collect();
+    let preview = book.rows[header + 1..]
+        .iter()
+        .filter(|r| r.iter().any(|c| !c.display().trim().is_empty()))
+        .take(PREVIEW_ROWS)
+        .map(|r| (0..width).map(|c| shown(r.get(c), mapping.get(c).copied().flatten())).collect())
+        .collect();
+    let issues_total = issues.len();
+    Ok(ImportReport {
+        dry_run: job.dry_run,
+        committed,
+        sheets: book.sheets,
+        sheet: book.sheet,
+        header_row: header + 1,
+        columns,
+        preview,
+        totals,
+        issues_total,
+        issues,
+        fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned())).collect(),
+    })
+}
+
+/// A cell as the preview and the error report show it: ID numbers masked.
+fn shown(cell: Option<&Cell>, field: Option<Field>) -> String {
+    let text = cell.map(Cell::display).unwrap_or_default();
+    if field == Some(Field::IdNumber) && text.chars().count() >= 15 {
+        let chars: Vec<char> = text.chars().collect();
+        let head: String = chars[..6].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        return format!("{head}********{tail}");
+    }
+    text
+}
+
+/// Issues for households the registry cannot take as they are.
+fn conflict_issues(parsed: &Parsed, plan: &ImportPlan, mapping: &[Option<Field>]) -> Vec<Issue> {
+    let column_of = |f: Field| mapping.iter().position(|m| *m == Some(f));
+    plan.conflicts
+        .iter()
+        .map(|c| {
+            let h = &parsed.households[c.household];
+            let (row, field, zh, en) = match c.reason {
+                ConflictReason::PersonElsewhere => (
+                    h.rows[c.member.unwrap_or(0)],
+                    Field::IdNumber,
+                    "此人已登记在另一户；如需迁户，请在系统中办理",
+                    "this person is registered in another household; move them in the registry instead",
+                ),
+                ConflictReason::NumberOutOfScope => (
+                    h.rows[0],
+                    Field::HouseholdNumber,
+                    "该户编号已被您管辖范围外的家庭使用",
+                    "this household number is used by a household outside your jurisdiction",
+                ),
+            };
+            let value = match (field, c.member) {
+                (Field::IdNumber, Some(m)) => h.household.members[m].id_number.masked(),
+                _ => h.household.number.clone(),
+            };
+            Issue {
+                row,
+                column: column_of(field),
+                field: Some(field),
+                value,
+                code: "registry_conflict",
+                message_zh: zh.into(),
+                message_en: en.into(),
+            }
+        })
+        .collect()
+}
+
+impl ImportQuery {
+    fn job(&self, bytes: Bytes) -> Result<ImportJob, ApiError> {
+        let community = match crate::accounts::optional(self.community.as_deref()) {
+            Some(c) => Some(crate::divisions::parse_code("community", c)?),
+            None => None,
+        };
+        let mapping = match self.mapping.as_deref() {
+            None => None,
+            Some(m) => Some(
+                m.split(',')
+                    .map(|code| match code.trim() {
+                        "" => Ok(None),
+                        code => Field::parse(code).map(Some).ok_or_else(|| {
+                            ApiError::new(
+                                StatusCode::BAD_REQUEST,
+                                "invalid_mapping",
+                                format!("未知字段：{code}"),
+                                format!("unknown field: {code}"),
+                            )
+                            .with_field("mapping")
+                        }),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        if bytes.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "empty_file",
+                "请选择要导入的文件",
+                "choose a file to import",
+            )
+            .with_field("file"));
+        }
+        Ok(ImportJob {
+            bytes: bytes.to_vec(),
+            sheet: crate::accounts::optional(self.sheet.as_deref()).map(str::to_owned),
+            community,
+            mapping,
+            dry_run: self.dry_run != Some(false),
+        })
+    }
+}
+
+/// Upload the ledger as the request body (any of .xlsx, .xls, .csv).
+#[utoipa::path(post, path = "/api/v1/households/import", tag = "households", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn import(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Query(query): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    let job = query.job(body)?;
+    let mut report = run(state.store.as_ref(), &p.actor(), &p.scope(), job).await?;
+    report.issues.truncate(ISSUES_SHOWN);
+    Ok(Json(report))
+}
+
+/// The dry run's error report as .xlsx: one line per rejected cell, and a
+/// copy of the sheet with the rejected cells highlighted.
+#[utoipa::path(post, path = "/api/v1/households/import/errors", tag = "households", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody)))]
+pub async fn error_report(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Query(query): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut job = query.job(body.clone())?;
+    job.dry_run = true;
+    let sheet = job.sheet.clone();
+    let report = run(state.store.as_ref(), &p.actor(), &p.scope(), job).await?;
+    let rows = tokio::task::spawn_blocking(move || sheets::read(&body, sheet.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::invalid("file", &e))?
+        .rows;
+    let bytes = tokio::task::spawn_blocking(move || error_workbook(&report, &rows))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(sheets::attachment(bytes, "import-errors.xlsx", "导入错误报告.xlsx"))
+}
+
+fn error_workbook(report: &ImportReport, rows: &[Vec<Cell>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Note, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold().set_background_color("#EEF2F7");
+    let bad = Format::new().set_background_color("#FFC7CE").set_font_color("#9C0006").set_num_format("@");
+    let text = Format::new().set_num_format("@");
+    let list = book.add_worksheet();
+    list.set_name("错误清单")?;
+    for (col, h) in (0u16..).zip(["行号", "列", "字段", "值", "原因", "Reason"]) {
+        list.write_string_with_format(0, col, h, &bold)?;
+    }
+    for (row, i) in (1u32..).zip(&report.issues) {
+        list.write_number(row, 0, i.row as f64)?;
+        list.write_string(row, 1, i.column.map(ledger::column_letter).unwrap_or_default())?;
+        list.write_string(row, 2, i.field.map(Field::label_zh).unwrap_or_default())?;
+        list.write_string_with_format(row, 3, &i.value, &text)?;
+        list.write_string(row, 4, &i.message_zh)?;
+        list.write_string(row, 5, &i.message_en)?;
+    }
+    for (col, width) in (0u16..).zip([8.0, 6.0, 14.0, 24.0, 60.0, 60.0]) {
+        list.set_column_width(col, width)?;
+    }
+    let marked = book.add_worksheet();
+    marked.set_name("原表标注")?;
+    let fields: Vec<Option<Field>> = report.columns.iter().map(|c| c.field.and_then(Field::parse)).collect();
+    let mut by_cell: HashMap<(usize, usize), &Issue> = HashMap::new();
+    for i in &report.issues {
+        if let Some(c) = i.column {
+            by_cell.entry((i.row, c)).or_insert(i);
+        }
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let value = shown(Some(cell), fields.get(c).copied().flatten());
+            let (r32, c16) = (r as u32, c as u16);
+            match by_cell.get(&(r + 1, c)) {
+                Some(issue) => {
+                    marked.write_string_with_format(r32, c16, &value, &bad)?;
+                    marked.insert_note(r32, c16, &Note::new(&issue.message_zh).add_author_prefix(false))?;
+                }
+                None => {
+                    marked.write_string_with_format(r32, c16, &value, &text)?;
+                }
+            }
+        }
+    }
+    book.save_to_buffer()
+}
+
+/// The import template: the columns, dropdowns for coded columns, the ID column as text.
+#[utoipa::path(get, path = "/api/v1/households/template", tag = "households",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn template() -> Result<Response, ApiError> {
+    let bytes = template_workbook().map_err(|e| ApiError::internal(&e))?;
+    Ok(sheets::attachment(bytes, "household-template.xlsx", "困难家庭导入模板.xlsx"))
+}
+
+/// The template's columns, in order.
+pub const TEMPLATE: [Field; 25] = [
+    Field::HouseholdNumber,
+    Field::Community,
+    Field::Address,
+    Field::HouseholdPhone,
+    Field::Registration,
+    Field::Tenure,
+    Field::DangerousHousing,
+    Field::Assets,
+    Field::HouseholdTags,
+    Field::HouseholdCategories,
+    Field::Name,
+    Field::IdNumber,
+    Field::Relation,
+    Field::Phone,
+    Field::Marital,
+    Field::Health,
+    Field::DisabilityKind,
+    Field::DisabilityGrade,
+    Field::DisabilityCert,
+    Field::WorkAbility,
+    Field::Employment,
+    Field::Schooling,
+    Field::MonthlyIncome,
+    Field::PersonCategories,
+    Field::DeathDate,
+];
+
+fn template_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{DataValidation, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("困难家庭")?;
+    let bold = Format::new().set_bold().set_background_color("#EEF2F7");
+    let text = Format::new().set_num_format("@");
+    for (col, field) in (0u16..).zip(TEMPLATE) {
+        let title = match field {
+            Field::Assets => "家庭财产(元)".to_owned(),
+            Field::MonthlyIncome => "月收入(元)".to_owned(),
+            f => f.label_zh().to_owned(),
+        };
+        sheet.write_string_with_format(0, col, &title, &bold)?;
+        sheet.set_column_width(col, if field == Field::IdNumber { 22.0 } else { 14.0 })?;
+        if matches!(
+            field,
+            Field::IdNumber | Field::Community | Field::Phone | Field::HouseholdPhone | Field::HouseholdNumber
+        ) {
+            sheet.set_column_format(col, &text)?;
+        }
+        let allowed = ledger::allowed_values(field);
+        let single = !matches!(field, Field::HouseholdTags | Field::HouseholdCategories | Field::PersonCategories);
+        if single && !allowed.is_empty() {
+            let rule = DataValidation::new()
+                .allow_list_strings(&allowed)?
+                .set_error_title("取值不正确")?
+                .set_error_message("请从下拉列表中选择")?;
+            sheet.add_data_validation(1, col, 10_000, col, &rule)?;
+        }
+    }
+    sheet.write_string_with_format(0, TEMPLATE.len() as u16, "备注", &bold)?;
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
