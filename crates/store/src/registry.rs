@@ -465,9 +465,8 @@ pub(crate) const SELECT_SUMMARIES: &str = concat!(
 
 pub(crate) const COUNT_HOUSEHOLDS: &str = "SELECT COUNT(*) FROM household h WHERE ";
 
-/// Categories held on `$1` by the households listed after it (`IN (…)` appended).
-pub(crate) const CURRENT_CATEGORIES: &str = "SELECT DISTINCT household_id, category FROM holding
-    WHERE start_date <= $1 AND (end_date IS NULL OR end_date >= $1) AND household_id IN ";
+/// Categories held by households; the caller appends the day and the ids.
+pub(crate) const CURRENT_CATEGORIES: &str = "SELECT DISTINCT household_id, category FROM holding WHERE start_date <= ";
 
 pub(crate) const SELECT_DETAIL: &str = "
     SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,

@@ -56,8 +56,8 @@ macro_rules! registry_store {
                 .collect::<Result<Vec<_>>>()?;
             if !items.is_empty() {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::CURRENT_CATEGORIES);
-                q.push_bind(filter.today);
-                q.push(" (");
+                q.push_bind(filter.today).push(" AND (end_date IS NULL OR end_date >= ").push_bind(filter.today);
+                q.push(") AND household_id IN (");
                 let mut ids = q.separated(", ");
                 for item in &items {
                     ids.push_bind(item.id);
@@ -320,7 +320,7 @@ macro_rules! registry_store {
             for chunk in households.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT number, id, CASE WHEN community LIKE ");
                 q.push_bind(prefix.clone());
-                q.push(" THEN 1 ELSE 0 END AS within, digest FROM household WHERE number IN (");
+                q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS within, digest FROM household WHERE number IN (");
                 let mut list = q.separated(", ");
                 for h in chunk {
                     list.push_bind(h.number.clone());

@@ -130,6 +130,8 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let error = match res.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
+        // A handler's own JSON answer (e.g. 412 with the current record) passes as it is.
+        None if is_json(&res) => return res,
         None if is_api && (res.status().is_client_error() || res.status().is_server_error()) => {
             framework_error(res.status())
         }
@@ -147,6 +149,10 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         out.headers_mut().insert(header::ALLOW, allow.clone());
     }
     out
+}
+
+fn is_json(res: &Response) -> bool {
+    res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
 }
 
 /// Errors axum produces before a handler runs (unknown route, wrong method,

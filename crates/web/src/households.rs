@@ -339,6 +339,8 @@ pub async fn update(
     Json(form): Json<HouseholdForm>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
+    // Out of scope is 404 whatever the form says.
+    state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
     let community = parse_code("community", form.community.trim())?;
     if !p.scope().covers(&community) || state.store.division(&community).await?.is_none() {
         return Err(bad("community", "该社区不在您的管辖范围内", "this community is outside your jurisdiction"));

@@ -1,0 +1,462 @@
+//! The household registry through the API: search within scope, the
+//! household page, versioned edits, the audited reveal, export and import.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use serde_json::{Value, json};
+use zhongfu_domain::identity::Role;
+use zhongfu_domain::registry::{Category, Household};
+
+use crate::helpers::{Session, TestApp};
+
+const STREET_A: &str = "430602001000";
+
+async fn search(app: &TestApp, who: &Session, body: Value) -> Value {
+    let res = app.post_as(who, "/api/v1/households/search", body).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+fn in_street_a(households: &[Household]) -> Vec<&Household> {
+    households.iter().filter(|h| h.community.as_str().starts_with("430602001")).collect()
+}
+
+async fn send(
+    app: &TestApp,
+    who: &Session,
+    method: reqwest::Method,
+    path: &str,
+    version: Option<i64>,
+    body: Value,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .request(method, format!("{}{path}", app.address))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .json(&body);
+    if let Some(v) = version {
+        req = req.header("if-match", format!("\"{v}\""));
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_street_searches_its_own_households_by_filter_and_full_id() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(150, 5).await;
+    let mine = in_street_a(&households);
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let all = search(&app, &worker, json!({"per_page": 100})).await;
+    assert_eq!(all["total"].as_i64().unwrap() as usize, mine.len());
+    for item in all["items"].as_array().unwrap() {
+        assert!(item["community"].as_str().unwrap().starts_with("430602001"));
+        assert!(item["head_id_masked"].as_str().unwrap().contains("********"));
+    }
+    // Find by a member's full ID number (not the head's): the household comes back.
+    let target = mine.iter().find(|h| h.members.len() > 1).unwrap();
+    let found = search(&app, &worker, json!({"id_number": target.members[1].id_number.as_str()})).await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["number"], target.number.as_str());
+    // Another street's person is not found, even by full ID.
+    let other = households.iter().find(|h| !h.community.as_str().starts_with("430602001")).unwrap();
+    let none = search(&app, &worker, json!({"id_number": other.members[0].id_number.as_str()})).await;
+    assert_eq!(none["total"], 0);
+    // A category filter counts what the generator gave.
+    let today = chrono::Local::now().date_naive();
+    let dibao = mine
+        .iter()
+        .filter(|h| {
+            h.categories
+                .iter()
+                .chain(h.members.iter().flat_map(|m| &m.categories))
+                .any(|c| c.category == Category::Dibao && c.start <= today && c.end.is_none_or(|e| e >= today))
+        })
+        .count();
+    let page = search(&app, &worker, json!({"category": "低保", "per_page": 5, "page": 2})).await;
+    assert_eq!(page["total"].as_i64().unwrap() as usize, dibao);
+    assert!(page["items"].as_array().unwrap().len() <= 5);
+    // Bad input names the field.
+    let res = app.post_as(&worker, "/api/v1/households/search", json!({"id_number": "43060219910101007"})).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "id_number");
+    let res = app.post_as(&worker, "/api/v1/households/search", json!({"division": "430602002000"})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "division");
+}
+
+#[tokio::test]
+async fn the_household_page_reveals_an_id_only_on_request_and_audits_it() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(60, 6).await;
+    let target = in_street_a(&households)[0].clone();
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let found = search(&app, &district, json!({"number": target.number})).await;
+    let id = found["items"][0]["id"].as_i64().unwrap();
+    let res = app.get_as(&district, &format!("/api/v1/households/{id}")).await;
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    let page: Value = res.json().await.unwrap();
+    let text = page.to_string();
+    assert!(!text.contains(target.members[0].id_number.as_str()), "no full ID on the page");
+    assert_eq!(page["members"].as_array().unwrap().len(), target.members.len());
+    let person = page["members"][0]["id"].as_i64().unwrap();
+    let res = app.post_as(&district, &format!("/api/v1/persons/{person}/reveal"), json!({})).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["id_number"], target.members[0].id_number.as_str());
+    let filter = zhongfu_store::identity::AuditFilter {
+        action: Some("person.reveal_id".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let trail = app.store.audit_page(&filter).await.unwrap();
+    assert_eq!(trail.records.len(), 1);
+    assert_eq!(trail.records[0].actor_name, "district");
+    assert_eq!(trail.records[0].entity_id, person.to_string());
+    // A community worker may read the household but not reveal.
+    let community = app.signed_in("community", &[Role::Community], target.community.as_str()).await;
+    assert_eq!(app.get_as(&community, &format!("/api/v1/households/{id}")).await.status(), 200);
+    assert_eq!(app.post_as(&community, &format!("/api/v1/persons/{person}/reveal"), json!({})).await.status(), 403);
+}
+
+fn household_form(page: &Value, address: &str) -> Value {
+    json!({
+        "community": page["community"], "address": address, "registration": page["registration"],
+        "tenure": page["tenure"], "dangerous_housing": page["dangerous_housing"], "assets_fen": page["assets_fen"],
+        "tags": page["tags"],
+    })
+}
+
+#[tokio::test]
+async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(40, 7).await;
+    let target = in_street_a(&households)[0].clone();
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let first = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, "洞庭路1号")).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["etag"], "\"2\"");
+    // The second tab still holds version 1.
+    let second = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, "洞庭路2号")).await;
+    assert_eq!(second.status(), 412);
+    let stale: Value = second.json().await.unwrap();
+    assert_eq!(stale["code"], "stale_version");
+    assert_eq!(stale["current"]["address"], "洞庭路1号");
+    assert_eq!(stale["current"]["version"], 2);
+    let missing = send(&app, &worker, reqwest::Method::PUT, &path, None, household_form(&page, "x")).await;
+    assert_eq!(missing.status(), 428);
+    let bad = send(&app, &worker, reqwest::Method::PUT, &path, Some(2), json!({"community": "430602002001",
+        "address": "x", "registration": "urban", "tenure": "own", "dangerous_housing": false, "assets_fen": 0, "tags": []}))
+    .await;
+    assert_eq!(bad.status(), 400, "moving a household out of one's jurisdiction is refused");
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "community");
+    let history: Value = app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    let actions: Vec<&str> =
+        history["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["household.update"]);
+    assert!(history["records"][0]["diff"].as_str().unwrap().contains("洞庭路1号"));
+}
+
+#[tokio::test]
+async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(200, 8).await;
+    let target = in_street_a(&households)
+        .into_iter()
+        .find(|h| {
+            h.members.iter().any(|m| m.relation.code() != "head" && m.death_date.is_none() && !m.categories.is_empty())
+        })
+        .cloned();
+    let Some(target) = target else { panic!("the generator gives some member a category") };
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let member = page["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["relation"] != "head"
+                && m["death_date"].is_null()
+                && page["holdings"].as_array().unwrap().iter().any(|h| h["person_id"] == m["id"])
+        })
+        .unwrap()
+        .clone();
+    let person = member["id"].as_i64().unwrap();
+    let form = json!({
+        "name": member["name"], "relation": member["relation"], "marital": member["marital"], "health": member["health"],
+        "disability_kind": member["disability_kind"], "disability_grade": member["disability_grade"],
+        "work_ability": member["work_ability"], "employment": member["employment"], "schooling": member["schooling"],
+        "monthly_income_fen": member["monthly_income_fen"], "death_date": "2026-02-10",
+    });
+    let res =
+        send(&app, &worker, reqwest::Method::PUT, &format!("/api/v1/households/{id}/members/{person}"), Some(1), form)
+            .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    for h in page["holdings"].as_array().unwrap().iter().filter(|h| h["person_id"] == person) {
+        assert!(h["end_date"].as_str().unwrap() <= "2026-02-28", "{h}");
+    }
+    assert!(
+        page["holdings"].as_array().unwrap().iter().any(|h| h["end_date"] == "2026-02-28" && h["person_id"] == person)
+    );
+    // The head cannot be removed; another member can, with the current version.
+    let head = page["members"][0]["id"].as_i64().unwrap();
+    let res = send(
+        &app,
+        &worker,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/households/{id}/members/{head}"),
+        Some(2),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+}
+
+fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
+    let mut book = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_export_masks_ids_says_who_and_is_audited() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(80, 9).await;
+    let mine = in_street_a(&households);
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let res = app.post_as(&worker, "/api/v1/households/export", json!({"category": "dibao"})).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("households.xlsx"));
+    let rows = read_xlsx(&res.bytes().await.unwrap());
+    assert!(rows[1][0].contains("street-a") && rows[1][0].contains("类别=dibao"), "{:?}", rows[1]);
+    assert_eq!(rows[3][5], "户主身份证号");
+    for row in &rows[4..] {
+        assert!(row[5].contains("********"), "{row:?}");
+        assert!(mine.iter().any(|h| h.number == row[0]), "only street A: {row:?}");
+    }
+    let trail = app
+        .store
+        .audit_page(&zhongfu_store::identity::AuditFilter {
+            action: Some("household.export".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(trail.records.len(), 1);
+    // A community worker has no export permission.
+    let community = app.signed_in("community", &[Role::Community], "430602001001").await;
+    assert_eq!(app.post_as(&community, "/api/v1/households/export", json!({})).await.status(), 403);
+}
+
+async fn import(app: &TestApp, who: &Session, query: &str, bytes: Vec<u8>) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/households/import{query}", app.address))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A messy ledger as a street office keeps it: a title row, synonyms for
+/// headers, GBK, CRLF, merged-style blank household cells, a wrong sex, an
+/// income that is not a number, an ID typed twice and a community of another street.
+fn messy_csv(ids: &[String]) -> Vec<u8> {
+    let text = format!(
+        "洞庭街道2026年困难群众花名册,,,,,,\r\n\
+         户号,所属社区,成员姓名,公民身份号码,与户主的关系,性别,月收入（元）\r\n\
+         T1,430602001001,赵一,{},户主,男,\"1,200元\"\r\n\
+         ,,钱二,{},配偶,女,0\r\n\
+         ,,,,,,\r\n\
+         T2,430602001001,孙三,{},户主,女,800\r\n\
+         T3,430602001001,李四,{},户主,男,约800\r\n\
+         T4,430602002001,周五,{},户主,男,500\r\n",
+        ids[0], ids[1], ids[2], ids[3], ids[4]
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    gbk.into_owned()
+}
+
+fn ids() -> Vec<String> {
+    let id = |y, seq| {
+        zhongfu_domain::IdNumber::from_parts("430602", chrono::NaiveDate::from_ymd_opt(y, 3, 4).unwrap(), seq)
+            .unwrap()
+            .to_string()
+    };
+    // Men have odd sequence numbers. 孙三 is marked 女 but her ID says male.
+    vec![id(1960, 11), id(1962, 22), id(1970, 31), id(1975, 41), id(1980, 51)]
+}
+
+#[tokio::test]
+async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let file = messy_csv(&ids());
+    let res = import(&app, &worker, "", file.clone()).await;
+    assert_eq!(res.status(), 200);
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["header_row"], 2);
+    assert_eq!(report["columns"][3]["field"], "id_number");
+    assert!(report["preview"][0][3].as_str().unwrap().contains("********"), "the preview masks IDs");
+    let t = &report["totals"];
+    assert_eq!(
+        (t["rows"].as_i64(), t["households_new"].as_i64(), t["persons_new"].as_i64()),
+        (Some(5), Some(1), Some(2))
+    );
+    assert_eq!(t["households_rejected"], 3);
+    let issues: Vec<(i64, String, String)> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["row"].as_i64().unwrap(),
+                i["column"].as_i64().map(|c| c.to_string()).unwrap_or_default(),
+                i["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        issues,
+        vec![
+            (6, "5".into(), "sex_mismatch".into()),
+            (7, "6".into(), "invalid_amount".into()),
+            (8, "1".into(), "community_unknown".into()),
+        ]
+    );
+    assert_eq!(app.store.household_count(&zhongfu_domain::Scope::new(crate::helpers::district())).await.unwrap(), 0);
+    // Commit: the good household goes in; the same file again changes nothing.
+    let report: Value = import(&app, &worker, "?dry_run=false", file.clone()).await.json().await.unwrap();
+    assert_eq!(report["committed"], true);
+    let again: Value = import(&app, &worker, "?dry_run=false", file.clone()).await.json().await.unwrap();
+    assert_eq!(again["committed"], false);
+    assert_eq!(again["totals"]["households_unchanged"], 1);
+    let found = search(&app, &worker, json!({"id_number": ids()[1]})).await;
+    assert_eq!(found["items"][0]["number"], "T1");
+    assert_eq!(found["items"][0]["monthly_income_fen"], 120_000);
+    // The error report highlights the bad cells and lists every issue.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/households/import/errors", app.address))
+        .header("cookie", &worker.cookie)
+        .header("x-csrf-token", &worker.csrf)
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let rows = read_xlsx(&res.bytes().await.unwrap());
+    assert_eq!(rows[0], vec!["行号", "列", "字段", "值", "原因", "Reason"]);
+    assert_eq!((rows[1][0].as_str(), rows[1][1].as_str(), rows[1][2].as_str()), ("6", "F", "性别"));
+    assert!(rows[2][5].contains("yuan"), "{:?}", rows[2]);
+}
+
+#[tokio::test]
+async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("community-a", &[Role::Community], "430602001001").await;
+    let ids = ids();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, h) in (0u16..).zip(["姓名", "身份证", "关系", "电话号"]) {
+        sheet.write_string(0, col, h).unwrap();
+    }
+    sheet.write_string(1, 0, "吴六").unwrap();
+    sheet.write_string(1, 1, &ids[0]).unwrap();
+    sheet.write_string(1, 2, "户主").unwrap();
+    sheet.write_string(1, 3, "13812345678").unwrap();
+    sheet.write_string(2, 0, "郑七").unwrap();
+    sheet.write_number(2, 1, 430602197003040000.0).unwrap();
+    sheet.write_string(2, 2, "户主").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    // No community column: the community comes with the upload.
+    let report: Value = import(&app, &worker, "?community=430602001001", bytes.clone()).await.json().await.unwrap();
+    assert_eq!(report["columns"][3]["field"], Value::Null, "电话号 is not a known header");
+    assert_eq!(report["issues"][0]["code"], "id_as_number");
+    assert_eq!(report["issues"][0]["row"], 3);
+    assert_eq!(report["totals"]["households_new"], 1);
+    // The worker maps the fourth column to the phone.
+    let report: Value = import(
+        &app,
+        &worker,
+        "?community=430602001001&mapping=name,id_number,relation,phone&dry_run=false",
+        bytes.clone(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(report["columns"][3]["field"], "phone");
+    assert_eq!(report["committed"], true);
+    let found = search(&app, &worker, json!({"phone": "138-1234-5678"})).await;
+    assert_eq!(found["total"], 1);
+    // Another street's community is refused; so are a corrupt file and an unknown field.
+    let res = import(&app, &worker, "?community=430602002001", bytes.clone()).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "community");
+    let res = import(&app, &worker, "", b"PK\x03\x04garbage".to_vec()).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "unreadable_file");
+    let res = import(&app, &worker, "?mapping=name,shoe_size", bytes).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "mapping");
+    let res = import(&app, &worker, "", "just,some\nwords,here\n".as_bytes().to_vec()).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "no_header");
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_refused_before_reading() {
+    let app = TestApp::spawn_with(|c| c.import_max_mb = 1).await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let res = import(&app, &worker, "", vec![b'a'; 2 * 1024 * 1024]).await;
+    assert_eq!(res.status(), 413);
+}
+
+#[tokio::test]
+async fn the_template_lists_the_columns() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let res = app.get_as(&worker, "/api/v1/households/template").await;
+    assert_eq!(res.status(), 200);
+    let rows = read_xlsx(&res.bytes().await.unwrap());
+    assert_eq!(rows[0][0], "户编号");
+    assert!(rows[0].contains(&"身份证号".to_owned()));
+}
+
+#[tokio::test]
+async fn a_paired_helper_sees_only_the_households_paired_with_them() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(30, 10).await;
+    let helper = app.signed_in("helper", &[Role::Helper], "430602000000").await;
+    assert_eq!(search(&app, &helper, json!({})).await["total"], 0);
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let id = search(&app, &district, json!({"number": households[3].number})).await["items"][0]["id"].as_i64().unwrap();
+    let other =
+        search(&app, &district, json!({"number": households[4].number})).await["items"][0]["id"].as_i64().unwrap();
+    let scope = zhongfu_domain::Scope::new(crate::helpers::district());
+    let today = chrono::Local::now().date_naive();
+    let actor = zhongfu_store::Actor::system("test");
+    assert!(app.store.pair(&actor, &scope, id, helper.account_id, today).await.unwrap());
+    let seen = search(&app, &helper, json!({})).await;
+    assert_eq!(seen["total"], 1);
+    assert_eq!(seen["items"][0]["id"], id);
+    assert_eq!(app.get_as(&helper, &format!("/api/v1/households/{id}")).await.status(), 200);
+    assert_eq!(app.get_as(&helper, &format!("/api/v1/households/{other}")).await.status(), 404);
+}
