@@ -31,6 +31,14 @@ function check(condition, what) {
 
 const digits = (text) => Number(String(text).replace(/[^\d]/g, ""));
 
+/** A valid 18-digit ID number (GB 11643 check character); area 110101 never occurs in the demo. */
+function idNumber(birth, sequence) {
+  const body = `110101${birth}${String(sequence).padStart(3, "0")}`;
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
+  return body + "10X98765432"[sum % 11];
+}
+
 /** The current TOTP code of a base32 secret (RFC 6238: SHA-1, 30 s, 6 digits). */
 function totpCode(base32) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -199,6 +207,94 @@ try {
   await page.locator(".el-cascader-node", { hasText: "岳阳市" }).waitFor();
   check(true, "the cascader loads a province's cities");
   await page.screenshot({ path: shots + "divisions.png", fullPage: true });
+
+
+  // The registry: import a messy ledger, fix the mapping, read the errors, commit,
+  // find a household by ID number, reveal it, edit it from two tabs, export.
+  const head = idNumber("19580301", 11);
+  const wife = idNumber("19600402", 22);
+  const lone = idNumber("19450505", 31);
+  const ledger = [
+    "洞庭街道困难群众花名册（2026年11月）,,,,,,",
+    "户号,所属社区,成员姓名,公民身份号码,与户主的关系,性别,电话号",
+    `E2E-1,430602001001,欧阳明,${head},户主,男,13800001111`,
+    `,,欧阳芳,${wife},妻,女,`,
+    `E2E-2,430602001001,司马红,${lone},户主,女,13800002222`,
+  ].join("\r\n");
+  await page.goto(base + "/households/import");
+  await page.getByTestId("ledger-file").setInputFiles({ name: "花名册.csv", mimeType: "text/csv", buffer: Buffer.from("\ufeff" + ledger) });
+  await page.getByTestId("check").click();
+  await page.getByTestId("totals").waitFor();
+  check(digits(await page.getByTestId("total-new").textContent()) === 1, "the dry run finds one good household");
+  check(digits(await page.getByTestId("total-rejected").textContent()) === 1, "…and holds back the one with a bad row");
+  check(await page.getByTestId("issues").getByText("性别与身份证号不符").isVisible(), "the error names the row's problem");
+  await page.getByTestId("map-G").click();
+  await page.locator(".el-select-dropdown:visible .el-select-dropdown__item", { hasText: "联系电话" }).click();
+  const rechecked = page.waitForResponse((r) => r.url().includes("/households/import?") && r.url().includes("mapping="));
+  await page.getByTestId("recheck").click();
+  await rechecked;
+  await page.screenshot({ path: shots + "import.png", fullPage: true });
+  const report = page.waitForEvent("download");
+  await page.getByTestId("error-report").click();
+  check((await report).suggestedFilename().endsWith(".xlsx"), "the error report downloads as .xlsx");
+  await page.getByTestId("commit").click();
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  await page.locator(".el-message--success").waitFor();
+  check(true, "the good household is imported");
+
+  await page.goto(base + "/households");
+  await page.getByTestId("id-number").fill(wife);
+  await page.getByTestId("search").click();
+  const found = page.locator("[data-testid=households-table] .el-table__body tr", { hasText: "E2E-1" });
+  await found.waitFor();
+  check((await page.locator("[data-testid=households-table] .el-table__body tr").count()) === 1, "a full ID number finds its household");
+  await page.screenshot({ path: shots + "households.png", fullPage: true });
+  await found.click();
+  await page.getByTestId("household-number").waitFor();
+  const firstReveal = page.locator("[data-testid^=reveal-]").first();
+  await firstReveal.click();
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  await page.getByText(head).waitFor();
+  check(true, "the full ID number shows after a confirmed reveal");
+  await page.screenshot({ path: shots + "household.png", fullPage: true });
+
+  // A second tab of the same session.
+  const tab = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: "zh-CN" });
+  await tab.addCookies(await page.context().cookies());
+  const second = await tab.newPage();
+  await second.goto(page.url());
+  await second.getByTestId("edit-household").click();
+  await page.getByTestId("edit-household").click();
+  await page.getByTestId("address-input").fill("洞庭南路 8 号");
+  await page.getByTestId("save-household").click();
+  await page.locator(".el-message--success").waitFor();
+  await page.getByTestId("address").getByText("洞庭南路 8 号").waitFor();
+  await second.getByTestId("address-input").fill("洞庭北路 9 号");
+  await second.getByTestId("save-household").click();
+  await second.getByText("该户已被他人修改").waitFor();
+  check(await second.getByTestId("address").getByText("洞庭南路 8 号").isVisible(), "the second tab's stale edit is refused and shows what changed");
+  await second.screenshot({ path: shots + "household-conflict.png", fullPage: true });
+  await tab.close();
+
+  await page.goto(base + "/households");
+  await page.locator("[data-testid=households-table] .el-table__body tr").first().waitFor();
+  const exported = page.waitForEvent("download");
+  await page.getByTestId("export").click();
+  check((await exported).suggestedFilename().endsWith(".xlsx"), "the list exports to Excel");
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+  check((await signIn(page, "auditadmin", demoPassword)).status === 200, "the audit administrator signs in");
+  await page.goto(base + "/audit");
+  await page.getByPlaceholder("account / session").fill("person.reveal_id");
+  await page.getByPlaceholder("account / session").press("Enter");
+  await page.locator("[data-testid=audit-table] .el-table__body tr", { hasText: "person.reveal_id" }).first().waitFor();
+  check(true, "the reveal is in the audit trail");
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+  check((await signIn(page, "district", demoPassword)).status === 200, "the district worker signs in again");
+  await rows.first().waitFor();
 
   await page.setViewportSize({ width: 375, height: 812 });
   await page.goto(base + "/");

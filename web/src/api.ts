@@ -155,6 +155,188 @@ async function put<T>(path: string, body: unknown): Promise<T> {
   return request<T>("PUT", path, body);
 }
 
+export interface Code {
+  code: string;
+  zh: string;
+  en: string;
+}
+
+export type Codes = Record<
+  | "category"
+  | "tag"
+  | "relation"
+  | "registration"
+  | "tenure"
+  | "marital"
+  | "health"
+  | "disability_kind"
+  | "work_ability"
+  | "employment"
+  | "schooling",
+  Code[]
+>;
+
+export interface HouseholdSummary {
+  id: number;
+  number: string;
+  community: string;
+  community_name: string;
+  address: string;
+  head_name: string;
+  head_id_masked: string;
+  phone_masked: string | null;
+  members: number;
+  monthly_income_fen: number;
+  per_capita_income_fen: number;
+  tags: string[];
+  categories: string[];
+  version: number;
+}
+
+export interface Member {
+  id: number;
+  name: string;
+  id_masked: string;
+  sex: "male" | "female";
+  birth_date: string;
+  age: number;
+  relation: string;
+  phone_masked: string | null;
+  marital: string;
+  health: string;
+  disability_kind: string | null;
+  disability_grade: number | null;
+  work_ability: string;
+  employment: string;
+  schooling: string;
+  monthly_income_fen: number;
+  death_date: string | null;
+}
+
+export interface Holding {
+  id: number;
+  person_id: number | null;
+  category: string;
+  start_date: string;
+  end_date: string | null;
+}
+
+export interface HouseholdDetail {
+  id: number;
+  number: string;
+  community: string;
+  community_name: string;
+  address: string;
+  phone_masked: string | null;
+  registration: string;
+  tenure: string;
+  dangerous_housing: boolean;
+  assets_fen: number;
+  tags: string[];
+  version: number;
+  members: Member[];
+  holdings: Holding[];
+}
+
+/** The registry search the filter panel sends (in the body: names and IDs stay out of URLs). */
+export interface HouseholdSearch {
+  division?: string;
+  category?: string;
+  tag?: string;
+  number?: string;
+  name?: string;
+  id_number?: string;
+  phone?: string;
+  age_min?: number;
+  age_max?: number;
+  disability_kind?: string;
+  work_ability?: string;
+  income_min?: number;
+  income_max?: number;
+  sort?: string;
+  descending?: boolean;
+  page?: number;
+  per_page?: number;
+}
+
+export interface ImportIssue {
+  row: number;
+  column: number | null;
+  field: string | null;
+  value: string;
+  code: string;
+  message_zh: string;
+  message_en: string;
+}
+
+export interface ImportReport {
+  dry_run: boolean;
+  committed: boolean;
+  sheets: string[];
+  sheet: string;
+  header_row: number;
+  columns: { index: number; letter: string; header: string; field: string | null }[];
+  preview: string[][];
+  totals: Record<string, number>;
+  issues_total: number;
+  issues: ImportIssue[];
+  fields: [string, string][];
+}
+
+/** Someone saved the household first: the server sends it as it is now. */
+export class StaleError extends Error {
+  constructor(readonly current: HouseholdDetail) {
+    super("stale");
+    this.name = "StaleError";
+  }
+}
+
+/** An edit that carries the version it was made against (If-Match). */
+async function versioned<T>(method: string, path: string, version: number, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    "Accept-Language": currentLocale(),
+    "Content-Type": "application/json",
+    "X-CSRF-Token": csrfToken,
+    "If-Match": `"${version}"`,
+  };
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status === 412) throw new StaleError(((await res.json()) as { current: HouseholdDetail }).current);
+  if (res.ok) return (await res.json()) as T;
+  throw await toError(res);
+}
+
+/** Sends a body (a file or a search) and saves the .xlsx the server answers with. */
+export async function download(path: string, body: BodyInit | object, fallbackName: string): Promise<void> {
+  const isFile = body instanceof Blob || body instanceof ArrayBuffer;
+  const headers: Record<string, string> = { "Accept-Language": currentLocale(), "X-CSRF-Token": csrfToken };
+  headers["Content-Type"] = isFile ? "application/octet-stream" : "application/json";
+  const res = await fetch(path, { method: "POST", headers, body: isFile ? (body as BodyInit) : JSON.stringify(body) });
+  if (!res.ok) throw await toError(res);
+  const disposition = res.headers.get("content-disposition") ?? "";
+  const match = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+  const name = match ? decodeURIComponent(match[1]) : fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Uploads a ledger for a dry run or a commit. */
+export async function uploadLedger(query: URLSearchParams, file: Blob): Promise<ImportReport> {
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    "Accept-Language": currentLocale(),
+    "Content-Type": "application/octet-stream",
+    "X-CSRF-Token": csrfToken,
+  };
+  const res = await fetch(`/api/v1/households/import?${query}`, { method: "POST", headers, body: file });
+  if (res.ok) return (await res.json()) as ImportReport;
+  throw await toError(res);
+}
+
 export const api = {
   me: () => getJSON<Me>("/api/v1/auth/me"),
   captcha: () => getJSON<Captcha>("/api/v1/auth/captcha"),
@@ -187,4 +369,15 @@ export const api = {
   searchDivisions: (q: string) =>
     getJSON<{ items: Division[] }>(`/api/v1/divisions?q=${encodeURIComponent(q)}`).then((r) => r.items),
   division: (code: string) => getJSON<DivisionDetail>(`/api/v1/divisions/${encodeURIComponent(code)}`),
+  codes: () => getJSON<Codes>("/api/v1/households/codes"),
+  households: (search: HouseholdSearch) =>
+    postJSON<{ total: number; items: HouseholdSummary[] }>("/api/v1/households/search", search),
+  household: (id: number) => getJSON<HouseholdDetail>(`/api/v1/households/${id}`),
+  householdHistory: (id: number) =>
+    getJSON<{ records: AuditRecord[] }>(`/api/v1/households/${id}/history`).then((r) => r.records),
+  reveal: (person: number) => postJSON<{ id_number: string }>(`/api/v1/persons/${person}/reveal`),
+  updateHousehold: (id: number, version: number, form: object) =>
+    versioned<{ version: number }>("PUT", `/api/v1/households/${id}`, version, form),
+  updateMember: (id: number, person: number, version: number, form: object) =>
+    versioned<{ version: number }>("PUT", `/api/v1/households/${id}/members/${person}`, version, form),
 };

@@ -76,8 +76,20 @@ export const routes: RouteRecordRaw[] = [
   {
     path: "/households",
     name: "households",
-    component: () => import("./views/PlaceholderView.vue"),
-    meta: { crumbs: ["menu.registry", "menu.households"] },
+    component: () => import("./views/HouseholdsView.vue"),
+    meta: { crumbs: ["menu.registry", "menu.households"], permission: "registry_read" },
+  },
+  {
+    path: "/households/import",
+    name: "household-import",
+    component: () => import("./views/ImportView.vue"),
+    meta: { crumbs: ["menu.registry", "menu.households", "imports.title"], permission: "registry_write" },
+  },
+  {
+    path: "/households/:id(\\d+)",
+    name: "household",
+    component: () => import("./views/HouseholdView.vue"),
+    meta: { crumbs: ["menu.registry", "menu.households", "households.facts"], permission: "registry_read" },
   },
   {
     path: "/policies",

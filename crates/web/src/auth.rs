@@ -94,6 +94,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/audit", Access::Permission(Permission::AuditRead)),
     ("GET", "/api/v1/audit/export", Access::Permission(Permission::AuditExport)),
     ("GET", "/api/v1/site", Access::Public),
+    ("GET", "/api/v1/households/codes", Access::Account),
     ("POST", "/api/v1/households/search", Access::Permission(Permission::RegistryRead)),
     ("POST", "/api/v1/households/export", Access::Permission(Permission::RegistryExport)),
     ("GET", "/api/v1/households/template", Access::Permission(Permission::RegistryWrite)),

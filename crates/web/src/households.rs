@@ -47,6 +47,53 @@ fn coded<T>(field: &'static str, value: &Option<String>, parse: fn(&str) -> Opti
     }
 }
 
+/// A coded value with its labels.
+#[derive(Serialize, ToSchema)]
+pub struct Code {
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+/// Every coded list of the registry, for filters, forms and labels.
+#[derive(Serialize, ToSchema)]
+pub struct Codes {
+    pub category: Vec<Code>,
+    pub tag: Vec<Code>,
+    pub relation: Vec<Code>,
+    pub registration: Vec<Code>,
+    pub tenure: Vec<Code>,
+    pub marital: Vec<Code>,
+    pub health: Vec<Code>,
+    pub disability_kind: Vec<Code>,
+    pub work_ability: Vec<Code>,
+    pub employment: Vec<Code>,
+    pub schooling: Vec<Code>,
+}
+
+macro_rules! codes {
+    ($t:ty) => {
+        <$t>::ALL.iter().map(|v| Code { code: v.code(), zh: v.label_zh(), en: v.label_en() }).collect()
+    };
+}
+
+#[utoipa::path(get, path = "/api/v1/households/codes", tag = "households", responses((status = 200, body = Codes)))]
+pub async fn codes() -> Json<Codes> {
+    Json(Codes {
+        category: codes!(Category),
+        tag: codes!(Tag),
+        relation: codes!(Relation),
+        registration: codes!(Registration),
+        tenure: codes!(Tenure),
+        marital: codes!(Marital),
+        health: codes!(Health),
+        disability_kind: codes!(DisabilityKind),
+        work_ability: codes!(WorkAbility),
+        employment: codes!(Employment),
+        schooling: codes!(Schooling),
+    })
+}
+
 /// A registry search, as the console's filter panel sends it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct Search {

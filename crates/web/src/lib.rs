@@ -58,7 +58,7 @@ pub struct AppState {
         auth::current, auth::change_password, auth::totp_setup, auth::totp_enable, auth::totp_verify, accounts::units, accounts::create_unit, accounts::accounts,
         accounts::create_account, accounts::update_account, accounts::set_roles, accounts::unlock, accounts::reset_password,
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
-        volunteers::list, volunteers::approve, volunteers::reject, households::search, households::detail,
+        volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
         households::remove_member, households::export, imports::import, imports::error_report, imports::template),
     tags(
@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/households/search", post(households::search))
         .route("/households/export", post(households::export))
         .route("/households/template", get(imports::template))
+        .route("/households/codes", get(households::codes))
         .route(
             "/households/import",
             post(imports::import).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)),

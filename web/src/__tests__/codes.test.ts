@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { codes, label, toFen, yuan } from "../codes";
+
+describe("registry codes and money", () => {
+  it("labels a code in the current language and keeps unknown codes", () => {
+    codes.value = {
+      category: [{ code: "dibao", zh: "低保", en: "minimum living allowance" }],
+      tag: [],
+      relation: [],
+      registration: [],
+      tenure: [],
+      marital: [],
+      health: [],
+      disability_kind: [],
+      work_ability: [],
+      employment: [],
+      schooling: [],
+    };
+    expect(label("category", "dibao", "zh-CN")).toBe("低保");
+    expect(label("category", "dibao", "en")).toBe("minimum living allowance");
+    expect(label("category", "new_thing", "zh-CN")).toBe("new_thing");
+    expect(label("category", null, "zh-CN")).toBe("");
+  });
+
+  it("shows fen as yuan and reads yuan back as fen", () => {
+    expect(yuan(132050)).toBe("1,320.50");
+    expect(yuan(-5)).toBe("-0.05");
+    expect(toFen("1320.5")).toBe(132050);
+    expect(toFen("")).toBeUndefined();
+    expect(toFen("abc")).toBeUndefined();
+  });
+});
