@@ -237,3 +237,35 @@ async fn moving_an_account_to_another_street_ends_its_sessions() {
         crate::helpers::raw_text(&app.db_url(), "SELECT diff FROM audit_log WHERE action = 'account.update'").await;
     assert!(log.contains(STREET_B) && log.contains("吴芳"), "{log}");
 }
+
+#[tokio::test]
+async fn an_audit_administrator_of_a_street_reads_only_that_streets_accounts() {
+    let app = TestApp::spawn().await;
+    app.signed_in("worker-a", &[Role::Street], STREET_A).await;
+    app.signed_in("worker-b", &[Role::Street], STREET_B).await;
+    let auditor = app.signed_in("auditor-a", &[Role::AuditAdmin], STREET_A).await;
+    let page = body(app.get_as(&auditor, "/api/v1/audit?per_page=200").await).await;
+    let actors: Vec<&str> =
+        page["records"].as_array().unwrap().iter().map(|r| r["actor_name"].as_str().unwrap()).collect();
+    assert!(actors.contains(&"worker-a"), "{actors:?}");
+    assert!(!actors.contains(&"worker-b") && !actors.contains(&"test"), "{actors:?}");
+    let district = app.signed_in("auditor-district", &[Role::AuditAdmin], DISTRICT).await;
+    let page = body(app.get_as(&district, "/api/v1/audit?per_page=200").await).await;
+    let actors: Vec<&str> =
+        page["records"].as_array().unwrap().iter().map(|r| r["actor_name"].as_str().unwrap()).collect();
+    assert!(actors.contains(&"worker-b") && actors.contains(&"test"), "the district sees the whole trail");
+}
+
+#[tokio::test]
+async fn the_security_administrator_reads_the_roles_and_their_permissions() {
+    let app = TestApp::spawn().await;
+    let security = app.signed_in("secadmin", &[Role::SecurityAdmin], DISTRICT).await;
+    let roles = body(app.get_as(&security, "/api/v1/roles").await).await;
+    let items = roles["items"].as_array().unwrap();
+    assert_eq!(items.len(), Role::ALL.len());
+    let leader = items.iter().find(|r| r["code"] == "leader").unwrap();
+    assert_eq!(leader["permissions"], json!(["stats_read"]), "a leader sees aggregates only");
+    assert_eq!(items.iter().filter(|r| r["administrator"] == true).count(), 3);
+    let street = app.signed_in("street", &[Role::Street], STREET_A).await;
+    assert_eq!(app.get_as(&street, "/api/v1/roles").await.status(), 403);
+}

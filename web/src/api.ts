@@ -356,6 +356,10 @@ export const api = {
   createUnit: (form: Record<string, string>) => postJSON<Unit>("/api/v1/units", form),
   accounts: () => getJSON<{ items: Account[] }>("/api/v1/accounts").then((r) => r.items),
   createAccount: (form: Record<string, unknown>) => postJSON<{ account: Account; password: string }>("/api/v1/accounts", form),
+  roles: () =>
+    getJSON<{ items: { code: string; zh: string; en: string; administrator: boolean; permissions: string[] }[] }>(
+      "/api/v1/roles",
+    ).then((r) => r.items),
   setRoles: (id: number, roles: string[]) => put<void>(`/api/v1/accounts/${id}/roles`, { roles }),
   unlock: (id: number) => postJSON<void>(`/api/v1/accounts/${id}/unlock`),
   resetPassword: (id: number) => postJSON<{ account: Account; password: string }>(`/api/v1/accounts/${id}/reset-password`),

@@ -44,6 +44,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { crumbs: ["menu.system", "admin.accounts"] },
   },
   {
+    path: "/roles",
+    name: "roles",
+    component: () => import("./views/RolesView.vue"),
+    meta: { crumbs: ["menu.system", "permission.title"], permission: "roles_manage" },
+  },
+  {
     path: "/units",
     name: "units",
     component: () => import("./views/UnitsView.vue"),

@@ -315,6 +315,9 @@ pub struct AuditFilter {
     pub entity_id: Option<String>,
     /// Records by accounts of this unit.
     pub unit_id: Option<i64>,
+    /// Records by accounts whose jurisdiction starts with this prefix (an
+    /// audit administrator below the district sees only those).
+    pub within: Option<String>,
     /// RFC 3339 or `YYYY-MM-DD`, inclusive.
     pub from: Option<String>,
     /// RFC 3339 or `YYYY-MM-DD`, exclusive.
@@ -360,6 +363,11 @@ macro_rules! push_audit_filter {
         }
         if let Some(id) = &f.entity_id {
             q.push(" AND entity_id = ").push_bind(id.clone());
+        }
+        if let Some(prefix) = &f.within {
+            q.push(" AND actor_id IN (SELECT id FROM account WHERE jurisdiction LIKE ")
+                .push_bind(format!("{}%", $crate::like_escape(prefix)))
+                .push(" ESCAPE '\\')");
         }
         if let Some(unit) = f.unit_id {
             q.push(" AND actor_id IN (SELECT id FROM account WHERE unit_id = ").push_bind(unit).push(")");

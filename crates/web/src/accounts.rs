@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhongfu_domain::DivisionCode;
-use zhongfu_domain::identity::{Role, Roles};
+use zhongfu_domain::identity::{Permission, Role, Roles};
 use zhongfu_domain::password;
 use zhongfu_domain::signin::{Email, Phone};
 use zhongfu_store::StoreError;
@@ -172,6 +172,39 @@ pub struct RolesForm {
 }
 
 /// Replaces an account's roles; its sessions end.
+/// A built-in role and the permissions it grants.
+#[derive(Serialize, ToSchema)]
+pub struct RoleView {
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    /// One of the three administrator roles (三员分立: no account holds two).
+    pub administrator: bool,
+    #[schema(value_type = Vec<String>)]
+    pub permissions: &'static [Permission],
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleList {
+    pub items: Vec<RoleView>,
+}
+
+/// The built-in roles with their permissions (deny by default: what is not listed is refused).
+#[utoipa::path(get, path = "/api/v1/roles", tag = "accounts", responses((status = 200, body = RoleList)))]
+pub async fn role_list() -> Json<RoleList> {
+    let items = Role::ALL
+        .iter()
+        .map(|r| RoleView {
+            code: r.code(),
+            zh: r.label_zh(),
+            en: r.label_en(),
+            administrator: r.is_administrator(),
+            permissions: r.permissions(),
+        })
+        .collect();
+    Json(RoleList { items })
+}
+
 #[utoipa::path(put, path = "/api/v1/accounts/{id}/roles", tag = "accounts", request_body = RolesForm,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_roles(

@@ -39,7 +39,18 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    fn filter(&self, limit: i64) -> Result<AuditFilter, ApiError> {
+    /// The filter, narrowed to the records an audit administrator below the
+    /// district may read: those by accounts within their jurisdiction.
+    fn filter(&self, state: &AppState, p: &Principal, limit: i64) -> Result<AuditFilter, ApiError> {
+        let mut filter = self.parsed(limit)?;
+        let jurisdiction = p.scope().jurisdiction().to_owned();
+        if !jurisdiction.contains(&state.district) {
+            filter.within = Some(jurisdiction.prefix().to_owned());
+        }
+        Ok(filter)
+    }
+
+    fn parsed(&self, limit: i64) -> Result<AuditFilter, ApiError> {
         let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
         for (field, value) in
             [("actor", &self.actor), ("action", &self.action), ("entity", &self.entity), ("entity_id", &self.entity_id)]
@@ -72,6 +83,7 @@ impl AuditQuery {
             entity: clean(&self.entity),
             entity_id: clean(&self.entity_id),
             unit_id: unit,
+            within: None,
             from: from.map(|d| d.to_string()),
             to: to.map(|d| d.to_string()),
             offset: (page - 1).saturating_mul(per_page),
@@ -90,8 +102,12 @@ fn day(field: &'static str, value: &Option<String>) -> Result<Option<chrono::Nai
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Result<Json<AuditPage>, ApiError> {
-    Ok(Json(state.store.audit_page(&query.filter(PAGE_LIMIT)?).await?))
+pub async fn list(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    Ok(Json(state.store.audit_page(&query.filter(&state, &p, PAGE_LIMIT)?).await?))
 }
 
 /// The filtered trail as an Excel workbook (at most 100,000 records).
@@ -103,7 +119,7 @@ pub async fn export(
     axum::Extension(p): axum::Extension<Principal>,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    let mut filter = query.filter(EXPORT_LIMIT)?;
+    let mut filter = query.filter(&state, &p, EXPORT_LIMIT)?;
     filter.limit = EXPORT_LIMIT;
     filter.offset = 0;
     let page = state.store.audit_page(&filter).await?;

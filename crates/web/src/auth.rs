@@ -88,6 +88,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/accounts", Access::Permission(Permission::AccountsManage)),
     ("PUT", "/api/v1/accounts/{id}", Access::Permission(Permission::AccountsManage)),
     ("PUT", "/api/v1/accounts/{id}/roles", Access::Permission(Permission::RolesManage)),
+    ("GET", "/api/v1/roles", Access::AnyOf(&[Permission::RolesManage, Permission::AccountsManage])),
     ("POST", "/api/v1/accounts/{id}/unlock", Access::Permission(Permission::AccountsUnlock)),
     ("POST", "/api/v1/accounts/{id}/reset-password", Access::Permission(Permission::AccountsManage)),
     ("POST", "/api/v1/accounts/{id}/disabled", Access::Permission(Permission::AccountsManage)),

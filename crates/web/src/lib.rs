@@ -56,7 +56,7 @@ pub struct AppState {
     info(title = "Zhongfu 众扶 API", description = "Social assistance registry, policies and payments."),
     paths(divisions::list, divisions::detail, dashboard::dashboard, auth::captcha, auth::sign_in, auth::sign_out,
         auth::current, auth::change_password, auth::totp_setup, auth::totp_enable, auth::totp_verify, accounts::units, accounts::create_unit, accounts::accounts,
-        accounts::create_account, accounts::update_account, accounts::set_roles, accounts::unlock, accounts::reset_password,
+        accounts::create_account, accounts::update_account, accounts::role_list, accounts::set_roles, accounts::unlock, accounts::reset_password,
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", get(accounts::accounts).post(accounts::create_account))
         .route("/accounts/{id}", put(accounts::update_account))
         .route("/accounts/{id}/roles", put(accounts::set_roles))
+        .route("/roles", get(accounts::role_list))
         .route("/accounts/{id}/unlock", post(accounts::unlock))
         .route("/accounts/{id}/reset-password", post(accounts::reset_password))
         .route("/accounts/{id}/disabled", post(accounts::set_disabled))
