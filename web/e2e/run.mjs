@@ -293,6 +293,22 @@ try {
   await page.getByTestId("user-menu").click();
   await page.getByTestId("sign-out").click();
   await page.getByTestId("login-submit").waitFor();
+  check((await signIn(page, "secadmin", demoPassword)).status === 200, "the security administrator signs in");
+  await page.goto(base + "/roles");
+  await page.locator("[data-testid=roles-table] .el-table__body tr", { hasText: "审计管理员" }).first().waitFor();
+  check(true, "the roles page lists the roles and their permissions");
+  await page.screenshot({ path: shots + "roles.png", fullPage: true });
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+  check((await signIn(page, "helper", demoPassword)).status === 200, "the paired helper signs in");
+  await page.goto(base + "/households");
+  await page.locator("[data-testid=households-table] .el-table__body tr").first().waitFor();
+  const paired = await page.locator("[data-testid=households-table] .el-table__body tr").count();
+  check(paired > 0 && paired <= 6, `the helper sees only the ${paired} households paired with them`);
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
   check((await signIn(page, "district", demoPassword)).status === 200, "the district worker signs in again");
   await rows.first().waitFor();
 

@@ -122,6 +122,7 @@ export const router = createRouter({ history: createWebHistory(), routes });
 /** The first page an account may see. */
 export function home(permissions: string[]): string {
   if (permissions.includes("stats_read")) return "/";
+  if (permissions.includes("registry_read")) return "/households";
   if (permissions.includes("tasks_read")) return "/tasks";
   if (permissions.includes("audit_read")) return "/audit";
   if (permissions.some((p) => ["accounts_manage", "roles_manage", "accounts_unlock"].includes(p))) return "/accounts";

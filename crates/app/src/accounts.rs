@@ -2,7 +2,7 @@
 //! role) and the first system administrator of a real deployment.
 
 use serde::Serialize;
-use zhongfu_domain::DivisionCode;
+use zhongfu_domain::{DivisionCode, Scope};
 use zhongfu_domain::demo::Community;
 use zhongfu_domain::identity::{Role, Roles};
 use zhongfu_domain::password;
@@ -144,4 +144,22 @@ mod tests {
     fn the_demo_password_meets_the_policy() {
         assert_eq!(password::PasswordPolicy::default().check(DEMO_PASSWORD, "district"), Ok(()));
     }
+}
+
+/// Pairs the demo social worker and helper with a few households of their
+/// jurisdiction, so they have someone to see (they see only pairings).
+pub async fn pair_demo_accounts(store: &dyn Store) -> Result<(), StoreError> {
+    let today = chrono::Local::now().date_naive();
+    for (username, households) in [("socialworker", 12), ("helper", 6)] {
+        let Some(account) = store.accounts().await?.into_iter().find(|a| a.username == username) else {
+            continue;
+        };
+        let scope = Scope::new(account.jurisdiction);
+        let mut filter = zhongfu_store::registry::HouseholdFilter::new(today);
+        filter.limit = households;
+        for h in store.households(&scope, &filter).await?.items {
+            store.pair(&Actor::system("zhongfu demo"), &scope, h.id, account.id, today).await?;
+        }
+    }
+    Ok(())
 }

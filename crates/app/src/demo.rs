@@ -13,7 +13,7 @@ use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, Scope};
 use zhongfu_store::{Actor, StoreError};
 
-use crate::accounts::{DEMO_PASSWORD, DemoLogin, create_demo_accounts};
+use crate::accounts::{DEMO_PASSWORD, DemoLogin, create_demo_accounts, pair_demo_accounts};
 use crate::{Settings, StartError, open_migrated};
 
 /// Households written to the database per transaction.
@@ -145,6 +145,9 @@ pub async fn run(settings: &Settings, req: DemoRequest) -> Result<DemoReport, De
                     batch.extend(generator.by_ref().take(BATCH));
                     store.insert_households(&actor, &batch).await?;
                     batch.iter().for_each(|h| counts.add(h));
+                }
+                if !logins.is_empty() {
+                    pair_demo_accounts(store.as_ref()).await?;
                 }
                 ("database".to_owned(), counts, false)
             }
