@@ -10,6 +10,7 @@ use zhongfu_web::auth::AuthConfig;
 use zhongfu_web::{AppState, BindError, Metrics, Server};
 
 pub mod accounts;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod imports;

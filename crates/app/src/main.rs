@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use zhongfu::{Application, Config, StartError, accounts, demo, imports, open_migrated};
+use zhongfu::{Application, Config, StartError, accounts, bench, demo, imports, open_migrated};
 use zhongfu_domain::audit::ChainError;
 
 #[derive(Parser)]
@@ -51,6 +51,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Benchmarks on generated data; each prints its figures (one JSON object with --json).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Accounts.
     Admin {
         #[command(subcommand)]
@@ -78,6 +83,17 @@ enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
         /// Print one JSON object with the totals and every rejected cell.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The ledger import end to end (a fresh database of DATABASE_URL's kind), against the bare load.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        persons: u64,
         #[arg(long)]
         json: bool,
     },
@@ -175,6 +191,17 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e, 1),
                 }
             }
+            Command::Bench { command: BenchCommand::Import { persons, json } } => match bench::import(&settings, persons).await {
+                Ok(figures) => {
+                    if json {
+                        println!("{}", serde_json::json!(figures));
+                    } else {
+                        println!("{figures:#?}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, 1),
+            },
             Command::Admin { command: AdminCommand::Create { username } } => {
                 let store = match open_migrated(&settings).await {
                     Ok((store, _)) => store,

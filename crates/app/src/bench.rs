@@ -1,0 +1,197 @@
+//! `zhongfu bench import`: the ledger import end to end on generated data,
+//! against the bare load of the same CSV (`sqlite3 .import` or `COPY`) into
+//! a table of the same columns and indexes, in the same run.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use sqlx::Connection;
+use zhongfu_domain::demo::{DemoConfig, DemoGenerator, write_csv_header, write_csv_household};
+use zhongfu_domain::{DivisionCode, Scope};
+use zhongfu_store::Actor;
+use zhongfu_web::imports::{self, ImportJob};
+
+use crate::demo::communities;
+use crate::{Settings, open_migrated};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Start(#[from] crate::StartError),
+    #[error(transparent)]
+    Import(#[from] imports::ImportError),
+    #[error("the import rejected {0} rows of generated data; see the import report")]
+    Rejected(usize),
+}
+
+fn setup(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Setup(e.to_string())
+}
+
+/// The figures of one run.
+#[derive(Debug, Serialize)]
+pub struct ImportBench {
+    pub ok: bool,
+    pub backend: &'static str,
+    pub persons: u64,
+    pub households: u64,
+    pub file_mb: f64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    /// Peak resident memory of this process, MB.
+    pub peak_rss_mb: f64,
+    pub baseline: &'static str,
+    pub baseline_seconds: Option<f64>,
+    pub baseline_rows_per_second: Option<f64>,
+    /// Our rate over the bare load's rate.
+    pub ratio_to_baseline: Option<f64>,
+}
+
+/// Writes at least `persons` persons of the demo district as a CSV ledger.
+fn write_ledger(path: &Path, district: &DivisionCode, persons: u64) -> Result<(u64, u64), BenchError> {
+    let today = chrono::Local::now().date_naive();
+    let config = DemoConfig { households: persons, seed: 2026, today };
+    let generator = DemoGenerator::new(config, communities(district).map_err(setup)?).map_err(setup)?;
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(setup)?);
+    write_csv_header(&mut out).map_err(setup)?;
+    let (mut written, mut households) = (0, 0);
+    for h in generator {
+        write_csv_household(&mut out, &h).map_err(setup)?;
+        written += h.members.len() as u64;
+        households += 1;
+        if written >= persons {
+            break;
+        }
+    }
+    out.flush().map_err(setup)?;
+    Ok((written, households))
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// The ledger's columns as plain text, with the indexes our registry keeps.
+const BASELINE_TABLE: &str = "CREATE TABLE ledger (number TEXT, community TEXT, address TEXT, phone TEXT,
+    registration TEXT, tenure TEXT, dangerous TEXT, assets TEXT, tags TEXT, categories TEXT, name TEXT,
+    id_number TEXT, relation TEXT, person_phone TEXT, marital TEXT, health TEXT, disability TEXT, grade TEXT,
+    certificate TEXT, work TEXT, employment TEXT, schooling TEXT, income TEXT, person_categories TEXT,
+    death TEXT, note TEXT);
+    CREATE UNIQUE INDEX ledger_id ON ledger (id_number);
+    CREATE INDEX ledger_number ON ledger (number);
+    CREATE INDEX ledger_community ON ledger (community);
+    CREATE INDEX ledger_name ON ledger (name);";
+
+fn sqlite_baseline(dir: &Path, csv: &Path) -> Result<Option<f64>, BenchError> {
+    let db = dir.join("baseline.db");
+    let script = format!("{BASELINE_TABLE}\n.mode csv\n.import --skip 1 {} ledger\n", csv.display());
+    let started = Instant::now();
+    let child = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return Ok(None);
+    };
+    child.stdin.take().map(|mut s| s.write_all(script.as_bytes())).transpose().map_err(setup)?;
+    let status = child.wait().map_err(setup)?;
+    Ok(status.success().then(|| started.elapsed().as_secs_f64()))
+}
+
+async fn postgres_baseline(url: &str, csv: &Path) -> Result<Option<f64>, BenchError> {
+    let mut conn = sqlx::PgConnection::connect(url).await.map_err(setup)?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(BASELINE_TABLE.to_owned())).execute(&mut conn).await.map_err(setup)?;
+    let bytes = tokio::fs::read(csv).await.map_err(setup)?;
+    let started = Instant::now();
+    let mut copy = conn.copy_in_raw("COPY ledger FROM STDIN WITH (FORMAT csv, HEADER true)").await.map_err(setup)?;
+    copy.send(bytes).await.map_err(setup)?;
+    copy.finish().await.map_err(setup)?;
+    Ok(Some(started.elapsed().as_secs_f64()))
+}
+
+/// A fresh database of the configured kind: a file in `dir` for SQLite, a
+/// new schema for PostgreSQL (dropped afterwards by the caller).
+async fn fresh_database(settings: &Settings, dir: &Path) -> Result<(String, Option<String>), BenchError> {
+    if settings.database_url.starts_with("sqlite:") {
+        return Ok((format!("sqlite://{}", dir.join("bench.db").display()), None));
+    }
+    let schema = format!("bench_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(&settings.database_url).await.map_err(setup)?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.map_err(setup)?;
+    let sep = if settings.database_url.contains('?') { '&' } else { '?' };
+    Ok((format!("{}{sep}options=-c%20search_path%3D{schema}", settings.database_url), Some(schema)))
+}
+
+pub async fn import(settings: &Settings, persons: u64) -> Result<ImportBench, BenchError> {
+    let dir: PathBuf = std::env::temp_dir().join(format!("zhongfu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(setup)?;
+    let result = run_import(settings, persons, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_import(settings: &Settings, persons: u64, dir: &Path) -> Result<ImportBench, BenchError> {
+    let csv = dir.join("ledger.csv");
+    let district = settings.district;
+    let path = csv.clone();
+    let (persons, households) = tokio::task::spawn_blocking(move || write_ledger(&path, &district, persons))
+        .await
+        .map_err(setup)??;
+    let file_mb = std::fs::metadata(&csv).map_err(setup)?.len() as f64 / 1024.0 / 1024.0;
+    let (url, schema) = fresh_database(settings, dir).await?;
+    let mut ours = settings.clone();
+    ours.database_url = url.clone();
+    let result = measure(&ours, &csv, persons, households, file_mb).await;
+    if let Some(schema) = schema {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
+        }
+    }
+    result
+}
+
+async fn measure(settings: &Settings, csv: &Path, persons: u64, households: u64, file_mb: f64) -> Result<ImportBench, BenchError> {
+    let (store, _) = open_migrated(settings).await?;
+    let backend = store.backend();
+    let started = Instant::now();
+    let bytes = tokio::fs::read(csv).await.map_err(setup)?;
+    let job = ImportJob { bytes, sheet: None, community: None, mapping: None, dry_run: false };
+    let report = imports::run(store.as_ref(), &Actor::system("zhongfu bench"), &Scope::new(settings.district), job).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    if report.issues_total > 0 {
+        return Err(BenchError::Rejected(report.issues_total));
+    }
+    let peak = peak_rss_mb();
+    let (baseline, baseline_seconds) = if backend == "sqlite" {
+        ("sqlite3 .import", sqlite_baseline(csv.parent().unwrap_or(Path::new(".")), csv)?)
+    } else {
+        ("COPY", postgres_baseline(&settings.database_url, csv).await?)
+    };
+    let rate = persons as f64 / seconds;
+    let baseline_rate = baseline_seconds.map(|s| persons as f64 / s);
+    Ok(ImportBench {
+        ok: true,
+        backend,
+        persons,
+        households,
+        file_mb,
+        seconds,
+        rows_per_second: rate,
+        peak_rss_mb: peak,
+        baseline,
+        baseline_seconds,
+        baseline_rows_per_second: baseline_rate,
+        ratio_to_baseline: baseline_rate.map(|b| rate / b),
+    })
+}
