@@ -460,3 +460,22 @@ async fn a_paired_helper_sees_only_the_households_paired_with_them() {
     assert_eq!(app.get_as(&helper, &format!("/api/v1/households/{id}")).await.status(), 200);
     assert_eq!(app.get_as(&helper, &format!("/api/v1/households/{other}")).await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_worker_saves_a_column_mapping_and_finds_it_again() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("community-a", &[Role::Community], "430602001001").await;
+    let form = json!({"name": "洞庭社区格式", "columns": {"电话号": "phone", "身份证": "id_number"}});
+    assert_eq!(app.post_as(&worker, "/api/v1/import-mappings", form).await.status(), 200);
+    let again = json!({"name": "洞庭社区格式", "columns": {"电话号": "household_phone"}});
+    assert_eq!(app.post_as(&worker, "/api/v1/import-mappings", again).await.status(), 200, "the same name replaces");
+    let list: Value = app.get_as(&worker, "/api/v1/import-mappings").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["columns"], json!({"电话号": "household_phone"}));
+    let bad = json!({"name": "坏的", "columns": {"电话号": "shoe_size"}});
+    let res = app.post_as(&worker, "/api/v1/import-mappings", bad).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "columns");
+    let other = app.signed_in("community-b", &[Role::Community], "430602002001").await;
+    let list: Value = app.get_as(&other, "/api/v1/import-mappings").await.json().await.unwrap();
+    assert_eq!(list["items"], json!([]), "mappings are one's own");
+}

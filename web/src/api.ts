@@ -283,6 +283,12 @@ export interface ImportReport {
   fields: [string, string][];
 }
 
+export interface SavedMapping {
+  id: number;
+  name: string;
+  columns: Record<string, string>;
+}
+
 /** Someone saved the household first: the server sends it as it is now. */
 export class StaleError extends Error {
   constructor(readonly current: HouseholdDetail) {
@@ -374,6 +380,9 @@ export const api = {
     getJSON<{ items: Division[] }>(`/api/v1/divisions?q=${encodeURIComponent(q)}`).then((r) => r.items),
   division: (code: string) => getJSON<DivisionDetail>(`/api/v1/divisions/${encodeURIComponent(code)}`),
   codes: () => getJSON<Codes>("/api/v1/households/codes"),
+  mappings: () => getJSON<{ items: SavedMapping[] }>("/api/v1/import-mappings").then((r) => r.items),
+  saveMapping: (name: string, columns: Record<string, string>) =>
+    postJSON<SavedMapping>("/api/v1/import-mappings", { name, columns }),
   households: (search: HouseholdSearch) =>
     postJSON<{ total: number; items: HouseholdSummary[] }>("/api/v1/households/search", search),
   household: (id: number) => getJSON<HouseholdDetail>(`/api/v1/households/${id}`),
@@ -384,4 +393,8 @@ export const api = {
     versioned<{ version: number }>("PUT", `/api/v1/households/${id}`, version, form),
   updateMember: (id: number, person: number, version: number, form: object) =>
     versioned<{ version: number }>("PUT", `/api/v1/households/${id}/members/${person}`, version, form),
+  addMember: (id: number, version: number, form: object) =>
+    versioned<{ version: number }>("POST", `/api/v1/households/${id}/members`, version, form),
+  removeMember: (id: number, person: number, version: number) =>
+    versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/members/${person}`, version),
 };

@@ -258,6 +258,9 @@ const zhCN = {
     staleTitle: "内容已变化",
     deathHint: "登记死亡后，该成员的救助类别将于当月底终止。",
     actions: "操作",
+    addMember: "添加成员",
+    remove: "移除",
+    removeConfirm: "确认将 {name} 移出本户？",
   },
   imports: {
     title: "导入台账",
@@ -294,6 +297,9 @@ const zhCN = {
     noIssues: "没有发现错误",
     errorReport: "下载错误报告",
     running: "正在读取和检查，请稍候…",
+    saveMapping: "保存此对应关系",
+    mappingName: "为这套对应关系起个名字，下次导入同样格式的台账时可直接选用",
+    useMapping: "使用已保存的对应关系",
   },
   permission: {
     title: "角色与权限",
@@ -588,6 +594,9 @@ const en: Messages = {
     staleTitle: "The household changed",
     deathHint: "After a death is recorded, the member's categories end at the end of that month.",
     actions: "Actions",
+    addMember: "Add a member",
+    remove: "Remove",
+    removeConfirm: "Remove {name} from this household?",
   },
   imports: {
     title: "Import a ledger",
@@ -624,6 +633,9 @@ const en: Messages = {
     noIssues: "No errors found",
     errorReport: "Download the error report",
     running: "Reading and checking…",
+    saveMapping: "Save this mapping",
+    mappingName: "Name this mapping, to pick it next time you import a ledger laid out the same way",
+    useMapping: "Use a saved mapping",
   },
   permission: {
     title: "Roles and permissions",

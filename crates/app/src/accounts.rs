@@ -2,10 +2,10 @@
 //! role) and the first system administrator of a real deployment.
 
 use serde::Serialize;
-use zhongfu_domain::{DivisionCode, Scope};
 use zhongfu_domain::demo::Community;
 use zhongfu_domain::identity::{Role, Roles};
 use zhongfu_domain::password;
+use zhongfu_domain::{DivisionCode, Scope};
 use zhongfu_store::identity::{NewAccount, NewUnit, UnitKind};
 use zhongfu_store::{Actor, Store, StoreError};
 

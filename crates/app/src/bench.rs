@@ -145,9 +145,8 @@ async fn run_import(settings: &Settings, persons: u64, dir: &Path) -> Result<Imp
     let csv = dir.join("ledger.csv");
     let district = settings.district;
     let path = csv.clone();
-    let (persons, households) = tokio::task::spawn_blocking(move || write_ledger(&path, &district, persons))
-        .await
-        .map_err(setup)??;
+    let (persons, households) =
+        tokio::task::spawn_blocking(move || write_ledger(&path, &district, persons)).await.map_err(setup)??;
     let file_mb = std::fs::metadata(&csv).map_err(setup)?.len() as f64 / 1024.0 / 1024.0;
     let (url, schema) = fresh_database(settings, dir).await?;
     let mut ours = settings.clone();
@@ -155,19 +154,27 @@ async fn run_import(settings: &Settings, persons: u64, dir: &Path) -> Result<Imp
     let result = measure(&ours, &csv, persons, households, file_mb).await;
     if let Some(schema) = schema {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
+            let _ =
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
         }
     }
     result
 }
 
-async fn measure(settings: &Settings, csv: &Path, persons: u64, households: u64, file_mb: f64) -> Result<ImportBench, BenchError> {
+async fn measure(
+    settings: &Settings,
+    csv: &Path,
+    persons: u64,
+    households: u64,
+    file_mb: f64,
+) -> Result<ImportBench, BenchError> {
     let (store, _) = open_migrated(settings).await?;
     let backend = store.backend();
     let started = Instant::now();
     let bytes = tokio::fs::read(csv).await.map_err(setup)?;
     let job = ImportJob { bytes, sheet: None, community: None, mapping: None, dry_run: false };
-    let report = imports::run(store.as_ref(), &Actor::system("zhongfu bench"), &Scope::new(settings.district), job).await?;
+    let report =
+        imports::run(store.as_ref(), &Actor::system("zhongfu bench"), &Scope::new(settings.district), job).await?;
     let seconds = started.elapsed().as_secs_f64();
     if report.issues_total > 0 {
         return Err(BenchError::Rejected(report.issues_total));

@@ -181,6 +181,12 @@ pub trait RegistryStore {
         today: NaiveDate,
     ) -> Result<bool>;
 
+    /// Saves (or replaces, by name) an account's column mapping: header → field code.
+    async fn save_mapping(&self, actor: &Actor, account_id: i64, name: &str, columns: &str) -> Result<i64>;
+
+    /// An account's saved mappings, by name: (id, name, columns as JSON).
+    async fn mappings(&self, account_id: i64) -> Result<Vec<(i64, String, String)>>;
+
     /// A stable household number for a ledger that has none, from the head's
     /// ID (keyed, so it reveals nothing of the ID).
     fn household_number_for(&self, head: &zhongfu_domain::IdNumber) -> String;

@@ -308,6 +308,36 @@ macro_rules! registry_store {
             Ok(true)
         }
 
+        async fn save_mapping(&self, actor: &Actor, account_id: i64, name: &str, columns: &str) -> Result<i64> {
+            let mut tx = self.pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO import_mapping (account_id, name, columns, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account_id, name) DO UPDATE SET columns = excluded.columns RETURNING id",
+            )
+            .bind(account_id)
+            .bind(name)
+            .bind(columns)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .fetch_one(&mut *tx)
+            .await?;
+            let event = AuditEvent {
+                action: "import_mapping.save".to_owned(),
+                entity: "import_mapping".to_owned(),
+                entity_id: id.to_string(),
+                diff: serde_json::json!({ "name": [null, name] }).to_string(),
+            };
+            append_audit!(tx, actor, &event);
+            tx.commit().await?;
+            Ok(id)
+        }
+
+        async fn mappings(&self, account_id: i64) -> Result<Vec<(i64, String, String)>> {
+            Ok(sqlx::query_as("SELECT id, name, columns FROM import_mapping WHERE account_id = $1 ORDER BY name")
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?)
+        }
+
         fn household_number_for(&self, head: &zhongfu_domain::IdNumber) -> String {
             let digest = self.keys.blind_index(IndexKind::Record, &format!("head:{}", head.as_str()));
             format!("HZ{}", hex::encode(&digest[..5]).to_uppercase())

@@ -96,6 +96,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/audit/export", Access::Permission(Permission::AuditExport)),
     ("GET", "/api/v1/site", Access::Public),
     ("GET", "/api/v1/households/codes", Access::Account),
+    ("GET", "/api/v1/import-mappings", Access::Permission(Permission::RegistryWrite)),
+    ("POST", "/api/v1/import-mappings", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/households/search", Access::Permission(Permission::RegistryRead)),
     ("POST", "/api/v1/households/export", Access::Permission(Permission::RegistryExport)),
     ("GET", "/api/v1/households/template", Access::Permission(Permission::RegistryWrite)),

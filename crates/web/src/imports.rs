@@ -519,3 +519,71 @@ fn template_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     sheet.set_freeze_panes(1, 0)?;
     book.save_to_buffer()
 }
+
+/// A column mapping a worker saved: sheet header → field code.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SavedMapping {
+    #[serde(default)]
+    pub id: i64,
+    pub name: String,
+    pub columns: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MappingList {
+    pub items: Vec<SavedMapping>,
+}
+
+/// Your saved column mappings.
+#[utoipa::path(get, path = "/api/v1/import-mappings", tag = "households", responses((status = 200, body = MappingList)))]
+pub async fn mappings(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Result<Json<MappingList>, ApiError> {
+    let items = state
+        .store
+        .mappings(p.account.id)
+        .await?
+        .into_iter()
+        .map(|(id, name, columns)| SavedMapping {
+            id,
+            name,
+            columns: serde_json::from_str(&columns).unwrap_or_default(),
+        })
+        .collect();
+    Ok(Json(MappingList { items }))
+}
+
+/// Saves a column mapping under a name (the same name replaces it).
+#[utoipa::path(post, path = "/api/v1/import-mappings", tag = "households", request_body = SavedMapping,
+    responses((status = 200, body = SavedMapping), (status = 400, body = ErrorBody)))]
+pub async fn save_mapping(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(mut form): Json<SavedMapping>,
+) -> Result<Json<SavedMapping>, ApiError> {
+    form.name = crate::accounts::text("name", &form.name, 40)?;
+    if form.columns.is_empty() || form.columns.len() > 200 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_mapping",
+            "请至少对应一列",
+            "map at least one column",
+        )
+        .with_field("columns"));
+    }
+    for (header, field) in &form.columns {
+        if header.chars().count() > 100 || Field::parse(field).is_none() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_mapping",
+                format!("未知字段：{field}"),
+                format!("unknown field: {field}"),
+            )
+            .with_field("columns"));
+        }
+    }
+    let columns = serde_json::to_string(&form.columns).map_err(|e| ApiError::internal(&e))?;
+    form.id = state.store.save_mapping(&p.actor(), p.account.id, &form.name, &columns).await?;
+    Ok(Json(form))
+}

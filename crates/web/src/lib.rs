@@ -60,7 +60,7 @@ pub struct AppState {
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
-        households::remove_member, households::export, imports::import, imports::error_report, imports::template),
+        households::remove_member, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/households/export", post(households::export))
         .route("/households/template", get(imports::template))
         .route("/households/codes", get(households::codes))
+        .route("/import-mappings", get(imports::mappings).post(imports::save_mapping))
         .route(
             "/households/import",
             post(imports::import).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)),
