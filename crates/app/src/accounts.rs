@@ -136,16 +136,6 @@ pub async fn create_first_admin(
     Ok(secret)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_demo_password_meets_the_policy() {
-        assert_eq!(password::PasswordPolicy::default().check(DEMO_PASSWORD, "district"), Ok(()));
-    }
-}
-
 /// Pairs the demo social worker and helper with a few households of their
 /// jurisdiction, so they have someone to see (they see only pairings).
 pub async fn pair_demo_accounts(store: &dyn Store) -> Result<(), StoreError> {
@@ -162,4 +152,14 @@ pub async fn pair_demo_accounts(store: &dyn Store) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_password_meets_the_policy() {
+        assert_eq!(password::PasswordPolicy::default().check(DEMO_PASSWORD, "district"), Ok(()));
+    }
 }

@@ -152,11 +152,10 @@ async fn run_import(settings: &Settings, persons: u64, dir: &Path) -> Result<Imp
     let mut ours = settings.clone();
     ours.database_url = url.clone();
     let result = measure(&ours, &csv, persons, households, file_mb).await;
-    if let Some(schema) = schema {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await {
-            let _ =
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
-        }
+    if let Some(schema) = schema
+        && let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await
+    {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
     }
     result
 }
