@@ -479,3 +479,78 @@ async fn a_worker_saves_a_column_mapping_and_finds_it_again() {
     let list: Value = app.get_as(&other, "/api/v1/import-mappings").await.json().await.unwrap();
     assert_eq!(list["items"], json!([]), "mappings are one's own");
 }
+
+#[tokio::test]
+async fn a_household_is_split_and_merged_back_with_versions_checked() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(120, 11).await;
+    let target = in_street_a(&households).into_iter().find(|h| h.members.len() >= 3).cloned().unwrap();
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let members: Vec<i64> = page["members"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    let (head, leaving) = (members[0], members[1..].to_vec());
+    let path = format!("/api/v1/households/{id}/split");
+    // The head cannot leave; the new head must be among those leaving.
+    let res = send(
+        &app,
+        &worker,
+        reqwest::Method::POST,
+        &path,
+        Some(1),
+        json!({"number": "S-1", "members": [head], "head": head}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    let res = send(
+        &app,
+        &worker,
+        reqwest::Method::POST,
+        &path,
+        Some(1),
+        json!({"number": "S-1", "members": leaving, "head": head}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    let res = send(
+        &app,
+        &worker,
+        reqwest::Method::POST,
+        &path,
+        Some(1),
+        json!({"number": "S-1", "members": leaving, "head": leaving[0]}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let new_id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let split: Value = app.get_as(&worker, &format!("/api/v1/households/{new_id}")).await.json().await.unwrap();
+    assert_eq!(split["members"].as_array().unwrap().len(), leaving.len());
+    assert_eq!(split["members"][0]["relation"], "head");
+    assert_eq!(split["community"], page["community"]);
+    let res = send(
+        &app,
+        &worker,
+        reqwest::Method::POST,
+        &path,
+        Some(2),
+        json!({"number": target.number, "members": [leaving[0]], "head": leaving[0]}),
+    )
+    .await;
+    assert_eq!(res.status(), 409, "the member has left already");
+    // Merge it back: the stale version of the absorbed household is refused first.
+    let merge = format!("/api/v1/households/{id}/merge");
+    let res =
+        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 0})).await;
+    assert_eq!(res.status(), 412);
+    let res =
+        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 1})).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let merged: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    assert_eq!(merged["members"].as_array().unwrap().len(), members.len());
+    assert_eq!(merged["members"].as_array().unwrap().iter().filter(|m| m["relation"] == "head").count(), 1);
+    assert_eq!(
+        app.get_as(&worker, &format!("/api/v1/households/{new_id}")).await.status(),
+        404,
+        "the absorbed household is gone"
+    );
+}

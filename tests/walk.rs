@@ -70,7 +70,8 @@ async fn walk(app: &TestApp, who: &Session, ids: &Ids, secrets: &[String]) {
             "community": COMMUNITY_B, "address": "x", "registration": "urban", "tenure": "own", "dangerous_housing": false,
             "assets_fen": 0, "tags": [], "relation": "spouse", "marital": "married", "health": "healthy",
             "work_ability": "full", "employment": "employed", "schooling": "none", "monthly_income_fen": 0,
-            "id_number": "430602199203150022"});
+            "id_number": "430602199203150022", "number": "W-1", "members": [ids.person], "head": ids.person,
+            "other": ids.household, "other_version": 1});
         let res = req.header("cookie", &who.cookie).header("x-csrf-token", &who.csrf).json(&body).send().await.unwrap();
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();

@@ -171,6 +171,35 @@ pub trait RegistryStore {
         today: NaiveDate,
     ) -> Result<EditOutcome>;
 
+    /// Splits `members` off a household into a new one numbered `number`,
+    /// with `head` (one of them) as its head. The source keeps its head.
+    #[allow(clippy::too_many_arguments)]
+    async fn split_household(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        version: i64,
+        members: &[i64],
+        head: i64,
+        number: &str,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
+    /// Moves every member and category of household `other` into `id` (its
+    /// head becomes 其他 there) and removes `other`. Both versions must hold.
+    #[allow(clippy::too_many_arguments)]
+    async fn merge_households(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        version: i64,
+        other: i64,
+        other_version: i64,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
     /// Pairs a household within the scope with a social worker or helper; false if out of scope.
     async fn pair(
         &self,

@@ -514,6 +514,14 @@ pub(crate) const UPDATE_MEMBER_PHONE: &str =
 pub(crate) const END_MEMBER_HOLDINGS: &str =
     "UPDATE holding SET end_date = $2 WHERE person_id = $1 AND (end_date IS NULL OR end_date > $2)";
 pub(crate) const DELETE_MEMBER: &str = "DELETE FROM person WHERE id = $1 AND household_id = $2";
+/// A new household with the facts of household `$1` and the number `$2`.
+pub(crate) const COPY_HOUSEHOLD: &str = "
+    INSERT INTO household (number, community, address, phone_cipher, phone_bidx, phone_masked, registration, tenure,
+                           dangerous_housing, assets_fen, tags)
+    SELECT $2, community, address, phone_cipher, phone_bidx, phone_masked, registration, tenure, dangerous_housing,
+           0, tags
+      FROM household WHERE id = $1
+    RETURNING id";
 pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE id = $1";
 
 pub(crate) const INSERT_PAIRING: &str =

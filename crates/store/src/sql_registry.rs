@@ -286,6 +286,119 @@ macro_rules! registry_store {
             Ok(EditOutcome::Saved(new_version))
         }
 
+        async fn split_household(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            id: i64,
+            version: i64,
+            members: &[i64],
+            head: i64,
+            number: &str,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let mut tx = self.pool.begin().await?;
+            let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            let known = |p: &i64| before.members.iter().any(|m| m.id == *p);
+            let moves_head = before.members.iter().any(|m| m.relation == "head" && members.contains(&m.id));
+            if members.is_empty() || !members.iter().all(known) || !members.contains(&head) {
+                return Ok(EditOutcome::Conflict("split_members"));
+            }
+            if moves_head {
+                return Ok(EditOutcome::Conflict("remove_head"));
+            }
+            let Some(new_version) = self.bump_version(&mut tx, scope, id, version).await? else {
+                return Ok(EditOutcome::Stale(Box::new(before)));
+            };
+            let created: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar($crate::registry::COPY_HOUSEHOLD)
+                .bind(id)
+                .bind(number)
+                .fetch_one(&mut *tx)
+                .await;
+            let new_id = match created.map_err($crate::StoreError::from) {
+                Ok(new_id) => new_id,
+                Err($crate::StoreError::Duplicate(_)) => return Ok(EditOutcome::Conflict("number_taken")),
+                Err(e) => return Err(e),
+            };
+            for person in members {
+                let relation = if *person == head { "head" } else { "other" };
+                sqlx::query("UPDATE person SET household_id = $1, relation = $2 WHERE id = $3 AND household_id = $4")
+                    .bind(new_id)
+                    .bind(relation)
+                    .bind(person)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE holding SET household_id = $1 WHERE person_id = $2")
+                    .bind(new_id)
+                    .bind(person)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
+            let diff = serde_json::json!({ "members": [members, null], "into": [null, new_id] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.split", id, diff));
+            let diff = serde_json::json!({ "members": [null, members], "from": [null, id] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.split_from", new_id, diff));
+            tx.commit().await?;
+            let _ = new_version;
+            Ok(EditOutcome::Saved(new_id))
+        }
+
+        async fn merge_households(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            id: i64,
+            version: i64,
+            other: i64,
+            other_version: i64,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let mut tx = self.pool.begin().await?;
+            let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            if id == other {
+                return Ok(EditOutcome::Conflict("merge_self"));
+            }
+            let Some(absorbed) = self.read_household(&mut *tx, scope, other, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            let Some(new_version) = self.bump_version(&mut tx, scope, id, version).await? else {
+                return Ok(EditOutcome::Stale(Box::new(before)));
+            };
+            if self.bump_version(&mut tx, scope, other, other_version).await?.is_none() {
+                return Ok(EditOutcome::Stale(Box::new(absorbed)));
+            }
+            sqlx::query(
+                "UPDATE person SET household_id = $1,
+                        relation = CASE WHEN relation = 'head' THEN 'other' ELSE relation END
+                  WHERE household_id = $2",
+            )
+            .bind(id)
+            .bind(other)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE holding SET household_id = $1 WHERE household_id = $2")
+                .bind(id)
+                .bind(other)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM household WHERE id = $1").bind(other).execute(&mut *tx).await?;
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
+            let moved: Vec<i64> = absorbed.members.iter().map(|m| m.id).collect();
+            let diff =
+                serde_json::json!({ "merged": [null, absorbed.number], "members": [null, moved] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.merge", id, diff));
+            let diff = serde_json::json!({ "merged_into": [null, before.number] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.merged_away", other, diff));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
         async fn pair(&self, actor: &Actor, scope: &Scope, household_id: i64, account_id: i64, today: NaiveDate) -> Result<bool> {
             let mut tx = self.pool.begin().await?;
             let within: Option<i64> = sqlx::query_scalar("SELECT id FROM household WHERE id = $1 AND community LIKE $2")

@@ -106,6 +106,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/households/{id}", Access::Permission(Permission::RegistryRead)),
     ("PUT", "/api/v1/households/{id}", Access::Permission(Permission::RegistryWrite)),
     ("GET", "/api/v1/households/{id}/history", Access::Permission(Permission::RegistryRead)),
+    ("POST", "/api/v1/households/{id}/split", Access::Permission(Permission::RegistryWrite)),
+    ("POST", "/api/v1/households/{id}/merge", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/households/{id}/members", Access::Permission(Permission::RegistryWrite)),
     ("PUT", "/api/v1/households/{id}/members/{person}", Access::Permission(Permission::RegistryWrite)),
     ("DELETE", "/api/v1/households/{id}/members/{person}", Access::Permission(Permission::RegistryWrite)),

@@ -622,3 +622,69 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
     }
     book.save_to_buffer()
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct SplitForm {
+    /// The new household's number (户编号).
+    pub number: String,
+    /// Members (person ids) who leave for the new household; not the head.
+    pub members: Vec<i64>,
+    /// Which of them heads the new household; the others become 其他 there.
+    pub head: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Split {
+    /// The new household.
+    pub id: i64,
+}
+
+/// Splits members off into a new household of the same community and address.
+#[utoipa::path(post, path = "/api/v1/households/{id}/split", tag = "households", request_body = SplitForm,
+    responses((status = 201, body = Split), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn split(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(form): Json<SplitForm>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let number = text("number", &form.number, 40)?;
+    let result = state
+        .store
+        .split_household(&p.actor(), &p.scope(), id, version, &form.members, form.head, &number, today())
+        .await?;
+    match result {
+        EditOutcome::Saved(new_id) => Ok((StatusCode::CREATED, Json(Split { id: new_id })).into_response()),
+        other => outcome(other, &headers),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MergeForm {
+    /// The household merged into this one (it is removed).
+    pub other: i64,
+    /// The version of that household the merge was decided on.
+    pub other_version: i64,
+}
+
+/// Merges another household of your jurisdiction into this one.
+#[utoipa::path(post, path = "/api/v1/households/{id}/merge", tag = "households", request_body = MergeForm,
+    responses((status = 200, body = Saved), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 412, body = Stale)))]
+pub async fn merge(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(form): Json<MergeForm>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let result = state
+        .store
+        .merge_households(&p.actor(), &p.scope(), id, version, form.other, form.other_version, today())
+        .await?;
+    outcome(result, &headers)
+}

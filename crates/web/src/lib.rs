@@ -60,7 +60,7 @@ pub struct AppState {
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
-        households::remove_member, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping),
+        households::remove_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -114,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/households/{id}", get(households::detail).put(households::update))
         .route("/households/{id}/history", get(households::history))
+        .route("/households/{id}/split", post(households::split))
+        .route("/households/{id}/merge", post(households::merge))
         .route("/households/{id}/members", post(households::add_member))
         .route("/households/{id}/members/{person}", put(households::update_member).delete(households::remove_member))
         .route("/persons/{id}/reveal", post(households::reveal))
