@@ -395,6 +395,10 @@ export const api = {
     versioned<{ version: number }>("PUT", `/api/v1/households/${id}/members/${person}`, version, form),
   addMember: (id: number, version: number, form: object) =>
     versioned<{ version: number }>("POST", `/api/v1/households/${id}/members`, version, form),
+  split: (id: number, version: number, form: { number: string; members: number[]; head: number }) =>
+    versioned<{ id: number }>("POST", `/api/v1/households/${id}/split`, version, form),
+  merge: (id: number, version: number, other: number, otherVersion: number) =>
+    versioned<{ version: number }>("POST", `/api/v1/households/${id}/merge`, version, { other, other_version: otherVersion }),
   removeMember: (id: number, person: number, version: number) =>
     versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/members/${person}`, version),
 };
