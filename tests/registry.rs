@@ -554,3 +554,31 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
         "the absorbed household is gone"
     );
 }
+
+/// Compares `actual` with the snapshot file; `UPDATE_SNAPSHOTS=1` rewrites it.
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots").join(name);
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(actual, expected, "snapshot {name} differs; run with UPDATE_SNAPSHOTS=1 if the change is intended");
+}
+
+#[tokio::test]
+async fn the_error_report_of_a_messy_ledger_matches_its_snapshot() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let res = app
+        .client
+        .post(format!("{}/api/v1/households/import/errors", app.address))
+        .header("cookie", &worker.cookie)
+        .header("x-csrf-token", &worker.csrf)
+        .body(messy_csv(&ids()))
+        .send()
+        .await
+        .unwrap();
+    let rows = read_xlsx(&res.bytes().await.unwrap());
+    let text: String = rows.iter().map(|r| r.join("\t") + "\n").collect();
+    assert_snapshot("messy_ledger_errors.tsv", &text);
+}
