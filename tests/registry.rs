@@ -582,3 +582,56 @@ async fn the_error_report_of_a_messy_ledger_matches_its_snapshot() {
     let text: String = rows.iter().map(|r| r.join("\t") + "\n").collect();
     assert_snapshot("messy_ledger_errors.tsv", &text);
 }
+
+#[tokio::test]
+async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let res = app
+        .client
+        .post(format!("{}/api/v1/import-jobs?dry_run=false", app.address))
+        .header("cookie", &worker.cookie)
+        .header("x-csrf-token", &worker.csrf)
+        .body(messy_csv(&ids()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = app.get_as(&worker, &format!("/api/v1/import-jobs/{id}")).await.json().await.unwrap();
+        if status["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["status"], "done", "{status}");
+    assert_eq!(status["done"], status["total"]);
+    assert_eq!(status["report"]["committed"], true);
+    assert_eq!(status["report"]["totals"]["households_new"], 1);
+    let other = app.signed_in("street-a2", &[Role::Street], STREET_A).await;
+    assert_eq!(app.get_as(&other, &format!("/api/v1/import-jobs/{id}")).await.status(), 404);
+    assert_eq!(app.post_as(&other, &format!("/api/v1/import-jobs/{id}/cancel"), json!({})).await.status(), 404);
+    assert_eq!(app.post_as(&worker, &format!("/api/v1/import-jobs/{id}/cancel"), json!({})).await.status(), 204);
+    // A job that cannot read its file says why.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/import-jobs", app.address))
+        .header("cookie", &worker.cookie)
+        .header("x-csrf-token", &worker.csrf)
+        .body("just,words\n".as_bytes().to_vec())
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    for _ in 0..100 {
+        status = app.get_as(&worker, &format!("/api/v1/import-jobs/{id}")).await.json().await.unwrap();
+        if status["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["status"], "failed");
+    assert_eq!(status["error"]["code"], "no_header");
+}

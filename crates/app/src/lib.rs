@@ -61,6 +61,7 @@ impl Application {
             metrics: Arc::new(Metrics::default()),
             district: settings.district,
             import_limit: settings.import_limit,
+            import_jobs: Arc::default(),
             auth: Arc::new(AuthConfig {
                 captcha_test_answer: settings.captcha_test_answer.clone(),
                 require_second_factor: settings.require_second_factor,

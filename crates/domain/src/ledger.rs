@@ -208,6 +208,7 @@ pub fn column_letter(mut column: usize) -> String {
 }
 
 /// What reading a ledger needs besides its cells.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub today: NaiveDate,
     /// Communities the importer may write to, by code and by name.
@@ -215,7 +216,7 @@ pub struct Context<'a> {
     /// The community of rows whose sheet has no community column.
     pub default_community: Option<DivisionCode>,
     /// A stable household number for a ledger without one, from the head's ID.
-    pub number_for: &'a dyn Fn(&IdNumber) -> String,
+    pub number_for: &'a (dyn Fn(&IdNumber) -> String + Sync),
 }
 
 /// A household read from the ledger, with the sheet rows of its members.
@@ -271,106 +272,188 @@ fn reject(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> R
     Reject { code, zh: zh.into(), en: en.into() }
 }
 
-/// Reads the data rows below `header` with the confirmed `mapping`.
+/// Reads the data rows below `header` (0-based) with the confirmed `mapping`, all at once.
 pub fn parse_rows(rows: &[Vec<Cell>], header: usize, mapping: &[Option<Field>], ctx: &Context<'_>) -> Parsed {
-    let mut parsed = Parsed::default();
-    let data: Vec<Row<'_>> = rows
-        .iter()
-        .enumerate()
-        .skip(header + 1)
-        .filter(|(_, cells)| !cells.iter().all(Cell::is_blank))
-        .map(|(i, cells)| Row {
-            number: i + 1,
-            cells: mapping
-                .iter()
-                .enumerate()
-                .filter_map(|(col, f)| f.map(|f| (f, (col, cells.get(col).unwrap_or(&Cell::Empty)))))
-                .collect(),
-        })
-        .collect();
-    parsed.rows = data.len();
-    if !mapping.contains(&Some(Field::Community)) && ctx.default_community.is_none() {
-        parsed.issues.push(Issue {
-            row: header + 1,
-            column: None,
-            field: Some(Field::Community),
-            value: String::new(),
-            code: "community_missing",
-            message_zh: "表中没有社区列：请在导入时选择社区".into(),
-            message_en: "the sheet has no community column: choose the community when importing".into(),
-        });
+    let numbered: Vec<(usize, Vec<Cell>)> =
+        rows.iter().enumerate().skip(header + 1).map(|(i, r)| (i + 1, r.clone())).collect();
+    LedgerReader::new(header + 1, mapping.to_vec(), *ctx).parse(&numbered)
+}
+
+/// Reads a ledger batch by batch, remembering across batches the ID numbers
+/// and household numbers already met. A batch should end where a household
+/// ends: cut it at [`LedgerReader::last_start`].
+pub struct LedgerReader<'a> {
+    /// 1-based row of the header.
+    header_row: usize,
+    mapping: Vec<Option<Field>>,
+    ctx: Context<'a>,
+    /// ID number → the row it first appeared on.
+    seen_ids: HashMap<String, usize>,
+    numbers: HashSet<String>,
+    started: bool,
+}
+
+impl<'a> LedgerReader<'a> {
+    pub fn new(header_row: usize, mapping: Vec<Option<Field>>, ctx: Context<'a>) -> Self {
+        Self { header_row, mapping, ctx, seen_ids: HashMap::new(), numbers: HashSet::new(), started: false }
     }
-    // Group rows into households: by number where there is one (a blank number
-    // continues the household above, as merged cells do), else a head starts one.
-    let has_number = mapping.contains(&Some(Field::HouseholdNumber));
-    let mut groups: Vec<(Option<String>, Vec<&Row<'_>>)> = Vec::new();
-    for row in &data {
-        let number = if has_number { row.text(Field::HouseholdNumber) } else { None };
+
+    fn rows<'r>(&self, rows: &'r [(usize, Vec<Cell>)]) -> Vec<Row<'r>> {
+        rows.iter()
+            .filter(|(_, cells)| !cells.iter().all(Cell::is_blank))
+            .map(|(number, cells)| Row {
+                number: *number,
+                cells: self
+                    .mapping
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(col, f)| f.map(|f| (f, (col, cells.get(col).unwrap_or(&Cell::Empty)))))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn has_number(&self) -> bool {
+        self.mapping.contains(&Some(Field::HouseholdNumber))
+    }
+
+    /// Whether `row` begins a new household after a row numbered `previous`.
+    fn starts(&self, row: &Row<'_>, previous: Option<&Option<String>>) -> bool {
+        let number = if self.has_number() { row.text(Field::HouseholdNumber) } else { None };
         let is_head = row.text(Field::Relation).and_then(|r| parse_relation(&r)) == Some(Relation::Head);
-        let continues = match (&number, groups.last()) {
-            (Some(n), Some((Some(last), _))) => n == last,
-            (None, Some(_)) => !is_head || has_number,
-            _ => false,
-        };
-        if continues {
-            if let Some(g) = groups.last_mut() {
-                g.1.push(row);
-            }
-        } else if let Some(n) = number.clone().filter(|n| groups.iter().any(|g| g.0.as_deref() == Some(n))) {
-            // The same number further down: the ledger is not sorted by household.
-            if let Some(g) = groups.iter_mut().find(|g| g.0.as_deref() == Some(&n)) {
-                g.1.push(row);
-            }
-        } else {
-            groups.push((number, vec![row]));
+        match (&number, previous) {
+            (Some(n), Some(Some(last))) => n != last,
+            (None, Some(_)) => is_head && !self.has_number(),
+            _ => true,
         }
     }
-    let mut seen_ids: HashMap<String, usize> = HashMap::new();
-    let mut households: Vec<(ParsedHousehold, bool)> = Vec::new();
-    let mut bad_by_id: HashSet<usize> = HashSet::new();
-    for (number, rows) in groups {
-        let issues_before = parsed.issues.len();
-        let household = read_household(number, &rows, ctx, &mut parsed.issues);
-        let rows_of: Vec<usize> = rows.iter().map(|r| r.number).collect();
-        let mut ok = parsed.issues.len() == issues_before;
-        if let Some(h) = &household {
-            for (member, row) in h.members.iter().zip(&rows) {
-                let id = member.id_number.as_str().to_owned();
-                if let Some(&first) = seen_ids.get(&id) {
-                    let col = row.get(Field::IdNumber).map(|(c, _)| c);
+
+    fn number_of(&self, row: &Row<'_>) -> Option<String> {
+        if self.has_number() { row.text(Field::HouseholdNumber) } else { None }
+    }
+
+    /// The index in `rows` of the last row that starts a household (0 if none
+    /// after the first): everything before it holds whole households.
+    pub fn last_start(&self, rows: &[(usize, Vec<Cell>)]) -> usize {
+        let mut current: Option<Option<String>> = None;
+        let mut last = 0;
+        for (i, entry) in rows.iter().enumerate() {
+            let Some(row) = self.rows(std::slice::from_ref(entry)).pop() else {
+                continue;
+            };
+            if current.is_none() || self.starts(&row, current.as_ref()) {
+                if current.is_some() {
+                    last = i;
+                }
+                current = Some(self.number_of(&row));
+            }
+        }
+        last
+    }
+
+    /// Reads one batch of rows (each with its 1-based sheet row number).
+    pub fn parse(&mut self, rows: &[(usize, Vec<Cell>)]) -> Parsed {
+        let mut parsed = Parsed::default();
+        let data = self.rows(rows);
+        parsed.rows = data.len();
+        if !self.started && !self.mapping.contains(&Some(Field::Community)) && self.ctx.default_community.is_none() {
+            parsed.issues.push(Issue {
+                row: self.header_row,
+                column: None,
+                field: Some(Field::Community),
+                value: String::new(),
+                code: "community_missing",
+                message_zh: "表中没有社区列：请在导入时选择社区".into(),
+                message_en: "the sheet has no community column: choose the community when importing".into(),
+            });
+        }
+        self.started = true;
+        // Group rows into households: by number where there is one (a blank number
+        // continues the household above, as merged cells do), else a head starts one.
+        let mut groups: Vec<(Option<String>, Vec<&Row<'_>>)> = Vec::new();
+        let mut by_number: HashMap<String, usize> = HashMap::new();
+        for row in &data {
+            let number = self.number_of(row);
+            let previous = groups.last().map(|g| &g.0);
+            if previous.is_some() && !self.starts(row, previous) {
+                if let Some(g) = groups.last_mut() {
+                    g.1.push(row);
+                }
+            } else if let Some(&at) = number.as_ref().and_then(|n| by_number.get(n)) {
+                // The same number further down: the ledger is not sorted by household.
+                groups[at].1.push(row);
+            } else {
+                if let Some(n) = &number {
+                    by_number.insert(n.clone(), groups.len());
+                }
+                groups.push((number, vec![row]));
+            }
+        }
+        let mut households: Vec<(ParsedHousehold, bool)> = Vec::new();
+        // ID number → the household of this batch it first appeared in.
+        let mut first_in_batch: HashMap<String, usize> = HashMap::new();
+        let mut bad: HashSet<usize> = HashSet::new();
+        for (number, rows) in groups {
+            let issues_before = parsed.issues.len();
+            let household = read_household(number, &rows, &self.ctx, &mut parsed.issues);
+            let rows_of: Vec<usize> = rows.iter().map(|r| r.number).collect();
+            let mut ok = parsed.issues.len() == issues_before;
+            if let Some(h) = &household {
+                for (member, row) in h.members.iter().zip(&rows) {
+                    let id = member.id_number.as_str().to_owned();
+                    if let Some(&first_row) = self.seen_ids.get(&id) {
+                        parsed.issues.push(Issue {
+                            row: row.number,
+                            column: row.get(Field::IdNumber).map(|(c, _)| c),
+                            field: Some(Field::IdNumber),
+                            value: member.id_number.masked(),
+                            code: "id_repeated",
+                            message_zh: format!("该身份证号在表中第{first_row}行已出现"),
+                            message_en: format!("this ID number already appears in row {first_row}"),
+                        });
+                        if let Some(&first) = first_in_batch.get(&id) {
+                            bad.insert(first);
+                        }
+                        ok = false;
+                    } else {
+                        self.seen_ids.insert(id.clone(), row.number);
+                        first_in_batch.insert(id, households.len());
+                    }
+                }
+                if self.numbers.contains(&h.number) {
                     parsed.issues.push(Issue {
-                        row: row.number,
-                        column: col,
-                        field: Some(Field::IdNumber),
-                        value: member.id_number.masked(),
-                        code: "id_repeated",
-                        message_zh: format!("该身份证号在表中第{}行已出现", households[first].0.rows[0]),
-                        message_en: format!("this ID number already appears in row {}", households[first].0.rows[0]),
+                        row: rows_of[0],
+                        column: self.mapping.iter().position(|m| *m == Some(Field::HouseholdNumber)),
+                        field: Some(Field::HouseholdNumber),
+                        value: h.number.clone(),
+                        code: "number_repeated",
+                        message_zh: "该户编号在表中前面已出现：请把同一户的成员排在一起".into(),
+                        message_en:
+                            "this household number appears earlier in the sheet: keep a household's members together"
+                                .into(),
                     });
-                    bad_by_id.insert(first);
                     ok = false;
-                } else {
-                    seen_ids.insert(id, households.len());
                 }
             }
+            match household {
+                Some(h) => {
+                    self.numbers.insert(h.number.clone());
+                    households.push((ParsedHousehold { household: h, rows: rows_of }, ok));
+                }
+                None => parsed
+                    .held_back
+                    .push((rows.first().and_then(|r| r.text(Field::HouseholdNumber)).unwrap_or_default(), rows_of)),
+            }
         }
-        match household {
-            Some(h) => households.push((ParsedHousehold { household: h, rows: rows_of }, ok)),
-            None => parsed
-                .held_back
-                .push((rows.first().and_then(|r| r.text(Field::HouseholdNumber)).unwrap_or_default(), rows_of)),
+        for (i, (h, ok)) in households.into_iter().enumerate() {
+            if ok && !bad.contains(&i) {
+                parsed.households.push(h);
+            } else {
+                parsed.held_back.push((h.household.number.clone(), h.rows));
+            }
         }
+        parsed
     }
-    let mut numbers = HashSet::new();
-    for (i, (h, ok)) in households.into_iter().enumerate() {
-        let unique = numbers.insert(h.household.number.clone());
-        if ok && !bad_by_id.contains(&i) && unique {
-            parsed.households.push(h);
-        } else {
-            parsed.held_back.push((h.household.number.clone(), h.rows));
-        }
-    }
-    parsed
 }
 
 /// Reads one household's rows; issues are pushed, `None` when it cannot be built at all.

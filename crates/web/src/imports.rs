@@ -4,6 +4,7 @@
 //! back whole; re-importing the same file changes nothing.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -11,8 +12,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use utoipa::{IntoParams, ToSchema};
-use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, Parsed};
+
+use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, LedgerReader, Parsed};
 use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, IdNumber, Scope};
 use zhongfu_store::registry::{ConflictReason, ImportPlan};
@@ -70,6 +73,8 @@ pub struct Totals {
 pub struct ImportReport {
     pub dry_run: bool,
     pub committed: bool,
+    /// Stopped on request; what was written before stays.
+    pub cancelled: bool,
     pub sheets: Vec<String>,
     pub sheet: String,
     /// 1-based, as the sheet shows it.
@@ -169,19 +174,56 @@ pub async fn communities_within(
     Ok(map)
 }
 
-/// Reads, checks and (unless a dry run) writes an import.
+/// How far an import has got, shared with whoever watches it; setting
+/// `cancelled` stops it after the batch in hand.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicUsize,
+    /// Rows the sheet spans, as far as can be told before reading it.
+    pub total: AtomicUsize,
+    pub cancelled: AtomicBool,
+}
+
+/// Rows handed over by the sheet reader at a time.
+const READ_BATCH: usize = 2_000;
+/// Rows checked and written together (cut between households), in one transaction.
+const WRITE_BATCH: usize = 20_000;
+/// Rows looked at to find the header.
+const HEADER_ROWS: usize = 30;
+
+/// Reads, checks and (unless a dry run) writes an import, batch by batch,
+/// so memory stays bounded; each batch of whole households is its own transaction.
 pub async fn run(store: &dyn Store, actor: &Actor, scope: &Scope, job: ImportJob) -> Result<ImportReport, ImportError> {
+    run_watched(store, actor, scope, job, &Progress::default()).await
+}
+
+pub async fn run_watched(
+    store: &dyn Store,
+    actor: &Actor,
+    scope: &Scope,
+    job: ImportJob,
+    progress: &Progress,
+) -> Result<ImportReport, ImportError> {
     let communities = communities_within(store, scope).await?;
     if let Some(c) = job.community.filter(|c| !communities.contains_key(c.as_str())) {
         return Err(ImportError::Community(c.to_string()));
     }
-    let sheet = job.sheet.clone();
-    let bytes = job.bytes;
-    let book = tokio::task::spawn_blocking(move || sheets::read(&bytes, sheet.as_deref()))
-        .await
-        .map_err(|e| SheetError::Unreadable(e.to_string()))??;
-    let (header, found) = ledger::find_header(&book.rows).ok_or(ImportError::NoHeader)?;
-    let width = book.rows[header].len();
+    let started = std::time::Instant::now();
+    let (opened, mut rx) = sheets::stream(job.bytes, job.sheet.clone(), READ_BATCH).await?;
+    progress.total.store(opened.rows, Ordering::Relaxed);
+    // The header is among the first rows.
+    let mut pending: sheets::Rows = Vec::new();
+    while pending.len() < HEADER_ROWS {
+        match rx.recv().await {
+            Some(batch) => pending.extend(batch),
+            None => break,
+        }
+    }
+    let top: Vec<Vec<Cell>> = pending.iter().take(HEADER_ROWS).map(|(_, cells)| cells.clone()).collect();
+    let (header_index, found) = ledger::find_header(&top).ok_or(ImportError::NoHeader)?;
+    let (header_row, header_cells) = pending[header_index].clone();
+    pending.drain(..=header_index);
+    let width = header_cells.len();
     let mapping = match job.mapping {
         Some(m) if m.iter().skip(width).any(Option::is_some) => return Err(ImportError::Mapping(m.len(), width)),
         Some(mut m) => {
@@ -190,45 +232,7 @@ pub async fn run(store: &dyn Store, actor: &Actor, scope: &Scope, job: ImportJob
         }
         None => found,
     };
-    let parsed = {
-        let number_for = |id: &IdNumber| store.household_number_for(id);
-        let ctx = Context {
-            today: today(),
-            communities: &communities,
-            default_community: job.community,
-            number_for: &number_for,
-        };
-        ledger::parse_rows(&book.rows, header, &mapping, &ctx)
-    };
-    let households: Vec<Household> = parsed.households.iter().map(|h| h.household.clone()).collect();
-    let plan = store.plan_import(scope, &households).await?;
-    let mut issues = parsed.issues.clone();
-    issues.extend(conflict_issues(&parsed, &plan, &mapping));
-    issues.sort_by_key(|i| (i.row, i.column));
-    let mut committed = false;
-    let writes = !plan.new.is_empty() || !plan.changed.is_empty();
-    if !job.dry_run && writes {
-        store.import_households(actor, &households, &plan).await?;
-        committed = true;
-    }
-    let count = |idx: &mut dyn Iterator<Item = usize>| idx.map(|i| households[i].members.len()).sum::<usize>();
-    let conflicted: Vec<usize> = {
-        let mut v: Vec<usize> = plan.conflicts.iter().map(|c| c.household).collect();
-        v.dedup();
-        v
-    };
-    let totals = Totals {
-        rows: parsed.rows,
-        households_new: plan.new.len(),
-        households_changed: plan.changed.len(),
-        households_unchanged: plan.unchanged.len(),
-        households_rejected: parsed.held_back.len() + conflicted.len(),
-        persons_new: count(&mut plan.new.iter().copied()),
-        persons_changed: count(&mut plan.changed.iter().map(|c| c.0)),
-        persons_unchanged: count(&mut plan.unchanged.iter().copied()),
-        persons_rejected: parsed.held_back_persons() + count(&mut conflicted.iter().copied()),
-    };
-    let columns = book.rows[header]
+    let columns = header_cells
         .iter()
         .enumerate()
         .map(|(index, cell)| Column {
@@ -238,26 +242,110 @@ pub async fn run(store: &dyn Store, actor: &Actor, scope: &Scope, job: ImportJob
             field: mapping.get(index).copied().flatten().map(Field::code),
         })
         .collect();
-    let preview = book.rows[header + 1..]
+    let preview = pending
         .iter()
-        .filter(|r| r.iter().any(|c| !c.display().trim().is_empty()))
+        .filter(|(_, r)| r.iter().any(|c| !c.display().trim().is_empty()))
         .take(PREVIEW_ROWS)
-        .map(|r| (0..width).map(|c| shown(r.get(c), mapping.get(c).copied().flatten())).collect())
+        .map(|(_, r)| (0..width).map(|c| shown(r.get(c), mapping.get(c).copied().flatten())).collect())
         .collect();
-    let issues_total = issues.len();
+    let number_for = |id: &IdNumber| store.household_number_for(id);
+    let ctx = Context {
+        today: today(),
+        communities: &communities,
+        default_community: job.community,
+        number_for: &number_for,
+    };
+    let mut reader = LedgerReader::new(header_row, mapping.clone(), ctx);
+    let mut outcome = Outcome::default();
+    let mut finished = false;
+    loop {
+        if progress.cancelled.load(Ordering::Relaxed) {
+            outcome.cancelled = true;
+            break;
+        }
+        if !finished && pending.len() < WRITE_BATCH {
+            match rx.recv().await {
+                Some(batch) => pending.extend(batch),
+                None => finished = true,
+            }
+            continue;
+        }
+        let cut = if finished { pending.len() } else { reader.last_start(&pending) };
+        // A household longer than a batch: take it all.
+        let cut = if cut == 0 { pending.len() } else { cut };
+        let batch: sheets::Rows = pending.drain(..cut).collect();
+        let last_row = batch.last().map(|(n, _)| *n).unwrap_or(0);
+        let parsed = reader.parse(&batch);
+        drop(batch);
+        outcome.add(store, actor, scope, &parsed, &mapping, job.dry_run).await?;
+        progress.done.store(last_row, Ordering::Relaxed);
+        if finished && pending.is_empty() {
+            break;
+        }
+    }
+    drop(rx);
+    tracing::info!(rows = outcome.totals.rows, elapsed = ?started.elapsed(), "ledger import");
+    outcome.issues.sort_by_key(|i| (i.row, i.column));
     Ok(ImportReport {
         dry_run: job.dry_run,
-        committed,
-        sheets: book.sheets,
-        sheet: book.sheet,
-        header_row: header + 1,
+        committed: outcome.committed,
+        cancelled: outcome.cancelled,
+        sheets: opened.sheets,
+        sheet: opened.sheet,
+        header_row,
         columns,
         preview,
-        totals,
-        issues_total,
-        issues,
+        totals: outcome.totals,
+        issues_total: outcome.issues.len(),
+        issues: outcome.issues,
         fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned())).collect(),
     })
+}
+
+/// What the batches of an import add up to.
+#[derive(Default)]
+struct Outcome {
+    totals: Totals,
+    issues: Vec<Issue>,
+    committed: bool,
+    cancelled: bool,
+}
+
+impl Outcome {
+    /// Plans one batch against the registry, writes it unless a dry run, and counts it.
+    async fn add(
+        &mut self,
+        store: &dyn Store,
+        actor: &Actor,
+        scope: &Scope,
+        parsed: &Parsed,
+        mapping: &[Option<Field>],
+        dry_run: bool,
+    ) -> Result<(), ImportError> {
+        let households: Vec<Household> = parsed.households.iter().map(|h| h.household.clone()).collect();
+        let plan = store.plan_import(scope, &households).await?;
+        self.issues.extend(parsed.issues.iter().cloned());
+        self.issues.extend(conflict_issues(parsed, &plan, mapping));
+        if !dry_run && (!plan.new.is_empty() || !plan.changed.is_empty()) {
+            store.import_households(actor, &households, &plan).await?;
+            self.committed = true;
+        }
+        let count = |idx: &mut dyn Iterator<Item = usize>| idx.map(|i| households[i].members.len()).sum::<usize>();
+        let mut conflicted: Vec<usize> = plan.conflicts.iter().map(|c| c.household).collect();
+        conflicted.sort_unstable();
+        conflicted.dedup();
+        let t = &mut self.totals;
+        t.rows += parsed.rows;
+        t.households_new += plan.new.len();
+        t.households_changed += plan.changed.len();
+        t.households_unchanged += plan.unchanged.len();
+        t.households_rejected += parsed.held_back.len() + conflicted.len();
+        t.persons_new += count(&mut plan.new.iter().copied());
+        t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0));
+        t.persons_unchanged += count(&mut plan.unchanged.iter().copied());
+        t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
+        Ok(())
+    }
 }
 
 /// A cell as the preview and the error report show it: ID numbers masked.
@@ -586,4 +674,131 @@ pub async fn save_mapping(
     let columns = serde_json::to_string(&form.columns).map_err(|e| ApiError::internal(&e))?;
     form.id = state.store.save_mapping(&p.actor(), p.account.id, &form.name, &columns).await?;
     Ok(Json(form))
+}
+
+/// Imports running in the background, watched by the console's progress bar.
+#[derive(Debug, Default)]
+pub struct ImportJobs {
+    jobs: std::sync::Mutex<HashMap<String, Arc<JobEntry>>>,
+}
+
+#[derive(Debug)]
+struct JobEntry {
+    owner: i64,
+    progress: Progress,
+    outcome: std::sync::Mutex<Option<Result<ImportReport, ApiError>>>,
+    finished_at: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// Finished jobs are forgotten after this long.
+const JOB_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl ImportJobs {
+    fn get(&self, id: &str, owner: i64) -> Option<Arc<JobEntry>> {
+        let jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        jobs.get(id).filter(|j| j.owner == owner).cloned()
+    }
+
+    fn insert(&self, id: String, entry: Arc<JobEntry>) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        jobs.retain(|_, j| {
+            let finished = j.finished_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            finished.is_none_or(|at| at.elapsed() < JOB_KEPT)
+        });
+        jobs.insert(id, entry);
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobStarted {
+    pub id: String,
+}
+
+/// Starts an import (dry run by default) in the background; watch it with GET.
+#[utoipa::path(post, path = "/api/v1/import-jobs", tag = "households", params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 202, body = JobStarted), (status = 400, body = ErrorBody)))]
+pub async fn start_job(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Query(query): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<JobStarted>), ApiError> {
+    let job = query.job(body)?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let entry = Arc::new(JobEntry {
+        owner: p.account.id,
+        progress: Progress::default(),
+        outcome: std::sync::Mutex::new(None),
+        finished_at: std::sync::Mutex::new(None),
+    });
+    state.import_jobs.insert(id.clone(), entry.clone());
+    let (store, actor, scope) = (state.store.clone(), p.actor(), p.scope());
+    tokio::spawn(async move {
+        let result = run_watched(store.as_ref(), &actor, &scope, job, &entry.progress).await.map_err(ApiError::from);
+        *entry.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.map(|mut r| {
+            r.issues.truncate(ISSUES_SHOWN);
+            r
+        }));
+        *entry.finished_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+    });
+    Ok((StatusCode::ACCEPTED, Json(JobStarted { id })))
+}
+
+/// Why a background import failed, in both languages.
+#[derive(Serialize, ToSchema)]
+pub struct JobError {
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobStatus {
+    /// running, done or failed.
+    pub status: &'static str,
+    /// The last sheet row read.
+    pub done: usize,
+    /// Rows the sheet spans.
+    pub total: usize,
+    pub report: Option<ImportReport>,
+    pub error: Option<JobError>,
+}
+
+#[utoipa::path(get, path = "/api/v1/import-jobs/{id}", tag = "households",
+    responses((status = 200, body = JobStatus), (status = 404, body = ErrorBody)))]
+pub async fn job_status(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<JobStatus>, ApiError> {
+    let entry = state.import_jobs.get(&id, p.account.id).ok_or_else(ApiError::not_found)?;
+    let done = entry.progress.done.load(Ordering::Relaxed);
+    let total = entry.progress.total.load(Ordering::Relaxed).max(done);
+    let outcome = entry.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    Ok(Json(match outcome {
+        None => JobStatus { status: "running", done, total, report: None, error: None },
+        Some(Ok(report)) => JobStatus { status: "done", done: total, total, report: Some(report), error: None },
+        Some(Err(e)) => JobStatus {
+            status: "failed",
+            done,
+            total,
+            report: None,
+            error: Some(JobError { code: e.code, field: e.field, message_zh: e.message_zh, message_en: e.message_en }),
+        },
+    }))
+}
+
+/// Stops a running import after the batch in hand; what was written stays.
+#[utoipa::path(post, path = "/api/v1/import-jobs/{id}/cancel", tag = "households",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let entry = state.import_jobs.get(&id, p.account.id).ok_or_else(ApiError::not_found)?;
+    entry.progress.cancelled.store(true, Ordering::Relaxed);
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -49,6 +49,7 @@ pub struct AppState {
     pub auth: Arc<auth::AuthConfig>,
     /// Largest ledger an import accepts, in bytes.
     pub import_limit: usize,
+    pub import_jobs: Arc<imports::ImportJobs>,
 }
 
 #[derive(OpenApi)]
@@ -60,7 +61,7 @@ pub struct AppState {
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
-        households::remove_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping),
+        households::remove_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -104,6 +105,9 @@ pub fn router(state: AppState) -> Router {
         .route("/households/template", get(imports::template))
         .route("/households/codes", get(households::codes))
         .route("/import-mappings", get(imports::mappings).post(imports::save_mapping))
+        .route("/import-jobs", post(imports::start_job).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)))
+        .route("/import-jobs/{id}", get(imports::job_status))
+        .route("/import-jobs/{id}/cancel", post(imports::cancel_job))
         .route(
             "/households/import",
             post(imports::import).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)),

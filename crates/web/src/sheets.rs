@@ -6,7 +6,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, SheetVisible, Sheets, open_workbook_auto_from_rs};
+use calamine::{Data, Reader, SheetVisible};
 use zhongfu_domain::ledger::Cell;
 
 /// Decompressed size an .xlsx may reach, against zip bombs.
@@ -47,6 +47,15 @@ impl zhongfu_domain::UserError for SheetError {
     }
 }
 
+/// A workbook's visible sheets and the one being read.
+#[derive(Clone, Debug)]
+pub struct Opened {
+    pub sheets: Vec<String>,
+    pub sheet: String,
+    /// Rows the sheet spans (an estimate for progress; 0 if unknown).
+    pub rows: usize,
+}
+
 /// A workbook's visible sheets, and the cells of the chosen one.
 #[derive(Debug)]
 pub struct Workbook {
@@ -55,16 +64,91 @@ pub struct Workbook {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// Reads `bytes`; `sheet` chooses among several (the first visible by default).
+/// Reads `bytes` whole; `sheet` chooses among several (the first visible by default).
 pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Workbook, SheetError> {
+    let mut rows = Vec::new();
+    let opened = each_row(
+        bytes,
+        sheet,
+        |_, _| {},
+        |number, cells| {
+            // Row n at index n - 1, even where the reader skipped blank lines.
+            if rows.len() < number - 1 {
+                rows.resize(number - 1, Vec::new());
+            }
+            rows.push(cells);
+            true
+        },
+    )?;
+    Ok(Workbook { sheets: opened.sheets, sheet: opened.sheet, rows })
+}
+
+/// A batch of rows, each with its 1-based sheet row number.
+pub type Rows = Vec<(usize, Vec<Cell>)>;
+
+/// Reads the sheet on a blocking thread and hands over rows in batches of
+/// `batch`, at most two batches ahead of the reader: memory stays bounded
+/// whatever the file's length. Dropping the receiver stops the reading.
+pub async fn stream(
+    bytes: Vec<u8>,
+    sheet: Option<String>,
+    batch: usize,
+) -> Result<(Opened, tokio::sync::mpsc::Receiver<Rows>), SheetError> {
+    let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Rows>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut pending = Vec::with_capacity(batch);
+        let mut opened_tx = Some(opened_tx);
+        let result = each_row(
+            &bytes,
+            sheet.as_deref(),
+            |opened, _| {
+                if let Some(o) = opened_tx.take() {
+                    let _ = o.send(Ok(opened.clone()));
+                }
+            },
+            |number, cells| {
+                pending.push((number, cells));
+                if pending.len() < batch {
+                    return true;
+                }
+                tx.blocking_send(std::mem::replace(&mut pending, Vec::with_capacity(batch))).is_ok()
+            },
+        );
+        match result {
+            Err(e) => {
+                if let Some(o) = opened_tx.take() {
+                    let _ = o.send(Err(e));
+                }
+            }
+            Ok(_) if !pending.is_empty() => {
+                let _ = tx.blocking_send(pending);
+            }
+            Ok(_) => {}
+        }
+    });
+    match opened_rx.await {
+        Ok(result) => result.map(|opened| (opened, rx)),
+        Err(_) => Err(SheetError::Unreadable(reader.await.err().map(|e| e.to_string()).unwrap_or_default())),
+    }
+}
+
+/// Calls `on_open` once the sheet is chosen, then `on_row` for every row
+/// from the first (blank rows included, so numbers stay the sheet's) until
+/// it returns false.
+fn each_row(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    mut on_open: impl FnMut(&Opened, ()),
+    mut on_row: impl FnMut(usize, Vec<Cell>) -> bool,
+) -> Result<Opened, SheetError> {
     if bytes.starts_with(b"PK\x03\x04") {
         check_unzipped_size(bytes)?;
-        read_workbook(bytes, sheet)
+        read_xlsx(bytes, sheet, &mut on_open, &mut on_row)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        read_workbook(bytes, sheet)
+        read_xls(bytes, sheet, &mut on_open, &mut on_row)
     } else {
-        let rows = read_csv(bytes)?;
-        Ok(Workbook { sheets: vec!["CSV".to_owned()], sheet: "CSV".to_owned(), rows })
+        read_csv(bytes, &mut on_open, &mut on_row)
     }
 }
 
@@ -81,11 +165,13 @@ fn check_unzipped_size(bytes: &[u8]) -> Result<(), SheetError> {
     Ok(())
 }
 
-fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Workbook, SheetError> {
-    let unreadable = |e: &dyn std::fmt::Display| SheetError::Unreadable(e.to_string());
-    let mut book = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
-    let sheets: Vec<String> = book
-        .sheets_metadata()
+fn unreadable(e: &dyn std::fmt::Display) -> SheetError {
+    SheetError::Unreadable(e.to_string())
+}
+
+/// The visible worksheets and the one to read.
+fn choose(metadata: &[calamine::Sheet], sheet: Option<&str>) -> Result<(Vec<String>, String), SheetError> {
+    let sheets: Vec<String> = metadata
         .iter()
         .filter(|s| s.visible == SheetVisible::Visible && s.typ == calamine::SheetType::WorkSheet)
         .map(|s| s.name.clone())
@@ -95,42 +181,115 @@ fn read_workbook(bytes: &[u8], sheet: Option<&str>) -> Result<Workbook, SheetErr
         Some(s) => return Err(SheetError::UnknownSheet(s.to_owned())),
         None => sheets.first().cloned().ok_or(SheetError::NoSheet)?,
     };
-    let range = book.worksheet_range(&name).map_err(|e| unreadable(&e))?;
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let mut rows: Vec<Vec<Cell>> = vec![Vec::new(); top as usize];
-    for r in range.rows().take(MAX_ROWS) {
-        let mut row: Vec<Cell> = vec![Cell::Empty; left as usize];
-        row.extend(r.iter().take(MAX_COLUMNS).map(cell));
-        rows.push(row);
-    }
-    let merged = match &mut book {
-        Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-        Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    for region in merged {
-        fill_merged(&mut rows, region.start, region.end);
-    }
-    Ok(Workbook { sheets, sheet: name, rows })
+    Ok((sheets, name))
 }
 
-/// Copies a merged region's top-left value into the cells it covers.
-fn fill_merged(rows: &mut [Vec<Cell>], start: (u32, u32), end: (u32, u32)) {
-    let (r0, c0) = (start.0 as usize, start.1 as usize);
-    let Some(value) = rows.get(r0).and_then(|r| r.get(c0)).cloned() else {
-        return;
-    };
-    for r in r0..=(end.0 as usize).min(rows.len().saturating_sub(1)) {
-        for c in c0..=(end.1 as usize).min(MAX_COLUMNS) {
-            let row = &mut rows[r];
-            if row.len() <= c {
-                row.resize(c + 1, Cell::Empty);
+/// .xlsx, streamed cell by cell; merged regions carry their top-left value down and across.
+fn read_xlsx(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    on_open: &mut impl FnMut(&Opened, ()),
+    on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
+) -> Result<Opened, SheetError> {
+    let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
+    let mut merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
+    merged.sort_by_key(|d| d.start);
+    let mut cells = book.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
+    let opened = Opened { sheets, sheet: name, rows: cells.dimensions().end.0 as usize + 1 };
+    on_open(&opened, ());
+    let mut merges = Merges::new(merged);
+    let (mut row, mut current): (usize, Vec<Cell>) = (0, Vec::new());
+    while let Some(c) = cells.next_cell().map_err(|e| unreadable(&e))? {
+        let (r, col) = c.get_position();
+        let (r, col) = (r as usize, col as usize);
+        if r >= MAX_ROWS {
+            break;
+        }
+        while row < r {
+            if !on_row(row + 1, merges.fill(row, std::mem::take(&mut current))) {
+                return Ok(opened);
             }
-            if (r, c) != (r0, c0) {
-                row[c] = value.clone();
+            row += 1;
+        }
+        if col < MAX_COLUMNS {
+            if current.len() <= col {
+                current.resize(col + 1, Cell::Empty);
             }
+            current[col] = cell(&Data::from(c.get_value().clone()));
         }
     }
+    if !current.is_empty() {
+        on_row(row + 1, merges.fill(row, current));
+    }
+    Ok(opened)
+}
+
+/// Merged regions met so far, by the row they start on.
+struct Merges {
+    pending: std::collections::VecDeque<calamine::Dimensions>,
+    active: Vec<(calamine::Dimensions, Cell)>,
+}
+
+impl Merges {
+    fn new(sorted: Vec<calamine::Dimensions>) -> Self {
+        Self { pending: sorted.into(), active: Vec::new() }
+    }
+
+    /// Row `r` (0-based) with the merged cells filled in.
+    fn fill(&mut self, r: usize, mut row: Vec<Cell>) -> Vec<Cell> {
+        while self.pending.front().is_some_and(|d| d.start.0 as usize <= r) {
+            if let Some(d) = self.pending.pop_front() {
+                let value = row.get(d.start.1 as usize).cloned().unwrap_or(Cell::Empty);
+                self.active.push((d, value));
+            }
+        }
+        self.active.retain(|(d, _)| d.end.0 as usize >= r);
+        for (d, value) in &self.active {
+            let (c0, c1) = (d.start.1 as usize, (d.end.1 as usize).min(MAX_COLUMNS - 1));
+            if row.len() <= c1 {
+                row.resize(c1 + 1, Cell::Empty);
+            }
+            for (c, slot) in row.iter_mut().enumerate().take(c1 + 1).skip(c0) {
+                if (r, c) != (d.start.0 as usize, d.start.1 as usize) {
+                    *slot = value.clone();
+                }
+            }
+        }
+        row
+    }
+}
+
+/// .xls (at most 65,536 rows): read whole, then handed over row by row.
+fn read_xls(
+    bytes: &[u8],
+    sheet: Option<&str>,
+    on_open: &mut impl FnMut(&Opened, ()),
+    on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
+) -> Result<Opened, SheetError> {
+    let mut book = calamine::Xls::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
+    let range = book.worksheet_range(&name).map_err(|e| unreadable(&e))?;
+    let mut merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
+    merged.sort_by_key(|d| d.start);
+    let (top, left) = range.start().unwrap_or((0, 0));
+    let opened = Opened { sheets, sheet: name, rows: top as usize + range.height() };
+    on_open(&opened, ());
+    let mut merges = Merges::new(merged);
+    for r in 0..top as usize {
+        if !on_row(r + 1, merges.fill(r, Vec::new())) {
+            return Ok(opened);
+        }
+    }
+    for (i, cells) in range.rows().enumerate().take(MAX_ROWS) {
+        let mut row: Vec<Cell> = vec![Cell::Empty; left as usize];
+        row.extend(cells.iter().take(MAX_COLUMNS).map(cell));
+        let r = top as usize + i;
+        if !on_row(r + 1, merges.fill(r, row)) {
+            break;
+        }
+    }
+    Ok(opened)
 }
 
 fn cell(d: &Data) -> Cell {
@@ -155,36 +314,55 @@ fn cell(d: &Data) -> Cell {
 }
 
 /// CSV text: a UTF-8 BOM is dropped; text that is not UTF-8 is read as GBK.
-fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, SheetError> {
+fn read_csv(
+    bytes: &[u8],
+    on_open: &mut impl FnMut(&Opened, ()),
+    on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
+) -> Result<Opened, SheetError> {
     let text = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => String::from_utf8_lossy(rest).into_owned(),
+        Some(rest) => String::from_utf8_lossy(rest),
         None => match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_owned(),
+            Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
                 let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
                 if had_errors {
                     return Err(SheetError::Unreadable("neither UTF-8 nor GBK text".into()));
                 }
-                decoded.into_owned()
+                decoded
             }
         },
     };
     if text.contains('\0') {
         return Err(SheetError::Unreadable("binary data".into()));
     }
+    let lines = text.bytes().filter(|&b| b == b'\n').count();
+    let opened = Opened { sheets: vec!["CSV".to_owned()], sheet: "CSV".to_owned(), rows: lines };
+    on_open(&opened, ());
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for record in reader.records().take(MAX_ROWS) {
-        let record = record.map_err(|e| SheetError::Unreadable(e.to_string()))?;
-        rows.push(
-            record
-                .iter()
-                .take(MAX_COLUMNS)
-                .map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) })
-                .collect(),
-        );
+    let mut record = csv::StringRecord::new();
+    let mut count = 0;
+    while reader.read_record(&mut record).map_err(|e| unreadable(&e))? {
+        count += 1;
+        if count > MAX_ROWS {
+            break;
+        }
+        // The reader places a record where the previous one ended; the blank
+        // lines it skipped before the record still count as rows.
+        let number = record.position().map_or(count, |p| {
+            let rest = text.as_bytes().get(p.byte() as usize..).unwrap_or_default();
+            let blank = rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|&&b| b == b'\n').count();
+            p.line() as usize + blank
+        });
+        let cells = record
+            .iter()
+            .take(MAX_COLUMNS)
+            .map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) })
+            .collect();
+        if !on_row(number, cells) {
+            break;
+        }
     }
-    Ok(rows)
+    Ok(opened)
 }
 
 /// An .xlsx download: an ASCII file name for old clients and the Chinese one (RFC 5987).
@@ -211,6 +389,13 @@ pub fn attachment(bytes: Vec<u8>, ascii_name: &str, name: &str) -> axum::respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_rows_keep_their_line_numbers_across_blank_lines() {
+        let book = read("户编号,姓名\n\nA1,张三\n".as_bytes(), None).unwrap();
+        assert_eq!(book.rows.len(), 3);
+        assert_eq!(book.rows[2][0], Cell::Text("A1".into()));
+    }
 
     #[test]
     fn reads_gbk_and_utf8_csv_with_crlf() {

@@ -158,3 +158,34 @@ fn column_letters_run_like_excel() {
     assert_eq!(column_letter(26), "AA");
     assert_eq!(column_letter(27), "AB");
 }
+
+#[test]
+fn a_ledger_read_in_batches_cut_between_households_reads_as_one() {
+    let ids: Vec<String> = (0..6).map(|i| id((1950 + i, 1, 2), 11 + 10 * i as u16)).collect();
+    let mut rows = vec![row(&["户编号", "社区", "姓名", "身份证号", "与户主关系"])];
+    for (n, (number, relation)) in
+        [("A", "户主"), ("", "子女"), ("B", "户主"), ("B", "配偶"), ("C", "户主"), ("A", "配偶")].iter().enumerate()
+    {
+        rows.push(row(&[number, "洞庭社区", "某", &ids[n], relation]));
+    }
+    let communities = communities();
+    let number_for = |id: &IdNumber| id.masked();
+    let ctx = Context { today: today(), communities: &communities, default_community: None, number_for: &number_for };
+    let (header, mapping) = find_header(&rows).unwrap();
+    let whole = parse_rows(&rows, header, &mapping, &ctx);
+    let numbered: Vec<(usize, Vec<Cell>)> = rows.iter().cloned().enumerate().skip(1).map(|(i, r)| (i + 1, r)).collect();
+    let mut reader = LedgerReader::new(1, mapping.clone(), ctx);
+    let cut = reader.last_start(&numbered[..4]);
+    assert_eq!(cut, 2, "B starts at the third data row");
+    let mut first = reader.parse(&numbered[..cut]);
+    let second = reader.parse(&numbered[cut..]);
+    first.households.extend(second.households);
+    first.issues.extend(second.issues);
+    let numbers = |p: &Parsed| p.households.iter().map(|h| h.household.number.clone()).collect::<Vec<_>>();
+    assert_eq!(numbers(&first), vec!["A", "B", "C"]);
+    assert_eq!(numbers(&whole), vec!["A", "B", "C"], "the unsorted second A joins the first in one batch");
+    // Across batches the second A cannot join the first one: it is named, not merged silently.
+    assert_eq!(whole.households[0].household.members.len(), 3);
+    let codes: Vec<(usize, &str)> = first.issues.iter().map(|i| (i.row, i.code)).collect();
+    assert_eq!(codes, vec![(7, "no_head"), (7, "number_repeated")]);
+}
