@@ -230,7 +230,7 @@ try {
   check(await page.getByTestId("issues").getByText("性别与身份证号不符").isVisible(), "the error names the row's problem");
   await page.getByTestId("map-G").click();
   await page.locator(".el-select-dropdown:visible .el-select-dropdown__item", { hasText: "联系电话" }).click();
-  const rechecked = page.waitForResponse((r) => r.url().includes("/households/import?") && r.url().includes("mapping="));
+  const rechecked = page.waitForResponse((r) => r.url().includes("/import-jobs?") && r.url().includes("mapping="));
   await page.getByTestId("recheck").click();
   await rechecked;
   await page.screenshot({ path: shots + "import.png", fullPage: true });

@@ -272,6 +272,7 @@ export interface ImportIssue {
 export interface ImportReport {
   dry_run: boolean;
   committed: boolean;
+  cancelled: boolean;
   sheets: string[];
   sheet: string;
   header_row: number;
@@ -330,18 +331,27 @@ export async function download(path: string, body: BodyInit | object, fallbackNa
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** Uploads a ledger for a dry run or a commit. */
-export async function uploadLedger(query: URLSearchParams, file: Blob): Promise<ImportReport> {
+export interface JobStatus {
+  status: "running" | "done" | "failed";
+  done: number;
+  total: number;
+  report: ImportReport | null;
+  error: { code: string; field: string | null; message_zh: string; message_en: string } | null;
+}
+
+/** Starts a background import (dry run or commit) of a ledger. */
+export async function startImport(query: URLSearchParams, file: Blob): Promise<string> {
   const headers: Record<string, string> = {
     Accept: "application/json",
     "Accept-Language": currentLocale(),
     "Content-Type": "application/octet-stream",
     "X-CSRF-Token": csrfToken,
   };
-  const res = await fetch(`/api/v1/households/import?${query}`, { method: "POST", headers, body: file });
-  if (res.ok) return (await res.json()) as ImportReport;
+  const res = await fetch(`/api/v1/import-jobs?${query}`, { method: "POST", headers, body: file });
+  if (res.ok) return ((await res.json()) as { id: string }).id;
   throw await toError(res);
 }
+
 
 export const api = {
   me: () => getJSON<Me>("/api/v1/auth/me"),
@@ -380,6 +390,8 @@ export const api = {
     getJSON<{ items: Division[] }>(`/api/v1/divisions?q=${encodeURIComponent(q)}`).then((r) => r.items),
   division: (code: string) => getJSON<DivisionDetail>(`/api/v1/divisions/${encodeURIComponent(code)}`),
   codes: () => getJSON<Codes>("/api/v1/households/codes"),
+  importJob: (id: string) => getJSON<JobStatus>(`/api/v1/import-jobs/${id}`),
+  cancelImport: (id: string) => postJSON<void>(`/api/v1/import-jobs/${id}/cancel`),
   mappings: () => getJSON<{ items: SavedMapping[] }>("/api/v1/import-mappings").then((r) => r.items),
   saveMapping: (name: string, columns: Record<string, string>) =>
     postJSON<SavedMapping>("/api/v1/import-mappings", { name, columns }),
