@@ -172,8 +172,7 @@ async fn measure(
     let started = Instant::now();
     let bytes = tokio::fs::read(csv).await.map_err(setup)?;
     let job = ImportJob { bytes, sheet: None, community: None, mapping: None, dry_run: false };
-    let report =
-        imports::run(store.as_ref(), &Actor::system("zhongfu bench"), &Scope::new(settings.district), job).await?;
+    let report = imports::run(&store, &Actor::system("zhongfu bench"), &Scope::new(settings.district), job).await?;
     let seconds = started.elapsed().as_secs_f64();
     if report.issues_total > 0 {
         return Err(BenchError::Rejected(report.issues_total));

@@ -45,7 +45,7 @@ pub async fn households(settings: &Settings, request: ImportRequest) -> Result<I
     let (store, _) = open_migrated(settings).await?;
     let job = ImportJob { bytes, sheet: request.sheet, community, mapping: None, dry_run: request.dry_run };
     let scope = Scope::new(settings.district);
-    Ok(imports::run(store.as_ref(), &Actor::system("zhongfu import"), &scope, job).await?)
+    Ok(imports::run(&store, &Actor::system("zhongfu import"), &scope, job).await?)
 }
 
 /// The report as people read it: totals, then each rejected cell.

@@ -247,16 +247,25 @@ impl Parsed {
 struct Row<'a> {
     /// 1-based sheet row.
     number: usize,
-    cells: HashMap<Field, (usize, &'a Cell)>,
+    /// By field (its place in `Field::ALL`): the column and the cell.
+    cells: [Option<(usize, &'a Cell)>; Field::ALL.len()],
 }
 
 impl Row<'_> {
+    /// The field's column and cell, even if blank.
+    fn slot(&self, field: Field) -> Option<(usize, &Cell)> {
+        self.cells[field as usize]
+    }
+
     fn get(&self, field: Field) -> Option<(usize, &Cell)> {
-        self.cells.get(&field).copied().filter(|(_, c)| !c.is_blank())
+        self.slot(field).filter(|(_, c)| !c.is_blank())
     }
 
     fn text(&self, field: Field) -> Option<String> {
-        self.get(field).map(|(_, c)| clean(&c.display()))
+        self.get(field).map(|(_, c)| match c {
+            Cell::Text(s) => clean(s),
+            other => clean(&other.display()),
+        })
     }
 }
 
@@ -301,14 +310,14 @@ impl<'a> LedgerReader<'a> {
     fn rows<'r>(&self, rows: &'r [(usize, Vec<Cell>)]) -> Vec<Row<'r>> {
         rows.iter()
             .filter(|(_, cells)| !cells.iter().all(Cell::is_blank))
-            .map(|(number, cells)| Row {
-                number: *number,
-                cells: self
-                    .mapping
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(col, f)| f.map(|f| (f, (col, cells.get(col).unwrap_or(&Cell::Empty)))))
-                    .collect(),
+            .map(|(number, cells)| {
+                let mut slots = [None; Field::ALL.len()];
+                for (col, field) in self.mapping.iter().enumerate() {
+                    if let Some(f) = field {
+                        slots[*f as usize] = Some((col, cells.get(col).unwrap_or(&Cell::Empty)));
+                    }
+                }
+                Row { number: *number, cells: slots }
             })
             .collect()
     }
@@ -738,9 +747,9 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
     };
     if !rejects.is_empty() {
         for (field, r) in rejects {
-            let (column, cell) = match (row.get(field), row.cells.get(&field)) {
+            let (column, cell) = match (row.get(field), row.slot(field)) {
                 (Some((col, cell)), _) => (Some(col), cell),
-                (None, Some(&(col, cell))) => (Some(col), cell),
+                (None, Some((col, cell))) => (Some(col), cell),
                 (None, None) => (None, &Cell::Empty),
             };
             let mut i = issue(row.number, column.unwrap_or(0), field, cell, r);

@@ -112,6 +112,8 @@ pub enum ImportError {
     Community(String),
     #[error(transparent)]
     Store(#[from] zhongfu_store::StoreError),
+    #[error("the import stopped unexpectedly: {0}")]
+    Interrupted(String),
 }
 
 impl From<ImportError> for ApiError {
@@ -140,6 +142,7 @@ impl From<ImportError> for ApiError {
             )
             .with_field("community"),
             ImportError::Store(e) => e.into(),
+            ImportError::Interrupted(e) => ApiError::internal(&std::io::Error::other(e)),
         }
     }
 }
@@ -193,18 +196,23 @@ const HEADER_ROWS: usize = 30;
 
 /// Reads, checks and (unless a dry run) writes an import, batch by batch,
 /// so memory stays bounded; each batch of whole households is its own transaction.
-pub async fn run(store: &dyn Store, actor: &Actor, scope: &Scope, job: ImportJob) -> Result<ImportReport, ImportError> {
+pub async fn run(
+    store: &Arc<dyn Store>,
+    actor: &Actor,
+    scope: &Scope,
+    job: ImportJob,
+) -> Result<ImportReport, ImportError> {
     run_watched(store, actor, scope, job, &Progress::default()).await
 }
 
 pub async fn run_watched(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     actor: &Actor,
     scope: &Scope,
     job: ImportJob,
     progress: &Progress,
 ) -> Result<ImportReport, ImportError> {
-    let communities = communities_within(store, scope).await?;
+    let communities = communities_within(store.as_ref(), scope).await?;
     if let Some(c) = job.community.filter(|c| !communities.contains_key(c.as_str())) {
         return Err(ImportError::Community(c.to_string()));
     }
@@ -257,32 +265,21 @@ pub async fn run_watched(
     };
     let mut reader = LedgerReader::new(header_row, mapping.clone(), ctx);
     let mut outcome = Outcome::default();
-    let mut finished = false;
-    loop {
+    let mut batches = Batches { pending, rx, finished: false };
+    // The next batch is read and checked while the one before is written:
+    // the database works on its own thread meanwhile.
+    let mut current = batches.next(&reader).await.map(|(rows, last)| (reader.parse(&rows), last));
+    while let Some((parsed, last_row)) = current.take() {
         if progress.cancelled.load(Ordering::Relaxed) {
             outcome.cancelled = true;
             break;
         }
-        if !finished && pending.len() < WRITE_BATCH {
-            match rx.recv().await {
-                Some(batch) => pending.extend(batch),
-                None => finished = true,
-            }
-            continue;
-        }
-        let cut = if finished { pending.len() } else { reader.last_start(&pending) };
-        // A household longer than a batch: take it all.
-        let cut = if cut == 0 { pending.len() } else { cut };
-        let batch: sheets::Rows = pending.drain(..cut).collect();
-        let last_row = batch.last().map(|(n, _)| *n).unwrap_or(0);
-        let parsed = reader.parse(&batch);
-        drop(batch);
-        outcome.add(store, actor, scope, &parsed, &mapping, job.dry_run).await?;
+        let rows = batches.next(&reader).await;
+        let next = || rows.map(|(rows, last)| (reader.parse(&rows), last));
+        current = outcome.add(store, actor, scope, &parsed, &mapping, job.dry_run, next).await?;
         progress.done.store(last_row, Ordering::Relaxed);
-        if finished && pending.is_empty() {
-            break;
-        }
     }
+    let Batches { rx, .. } = batches;
     drop(rx);
     tracing::info!(rows = outcome.totals.rows, elapsed = ?started.elapsed(), "ledger import");
     outcome.issues.sort_by_key(|i| (i.row, i.column));
@@ -302,6 +299,35 @@ pub async fn run_watched(
     })
 }
 
+/// Rows waiting to be checked, cut into batches of whole households.
+struct Batches {
+    pending: sheets::Rows,
+    rx: tokio::sync::mpsc::Receiver<sheets::Rows>,
+    finished: bool,
+}
+
+impl Batches {
+    /// The next batch of about `WRITE_BATCH` rows ending where a household
+    /// ends, with its last row number; `None` at the end of the sheet.
+    async fn next(&mut self, reader: &LedgerReader<'_>) -> Option<(sheets::Rows, usize)> {
+        while !self.finished && self.pending.len() < WRITE_BATCH {
+            match self.rx.recv().await {
+                Some(batch) => self.pending.extend(batch),
+                None => self.finished = true,
+            }
+        }
+        if self.pending.is_empty() {
+            return None;
+        }
+        let cut = if self.finished { self.pending.len() } else { reader.last_start(&self.pending) };
+        // A household longer than a batch: take it all.
+        let cut = if cut == 0 { self.pending.len() } else { cut };
+        let batch: sheets::Rows = self.pending.drain(..cut).collect();
+        let last = batch.last().map_or(0, |(n, _)| *n);
+        Some((batch, last))
+    }
+}
+
 /// What the batches of an import add up to.
 #[derive(Default)]
 struct Outcome {
@@ -312,24 +338,23 @@ struct Outcome {
 }
 
 impl Outcome {
-    /// Plans one batch against the registry, writes it unless a dry run, and counts it.
-    async fn add(
+    /// Plans one batch against the registry, writes it unless a dry run, and
+    /// counts it; `meanwhile` runs while the database writes.
+    #[allow(clippy::too_many_arguments)]
+    async fn add<T>(
         &mut self,
-        store: &dyn Store,
+        store: &Arc<dyn Store>,
         actor: &Actor,
         scope: &Scope,
         parsed: &Parsed,
         mapping: &[Option<Field>],
         dry_run: bool,
-    ) -> Result<(), ImportError> {
+        meanwhile: impl FnOnce() -> T,
+    ) -> Result<T, ImportError> {
         let households: Vec<Household> = parsed.households.iter().map(|h| h.household.clone()).collect();
         let plan = store.plan_import(scope, &households).await?;
         self.issues.extend(parsed.issues.iter().cloned());
         self.issues.extend(conflict_issues(parsed, &plan, mapping));
-        if !dry_run && (!plan.new.is_empty() || !plan.changed.is_empty()) {
-            store.import_households(actor, &households, &plan).await?;
-            self.committed = true;
-        }
         let count = |idx: &mut dyn Iterator<Item = usize>| idx.map(|i| households[i].members.len()).sum::<usize>();
         let mut conflicted: Vec<usize> = plan.conflicts.iter().map(|c| c.household).collect();
         conflicted.sort_unstable();
@@ -344,7 +369,17 @@ impl Outcome {
         t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0));
         t.persons_unchanged += count(&mut plan.unchanged.iter().copied());
         t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
-        Ok(())
+        let writes = !dry_run && (!plan.new.is_empty() || !plan.changed.is_empty());
+        let write = writes.then(|| {
+            let (store, actor) = (store.clone(), actor.clone());
+            tokio::spawn(async move { store.import_households(&actor, &households, &plan).await })
+        });
+        let next = meanwhile();
+        if let Some(write) = write {
+            write.await.map_err(|e| ImportError::Interrupted(e.to_string()))??;
+            self.committed = true;
+        }
+        Ok(next)
     }
 }
 
@@ -453,7 +488,7 @@ pub async fn import(
     body: Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
     let job = query.job(body)?;
-    let mut report = run(state.store.as_ref(), &p.actor(), &p.scope(), job).await?;
+    let mut report = run(&state.store, &p.actor(), &p.scope(), job).await?;
     report.issues.truncate(ISSUES_SHOWN);
     Ok(Json(report))
 }
@@ -473,7 +508,7 @@ pub async fn error_report(
     let mut job = query.job(body.clone())?;
     job.dry_run = true;
     let sheet = job.sheet.clone();
-    let report = run(state.store.as_ref(), &p.actor(), &p.scope(), job).await?;
+    let report = run(&state.store, &p.actor(), &p.scope(), job).await?;
     let rows = tokio::task::spawn_blocking(move || sheets::read(&body, sheet.as_deref()))
         .await
         .map_err(|e| ApiError::internal(&e))?
@@ -735,7 +770,7 @@ pub async fn start_job(
     state.import_jobs.insert(id.clone(), entry.clone());
     let (store, actor, scope) = (state.store.clone(), p.actor(), p.scope());
     tokio::spawn(async move {
-        let result = run_watched(store.as_ref(), &actor, &scope, job, &entry.progress).await.map_err(ApiError::from);
+        let result = run_watched(&store, &actor, &scope, job, &entry.progress).await.map_err(ApiError::from);
         *entry.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.map(|mut r| {
             r.issues.truncate(ISSUES_SHOWN);
             r
