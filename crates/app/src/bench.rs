@@ -200,3 +200,184 @@ async fn measure(
         ratio_to_baseline: baseline_rate.map(|b| rate / b),
     })
 }
+
+/// The figures of a lookup run: latencies in milliseconds.
+#[derive(Debug, Serialize)]
+pub struct LookupBench {
+    pub ok: bool,
+    pub backend: &'static str,
+    pub households: u64,
+    pub persons: u64,
+    pub load_seconds: f64,
+    pub concurrency: usize,
+    pub by_id: Latency,
+    pub list_page: Latency,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub requests: usize,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+fn latency(mut samples: Vec<f64>, seconds: f64) -> Latency {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples.get(((samples.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    Latency {
+        requests: samples.len(),
+        per_second: samples.len() as f64 / seconds,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        max_ms: samples.last().copied().unwrap_or(0.0),
+    }
+}
+
+/// Loads `households` demo households into a fresh database, serves it, and
+/// times two requests over HTTP from `concurrency` clients: finding a
+/// household by a full ID number, and a filtered list page.
+pub async fn lookup(
+    settings: &Settings,
+    households: u64,
+    concurrency: usize,
+    requests: usize,
+) -> Result<LookupBench, BenchError> {
+    let dir: PathBuf = std::env::temp_dir().join(format!("zhongfu-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(setup)?;
+    let (url, schema) = fresh_database(settings, &dir).await?;
+    let mut ours = settings.clone();
+    ours.database_url = url;
+    ours.listen = "127.0.0.1:0".into();
+    ours.require_second_factor = false;
+    let result = run_lookup(&ours, households, concurrency, requests).await;
+    if let Some(schema) = schema
+        && let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await
+    {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_lookup(
+    settings: &Settings,
+    households: u64,
+    concurrency: usize,
+    requests: usize,
+) -> Result<LookupBench, BenchError> {
+    use zhongfu_domain::identity::{Role, Roles};
+    let app = crate::Application::build(settings).await?;
+    let store = app.store();
+    let address = format!("http://{}", app.local_addr().map_err(setup)?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    // Load the registry, keeping a sample of ID numbers to look up.
+    let today = chrono::Local::now().date_naive();
+    let config = DemoConfig { households, seed: 7, today };
+    let generator = DemoGenerator::new(config, communities(&settings.district).map_err(setup)?).map_err(setup)?;
+    let started = Instant::now();
+    let (mut persons, mut ids, mut batch) = (0u64, Vec::new(), Vec::with_capacity(5000));
+    let actor = Actor::system("zhongfu bench");
+    let mut generator = generator.peekable();
+    while generator.peek().is_some() {
+        batch.clear();
+        batch.extend(generator.by_ref().take(5000));
+        for h in &batch {
+            persons += h.members.len() as u64;
+            if ids.len() < 10_000 && (persons % 7 == 0 || ids.is_empty()) {
+                ids.push(h.members[0].id_number.to_string());
+            }
+        }
+        store.insert_households(&actor, &batch).await.map_err(setup)?;
+    }
+    let load_seconds = started.elapsed().as_secs_f64();
+    // A district officer, signed in.
+    let password = zhongfu_domain::password::generate();
+    let account = zhongfu_store::identity::NewAccount {
+        username: "bench".into(),
+        display_name: "bench".into(),
+        email: None,
+        phone: None,
+        volunteer_number: None,
+        unit_id: None,
+        jurisdiction: settings.district,
+        roles: Roles::parse(vec![Role::District]).map_err(setup)?,
+        password_hash: zhongfu_domain::password::hash(&password),
+        must_change_password: false,
+    };
+    store.create_account(&actor, &account).await.map_err(setup)?;
+    let captcha = zhongfu_web::auth::put_known_captcha(store.as_ref(), "BENCH").await.map_err(setup)?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().map_err(setup)?;
+    let body =
+        serde_json::json!({"login": "bench", "password": password, "captcha_id": captcha, "captcha_answer": "BENCH"});
+    let res = client.post(format!("{address}/api/v1/auth/sign-in")).json(&body).send().await.map_err(setup)?;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+        .ok_or_else(|| setup("sign-in failed"))?;
+    let me: serde_json::Value = res.json().await.map_err(setup)?;
+    let csrf = me["csrf_token"].as_str().unwrap_or_default().to_owned();
+    let street = format!("{}001000", &settings.district.as_str()[..6]);
+    let ids = std::sync::Arc::new(ids);
+    let mut figures = Vec::new();
+    for by_id in [true, false] {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for worker in 0..concurrency {
+            let (client, cookie, csrf, address, ids, street) =
+                (client.clone(), cookie.clone(), csrf.clone(), address.clone(), ids.clone(), street.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut samples = Vec::with_capacity(requests / concurrency + 1);
+                for i in (worker..requests).step_by(concurrency) {
+                    let body = if by_id {
+                        serde_json::json!({"id_number": ids[i % ids.len()]})
+                    } else {
+                        serde_json::json!({"division": street, "category": "dibao", "page": 1 + i % 50, "per_page": 20})
+                    };
+                    let t = Instant::now();
+                    let res = client
+                        .post(format!("{address}/api/v1/households/search"))
+                        .header("cookie", &cookie)
+                        .header("x-csrf-token", &csrf)
+                        .json(&body)
+                        .send()
+                        .await;
+                    let ok = match res {
+                        Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if ok {
+                        samples.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+                samples
+            }));
+        }
+        let mut samples = Vec::new();
+        for t in tasks {
+            samples.extend(t.await.map_err(setup)?);
+        }
+        figures.push(latency(samples, started.elapsed().as_secs_f64()));
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+    let list_page = figures.pop().ok_or_else(|| setup("no figures"))?;
+    let by_id = figures.pop().ok_or_else(|| setup("no figures"))?;
+    Ok(LookupBench {
+        ok: by_id.requests == requests && list_page.requests == requests,
+        backend: store.backend(),
+        households,
+        persons,
+        load_seconds,
+        concurrency,
+        by_id,
+        list_page,
+    })
+}

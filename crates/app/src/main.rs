@@ -97,6 +97,17 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Finding a household by ID number and a filtered list page, over HTTP, on a freshly loaded registry.
+    Lookup {
+        #[arg(long, default_value_t = 100_000)]
+        households: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -202,6 +213,19 @@ fn main() -> ExitCode {
                 }
                 Err(e) => fail(&e, 1),
             },
+            Command::Bench { command: BenchCommand::Lookup { households, concurrency, requests, json } } => {
+                match bench::lookup(&settings, households, concurrency.max(1), requests.max(1)).await {
+                    Ok(figures) => {
+                        if json {
+                            println!("{}", serde_json::json!(figures));
+                        } else {
+                            println!("{figures:#?}");
+                        }
+                        if figures.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
             Command::Admin { command: AdminCommand::Create { username } } => {
                 let store = match open_migrated(&settings).await {
                     Ok((store, _)) => store,

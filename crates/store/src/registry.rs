@@ -212,8 +212,9 @@ pub enum HouseholdSort {
     Income,
 }
 
-/// What a registry list asks for. Person criteria (name, ID, phone, age,
-/// disability, work ability) must hold for one and the same living member.
+/// What a registry list asks for. Person criteria (name, age, disability,
+/// work ability) must hold for one and the same member; a full ID number or
+/// phone finds its household through the blind index.
 #[derive(Clone, Debug)]
 pub struct HouseholdFilter {
     /// A street or community to narrow to; it is intersected with the scope.
@@ -277,7 +278,6 @@ impl HouseholdFilter {
 
     pub(crate) fn has_person_criteria(&self) -> bool {
         self.name.is_some()
-            || self.id_number.is_some()
             || self.age_min.is_some()
             || self.age_max.is_some()
             || self.disability_kind.is_some()
@@ -606,14 +606,23 @@ pub(crate) fn household_event(action: &str, id: i64, diff: String) -> crate::Aud
 macro_rules! push_household_filter {
     ($q:expr, $scope:expr, $f:expr, $keys:expr) => {{
         let (q, scope, f) = (&mut $q, $scope, $f);
-        q.push("h.community LIKE ").push_bind(format!("{}%", scope.prefix()));
+        // Prefixes as ranges (codes are digits, '~' sorts after them), so the index on community serves.
+        q.push("h.community >= ").push_bind(scope.prefix().to_owned());
+        q.push(" AND h.community < ").push_bind(format!("{}~", scope.prefix()));
         if scope.paired_only() {
             q.push(" AND EXISTS (SELECT 1 FROM pairing pr WHERE pr.household_id = h.id AND pr.ended IS NULL AND pr.account_id = ")
                 .push_bind(scope.account().unwrap_or(0))
                 .push(")");
         }
         if let Some(d) = &f.division {
-            q.push(" AND h.community LIKE ").push_bind(format!("{}%", d.prefix()));
+            q.push(" AND h.community >= ").push_bind(d.prefix().to_owned());
+            q.push(" AND h.community < ").push_bind(format!("{}~", d.prefix()));
+        }
+        // A full ID number or phone finds its household through the blind index first.
+        if let Some(id) = &f.id_number {
+            q.push(" AND h.id IN (SELECT household_id FROM person WHERE id_bidx = ")
+                .push_bind($keys.blind_index(zhongfu_domain::pii::IndexKind::IdNumber, id.as_str()))
+                .push(")");
         }
         if let Some(n) = &f.number {
             q.push(" AND h.number = ").push_bind(n.clone());
@@ -632,20 +641,16 @@ macro_rules! push_household_filter {
         }
         if let Some(phone) = &f.phone {
             let bidx = $keys.blind_index(zhongfu_domain::pii::IndexKind::Phone, phone);
-            q.push(" AND (h.phone_bidx = ")
+            q.push(" AND h.id IN (SELECT id FROM household WHERE phone_bidx = ")
                 .push_bind(bidx.clone())
-                .push(" OR EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id AND p.phone_bidx = ")
+                .push(" UNION SELECT household_id FROM person WHERE phone_bidx = ")
                 .push_bind(bidx)
-                .push("))");
+                .push(")");
         }
         if f.has_person_criteria() {
             q.push(" AND EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id");
             if let Some(name) = &f.name {
                 q.push(" AND p.name LIKE ").push_bind(format!("%{}%", $crate::like_escape(name))).push(" ESCAPE '\\'");
-            }
-            if let Some(id) = &f.id_number {
-                q.push(" AND p.id_bidx = ")
-                    .push_bind($keys.blind_index(zhongfu_domain::pii::IndexKind::IdNumber, id.as_str()));
             }
             let (born_from, born_to) = f.birth_bounds();
             if f.age_min.is_some() || f.age_max.is_some() || f.disability_kind.is_some() || f.work_ability.is_some() {
