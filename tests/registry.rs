@@ -583,6 +583,19 @@ async fn the_error_report_of_a_messy_ledger_matches_its_snapshot() {
     assert_snapshot("messy_ledger_errors.tsv", &text);
 }
 
+/// Polls an import job until it is no longer running (five seconds at most).
+async fn finished_job(app: &TestApp, who: &Session, id: &str) -> Value {
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = app.get_as(who, &format!("/api/v1/import-jobs/{id}")).await.json().await.unwrap();
+        if status["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    status
+}
+
 #[tokio::test]
 async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
     let app = TestApp::spawn().await;
@@ -598,14 +611,7 @@ async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
         .unwrap();
     assert_eq!(res.status(), 202);
     let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let mut status = Value::Null;
-    for _ in 0..100 {
-        status = app.get_as(&worker, &format!("/api/v1/import-jobs/{id}")).await.json().await.unwrap();
-        if status["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let status = finished_job(&app, &worker, &id).await;
     assert_eq!(status["status"], "done", "{status}");
     assert_eq!(status["done"], status["total"]);
     assert_eq!(status["report"]["committed"], true);
@@ -625,13 +631,7 @@ async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
         .await
         .unwrap();
     let id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    for _ in 0..100 {
-        status = app.get_as(&worker, &format!("/api/v1/import-jobs/{id}")).await.json().await.unwrap();
-        if status["status"] != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let status = finished_job(&app, &worker, &id).await;
     assert_eq!(status["status"], "failed");
     assert_eq!(status["error"]["code"], "no_header");
 }

@@ -109,12 +109,9 @@ macro_rules! registry_store {
             edit: &HouseholdEdit,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let mut tx = self.pool.begin().await?;
-            let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
-                return Ok(EditOutcome::NotFound);
-            };
-            let Some(new_version) = self.bump_version(&mut tx, scope, id, version).await? else {
-                return Ok(EditOutcome::Stale(Box::new(before)));
+            let (mut tx, before, new_version) = match self.begin_edit(scope, id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
             };
             sqlx::query($crate::registry::UPDATE_HOUSEHOLD)
                 .bind(id)
@@ -154,15 +151,12 @@ macro_rules! registry_store {
             edit: &MemberEdit,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let mut tx = self.pool.begin().await?;
-            let Some(before) = self.read_household(&mut *tx, scope, household_id, today).await? else {
-                return Ok(EditOutcome::NotFound);
+            let (mut tx, before, new_version) = match self.begin_edit(scope, household_id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
             };
             let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
                 return Ok(EditOutcome::NotFound);
-            };
-            let Some(new_version) = self.bump_version(&mut tx, scope, household_id, version).await? else {
-                return Ok(EditOutcome::Stale(Box::new(before)));
             };
             let updated = sqlx::query($crate::registry::UPDATE_MEMBER)
                 .bind(person_id)
@@ -226,12 +220,9 @@ macro_rules! registry_store {
             person: &Person,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let mut tx = self.pool.begin().await?;
-            let Some(before) = self.read_household(&mut *tx, scope, household_id, today).await? else {
-                return Ok(EditOutcome::NotFound);
-            };
-            let Some(new_version) = self.bump_version(&mut tx, scope, household_id, version).await? else {
-                return Ok(EditOutcome::Stale(Box::new(before)));
+            let (mut tx, before, new_version) = match self.begin_edit(scope, household_id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
             };
             let number = before.number.clone();
             let ids = std::collections::HashMap::from([(number.clone(), household_id)]);
@@ -263,9 +254,9 @@ macro_rules! registry_store {
             person_id: i64,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let mut tx = self.pool.begin().await?;
-            let Some(before) = self.read_household(&mut *tx, scope, household_id, today).await? else {
-                return Ok(EditOutcome::NotFound);
+            let (mut tx, before, new_version) = match self.begin_edit(scope, household_id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
             };
             let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
                 return Ok(EditOutcome::NotFound);
@@ -273,9 +264,6 @@ macro_rules! registry_store {
             if member.relation == "head" {
                 return Ok(EditOutcome::Conflict("remove_head"));
             }
-            let Some(new_version) = self.bump_version(&mut tx, scope, household_id, version).await? else {
-                return Ok(EditOutcome::Stale(Box::new(before)));
-            };
             sqlx::query($crate::registry::DELETE_MEMBER).bind(person_id).bind(household_id).execute(&mut *tx).await?;
             sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
             let diff = serde_json::json!({
@@ -297,9 +285,9 @@ macro_rules! registry_store {
             number: &str,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let mut tx = self.pool.begin().await?;
-            let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
-                return Ok(EditOutcome::NotFound);
+            let (mut tx, before, new_version) = match self.begin_edit(scope, id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
             };
             let known = |p: &i64| before.members.iter().any(|m| m.id == *p);
             let moves_head = before.members.iter().any(|m| m.relation == "head" && members.contains(&m.id));
@@ -309,9 +297,6 @@ macro_rules! registry_store {
             if moves_head {
                 return Ok(EditOutcome::Conflict("remove_head"));
             }
-            let Some(new_version) = self.bump_version(&mut tx, scope, id, version).await? else {
-                return Ok(EditOutcome::Stale(Box::new(before)));
-            };
             let created: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar($crate::registry::COPY_HOUSEHOLD)
                 .bind(id)
                 .bind(number)
@@ -357,18 +342,15 @@ macro_rules! registry_store {
             other_version: i64,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let mut tx = self.pool.begin().await?;
-            let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
-                return Ok(EditOutcome::NotFound);
+            let (mut tx, before, new_version) = match self.begin_edit(scope, id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
             };
             if id == other {
                 return Ok(EditOutcome::Conflict("merge_self"));
             }
             let Some(absorbed) = self.read_household(&mut *tx, scope, other, today).await? else {
                 return Ok(EditOutcome::NotFound);
-            };
-            let Some(new_version) = self.bump_version(&mut tx, scope, id, version).await? else {
-                return Ok(EditOutcome::Stale(Box::new(before)));
             };
             if self.bump_version(&mut tx, scope, other, other_version).await?.is_none() {
                 return Ok(EditOutcome::Stale(Box::new(absorbed)));
@@ -628,6 +610,26 @@ macro_rules! registry_store {
                 q.build().execute(&mut **tx).await?;
             }
             Ok(())
+        }
+
+        /// Opens an edit of household `id` made against `version`: the
+        /// transaction, the household as it was and its new version; or the
+        /// answer to give at once (not found, or stale with the household as it is).
+        async fn begin_edit(
+            &self,
+            scope: &Scope,
+            id: i64,
+            version: i64,
+            today: NaiveDate,
+        ) -> Result<std::result::Result<(sqlx::Transaction<'static, $db>, HouseholdDetail, i64), EditOutcome>> {
+            let mut tx = self.pool.begin().await?;
+            let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
+                return Ok(Err(EditOutcome::NotFound));
+            };
+            let Some(new_version) = self.bump_version(&mut tx, scope, id, version).await? else {
+                return Ok(Err(EditOutcome::Stale(Box::new(before))));
+            };
+            Ok(Ok((tx, before, new_version)))
         }
 
         /// Bumps a household's version if it is still `version`; `None` when it moved on.
