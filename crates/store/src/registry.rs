@@ -533,8 +533,7 @@ pub(crate) const REPLACE_HOUSEHOLD: &str = "
            version = version + 1, updated_at = $13
      WHERE id = $1";
 /// Registered persons by ID blind index, with their household's number.
-pub(crate) const PERSONS_BY_INDEX: &str =
-    "SELECT p.id_bidx, h.number FROM person p JOIN household h ON h.id = p.household_id WHERE p.id_bidx IN ";
+pub(crate) const PERSONS_BY_INDEX: &str = "SELECT id_bidx, household_id FROM person WHERE id_bidx IN ";
 
 /// What a household edit changes, for the audit record (phones masked).
 pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, phone_after: Option<&str>) -> String {
@@ -688,17 +687,18 @@ pub(crate) type ExistingHouseholds = HashMap<String, (i64, bool, Option<Vec<u8>>
 
 /// Sorts a file's households into new, changed, unchanged and conflicting.
 /// `indexes` are (household, member, ID blind index); `registered` maps the
-/// blind indexes already in the registry to their household's number.
+/// blind indexes already in the registry to their household's id.
 pub(crate) fn plan(
     keys: &PiiKeys,
     households: &[Household],
     existing: &ExistingHouseholds,
     indexes: &[(usize, usize, Vec<u8>)],
-    registered: &HashMap<Vec<u8>, String>,
+    registered: &HashMap<Vec<u8>, i64>,
 ) -> ImportPlan {
     let mut plan = ImportPlan::default();
     for (i, j, bidx) in indexes {
-        if registered.get(bidx).is_some_and(|number| *number != households[*i].number) {
+        let same = |household: &i64| existing.get(&households[*i].number).is_some_and(|e| e.0 == *household);
+        if registered.get(bidx).is_some_and(|household| !same(household)) {
             plan.conflicts.push(ImportConflict {
                 household: *i,
                 member: Some(*j),

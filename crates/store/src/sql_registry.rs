@@ -460,7 +460,7 @@ macro_rules! registry_store {
                 .flat_map(|(i, h)| h.members.iter().enumerate().map(move |(j, m)| (i, j, m)))
                 .map(|(i, j, m)| (i, j, self.keys.blind_index(IndexKind::IdNumber, m.id_number.as_str())))
                 .collect();
-            let mut registered: HashMap<Vec<u8>, String> = HashMap::new();
+            let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();
             for chunk in indexes.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
                 q.push("(");
@@ -469,7 +469,7 @@ macro_rules! registry_store {
                     list.push_bind(bidx.clone());
                 }
                 q.push(")");
-                let rows: Vec<(Vec<u8>, String)> = q.build_query_as().fetch_all(&self.pool).await?;
+                let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
                 registered.extend(rows);
             }
             Ok($crate::registry::plan(&self.keys, households, &existing, &indexes, &registered))
@@ -496,6 +496,11 @@ macro_rules! registry_store {
                 append_audit!(tx, actor, &$crate::registry::import_event("household.import_update", &changed));
             }
             tx.commit().await?;
+            // A large import changes the tables' shape faster than PostgreSQL's
+            // autovacuum notices; fresh statistics keep the next batch's lookups on their indexes.
+            if $crate::Store::backend(self) == "postgres" && households.len() >= 1000 {
+                sqlx::query("ANALYZE household, person, holding").execute(&self.pool).await?;
+            }
             Ok(())
         }
         }

@@ -52,8 +52,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // 64 MB of page cache per connection: bulk writes touch many index pages.
-            .pragma("cache_size", "-65536")
+            // 32 MB of page cache per connection: bulk writes touch many index pages.
+            .pragma("cache_size", "-32768")
             .pragma("temp_store", "memory");
         let path = options.get_filename();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
