@@ -635,3 +635,35 @@ async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
     assert_eq!(status["status"], "failed");
     assert_eq!(status["error"]["code"], "no_header");
 }
+
+#[tokio::test]
+async fn a_reimport_updates_a_changed_household_and_refuses_a_person_of_another() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(150, 12).await;
+    let elsewhere = in_street_a(&households)[0].members[0].id_number.to_string();
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    let ledger = |income: &str| {
+        format!(
+            "户编号,社区代码,姓名,身份证号,与户主关系,月收入(元)\n\
+             U1,430602001001,冯一,{},户主,{income}\n\
+             U2,430602001001,陈二,{elsewhere},户主,0\n",
+            ids[0]
+        )
+        .into_bytes()
+    };
+    let first: Value = import(&app, &worker, "?dry_run=false", ledger("500")).await.json().await.unwrap();
+    assert_eq!(first["totals"]["households_new"], 1);
+    assert_eq!(first["totals"]["households_rejected"], 1);
+    let conflict = &first["issues"][0];
+    assert_eq!((conflict["row"].as_i64(), conflict["column"].as_i64()), (Some(3), Some(3)));
+    assert_eq!(conflict["code"], "registry_conflict");
+    // The same household with a new income is an update, not a second household.
+    let second: Value = import(&app, &worker, "?dry_run=false", ledger("650")).await.json().await.unwrap();
+    assert_eq!(second["totals"]["households_changed"], 1);
+    assert_eq!(second["totals"]["households_new"], 0);
+    let found = search(&app, &worker, json!({"number": "U1"})).await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["monthly_income_fen"], 65_000);
+    assert_eq!(found["items"][0]["version"], 2);
+}

@@ -675,15 +675,15 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
         }
         if let Some((_, cell)) = row.get(Field::BirthDate) {
             let born = id.birth_date();
-            match parse_date(cell) {
-                Ok(d) if d == born => {}
+            let mismatch =
+                || reject("birth_mismatch", "出生日期与身份证号不符", "the birth date does not match the ID number");
+            match (parse_date(cell), parse_month(cell)) {
+                (Ok(d), _) if d == born => {}
+                (Ok(_), _) => rejects.push((Field::BirthDate, mismatch())),
                 // A 出生年月 column may hold only the month.
-                Ok(d) if d.day() == 1 && (d.year(), d.month()) == (born.year(), born.month()) => {}
-                Ok(_) => rejects.push((
-                    Field::BirthDate,
-                    reject("birth_mismatch", "出生日期与身份证号不符", "the birth date does not match the ID number"),
-                )),
-                Err(r) => rejects.push((Field::BirthDate, r)),
+                (Err(_), Some(month)) if month == (born.year(), born.month()) => {}
+                (Err(_), Some(_)) => rejects.push((Field::BirthDate, mismatch())),
+                (Err(r), None) => rejects.push((Field::BirthDate, r)),
             }
         }
     }
@@ -915,6 +915,17 @@ pub fn parse_date(cell: &Cell) -> Result<NaiveDate, Reject> {
             NaiveDate::from_ymd_opt(year, num(m)?, num(d)?).ok_or_else(bad)
         }
     }
+}
+
+/// A year and month, as a 出生年月 column holds them: `1962-03`, `1962.3`, `1962年3月`.
+fn parse_month(cell: &Cell) -> Option<(i32, u32)> {
+    let text = clean(&cell.display()).replace(' ', "");
+    let parts: Vec<&str> = text.trim_end_matches('月').split(['-', '/', '.', '年']).collect();
+    let [y, m] = parts.as_slice() else {
+        return None;
+    };
+    let (year, month) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
+    ((1880..=2200).contains(&year) && (1..=12).contains(&month)).then_some((year, month))
 }
 
 fn parse_relation(s: &str) -> Option<Relation> {

@@ -449,13 +449,32 @@ macro_rules! per_capita {
 }
 pub(crate) use per_capita;
 
+/// Living members of `h` (an SQL expression).
+macro_rules! living_members {
+    () => {
+        "(SELECT COUNT(*) FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL)"
+    };
+}
+
+/// What a registry list is ordered by, as an SQL expression over `household h`.
+pub(crate) fn order_by(sort: HouseholdSort) -> &'static str {
+    match sort {
+        HouseholdSort::Number => "h.number",
+        HouseholdSort::Community => "h.community",
+        HouseholdSort::Members => living_members!(),
+        HouseholdSort::Income => per_capita!(),
+    }
+}
+
 /// A registry list line's columns; the caller appends the filter.
 pub(crate) const SELECT_SUMMARIES: &str = concat!(
     "SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
             h.tags, h.version,
             COALESCE((SELECT p.name FROM person p WHERE p.household_id = h.id AND p.relation = 'head'), '') AS head_name,
             COALESCE((SELECT p.id_masked FROM person p WHERE p.household_id = h.id AND p.relation = 'head'), '') AS head_id,
-            (SELECT COUNT(*) FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL) AS members,
+            ",
+    living_members!(),
+    " AS members,
             (SELECT CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT)
                FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL) AS income, ",
     per_capita!(),

@@ -18,20 +18,19 @@ macro_rules! registry_store {
         }
 
         async fn households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<HouseholdPage> {
-            use $crate::registry::{COUNT_HOUSEHOLDS, HouseholdSort, SELECT_SUMMARIES, push_household_filter};
+            use $crate::registry::{COUNT_HOUSEHOLDS, SELECT_SUMMARIES, push_household_filter};
             let mut count = sqlx::QueryBuilder::<$db>::new(COUNT_HOUSEHOLDS);
             push_household_filter!(count, scope, filter, self.keys);
             let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+            // The page's ids first (cheap for the usual orders), then the summary of those rows only.
+            let order = $crate::registry::order_by(filter.sort);
+            let direction = if filter.descending { " DESC" } else { " ASC" };
             let mut q = sqlx::QueryBuilder::<$db>::new(SELECT_SUMMARIES);
+            q.push("h.id IN (SELECT h.id FROM household h WHERE ");
             push_household_filter!(q, scope, filter, self.keys);
-            let order = match filter.sort {
-                HouseholdSort::Number => "h.number",
-                HouseholdSort::Community => "h.community",
-                HouseholdSort::Members => "members",
-                HouseholdSort::Income => "per_capita",
-            };
-            q.push(" ORDER BY ").push(order).push(if filter.descending { " DESC" } else { " ASC" });
-            q.push(", h.id LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset);
+            q.push(" ORDER BY ").push(order).push(direction);
+            q.push(", h.id LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset).push(")");
+            q.push(" ORDER BY ").push(order).push(direction).push(", h.id");
             let rows = q.build().fetch_all(&self.pool).await?;
             let mut items = rows
                 .iter()

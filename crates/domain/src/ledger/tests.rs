@@ -189,3 +189,21 @@ fn a_ledger_read_in_batches_cut_between_households_reads_as_one() {
     let codes: Vec<(usize, &str)> = first.issues.iter().map(|i| (i.row, i.code)).collect();
     assert_eq!(codes, vec![(7, "no_head"), (7, "number_repeated")]);
 }
+
+#[test]
+fn a_birth_date_or_sex_column_must_agree_with_the_id() {
+    let man = id((1960, 1, 2), 11);
+    let rows = vec![
+        row(&["户编号", "社区", "姓名", "身份证号", "与户主关系", "出生日期", "性别"]),
+        row(&["K1", "洞庭社区", "甲", &man, "户主", "1960年1月2日", "男"]),
+        row(&["K2", "洞庭社区", "乙", &id((1961, 1, 2), 21), "户主", "1961/1/3", "男"]),
+        row(&["K3", "洞庭社区", "丙", &id((1962, 3, 4), 31), "户主", "1962-03", "男"]),
+        row(&["K4", "洞庭社区", "丁", &id((1963, 3, 4), 41), "户主", "1963年4月", "男"]),
+        row(&["K5", "洞庭社区", "戊", &id((1964, 3, 4), 51), "户主", "不详", "男"]),
+    ];
+    let parsed = parse(&rows);
+    let codes: Vec<(usize, &str)> = parsed.issues.iter().map(|i| (i.row, i.code)).collect();
+    assert_eq!(codes, vec![(3, "birth_mismatch"), (5, "birth_mismatch"), (6, "invalid_date")]);
+    let numbers: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
+    assert_eq!(numbers, vec!["K1", "K3"], "a month-only 出生年月 that agrees is accepted");
+}
