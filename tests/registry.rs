@@ -217,8 +217,12 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
 }
 
 fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
+    read_sheet(bytes, 0)
+}
+
+fn read_sheet(bytes: &[u8], index: usize) -> Vec<Vec<String>> {
     let mut book = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).unwrap();
-    let name = book.sheet_names()[0].clone();
+    let name = book.sheet_names()[index].clone();
     let range = book.worksheet_range(&name).unwrap();
     range
         .rows()
@@ -578,9 +582,11 @@ async fn the_error_report_of_a_messy_ledger_matches_its_snapshot() {
         .send()
         .await
         .unwrap();
-    let rows = read_xlsx(&res.bytes().await.unwrap());
-    let text: String = rows.iter().map(|r| r.join("\t") + "\n").collect();
-    assert_snapshot("messy_ledger_errors.tsv", &text);
+    let bytes = res.bytes().await.unwrap();
+    let tsv = |rows: Vec<Vec<String>>| rows.iter().map(|r| r.join("\t") + "\n").collect::<String>();
+    assert_snapshot("messy_ledger_errors.tsv", &tsv(read_xlsx(&bytes)));
+    // The marked copy: the header and the rejected rows only, under their sheet row numbers, IDs masked.
+    assert_snapshot("messy_ledger_marked.tsv", &tsv(read_sheet(&bytes, 1)));
 }
 
 /// Polls an import job until it is no longer running (five seconds at most).

@@ -133,6 +133,15 @@ async fn fresh_database(settings: &Settings, dir: &Path) -> Result<(String, Opti
     Ok((format!("{}{sep}options=-c%20search_path%3D{schema}", settings.database_url), Some(schema)))
 }
 
+/// Removes the PostgreSQL schema a run made, if it made one.
+async fn drop_schema(settings: &Settings, schema: Option<String>) {
+    if let Some(schema) = schema
+        && let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await
+    {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
+    }
+}
+
 pub async fn import(settings: &Settings, persons: u64) -> Result<ImportBench, BenchError> {
     let dir: PathBuf = std::env::temp_dir().join(format!("zhongfu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(setup)?;
@@ -152,11 +161,7 @@ async fn run_import(settings: &Settings, persons: u64, dir: &Path) -> Result<Imp
     let mut ours = settings.clone();
     ours.database_url = url.clone();
     let result = measure(&ours, &csv, persons, households, file_mb).await;
-    if let Some(schema) = schema
-        && let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await
-    {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
-    }
+    drop_schema(settings, schema).await;
     result
 }
 
@@ -252,11 +257,7 @@ pub async fn lookup(
     ours.listen = "127.0.0.1:0".into();
     ours.require_second_factor = false;
     let result = run_lookup(&ours, households, concurrency, requests).await;
-    if let Some(schema) = schema
-        && let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await
-    {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
-    }
+    drop_schema(settings, schema).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }

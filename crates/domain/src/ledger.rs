@@ -44,7 +44,8 @@ impl Cell {
     fn is_blank(&self) -> bool {
         match self {
             Self::Empty => true,
-            Self::Text(s) => clean(s).is_empty(),
+            // char::is_whitespace covers the ideographic space too.
+            Self::Text(s) => s.chars().all(char::is_whitespace),
             _ => false,
         }
     }
@@ -581,16 +582,23 @@ fn household_value<T>(
 
 fn issue(row: usize, column: usize, field: Field, cell: &Cell, r: Reject) -> Issue {
     let mut value = clean(&cell.display());
-    if field == Field::IdNumber && value.chars().count() >= 15 {
+    if field == Field::IdNumber {
         // The report is a file that travels: the ID stays masked there too.
-        let chars: Vec<char> = value.chars().collect();
-        value = format!(
-            "{}********{}",
-            chars[..6].iter().collect::<String>(),
-            chars[chars.len() - 4..].iter().collect::<String>()
-        );
+        value = mask_id_text(&value);
     }
     Issue { row, column: Some(column), field: Some(field), value, code: r.code, message_zh: r.zh, message_en: r.en }
+}
+
+/// An ID number as typed, masked like a valid one (`430602********0071`)
+/// even when it does not parse; shorter text is kept.
+pub fn mask_id_text(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() < 15 {
+        return text.to_owned();
+    }
+    let head: String = chars[..6].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}********{tail}")
 }
 
 fn unknown_value(field: Field) -> Reject {

@@ -434,12 +434,6 @@ pub enum ConflictReason {
     PersonElsewhere,
 }
 
-impl ImportPlan {
-    pub fn is_conflicted(&self, household: usize) -> bool {
-        self.conflicts.iter().any(|c| c.household == household)
-    }
-}
-
 /// Monthly income per living member of `h`, in fen (an SQL expression).
 macro_rules! per_capita {
     () => {

@@ -386,13 +386,7 @@ impl Outcome {
 /// A cell as the preview and the error report show it: ID numbers masked.
 fn shown(cell: Option<&Cell>, field: Option<Field>) -> String {
     let text = cell.map(Cell::display).unwrap_or_default();
-    if field == Some(Field::IdNumber) && text.chars().count() >= 15 {
-        let chars: Vec<char> = text.chars().collect();
-        let head: String = chars[..6].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        return format!("{head}********{tail}");
-    }
-    text
+    if field == Some(Field::IdNumber) { ledger::mask_id_text(&text) } else { text }
 }
 
 /// Issues for households the registry cannot take as they are.
@@ -509,11 +503,13 @@ pub async fn error_report(
     job.dry_run = true;
     let sheet = job.sheet.clone();
     let report = run(&state.store, &p.actor(), &p.scope(), job).await?;
-    let rows = tokio::task::spawn_blocking(move || sheets::read(&body, sheet.as_deref()))
+    // The header and the rows with an error, for the marked copy.
+    let wanted: std::collections::HashSet<usize> =
+        report.issues.iter().map(|i| i.row).chain([report.header_row]).collect();
+    let rows = tokio::task::spawn_blocking(move || sheets::read_rows(&body, sheet.as_deref(), |n| wanted.contains(&n)))
         .await
         .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::invalid("file", &e))?
-        .rows;
+        .map_err(|e| ApiError::invalid("file", &e))?;
     let bytes = tokio::task::spawn_blocking(move || error_workbook(&report, &rows))
         .await
         .map_err(|e| ApiError::internal(&e))?
@@ -521,7 +517,9 @@ pub async fn error_report(
     Ok(sheets::attachment(bytes, "import-errors.xlsx", "导入错误报告.xlsx"))
 }
 
-fn error_workbook(report: &ImportReport, rows: &[Vec<Cell>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+/// Two sheets: every issue, and the header with each rejected row (its sheet
+/// row number first), the rejected cells highlighted with the reason as a note.
+fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Note, Workbook};
     let mut book = Workbook::new();
     let bold = Format::new().set_bold().set_background_color("#EEF2F7");
@@ -552,17 +550,18 @@ fn error_workbook(report: &ImportReport, rows: &[Vec<Cell>]) -> Result<Vec<u8>, 
             by_cell.entry((i.row, c)).or_insert(i);
         }
     }
-    for (r, row) in rows.iter().enumerate() {
+    for (r, (number, row)) in (0u32..).zip(rows) {
+        marked.write_string_with_format(r, 0, if r == 0 { "原行号".to_owned() } else { number.to_string() }, &bold)?;
         for (c, cell) in row.iter().enumerate() {
             let value = shown(Some(cell), fields.get(c).copied().flatten());
-            let (r32, c16) = (r as u32, c as u16);
-            match by_cell.get(&(r + 1, c)) {
+            let c16 = c as u16 + 1;
+            match by_cell.get(&(*number, c)) {
                 Some(issue) => {
-                    marked.write_string_with_format(r32, c16, &value, &bad)?;
-                    marked.insert_note(r32, c16, &Note::new(&issue.message_zh).add_author_prefix(false))?;
+                    marked.write_string_with_format(r, c16, &value, &bad)?;
+                    marked.insert_note(r, c16, &Note::new(&issue.message_zh).add_author_prefix(false))?;
                 }
                 None => {
-                    marked.write_string_with_format(r32, c16, &value, &text)?;
+                    marked.write_string_with_format(r, c16, &value, &text)?;
                 }
             }
         }

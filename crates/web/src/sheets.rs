@@ -70,7 +70,7 @@ pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Workbook, SheetError> {
     let opened = each_row(
         bytes,
         sheet,
-        |_, _| {},
+        |_| {},
         |number, cells| {
             // Row n at index n - 1, even where the reader skipped blank lines.
             if rows.len() < number - 1 {
@@ -81,6 +81,24 @@ pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Workbook, SheetError> {
         },
     )?;
     Ok(Workbook { sheets: opened.sheets, sheet: opened.sheet, rows })
+}
+
+/// Only the rows `keep` wants, with their 1-based numbers (an error report
+/// of a long sheet needs a few of its rows, not all).
+pub fn read_rows(bytes: &[u8], sheet: Option<&str>, keep: impl Fn(usize) -> bool) -> Result<Rows, SheetError> {
+    let mut rows = Vec::new();
+    each_row(
+        bytes,
+        sheet,
+        |_| {},
+        |number, cells| {
+            if keep(number) {
+                rows.push((number, cells));
+            }
+            true
+        },
+    )?;
+    Ok(rows)
 }
 
 /// A batch of rows, each with its 1-based sheet row number.
@@ -102,7 +120,7 @@ pub async fn stream(
         let result = each_row(
             &bytes,
             sheet.as_deref(),
-            |opened, _| {
+            |opened| {
                 if let Some(o) = opened_tx.take() {
                     let _ = o.send(Ok(opened.clone()));
                 }
@@ -139,7 +157,7 @@ pub async fn stream(
 fn each_row(
     bytes: &[u8],
     sheet: Option<&str>,
-    mut on_open: impl FnMut(&Opened, ()),
+    mut on_open: impl FnMut(&Opened),
     mut on_row: impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     if bytes.starts_with(b"PK\x03\x04") {
@@ -188,7 +206,7 @@ fn choose(metadata: &[calamine::Sheet], sheet: Option<&str>) -> Result<(Vec<Stri
 fn read_xlsx(
     bytes: &[u8],
     sheet: Option<&str>,
-    on_open: &mut impl FnMut(&Opened, ()),
+    on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
@@ -197,7 +215,7 @@ fn read_xlsx(
     merged.sort_by_key(|d| d.start);
     let mut cells = book.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
     let opened = Opened { sheets, sheet: name, rows: cells.dimensions().end.0 as usize + 1 };
-    on_open(&opened, ());
+    on_open(&opened);
     let mut merges = Merges::new(merged);
     let (mut row, mut current): (usize, Vec<Cell>) = (0, Vec::new());
     while let Some(c) = cells.next_cell().map_err(|e| unreadable(&e))? {
@@ -264,7 +282,7 @@ impl Merges {
 fn read_xls(
     bytes: &[u8],
     sheet: Option<&str>,
-    on_open: &mut impl FnMut(&Opened, ()),
+    on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     let mut book = calamine::Xls::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
@@ -274,7 +292,7 @@ fn read_xls(
     merged.sort_by_key(|d| d.start);
     let (top, left) = range.start().unwrap_or((0, 0));
     let opened = Opened { sheets, sheet: name, rows: top as usize + range.height() };
-    on_open(&opened, ());
+    on_open(&opened);
     let mut merges = Merges::new(merged);
     for r in 0..top as usize {
         if !on_row(r + 1, merges.fill(r, Vec::new())) {
@@ -316,7 +334,7 @@ fn cell(d: &Data) -> Cell {
 /// CSV text: a UTF-8 BOM is dropped; text that is not UTF-8 is read as GBK.
 fn read_csv(
     bytes: &[u8],
-    on_open: &mut impl FnMut(&Opened, ()),
+    on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     let text = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -337,7 +355,7 @@ fn read_csv(
     }
     let lines = text.bytes().filter(|&b| b == b'\n').count();
     let opened = Opened { sheets: vec!["CSV".to_owned()], sheet: "CSV".to_owned(), rows: lines };
-    on_open(&opened, ());
+    on_open(&opened);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut count = 0;
