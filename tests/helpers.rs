@@ -226,6 +226,26 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Runs a full sweep as `session` and waits for it (after any sweep already running).
+    pub async fn sweep(&self, session: &Session) -> serde_json::Value {
+        let wait = || async {
+            for _ in 0..600 {
+                let status: serde_json::Value = self.get_as(session, "/api/v1/sweep").await.json().await.expect("json");
+                if status["running"] == false {
+                    return status;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the sweep did not finish");
+        };
+        wait().await;
+        let res = self.post_as(session, "/api/v1/sweep", serde_json::json!({})).await;
+        assert_eq!(res.status(), 202);
+        let status = wait().await;
+        assert_eq!(status["phase"], "done", "{status}");
+        status
+    }
+
     pub fn db_url(&self) -> String {
         self._db.url.clone()
     }

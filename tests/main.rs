@@ -11,6 +11,7 @@ mod api;
 mod audit;
 mod auth;
 mod helpers;
+mod policies;
 mod registry;
 mod startup;
 mod store;

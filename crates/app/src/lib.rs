@@ -62,6 +62,7 @@ impl Application {
             district: settings.district,
             import_limit: settings.import_limit,
             import_jobs: Arc::default(),
+            sweeper: Arc::default(),
             auth: Arc::new(AuthConfig {
                 captcha_test_answer: settings.captcha_test_answer.clone(),
                 require_second_factor: settings.require_second_factor,
@@ -69,6 +70,9 @@ impl Application {
                 ..AuthConfig::default()
             }),
         };
+        zhongfu_web::sweep::seed(store.as_ref()).await?;
+        // The first sweep runs in the background; lists fill when it is done.
+        state.sweeper.start(store.clone(), settings.district.prefix().to_owned(), chrono::Local::now().date_naive());
         let server = Server::bind(&settings.listen, state).await?;
         Ok(Self { server, store })
     }

@@ -30,6 +30,14 @@ pub enum Permission {
     SessionsManage,
     AuditRead,
     AuditExport,
+    /// The policy catalogue and, within scope, the sweep's results.
+    PolicyRead,
+    /// Draft policies and their new versions.
+    PolicyWrite,
+    /// Publish another account's draft (maker ≠ checker).
+    PolicyPublish,
+    /// Start a sweep and mark its results.
+    SweepRun,
 }
 
 macro_rules! roles {
@@ -71,10 +79,11 @@ roles! {
     SecurityAdmin = "security_admin", "安全管理员", "security administrator", [RolesManage, AccountsUnlock, SessionsManage];
     AuditAdmin = "audit_admin", "审计管理员", "audit administrator", [AuditRead, AuditExport];
     District = "district", "区级民政", "district civil affairs",
-        [StatsRead, RegistryRead, RegistryWrite, RegistryExport, PiiReveal, VolunteersApprove, PaymentsApprove];
-    Street = "street", "街道经办", "street window", [StatsRead, RegistryRead, RegistryWrite, RegistryExport, PiiReveal, VolunteersApprove];
-    Community = "community", "社区工作者", "community worker", [StatsRead, RegistryRead, RegistryWrite, VolunteersApprove];
-    Department = "department", "部门经办", "department handler", [TasksRead];
+        [StatsRead, RegistryRead, RegistryWrite, RegistryExport, PiiReveal, VolunteersApprove, PaymentsApprove,
+         PolicyRead, PolicyWrite, PolicyPublish, SweepRun];
+    Street = "street", "街道经办", "street window", [StatsRead, RegistryRead, RegistryWrite, RegistryExport, PiiReveal, VolunteersApprove, PolicyRead, SweepRun];
+    Community = "community", "社区工作者", "community worker", [StatsRead, RegistryRead, RegistryWrite, VolunteersApprove, PolicyRead];
+    Department = "department", "部门经办", "department handler", [TasksRead, PolicyRead];
     SocialWorker = "social_worker", "社工", "social worker", [RegistryRead];
     Helper = "helper", "结对干部", "paired helper", [RegistryRead];
     Volunteer = "volunteer", "志愿者", "volunteer", [TasksRead];

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod money;
 pub mod password;
 pub mod pii;
+pub mod policy;
 pub mod registry;
 pub mod signin;
 pub mod totp;

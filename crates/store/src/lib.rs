@@ -16,9 +16,11 @@ mod audit;
 pub mod divisions;
 pub mod identity;
 mod migrations;
+pub mod policy;
 mod postgres;
 pub mod registry;
 mod sql;
+mod sql_policy;
 mod sql_registry;
 mod sqlite;
 pub mod volunteers;
@@ -227,10 +229,53 @@ pub trait RegistryStore {
     async fn import_households(&self, actor: &Actor, households: &[Household], plan: &ImportPlan) -> Result<()>;
 }
 
+/// The policy catalogue's part of the [`Store`].
+#[async_trait]
+pub trait PolicyStore {
+    /// Loads a catalogue (params and active policies) into an empty
+    /// catalogue; returns how many policies were added (0 if there were some).
+    async fn seed_catalogue(&self, actor: &Actor, catalogue: &zhongfu_domain::policy::Catalogue) -> Result<usize>;
+
+    async fn policy_params(&self) -> Result<Vec<zhongfu_domain::policy::ParamDef>>;
+
+    /// Every version of every policy, by policy and version.
+    async fn policy_versions(&self) -> Result<Vec<policy::PolicyVersion>>;
+
+    /// Drafts a new policy (`policy_id` none) or a new version of one,
+    /// replacing its open draft. `None` when there is no such policy.
+    async fn draft_policy(
+        &self,
+        actor: &Actor,
+        policy_id: Option<i64>,
+        definition: &zhongfu_domain::policy::PolicyDef,
+    ) -> Result<Option<policy::PolicyVersion>>;
+
+    /// Makes a draft the active version; its drafter may not.
+    async fn publish_policy(&self, actor: &Actor, version_id: i64) -> Result<policy::PublishOutcome>;
+
+    /// The registry within a division prefix (one household if given), as
+    /// the sweep engine reads it.
+    async fn registry_facts(
+        &self,
+        prefix: &str,
+        household: Option<i64>,
+    ) -> Result<Vec<zhongfu_domain::policy::HouseholdFacts>>;
+
+    /// Proposes or dismisses one sweep result of a household in scope;
+    /// false if the household is not found there.
+    async fn mark_finding(&self, actor: &Actor, scope: &Scope, mark: &policy::SweepMark) -> Result<bool>;
+
+    async fn sweep_marks(&self, prefix: &str) -> Result<Vec<policy::SweepMark>>;
+
+    /// Household numbers and members' names and masked IDs, for listing
+    /// sweep results; households outside the scope are left out.
+    async fn finding_labels(&self, scope: &Scope, households: &[i64]) -> Result<Vec<policy::MemberLabel>>;
+}
+
 /// The one storage interface. Functions that read or write people take the
 /// caller's [`Scope`] and filter in SQL.
 #[async_trait]
-pub trait Store: RegistryStore + Send + Sync + std::fmt::Debug {
+pub trait Store: RegistryStore + PolicyStore + Send + Sync + std::fmt::Debug {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -670,6 +670,7 @@ macro_rules! sql_store {
         }
 
         registry_store!($store, $db);
+        $crate::sql_policy::policy_store!($store, $db);
 
         impl $store {
             /// Loads the roles of many account rows in one query.

@@ -307,6 +307,15 @@ pub struct Saved {
     pub version: i64,
 }
 
+/// Re-evaluates changed households for the sweep's lists, in the request.
+async fn touch(state: &AppState, ids: &[i64], result: &EditOutcome) {
+    if matches!(result, EditOutcome::Saved(_)) {
+        for &id in ids {
+            state.sweeper.refresh(state.store.as_ref(), id).await;
+        }
+    }
+}
+
 fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiError> {
     match outcome {
         EditOutcome::Saved(version) => {
@@ -407,6 +416,7 @@ pub async fn update(
         tags,
     };
     let result = state.store.update_household(&p.actor(), &p.scope(), id, version, &edit, today()).await?;
+    touch(&state, &[id], &result).await;
     outcome(result, &headers)
 }
 
@@ -483,6 +493,7 @@ pub async fn update_member(
     let version = if_match(&headers)?;
     let edit = form.edit()?;
     let result = state.store.update_member(&p.actor(), &p.scope(), id, version, person, &edit, today()).await?;
+    touch(&state, &[id], &result).await;
     outcome(result, &headers)
 }
 
@@ -520,6 +531,7 @@ pub async fn add_member(
         death_date: edit.death_date,
     };
     let result = state.store.add_member(&p.actor(), &p.scope(), id, version, &person, today()).await?;
+    touch(&state, &[id], &result).await;
     outcome(result, &headers)
 }
 
@@ -534,6 +546,7 @@ pub async fn remove_member(
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
     let result = state.store.remove_member(&p.actor(), &p.scope(), id, version, person, today()).await?;
+    touch(&state, &[id], &result).await;
     outcome(result, &headers)
 }
 
@@ -656,6 +669,9 @@ pub async fn split(
         .store
         .split_household(&p.actor(), &p.scope(), id, version, &form.members, form.head, &number, today())
         .await?;
+    if let EditOutcome::Saved(new_id) = result {
+        touch(&state, &[id, new_id], &result).await;
+    }
     match result {
         EditOutcome::Saved(new_id) => Ok((StatusCode::CREATED, Json(Split { id: new_id })).into_response()),
         other => outcome(other, &headers),
@@ -686,5 +702,6 @@ pub async fn merge(
         .store
         .merge_households(&p.actor(), &p.scope(), id, version, form.other, form.other_version, today())
         .await?;
+    touch(&state, &[id, form.other], &result).await;
     outcome(result, &headers)
 }

@@ -383,6 +383,13 @@ impl Outcome {
     }
 }
 
+/// After an import that wrote, the sweep's lists are rebuilt in the background.
+fn resweep(state: &AppState, committed: bool) {
+    if committed {
+        state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), crate::households::today());
+    }
+}
+
 /// A cell as the preview and the error report show it: ID numbers masked.
 fn shown(cell: Option<&Cell>, field: Option<Field>) -> String {
     let text = cell.map(Cell::display).unwrap_or_default();
@@ -483,6 +490,7 @@ pub async fn import(
 ) -> Result<Json<ImportReport>, ApiError> {
     let job = query.job(body)?;
     let mut report = run(&state.store, &p.actor(), &p.scope(), job).await?;
+    resweep(&state, report.committed);
     report.issues.truncate(ISSUES_SHOWN);
     Ok(Json(report))
 }
@@ -770,6 +778,7 @@ pub async fn start_job(
     let (store, actor, scope) = (state.store.clone(), p.actor(), p.scope());
     tokio::spawn(async move {
         let result = run_watched(&store, &actor, &scope, job, &entry.progress).await.map_err(ApiError::from);
+        resweep(&state, result.as_ref().is_ok_and(|r| r.committed));
         *entry.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.map(|mut r| {
             r.issues.truncate(ISSUES_SHOWN);
             r

@@ -34,7 +34,9 @@ pub mod health;
 pub mod households;
 pub mod imports;
 pub mod metrics;
+pub mod policies;
 pub mod sheets;
+pub mod sweep;
 pub mod volunteers;
 
 pub use metrics::Metrics;
@@ -50,6 +52,8 @@ pub struct AppState {
     /// Largest ledger an import accepts, in bytes.
     pub import_limit: usize,
     pub import_jobs: Arc<imports::ImportJobs>,
+    /// The registry in columns and the latest sweep's results.
+    pub sweeper: Arc<sweep::Sweeper>,
 }
 
 #[derive(OpenApi)]
@@ -61,7 +65,10 @@ pub struct AppState {
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
-        households::remove_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job),
+        households::remove_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
+        policies::list, policies::detail, policies::vocabulary_list, policies::check_rule, policies::create, policies::draft,
+        policies::publish, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
+        policies::mark),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -123,6 +130,17 @@ pub fn router(state: AppState) -> Router {
         .route("/households/{id}/members", post(households::add_member))
         .route("/households/{id}/members/{person}", put(households::update_member).delete(households::remove_member))
         .route("/persons/{id}/reveal", post(households::reveal))
+        .route("/policies", get(policies::list).post(policies::create))
+        .route("/policies/fields", get(policies::vocabulary_list))
+        .route("/policies/check", post(policies::check_rule))
+        .route("/policies/{id}", get(policies::detail))
+        .route("/policies/{id}/draft", put(policies::draft))
+        .route("/policies/{id}/test", post(policies::test))
+        .route("/policy-versions/{id}/publish", post(policies::publish))
+        .route("/sweep", get(policies::sweep_status).post(policies::start_sweep))
+        .route("/sweep/results", post(policies::results))
+        .route("/sweep/export", post(policies::export))
+        .route("/sweep/marks", post(policies::mark))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 

@@ -1,0 +1,354 @@
+//! The registry as typed columns in memory: one array per field, persons
+//! grouped by household, values as of one date.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::fields::Col;
+use crate::registry::{
+    Category, DisabilityKind, Employment, Health, Holding, Household, Marital, Registration, Relation, Schooling, Tag,
+    Tenure, WorkAbility,
+};
+use crate::{DivisionCode, Fen, Sex};
+
+/// What the engine needs of one person; no names, no ID numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PersonFacts {
+    pub id: i64,
+    pub birth: NaiveDate,
+    pub sex: Sex,
+    pub relation: Relation,
+    pub marital: Marital,
+    pub health: Health,
+    pub disability: Option<(DisabilityKind, u8)>,
+    pub work_ability: WorkAbility,
+    pub employment: Employment,
+    pub schooling: Schooling,
+    pub income: Fen,
+    pub death: Option<NaiveDate>,
+    pub holdings: Vec<Holding>,
+}
+
+/// What the engine needs of one household, members head first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HouseholdFacts {
+    pub id: i64,
+    pub version: i64,
+    pub community: DivisionCode,
+    pub registration: Registration,
+    pub tenure: Tenure,
+    pub dangerous_housing: bool,
+    pub assets: Fen,
+    pub tags: Vec<Tag>,
+    pub holdings: Vec<Holding>,
+    pub members: Vec<PersonFacts>,
+}
+
+impl HouseholdFacts {
+    /// The facts of a registry household; persons are numbered from `first_person`.
+    pub fn of(id: i64, version: i64, h: &Household, first_person: i64) -> Self {
+        let members = h
+            .members
+            .iter()
+            .zip(first_person..)
+            .map(|(p, pid)| PersonFacts {
+                id: pid,
+                birth: p.id_number.birth_date(),
+                sex: p.id_number.sex(),
+                relation: p.relation,
+                marital: p.marital,
+                health: p.health,
+                disability: p.disability.as_ref().map(|d| (d.kind, d.grade)),
+                work_ability: p.work_ability,
+                employment: p.employment,
+                schooling: p.schooling,
+                income: p.monthly_income,
+                death: p.death_date,
+                holdings: p.categories.clone(),
+            })
+            .collect();
+        Self {
+            id,
+            version,
+            community: h.community,
+            registration: h.registration,
+            tenure: h.tenure,
+            dangerous_housing: h.dangerous_housing,
+            assets: h.assets,
+            tags: h.tags.clone(),
+            holdings: h.categories.clone(),
+            members,
+        }
+    }
+}
+
+fn index_of<T: PartialEq>(all: &[T], v: &T) -> u8 {
+    all.iter().position(|x| x == v).unwrap_or(0) as u8
+}
+
+/// The categories held on `date`, as bits in `Category::ALL` order.
+pub fn category_bits(holdings: &[Holding], date: NaiveDate) -> u64 {
+    holdings
+        .iter()
+        .filter(|h| h.start <= date && h.end.is_none_or(|e| e >= date))
+        .fold(0, |bits, h| bits | 1 << index_of(Category::ALL, &h.category))
+}
+
+fn day_number(d: NaiveDate) -> u32 {
+    d.year() as u32 * 10_000 + d.month() * 100 + d.day()
+}
+
+/// The registry in columns. Households replaced since loading stay in place,
+/// marked dead; the replacement is appended.
+#[derive(Clone, Debug, Default)]
+pub struct Columns {
+    as_of: u32,
+    date: Option<NaiveDate>,
+    // Households.
+    pub(crate) hh_id: Vec<i64>,
+    pub(crate) hh_version: Vec<i64>,
+    pub(crate) hh_live: Vec<bool>,
+    pub(crate) hh_community: Vec<u32>,
+    /// Persons of household `h` are `hh_start[h]..hh_start[h + 1]`.
+    pub(crate) hh_start: Vec<u32>,
+    size: Vec<u8>,
+    total_income: Vec<i64>,
+    per_capita: Vec<i64>,
+    assets: Vec<i64>,
+    housing: Vec<u8>,
+    dangerous: Vec<u8>,
+    registration: Vec<u8>,
+    tags: Vec<u8>,
+    pub(crate) hh_categories: Vec<u64>,
+    // Persons.
+    pub(crate) p_id: Vec<i64>,
+    pub(crate) p_household: Vec<u32>,
+    birth: Vec<u32>,
+    sex: Vec<u8>,
+    relation: Vec<u8>,
+    marital: Vec<u8>,
+    illness: Vec<u8>,
+    disability_type: Vec<u8>,
+    disability_grade: Vec<u8>,
+    work: Vec<u8>,
+    employment: Vec<u8>,
+    schooling: Vec<u8>,
+    income: Vec<i32>,
+    pub(crate) p_categories: Vec<u64>,
+    pub(crate) p_alive: Vec<bool>,
+    communities: Vec<DivisionCode>,
+    community_index: HashMap<DivisionCode, u32>,
+    by_id: HashMap<i64, u32>,
+}
+
+impl Columns {
+    pub fn new(date: NaiveDate) -> Self {
+        Self { as_of: day_number(date), date: Some(date), hh_start: vec![0], ..Default::default() }
+    }
+
+    pub fn build(date: NaiveDate, households: impl IntoIterator<Item = HouseholdFacts>) -> Self {
+        let mut c = Self::new(date);
+        for h in households {
+            c.push(&h);
+        }
+        c
+    }
+
+    pub fn date(&self) -> NaiveDate {
+        self.date.unwrap_or_default()
+    }
+
+    /// Rows, the replaced ones included.
+    pub fn household_rows(&self) -> usize {
+        self.hh_id.len()
+    }
+
+    pub fn person_rows(&self) -> usize {
+        self.p_id.len()
+    }
+
+    /// Households in the registry now.
+    pub fn households(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn row_of(&self, household: i64) -> Option<u32> {
+        self.by_id.get(&household).copied()
+    }
+
+    pub fn household_id(&self, row: u32) -> i64 {
+        self.hh_id[row as usize]
+    }
+
+    pub fn household_version(&self, row: u32) -> i64 {
+        self.hh_version[row as usize]
+    }
+
+    pub fn person_id(&self, row: u32) -> i64 {
+        self.p_id[row as usize]
+    }
+
+    pub fn community(&self, row: u32) -> &DivisionCode {
+        &self.communities[self.hh_community[row as usize] as usize]
+    }
+
+    /// Persons of a household row.
+    pub fn persons(&self, row: u32) -> std::ops::Range<u32> {
+        self.hh_start[row as usize]..self.hh_start[row as usize + 1]
+    }
+
+    /// Adds a household, replacing the one with its id.
+    pub fn push(&mut self, h: &HouseholdFacts) {
+        let date = self.date();
+        let row = self.hh_id.len() as u32;
+        if let Some(old) = self.by_id.insert(h.id, row) {
+            self.hh_live[old as usize] = false;
+        }
+        let next = self.communities.len() as u32;
+        let community = *self.community_index.entry(h.community).or_insert(next);
+        if community == next {
+            self.communities.push(h.community);
+        }
+        let hh_bits = category_bits(&h.holdings, date);
+        let living: Vec<&PersonFacts> = h.members.iter().filter(|p| p.death.is_none_or(|d| d > date)).collect();
+        let total: i64 = living.iter().map(|p| p.income.0).sum();
+        let size = living.len() as i64;
+        self.hh_id.push(h.id);
+        self.hh_version.push(h.version);
+        self.hh_live.push(true);
+        self.hh_community.push(community);
+        self.size.push(size.min(255) as u8);
+        self.total_income.push(total);
+        self.per_capita.push(if size == 0 { 0 } else { total / size });
+        self.assets.push(h.assets.0);
+        self.housing.push(index_of(Tenure::ALL, &h.tenure));
+        self.dangerous.push(u8::from(h.dangerous_housing));
+        self.registration.push(index_of(Registration::ALL, &h.registration));
+        self.tags.push(h.tags.iter().fold(0, |b, t| b | 1 << index_of(Tag::ALL, t)));
+        self.hh_categories.push(hh_bits);
+        for p in &h.members {
+            self.p_id.push(p.id);
+            self.p_household.push(row);
+            self.birth.push(day_number(p.birth));
+            self.sex.push(u8::from(p.sex == Sex::Female));
+            self.relation.push(index_of(Relation::ALL, &p.relation));
+            self.marital.push(index_of(Marital::ALL, &p.marital));
+            self.illness.push(index_of(Health::ALL, &p.health));
+            self.disability_type.push(p.disability.map_or(0, |(k, _)| index_of(DisabilityKind::ALL, &k) + 1));
+            self.disability_grade.push(p.disability.map_or(0, |(_, g)| g));
+            self.work.push(index_of(WorkAbility::ALL, &p.work_ability));
+            self.employment.push(index_of(Employment::ALL, &p.employment));
+            self.schooling.push(index_of(Schooling::ALL, &p.schooling));
+            self.income.push(p.income.0.clamp(i32::MIN as i64, i32::MAX as i64) as i32);
+            self.p_categories.push(category_bits(&p.holdings, date) | hh_bits);
+            self.p_alive.push(p.death.is_none_or(|d| d > date));
+        }
+        self.hh_start.push(self.p_id.len() as u32);
+    }
+
+    /// Drops a household (it left the registry or moved out of reach).
+    pub fn remove(&mut self, household: i64) {
+        if let Some(row) = self.by_id.remove(&household) {
+            self.hh_live[row as usize] = false;
+        }
+    }
+
+    /// Writes a column's values for rows `range` (persons or households, as
+    /// the column's level) into `out`, widened to i64.
+    pub(crate) fn load(&self, col: Col, range: std::ops::Range<usize>, out: &mut Vec<i64>) {
+        out.clear();
+        fn widen<T: Copy + Into<i64>>(v: &[T], out: &mut Vec<i64>) {
+            out.extend(v.iter().map(|&x| x.into()));
+        }
+        match col {
+            Col::Age => {
+                let as_of = self.as_of as i64;
+                out.extend(self.birth[range].iter().map(|&b| (as_of - b as i64) / 10_000));
+            }
+            Col::Sex => widen(&self.sex[range], out),
+            Col::Relation => widen(&self.relation[range], out),
+            Col::Marital => widen(&self.marital[range], out),
+            Col::Illness => widen(&self.illness[range], out),
+            Col::DisabilityType => widen(&self.disability_type[range], out),
+            Col::DisabilityGrade => widen(&self.disability_grade[range], out),
+            Col::WorkAbility => widen(&self.work[range], out),
+            Col::Employment => widen(&self.employment[range], out),
+            Col::Schooling => widen(&self.schooling[range], out),
+            Col::Income => widen(&self.income[range], out),
+            Col::Categories => out.extend(self.p_categories[range].iter().map(|&b| b as i64)),
+            Col::Size => widen(&self.size[range], out),
+            Col::TotalIncome => out.extend_from_slice(&self.total_income[range]),
+            Col::PerCapitaIncome => out.extend_from_slice(&self.per_capita[range]),
+            Col::Assets => out.extend_from_slice(&self.assets[range]),
+            Col::Housing => widen(&self.housing[range], out),
+            Col::DangerousHousing => widen(&self.dangerous[range], out),
+            Col::Registration => widen(&self.registration[range], out),
+            Col::Tags => widen(&self.tags[range], out),
+            Col::HouseholdCategories => out.extend(self.hh_categories[range].iter().map(|&b| b as i64)),
+        }
+    }
+
+    /// Bytes held by the columns (capacity, not length).
+    pub fn heap_bytes(&self) -> usize {
+        fn b<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        b(&self.hh_id) + b(&self.hh_version) + b(&self.hh_live) + b(&self.hh_community) + b(&self.hh_start)
+            + b(&self.size) + b(&self.total_income) + b(&self.per_capita) + b(&self.assets) + b(&self.housing)
+            + b(&self.dangerous) + b(&self.registration) + b(&self.tags) + b(&self.hh_categories)
+            + b(&self.p_id) + b(&self.p_household) + b(&self.birth) + b(&self.sex) + b(&self.relation)
+            + b(&self.marital) + b(&self.illness) + b(&self.disability_type) + b(&self.disability_grade)
+            + b(&self.work) + b(&self.employment) + b(&self.schooling) + b(&self.income)
+            + b(&self.p_categories) + b(&self.p_alive)
+            // HashMap: key, value and a control byte per bucket, roughly.
+            + self.by_id.capacity() * (size_of::<i64>() + size_of::<u32>() + 1)
+    }
+
+    /// Drops spare capacity after a bulk load.
+    pub fn shrink(&mut self) {
+        macro_rules! shrink { ($($f:ident),*) => { $(self.$f.shrink_to_fit();)* } }
+        shrink!(
+            hh_id,
+            hh_version,
+            hh_live,
+            hh_community,
+            hh_start,
+            size,
+            total_income,
+            per_capita,
+            assets,
+            housing,
+            dangerous,
+            registration,
+            tags,
+            hh_categories,
+            p_id,
+            p_household,
+            birth,
+            sex,
+            relation,
+            marital,
+            illness,
+            disability_type,
+            disability_grade,
+            work,
+            employment,
+            schooling,
+            income,
+            p_categories,
+            p_alive
+        );
+    }
+}
+
+#[cfg(test)]
+impl Columns {
+    pub(crate) fn per_capita(&self, row: usize) -> i64 {
+        self.per_capita[row]
+    }
+
+    pub(crate) fn assets_of(&self, row: usize) -> i64 {
+        self.assets[row]
+    }
+}

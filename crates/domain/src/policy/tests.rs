@@ -1,0 +1,301 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use crate::DivisionCode;
+use crate::demo::{Community, DemoConfig, DemoGenerator};
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+}
+
+fn vocab() -> Vocabulary {
+    Vocabulary::new([("dibao_line".to_owned(), 76_000, true), ("elderly_age".to_owned(), 80, false)])
+}
+
+fn households(n: u64, seed: u64) -> Vec<HouseholdFacts> {
+    let communities = ["430602001001", "430602002001", "430602100201"]
+        .iter()
+        .zip(["洞庭社区居委会", "天岳社区居委会", "西塘村委会"])
+        .map(|(code, name)| Community { code: DivisionCode::parse(code).unwrap(), name: name.to_owned() })
+        .collect();
+    let generator = DemoGenerator::new(DemoConfig { households: n, seed, today: date() }, communities).unwrap();
+    let mut next_person = 1;
+    generator
+        .enumerate()
+        .map(|(i, h)| {
+            let f = HouseholdFacts::of(i as i64 + 1, 1, &h, next_person);
+            next_person += h.members.len() as i64;
+            f
+        })
+        .collect()
+}
+
+#[test]
+fn an_unknown_field_is_refused_at_its_position() {
+    let e = vocab().compile("age >= 60 &&\n  incom < 100", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::UnknownField);
+    assert_eq!((e.line, e.column), (2, 3));
+    assert!(e.message_en.contains("incom"), "{e:?}");
+    assert!(e.message_zh.contains("未知字段"), "{e:?}");
+}
+
+#[test]
+fn type_errors_and_bad_codes_are_refused() {
+    let v = vocab();
+    for (rule, kind) in [
+        ("age == 'x'", RuleErrorKind::Type),
+        ("sex == 'mal'", RuleErrorKind::Type),
+        ("'dibao2' in categories", RuleErrorKind::Type),
+        ("age + 1", RuleErrorKind::Type),
+        ("age >= ", RuleErrorKind::Syntax),
+        ("params.no_such_line > 0", RuleErrorKind::UnknownField),
+        ("size > 1 && age > 3", RuleErrorKind::Type),
+    ] {
+        let level = if rule.starts_with("size") { Level::Household } else { Level::Person };
+        assert_eq!(v.compile(rule, level, Want::Bool).map_err(|e| e.kind).unwrap_err(), kind, "{rule}");
+    }
+    let e = v.compile("age * 1.5 > 90", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::Unsupported, "{e:?}");
+}
+
+fn engine_for(rules: &[(&str, Level, &str)]) -> Engine {
+    let v = vocab();
+    let defs: Vec<PolicyDef> = rules
+        .iter()
+        .map(|(cond, level, records)| PolicyDef {
+            code: "p".into(),
+            name: "p".into(),
+            name_en: String::new(),
+            department: "d".into(),
+            level: *level,
+            kind: BenefitKind::CashMonthly,
+            records: (*records).into(),
+            basis: String::new(),
+            effective_from: date(),
+            effective_to: None,
+            benefit: Some("params.dibao_line - per_capita_income".into()),
+            condition: (*cond).into(),
+        })
+        .collect();
+    let refs: Vec<&PolicyDef> = defs.iter().collect();
+    let (engine, refused) = build_engine(&refs, &v);
+    assert!(refused.is_empty(), "{refused:?}");
+    engine
+}
+
+#[test]
+fn the_sweep_finds_both_lists_with_the_deciding_condition() {
+    let mut hs = households(300, 3);
+    // One household clearly over the line but holding 低保; one under it without.
+    let over =
+        hs.iter().position(|h| h.holdings.iter().any(|c| c.category == crate::registry::Category::Dibao)).unwrap();
+    for m in &mut hs[over].members {
+        m.income = crate::Fen(200_000);
+    }
+    let cols = Columns::build(date(), hs.clone());
+    let engine =
+        engine_for(&[("per_capita_income < params.dibao_line && assets <= 5000000", Level::Household, "dibao")]);
+    let findings = engine.sweep(&cols, 2);
+    assert_eq!(findings, engine.sweep(&cols, 1), "threads change nothing");
+    let stale: Vec<_> = findings.iter().filter(|f| f.kind == FindingKind::Stale).collect();
+    let missing: Vec<_> = findings.iter().filter(|f| f.kind == FindingKind::Missing).collect();
+    assert!(!missing.is_empty() && !stale.is_empty());
+    let row = cols.row_of(hs[over].id).unwrap();
+    assert!(stale.iter().any(|f| f.household == row));
+    let why = engine.explain(&cols, 0, row, None);
+    assert_eq!(why[0].holds, Some(false));
+    assert!(why[0].detail.starts_with("per_capita_income 2,000.00 >= params.dibao_line 760.00"), "{why:?}");
+    // Every finding agrees with a direct check of the rule.
+    for f in &findings {
+        let i = f.household as usize;
+        let qualifies = cols.per_capita(i) < 76_000 && cols.assets_of(i) <= 5_000_000;
+        assert_eq!(f.kind == FindingKind::Missing, qualifies);
+    }
+}
+
+#[test]
+fn boundaries_are_exact() {
+    let mut hs = households(40, 5);
+    hs.truncate(1);
+    let h = &mut hs[0];
+    h.members.truncate(1);
+    h.holdings.clear();
+    h.members[0].holdings.clear();
+    h.members[0].death = None;
+    h.assets = crate::Fen(0);
+    let engine = engine_for(&[
+        ("per_capita_income < params.dibao_line", Level::Household, "dibao"),
+        ("age >= 60", Level::Person, "temporary"),
+        ("disability.grade >= 1 && disability.grade <= 2", Level::Person, "disability_care"),
+    ]);
+    let at = |income: i64, birth: NaiveDate, grade: u8| {
+        let mut h = hs[0].clone();
+        h.members[0].income = crate::Fen(income);
+        h.members[0].birth = birth;
+        h.members[0].disability = (grade > 0).then_some((crate::registry::DisabilityKind::Physical, grade));
+        let cols = Columns::build(date(), [h]);
+        let f = engine.sweep(&cols, 1);
+        (0..3).map(|p| f.iter().any(|x| x.policy == p)).collect::<Vec<_>>()
+    };
+    let sixty = NaiveDate::from_ymd_opt(1966, 11, 24).unwrap();
+    let fifty_nine = NaiveDate::from_ymd_opt(1966, 11, 25).unwrap();
+    assert_eq!(at(75_999, sixty, 2), vec![true, true, true]);
+    assert_eq!(at(76_000, fifty_nine, 3), vec![false, false, false]);
+    assert_eq!(at(76_001, sixty, 1), vec![false, true, true]);
+}
+
+/// Random rules from the supported grammar.
+struct Gen {
+    rng: SmallRng,
+    level: Level,
+    member: Option<&'static str>,
+}
+
+impl Gen {
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.rng.random_range(0..xs.len())]
+    }
+
+    fn person(&self) -> bool {
+        self.member.is_some() || self.level == Level::Person
+    }
+
+    fn field(&mut self, name: &str) -> String {
+        match self.member {
+            Some(m) => format!("{m}.{name}"),
+            None => name.to_owned(),
+        }
+    }
+
+    fn int(&mut self, depth: u32) -> String {
+        let leaf = depth == 0 || self.rng.random_bool(0.35);
+        if leaf {
+            return match self.rng.random_range(0..9) {
+                0 | 1 if self.person() => {
+                    let f = self.pick(&["age", "income", "disability.grade"]);
+                    self.field(f)
+                }
+                2 | 3 => self.pick(&["size", "per_capita_income", "assets", "total_income"]).to_owned(),
+                4 => self.pick(&["params.dibao_line", "params.elderly_age"]).to_owned(),
+                5 if self.person() => format!("size({})", self.field("categories")),
+                6 => self.pick(&["0", "1", "2", "60", "76000", "9223372036854775807", "-3"]).to_owned(),
+                _ => self.rng.random_range(-5..100_000).to_string(),
+            };
+        }
+        match self.rng.random_range(0..8) {
+            0 => format!("-({})", self.int(depth - 1)),
+            1 => format!("({} ? {} : {})", self.boolean(depth - 1), self.int(depth - 1), self.int(depth - 1)),
+            2 if self.member.is_none() => format!("members.count(m, {})", self.member_bool(depth - 1)),
+            3 if self.member.is_none() => format!("members.filter(m, {}).size()", self.member_bool(depth - 1)),
+            _ => {
+                let op = self.pick(&["+", "-", "*", "/", "%"]);
+                format!("({} {op} {})", self.int(depth - 1), self.int(depth - 1))
+            }
+        }
+    }
+
+    fn member_bool(&mut self, depth: u32) -> String {
+        self.member = Some("m");
+        let b = self.boolean(depth);
+        self.member = None;
+        b
+    }
+
+    fn boolean(&mut self, depth: u32) -> String {
+        let leaf = depth == 0 || self.rng.random_bool(0.3);
+        if leaf {
+            return match self.rng.random_range(0..7) {
+                0 if self.person() => {
+                    let s = self.pick(&["'male'", "'female'"]);
+                    format!("{} == {s}", self.field("sex"))
+                }
+                1 if self.person() => {
+                    let c = self.pick(&["'dibao'", "'tekun'", "'disability_care'", "'orphan'"]);
+                    format!("{c} in {}", self.field("categories"))
+                }
+                2 if self.person() => {
+                    let w = self.field("work_ability");
+                    format!("{w} in ['none', 'partial']")
+                }
+                3 => self
+                    .pick(&["dangerous_housing", "true", "false", "'living_alone' in tags", "housing == 'rent'"])
+                    .to_owned(),
+                _ => {
+                    let op = self.pick(&["<", "<=", ">", ">=", "==", "!="]);
+                    format!("{} {op} {}", self.int(depth.saturating_sub(1)), self.int(depth.saturating_sub(1)))
+                }
+            };
+        }
+        match self.rng.random_range(0..7) {
+            0 => format!("!({})", self.boolean(depth - 1)),
+            1 => format!("({} && {})", self.boolean(depth - 1), self.boolean(depth - 1)),
+            2 => format!("({} || {})", self.boolean(depth - 1), self.boolean(depth - 1)),
+            3 => format!("({} ? {} : {})", self.boolean(depth - 1), self.boolean(depth - 1), self.boolean(depth - 1)),
+            4 if self.member.is_none() => {
+                let agg = self.pick(&["exists", "all", "exists_one"]);
+                format!("members.{agg}(m, {})", self.member_bool(depth - 1))
+            }
+            _ => {
+                let op = self.pick(&["<", ">=", "=="]);
+                format!("{} {op} {}", self.int(depth - 1), self.int(depth - 1))
+            }
+        }
+    }
+}
+
+#[test]
+fn the_engine_agrees_with_the_cel_interpreter_on_random_rules() {
+    let v = vocab();
+    let params: Arc<BTreeMap<String, i64>> = Arc::new(v.params().clone());
+    let cols = Columns::build(date(), households(25, 11));
+    let mut compared = 0;
+    for seed in 0..400u64 {
+        let level = if seed % 2 == 0 { Level::Person } else { Level::Household };
+        let mut g = Gen { rng: SmallRng::seed_from_u64(seed), level, member: None };
+        let rule = g.boolean(4);
+        let ex = match v.compile(&rule, level, Want::Bool) {
+            Ok(ex) => ex,
+            Err(e) => panic!("generated rule {rule} does not compile: {e}"),
+        };
+        let engine = Engine::new(vec![(RulePlan { level, condition: ex, benefit: None, records: 0 }, None)]);
+        let reference = Interpreted::new(level, &rule, None, Arc::clone(&params)).unwrap();
+        for h in 0..cols.household_rows() {
+            let rows: Vec<Option<usize>> = match level {
+                Level::Household => vec![None],
+                Level::Person => cols.persons(h as u32).map(|p| Some(p as usize)).collect(),
+            };
+            for p in rows {
+                let ours = engine.value(&cols, 0, h as u32, p.map(|p| p as u32));
+                let theirs = reference.condition(&cols, h, p).ok().map(i64::from);
+                assert_eq!(ours, theirs, "rule {rule} on household {h} person {p:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 10_000, "{compared}");
+}
+
+#[test]
+fn the_shipped_catalogue_compiles_and_covers_the_district() {
+    let c = Catalogue::demo();
+    let v = c.vocabulary(date());
+    let mut departments: Vec<&str> = c.policies.iter().map(|p| p.department.as_str()).collect();
+    departments.sort_unstable();
+    departments.dedup();
+    assert!(c.policies.len() >= 40 && departments.len() >= 12, "{} policies, {departments:?}", c.policies.len());
+    let mut records: Vec<&str> = c.policies.iter().map(|p| p.records.as_str()).collect();
+    records.sort_unstable();
+    records.dedup();
+    assert_eq!(records.len(), c.policies.len(), "each policy has its own received category");
+    for p in &c.policies {
+        let checked = check(p, &v).unwrap_or_else(|e| panic!("{}: {e}", p.code));
+        assert!(checked.interpreted.is_none(), "{} runs in the interpreter: {:?}", p.code, checked.interpreted);
+        assert!(p.benefit.is_some(), "{} has no benefit", p.code);
+    }
+    assert_eq!(v.params()["dibao_line"], 76_000);
+}

@@ -1,0 +1,229 @@
+//! The policy half of the shared `Store` implementation, expanded inside
+//! `sql_store!` for each backend.
+
+/// Implements `PolicyStore` for `$store` over the sqlx database `$db`.
+macro_rules! policy_store {
+    ($store:ty, $db:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::PolicyStore for $store {
+            async fn seed_catalogue(
+                &self,
+                actor: &Actor,
+                catalogue: &zhongfu_domain::policy::Catalogue,
+            ) -> Result<usize> {
+                use $crate::policy::{json, policy_event};
+                let mut tx = self.pool.begin().await?;
+                let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy").fetch_one(&mut *tx).await?;
+                if existing > 0 {
+                    return Ok(0);
+                }
+                let now = $crate::audit::now();
+                for p in &catalogue.params {
+                    sqlx::query("INSERT INTO policy_param (name, definition) VALUES ($1, $2)")
+                        .bind(&p.name)
+                        .bind(serde_json::to_string(p).unwrap_or_default())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for p in &catalogue.policies {
+                    let id: i64 = sqlx::query_scalar("INSERT INTO policy (code, created_at) VALUES ($1, $2) RETURNING id")
+                        .bind(&p.code)
+                        .bind(&now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO policy_version (policy_id, version, status, definition, drafted_at, approved_at)
+                         VALUES ($1, 1, 'active', $2, $3, $3)",
+                    )
+                    .bind(id)
+                    .bind(json(p))
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let diff = serde_json::json!({ "district": catalogue.district.name, "policies": catalogue.policies.len(),
+                                               "params": catalogue.params.len() });
+                append_audit!(tx, actor, &policy_event("policy.seed", 0, diff));
+                tx.commit().await?;
+                Ok(catalogue.policies.len())
+            }
+
+            async fn policy_params(&self) -> Result<Vec<zhongfu_domain::policy::ParamDef>> {
+                let rows: Vec<String> = sqlx::query_scalar($crate::policy::SELECT_PARAMS).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| $crate::policy::param_from_json(r)).collect()
+            }
+
+            async fn policy_versions(&self) -> Result<Vec<$crate::policy::PolicyVersion>> {
+                let rows: Vec<$crate::policy::VersionRow> =
+                    sqlx::query_as($crate::policy::SELECT_VERSIONS).fetch_all(&self.pool).await?;
+                rows.into_iter().map($crate::policy::version_from_row).collect()
+            }
+
+            async fn draft_policy(
+                &self,
+                actor: &Actor,
+                policy_id: Option<i64>,
+                definition: &zhongfu_domain::policy::PolicyDef,
+            ) -> Result<Option<$crate::policy::PolicyVersion>> {
+                use $crate::policy::{json, policy_event};
+                let mut tx = self.pool.begin().await?;
+                let now = $crate::audit::now();
+                let id = match policy_id {
+                    Some(id) => {
+                        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM policy WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        let Some(id) = found else { return Ok(None) };
+                        id
+                    }
+                    None => sqlx::query_scalar("INSERT INTO policy (code, created_at) VALUES ($1, $2) RETURNING id")
+                        .bind(&definition.code)
+                        .bind(&now)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                };
+                let before: Option<String> = sqlx::query_scalar(
+                    "SELECT definition FROM policy_version WHERE policy_id = $1 AND status IN ('draft', 'active')
+                      ORDER BY version DESC LIMIT 1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE policy_version SET status = 'discarded' WHERE policy_id = $1 AND status = 'draft'")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let version: i64 = sqlx::query_scalar(
+                    "INSERT INTO policy_version (policy_id, version, status, definition, drafted_by, drafted_at)
+                     SELECT $1, COALESCE(MAX(version), 0) + 1, 'draft', $2, $3, $4 FROM policy_version WHERE policy_id = $1
+                     RETURNING id",
+                )
+                .bind(id)
+                .bind(json(definition))
+                .bind(actor.id)
+                .bind(&now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let before: Option<serde_json::Value> = before.and_then(|b| serde_json::from_str(&b).ok());
+                let diff = serde_json::json!({ "definition": [before, definition], "status": [null, "draft"] });
+                append_audit!(tx, actor, &policy_event("policy.draft", id, diff));
+                tx.commit().await?;
+                let versions = $crate::PolicyStore::policy_versions(self).await?;
+                Ok(versions.into_iter().find(|v| v.id == version))
+            }
+
+            async fn publish_policy(&self, actor: &Actor, version_id: i64) -> Result<$crate::policy::PublishOutcome> {
+                use $crate::policy::{PublishOutcome, policy_event};
+                let mut tx = self.pool.begin().await?;
+                let row: Option<(i64, String, Option<i64>, i64)> = sqlx::query_as(
+                    "SELECT policy_id, status, drafted_by, version FROM policy_version WHERE id = $1",
+                )
+                .bind(version_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((policy_id, status, drafted_by, version)) = row else { return Ok(PublishOutcome::NotFound) };
+                if status != "draft" {
+                    return Ok(PublishOutcome::NotDraft);
+                }
+                if drafted_by.is_some() && drafted_by == actor.id {
+                    return Ok(PublishOutcome::OwnDraft);
+                }
+                sqlx::query("UPDATE policy_version SET status = 'superseded' WHERE policy_id = $1 AND status = 'active'")
+                    .bind(policy_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE policy_version SET status = 'active', approved_by = $2, approved_at = $3 WHERE id = $1")
+                    .bind(version_id)
+                    .bind(actor.id)
+                    .bind($crate::audit::now())
+                    .execute(&mut *tx)
+                    .await?;
+                let diff = serde_json::json!({ "status": ["draft", "active"], "version": version });
+                append_audit!(tx, actor, &policy_event("policy.publish", policy_id, diff));
+                tx.commit().await?;
+                let versions = $crate::PolicyStore::policy_versions(self).await?;
+                Ok(versions
+                    .into_iter()
+                    .find(|v| v.id == version_id)
+                    .map_or(PublishOutcome::NotFound, |v| PublishOutcome::Published(Box::new(v))))
+            }
+
+            async fn registry_facts(
+                &self,
+                prefix: &str,
+                household: Option<i64>,
+            ) -> Result<Vec<zhongfu_domain::policy::HouseholdFacts>> {
+                use futures::TryStreamExt;
+                use $crate::policy::*;
+                let like = format!("{}%", $crate::like_escape(prefix));
+                let one = household.unwrap_or(0);
+                let mut households = Vec::new();
+                let mut rows = sqlx::query_as::<_, HouseholdFactRow>(HOUSEHOLD_FACTS).bind(&like).bind(one).fetch(&self.pool);
+                while let Some(r) = rows.try_next().await? {
+                    households.push(household_facts(r)?);
+                }
+                drop(rows);
+                let mut persons = Vec::with_capacity(households.len() * 4);
+                let mut rows = sqlx::query_as::<_, PersonFactRow>(PERSON_FACTS).bind(&like).bind(one).fetch(&self.pool);
+                while let Some(r) = rows.try_next().await? {
+                    persons.push(person_facts(r)?);
+                }
+                drop(rows);
+                let holdings: Vec<HoldingFactRow> =
+                    sqlx::query_as(HOLDING_FACTS).bind(&like).bind(one).fetch_all(&self.pool).await?;
+                assemble(households, persons, holdings)
+            }
+
+            async fn mark_finding(&self, actor: &Actor, scope: &Scope, mark: &$crate::policy::SweepMark) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query($crate::policy::UPSERT_MARK)
+                    .bind(mark.policy_id)
+                    .bind(mark.household_id)
+                    .bind(mark.person_id)
+                    .bind(&mark.kind)
+                    .bind(&mark.status)
+                    .bind(&mark.reason)
+                    .bind(mark.marked_by)
+                    .bind($crate::audit::now())
+                    .bind(format!("{}%", scope.prefix()))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if done == 0 {
+                    return Ok(false);
+                }
+                let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
+                                               "status": [null, mark.status], "reason": mark.reason });
+                append_audit!(tx, actor, &$crate::registry::household_event("sweep.mark", mark.household_id, diff.to_string()));
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn sweep_marks(&self, prefix: &str) -> Result<Vec<$crate::policy::SweepMark>> {
+                let rows: Vec<$crate::policy::MarkRow> = sqlx::query_as($crate::policy::SELECT_MARKS)
+                    .bind(format!("{}%", $crate::like_escape(prefix)))
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map($crate::policy::mark_from_row).collect())
+            }
+
+            async fn finding_labels(&self, scope: &Scope, households: &[i64]) -> Result<Vec<$crate::policy::MemberLabel>> {
+                if households.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::policy::SELECT_LABELS);
+                q.push_bind(format!("{}%", scope.prefix())).push(" AND h.id IN (");
+                let mut ids = q.separated(", ");
+                for id in households {
+                    ids.push_bind(*id);
+                }
+                q.push(") ORDER BY h.id, p.id");
+                let rows: Vec<$crate::policy::LabelRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map($crate::policy::label_from_row).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use policy_store;

@@ -1,0 +1,660 @@
+//! The policy catalogue and the sweep's results: policies with conditions in
+//! CEL, drafted by one account and published by another; a sweep over the
+//! registry; lists of 应享未享 and 应退未退 with the condition that decides
+//! each row, marks, and export.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zhongfu_domain::identity::Role;
+use zhongfu_domain::policy::{FindingKind, Level, PolicyDef, PolicyError, check, fields, vocabulary};
+use zhongfu_store::AuditEvent;
+use zhongfu_store::policy::{PolicyVersion, PublishOutcome, SweepMark};
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ErrorBody};
+use crate::households::today;
+use crate::sweep::{Counts, SweepStatus, tally};
+
+/// A policy with its active version and open draft.
+#[derive(Serialize)]
+pub struct PolicyEntry {
+    pub policy_id: i64,
+    pub active: Option<PolicyVersion>,
+    pub draft: Option<PolicyVersion>,
+    pub versions: usize,
+}
+
+async fn entries(state: &AppState) -> Result<Vec<PolicyEntry>, ApiError> {
+    let mut by_policy: Vec<PolicyEntry> = Vec::new();
+    for v in state.store.policy_versions().await? {
+        if by_policy.last().is_none_or(|e| e.policy_id != v.policy_id) {
+            by_policy.push(PolicyEntry { policy_id: v.policy_id, active: None, draft: None, versions: 0 });
+        }
+        if let Some(e) = by_policy.last_mut() {
+            e.versions += 1;
+            match v.status.as_str() {
+                "active" => e.active = Some(v),
+                "draft" => e.draft = Some(v),
+                _ => {}
+            }
+        }
+    }
+    Ok(by_policy)
+}
+
+/// The department whose policies alone a department handler sees.
+async fn department_of(state: &AppState, p: &Principal) -> Result<Option<String>, ApiError> {
+    let wide = p.roles.as_slice().iter().any(|r| matches!(r, Role::District | Role::Street | Role::Community));
+    if wide {
+        return Ok(None);
+    }
+    let units = state.store.units_within(&p.scope()).await?;
+    let name = p.account.unit_id.and_then(|id| units.into_iter().find(|u| u.id == id)).map(|u| u.name);
+    // A department account without a unit sees no policy's rows.
+    Ok(Some(name.unwrap_or_default()))
+}
+
+#[utoipa::path(get, path = "/api/v1/policies", tag = "policies", responses((status = 200, body = Object)))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(serde_json::json!({ "items": entries(&state).await? })))
+}
+
+#[utoipa::path(get, path = "/api/v1/policies/{id}", tag = "policies",
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, ApiError> {
+    let versions: Vec<PolicyVersion> =
+        state.store.policy_versions().await?.into_iter().filter(|v| v.policy_id == id).collect();
+    if versions.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(serde_json::json!({ "policy_id": id, "versions": versions })))
+}
+
+/// The fields and parameters rules may name, for the editor.
+#[utoipa::path(get, path = "/api/v1/policies/fields", tag = "policies", responses((status = 200, body = Object)))]
+pub async fn vocabulary_list(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = state.store.policy_params().await?;
+    let date = today();
+    let params: Vec<serde_json::Value> = params
+        .iter()
+        .map(|p| {
+            serde_json::json!({ "name": p.name, "label": p.label, "label_en": p.label_en, "unit": p.unit,
+                                      "value": p.on(date), "values": p.values })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "fields": fields(), "params": params })))
+}
+
+/// A rule's problem, where it is.
+#[derive(Serialize, ToSchema)]
+pub struct RuleProblem {
+    /// `condition`, `benefit` or `records`.
+    pub field: &'static str,
+    pub kind: String,
+    pub line: u32,
+    pub column: u32,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+fn problem(e: &PolicyError) -> RuleProblem {
+    match e {
+        PolicyError::Rule { field, error } => RuleProblem {
+            field,
+            kind: format!("{:?}", error.kind).to_lowercase(),
+            line: error.line,
+            column: error.column,
+            message_zh: error.message_zh.clone(),
+            message_en: error.message_en.clone(),
+        },
+        PolicyError::Records(code) => RuleProblem {
+            field: "records",
+            kind: "unknown_category".into(),
+            line: 1,
+            column: 1,
+            message_zh: format!("未知的救助类别 {code}"),
+            message_en: format!("unknown category {code}"),
+        },
+    }
+}
+
+/// What the editor sends to check or save.
+#[derive(Deserialize, ToSchema)]
+pub struct PolicyForm {
+    #[schema(value_type = Object)]
+    pub definition: PolicyDef,
+}
+
+/// Checks a definition against the fields and params of today; the error
+/// names the field and the position.
+async fn checked(state: &AppState, def: &PolicyDef) -> Result<Option<String>, ApiError> {
+    let params = state.store.policy_params().await?;
+    let vocab = vocabulary(&params, today());
+    let blank = |s: &str| s.trim().is_empty();
+    if blank(&def.code) || blank(&def.name) || blank(&def.department) {
+        let field = if blank(&def.code) {
+            "code"
+        } else if blank(&def.name) {
+            "name"
+        } else {
+            "department"
+        };
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "required", "必填", "required").with_field(field));
+    }
+    match check(def, &vocab) {
+        Ok(c) => Ok(c.interpreted.map(|e| e.message_en)),
+        Err(e) => {
+            let p = problem(&e);
+            let zh = format!("{}：第 {} 行第 {} 列：{}", p.field, p.line, p.column, p.message_zh);
+            let en = format!("{}: line {}, column {}: {}", p.field, p.line, p.column, p.message_en);
+            Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", zh, en).with_field(p.field))
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/policies/check", tag = "policies", request_body = PolicyForm,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
+pub async fn check_rule(
+    State(state): State<AppState>,
+    Json(form): Json<PolicyForm>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let interpreted = checked(&state, &form.definition).await?;
+    Ok(Json(serde_json::json!({ "ok": true, "interpreted": interpreted })))
+}
+
+#[utoipa::path(post, path = "/api/v1/policies", tag = "policies", request_body = PolicyForm,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(form): Json<PolicyForm>,
+) -> Result<(StatusCode, Json<PolicyVersion>), ApiError> {
+    checked(&state, &form.definition).await?;
+    match state.store.draft_policy(&p.actor(), None, &form.definition).await {
+        Ok(Some(v)) => Ok((StatusCode::CREATED, Json(v))),
+        Ok(None) => Err(ApiError::not_found()),
+        Err(zhongfu_store::StoreError::Duplicate(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "duplicate",
+            "已有同一编码的政策",
+            "a policy with this code exists",
+        )
+        .with_field("code")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[utoipa::path(put, path = "/api/v1/policies/{id}/draft", tag = "policies", request_body = PolicyForm,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn draft(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    Json(form): Json<PolicyForm>,
+) -> Result<Json<PolicyVersion>, ApiError> {
+    checked(&state, &form.definition).await?;
+    let v = state.store.draft_policy(&p.actor(), Some(id), &form.definition).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(v))
+}
+
+#[utoipa::path(post, path = "/api/v1/policy-versions/{id}/publish", tag = "policies",
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn publish(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+) -> Result<Json<PolicyVersion>, ApiError> {
+    match state.store.publish_policy(&p.actor(), id).await? {
+        PublishOutcome::Published(v) => Ok(Json(*v)),
+        PublishOutcome::NotFound => Err(ApiError::not_found()),
+        PublishOutcome::NotDraft => {
+            Err(ApiError::new(StatusCode::CONFLICT, "not_draft", "只有草稿可以发布", "only a draft can be published"))
+        }
+        PublishOutcome::OwnDraft => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "maker_checker",
+            "不能发布自己起草的版本，须由另一位有发布权限的人员审核",
+            "you drafted this version: another account with the publish permission must approve it",
+        )),
+    }
+}
+
+/// Which household to test a policy against.
+#[derive(Deserialize, ToSchema)]
+pub struct TestForm {
+    pub household_id: i64,
+    /// A definition being edited; the active version if absent.
+    #[schema(value_type = Object)]
+    pub definition: Option<PolicyDef>,
+}
+
+#[utoipa::path(post, path = "/api/v1/policies/{id}/test", tag = "policies", request_body = TestForm,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn test(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    Json(form): Json<TestForm>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // The household must be within the caller's scope.
+    state.store.household(&p.scope(), form.household_id, today()).await?.ok_or_else(ApiError::not_found)?;
+    let def = match form.definition {
+        Some(d) => d,
+        None => {
+            let entries = entries(&state).await?;
+            let e = entries.into_iter().find(|e| e.policy_id == id).ok_or_else(ApiError::not_found)?;
+            e.draft.or(e.active).ok_or_else(ApiError::not_found)?.definition
+        }
+    };
+    checked(&state, &def).await?;
+    let params = state.store.policy_params().await?;
+    let date = today();
+    let facts = state.store.registry_facts(p.scope().prefix(), Some(form.household_id)).await?;
+    let vocab = vocabulary(&params, date);
+    let columns = zhongfu_domain::policy::Columns::build(date, facts);
+    let (engine, _) = zhongfu_domain::policy::build_engine(&[&def], &vocab);
+    let Some(row) = columns.row_of(form.household_id) else { return Err(ApiError::not_found()) };
+    let labels = state.store.finding_labels(&p.scope(), &[form.household_id]).await?;
+    let rows: Vec<serde_json::Value> = match def.level {
+        Level::Household => {
+            vec![serde_json::json!({ "person": null, "conditions": engine.explain(&columns, 0, row, None),
+                                                       "qualifies": engine.value(&columns, 0, row, None).map(|v| v != 0) })]
+        }
+        Level::Person => columns
+            .persons(row)
+            .map(|r| {
+                let pid = columns.person_id(r);
+                let label = labels.iter().find(|l| l.person_id == pid);
+                serde_json::json!({ "person": label.map(|l| &l.name), "id_masked": label.map(|l| &l.id_masked),
+                                    "conditions": engine.explain(&columns, 0, row, Some(r)),
+                                    "qualifies": engine.value(&columns, 0, row, Some(r)).map(|v| v != 0) })
+            })
+            .collect(),
+    };
+    Ok(Json(serde_json::json!({ "level": def.level, "rows": rows, "params": vocab.params() })))
+}
+
+#[utoipa::path(post, path = "/api/v1/sweep", tag = "policies", responses((status = 202, body = SweepStatus)))]
+pub async fn start_sweep(State(state): State<AppState>) -> (StatusCode, Json<SweepStatus>) {
+    let district = state.district.prefix().to_owned();
+    state.sweeper.start(state.store.clone(), district, today());
+    (StatusCode::ACCEPTED, Json(state.sweeper.status()))
+}
+
+/// Filters of the result lists.
+#[derive(Clone, Deserialize, ToSchema, Default)]
+pub struct ResultFilter {
+    pub policy_id: Option<i64>,
+    /// `missing` (应享未享), `stale` (应退未退) or `unknown`.
+    pub kind: Option<String>,
+    /// A street or community code within the caller's jurisdiction.
+    pub area: Option<String>,
+    #[serde(default)]
+    pub offset: usize,
+    pub limit: Option<usize>,
+    /// Show dismissed rows too.
+    #[serde(default)]
+    pub include_dismissed: bool,
+}
+
+/// One row of a result list.
+#[derive(Serialize, ToSchema)]
+pub struct ResultRow {
+    pub policy_id: i64,
+    pub policy_code: String,
+    pub policy_name: String,
+    pub kind: String,
+    pub household_id: i64,
+    pub household_number: String,
+    pub community: String,
+    pub community_name: String,
+    pub person_id: Option<i64>,
+    pub name: String,
+    pub id_masked: String,
+    /// What it would bring, fen.
+    pub benefit_fen: Option<i64>,
+    /// The condition that decides it, with its values.
+    pub reason: String,
+    #[schema(value_type = Object)]
+    pub conditions: Vec<zhongfu_domain::policy::ConditionOutcome>,
+    /// `proposed`, `dismissed` or none.
+    pub mark: Option<String>,
+    pub mark_reason: Option<String>,
+}
+
+struct Listed {
+    rows: Vec<ResultRow>,
+    total: usize,
+    by_policy: Vec<serde_json::Value>,
+    by_street: Vec<serde_json::Value>,
+}
+
+fn kind_code(k: FindingKind) -> &'static str {
+    match k {
+        FindingKind::Missing => "missing",
+        FindingKind::Stale => "stale",
+        FindingKind::Unknown => "unknown",
+    }
+}
+
+/// The deciding condition: the first that fails for 应退未退, all for 应享未享.
+fn reason(kind: FindingKind, conditions: &[zhongfu_domain::policy::ConditionOutcome]) -> String {
+    match kind {
+        FindingKind::Stale => {
+            conditions.iter().find(|c| c.holds != Some(true)).map(|c| c.detail.clone()).unwrap_or_default()
+        }
+        FindingKind::Missing => conditions.iter().map(|c| c.detail.as_str()).collect::<Vec<_>>().join("；"),
+        FindingKind::Unknown => {
+            conditions.iter().find(|c| c.holds.is_none()).map(|c| c.detail.clone()).unwrap_or_default()
+        }
+    }
+}
+
+async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: usize) -> Result<Listed, ApiError> {
+    let scope = p.scope();
+    let area = match filter.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => {
+            let code = crate::divisions::parse_code("area", a)?;
+            if !scope.covers(&code) {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "out_of_scope",
+                    "该区域不在您的管辖范围内",
+                    "this area is outside your jurisdiction",
+                )
+                .with_field("area"));
+            }
+            code.prefix().to_owned()
+        }
+        None => scope.prefix().to_owned(),
+    };
+    let kind = match filter.kind.as_deref() {
+        None | Some("") => None,
+        Some("missing") => Some(FindingKind::Missing),
+        Some("stale") => Some(FindingKind::Stale),
+        Some("unknown") => Some(FindingKind::Unknown),
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_value",
+                "类型须为 missing、stale 或 unknown",
+                "kind must be missing, stale or unknown",
+            )
+            .with_field("kind"));
+        }
+    };
+    let department = department_of(state, p).await?;
+    let marks: HashMap<(i64, i64, i64, String), SweepMark> = state
+        .store
+        .sweep_marks(&area)
+        .await?
+        .into_iter()
+        .map(|m| ((m.policy_id, m.household_id, m.person_id, m.kind.clone()), m))
+        .collect();
+    // Pick the rows under the snapshot's lock, label them after.
+    let picked = state.sweeper.read(|s| {
+        let visible: Vec<&zhongfu_domain::policy::Finding> = s
+            .findings
+            .iter()
+            .filter(|f| s.columns.community(f.household).as_str().starts_with(area.as_str()))
+            .filter(|f| {
+                let def = &s.policies[f.policy as usize].definition;
+                department.as_deref().is_none_or(|d| def.department == d)
+            })
+            .filter(|f| {
+                if filter.include_dismissed {
+                    return true;
+                }
+                let key = key(s, f);
+                !marks.get(&key).is_some_and(|m| {
+                    m.status == "dismissed" && m.household_version == s.columns.household_version(f.household)
+                })
+            })
+            .collect();
+        let (by_policy, by_street) = tally(s, visible.iter().copied());
+        let mut chosen: Vec<&zhongfu_domain::policy::Finding> = visible
+            .into_iter()
+            .filter(|f| filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id))
+            .filter(|f| kind.is_none_or(|k| f.kind == k))
+            .collect();
+        chosen
+            .sort_by_key(|f| (f.policy, s.columns.household_id(f.household), f.person.map(|r| s.columns.person_id(r))));
+        let total = chosen.len();
+        let page: Vec<_> = chosen
+            .into_iter()
+            .skip(filter.offset)
+            .take(limit)
+            .map(|f| {
+                let policy = &s.policies[f.policy as usize];
+                let conditions = s.explain(f);
+                (
+                    policy.policy_id,
+                    policy.definition.code.clone(),
+                    policy.definition.name.clone(),
+                    *f,
+                    s.columns.household_id(f.household),
+                    f.person.map(|r| s.columns.person_id(r)),
+                    conditions,
+                )
+            })
+            .collect();
+        let by_policy: Vec<serde_json::Value> = by_policy
+            .into_iter()
+            .map(|(i, c)| {
+                let p = &s.policies[i];
+                serde_json::json!({ "policy_id": p.policy_id, "code": p.definition.code, "name": p.definition.name,
+                                    "department": p.definition.department, "missing": c.missing, "stale": c.stale,
+                                    "unknown": c.unknown })
+            })
+            .collect();
+        let by_street: Vec<serde_json::Value> = by_street
+            .into_iter()
+            .map(|(code, c): (String, Counts)| {
+                serde_json::json!({ "code": code, "missing": c.missing, "stale": c.stale,
+                                                                  "unknown": c.unknown })
+            })
+            .collect();
+        (page, total, by_policy, by_street)
+    });
+    let Some((page, total, mut by_policy, mut by_street)) = picked else {
+        return Ok(Listed { rows: Vec::new(), total: 0, by_policy: Vec::new(), by_street: Vec::new() });
+    };
+    by_policy.sort_by_key(|v| v["policy_id"].as_i64());
+    by_street.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
+    let mut ids: Vec<i64> = page.iter().map(|r| r.4).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let labels = state.store.finding_labels(&scope, &ids).await?;
+    let rows = page
+        .into_iter()
+        .map(|(policy_id, code, name, f, household_id, person_id, conditions)| {
+            let person = match person_id {
+                Some(pid) => labels.iter().find(|l| l.person_id == pid),
+                None => labels.iter().find(|l| l.household_id == household_id && l.relation == "head"),
+            };
+            let any = labels.iter().find(|l| l.household_id == household_id);
+            let mark = marks.get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind).to_owned()));
+            ResultRow {
+                policy_id,
+                policy_code: code,
+                policy_name: name,
+                kind: kind_code(f.kind).into(),
+                household_id,
+                household_number: any.map(|l| l.household_number.clone()).unwrap_or_default(),
+                community: any.map(|l| l.community.clone()).unwrap_or_default(),
+                community_name: any.map(|l| l.community_name.clone()).unwrap_or_default(),
+                person_id,
+                name: person.map(|l| l.name.clone()).unwrap_or_default(),
+                id_masked: person.map(|l| l.id_masked.clone()).unwrap_or_default(),
+                benefit_fen: f.benefit,
+                reason: reason(f.kind, &conditions),
+                conditions,
+                mark: mark.map(|m| m.status.clone()),
+                mark_reason: mark.and_then(|m| m.reason.clone()),
+            }
+        })
+        .collect();
+    Ok(Listed { rows, total, by_policy, by_street })
+}
+
+fn key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding) -> (i64, i64, i64, String) {
+    (
+        s.policies[f.policy as usize].policy_id,
+        s.columns.household_id(f.household),
+        f.person.map_or(0, |r| s.columns.person_id(r)),
+        kind_code(f.kind).to_owned(),
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/sweep", tag = "policies", responses((status = 200, body = SweepStatus)))]
+pub async fn sweep_status(State(state): State<AppState>) -> Json<SweepStatus> {
+    Json(state.sweeper.status())
+}
+
+#[utoipa::path(post, path = "/api/v1/sweep/results", tag = "policies", request_body = ResultFilter,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
+pub async fn results(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(filter): Json<ResultFilter>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = filter.limit.unwrap_or(20).clamp(1, 200);
+    let l = listed(&state, &p, &filter, limit).await?;
+    Ok(Json(serde_json::json!({ "total": l.total, "items": l.rows, "by_policy": l.by_policy, "by_street": l.by_street,
+                                "status": state.sweeper.status() })))
+}
+
+#[utoipa::path(post, path = "/api/v1/sweep/export", tag = "policies", request_body = ResultFilter,
+    responses((status = 200, description = "The list as .xlsx"), (status = 400, body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(mut filter): Json<ResultFilter>,
+) -> Result<Response, ApiError> {
+    filter.offset = 0;
+    let l = listed(&state, &p, &filter, crate::households::EXPORT_LIMIT as usize).await?;
+    let described = serde_json::json!({ "policy_id": filter.policy_id, "kind": filter.kind, "area": filter.area });
+    let event = AuditEvent {
+        action: "sweep.export".into(),
+        entity: "sweep".into(),
+        entity_id: String::new(),
+        diff: serde_json::json!({ "filter": described, "rows": [null, l.rows.len()] }).to_string(),
+    };
+    state.store.record_audit(&p.actor(), &event).await?;
+    let who = format!("{}（{}）", p.account.display_name, p.account.username);
+    let bytes = tokio::task::spawn_blocking(move || workbook(&l.rows, l.total, &who, &described.to_string()))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(crate::sheets::attachment(bytes, "sweep.xlsx", "政策找人名单.xlsx"))
+}
+
+fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("政策找人名单")?;
+    let bold = Format::new().set_bold().set_background_color("#EEF2F7");
+    let text = Format::new().set_num_format("@");
+    sheet.write_string_with_format(
+        0,
+        0,
+        "政策找人名单（应享未享 / 应退未退）",
+        &Format::new().set_bold().set_font_size(14),
+    )?;
+    let now = chrono::Local::now().format("%Y-%m-%d %H:%M");
+    let cut =
+        if total > rows.len() { format!("；共{total}条，仅导出前{}条", rows.len()) } else { String::new() };
+    sheet.write_string(1, 0, format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}{cut}"))?;
+    let headers = ["政策", "类型", "户编号", "社区", "姓名", "身份证号", "可享金额(元)", "判定依据", "标记"];
+    for (col, h) in (0u16..).zip(headers) {
+        sheet.write_string_with_format(3, col, h, &bold)?;
+    }
+    for (r, row) in (4u32..).zip(rows) {
+        let kind = match row.kind.as_str() {
+            "missing" => "应享未享",
+            "stale" => "应退未退",
+            _ => "无法判定",
+        };
+        sheet.write_string(r, 0, &row.policy_name)?;
+        sheet.write_string(r, 1, kind)?;
+        sheet.write_string_with_format(r, 2, &row.household_number, &text)?;
+        sheet.write_string(r, 3, &row.community_name)?;
+        sheet.write_string(r, 4, &row.name)?;
+        sheet.write_string_with_format(r, 5, &row.id_masked, &text)?;
+        if let Some(b) = row.benefit_fen {
+            sheet.write_number(r, 6, b as f64 / 100.0)?;
+        }
+        sheet.write_string(r, 7, &row.reason)?;
+        sheet.write_string(r, 8, row.mark.as_deref().unwrap_or(""))?;
+    }
+    sheet.set_column_width(0, 24)?;
+    sheet.set_column_width(5, 22)?;
+    sheet.set_column_width(7, 60)?;
+    book.save_to_buffer()
+}
+
+/// A mark on one result row.
+#[derive(Deserialize, ToSchema)]
+pub struct MarkForm {
+    pub policy_id: i64,
+    pub household_id: i64,
+    pub person_id: Option<i64>,
+    /// `missing` or `stale`.
+    pub kind: String,
+    /// `proposed` or `dismissed`.
+    pub status: String,
+    /// Required when dismissing.
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/sweep/marks", tag = "policies", request_body = MarkForm,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn mark(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(form): Json<MarkForm>,
+) -> Result<StatusCode, ApiError> {
+    let bad =
+        |field, zh: &str, en: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_value", zh, en).with_field(field);
+    if !matches!(form.kind.as_str(), "missing" | "stale") {
+        return Err(bad("kind", "类型须为 missing 或 stale", "kind must be missing or stale"));
+    }
+    if !matches!(form.status.as_str(), "proposed" | "dismissed") {
+        return Err(bad("status", "标记须为 proposed 或 dismissed", "status must be proposed or dismissed"));
+    }
+    let reason = form.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    if form.status == "dismissed" && reason.is_none() {
+        return Err(bad("reason", "排除须说明理由", "a dismissal needs a reason"));
+    }
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
+        return Err(bad("reason", "理由不超过 200 字", "at most 200 characters"));
+    }
+    let known = state.store.policy_versions().await?.iter().any(|v| v.policy_id == form.policy_id);
+    if !known {
+        return Err(ApiError::not_found());
+    }
+    let mark = SweepMark {
+        policy_id: form.policy_id,
+        household_id: form.household_id,
+        person_id: form.person_id.unwrap_or(0),
+        kind: form.kind,
+        status: form.status,
+        reason,
+        household_version: 0,
+        marked_by: p.account.id,
+        marked_at: String::new(),
+    };
+    if state.store.mark_finding(&p.actor(), &p.scope(), &mark).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
+}

@@ -1,0 +1,262 @@
+//! The 政策找人 sweep: the registry kept in columns in memory, every active
+//! policy evaluated over it, and the results kept up to date as households
+//! change. A full sweep builds a new snapshot beside the old one and swaps
+//! it in, so it never blocks edits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+use zhongfu_domain::policy::{
+    Catalogue, Columns, ConditionOutcome, Engine, Finding, FindingKind, PolicyDef, build_engine, vocabulary,
+};
+use zhongfu_store::Store;
+
+/// An active policy version the snapshot was built with.
+#[derive(Clone, Debug)]
+pub struct ActivePolicy {
+    pub policy_id: i64,
+    pub version: i64,
+    pub definition: PolicyDef,
+}
+
+/// The registry and the results as of one date.
+pub struct Snapshot {
+    pub date: NaiveDate,
+    pub columns: Columns,
+    pub engine: Engine,
+    pub policies: Vec<ActivePolicy>,
+    pub findings: Vec<Finding>,
+}
+
+impl Snapshot {
+    pub fn explain(&self, f: &Finding) -> Vec<ConditionOutcome> {
+        self.engine.explain(&self.columns, f.policy as usize, f.household, f.person)
+    }
+}
+
+/// Where the sweep stands, for the progress bar.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct SweepStatus {
+    pub running: bool,
+    /// `idle`, `loading`, `evaluating`, `done` or `failed`.
+    pub phase: String,
+    /// Per cent done.
+    pub percent: u8,
+    #[schema(value_type = Option<String>)]
+    pub as_of: Option<NaiveDate>,
+    pub finished_at: Option<String>,
+    pub households: usize,
+    pub persons: usize,
+    pub policies: usize,
+    /// Policies run in the interpreter because the engine can't compile them.
+    pub interpreted: usize,
+    pub findings: usize,
+    pub load_ms: u64,
+    pub evaluate_ms: u64,
+    pub error: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Sweeper {
+    snapshot: RwLock<Option<Snapshot>>,
+    status: Mutex<SweepStatus>,
+    /// Households changed while a full sweep loads: re-evaluated after the swap.
+    dirty: Mutex<Option<Vec<i64>>>,
+}
+
+impl std::fmt::Debug for Sweeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sweeper").field("status", &self.status()).finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Sweeper {
+    pub fn status(&self) -> SweepStatus {
+        lock(&self.status).clone()
+    }
+
+    /// Runs `f` on the current snapshot, if there is one.
+    pub fn read<R>(&self, f: impl FnOnce(&Snapshot) -> R) -> Option<R> {
+        let guard = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().map(f)
+    }
+
+    /// Starts a full sweep unless one is running; false if one was.
+    pub fn start(self: &Arc<Self>, store: Arc<dyn Store>, district: String, date: NaiveDate) -> bool {
+        {
+            let mut s = lock(&self.status);
+            if s.running {
+                return false;
+            }
+            *s = SweepStatus {
+                running: true,
+                phase: "loading".into(),
+                percent: 5,
+                as_of: Some(date),
+                ..Default::default()
+            };
+        }
+        *lock(&self.dirty) = Some(Vec::new());
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = me.run(store.as_ref(), &district, date).await {
+                tracing::error!(error = %e, "sweep failed");
+                let mut s = lock(&me.status);
+                s.running = false;
+                s.phase = "failed".into();
+                s.error = Some(e);
+                *lock(&me.dirty) = None;
+            }
+        });
+        true
+    }
+
+    async fn run(&self, store: &dyn Store, district: &str, date: NaiveDate) -> Result<(), String> {
+        let started = Instant::now();
+        let params = store.policy_params().await.map_err(|e| e.to_string())?;
+        let policies = active_policies(store, date).await?;
+        let facts = store.registry_facts(district, None).await.map_err(|e| e.to_string())?;
+        let load_ms = started.elapsed().as_millis() as u64;
+        {
+            let mut s = lock(&self.status);
+            s.phase = "evaluating".into();
+            s.percent = 60;
+            s.load_ms = load_ms;
+        }
+        let built = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let mut columns = Columns::build(date, facts);
+            columns.shrink();
+            let vocab = vocabulary(&params, date);
+            let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
+            let (engine, refused) = build_engine(&defs, &vocab);
+            for (i, e) in refused {
+                tracing::warn!(policy = %policies[i].definition.code, error = %e, "policy left out of the sweep");
+            }
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let findings = engine.sweep(&columns, threads);
+            let ms = started.elapsed().as_millis() as u64;
+            (Snapshot { date, columns, engine, policies, findings }, ms)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let (snapshot, evaluate_ms) = built;
+        let summary = (
+            snapshot.columns.households(),
+            snapshot.columns.person_rows(),
+            snapshot.policies.len(),
+            snapshot.engine.interpreted(),
+        );
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(snapshot);
+        let dirty = lock(&self.dirty).take().unwrap_or_default();
+        for id in dirty {
+            self.refresh(store, id).await;
+        }
+        let findings = self.read(|s| s.findings.len()).unwrap_or(0);
+        let mut s = lock(&self.status);
+        *s = SweepStatus {
+            running: false,
+            phase: "done".into(),
+            percent: 100,
+            as_of: Some(date),
+            finished_at: Some(chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()),
+            households: summary.0,
+            persons: summary.1,
+            policies: summary.2,
+            interpreted: summary.3,
+            findings,
+            load_ms,
+            evaluate_ms,
+            error: None,
+        };
+        Ok(())
+    }
+
+    /// Re-evaluates one household after it changed (an edit, an import, a
+    /// death recorded), so the lists stay right without a full sweep.
+    pub async fn refresh(&self, store: &dyn Store, household: i64) {
+        if let Some(dirty) = lock(&self.dirty).as_mut() {
+            dirty.push(household);
+        }
+        if self.read(|_| ()).is_none() {
+            return;
+        }
+        let facts = match store.registry_facts("", Some(household)).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(household, error = %e, "could not re-evaluate a household");
+                return;
+            }
+        };
+        let mut guard = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        let Some(s) = guard.as_mut() else { return };
+        let old = s.columns.row_of(household);
+        match facts.first() {
+            Some(f) => s.columns.push(f),
+            None => s.columns.remove(household),
+        }
+        if let Some(old) = old {
+            s.findings.retain(|f| f.household != old);
+        }
+        if let Some(row) = s.columns.row_of(household) {
+            let fresh = s.engine.evaluate(&s.columns, &[row]);
+            s.findings.extend(fresh);
+        }
+    }
+}
+
+/// The active version of each policy in force on `date`.
+pub async fn active_policies(store: &dyn Store, date: NaiveDate) -> Result<Vec<ActivePolicy>, String> {
+    let versions = store.policy_versions().await.map_err(|e| e.to_string())?;
+    Ok(versions
+        .into_iter()
+        .filter(|v| v.status == "active" && v.definition.in_force(date))
+        .map(|v| ActivePolicy { policy_id: v.policy_id, version: v.version, definition: v.definition })
+        .collect())
+}
+
+/// Seeds the shipped catalogue into an empty store.
+pub async fn seed(store: &dyn Store) -> Result<usize, zhongfu_store::StoreError> {
+    store.seed_catalogue(&zhongfu_store::Actor::system("catalogue"), &Catalogue::demo()).await
+}
+
+/// Counts by kind.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct Counts {
+    pub missing: usize,
+    pub stale: usize,
+    pub unknown: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, kind: FindingKind) {
+        match kind {
+            FindingKind::Missing => self.missing += 1,
+            FindingKind::Stale => self.stale += 1,
+            FindingKind::Unknown => self.unknown += 1,
+        }
+    }
+}
+
+/// Tallies findings per policy and per street (first nine code digits).
+pub fn tally<'a>(
+    snapshot: &Snapshot,
+    findings: impl Iterator<Item = &'a Finding>,
+) -> (HashMap<usize, Counts>, HashMap<String, Counts>) {
+    let mut by_policy: HashMap<usize, Counts> = HashMap::new();
+    let mut by_street: HashMap<String, Counts> = HashMap::new();
+    for f in findings {
+        by_policy.entry(f.policy as usize).or_default().add(f.kind);
+        let street = format!("{}000", &snapshot.columns.community(f.household).as_str()[..9]);
+        by_street.entry(street).or_default().add(f.kind);
+    }
+    (by_policy, by_street)
+}

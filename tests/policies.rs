@@ -1,0 +1,161 @@
+//! The policy catalogue and the 政策找人 sweep, through the API.
+
+use serde_json::{Value, json};
+use zhongfu_domain::identity::Role;
+
+use crate::helpers::TestApp;
+
+const DISTRICT: &str = "430602000000";
+
+async fn dibao(app: &TestApp, session: &crate::helpers::Session) -> Value {
+    let list: Value = app.get_as(session, "/api/v1/policies").await.json().await.unwrap();
+    list["items"].as_array().unwrap().iter().find(|p| p["active"]["definition"]["code"] == "dibao").unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_draft_is_checked_and_published_only_by_another_account() {
+    let app = TestApp::spawn().await;
+    let maker = app.signed_in("maker", &[Role::District], DISTRICT).await;
+    let checker = app.signed_in("checker", &[Role::District], DISTRICT).await;
+    let entry = dibao(&app, &maker).await;
+    let id = entry["policy_id"].as_i64().unwrap();
+    let mut def = entry["active"]["definition"].clone();
+    // A misspelt field: refused with its position.
+    def["condition"] = json!("per_capita_incom < params.dibao_line");
+    let res = app
+        .client
+        .put(format!("{}/api/v1/policies/{id}/draft", app.address))
+        .header("cookie", &maker.cookie)
+        .header("x-csrf-token", &maker.csrf)
+        .json(&json!({ "definition": def }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["field"], "condition", "{err}");
+    let msg = err["message"].as_str().unwrap();
+    assert!(msg.contains("第 1 行第 1 列") && msg.contains("per_capita_incom"), "{msg}");
+    // Fixed: a draft, not yet active.
+    def["condition"] =
+        json!("per_capita_income < params.dibao_line && assets <= params.dibao_assets_per_person * size");
+    let res = app
+        .client
+        .put(format!("{}/api/v1/policies/{id}/draft", app.address))
+        .header("cookie", &maker.cookie)
+        .header("x-csrf-token", &maker.csrf)
+        .json(&json!({ "definition": def }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let draft: Value = res.json().await.unwrap();
+    assert_eq!((draft["status"].as_str(), draft["version"].as_i64()), (Some("draft"), Some(2)));
+    let version = draft["id"].as_i64().unwrap();
+    // Maker ≠ checker.
+    let own = app.post_as(&maker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
+    assert_eq!(own.status(), 409);
+    let published = app.post_as(&checker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
+    assert_eq!(published.status(), 200);
+    let detail: Value = app.get_as(&maker, &format!("/api/v1/policies/{id}")).await.json().await.unwrap();
+    let statuses: Vec<&str> =
+        detail["versions"].as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["superseded", "active"], "the old version stays for the record");
+    let again = app.post_as(&checker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
+    assert_eq!(again.status(), 409);
+    // Who changed what is in the audit trail.
+    let log = crate::helpers::raw_text(&app.db_url(), "SELECT actor_name, action FROM audit_log ORDER BY seq").await;
+    assert!(
+        log.contains("maker")
+            && log.contains("policy.draft")
+            && log.contains("checker")
+            && log.contains("policy.publish"),
+        "{log}"
+    );
+    // A street worker can read the catalogue but not draft.
+    let street = app.signed_in("street-a", &[Role::Street], "430602001000").await;
+    let res = app
+        .client
+        .put(format!("{}/api/v1/policies/{id}/draft", app.address))
+        .header("cookie", &street.cookie)
+        .header("x-csrf-token", &street.csrf)
+        .json(&json!({ "definition": def }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(400, 21).await;
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    let status = app.sweep(&district).await;
+    assert!(status["households"].as_u64().unwrap() >= 400, "{status}");
+    let entry = dibao(&app, &district).await;
+    let id = entry["policy_id"].as_i64().unwrap();
+    let list = |session, kind: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({ "policy_id": id, "kind": kind, "limit": 200 });
+            app.post_as(session, "/api/v1/sweep/results", body).await.json::<Value>().await.unwrap()
+        }
+    };
+    let missing = list(&district, "missing").await;
+    let stale = list(&district, "stale").await;
+    assert!(missing["total"].as_u64().unwrap() > 0 && stale["total"].as_u64().unwrap() > 0, "{missing} {stale}");
+    let row = &stale["items"][0];
+    // The condition that fails, with the values that fail it.
+    let failing = row["conditions"].as_array().unwrap().iter().find(|c| c["holds"] == false).unwrap();
+    assert_eq!(row["reason"], failing["detail"], "{row}");
+    assert!(row["reason"].as_str().unwrap().contains("params."), "{row}");
+    assert!(row["id_masked"].as_str().unwrap().contains("********"), "{row}");
+    // A street sees only its own rows.
+    let street = app.signed_in("street-a", &[Role::Street], "430602001000").await;
+    let theirs = list(&street, "stale").await;
+    assert!(theirs["total"].as_u64().unwrap() < stale["total"].as_u64().unwrap());
+    for r in theirs["items"].as_array().unwrap() {
+        assert!(r["community"].as_str().unwrap().starts_with("430602001"), "{r}");
+    }
+    // Dismissed with a reason: gone from the list until the household changes.
+    let household = row["household_id"].as_i64().unwrap();
+    let dismiss = json!({ "policy_id": id, "household_id": household, "kind": "stale", "status": "dismissed" });
+    assert_eq!(
+        app.post_as(&district, "/api/v1/sweep/marks", dismiss.clone()).await.status(),
+        400,
+        "a reason is required"
+    );
+    let mut with_reason = dismiss.clone();
+    with_reason["reason"] = json!("渐退期内");
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", with_reason).await.status(), 204);
+    let after = list(&district, "stale").await;
+    assert_eq!(after["total"].as_u64().unwrap() + 1, stale["total"].as_u64().unwrap());
+    assert!(!after["items"].as_array().unwrap().iter().any(|r| r["household_id"] == household));
+    // An edit re-evaluates the household at once: it changed, so it shows again.
+    let page: Value = app.get_as(&district, &format!("/api/v1/households/{household}")).await.json().await.unwrap();
+    let version = page["version"].as_i64().unwrap();
+    let form = json!({ "community": page["community"], "address": "新地址 1 号", "phone": null,
+        "registration": page["registration"], "tenure": page["tenure"], "dangerous_housing": page["dangerous_housing"],
+        "assets_fen": page["assets_fen"], "tags": page["tags"] });
+    let res = app
+        .client
+        .put(format!("{}/api/v1/households/{household}", app.address))
+        .header("cookie", &district.cookie)
+        .header("x-csrf-token", &district.csrf)
+        .header("if-match", format!("\"{version}\""))
+        .json(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let back = list(&district, "stale").await;
+    assert!(
+        back["items"].as_array().unwrap().iter().any(|r| r["household_id"] == household),
+        "shown again after the edit"
+    );
+    // Export: masked IDs only.
+    let res = app.post_as(&district, "/api/v1/sweep/export", json!({ "policy_id": id, "kind": "missing" })).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+}
