@@ -120,7 +120,7 @@ pub(crate) type HouseholdFactRow = (i64, i64, String, String, String, bool, i64,
 
 pub(crate) const PERSON_FACTS: &str = "
     SELECT p.id, p.household_id, p.birth_date, p.sex, p.relation, p.marital, p.health, p.disability_kind,
-           p.disability_grade, p.work_ability, p.employment, p.schooling, p.monthly_income_fen, p.death_date
+           CAST(p.disability_grade AS BIGINT), p.work_ability, p.employment, p.schooling, p.monthly_income_fen, p.death_date
       FROM person p JOIN household h ON h.id = p.household_id
      WHERE h.community LIKE $1 AND ($2 = 0 OR h.id = $2)
      ORDER BY p.household_id, CASE WHEN p.relation = 'head' THEN 0 ELSE 1 END, p.id";
