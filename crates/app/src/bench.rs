@@ -71,7 +71,7 @@ fn write_ledger(path: &Path, district: &DivisionCode, persons: u64) -> Result<(u
     Ok((written, households))
 }
 
-fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = status
         .lines()

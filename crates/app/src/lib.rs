@@ -14,6 +14,7 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod imports;
+pub mod sweep;
 
 pub use config::{Config, ConfigError, Settings};
 

@@ -51,6 +51,14 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Evaluate every active policy over the registry: who qualifies but gets nothing, who gets but no longer qualifies.
+    Sweep {
+        /// The date to sweep as of (YYYY-MM-DD); today if absent.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks on generated data; each prints its figures (one JSON object with --json).
     Bench {
         #[command(subcommand)]
@@ -90,6 +98,13 @@ enum ImportCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The policy sweep over generated data in memory: sweep time, scan floor, bytes per person, re-evaluation latency.
+    Sweep {
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// The ledger import end to end (a fresh database of DATABASE_URL's kind), against the bare load.
     Import {
         #[arg(long, default_value_t = 100_000)]
@@ -198,6 +213,41 @@ fn main() -> ExitCode {
                             print!("{}", imports::describe(&report));
                         }
                         if report.issues_total == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
+            Command::Sweep { date, json } => {
+                let date = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+                match zhongfu::sweep::run(&settings, date).await {
+                    Ok(report) => {
+                        if json {
+                            println!("{}", serde_json::json!(report));
+                        } else {
+                            println!("{:<28} {:>8} {:>8} {:>8}", "政策 policy", "应享未享", "应退未退", "unknown");
+                            for p in &report.by_policy {
+                                println!("{:<28} {:>8} {:>8} {:>8}", p.name, p.missing, p.stale, p.unknown);
+                            }
+                            println!(
+                                "{} households, {} persons, {} policies: {} missing, {} stale, {} unknown ({} ms load, {} ms sweep)",
+                                report.households, report.persons, report.policies, report.missing, report.stale,
+                                report.unknown, report.load_ms, report.evaluate_ms
+                            );
+                        }
+                        if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+                    }
+                    Err(e) => fail(&e, 1),
+                }
+            }
+            Command::Bench { command: BenchCommand::Sweep { persons, json } } => {
+                match tokio::task::block_in_place(|| zhongfu::sweep::bench(&settings, persons)) {
+                    Ok(figures) => {
+                        if json {
+                            println!("{}", serde_json::json!(figures));
+                        } else {
+                            println!("{figures:#?}");
+                        }
+                        if figures.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
                     }
                     Err(e) => fail(&e, 1),
                 }

@@ -352,3 +352,40 @@ impl Columns {
         self.assets[row]
     }
 }
+
+impl Columns {
+    /// The floor for a sweep: one pass over every column rules read, summed,
+    /// split over `threads` like the sweep. Returns the sum (so it is not optimised away).
+    pub fn scan_floor(&self, threads: usize) -> i64 {
+        use super::fields::fields;
+        let cols: Vec<Col> = fields().iter().map(|f| f.col).collect();
+        let rows = self.household_rows();
+        let threads = threads.max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let cols = &cols;
+                    let hh = rows * t / threads..rows * (t + 1) / threads;
+                    s.spawn(move || {
+                        let persons = self.hh_start[hh.start] as usize..self.hh_start[hh.end] as usize;
+                        let mut buf = Vec::new();
+                        let mut sum = 0i64;
+                        for &col in cols {
+                            let person = col < Col::Size;
+                            let range = if person { persons.clone() } else { hh.clone() };
+                            let mut start = range.start;
+                            while start < range.end {
+                                let end = (start + 1024).min(range.end);
+                                self.load(col, start..end, &mut buf);
+                                sum = buf.iter().fold(sum, |a, &x| a.wrapping_add(x));
+                                start = end;
+                            }
+                        }
+                        sum
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(0)).fold(0i64, i64::wrapping_add)
+        })
+    }
+}
