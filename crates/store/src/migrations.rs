@@ -72,6 +72,8 @@ mod tests {
             ("postgres", 4, "dcfafe234926397f66007bf6b92d8540f92f2432c750c135f80d23ce6aa593d9"),
             ("sqlite", 5, "2dd250d851df549311222c5057610703a1889cbf920884b701cf77f6acecdf84"),
             ("postgres", 5, "6ea26ca3a3bad61c32de8ec5d76baea95374fa33dee5cb5635823d63167a2dae"),
+            ("sqlite", 6, "cfd319b1499cae352a5cea2e9417eb9b9593b81ea77f38ff4826d9e0687104df"),
+            ("postgres", 6, "d0b9aabc362785ab24942f57189c8c706400c6878633413bd636aa257808eb2f"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };
