@@ -205,7 +205,11 @@ async fn the_first_administrator_is_made_once_and_must_change_the_password() {
 #[tokio::test]
 async fn a_malformed_sign_in_gets_the_error_shape() {
     let app = TestApp::spawn().await;
-    for (content_type, text) in [("application/json", "{\"login\": 5"), ("text/plain", "login=wang")] {
+    // A value of the wrong type is named; a body that is not JSON at all is just malformed.
+    for (content_type, text, code, field) in [
+        ("application/json", "{\"login\": 5", "invalid_body", Some("login")),
+        ("text/plain", "login=wang", "bad_request", None),
+    ] {
         let res = app
             .client
             .post(format!("{}/api/v1/auth/sign-in", app.address))
@@ -217,7 +221,8 @@ async fn a_malformed_sign_in_gets_the_error_shape() {
             .unwrap();
         assert!(res.status().is_client_error(), "{}", res.status());
         let answer = body(res).await;
-        assert_eq!(answer["code"], "bad_request", "{answer}");
+        assert_eq!(answer["code"], code, "{answer}");
+        assert_eq!(answer["field"].as_str(), field, "{answer}");
         assert!(answer["request_id"].as_str().is_some_and(|id| !id.is_empty()));
     }
 }

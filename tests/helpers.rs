@@ -168,13 +168,18 @@ pub const PASSWORD: &str = "Test-Pass-2026";
 impl TestApp {
     /// Creates an account (no forced password change) and returns its id.
     pub async fn account(&self, username: &str, roles: &[Role], jurisdiction: &str) -> i64 {
+        self.account_of_unit(username, roles, jurisdiction, None).await
+    }
+
+    /// As `account`, in a unit.
+    pub async fn account_of_unit(&self, username: &str, roles: &[Role], jurisdiction: &str, unit: Option<i64>) -> i64 {
         let account = NewAccount {
             username: username.into(),
             display_name: username.into(),
             email: None,
             phone: None,
             volunteer_number: None,
-            unit_id: None,
+            unit_id: unit,
             jurisdiction: DivisionCode::parse(jurisdiction).unwrap(),
             roles: Roles::parse(roles.to_vec()).unwrap(),
             password_hash: zhongfu_domain::password::hash(PASSWORD),
@@ -291,4 +296,25 @@ pub async fn raw_execute(url: &str, sql: String) -> Result<(), sqlx::Error> {
         let pool = sqlx::SqlitePool::connect(url).await?;
         sqlx::raw_sql(sql).execute(&pool).await.map(drop)
     }
+}
+
+/// A request as `who`, with `If-Match` when a version is given.
+pub async fn send(
+    app: &TestApp,
+    who: &Session,
+    method: reqwest::Method,
+    path: &str,
+    version: Option<i64>,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .request(method, format!("{}{path}", app.address))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .json(&body);
+    if let Some(v) = version {
+        req = req.header("if-match", format!("\"{v}\""));
+    }
+    req.send().await.unwrap()
 }

@@ -1,9 +1,13 @@
 //! The policy catalogue and the 政策找人 sweep, through the API.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use zhongfu_domain::identity::Role;
 
-use crate::helpers::TestApp;
+use zhongfu_store::Actor;
+use zhongfu_store::identity::{NewUnit, UnitKind};
+
+use crate::helpers::{TestApp, send};
 
 const DISTRICT: &str = "430602000000";
 
@@ -20,34 +24,37 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     let entry = dibao(&app, &maker).await;
     let id = entry["policy_id"].as_i64().unwrap();
     let mut def = entry["active"]["definition"].clone();
+    let draft_path = format!("/api/v1/policies/{id}/draft");
     // A misspelt field: refused with its position.
     def["condition"] = json!("per_capita_incom < params.dibao_line");
-    let res = app
-        .client
-        .put(format!("{}/api/v1/policies/{id}/draft", app.address))
-        .header("cookie", &maker.cookie)
-        .header("x-csrf-token", &maker.csrf)
-        .json(&json!({ "definition": def }))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": def })).await;
     assert_eq!(res.status(), 400);
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["field"], "condition", "{err}");
     let msg = err["message"].as_str().unwrap();
     assert!(msg.contains("第 1 行第 1 列") && msg.contains("per_capita_incom"), "{msg}");
+    // While typing: the problem and its position, without saving.
+    let typed: Value =
+        app.post_as(&maker, "/api/v1/policies/check", json!({ "definition": def })).await.json().await.unwrap();
+    assert_eq!((typed["ok"].as_bool(), typed["problem"]["line"].as_i64()), (Some(false), Some(1)), "{typed}");
+    assert_eq!(typed["problem"]["column"], 1);
+    // A value of the wrong shape is named by its path.
+    let mut odd = def.clone();
+    odd["level"] = json!("family");
+    let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": odd })).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "definition.level");
+    let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": { "code": "x" } })).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "definition.name");
+    // A policy keeps its code.
+    let mut renamed = def.clone();
+    renamed["code"] = json!("dibao2");
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": renamed })).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("code")));
     // Fixed: a draft, not yet active.
     def["condition"] =
         json!("per_capita_income < params.dibao_line && assets <= params.dibao_assets_per_person * size");
-    let res = app
-        .client
-        .put(format!("{}/api/v1/policies/{id}/draft", app.address))
-        .header("cookie", &maker.cookie)
-        .header("x-csrf-token", &maker.csrf)
-        .json(&json!({ "definition": def }))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": def })).await;
     assert_eq!(res.status(), 200);
     let draft: Value = res.json().await.unwrap();
     assert_eq!((draft["status"].as_str(), draft["version"].as_i64()), (Some("draft"), Some(2)));
@@ -74,15 +81,7 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     );
     // A street worker can read the catalogue but not draft.
     let street = app.signed_in("street-a", &[Role::Street], "430602001000").await;
-    let res = app
-        .client
-        .put(format!("{}/api/v1/policies/{id}/draft", app.address))
-        .header("cookie", &street.cookie)
-        .header("x-csrf-token", &street.csrf)
-        .json(&json!({ "definition": def }))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, &street, Method::PUT, &draft_path, None, json!({ "definition": def })).await;
     assert_eq!(res.status(), 403);
 }
 
@@ -138,16 +137,7 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let form = json!({ "community": page["community"], "address": "新地址 1 号", "phone": null,
         "registration": page["registration"], "tenure": page["tenure"], "dangerous_housing": page["dangerous_housing"],
         "assets_fen": page["assets_fen"], "tags": page["tags"] });
-    let res = app
-        .client
-        .put(format!("{}/api/v1/households/{household}", app.address))
-        .header("cookie", &district.cookie)
-        .header("x-csrf-token", &district.csrf)
-        .header("if-match", format!("\"{version}\""))
-        .json(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, &district, Method::PUT, &format!("/api/v1/households/{household}"), Some(version), form).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let back = list(&district, "stale").await;
     assert!(
@@ -158,4 +148,32 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let res = app.post_as(&district, "/api/v1/sweep/export", json!({ "policy_id": id, "kind": "missing" })).await;
     assert_eq!(res.status(), 200);
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+}
+
+#[tokio::test]
+async fn a_department_sees_only_its_own_policies_rows() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300, 8).await;
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    app.sweep(&district).await;
+    let all: Value = app.post_as(&district, "/api/v1/sweep/results", json!({ "limit": 5 })).await.json().await.unwrap();
+    let departments: Vec<&str> =
+        all["by_policy"].as_array().unwrap().iter().map(|p| p["department"].as_str().unwrap()).collect();
+    assert!(departments.contains(&"区残疾人联合会") && departments.contains(&"区民政局"), "{departments:?}");
+    let unit = NewUnit {
+        name: "区残疾人联合会".into(),
+        kind: UnitKind::Department,
+        division: zhongfu_domain::DivisionCode::parse(DISTRICT).unwrap(),
+    };
+    let unit = app.store.create_unit(&Actor::system("test"), &unit).await.unwrap().id;
+    app.account_of_unit("federation", &[Role::Department], DISTRICT, Some(unit)).await;
+    let handler = app.sign_in("federation", crate::helpers::PASSWORD).await;
+    let theirs: Value =
+        app.post_as(&handler, "/api/v1/sweep/results", json!({ "limit": 200 })).await.json().await.unwrap();
+    assert!(theirs["total"].as_u64().unwrap() > 0, "{theirs}");
+    for p in theirs["by_policy"].as_array().unwrap() {
+        assert_eq!(p["department"], "区残疾人联合会", "{p}");
+    }
+    // Not a sweep runner, not a marker.
+    assert_eq!(app.post_as(&handler, "/api/v1/sweep", json!({})).await.status(), 403);
 }

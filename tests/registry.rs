@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use zhongfu_domain::identity::Role;
 use zhongfu_domain::registry::{Category, Household};
 
-use crate::helpers::{Session, TestApp};
+use crate::helpers::{Session, TestApp, send};
 
 const STREET_A: &str = "430602001000";
 
@@ -20,26 +20,6 @@ async fn search(app: &TestApp, who: &Session, body: Value) -> Value {
 
 fn in_street_a(households: &[Household]) -> Vec<&Household> {
     households.iter().filter(|h| h.community.as_str().starts_with("430602001")).collect()
-}
-
-async fn send(
-    app: &TestApp,
-    who: &Session,
-    method: reqwest::Method,
-    path: &str,
-    version: Option<i64>,
-    body: Value,
-) -> reqwest::Response {
-    let mut req = app
-        .client
-        .request(method, format!("{}{path}", app.address))
-        .header("cookie", &who.cookie)
-        .header("x-csrf-token", &who.csrf)
-        .json(&body);
-    if let Some(v) = version {
-        req = req.header("if-match", format!("\"{v}\""));
-    }
-    req.send().await.unwrap()
 }
 
 #[tokio::test]

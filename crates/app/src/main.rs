@@ -239,43 +239,19 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e, 1),
                 }
             }
-            Command::Bench { command: BenchCommand::Sweep { persons, json } } => {
-                match tokio::task::block_in_place(|| zhongfu::sweep::bench(&settings, persons)) {
-                    Ok(figures) => {
-                        if json {
-                            println!("{}", serde_json::json!(figures));
-                        } else {
-                            println!("{figures:#?}");
-                        }
-                        if figures.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-                    }
-                    Err(e) => fail(&e, 1),
-                }
+            Command::Bench { command: BenchCommand::Sweep { persons, json } } => figures(
+                tokio::task::block_in_place(|| zhongfu::sweep::bench(&settings, persons)),
+                json,
+                |f| f.ok,
+            ),
+            Command::Bench { command: BenchCommand::Import { persons, json } } => {
+                figures(bench::import(&settings, persons).await, json, |f| f.ok)
             }
-            Command::Bench { command: BenchCommand::Import { persons, json } } => match bench::import(&settings, persons).await {
-                Ok(figures) => {
-                    if json {
-                        println!("{}", serde_json::json!(figures));
-                    } else {
-                        println!("{figures:#?}");
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(&e, 1),
-            },
-            Command::Bench { command: BenchCommand::Lookup { households, concurrency, requests, json } } => {
-                match bench::lookup(&settings, households, concurrency.max(1), requests.max(1)).await {
-                    Ok(figures) => {
-                        if json {
-                            println!("{}", serde_json::json!(figures));
-                        } else {
-                            println!("{figures:#?}");
-                        }
-                        if figures.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-                    }
-                    Err(e) => fail(&e, 1),
-                }
-            }
+            Command::Bench { command: BenchCommand::Lookup { households, concurrency, requests, json } } => figures(
+                bench::lookup(&settings, households, concurrency.max(1), requests.max(1)).await,
+                json,
+                |f| f.ok,
+            ),
             Command::Admin { command: AdminCommand::Create { username } } => {
                 let store = match open_migrated(&settings).await {
                     Ok((store, _)) => store,
@@ -332,6 +308,25 @@ fn start_exit_code(e: &StartError) -> u8 {
 }
 
 /// One line on stderr, no backtrace.
+/// Prints a benchmark's figures (one JSON object with `--json`); exit 1 unless `ok`.
+fn figures<T, E>(result: Result<T, E>, json: bool, ok: impl Fn(&T) -> bool) -> ExitCode
+where
+    T: serde::Serialize + std::fmt::Debug,
+    E: std::error::Error,
+{
+    match result {
+        Ok(figures) => {
+            if json {
+                println!("{}", serde_json::json!(figures));
+            } else {
+                println!("{figures:#?}");
+            }
+            if ok(&figures) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => fail(&e, 1),
+    }
+}
+
 fn fail(e: &dyn std::error::Error, code: u8) -> ExitCode {
     eprintln!("zhongfu: error: {e}");
     ExitCode::from(code)

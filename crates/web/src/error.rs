@@ -5,6 +5,8 @@
 //! [`render_errors`] writes the body, because only the middleware sees the
 //! request's language and id.
 
+use std::borrow::Cow;
+
 use axum::Json;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,7 +21,7 @@ use zhongfu_store::StoreError;
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub field: Option<&'static str>,
+    pub field: Option<Cow<'static, str>>,
     pub message_zh: String,
     pub message_en: String,
 }
@@ -34,14 +36,14 @@ impl ApiError {
         Self {
             status: StatusCode::BAD_REQUEST,
             code: e.code(),
-            field: Some(field),
+            field: Some(Cow::Borrowed(field)),
             message_zh: e.message_zh(),
             message_en: e.message_en(),
         }
     }
 
     pub fn with_field(mut self, field: &'static str) -> Self {
-        self.field = Some(field);
+        self.field = Some(Cow::Borrowed(field));
         self
     }
 
@@ -99,7 +101,8 @@ pub struct ErrorBody {
     pub message: String,
     /// The request field the error concerns, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    #[schema(value_type = Option<String>)]
+    pub field: Option<Cow<'static, str>>,
     pub request_id: String,
 }
 
@@ -133,7 +136,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         // A handler's own JSON answer (e.g. 412 with the current record) passes as it is.
         None if is_json(&res) => return res,
         None if is_api && (res.status().is_client_error() || res.status().is_server_error()) => {
-            framework_error(res.status())
+            let status = res.status();
+            let text = axum::body::to_bytes(std::mem::take(res.body_mut()), 4096).await.unwrap_or_default();
+            body_error(status, &String::from_utf8_lossy(&text)).unwrap_or_else(|| framework_error(status))
         }
         None => return res,
     };
@@ -153,6 +158,32 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
 
 fn is_json(res: &Response) -> bool {
     res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+}
+
+/// A JSON body that does not fit the request type: axum names the path of
+/// the bad value (`definition.level: unknown variant …`); the error names it too.
+fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
+    let detail = text.strip_prefix("Failed to deserialize the JSON body into the target type: ")?;
+    let detail = detail.rsplit_once(" at line ").map_or(detail, |(d, _)| d);
+    let (path, reason) = match detail.split_once(": ") {
+        Some((path, reason)) if !path.contains(' ') => (Some(path), reason),
+        _ => (None, detail),
+    };
+    // `missing field `name``: the field is the missing one.
+    let missing = reason.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`'));
+    let field = match (path, missing) {
+        (Some(p), Some(m)) => Some(format!("{p}.{m}")),
+        (None, Some(m)) => Some(m.to_owned()),
+        (p, None) => p.map(str::to_owned),
+    };
+    let (zh, en) = match (&field, missing) {
+        (Some(f), Some(_)) => (format!("缺少字段 {f}"), format!("{f}: required")),
+        (Some(f), None) => (format!("字段 {f} 的值不正确：{reason}"), format!("{f}: {reason}")),
+        (None, _) => (format!("请求内容不正确：{reason}"), reason.to_owned()),
+    };
+    let mut e = ApiError::new(status, "invalid_body", zh, en);
+    e.field = field.map(Cow::Owned);
+    Some(e)
 }
 
 /// Errors axum produces before a handler runs (unknown route, wrong method,

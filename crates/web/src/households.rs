@@ -35,7 +35,7 @@ pub(crate) fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
 
-fn bad(field: &'static str, zh: &str, en: &str) -> ApiError {
+pub(crate) fn bad(field: &'static str, zh: &str, en: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_value", zh, en).with_field(field)
 }
 

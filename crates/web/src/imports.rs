@@ -792,7 +792,8 @@ pub async fn start_job(
 #[derive(Serialize, ToSchema)]
 pub struct JobError {
     pub code: &'static str,
-    pub field: Option<&'static str>,
+    #[schema(value_type = Option<String>)]
+    pub field: Option<std::borrow::Cow<'static, str>>,
     pub message_zh: String,
     pub message_en: String,
 }

@@ -12,14 +12,16 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhongfu_domain::identity::Role;
-use zhongfu_domain::policy::{FindingKind, Level, PolicyDef, PolicyError, check, fields, vocabulary};
+use zhongfu_domain::policy::{
+    Checked, FindingKind, Level, PolicyDef, PolicyError, Vocabulary, check, fields, vocabulary,
+};
 use zhongfu_store::AuditEvent;
 use zhongfu_store::policy::{PolicyVersion, PublishOutcome, SweepMark};
 
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
-use crate::households::today;
+use crate::households::{bad, today};
 use crate::sweep::{Counts, SweepStatus, tally};
 
 /// A policy with its active version and open draft.
@@ -95,34 +97,24 @@ pub async fn vocabulary_list(State(state): State<AppState>) -> Result<Json<serde
 /// A rule's problem, where it is.
 #[derive(Serialize, ToSchema)]
 pub struct RuleProblem {
-    /// `condition`, `benefit` or `records`.
+    /// `code`, `name`, `department`, `condition`, `benefit` or `records`.
     pub field: &'static str,
-    pub kind: String,
     pub line: u32,
     pub column: u32,
     pub message_zh: String,
     pub message_en: String,
 }
 
-fn problem(e: &PolicyError) -> RuleProblem {
-    match e {
-        PolicyError::Rule { field, error } => RuleProblem {
-            field,
-            kind: format!("{:?}", error.kind).to_lowercase(),
-            line: error.line,
-            column: error.column,
-            message_zh: error.message_zh.clone(),
-            message_en: error.message_en.clone(),
-        },
-        PolicyError::Records(code) => RuleProblem {
-            field: "records",
-            kind: "unknown_category".into(),
-            line: 1,
-            column: 1,
-            message_zh: format!("未知的救助类别 {code}"),
-            message_en: format!("unknown category {code}"),
-        },
+impl RuleProblem {
+    fn into_error(self) -> ApiError {
+        let zh = format!("{}：第 {} 行第 {} 列：{}", self.field, self.line, self.column, self.message_zh);
+        let en = format!("{}: line {}, column {}: {}", self.field, self.line, self.column, self.message_en);
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", zh, en).with_field(self.field)
     }
+}
+
+fn problem(field: &'static str, zh: String, en: String) -> RuleProblem {
+    RuleProblem { field, line: 1, column: 1, message_zh: zh, message_en: en }
 }
 
 /// What the editor sends to check or save.
@@ -132,41 +124,53 @@ pub struct PolicyForm {
     pub definition: PolicyDef,
 }
 
-/// Checks a definition against the fields and params of today; the error
-/// names the field and the position.
-async fn checked(state: &AppState, def: &PolicyDef) -> Result<Option<String>, ApiError> {
-    let params = state.store.policy_params().await?;
-    let vocab = vocabulary(&params, today());
-    let blank = |s: &str| s.trim().is_empty();
-    if blank(&def.code) || blank(&def.name) || blank(&def.department) {
-        let field = if blank(&def.code) {
-            "code"
-        } else if blank(&def.name) {
-            "name"
-        } else {
-            "department"
-        };
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "required", "必填", "required").with_field(field));
-    }
-    match check(def, &vocab) {
-        Ok(c) => Ok(c.interpreted.map(|e| e.message_en)),
-        Err(e) => {
-            let p = problem(&e);
-            let zh = format!("{}：第 {} 行第 {} 列：{}", p.field, p.line, p.column, p.message_zh);
-            let en = format!("{}: line {}, column {}: {}", p.field, p.line, p.column, p.message_en);
-            Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", zh, en).with_field(p.field))
+/// Checks a definition against the fields and params of today. Gives the
+/// vocabulary it was checked with and why the rule runs in the interpreter,
+/// if it does; or the problem, naming the field and the position.
+async fn checked(
+    state: &AppState,
+    def: &PolicyDef,
+) -> Result<Result<(Vocabulary, Option<String>), RuleProblem>, ApiError> {
+    for (field, value) in [("code", &def.code), ("name", &def.name), ("department", &def.department)] {
+        if value.trim().is_empty() {
+            return Ok(Err(problem(field, "必填".into(), "required".into())));
         }
     }
+    let params = state.store.policy_params().await?;
+    let vocab = vocabulary(&params, today());
+    Ok(match check(def, &vocab) {
+        Ok(Checked::Compiled(_)) => Ok((vocab, None)),
+        Ok(Checked::Interpreted(why)) => Ok((vocab, Some(why.message_en))),
+        Err(PolicyError::Rule { field, error }) => Err(RuleProblem {
+            field,
+            line: error.line,
+            column: error.column,
+            message_zh: error.message_zh,
+            message_en: error.message_en,
+        }),
+        Err(PolicyError::Records(code)) => {
+            Err(problem("records", format!("未知的救助类别 {code}"), format!("unknown category {code}")))
+        }
+        Err(PolicyError::Interpreter(e)) => Err(problem("condition", e.clone(), e)),
+    })
 }
 
+/// As `checked`, a problem refusing the request with 400.
+async fn valid(state: &AppState, def: &PolicyDef) -> Result<Vocabulary, ApiError> {
+    checked(state, def).await?.map(|(vocab, _)| vocab).map_err(RuleProblem::into_error)
+}
+
+/// Checks a rule while it is typed: 200 with the problem and its position, if any.
 #[utoipa::path(post, path = "/api/v1/policies/check", tag = "policies", request_body = PolicyForm,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Object)))]
 pub async fn check_rule(
     State(state): State<AppState>,
     Json(form): Json<PolicyForm>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let interpreted = checked(&state, &form.definition).await?;
-    Ok(Json(serde_json::json!({ "ok": true, "interpreted": interpreted })))
+    Ok(Json(match checked(&state, &form.definition).await? {
+        Ok((_, interpreted)) => serde_json::json!({ "ok": true, "interpreted": interpreted }),
+        Err(problem) => serde_json::json!({ "ok": false, "problem": problem }),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/policies", tag = "policies", request_body = PolicyForm,
@@ -176,7 +180,7 @@ pub async fn create(
     axum::Extension(p): axum::Extension<Principal>,
     Json(form): Json<PolicyForm>,
 ) -> Result<(StatusCode, Json<PolicyVersion>), ApiError> {
-    checked(&state, &form.definition).await?;
+    valid(&state, &form.definition).await?;
     match state.store.draft_policy(&p.actor(), None, &form.definition).await {
         Ok(Some(v)) => Ok((StatusCode::CREATED, Json(v))),
         Ok(None) => Err(ApiError::not_found()),
@@ -199,7 +203,12 @@ pub async fn draft(
     Path(id): Path<i64>,
     Json(form): Json<PolicyForm>,
 ) -> Result<Json<PolicyVersion>, ApiError> {
-    checked(&state, &form.definition).await?;
+    let versions = state.store.policy_versions().await?;
+    let current = versions.iter().find(|v| v.policy_id == id).ok_or_else(ApiError::not_found)?;
+    if current.definition.code != form.definition.code {
+        return Err(bad("code", "政策编码不能修改", "a policy's code cannot change"));
+    }
+    valid(&state, &form.definition).await?;
     let v = state.store.draft_policy(&p.actor(), Some(id), &form.definition).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(v))
 }
@@ -253,11 +262,9 @@ pub async fn test(
             e.draft.or(e.active).ok_or_else(ApiError::not_found)?.definition
         }
     };
-    checked(&state, &def).await?;
-    let params = state.store.policy_params().await?;
+    let vocab = valid(&state, &def).await?;
     let date = today();
     let facts = state.store.registry_facts(p.scope().prefix(), Some(form.household_id)).await?;
-    let vocab = vocabulary(&params, date);
     let columns = zhongfu_domain::policy::Columns::build(date, facts);
     let (engine, _) = zhongfu_domain::policy::build_engine(&[&def], &vocab);
     let Some(row) = columns.row_of(form.household_id) else { return Err(ApiError::not_found()) };
@@ -265,7 +272,7 @@ pub async fn test(
     let rows: Vec<serde_json::Value> = match def.level {
         Level::Household => {
             vec![serde_json::json!({ "person": null, "conditions": engine.explain(&columns, 0, row, None),
-                                                       "qualifies": engine.value(&columns, 0, row, None).map(|v| v != 0) })]
+                                                       "qualifies": engine.qualifies(&columns, 0, row, None) })]
         }
         Level::Person => columns
             .persons(row)
@@ -274,7 +281,7 @@ pub async fn test(
                 let label = labels.iter().find(|l| l.person_id == pid);
                 serde_json::json!({ "person": label.map(|l| &l.name), "id_masked": label.map(|l| &l.id_masked),
                                     "conditions": engine.explain(&columns, 0, row, Some(r)),
-                                    "qualifies": engine.value(&columns, 0, row, Some(r)).map(|v| v != 0) })
+                                    "qualifies": engine.qualifies(&columns, 0, row, Some(r)) })
             })
             .collect(),
     };
@@ -637,10 +644,6 @@ pub async fn mark(
     if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
         return Err(bad("reason", "理由不超过 200 字", "at most 200 characters"));
     }
-    let known = state.store.policy_versions().await?.iter().any(|v| v.policy_id == form.policy_id);
-    if !known {
-        return Err(ApiError::not_found());
-    }
     let mark = SweepMark {
         policy_id: form.policy_id,
         household_id: form.household_id,
@@ -652,9 +655,10 @@ pub async fn mark(
         marked_by: p.account.id,
         marked_at: String::new(),
     };
-    if state.store.mark_finding(&p.actor(), &p.scope(), &mark).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
+    match state.store.mark_finding(&p.actor(), &p.scope(), &mark).await {
+        Ok(true) => Ok(StatusCode::NO_CONTENT),
+        // No such household in scope, or no such policy.
+        Ok(false) | Err(zhongfu_store::StoreError::MissingReference(_)) => Err(ApiError::not_found()),
+        Err(e) => Err(e.into()),
     }
 }

@@ -246,7 +246,7 @@ impl Counts {
     }
 }
 
-/// Tallies findings per policy and per street (first nine code digits).
+/// Tallies findings per policy and per street (the community's parent).
 pub fn tally<'a>(
     snapshot: &Snapshot,
     findings: impl Iterator<Item = &'a Finding>,
@@ -255,8 +255,9 @@ pub fn tally<'a>(
     let mut by_street: HashMap<String, Counts> = HashMap::new();
     for f in findings {
         by_policy.entry(f.policy as usize).or_default().add(f.kind);
-        let street = format!("{}000", &snapshot.columns.community(f.household).as_str()[..9]);
-        by_street.entry(street).or_default().add(f.kind);
+        let community = snapshot.columns.community(f.household);
+        let street = community.parent().unwrap_or(*community);
+        by_street.entry(street.as_str().to_owned()).or_default().add(f.kind);
     }
     (by_policy, by_street)
 }

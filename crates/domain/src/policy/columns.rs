@@ -99,6 +99,43 @@ fn day_number(d: NaiveDate) -> u32 {
     d.year() as u32 * 10_000 + d.month() * 100 + d.day()
 }
 
+/// Calls macro `$m` with the name of every column vector of `Columns`.
+macro_rules! columns {
+    ($m:ident) => {
+        $m!(
+            hh_id,
+            hh_version,
+            hh_live,
+            hh_community,
+            hh_start,
+            size,
+            total_income,
+            per_capita,
+            assets,
+            housing,
+            dangerous,
+            registration,
+            tags,
+            hh_categories,
+            p_id,
+            p_household,
+            birth,
+            sex,
+            relation,
+            marital,
+            illness,
+            disability_type,
+            disability_grade,
+            work,
+            employment,
+            schooling,
+            income,
+            p_categories,
+            p_alive
+        )
+    };
+}
+
 /// The registry in columns. Households replaced since loading stay in place,
 /// marked dead; the replacement is appended.
 #[derive(Clone, Debug, Default)]
@@ -291,54 +328,22 @@ impl Columns {
 
     /// Bytes held by the columns (capacity, not length).
     pub fn heap_bytes(&self) -> usize {
-        fn b<T>(v: &Vec<T>) -> usize {
+        fn bytes<T>(v: &Vec<T>) -> usize {
             v.capacity() * size_of::<T>()
         }
-        b(&self.hh_id) + b(&self.hh_version) + b(&self.hh_live) + b(&self.hh_community) + b(&self.hh_start)
-            + b(&self.size) + b(&self.total_income) + b(&self.per_capita) + b(&self.assets) + b(&self.housing)
-            + b(&self.dangerous) + b(&self.registration) + b(&self.tags) + b(&self.hh_categories)
-            + b(&self.p_id) + b(&self.p_household) + b(&self.birth) + b(&self.sex) + b(&self.relation)
-            + b(&self.marital) + b(&self.illness) + b(&self.disability_type) + b(&self.disability_grade)
-            + b(&self.work) + b(&self.employment) + b(&self.schooling) + b(&self.income)
-            + b(&self.p_categories) + b(&self.p_alive)
-            // HashMap: key, value and a control byte per bucket, roughly.
-            + self.by_id.capacity() * (size_of::<i64>() + size_of::<u32>() + 1)
+        macro_rules! sum {
+            ($($f:ident),+) => { 0 $(+ bytes(&self.$f))+ };
+        }
+        // The id index: key, value and a control byte per bucket, roughly.
+        columns!(sum) + self.by_id.capacity() * (size_of::<i64>() + size_of::<u32>() + 1)
     }
 
     /// Drops spare capacity after a bulk load.
     pub fn shrink(&mut self) {
-        macro_rules! shrink { ($($f:ident),*) => { $(self.$f.shrink_to_fit();)* } }
-        shrink!(
-            hh_id,
-            hh_version,
-            hh_live,
-            hh_community,
-            hh_start,
-            size,
-            total_income,
-            per_capita,
-            assets,
-            housing,
-            dangerous,
-            registration,
-            tags,
-            hh_categories,
-            p_id,
-            p_household,
-            birth,
-            sex,
-            relation,
-            marital,
-            illness,
-            disability_type,
-            disability_grade,
-            work,
-            employment,
-            schooling,
-            income,
-            p_categories,
-            p_alive
-        );
+        macro_rules! shrink {
+            ($($f:ident),+) => { $(self.$f.shrink_to_fit();)+ };
+        }
+        columns!(shrink);
     }
 }
 

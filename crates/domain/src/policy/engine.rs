@@ -68,10 +68,25 @@ pub struct RulePlan {
     pub records: u8,
 }
 
+/// A policy as given to the engine.
+#[derive(Debug)]
+pub enum Rule {
+    Compiled(RulePlan),
+    /// Run row by row in the `cel` interpreter.
+    Interpreted {
+        level: Level,
+        records: u8,
+        rule: Box<Interpreted>,
+    },
+    /// Refused: evaluated for no one.
+    Off,
+}
+
 #[derive(Debug)]
 enum Compiled {
     Graph { cond: N, benefit: Option<N>, conjuncts: Vec<Conjunct> },
     Interpreted(Box<Interpreted>),
+    Off,
 }
 
 #[derive(Debug)]
@@ -163,20 +178,27 @@ fn fmt_value(v: i64, money: bool) -> String {
 }
 
 impl Engine {
-    /// Compiles the policies; rules given as `Err(source)` run in the interpreter.
-    pub fn new(policies: Vec<(RulePlan, Option<Box<Interpreted>>)>) -> Self {
+    /// Compiles the policies into one graph; they keep their order.
+    pub fn new(rules: Vec<Rule>) -> Self {
         let mut e = Self::default();
-        for (plan, interpreted) in policies {
-            let compiled = match interpreted {
-                Some(i) => Compiled::Interpreted(i),
-                None => {
+        for rule in rules {
+            let run = match rule {
+                Rule::Compiled(plan) => {
                     let cond = e.lower(&plan.condition, plan.level);
                     let benefit = plan.benefit.as_ref().map(|b| e.lower(b, plan.level));
                     let conjuncts = plan.condition.conjuncts().into_iter().map(|c| e.conjunct(c, plan.level)).collect();
-                    Compiled::Graph { cond, benefit, conjuncts }
+                    PolicyRun {
+                        level: plan.level,
+                        records: plan.records,
+                        compiled: Compiled::Graph { cond, benefit, conjuncts },
+                    }
                 }
+                Rule::Interpreted { level, records, rule } => {
+                    PolicyRun { level, records, compiled: Compiled::Interpreted(rule) }
+                }
+                Rule::Off => PolicyRun { level: Level::Household, records: 0, compiled: Compiled::Off },
             };
-            e.policies.push(PolicyRun { level: plan.level, records: plan.records, compiled });
+            e.policies.push(run);
         }
         e
     }
@@ -394,7 +416,7 @@ impl Engine {
             }
             if node.may_err && !matches!(node.op, Op::Arith(..) | Op::Neg(_)) {
                 let rows = Rows { hh: hh.clone(), persons: persons.clone() };
-                erred = self.propagate(node, &buf_view(buf), &out, &mut err, cols, rows);
+                erred = self.propagate(node, buf, &out, &mut err, cols, rows);
             }
             buf.vals[i] = out;
             buf.errs[i] = err;
@@ -406,7 +428,7 @@ impl Engine {
     fn propagate(
         &self,
         node: &Node,
-        buf: &BufView<'_>,
+        buf: &Buffers,
         out: &[i64],
         err: &mut Vec<bool>,
         cols: &Columns,
@@ -465,23 +487,6 @@ impl Engine {
 struct Rows {
     hh: Range<usize>,
     persons: Range<usize>,
-}
-
-/// A read-only view of the buffers while one node's are taken out.
-struct BufView<'a> {
-    vals: &'a [Vec<i64>],
-    errs: &'a [Vec<bool>],
-    erred: &'a [bool],
-}
-
-impl BufView<'_> {
-    fn err(&self, n: N, i: usize) -> bool {
-        self.erred[n as usize] && self.errs[n as usize][i]
-    }
-}
-
-fn buf_view(b: &Buffers) -> BufView<'_> {
-    BufView { vals: &b.vals, errs: &b.errs, erred: &b.erred }
 }
 
 /// A row's verdict under one policy.
@@ -564,6 +569,7 @@ impl Engine {
                 })
             };
             match (&p.compiled, p.level) {
+                (Compiled::Off, _) => {}
                 (Compiled::Graph { cond, benefit, .. }, Level::Household) => {
                     let c = &buf.vals[*cond as usize];
                     for (i, h) in hh.clone().enumerate() {
@@ -624,81 +630,79 @@ impl Engine {
         }
     }
 
+    /// Every node evaluated for one household alone.
+    fn single(&self, cols: &Columns, household: u32, person: Option<u32>) -> Single {
+        let h = household as usize;
+        let mut buf = Buffers::new(self.nodes.len());
+        self.eval(cols, h..h + 1, &mut buf);
+        Single { buf, person: person.map_or(0, |row| (row - cols.hh_start[h]) as usize) }
+    }
+
+    /// Whether one row qualifies under `policy`: `None` if its rule errs.
+    pub fn qualifies(&self, cols: &Columns, policy: usize, household: u32, person: Option<u32>) -> Option<bool> {
+        match &self.policies.get(policy)?.compiled {
+            Compiled::Graph { cond, .. } => self.single(cols, household, person).at(self, *cond).map(|v| v != 0),
+            Compiled::Interpreted(ip) => ip.condition(cols, household as usize, person.map(|p| p as usize)).ok(),
+            Compiled::Off => Some(false),
+        }
+    }
+
     /// Each condition of `policy` for one row, with the values it used.
     pub fn explain(&self, cols: &Columns, policy: usize, household: u32, person: Option<u32>) -> Vec<ConditionOutcome> {
         let Some(p) = self.policies.get(policy) else { return Vec::new() };
-        let h = household as usize;
-        let mut dead = Vec::new();
-        if let Some(row) = person
-            && !cols.p_alive[row as usize]
-        {
-            {
-                dead.push(ConditionOutcome {
-                    condition: "alive".into(),
-                    holds: Some(false),
-                    detail: "已故 (deceased)".into(),
-                });
-            }
+        let mut outcomes = Vec::new();
+        if person.is_some_and(|row| !cols.p_alive[row as usize]) {
+            outcomes.push(ConditionOutcome {
+                condition: "alive".into(),
+                holds: Some(false),
+                detail: "已故 (deceased)".into(),
+            });
         }
         match &p.compiled {
+            Compiled::Off => {}
             Compiled::Interpreted(ip) => {
-                let r = ip.condition(cols, h, person.map(|x| x as usize));
-                dead.push(ConditionOutcome {
+                let r = ip.condition(cols, household as usize, person.map(|x| x as usize));
+                outcomes.push(ConditionOutcome {
                     condition: ip.source().to_owned(),
                     holds: r.as_ref().ok().copied(),
                     detail: r.err().unwrap_or_else(|| "解释执行 (interpreted)".into()),
                 });
-                dead
             }
             Compiled::Graph { conjuncts, .. } => {
-                let mut buf = Buffers::new(self.nodes.len());
-                self.eval(cols, h..h + 1, &mut buf);
-                let i = match (p.level, person) {
-                    (Level::Person, Some(row)) => (row - cols.hh_start[h]) as usize,
-                    _ => 0,
-                };
-                let at = |n: N| {
-                    let level = self.nodes[n as usize].level;
-                    let idx = if level == Level::Person { i } else { 0 };
-                    (!buf.err(n, idx)).then(|| buf.vals[n as usize][idx])
-                };
-                let mut outcomes = dead;
+                let row = self.single(cols, household, person);
+                let at = |n: N| row.at(self, n);
                 for c in conjuncts {
                     let holds = at(c.node).map(|v| v != 0);
                     let detail = match (&c.cmp, holds) {
                         (Some((op, a, b)), Some(holds)) => {
                             let shown = if holds { *op } else { op.negated() };
                             let value = |s: &Side| at(s.node).map_or("?".into(), |v| fmt_value(v, s.money));
-                            let mut d = format!("{} {} {} {}", a.text, value(a), shown.symbol(), b.text);
-                            if !matches!(self.nodes[b.node as usize].op, Op::Const(_)) || b.text.starts_with("params.")
-                            {
-                                d = format!("{d} {}", value(b));
-                            }
-                            d
+                            // A literal on the right is shown once; a parameter or a field with its value.
+                            let literal = matches!(self.nodes[b.node as usize].op, Op::Const(_))
+                                && !b.text.starts_with("params.");
+                            let right = if literal { String::new() } else { format!(" {}", value(b)) };
+                            format!("{} {} {} {}{right}", a.text, value(a), shown.symbol(), b.text)
                         }
                         (_, Some(h)) => format!("{} = {h}", c.text),
                         (_, None) => format!("{}：无法计算 (could not be evaluated)", c.text),
                     };
                     outcomes.push(ConditionOutcome { condition: c.text.clone(), holds, detail });
                 }
-                outcomes
             }
         }
+        outcomes
     }
 }
 
-impl Engine {
-    /// A compiled policy's condition for one row: `None` if it errs.
-    pub fn value(&self, cols: &Columns, policy: usize, household: u32, person: Option<u32>) -> Option<i64> {
-        let p = self.policies.get(policy)?;
-        let Compiled::Graph { cond, .. } = &p.compiled else { return None };
-        let h = household as usize;
-        let mut buf = Buffers::new(self.nodes.len());
-        self.eval(cols, h..h + 1, &mut buf);
-        let i = match (p.level, person) {
-            (Level::Person, Some(row)) => (row - cols.hh_start[h]) as usize,
-            _ => 0,
-        };
-        (!buf.err(*cond, i)).then(|| buf.vals[*cond as usize][i])
+/// One household's evaluation, read at one of its persons (or the household).
+struct Single {
+    buf: Buffers,
+    person: usize,
+}
+
+impl Single {
+    fn at(&self, engine: &Engine, n: N) -> Option<i64> {
+        let i = if engine.nodes[n as usize].level == Level::Person { self.person } else { 0 };
+        (!self.buf.err(n, i)).then(|| self.buf.vals[n as usize][i])
     }
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use columns::{Columns, HouseholdFacts, PersonFacts, category_bits};
 pub use compile::{Ex, RuleError, RuleErrorKind, Vocabulary, Want};
-pub use engine::{ConditionOutcome, Engine, Finding, FindingKind, RulePlan};
+pub use engine::{ConditionOutcome, Engine, Finding, FindingKind, Rule, RulePlan};
 pub use fields::{Field, FieldType, Level, fields};
 pub use interp::{Interpreted, row_variables};
 
@@ -132,12 +132,13 @@ pub fn vocabulary(params: &[ParamDef], date: NaiveDate) -> Vocabulary {
     Vocabulary::new(params.iter().filter_map(|p| p.on(date).map(|v| (p.name.clone(), v, p.unit == "fen"))))
 }
 
-/// A policy checked against the vocabulary: compiled, or to be interpreted.
+/// A policy checked against the vocabulary.
 #[derive(Debug)]
-pub struct Checked {
-    pub plan: RulePlan,
-    /// Why the engine could not compile it, if it runs in the interpreter.
-    pub interpreted: Option<RuleError>,
+pub enum Checked {
+    /// The engine runs it.
+    Compiled(RulePlan),
+    /// Valid CEL the engine can't compile (why): it runs in the interpreter.
+    Interpreted(RuleError),
 }
 
 /// Checks a policy's condition and benefit. Errors other than `Unsupported`
@@ -145,76 +146,56 @@ pub struct Checked {
 /// records category.
 pub fn check(policy: &PolicyDef, vocab: &Vocabulary) -> Result<Checked, PolicyError> {
     let records = policy.records_bit().ok_or_else(|| PolicyError::Records(policy.records.clone()))?;
-    let condition = vocab.compile(&policy.condition, policy.level, Want::Bool);
-    let benefit =
-        policy.benefit.as_deref().filter(|b| !b.trim().is_empty()).map(|b| vocab.compile(b, policy.level, Want::Int));
-    let mut interpreted = None;
-    let mut take = |r: Result<Ex, RuleError>, field: &'static str| match r {
-        Ok(ex) => Ok(Some(ex)),
-        Err(e) if e.kind == RuleErrorKind::Unsupported => {
-            interpreted.get_or_insert(e);
-            Ok(None)
-        }
-        Err(e) => Err(PolicyError::Rule { field, error: e }),
+    let compile = |source: &str, want, field| match vocab.compile(source, policy.level, want) {
+        Err(e) if e.kind != RuleErrorKind::Unsupported => Err(PolicyError::Rule { field, error: e }),
+        other => Ok(other),
     };
-    let condition = take(condition, "condition")?;
-    let benefit = benefit.map(|b| take(b, "benefit")).transpose()?.flatten();
-    let interpreted = interpreted.filter(|_| condition.is_none() || policy.benefit.is_some() && benefit.is_none());
-    let plan = RulePlan { level: policy.level, condition: condition.unwrap_or_else(placeholder), benefit, records };
-    Ok(Checked { plan, interpreted })
+    let condition = compile(&policy.condition, Want::Bool, "condition")?;
+    let benefit = match policy.benefit.as_deref().filter(|b| !b.trim().is_empty()) {
+        Some(b) => Some(compile(b, Want::Int, "benefit")?),
+        None => None,
+    };
+    Ok(match (condition, benefit.transpose()) {
+        (Ok(condition), Ok(benefit)) => {
+            Checked::Compiled(RulePlan { level: policy.level, condition, benefit, records })
+        }
+        (Err(why), _) | (_, Err(why)) => Checked::Interpreted(why),
+    })
 }
 
-fn placeholder() -> Ex {
-    Vocabulary::new([])
-        .compile("true", Level::Household, Want::Bool)
-        .unwrap_or_else(|_| unreachable!("`true` compiles"))
-}
-
-/// Why a policy can't be saved.
+/// Why a policy can't be saved or run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     #[error("{field}: {error}")]
     Rule { field: &'static str, error: RuleError },
     #[error("records: unknown category {0}")]
     Records(String),
+    #[error("the interpreter refused the rule: {0}")]
+    Interpreter(String),
 }
 
-/// Compiles the policies in force on the vocabulary's date into one engine.
-/// Policies that fail `check` are left out and returned with their error.
+/// Compiles the policies into one engine, in the order given. Policies that
+/// fail `check` are switched off (they find nothing) and returned with their error.
 pub fn build_engine(policies: &[&PolicyDef], vocab: &Vocabulary) -> (Engine, Vec<(usize, PolicyError)>) {
     let params: Arc<BTreeMap<String, i64>> = Arc::new(vocab.params().clone());
-    let mut plans = Vec::new();
+    let mut rules = Vec::new();
     let mut refused = Vec::new();
     for (i, p) in policies.iter().enumerate() {
-        match check(p, vocab) {
-            Ok(c) => {
-                let interpreted = match c.interpreted {
-                    Some(_) => match Interpreted::new(p.level, &p.condition, p.benefit.as_deref(), Arc::clone(&params))
-                    {
-                        Ok(ip) => Some(Box::new(ip)),
-                        Err(e) => {
-                            refused.push((i, PolicyError::Records(e)));
-                            None
-                        }
-                    },
-                    None => None,
-                };
-                plans.push((c.plan, interpreted));
+        let rule = check(p, vocab).and_then(|c| match c {
+            Checked::Compiled(plan) => Ok(Rule::Compiled(plan)),
+            Checked::Interpreted(_) => {
+                let records = p.records_bit().unwrap_or_default();
+                Interpreted::new(p.level, &p.condition, p.benefit.as_deref(), Arc::clone(&params))
+                    .map(|rule| Rule::Interpreted { level: p.level, records, rule: Box::new(rule) })
+                    .map_err(PolicyError::Interpreter)
             }
-            Err(e) => {
-                refused.push((i, e));
-                // Keep indices aligned: a rule that never matches and never runs.
-                plans.push((RulePlan { level: p.level, condition: never(), benefit: None, records: 63 }, None));
-            }
-        }
+        });
+        rules.push(rule.unwrap_or_else(|e| {
+            refused.push((i, e));
+            Rule::Off
+        }));
     }
-    (Engine::new(plans), refused)
-}
-
-fn never() -> Ex {
-    Vocabulary::new([])
-        .compile("false", Level::Household, Want::Bool)
-        .unwrap_or_else(|_| unreachable!("`false` compiles"))
+    (Engine::new(rules), refused)
 }
 
 #[cfg(test)]
