@@ -56,6 +56,8 @@ pub async fn create_demo_accounts(
         ("secadmin", Role::SecurityAdmin, civil.id, *district),
         ("auditadmin", Role::AuditAdmin, civil.id, *district),
         ("district", Role::District, civil.id, *district),
+        // A second officer: policy drafts need another account to publish them.
+        ("district2", Role::District, civil.id, *district),
         ("street", Role::Street, office.id, street),
         ("community", Role::Community, neighbourhood.id, community),
         ("department", Role::Department, federation.id, *district),

@@ -15,6 +15,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use crate::policy::{Catalogue, Columns, Engine, FindingKind, HouseholdFacts, Level, PolicyDef, build_engine};
 use crate::registry::{
     Category, Disability, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration,
     Relation, Schooling, Tag, Tenure, WorkAbility,
@@ -148,6 +149,97 @@ pub struct DemoGenerator {
     household_numbers: Vec<u32>,
     /// Next free sequence per (area, birth date, sex): ID numbers never repeat.
     sequences: HashMap<(u8, NaiveDate, bool), u16>,
+    /// The shipped catalogue, to hand out the benefits of its policies.
+    catalogue: CatalogueBenefits,
+}
+
+/// The shipped catalogue's policies whose received category the generator
+/// does not set itself: most who qualify get it, a few who do not keep it.
+struct CatalogueBenefits {
+    engine: Engine,
+    /// Per policy: its level and received category, if handed out here.
+    policies: Vec<Option<(Level, Category)>>,
+}
+
+/// Categories `benefits` sets from the household's kind.
+const OWN_CATEGORIES: [Category; 12] = [
+    Category::Dibao,
+    Category::DibaoEdge,
+    Category::Tekun,
+    Category::Orphan,
+    Category::UnsupportedChild,
+    Category::ChildInDifficulty,
+    Category::DisabilityLiving,
+    Category::DisabilityCare,
+    Category::Temporary,
+    Category::ExpensePoverty,
+    Category::EmploymentDifficulty,
+    Category::LiftedOut,
+];
+
+impl CatalogueBenefits {
+    fn new(today: NaiveDate) -> Self {
+        let catalogue = Catalogue::demo();
+        let defs: Vec<&PolicyDef> = catalogue.policies.iter().collect();
+        let (engine, _) = build_engine(&defs, &catalogue.vocabulary(today));
+        let policies = defs
+            .iter()
+            .map(|p| {
+                let category = Category::parse(&p.records).filter(|c| !OWN_CATEGORIES.contains(c))?;
+                Some((p.level, category))
+            })
+            .collect();
+        Self { engine, policies }
+    }
+
+    /// Gives 85% of those who qualify the benefit, and a few a benefit they
+    /// no longer qualify for (so both sweep lists have rows).
+    fn hand_out(&self, h: &mut Household, today: NaiveDate, rng: &mut SmallRng) {
+        let give = |h: &mut Household, level: Level, category, person: Option<u32>, rng: &mut SmallRng| {
+            let holding = Holding { category, start: today - Days::new(rng.random_range(30..1500)), end: None };
+            match (level, person) {
+                (Level::Person, Some(p)) => h.members[p as usize].categories.push(holding),
+                _ => h.categories.push(holding),
+            }
+        };
+        // Twice: some policies build on another's category (金秋助学 on 困难职工).
+        let mut qualifying: Vec<(usize, Option<u32>)> = Vec::new();
+        for _ in 0..2 {
+            let columns = Columns::build(today, [HouseholdFacts::of(0, 1, h, 0)]);
+            let missing: Vec<_> = self
+                .engine
+                .evaluate(&columns, &[0])
+                .into_iter()
+                .filter(|f| f.kind == FindingKind::Missing)
+                .map(|f| (f.policy as usize, f.person))
+                .collect();
+            for (policy, person) in missing {
+                // Each gets one draw, in the pass where it first qualifies.
+                if qualifying.contains(&(policy, person)) {
+                    continue;
+                }
+                qualifying.push((policy, person));
+                if let Some((level, category)) = self.policies[policy]
+                    && rng.random_bool(0.85)
+                {
+                    give(h, level, category, person, rng);
+                }
+            }
+        }
+        // A few benefits outlive the reason for them (应退未退): 0.4% per policy and household.
+        let living: Vec<u32> =
+            (0..h.members.len() as u32).filter(|&i| h.members[i as usize].death_date.is_none()).collect();
+        for (policy, handed) in self.policies.iter().enumerate() {
+            let Some((level, category)) = *handed else { continue };
+            if living.is_empty() || !rng.random_bool(0.004) {
+                continue;
+            }
+            let person = (level == Level::Person).then(|| living[rng.random_range(0..living.len())]);
+            if !qualifying.contains(&(policy, person)) {
+                give(h, level, category, person, rng);
+            }
+        }
+    }
 }
 
 impl DemoGenerator {
@@ -165,7 +257,17 @@ impl DemoGenerator {
             })
             .collect();
         let household_numbers = vec![0; communities.len()];
-        Ok(Self { config, rng, communities, weights, produced: 0, household_numbers, sequences: HashMap::new() })
+        let catalogue = CatalogueBenefits::new(config.today);
+        Ok(Self {
+            config,
+            rng,
+            communities,
+            weights,
+            produced: 0,
+            household_numbers,
+            sequences: HashMap::new(),
+            catalogue,
+        })
     }
 
     fn household(&mut self) -> Result<Household, DemoError> {
@@ -194,6 +296,7 @@ impl DemoGenerator {
         h.members = members;
         self.benefits(kind, &mut h);
         h.tags = tags(&h, self.config.today, &mut self.rng);
+        self.catalogue.hand_out(&mut h, self.config.today, &mut self.rng);
         Ok(h)
     }
 

@@ -134,6 +134,8 @@ coded!(
         CharityAid = "charity_aid", "慈善救助", "charity aid";
         SmallLoan = "small_loan", "脱贫人口小额信贷", "micro-loan for people lifted out of poverty";
         YuluPlan = "yulu_plan", "雨露计划", "Rain and Dew vocational-education aid";
+        OrphanAllowance = "orphan_allowance", "孤儿基本生活费", "orphan living allowance";
+        UnsupportedChildAllowance = "unsupported_child_allowance", "事实无人抚养儿童基本生活费", "living allowance of a de-facto unsupported child";
     }
 );
 

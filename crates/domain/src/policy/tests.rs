@@ -299,3 +299,121 @@ fn the_shipped_catalogue_compiles_and_covers_the_district() {
     }
     assert_eq!(v.params()["dibao_line"], 76_000);
 }
+
+#[test]
+fn the_demo_district_gives_every_policy_both_lists() {
+    let c = Catalogue::demo();
+    for p in &c.policies {
+        assert!(
+            !p.condition.contains(&format!("'{}'", p.records)),
+            "{} requires its own category: none could qualify",
+            p.code
+        );
+    }
+    assert!(crate::registry::Category::ALL.len() <= 64, "categories are 64-bit sets");
+    let defs: Vec<&PolicyDef> = c.policies.iter().collect();
+    let (engine, refused) = build_engine(&defs, &c.vocabulary(date()));
+    assert!(refused.is_empty());
+    let cols = Columns::build(date(), households(2000, 2026));
+    let findings = engine.sweep(&cols, 2);
+    for (i, p) in c.policies.iter().enumerate() {
+        let count = |k| findings.iter().filter(|f| f.policy as usize == i && f.kind == k).count();
+        let (missing, stale) = (count(FindingKind::Missing), count(FindingKind::Stale));
+        assert!(missing > 0 && stale > 0, "{}: {missing} 应享未享, {stale} 应退未退", p.code);
+        assert_eq!(count(FindingKind::Unknown), 0, "{}", p.code);
+    }
+}
+
+/// One person living alone, as of `date()`, with the given birth, income and disability.
+fn alone(birth: NaiveDate, income: i64, disability: Option<(crate::registry::DisabilityKind, u8)>) -> HouseholdFacts {
+    use crate::registry::*;
+    HouseholdFacts {
+        id: 1,
+        version: 1,
+        community: DivisionCode::parse("430602001001").unwrap(),
+        registration: Registration::Urban,
+        tenure: Tenure::Rent,
+        dangerous_housing: false,
+        assets: crate::Fen(0),
+        tags: vec![Tag::LivingAlone],
+        holdings: Vec::new(),
+        members: vec![PersonFacts {
+            id: 1,
+            birth,
+            sex: crate::Sex::Male,
+            relation: Relation::Head,
+            marital: Marital::Widowed,
+            health: Health::Chronic,
+            disability,
+            work_ability: WorkAbility::Partial,
+            employment: Employment::NotWorking,
+            schooling: Schooling::NotInSchool,
+            income: crate::Fen(income),
+            death: None,
+            holdings: Vec::new(),
+        }],
+    }
+}
+
+#[test]
+fn the_shipped_rules_hold_at_their_boundaries() {
+    use crate::registry::DisabilityKind::{Mental, Physical};
+    let c = Catalogue::demo();
+    let defs: Vec<&PolicyDef> = c.policies.iter().collect();
+    let (engine, _) = build_engine(&defs, &c.vocabulary(date()));
+    let index = |code: &str| c.policies.iter().position(|p| p.code == code).unwrap();
+    // Qualifies (findings are 应享未享: nothing is held), and the benefit it would bring.
+    let run = |code: &str, h: HouseholdFacts| {
+        let cols = Columns::build(date(), [h]);
+        let f = engine.sweep(&cols, 1).into_iter().find(|f| f.policy as usize == index(code));
+        f.map(|f| f.benefit)
+    };
+    let born = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let (sixty, fifty_nine) = (born(1966, 11, 24), born(1966, 11, 25));
+    // 低保: per-capita income below the line (76,000 fen), to the fen; the benefit tops it up.
+    assert_eq!(run("dibao", alone(fifty_nine, 75_999, None)), Some(Some(1)));
+    assert_eq!(run("dibao", alone(fifty_nine, 76_000, None)), None);
+    assert_eq!(run("dibao", alone(fifty_nine, 76_001, None)), None);
+    // 特殊困难老年人探访关爱: 60 and living alone.
+    assert!(run("elderly_visiting", alone(sixty, 0, None)).is_some());
+    assert!(run("elderly_visiting", alone(fifty_nine, 0, None)).is_none());
+    // 重度残疾人护理补贴: grade 1–2, or grade 3 intellectual or mental.
+    assert!(run("disability_care", alone(fifty_nine, 0, Some((Physical, 2)))).is_some());
+    assert!(run("disability_care", alone(fifty_nine, 0, Some((Physical, 3)))).is_none());
+    assert!(run("disability_care", alone(fifty_nine, 0, Some((Mental, 3)))).is_some());
+    // 高龄津贴: from 80, by band.
+    let band = |code| c.params.iter().find(|p| p.name == code).and_then(|p| p.on(date()));
+    assert!(run("elderly_allowance", alone(born(1946, 11, 25), 0, None)).is_none());
+    assert_eq!(run("elderly_allowance", alone(born(1946, 11, 24), 0, None)), Some(band("elderly_allowance_band1")));
+    assert_eq!(run("elderly_allowance", alone(born(1936, 11, 24), 0, None)), Some(band("elderly_allowance_band2")));
+}
+
+#[test]
+fn a_rule_the_engine_cannot_compile_runs_in_the_interpreter_with_the_same_results() {
+    let cols = Columns::build(date(), households(200, 9));
+    let compiled = engine_for(&[("age >= 60 && income < 100000", Level::Person, "temporary")]);
+    // Doubles are valid CEL the engine does not compile.
+    let interpreted = engine_for(&[("age >= 60.0 && income < 100000", Level::Person, "temporary")]);
+    assert_eq!((compiled.interpreted(), interpreted.interpreted()), (0, 1));
+    let a = compiled.sweep(&cols, 2);
+    assert!(!a.is_empty());
+    let strip = |v: Vec<Finding>| v.into_iter().map(|f| (f.kind, f.household, f.person)).collect::<Vec<_>>();
+    assert_eq!(strip(a), strip(interpreted.sweep(&cols, 2)));
+}
+
+#[test]
+fn a_rule_that_errs_on_a_row_makes_it_unknown_and_the_sweep_goes_on() {
+    let cols = Columns::build(date(), households(50, 4));
+    // Division by zero only where the household has exactly two members.
+    let engine = engine_for(&[
+        ("100 / (size - 2) > 0 || per_capita_income < 0", Level::Household, "dibao"),
+        ("per_capita_income < params.dibao_line", Level::Household, "dibao_edge"),
+    ]);
+    let findings = engine.sweep(&cols, 2);
+    let unknown: Vec<u32> = findings.iter().filter(|f| f.kind == FindingKind::Unknown).map(|f| f.household).collect();
+    let living = |h: u32| cols.persons(h).filter(|&p| cols.p_alive[p as usize]).count();
+    let pairs: Vec<u32> = (0..cols.household_rows() as u32).filter(|&h| living(h) == 2).collect();
+    assert!(!pairs.is_empty());
+    assert_eq!(unknown, pairs, "exactly the rows that divide by zero");
+    assert!(findings.iter().any(|f| f.policy == 1), "the other policy still ran");
+}
