@@ -178,8 +178,13 @@ async fn demo_accounts_must_change_their_password_outside_demo_mode() {
     let communities = zhongfu::demo::communities(&district).unwrap();
     let logins =
         zhongfu::accounts::create_demo_accounts(app.store.as_ref(), &district, &communities, false).await.unwrap();
-    let roles: Vec<Role> = logins.iter().map(|l| l.role).collect();
-    assert_eq!(roles.len(), Role::ALL.len(), "one demo account per role");
+    let mut roles: Vec<Role> = logins.iter().map(|l| l.role).collect();
+    roles.sort_unstable();
+    let mut expected = Role::ALL.to_vec();
+    // A second district officer publishes the first one's policy drafts.
+    expected.push(Role::District);
+    expected.sort_unstable();
+    assert_eq!(roles, expected, "one demo account per role, two district officers");
     let session = app.sign_in("community", zhongfu::accounts::DEMO_PASSWORD).await;
     let me = body(app.get_as(&session, "/api/v1/auth/me").await).await;
     assert_eq!(me["account"]["must_change_password"], true);

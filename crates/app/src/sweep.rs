@@ -178,14 +178,7 @@ pub fn bench(settings: &Settings, persons: u64) -> Result<SweepBench, SweepError
     let mut latencies = Vec::with_capacity(sample.len());
     for facts in &sample {
         let t = Instant::now();
-        let old = columns.row_of(facts.id);
-        columns.push(facts);
-        if let Some(old) = old {
-            results.retain(|f| f.household != old);
-        }
-        if let Some(row) = columns.row_of(facts.id) {
-            results.extend(engine.evaluate(&columns, &[row]));
-        }
+        engine.update(&mut columns, &mut results, facts.id, Some(facts));
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     latencies.sort_by(f64::total_cmp);

@@ -149,8 +149,10 @@ pub struct DemoGenerator {
     household_numbers: Vec<u32>,
     /// Next free sequence per (area, birth date, sex): ID numbers never repeat.
     sequences: HashMap<(u8, NaiveDate, bool), u16>,
-    /// The shipped catalogue, to hand out the benefits of its policies.
+    /// The shipped catalogue, to hand out the benefits of its policies, with
+    /// its own random stream so the households themselves do not depend on it.
     catalogue: CatalogueBenefits,
+    benefit_rng: SmallRng,
 }
 
 /// The shipped catalogue's policies whose received category the generator
@@ -258,6 +260,7 @@ impl DemoGenerator {
             .collect();
         let household_numbers = vec![0; communities.len()];
         let catalogue = CatalogueBenefits::new(config.today);
+        let benefit_rng = SmallRng::seed_from_u64(config.seed ^ 0x5eed_be9e_f175);
         Ok(Self {
             config,
             rng,
@@ -267,6 +270,7 @@ impl DemoGenerator {
             household_numbers,
             sequences: HashMap::new(),
             catalogue,
+            benefit_rng,
         })
     }
 
@@ -296,7 +300,7 @@ impl DemoGenerator {
         h.members = members;
         self.benefits(kind, &mut h);
         h.tags = tags(&h, self.config.today, &mut self.rng);
-        self.catalogue.hand_out(&mut h, self.config.today, &mut self.rng);
+        self.catalogue.hand_out(&mut h, self.config.today, &mut self.benefit_rng);
         Ok(h)
     }
 

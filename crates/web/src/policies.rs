@@ -408,8 +408,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     // Pick the rows under the snapshot's lock, label them after.
     let picked = state.sweeper.read(|s| {
         let visible: Vec<&zhongfu_domain::policy::Finding> = s
-            .findings
-            .iter()
+            .findings()
             .filter(|f| s.columns.community(f.household).as_str().starts_with(area.as_str()))
             .filter(|f| {
                 let def = &s.policies[f.policy as usize].definition;

@@ -29,10 +29,16 @@ pub struct Snapshot {
     pub columns: Columns,
     pub engine: Engine,
     pub policies: Vec<ActivePolicy>,
-    pub findings: Vec<Finding>,
+    /// Every finding, those of replaced rows included: read them through `findings()`.
+    findings: Vec<Finding>,
 }
 
 impl Snapshot {
+    /// The findings of households as they are now.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| self.columns.is_live(f.household))
+    }
+
     pub fn explain(&self, f: &Finding) -> Vec<ConditionOutcome> {
         self.engine.explain(&self.columns, f.policy as usize, f.household, f.person)
     }
@@ -66,6 +72,8 @@ pub struct Sweeper {
     status: Mutex<SweepStatus>,
     /// Households changed while a full sweep loads: re-evaluated after the swap.
     dirty: Mutex<Option<Vec<i64>>>,
+    /// Another full sweep was asked for while one ran.
+    again: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Sweeper {
@@ -89,11 +97,14 @@ impl Sweeper {
         guard.as_ref().map(f)
     }
 
-    /// Starts a full sweep unless one is running; false if one was.
+    /// Starts a full sweep. If one is running (it may have loaded the
+    /// registry before the change that asks for this one), another follows
+    /// it; returns false then.
     pub fn start(self: &Arc<Self>, store: Arc<dyn Store>, district: String, date: NaiveDate) -> bool {
         {
             let mut s = lock(&self.status);
             if s.running {
+                self.again.store(true, std::sync::atomic::Ordering::Relaxed);
                 return false;
             }
             *s = SweepStatus {
@@ -114,6 +125,9 @@ impl Sweeper {
                 s.phase = "failed".into();
                 s.error = Some(e);
                 *lock(&me.dirty) = None;
+            }
+            if me.again.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                me.start(store, district, date);
             }
         });
         true
@@ -160,7 +174,7 @@ impl Sweeper {
         for id in dirty {
             self.refresh(store, id).await;
         }
-        let findings = self.read(|s| s.findings.len()).unwrap_or(0);
+        let findings = self.read(|s| s.findings().count()).unwrap_or(0);
         let mut s = lock(&self.status);
         *s = SweepStatus {
             running: false,
@@ -198,18 +212,7 @@ impl Sweeper {
         };
         let mut guard = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
         let Some(s) = guard.as_mut() else { return };
-        let old = s.columns.row_of(household);
-        match facts.first() {
-            Some(f) => s.columns.push(f),
-            None => s.columns.remove(household),
-        }
-        if let Some(old) = old {
-            s.findings.retain(|f| f.household != old);
-        }
-        if let Some(row) = s.columns.row_of(household) {
-            let fresh = s.engine.evaluate(&s.columns, &[row]);
-            s.findings.extend(fresh);
-        }
+        s.engine.update(&mut s.columns, &mut s.findings, household, facts.first());
     }
 }
 

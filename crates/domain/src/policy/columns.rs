@@ -214,6 +214,11 @@ impl Columns {
         self.by_id.get(&household).copied()
     }
 
+    /// Whether a row is the household as it is now (not replaced or removed).
+    pub fn is_live(&self, row: u32) -> bool {
+        self.hh_live[row as usize]
+    }
+
     pub fn household_id(&self, row: u32) -> i64 {
         self.hh_id[row as usize]
     }

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::columns::Columns;
+use super::columns::{Columns, HouseholdFacts};
 use super::compile::{AggOp, ArOp, CmpOp, Ex, ExKind, Ty};
 use super::fields::{Col, Level};
 use super::interp::Interpreted;
@@ -539,6 +539,25 @@ impl Engine {
             self.collect(cols, hh, &buf, &mut out);
         }
         out
+    }
+
+    /// Puts a changed household (or, with `None`, its removal) into the
+    /// columns and appends its findings. The old row's findings stay behind
+    /// its dead row: read findings through `Columns::is_live`.
+    pub fn update(
+        &self,
+        cols: &mut Columns,
+        findings: &mut Vec<Finding>,
+        household: i64,
+        facts: Option<&HouseholdFacts>,
+    ) {
+        match facts {
+            Some(f) => cols.push(f),
+            None => cols.remove(household),
+        }
+        if let Some(row) = cols.row_of(household) {
+            findings.extend(self.evaluate(cols, &[row]));
+        }
     }
 
     fn run(&self, cols: &Columns, range: Range<usize>) -> Vec<Finding> {
