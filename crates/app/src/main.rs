@@ -98,10 +98,14 @@ enum ImportCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
-    /// The policy sweep over generated data in memory: sweep time, scan floor, bytes per person, re-evaluation latency.
+    /// The policy sweep over generated data in memory: sweep time, scan floor, bytes per person, re-evaluation
+    /// latency, and the catalogue as SQL in SQLite (and PostgreSQL if DATABASE_URL names one) on the same data.
     Sweep {
         #[arg(long, default_value_t = 1_000_000)]
         persons: u64,
+        /// Leave out the SQL baseline (slow to load at millions of persons).
+        #[arg(long)]
+        no_sql: bool,
         #[arg(long)]
         json: bool,
     },
@@ -239,8 +243,8 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e, 1),
                 }
             }
-            Command::Bench { command: BenchCommand::Sweep { persons, json } } => figures(
-                tokio::task::block_in_place(|| zhongfu::sweep::bench(&settings, persons)),
+            Command::Bench { command: BenchCommand::Sweep { persons, no_sql, json } } => figures(
+                zhongfu::sweep::bench(&settings, persons, !no_sql).await,
                 json,
                 |f| f.ok,
             ),

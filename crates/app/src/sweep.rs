@@ -6,7 +6,11 @@ use std::time::Instant;
 
 use serde::Serialize;
 use zhongfu_domain::demo::{DemoConfig, DemoGenerator};
-use zhongfu_domain::policy::{Catalogue, Columns, FindingKind, HouseholdFacts, PolicyDef, build_engine, vocabulary};
+use zhongfu_domain::policy::sql::{column, count_query};
+use zhongfu_domain::policy::{
+    Catalogue, Checked, Col, Columns, Ex, FindingKind, HouseholdFacts, Level, PolicyDef, build_engine, check,
+    vocabulary,
+};
 use zhongfu_web::sweep::{Counts, active_policies};
 
 use crate::demo::communities;
@@ -134,15 +138,71 @@ pub struct SweepBench {
     pub incremental_p50_ms: f64,
     pub incremental_p99_ms: f64,
     pub peak_rss_mb: f64,
-    /// Not measured yet: the catalogue translated to SQL.
-    pub sql_baseline: Option<f64>,
+    /// The catalogue translated to SQL, one query per policy, on the same data.
+    pub sql_baseline: Vec<SqlBaseline>,
+}
+
+/// The same catalogue as SQL in a database, and how it compares.
+#[derive(Debug, Serialize)]
+pub struct SqlBaseline {
+    pub backend: &'static str,
+    pub load_seconds: f64,
+    /// All policies' queries, one after another.
+    pub query_seconds: f64,
+    /// Query time over our sweep time.
+    pub ratio_to_sweep: f64,
+    /// Policies whose rule has no SQL form here (left out of both sides of the comparison).
+    pub untranslated: usize,
+    /// Whether every policy's two counts equal the engine's.
+    pub counts_match: bool,
 }
 
 /// Generates the demo district in memory and sweeps it with the shipped catalogue.
-pub fn bench(settings: &Settings, persons: u64) -> Result<SweepBench, SweepError> {
+/// With `sql`, also the SQL baseline: in-memory SQLite, and PostgreSQL when
+/// `DATABASE_URL` names one.
+pub async fn bench(settings: &Settings, persons: u64, sql: bool) -> Result<SweepBench, SweepError> {
+    let (mut figures, columns, plans, counts) = tokio::task::block_in_place(|| engine_bench(settings, persons))?;
+    if !sql {
+        return Ok(figures);
+    }
+    let mut baselines = Vec::new();
+    let sqlite =
+        sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.map_err(failed)?;
+    baselines.push(sql_baseline::<sqlx::Sqlite>(&sqlite, "sqlite", &columns, &plans, &counts).await?);
+    if settings.database_url.starts_with("postgres") {
+        let pg = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&settings.database_url)
+            .await
+            .map_err(failed)?;
+        sqlx::query("DROP SCHEMA IF EXISTS bench_sweep CASCADE").execute(&pg).await.map_err(failed)?;
+        sqlx::query("CREATE SCHEMA bench_sweep").execute(&pg).await.map_err(failed)?;
+        // Every connection of this pool (one) works in the bench schema.
+        sqlx::query("SET search_path TO bench_sweep").execute(&pg).await.map_err(failed)?;
+        let result = sql_baseline::<sqlx::Postgres>(&pg, "postgres", &columns, &plans, &counts).await;
+        sqlx::query("DROP SCHEMA bench_sweep CASCADE").execute(&pg).await.map_err(failed)?;
+        baselines.push(result?);
+    }
+    for b in &mut baselines {
+        b.ratio_to_sweep = b.query_seconds / figures.sweep_seconds.max(1e-9);
+        figures.ok &= b.counts_match;
+    }
+    figures.sql_baseline = baselines;
+    Ok(figures)
+}
+
+/// Per policy: (level, condition, records bit), for the SQL baseline.
+type Plans = Vec<Option<(Level, Ex, u8)>>;
+
+/// The engine's part of the bench: its figures, the columns, the compiled
+/// plans, and the engine's (应享未享, 应退未退) counts per policy.
+type EngineRun = (SweepBench, Columns, Plans, Vec<(i64, i64)>);
+
+fn engine_bench(settings: &Settings, persons: u64) -> Result<EngineRun, SweepError> {
     let today = chrono::Local::now().date_naive();
     let started = Instant::now();
-    let config = DemoConfig { households: persons.div_ceil(4).max(1), seed: 2026, today };
+    // Households until the persons are made (the generator stops at its count).
+    let config = DemoConfig { households: persons.max(1), seed: 2026, today };
     let generator = DemoGenerator::new(config, communities(&settings.district).map_err(failed)?).map_err(failed)?;
     let mut columns = Columns::new(today);
     let mut next_person = 1;
@@ -164,7 +224,15 @@ pub fn bench(settings: &Settings, persons: u64) -> Result<SweepBench, SweepError
     let generate_seconds = started.elapsed().as_secs_f64();
     let catalogue = Catalogue::demo();
     let defs: Vec<&PolicyDef> = catalogue.policies.iter().filter(|p| p.in_force(today)).collect();
-    let (engine, refused) = build_engine(&defs, &catalogue.vocabulary(today));
+    let vocab = catalogue.vocabulary(today);
+    let (engine, refused) = build_engine(&defs, &vocab);
+    let plans: Plans = defs
+        .iter()
+        .map(|d| match check(d, &vocab) {
+            Ok(Checked::Compiled(p)) => Some((p.level, p.condition, p.records)),
+            _ => None,
+        })
+        .collect();
     let threads = threads();
     let started = Instant::now();
     let findings = engine.sweep(&columns, threads);
@@ -173,6 +241,14 @@ pub fn bench(settings: &Settings, persons: u64) -> Result<SweepBench, SweepError
     let floor = columns.scan_floor(threads);
     let scan_floor_seconds = started.elapsed().as_secs_f64().max(1e-9);
     let bytes_per_person = columns.heap_bytes() as f64 / columns.person_rows().max(1) as f64;
+    let mut counts = vec![(0i64, 0i64); defs.len()];
+    for f in &findings {
+        match f.kind {
+            FindingKind::Missing => counts[f.policy as usize].0 += 1,
+            FindingKind::Stale => counts[f.policy as usize].1 += 1,
+            FindingKind::Unknown => {}
+        }
+    }
     // Incremental: replace a household and re-evaluate it, as an edit does.
     let mut results = findings.clone();
     let mut latencies = Vec::with_capacity(sample.len());
@@ -189,7 +265,7 @@ pub fn bench(settings: &Settings, persons: u64) -> Result<SweepBench, SweepError
             .unwrap_or(0.0)
     };
     tracing::debug!(floor, "scan floor checksum");
-    Ok(SweepBench {
+    let figures = SweepBench {
         ok: refused.is_empty() && findings.iter().all(|f| f.kind != FindingKind::Unknown),
         persons: columns.person_rows(),
         households: columns.households(),
@@ -204,6 +280,118 @@ pub fn bench(settings: &Settings, persons: u64) -> Result<SweepBench, SweepError
         incremental_p50_ms: pct(0.5),
         incremental_p99_ms: pct(0.99),
         peak_rss_mb: crate::bench::peak_rss_mb(),
-        sql_baseline: None,
+        sql_baseline: Vec::new(),
+    };
+    Ok((figures, columns, plans, counts))
+}
+
+const HH: [Col; 9] = [
+    Col::Size,
+    Col::TotalIncome,
+    Col::PerCapitaIncome,
+    Col::Assets,
+    Col::Housing,
+    Col::DangerousHousing,
+    Col::Registration,
+    Col::Tags,
+    Col::HouseholdCategories,
+];
+const P: [Col; 12] = [
+    Col::Age,
+    Col::Sex,
+    Col::Relation,
+    Col::Marital,
+    Col::Illness,
+    Col::DisabilityType,
+    Col::DisabilityGrade,
+    Col::WorkAbility,
+    Col::Employment,
+    Col::Schooling,
+    Col::Income,
+    Col::Categories,
+];
+
+/// Loads the columns into `hh` and `p` (indexed as a peer would), runs one
+/// query per policy, and compares the counts with the engine's.
+async fn sql_baseline<DB>(
+    pool: &sqlx::Pool<DB>,
+    backend: &'static str,
+    columns: &Columns,
+    plans: &Plans,
+    counts: &[(i64, i64)],
+) -> Result<SqlBaseline, SweepError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    (i64, i64): for<'r> sqlx::FromRow<'r, DB::Row>,
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    let started = Instant::now();
+    let names = |cols: &[Col]| cols.iter().map(|c| column(*c)).collect::<Vec<_>>();
+    let create_hh = format!("CREATE TABLE hh (id BIGINT PRIMARY KEY, {} BIGINT)", names(&HH).join(" BIGINT, "));
+    let create_p = format!(
+        "CREATE TABLE p (id BIGINT PRIMARY KEY, hh BIGINT NOT NULL, alive BIGINT NOT NULL, {} BIGINT)",
+        names(&P).join(" BIGINT, ")
+    );
+    for ddl in [create_hh, create_p] {
+        sqlx::query(sqlx::AssertSqlSafe(ddl)).execute(pool).await.map_err(failed)?;
+    }
+    let mut tx = pool.begin().await.map_err(failed)?;
+    const CHUNK: usize = 1000;
+    let households = columns.household_rows();
+    for start in (0..households).step_by(CHUNK) {
+        let range = start..(start + CHUNK).min(households);
+        let values: Vec<Vec<i64>> = HH.iter().map(|c| columns.values(*c, range.clone())).collect();
+        let mut q = sqlx::QueryBuilder::<DB>::new(format!("INSERT INTO hh (id, {}) ", names(&HH).join(", ")));
+        // Households replaced by the re-evaluation runs stay behind as dead rows: leave them out.
+        let live = range.clone().enumerate().filter(|(_, row)| columns.is_live(*row as u32));
+        q.push_values(live, |mut b, (i, row)| {
+            b.push_bind(row as i64);
+            for v in &values {
+                b.push_bind(v[i]);
+            }
+        });
+        q.build().execute(&mut *tx).await.map_err(failed)?;
+    }
+    let persons = columns.person_rows();
+    for start in (0..persons).step_by(CHUNK) {
+        let range = start..(start + CHUNK).min(persons);
+        let values: Vec<Vec<i64>> = P.iter().map(|c| columns.values(*c, range.clone())).collect();
+        let mut q = sqlx::QueryBuilder::<DB>::new(format!("INSERT INTO p (id, hh, alive, {}) ", names(&P).join(", ")));
+        let live = range.clone().enumerate().filter(|(_, row)| columns.is_live(columns.person(*row).0));
+        q.push_values(live, |mut b, (i, row)| {
+            let (household, alive) = columns.person(row);
+            b.push_bind(row as i64).push_bind(i64::from(household)).push_bind(i64::from(alive));
+            for v in &values {
+                b.push_bind(v[i]);
+            }
+        });
+        q.build().execute(&mut *tx).await.map_err(failed)?;
+    }
+    tx.commit().await.map_err(failed)?;
+    for ddl in ["CREATE INDEX p_hh ON p (hh)", "ANALYZE"] {
+        sqlx::query(ddl).execute(pool).await.map_err(failed)?;
+    }
+    let load_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut counts_match = true;
+    let mut untranslated = 0;
+    for (plan, expected) in plans.iter().zip(counts) {
+        let Some(sql) = plan.as_ref().and_then(|(level, cond, bit)| count_query(*level, cond, *bit)) else {
+            untranslated += 1;
+            continue;
+        };
+        let got: (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await.map_err(failed)?;
+        counts_match &= got == *expected;
+    }
+    Ok(SqlBaseline {
+        backend,
+        load_seconds,
+        query_seconds: started.elapsed().as_secs_f64(),
+        ratio_to_sweep: 0.0,
+        untranslated,
+        counts_match,
     })
 }

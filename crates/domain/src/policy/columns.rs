@@ -214,6 +214,19 @@ impl Columns {
         self.by_id.get(&household).copied()
     }
 
+    /// A column's values for rows `range` (persons or households, as the
+    /// column's level), as integers: codes, bit sets, 0/1, fen, years.
+    pub fn values(&self, col: Col, range: std::ops::Range<usize>) -> Vec<i64> {
+        let mut out = Vec::with_capacity(range.len());
+        self.load(col, range, &mut out);
+        out
+    }
+
+    /// The household row of a person row, and whether the person is alive.
+    pub fn person(&self, row: usize) -> (u32, bool) {
+        (self.p_household[row], self.p_alive[row])
+    }
+
     /// Whether a row is the household as it is now (not replaced or removed).
     pub fn is_live(&self, row: u32) -> bool {
         self.hh_live[row as usize]

@@ -8,6 +8,7 @@ mod compile;
 mod engine;
 mod fields;
 mod interp;
+pub mod sql;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use columns::{Columns, HouseholdFacts, PersonFacts, category_bits};
 pub use compile::{Ex, RuleError, RuleErrorKind, Vocabulary, Want};
 pub use engine::{ConditionOutcome, Engine, Finding, FindingKind, Rule, RulePlan};
-pub use fields::{Field, FieldType, Level, fields};
+pub use fields::{Col, Field, FieldType, Level, fields};
 pub use interp::{Interpreted, row_variables};
 
 use crate::registry::Category;
