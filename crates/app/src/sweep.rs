@@ -64,7 +64,7 @@ pub async fn run(settings: &Settings, date: chrono::NaiveDate) -> Result<SweepRe
     let started = Instant::now();
     let params = store.policy_params().await.map_err(failed)?;
     let policies = active_policies(store.as_ref(), date).await.map_err(failed)?;
-    let facts = store.registry_facts(settings.district.prefix(), None).await.map_err(failed)?;
+    let facts = store.registry_facts(settings.district.prefix(), None, None).await.map_err(failed)?;
     let load_ms = started.elapsed().as_millis() as u64;
     let started = Instant::now();
     let columns = Columns::build(date, facts);

@@ -254,11 +254,12 @@ pub trait PolicyStore {
     async fn publish_policy(&self, actor: &Actor, version_id: i64) -> Result<policy::PublishOutcome>;
 
     /// The registry within a division prefix (one household if given), as
-    /// the sweep engine reads it.
+    /// the sweep engine reads it. `progress` hears (persons read, persons in all) as it goes.
     async fn registry_facts(
         &self,
         prefix: &str,
         household: Option<i64>,
+        progress: Option<&(dyn Fn(usize, usize) + Send + Sync)>,
     ) -> Result<Vec<zhongfu_domain::policy::HouseholdFacts>>;
 
     /// Proposes or dismisses one sweep result of a household in scope;

@@ -124,6 +124,9 @@ pub(crate) const PERSON_FACTS: &str = "
       FROM person p JOIN household h ON h.id = p.household_id
      WHERE h.community LIKE $1 AND ($2 = 0 OR h.id = $2)
      ORDER BY p.household_id, CASE WHEN p.relation = 'head' THEN 0 ELSE 1 END, p.id";
+pub(crate) const COUNT_PERSONS: &str = "
+    SELECT COUNT(*) FROM person p JOIN household h ON h.id = p.household_id
+     WHERE h.community LIKE $1 AND ($2 = 0 OR h.id = $2)";
 pub(crate) type PersonFactRow = (
     i64,
     i64,

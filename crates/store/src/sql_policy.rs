@@ -153,6 +153,7 @@ macro_rules! policy_store {
                 &self,
                 prefix: &str,
                 household: Option<i64>,
+                progress: Option<&(dyn Fn(usize, usize) + Send + Sync)>,
             ) -> Result<Vec<zhongfu_domain::policy::HouseholdFacts>> {
                 use futures::TryStreamExt;
                 use $crate::policy::*;
@@ -164,10 +165,17 @@ macro_rules! policy_store {
                     households.push(household_facts(r)?);
                 }
                 drop(rows);
+                let total: i64 = match progress {
+                    Some(_) => sqlx::query_scalar(COUNT_PERSONS).bind(&like).bind(one).fetch_one(&self.pool).await?,
+                    None => 0,
+                };
                 let mut persons = Vec::with_capacity(households.len() * 4);
                 let mut rows = sqlx::query_as::<_, PersonFactRow>(PERSON_FACTS).bind(&like).bind(one).fetch(&self.pool);
                 while let Some(r) = rows.try_next().await? {
                     persons.push(person_facts(r)?);
+                    if let Some(tell) = progress.filter(|_| persons.len() % 65_536 == 0) {
+                        tell(persons.len(), total as usize);
+                    }
                 }
                 drop(rows);
                 let holdings: Vec<HoldingFactRow> =

@@ -264,7 +264,7 @@ pub async fn test(
     };
     let vocab = valid(&state, &def).await?;
     let date = today();
-    let facts = state.store.registry_facts(p.scope().prefix(), Some(form.household_id)).await?;
+    let facts = state.store.registry_facts(p.scope().prefix(), Some(form.household_id), None).await?;
     let columns = zhongfu_domain::policy::Columns::build(date, facts);
     let (engine, _) = zhongfu_domain::policy::build_engine(&[&def], &vocab);
     let Some(row) = columns.row_of(form.household_id) else { return Err(ApiError::not_found()) };
