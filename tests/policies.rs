@@ -4,6 +4,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use zhongfu_domain::identity::Role;
 
+use chrono::Datelike;
+use zhongfu_domain::registry::{Household, Tag};
+use zhongfu_domain::{Fen, IdNumber};
 use zhongfu_store::Actor;
 use zhongfu_store::identity::{NewUnit, UnitKind};
 
@@ -176,4 +179,68 @@ async fn a_department_sees_only_its_own_policies_rows() {
     }
     // Not a sweep runner, not a marker.
     assert_eq!(app.post_as(&handler, "/api/v1/sweep", json!({})).await.status(), 403);
+}
+
+/// A person living alone, born on `birth`, with `income` fen a month and nothing held.
+fn alone(template: &Household, number: &str, birth: chrono::NaiveDate, sequence: u16, income: i64) -> Household {
+    let mut h = template.clone();
+    h.number = number.to_owned();
+    h.members.truncate(1);
+    h.categories.clear();
+    h.tags = vec![Tag::LivingAlone];
+    h.assets = Fen(0);
+    let head = &mut h.members[0];
+    head.id_number = IdNumber::from_parts("430602", birth, sequence).unwrap();
+    head.monthly_income = Fen(income);
+    head.categories.clear();
+    head.disability = None;
+    head.death_date = None;
+    h
+}
+
+#[tokio::test]
+async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
+    let app = TestApp::spawn().await;
+    let template = crate::helpers::demo_households(1, 3).remove(0);
+    let today = chrono::Local::now().date_naive();
+    let years_ago = |y: i32| today.with_year(today.year() - y).unwrap_or(today);
+    let sixty = years_ago(60);
+    let fifty_nine = sixty.succ_opt().unwrap();
+    let households = vec![
+        alone(&template, "B-UNDER", fifty_nine, 11, 75_999),
+        alone(&template, "B-AT", fifty_nine, 13, 76_000),
+        alone(&template, "B-OVER", fifty_nine, 15, 76_001),
+        alone(&template, "B-SIXTY", sixty, 17, 200_000),
+    ];
+    app.store.insert_households(&Actor::system("test"), &households).await.unwrap();
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    app.sweep(&district).await;
+    let policies: Value = app.get_as(&district, "/api/v1/policies").await.json().await.unwrap();
+    let id_of = |code: &str| {
+        policies["items"].as_array().unwrap().iter().find(|p| p["active"]["definition"]["code"] == code).unwrap()
+            ["policy_id"]
+            .as_i64()
+            .unwrap()
+    };
+    let listed = |code: &'static str| {
+        let (app, district, id) = (&app, &district, id_of(code));
+        async move {
+            let body = json!({ "policy_id": id, "kind": "missing", "limit": 200 });
+            let page: Value = app.post_as(district, "/api/v1/sweep/results", body).await.json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["household_number"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // 低保: below the line by one fen qualifies, at or above it does not; the benefit tops it up.
+    let dibao = listed("dibao").await;
+    assert!(dibao.contains(&"B-UNDER".to_owned()), "{dibao:?}");
+    assert!(!dibao.contains(&"B-AT".to_owned()) && !dibao.contains(&"B-OVER".to_owned()), "{dibao:?}");
+    // 探访关爱: living alone from 60.
+    let visiting = listed("elderly_visiting").await;
+    assert!(visiting.contains(&"B-SIXTY".to_owned()), "{visiting:?}");
+    assert!(!visiting.contains(&"B-UNDER".to_owned()), "59 is too young: {visiting:?}");
 }
