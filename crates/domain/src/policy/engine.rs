@@ -591,13 +591,19 @@ impl Engine {
                 (Compiled::Off, _) => {}
                 (Compiled::Graph { cond, benefit, .. }, Level::Household) => {
                     let c = &buf.vals[*cond as usize];
-                    for (i, h) in hh.clone().enumerate() {
-                        let received = (cols.hh_categories[h] >> bit) & 1 == 1;
-                        // Most rows agree with the registry: skip them fast.
-                        if !buf.err(*cond, i) && (c[i] != 0) == received || !cols.hh_live[h] {
+                    let may_err = buf.erred[*cond as usize];
+                    let held = &cols.hh_categories[hh.clone()];
+                    for (i, (&ci, &cats)) in c.iter().zip(held).enumerate() {
+                        let received = (cats >> bit) & 1 == 1;
+                        // Most rows agree with the registry: skip them in a tight loop.
+                        if (ci != 0) == received && !(may_err && buf.err(*cond, i)) {
                             continue;
                         }
-                        let q = (!buf.err(*cond, i)).then_some(c[i] != 0);
+                        let h = hh.start + i;
+                        if !cols.hh_live[h] {
+                            continue;
+                        }
+                        let q = (!buf.err(*cond, i)).then_some(ci != 0);
                         if let Some(kind) = verdict(true, received, q) {
                             let b = benefit.filter(|&b| !buf.err(b, i)).map(|b| buf.vals[b as usize][i]);
                             emit(kind, h, None, b);
@@ -606,13 +612,15 @@ impl Engine {
                 }
                 (Compiled::Graph { cond, benefit, .. }, Level::Person) => {
                     let c = &buf.vals[*cond as usize];
-                    for (i, &ci) in c.iter().enumerate().take(p1 - p0) {
-                        let row = p0 + i;
-                        let received = (cols.p_categories[row] >> bit) & 1 == 1;
-                        let alive = cols.p_alive[row];
-                        if alive && !buf.err(*cond, i) && (ci != 0) == received {
+                    let may_err = buf.erred[*cond as usize];
+                    let held = &cols.p_categories[p0..p1];
+                    let living = &cols.p_alive[p0..p1];
+                    for (i, ((&ci, &cats), &alive)) in c.iter().zip(held).zip(living).enumerate() {
+                        let received = (cats >> bit) & 1 == 1;
+                        if alive & ((ci != 0) == received) && !(may_err && buf.err(*cond, i)) {
                             continue;
                         }
+                        let row = p0 + i;
                         let h = cols.p_household[row] as usize;
                         if !cols.hh_live[h] {
                             continue;
