@@ -2,7 +2,7 @@
 // Needs a running server (ZHONGFU_URL) loaded with the demo district, and the
 // counts the demo generator reported (ZHONGFU_EXPECT_HOUSEHOLDS/_PERSONS).
 // scripts/e2e.sh sets all three. Screenshots go to target/e2e/.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createHmac } from "node:crypto";
 import { chromium } from "playwright-core";
@@ -331,6 +331,152 @@ try {
   await page.getByTestId("sign-out").click();
   await page.getByTestId("login-submit").waitFor();
   check(page.url().includes("/login"), "signing out returns to the sign-in page");
+
+  // 政策目录 and 政策找人: a misspelt field is shown where it is; the fixed rule is
+  // saved as a draft, refused to its own author and published by a second
+  // officer; the sweep runs and lists who should have 低保 and has not.
+  check((await signIn(page, "district", demoPassword)).status === 200, "the district worker signs in for the policies");
+  await page.getByTestId("side-menu").getByText("政策目录").click();
+  const policyRows = page.locator("[data-testid=policies-table] .el-table__body tr");
+  const dibaoRow = policyRows.filter({ hasText: "城乡最低生活保障" }).first();
+  await dibaoRow.waitFor();
+  check((await policyRows.count()) >= 50, `the catalogue lists the district's ${await policyRows.count()} policies`);
+  await page.screenshot({ path: shots + "policies.png", fullPage: true });
+  await dibaoRow.click();
+  await page.getByTestId("active-condition").waitFor();
+  const dibaoCondition = (await page.getByTestId("active-condition").textContent()).trim();
+  check(dibaoCondition.includes("params.dibao_line"), "低保 shows the condition in force");
+  await page.getByTestId("policy-edit").click();
+  const conditionEditor = page.getByTestId("policy-condition");
+  await page.getByTestId("field-table").locator(".el-table__body tr").first().waitFor();
+  await conditionEditor.fill("per_capita_incom < params.dibao_line");
+  await page.getByTestId("rule-problem").waitFor();
+  const ruleProblem = (await page.getByTestId("rule-problem").innerText()).split("\n")[0];
+  check(ruleProblem.includes("第 1 行第 1 列") && ruleProblem.includes("per_capita_incom"), `the misspelt field is shown with its place: ${ruleProblem}`);
+  check((await page.getByTestId("problem-mark").textContent()) === "per_capita_incom", "…and marked in the editor");
+  check(await page.getByTestId("policy-save").isDisabled(), "a rule with a problem cannot be saved");
+  await page.screenshot({ path: shots + "policy-problem.png", fullPage: true });
+  await conditionEditor.fill(dibaoCondition + " && size >= 1");
+  await page.getByTestId("rule-problem").waitFor({ state: "detached" });
+  await page.getByTestId("check-state").getByText("规则检查通过").waitFor();
+  check(await page.getByTestId("policy-save").isEnabled(), "the fixed rule checks out");
+
+  // Test the rule being edited against a household of the registry.
+  const me = await (await page.request.get(base + "/api/v1/auth/me")).json();
+  const someone = await (
+    await page.request.post(base + "/api/v1/households/search", { data: { per_page: 1 }, headers: { "x-csrf-token": me.csrf_token } })
+  ).json();
+  await page.getByTestId("test-household").locator("input").fill(someone.items[0].number);
+  await page.getByTestId("test-run").click();
+  await page.getByTestId("test-result").waitFor();
+  const tested = await page.getByTestId("test-result").innerText();
+  check(/[✓✗]\s*per_capita_income [\d,.]+ [<>=]+ params\.dibao_line/.test(tested) && /[✓✗]\s*size \d+ >= 1/.test(tested),
+    "testing the edited rule against a household shows each condition with ✓ or ✗ and its values");
+
+  await page.getByTestId("policy-save").click();
+  await page.getByTestId("policy-draft").waitFor();
+  check((await page.getByTestId("draft-condition").textContent()).includes("size >= 1"), "the fixed rule is saved as a draft");
+  await page.getByTestId("policy-publish").click();
+  const refused = page.waitForResponse((r) => r.url().includes("/publish"));
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  check((await refused).status() === 409, "publishing one's own draft is refused");
+  await page.getByTestId("publish-error").waitFor();
+  await page.locator(".el-message-box").waitFor({ state: "hidden" });
+  check((await page.getByTestId("publish-error").innerText()).includes("不能发布自己起草的版本"), "…and the page says why (maker ≠ checker)");
+  await page.screenshot({ path: shots + "policy-draft.png", fullPage: true });
+  // The expected 409 is not a page error.
+  problems.splice(0, problems.length, ...problems.filter((p) => !p.includes("409")));
+  const policyPage = page.url();
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
+
+  check((await signIn(page, "district2", demoPassword)).status === 200, "the second district officer signs in");
+  if (page.url().includes("/password")) {
+    await page.getByTestId("password-current").fill(demoPassword);
+    await page.getByTestId("password-new").fill("Second-Check-2026!");
+    await page.getByTestId("password-again").fill("Second-Check-2026!");
+    await page.getByTestId("password-save").click();
+    await page.waitForURL((url) => !url.pathname.startsWith("/password"));
+    check(true, "…and first chooses a new password");
+  }
+  await page.goto(policyPage);
+  await page.getByTestId("policy-publish").click();
+  const published = page.waitForResponse((r) => r.url().includes("/publish"));
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  check((await published).status() === 200, "the second officer publishes the draft");
+  await page.getByTestId("policy-draft").waitFor({ state: "detached" });
+  check((await page.getByTestId("active-condition").textContent()).includes("size >= 1"), "the published rule is the one in force");
+  await page.locator(".el-message-box").waitFor({ state: "hidden" });
+  await page.screenshot({ path: shots + "policy.png", fullPage: true });
+
+  await page.getByTestId("side-menu").getByText("政策找人").click();
+  const sweepStatus = page.getByTestId("sweep-status");
+  await page.waitForFunction(() => document.querySelector("[data-testid=sweep-status]")?.getAttribute("data-phase"));
+  await page.getByTestId("sweep-run").click();
+  await page.waitForFunction(() => {
+    const el = document.querySelector("[data-testid=sweep-status]");
+    return el?.getAttribute("data-completed") === "1" && el.getAttribute("data-phase") === "done";
+  });
+  check((await sweepStatus.locator("[role=progressbar]").getAttribute("aria-valuenow")) === "100", "the sweep runs to 100%");
+  check(digits(await page.getByTestId("sweep-chart").getAttribute("data-total")) > 0, "the chart shows findings per policy");
+  check((await page.locator("[data-testid=sweep-streets] .el-table__body tr").count()) >= 10, "the street table lists the streets");
+  await page.getByTestId("sweep-policy").click();
+  const listed = page.waitForResponse((r) => r.url().endsWith("/api/v1/sweep/results"));
+  await page.locator(".el-select-dropdown:visible .el-select-dropdown__item", { hasText: "城乡最低生活保障" }).click();
+  await listed;
+  await page.getByTestId("kind-missing").click();
+  const sweepRows = page.locator("[data-testid=sweep-table] .el-table__body-wrapper tr.el-table__row");
+  await sweepRows.first().waitFor();
+  check((await sweepRows.count()) > 0, `低保 应享未享 lists ${await sweepRows.count()} households`);
+  await page.screenshot({ path: shots + "sweep.png", fullPage: true });
+  await page.getByTestId("reason-0").first().click();
+  await page.getByTestId("reason-dialog").waitFor();
+  check((await page.getByTestId("reason-dialog").innerText()).includes("params.dibao_line"), "a row's reason names params.dibao_line");
+  // Let the dialog finish fading in before the picture.
+  await page.waitForFunction(() => !document.querySelector("[class*=-enter-active]"));
+  await page.screenshot({ path: shots + "sweep-reason.png" });
+  await page.keyboard.press("Escape");
+  await page.getByTestId("reason-dialog").waitFor({ state: "detached" });
+  const sweepExport = page.waitForEvent("download");
+  await page.getByTestId("sweep-export").click();
+  const sheet = await sweepExport;
+  const bytes = readFileSync(await sheet.path());
+  check(sheet.suggestedFilename().endsWith(".xlsx") && bytes.subarray(0, 2).toString() === "PK", "the list exports to an .xlsx workbook");
+
+  // Mark rows: one proposed, one dismissed with a reason (it leaves the list).
+  const before = await sweepRows.count();
+  await sweepRows.nth(0).getByTestId("propose").click();
+  await sweepRows.nth(0).locator(".el-tag", { hasText: "拟纳入" }).waitFor();
+  check(true, "a row is marked 拟纳入");
+  const dismissed = (await sweepRows.nth(1).locator(".number").textContent()).trim();
+  await sweepRows.nth(1).getByTestId("dismiss").click();
+  await page.locator(".el-message-box input").fill("经入户核实，收入已超过标准");
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  await page.getByText("确认将").waitFor();
+  const marked = page.waitForResponse((r) => r.url().endsWith("/api/v1/sweep/marks"));
+  // The reason's box may still be fading out: the confirmation is the last.
+  await page.locator(".el-message-box__btns .el-button--primary").last().click();
+  check((await marked).status() === 204, "dismissing asks for a reason and a confirmation");
+  await page.waitForFunction(
+    ([n, number]) => {
+      const rows = [...document.querySelectorAll("[data-testid=sweep-table] .el-table__body-wrapper tr.el-table__row")];
+      return rows.length === n - 1 && !rows.some((r) => r.textContent.includes(number));
+    },
+    [before, dismissed],
+  );
+  check(true, "the dismissed row leaves the list");
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.reload();
+  await page.getByTestId("sweep-cards").locator(".row-card").first().waitFor();
+  const sweepOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(sweepOverflow <= 0, "on a phone the sweep's list fits the screen");
+  await page.screenshot({ path: shots + "sweep-phone.png", fullPage: true });
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.getByTestId("user-menu").click();
+  await page.getByTestId("sign-out").click();
+  await page.getByTestId("login-submit").waitFor();
   // The expected 401s of the failed sign-ins are not page errors.
   const unexpected = problems.filter((p) => !p.includes("401"));
   problems.length = 0;

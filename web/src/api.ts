@@ -352,6 +352,168 @@ export async function startImport(query: URLSearchParams, file: Blob): Promise<s
   throw await toError(res);
 }
 
+export type PolicyLevel = "person" | "household";
+export type PolicyKind = "cash_monthly" | "cash_once" | "in_kind" | "service" | "insurance";
+
+/** A policy as written: conditions and benefit in CEL, money in fen. */
+export interface PolicyDefinition {
+  code: string;
+  name: string;
+  name_en: string;
+  department: string;
+  level: PolicyLevel;
+  kind: PolicyKind;
+  records: string;
+  basis: string;
+  effective_from: string;
+  effective_to: string | null;
+  benefit: string | null;
+  condition: string;
+}
+
+export interface PolicyVersion {
+  id: number;
+  policy_id: number;
+  version: number;
+  status: "draft" | "active" | "superseded" | "discarded";
+  definition: PolicyDefinition;
+  drafted_by: number | null;
+  drafted_by_name: string | null;
+  drafted_at: string;
+  approved_by: number | null;
+  approved_by_name: string | null;
+  approved_at: string | null;
+}
+
+export interface PolicyEntry {
+  policy_id: number;
+  versions: number;
+  active: PolicyVersion | null;
+  draft: PolicyVersion | null;
+}
+
+export interface RuleField {
+  name: string;
+  label_zh: string;
+  label_en: string;
+  level: PolicyLevel;
+  type: "bool" | "int" | "money" | "code" | "set";
+  values: string[];
+}
+
+export interface RuleParam {
+  name: string;
+  label: string;
+  label_en: string;
+  /** `fen`, `percent`, `count`, `years`… */
+  unit: string;
+  value: number | null;
+  values: { from: string; value: number }[];
+}
+
+/** Where a rule goes wrong (1-based line and column, in characters). */
+export interface RuleProblem {
+  field: string;
+  line: number;
+  column: number;
+  message_zh: string;
+  message_en: string;
+}
+
+export type RuleCheck = { ok: true; interpreted: string | null } | { ok: false; problem: RuleProblem };
+
+export interface ConditionOutcome {
+  condition: string;
+  /** null: it could not be evaluated. */
+  holds: boolean | null;
+  detail: string;
+}
+
+export interface PolicyTestResult {
+  level: PolicyLevel;
+  rows: { person: string | null; id_masked?: string | null; qualifies: boolean | null; conditions: ConditionOutcome[] }[];
+  params: Record<string, number>;
+}
+
+export interface SweepStatus {
+  running: boolean;
+  phase: "idle" | "loading" | "evaluating" | "done" | "failed";
+  percent: number;
+  as_of: string | null;
+  finished_at: string | null;
+  households: number;
+  persons: number;
+  policies: number;
+  interpreted: number;
+  findings: number;
+  load_ms: number;
+  evaluate_ms: number;
+  error: string | null;
+}
+
+export type FindingKind = "missing" | "stale" | "unknown";
+
+export interface SweepFilter {
+  policy_id?: number;
+  kind?: FindingKind;
+  area?: string;
+  offset?: number;
+  limit?: number;
+  include_dismissed?: boolean;
+}
+
+export interface SweepRow {
+  policy_id: number;
+  policy_code: string;
+  policy_name: string;
+  kind: FindingKind;
+  household_id: number;
+  household_number: string;
+  community: string;
+  community_name: string;
+  person_id: number | null;
+  name: string;
+  id_masked: string;
+  benefit_fen: number | null;
+  reason: string;
+  conditions: ConditionOutcome[];
+  mark: "proposed" | "dismissed" | null;
+  mark_reason: string | null;
+}
+
+export interface PolicyCounts {
+  policy_id: number;
+  code: string;
+  name: string;
+  department: string;
+  missing: number;
+  stale: number;
+  unknown: number;
+}
+
+export interface StreetCounts {
+  code: string;
+  missing: number;
+  stale: number;
+  unknown: number;
+}
+
+export interface SweepResults {
+  total: number;
+  items: SweepRow[];
+  by_policy: PolicyCounts[];
+  by_street: StreetCounts[];
+  status: SweepStatus;
+}
+
+export interface SweepMarkForm {
+  policy_id: number;
+  household_id: number;
+  person_id: number | null;
+  kind: FindingKind;
+  status: "proposed" | "dismissed";
+  reason?: string;
+}
 
 export const api = {
   me: () => getJSON<Me>("/api/v1/auth/me"),
@@ -413,4 +575,18 @@ export const api = {
     versioned<{ version: number }>("POST", `/api/v1/households/${id}/merge`, version, { other, other_version: otherVersion }),
   removeMember: (id: number, person: number, version: number) =>
     versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/members/${person}`, version),
+  policies: () => getJSON<{ items: PolicyEntry[] }>("/api/v1/policies").then((r) => r.items),
+  policy: (id: number) => getJSON<{ policy_id: number; versions: PolicyVersion[] }>(`/api/v1/policies/${id}`),
+  policyVocabulary: () => getJSON<{ fields: RuleField[]; params: RuleParam[] }>("/api/v1/policies/fields"),
+  checkPolicy: (definition: PolicyDefinition) => postJSON<RuleCheck>("/api/v1/policies/check", { definition }),
+  saveDraft: (id: number, definition: PolicyDefinition) =>
+    put<PolicyVersion>(`/api/v1/policies/${id}/draft`, { definition }),
+  createPolicy: (definition: PolicyDefinition) => postJSON<PolicyVersion>("/api/v1/policies", { definition }),
+  publishPolicy: (versionId: number) => postJSON<PolicyVersion>(`/api/v1/policy-versions/${versionId}/publish`),
+  testPolicy: (id: number, householdId: number, definition?: PolicyDefinition) =>
+    postJSON<PolicyTestResult>(`/api/v1/policies/${id}/test`, { household_id: householdId, definition }),
+  sweepStatus: () => getJSON<SweepStatus>("/api/v1/sweep"),
+  startSweep: () => postJSON<SweepStatus>("/api/v1/sweep"),
+  sweepResults: (filter: SweepFilter) => postJSON<SweepResults>("/api/v1/sweep/results", filter),
+  markFinding: (form: SweepMarkForm) => postJSON<void>("/api/v1/sweep/marks", form),
 };

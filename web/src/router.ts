@@ -100,8 +100,26 @@ export const routes: RouteRecordRaw[] = [
   {
     path: "/policies",
     name: "policies",
-    component: () => import("./views/PlaceholderView.vue"),
-    meta: { crumbs: ["menu.policies", "menu.catalogue"] },
+    component: () => import("./views/PoliciesView.vue"),
+    meta: { crumbs: ["menu.policies", "menu.catalogue"], permission: "policy_read" },
+  },
+  {
+    path: "/policies/new",
+    name: "policy-new",
+    component: () => import("./views/PolicyView.vue"),
+    meta: { crumbs: ["menu.policies", "menu.catalogue", "policies.create"], permission: "policy_write" },
+  },
+  {
+    path: "/policies/:id(\\d+)",
+    name: "policy",
+    component: () => import("./views/PolicyView.vue"),
+    meta: { crumbs: ["menu.policies", "menu.catalogue", "policies.detail"], permission: "policy_read" },
+  },
+  {
+    path: "/sweep",
+    name: "sweep",
+    component: () => import("./views/SweepView.vue"),
+    meta: { crumbs: ["menu.policies", "menu.sweep"], permission: "policy_read" },
   },
   {
     path: "/divisions",

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import type { PolicyEntry, PolicyVersion, RuleField, RuleParam } from "../api";
+import {
+  blankDefinition,
+  completions,
+  conditionMark,
+  departments,
+  filterPolicies,
+  formatProblem,
+  insertText,
+  normalised,
+  paramValue,
+  problemExcerpt,
+  problemRange,
+  wordBefore,
+} from "../policy";
+
+const problem = { field: "condition", line: 2, column: 4, message_zh: "未知字段 per_capita_incom", message_en: "unknown field per_capita_incom" };
+
+describe("a rule's problem", () => {
+  it("points at the whole name at its line and column", () => {
+    const text = "size >= 1 &&\n   per_capita_incom < params.dibao_line";
+    const { start, end } = problemRange(text, 2, 4);
+    expect(text.slice(start, end)).toBe("per_capita_incom");
+  });
+
+  it("points at one character where there is no name, and stays within the text", () => {
+    expect(problemRange("a && (", 1, 6)).toEqual({ start: 5, end: 6 });
+    expect(problemRange("abc", 1, 9)).toEqual({ start: 3, end: 3 });
+    expect(problemRange("", 3, 3)).toEqual({ start: 0, end: 0 });
+    expect(problemRange("x\ny", 9, 1)).toEqual({ start: 2, end: 3 });
+  });
+
+  it("counts columns in characters, not UTF-16 units", () => {
+    const text = "'𝒜' == sexx";
+    const { start, end } = problemRange(text, 1, 8);
+    expect(text.slice(start, end)).toBe("sexx");
+  });
+
+  it("is told with its place in either language", () => {
+    expect(formatProblem(problem, "zh-CN", "认定条件")).toBe("认定条件：第 2 行第 4 列：未知字段 per_capita_incom");
+    expect(formatProblem(problem, "en", "Condition")).toBe("Condition: line 2, column 4: unknown field per_capita_incom");
+  });
+
+  it("shows its line with a caret under the column, wide characters counted twice", () => {
+    expect(problemExcerpt("a &&\nbb + cc", 2, 6)).toEqual({ text: "bb + cc", caret: "     ^" });
+    expect(problemExcerpt("'低保' + x", 1, 7).caret).toBe("        ^");
+  });
+});
+
+const fields: RuleField[] = [
+  { name: "per_capita_income", label_zh: "家庭月人均收入（分）", label_en: "income per member", level: "household", type: "money", values: [] },
+  { name: "persons", label_zh: "人", label_en: "persons", level: "household", type: "int", values: [] },
+  { name: "size", label_zh: "家庭人口", label_en: "household size", level: "household", type: "int", values: [] },
+];
+const params: RuleParam[] = [
+  { name: "dibao_line", label: "低保标准", label_en: "allowance line", unit: "fen", value: 76000, values: [] },
+  { name: "dibao_edge_line", label: "低边标准", label_en: "near-poverty line", unit: "fen", value: 114000, values: [] },
+  { name: "elderly_band1_age", label: "高龄", label_en: "age", unit: "years", value: 80, values: [] },
+];
+
+describe("completion", () => {
+  it("finds the name being typed before the caret", () => {
+    expect(wordBefore("size >= 1 && per_cap", 20)).toEqual({ start: 13, prefix: "per_cap" });
+    expect(wordBefore("params.dib < 3", 10)).toEqual({ start: 0, prefix: "params.dib" });
+    expect(wordBefore("a + ", 4)).toEqual({ start: 4, prefix: "" });
+  });
+
+  it("offers fields from two letters, with their meaning", () => {
+    expect(completions("p", fields, params, "zh-CN")).toEqual([]);
+    expect(completions("pe", fields, params, "zh-CN").map((c) => c.insert)).toEqual(["per_capita_income", "persons"]);
+    expect(completions("pa", fields, params, "en")).toEqual([{ insert: "params.", label: "the district's parameters" }]);
+    expect(completions("si", fields, params, "en")).toEqual([{ insert: "size", label: "household size" }]);
+    expect(completions("size", fields, params, "en")).toEqual([]);
+    expect(completions("12", fields, params, "en")).toEqual([]);
+  });
+
+  it("offers parameters after params.", () => {
+    expect(completions("params.dibao", fields, params, "zh-CN")).toEqual([
+      { insert: "params.dibao_line", label: "低保标准" },
+      { insert: "params.dibao_edge_line", label: "低边标准" },
+    ]);
+  });
+
+  it("inserts at the caret or over a selection", () => {
+    expect(insertText("a <  && b", 4, 4, "size")).toEqual({ text: "a < size && b", caret: 8 });
+    expect(insertText("per_cap < 1", 0, 7, "per_capita_income")).toEqual({ text: "per_capita_income < 1", caret: 17 });
+  });
+});
+
+function version(id: number, status: PolicyVersion["status"], name: string, department: string, code: string): PolicyVersion {
+  return {
+    id,
+    policy_id: id,
+    version: 1,
+    status,
+    definition: { ...blankDefinition("2026-01-01"), name, name_en: code.toUpperCase(), department, code },
+    drafted_by: null,
+    drafted_by_name: null,
+    drafted_at: "2026-01-01T00:00:00Z",
+    approved_by: null,
+    approved_by_name: null,
+    approved_at: null,
+  };
+}
+
+describe("the catalogue", () => {
+  const entries: PolicyEntry[] = [
+    { policy_id: 1, versions: 1, active: version(1, "active", "城乡最低生活保障", "区民政局", "dibao"), draft: null },
+    { policy_id: 2, versions: 1, active: null, draft: version(2, "draft", "新政策", "区教育局", "new_aid") },
+    { policy_id: 3, versions: 1, active: version(3, "active", "低保边缘家庭认定", "区民政局", "dibao_edge"), draft: null },
+  ];
+
+  it("filters by department and by name, English name or code", () => {
+    expect(filterPolicies(entries, "区民政局", "").map((e) => e.policy_id)).toEqual([1, 3]);
+    expect(filterPolicies(entries, "", "低保").map((e) => e.policy_id)).toEqual([3]);
+    expect(filterPolicies(entries, "", "DIBAO").map((e) => e.policy_id)).toEqual([1, 3]);
+    expect(filterPolicies(entries, "区教育局", "new").map((e) => e.policy_id)).toEqual([2]);
+    expect(filterPolicies(entries, "", "  ")).toHaveLength(3);
+  });
+
+  it("lists each department once", () => {
+    expect(departments(entries)).toEqual(["区民政局", "区教育局"]);
+  });
+
+  it("sends empty optional texts as null", () => {
+    const d = normalised({ ...blankDefinition("2026-01-01"), benefit: "  ", effective_to: "" as unknown as null });
+    expect(d.benefit).toBeNull();
+    expect(d.effective_to).toBeNull();
+    expect(normalised({ ...d, benefit: "100" }).benefit).toBe("100");
+  });
+});
+
+describe("values", () => {
+  it("shows fen parameters in yuan and others as they are", () => {
+    expect(paramValue(76000, "fen")).toBe("760.00");
+    expect(paramValue(1824000, "fen")).toBe("18,240.00");
+    expect(paramValue(70, "percent")).toBe("70");
+    expect(paramValue(null, "fen")).toBe("–");
+  });
+
+  it("marks conditions ✓, ✗ or ?", () => {
+    expect([true, false, null].map(conditionMark)).toEqual(["✓", "✗", "?"]);
+  });
+});

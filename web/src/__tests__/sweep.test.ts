@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import type { PolicyCounts } from "../api";
+import { chartSeries, duration, kindCounts, shortName, streetRows, topPolicies } from "../sweep";
+
+const row = (policy_id: number, name: string, missing: number, stale: number, unknown = 0): PolicyCounts => ({
+  policy_id,
+  code: `p${policy_id}`,
+  name,
+  department: "区民政局",
+  missing,
+  stale,
+  unknown,
+});
+
+describe("the sweep's chart", () => {
+  const rows = [row(1, "低保", 8, 19), row(2, "低边", 6, 2), row(3, "特困", 52, 13), row(4, "孤儿", 0, 0, 5), row(5, "临时救助", 4, 4)];
+
+  it("keeps the policies with most findings, ties by id, none without", () => {
+    expect(topPolicies(rows, 3).map((r) => r.policy_id)).toEqual([3, 1, 2]);
+    expect(topPolicies(rows).map((r) => r.policy_id)).toEqual([3, 1, 2, 5]);
+  });
+
+  it("draws the biggest on top: the category axis runs bottom up", () => {
+    const s = chartSeries(rows, 3);
+    expect(s.names).toEqual(["低边", "低保", "特困"]);
+    expect(s.missing).toEqual([6, 8, 52]);
+    expect(s.stale).toEqual([2, 19, 13]);
+    expect(s.ids).toEqual([2, 1, 3]);
+  });
+
+  it("stops at twenty", () => {
+    const many = Array.from({ length: 30 }, (_, i) => row(i + 1, `政策${i + 1}`, i + 1, 0));
+    const s = chartSeries(many);
+    expect(s.names).toHaveLength(20);
+    expect(s.names[19]).toBe("政策30");
+  });
+
+  it("shortens long names with an ellipsis", () => {
+    expect(shortName("特困人员救助供养（基本生活）", 8)).toBe("特困人员救助供…");
+    expect(shortName("低保", 8)).toBe("低保");
+  });
+});
+
+describe("counts", () => {
+  it("adds up streets and names them", () => {
+    const { rows, total } = streetRows(
+      [
+        { code: "430602001000", missing: 3, stale: 1, unknown: 0 },
+        { code: "430602002000", missing: 2, stale: 0, unknown: 4 },
+      ],
+      { "430602001000": "岳阳楼街道" },
+    );
+    expect(rows.map((r) => r.name)).toEqual(["岳阳楼街道", "430602002000"]);
+    expect(total).toEqual({ missing: 5, stale: 1, unknown: 4 });
+  });
+
+  it("counts by kind for one policy or all", () => {
+    const rows = [row(1, "a", 1, 2, 3), row(2, "b", 10, 20, 30)];
+    expect(kindCounts(rows)).toEqual({ missing: 11, stale: 22, unknown: 33 });
+    expect(kindCounts(rows, 2)).toEqual({ missing: 10, stale: 20, unknown: 30 });
+    expect(kindCounts(rows, 9)).toEqual({ missing: 0, stale: 0, unknown: 0 });
+  });
+
+  it("tells durations", () => {
+    expect(duration(850)).toBe("850 ms");
+    expect(duration(12500)).toBe("12.5 s");
+  });
+});

@@ -1,0 +1,145 @@
+// Pure helpers of the policy editor: where a rule's problem is, completion of
+// field and parameter names, inserting at the caret, filtering the catalogue.
+import type { PolicyDefinition, PolicyEntry, RuleField, RuleParam, RuleProblem } from "./api";
+import type { Locale } from "./messages";
+import { yuan } from "./codes";
+
+const IDENT = /[A-Za-z0-9_.]/;
+
+/**
+ * The character range a problem points at, as string indexes of `text`:
+ * the name (letters, digits, `_`, `.`) starting at its 1-based line and
+ * column (counted in characters), or the one character there.
+ */
+export function problemRange(text: string, line: number, column: number): { start: number; end: number } {
+  const lines = text.split("\n");
+  const row = Math.min(Math.max(line, 1), lines.length) - 1;
+  let start = 0;
+  for (let i = 0; i < row; i++) start += lines[i].length + 1;
+  // Columns count characters (code points), not UTF-16 units.
+  const chars = Array.from(lines[row]);
+  const col = Math.min(Math.max(column, 1) - 1, chars.length);
+  start += chars.slice(0, col).join("").length;
+  let end = start;
+  while (end < text.length && IDENT.test(text[end])) end++;
+  if (end === start && start < text.length && text[start] !== "\n") end = start + 1;
+  return { start, end };
+}
+
+/** The line a problem is on, with a caret under its column (monospace). */
+export function problemExcerpt(text: string, line: number, column: number): { text: string; caret: string } {
+  const lines = text.split("\n");
+  const row = lines[Math.min(Math.max(line, 1), lines.length) - 1] ?? "";
+  const before = Array.from(row).slice(0, Math.max(column, 1) - 1);
+  // Wide (CJK) characters take two columns in a monospace font.
+  const width = before.reduce((w, ch) => w + (/[\u1100-\uffff]/.test(ch) && !/[\u2000-\u206f]/.test(ch) ? 2 : 1), 0);
+  return { text: row, caret: " ".repeat(width) + "^" };
+}
+
+/** A problem as one line of text, e.g. `条件：第 1 行第 1 列：未知字段 per_capita_incom`. */
+export function formatProblem(problem: RuleProblem, locale: Locale | string, fieldLabel: string): string {
+  return locale === "en"
+    ? `${fieldLabel}: line ${problem.line}, column ${problem.column}: ${problem.message_en}`
+    : `${fieldLabel}：第 ${problem.line} 行第 ${problem.column} 列：${problem.message_zh}`;
+}
+
+/** The name being typed just before the caret, and where it starts. */
+export function wordBefore(text: string, caret: number): { start: number; prefix: string } {
+  let start = caret;
+  while (start > 0 && IDENT.test(text[start - 1])) start--;
+  return { start, prefix: text.slice(start, caret) };
+}
+
+export interface Completion {
+  /** What goes into the rule. */
+  insert: string;
+  /** Its meaning, in the console's language. */
+  label: string;
+}
+
+/** Fields and parameters starting with what is being typed (from two characters, or after `params.`). */
+export function completions(
+  prefix: string,
+  fields: RuleField[],
+  params: RuleParam[],
+  locale: Locale | string,
+  limit = 8,
+): Completion[] {
+  if (prefix.length < 2 || /^\d/.test(prefix)) return [];
+  const en = locale === "en";
+  const out: Completion[] = [];
+  if (prefix.startsWith("params.")) {
+    const rest = prefix.slice("params.".length);
+    for (const p of params) {
+      if (p.name.startsWith(rest) && p.name !== rest) out.push({ insert: `params.${p.name}`, label: en ? p.label_en : p.label });
+    }
+  } else {
+    for (const f of fields) {
+      if (f.name.startsWith(prefix) && f.name !== prefix) out.push({ insert: f.name, label: en ? f.label_en : f.label_zh });
+    }
+    if ("params.".startsWith(prefix)) out.push({ insert: "params.", label: en ? "the district's parameters" : "本区参数" });
+  }
+  return out.slice(0, limit);
+}
+
+/** `text` with `start..end` replaced by `insert`, and the caret after it. */
+export function insertText(text: string, start: number, end: number, insert: string): { text: string; caret: number } {
+  return { text: text.slice(0, start) + insert + text.slice(end), caret: start + insert.length };
+}
+
+/** ✓ holds, ✗ fails, ? could not be told. */
+export function conditionMark(holds: boolean | null): string {
+  return holds === true ? "✓" : holds === false ? "✗" : "?";
+}
+
+/** The version a catalogue row shows: the active one, else the draft. */
+export function shown(entry: PolicyEntry) {
+  return entry.active ?? entry.draft;
+}
+
+/** Catalogue rows of a department whose name, English name or code contains the text. */
+export function filterPolicies(entries: PolicyEntry[], department: string, text: string): PolicyEntry[] {
+  const q = text.trim().toLowerCase();
+  return entries.filter((e) => {
+    const d = shown(e)?.definition;
+    if (!d) return false;
+    if (department && d.department !== department) return false;
+    return !q || [d.name, d.name_en, d.code].some((s) => s.toLowerCase().includes(q));
+  });
+}
+
+/** The departments of the catalogue, each once, in the order first met. */
+export function departments(entries: PolicyEntry[]): string[] {
+  return [...new Set(entries.map((e) => shown(e)?.definition.department ?? "").filter(Boolean))];
+}
+
+/** A new policy's starting point. */
+export function blankDefinition(today: string): PolicyDefinition {
+  return {
+    code: "",
+    name: "",
+    name_en: "",
+    department: "",
+    level: "household",
+    kind: "cash_monthly",
+    records: "",
+    basis: "",
+    effective_from: today,
+    effective_to: null,
+    benefit: null,
+    condition: "",
+  };
+}
+
+/** The definition as the server wants it: empty optional texts become null. */
+export function normalised(d: PolicyDefinition): PolicyDefinition {
+  const benefit = d.benefit?.trim() ? d.benefit : null;
+  return { ...d, benefit, effective_to: d.effective_to || null };
+}
+
+/** A parameter's value as people read it: fen in yuan, the rest as they are. */
+export function paramValue(value: number | null, unit: string): string {
+  if (value === null) return "–";
+  if (unit === "fen") return yuan(value);
+  return value.toLocaleString("en-US");
+}
