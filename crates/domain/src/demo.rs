@@ -161,6 +161,10 @@ struct CatalogueBenefits {
     engine: Engine,
     /// Per policy: its level and received category, if handed out here.
     policies: Vec<Option<(Level, Category)>>,
+    /// Per policy: somebody who qualifies was left without it (应享未享) …
+    left_out: Vec<bool>,
+    /// … and somebody holds it who does not qualify (应退未退).
+    outlived: Vec<bool>,
 }
 
 /// Categories `benefits` sets from the household's kind.
@@ -184,19 +188,21 @@ impl CatalogueBenefits {
         let catalogue = Catalogue::demo();
         let defs: Vec<&PolicyDef> = catalogue.policies.iter().collect();
         let (engine, _) = build_engine(&defs, &catalogue.vocabulary(today));
-        let policies = defs
+        let policies: Vec<Option<(Level, Category)>> = defs
             .iter()
             .map(|p| {
                 let category = Category::parse(&p.records).filter(|c| !OWN_CATEGORIES.contains(c))?;
                 Some((p.level, category))
             })
             .collect();
-        Self { engine, policies }
+        let n = policies.len();
+        Self { engine, policies, left_out: vec![false; n], outlived: vec![false; n] }
     }
 
-    /// Gives 85% of those who qualify the benefit, and a few a benefit they
-    /// no longer qualify for (so both sweep lists have rows).
-    fn hand_out(&self, h: &mut Household, today: NaiveDate, rng: &mut SmallRng) {
+    /// Gives 85% of those who qualify the benefit (never the first of a
+    /// policy), and a few a benefit they no longer qualify for (always one
+    /// early on), so that both sweep lists of every policy have rows.
+    fn hand_out(&mut self, h: &mut Household, today: NaiveDate, rng: &mut SmallRng) {
         let give = |h: &mut Household, level: Level, category, person: Option<u32>, rng: &mut SmallRng| {
             let holding = Holding { category, start: today - Days::new(rng.random_range(30..1500)), end: None };
             match (level, person) {
@@ -221,24 +227,26 @@ impl CatalogueBenefits {
                     continue;
                 }
                 qualifying.push((policy, person));
-                if let Some((level, category)) = self.policies[policy]
-                    && rng.random_bool(0.85)
-                {
+                let Some((level, category)) = self.policies[policy] else { continue };
+                // The first who qualifies is always left out, so the list is never empty.
+                if std::mem::replace(&mut self.left_out[policy], true) && rng.random_bool(0.85) {
                     give(h, level, category, person, rng);
                 }
             }
         }
-        // A few benefits outlive the reason for them (应退未退): 0.4% per policy and household.
+        // A few benefits outlive the reason for them (应退未退): 0.4% per policy
+        // and household, and always one until a policy has one.
         let living: Vec<u32> =
             (0..h.members.len() as u32).filter(|&i| h.members[i as usize].death_date.is_none()).collect();
         for (policy, handed) in self.policies.iter().enumerate() {
             let Some((level, category)) = *handed else { continue };
-            if living.is_empty() || !rng.random_bool(0.004) {
+            if living.is_empty() || (self.outlived[policy] && !rng.random_bool(0.004)) {
                 continue;
             }
             let person = (level == Level::Person).then(|| living[rng.random_range(0..living.len())]);
             if !qualifying.contains(&(policy, person)) {
                 give(h, level, category, person, rng);
+                self.outlived[policy] = true;
             }
         }
     }
