@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
+use super::compile::CmpOp;
 use super::fields::Col;
 use crate::registry::{
     Category, DisabilityKind, Employment, Health, Holding, Household, Marital, Registration, Relation, Schooling, Tag,
@@ -99,6 +100,71 @@ fn day_number(d: NaiveDate) -> u32 {
     d.year() as u32 * 10_000 + d.month() * 100 + d.day()
 }
 
+/// A column's element type, read as the engine's integers.
+pub(crate) trait Cell: Copy {
+    fn wide(self) -> i64;
+    /// 1 where `x op k` holds, 0 elsewhere, for each `x` of `xs`.
+    fn compare(xs: &[Self], op: CmpOp, k: i64, out: &mut Vec<u8>) {
+        compare_each(xs.iter().map(|&x| x.wide()), op, k, out);
+    }
+}
+
+/// Something done with a column's values in their own type.
+pub(crate) trait Scan {
+    fn scan<T: Cell>(self, xs: &[T]);
+}
+
+/// `x op k` for each `x`, as 0/1 bytes: one loop per operator, so each is
+/// a plain comparison the compiler can vectorise.
+pub(crate) fn compare_each<T: Copy + PartialOrd>(xs: impl Iterator<Item = T>, op: CmpOp, k: T, out: &mut Vec<u8>) {
+    match op {
+        CmpOp::Eq => out.extend(xs.map(|x| u8::from(x == k))),
+        CmpOp::Ne => out.extend(xs.map(|x| u8::from(x != k))),
+        CmpOp::Lt => out.extend(xs.map(|x| u8::from(x < k))),
+        CmpOp::Le => out.extend(xs.map(|x| u8::from(x <= k))),
+        CmpOp::Gt => out.extend(xs.map(|x| u8::from(x > k))),
+        CmpOp::Ge => out.extend(xs.map(|x| u8::from(x >= k))),
+    }
+}
+
+/// Narrow cells (codes, grades, ages) lie within ±30,000 and compare in
+/// i16: a constant clamped to ±32,000 orders every value as the constant does.
+const NARROW: i64 = 30_000;
+
+macro_rules! narrow_cell {
+    ($($t:ty),+) => {$(
+        impl Cell for $t {
+            fn wide(self) -> i64 {
+                self.into()
+            }
+            fn compare(xs: &[Self], op: CmpOp, k: i64, out: &mut Vec<u8>) {
+                let k = k.clamp(-NARROW - 2_000, NARROW + 2_000) as i16;
+                compare_each(xs.iter().map(|&x| x as i16), op, k, out);
+            }
+        }
+    )+};
+}
+narrow_cell!(u8, i16);
+
+impl Cell for i32 {
+    fn wide(self) -> i64 {
+        self.into()
+    }
+}
+
+impl Cell for i64 {
+    fn wide(self) -> i64 {
+        self
+    }
+}
+
+/// Bit sets: read as the same 64 bits.
+impl Cell for u64 {
+    fn wide(self) -> i64 {
+        self as i64
+    }
+}
+
 /// Calls macro `$m` with the name of every column vector of `Columns`.
 macro_rules! columns {
     ($m:ident) => {
@@ -119,7 +185,7 @@ macro_rules! columns {
             hh_categories,
             p_id,
             p_household,
-            birth,
+            age,
             sex,
             relation,
             marital,
@@ -161,7 +227,8 @@ pub struct Columns {
     // Persons.
     pub(crate) p_id: Vec<i64>,
     pub(crate) p_household: Vec<u32>,
-    birth: Vec<u32>,
+    /// Whole years on the columns' date.
+    age: Vec<i16>,
     sex: Vec<u8>,
     relation: Vec<u8>,
     marital: Vec<u8>,
@@ -285,7 +352,8 @@ impl Columns {
         for p in &h.members {
             self.p_id.push(p.id);
             self.p_household.push(row);
-            self.birth.push(day_number(p.birth));
+            let age = (self.as_of as i64 - day_number(p.birth) as i64) / 10_000;
+            self.age.push(age.clamp(-NARROW, NARROW) as i16);
             self.sex.push(u8::from(p.sex == Sex::Female));
             self.relation.push(index_of(Relation::ALL, &p.relation));
             self.marital.push(index_of(Marital::ALL, &p.marital));
@@ -312,35 +380,40 @@ impl Columns {
     /// Writes a column's values for rows `range` (persons or households, as
     /// the column's level) into `out`, widened to i64.
     pub(crate) fn load(&self, col: Col, range: std::ops::Range<usize>, out: &mut Vec<i64>) {
-        out.clear();
-        fn widen<T: Copy + Into<i64>>(v: &[T], out: &mut Vec<i64>) {
-            out.extend(v.iter().map(|&x| x.into()));
-        }
-        match col {
-            Col::Age => {
-                let as_of = self.as_of as i64;
-                out.extend(self.birth[range].iter().map(|&b| (as_of - b as i64) / 10_000));
+        struct Widen<'a>(&'a mut Vec<i64>);
+        impl Scan for Widen<'_> {
+            fn scan<T: Cell>(self, xs: &[T]) {
+                self.0.clear();
+                self.0.extend(xs.iter().map(|&x| x.wide()));
             }
-            Col::Sex => widen(&self.sex[range], out),
-            Col::Relation => widen(&self.relation[range], out),
-            Col::Marital => widen(&self.marital[range], out),
-            Col::Illness => widen(&self.illness[range], out),
-            Col::DisabilityType => widen(&self.disability_type[range], out),
-            Col::DisabilityGrade => widen(&self.disability_grade[range], out),
-            Col::WorkAbility => widen(&self.work[range], out),
-            Col::Employment => widen(&self.employment[range], out),
-            Col::Schooling => widen(&self.schooling[range], out),
-            Col::Income => widen(&self.income[range], out),
-            Col::Categories => out.extend(self.p_categories[range].iter().map(|&b| b as i64)),
-            Col::Size => widen(&self.size[range], out),
-            Col::TotalIncome => out.extend_from_slice(&self.total_income[range]),
-            Col::PerCapitaIncome => out.extend_from_slice(&self.per_capita[range]),
-            Col::Assets => out.extend_from_slice(&self.assets[range]),
-            Col::Housing => widen(&self.housing[range], out),
-            Col::DangerousHousing => widen(&self.dangerous[range], out),
-            Col::Registration => widen(&self.registration[range], out),
-            Col::Tags => widen(&self.tags[range], out),
-            Col::HouseholdCategories => out.extend(self.hh_categories[range].iter().map(|&b| b as i64)),
+        }
+        self.scan(col, range, Widen(out));
+    }
+
+    /// Hands a column's rows `range`, in its own type, to `s`.
+    pub(crate) fn scan(&self, col: Col, range: std::ops::Range<usize>, s: impl Scan) {
+        match col {
+            Col::Age => s.scan(&self.age[range]),
+            Col::Sex => s.scan(&self.sex[range]),
+            Col::Relation => s.scan(&self.relation[range]),
+            Col::Marital => s.scan(&self.marital[range]),
+            Col::Illness => s.scan(&self.illness[range]),
+            Col::DisabilityType => s.scan(&self.disability_type[range]),
+            Col::DisabilityGrade => s.scan(&self.disability_grade[range]),
+            Col::WorkAbility => s.scan(&self.work[range]),
+            Col::Employment => s.scan(&self.employment[range]),
+            Col::Schooling => s.scan(&self.schooling[range]),
+            Col::Income => s.scan(&self.income[range]),
+            Col::Categories => s.scan(&self.p_categories[range]),
+            Col::Size => s.scan(&self.size[range]),
+            Col::TotalIncome => s.scan(&self.total_income[range]),
+            Col::PerCapitaIncome => s.scan(&self.per_capita[range]),
+            Col::Assets => s.scan(&self.assets[range]),
+            Col::Housing => s.scan(&self.housing[range]),
+            Col::DangerousHousing => s.scan(&self.dangerous[range]),
+            Col::Registration => s.scan(&self.registration[range]),
+            Col::Tags => s.scan(&self.tags[range]),
+            Col::HouseholdCategories => s.scan(&self.hh_categories[range]),
         }
     }
 

@@ -59,6 +59,17 @@ impl CmpOp {
         }
     }
 
+    /// The comparison with its sides swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> Self {
+        match self {
+            Self::Lt => Self::Gt,
+            Self::Le => Self::Ge,
+            Self::Gt => Self::Lt,
+            Self::Ge => Self::Le,
+            same => same,
+        }
+    }
+
     pub fn holds(self, a: i64, b: i64) -> bool {
         match self {
             Self::Eq => a == b,

@@ -2,12 +2,13 @@
 //! operations (shared sub-expressions once), evaluated over batches of
 //! households and their members in tight loops, on every core.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Serialize;
 
-use super::columns::{Columns, HouseholdFacts};
+use super::columns::{Cell, Columns, HouseholdFacts, Scan, compare_each};
 use super::compile::{AggOp, ArOp, CmpOp, Ex, ExKind, Ty};
 use super::fields::{Col, Level};
 use super::interp::Interpreted;
@@ -32,6 +33,21 @@ enum Op {
     Bcast(N),
     /// Members' values folded per household (living members only).
     Agg(AggOp, N),
+    /// `Cmp`, `Has` and `InMask` straight over a column in its own type.
+    CmpCol(CmpOp, Col, i64),
+    HasCol(Col, u8),
+    InMaskCol(Col, u64),
+}
+
+/// How a node holds its values over a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repr {
+    /// One i64 per row.
+    Int,
+    /// One 0/1 byte per row: sixteen to a vector register.
+    Bool,
+    /// The same value for every row, held once.
+    Const(i64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -40,6 +56,7 @@ struct Node {
     level: Level,
     /// Whether any row can yield an error (overflow, division by zero).
     may_err: bool,
+    repr: Repr,
 }
 
 /// One condition of a policy (a part of its top-level `&&`), for explanations.
@@ -133,7 +150,7 @@ pub struct ConditionOutcome {
 }
 
 /// Rows per batch: households (their members follow).
-const BATCH_HOUSEHOLDS: usize = 256;
+const BATCH_HOUSEHOLDS: usize = 512;
 
 /// The compiled catalogue.
 #[derive(Debug, Default)]
@@ -141,18 +158,44 @@ pub struct Engine {
     nodes: Vec<Node>,
     index: HashMap<(Op, Level), N>,
     policies: Vec<PolicyRun>,
+    /// The nodes a sweep needs (conditions and benefits), in order.
+    live: Vec<N>,
 }
 
-/// Working memory of one thread: a value and an error vector per node.
+/// Working memory of one thread: values and errors per node, for one batch.
+#[derive(Default)]
 struct Buffers {
-    vals: Vec<Vec<i64>>,
+    ints: Vec<Vec<i64>>,
+    bools: Vec<Vec<u8>>,
     errs: Vec<Vec<bool>>,
     erred: Vec<bool>,
+    /// Per person of the batch: the index of its household in the batch.
+    local: Vec<u32>,
+    /// Per person of the batch: 1 if alive.
+    alive: Vec<u8>,
+    /// Where each household's persons start in the batch, and where the last ends.
+    starts: Vec<u32>,
+    /// Living persons before each person of the batch (and in all, last).
+    living: Vec<i64>,
+    /// Per 64 persons: those no longer alive, as bits.
+    p_dead: Vec<u64>,
+    /// Per 64 persons, and per 64 households: who holds each category (`held_bits`).
+    p_held: Vec<[u64; 64]>,
+    h_held: Vec<[u64; 64]>,
+    /// Inputs converted from another representation.
+    scratch_ints: [Vec<i64>; 3],
+    scratch_bools: [Vec<u8>; 3],
 }
 
 impl Buffers {
     fn new(n: usize) -> Self {
-        Self { vals: vec![Vec::new(); n], errs: vec![Vec::new(); n], erred: vec![false; n] }
+        Self {
+            ints: vec![Vec::new(); n],
+            bools: vec![Vec::new(); n],
+            errs: vec![Vec::new(); n],
+            erred: vec![false; n],
+            ..Default::default()
+        }
     }
 
     fn err(&self, n: N, i: usize) -> bool {
@@ -200,6 +243,22 @@ impl Engine {
             };
             e.policies.push(run);
         }
+        let mut need = vec![false; e.nodes.len()];
+        for p in &e.policies {
+            if let Compiled::Graph { cond, benefit, .. } = &p.compiled {
+                for &root in std::iter::once(cond).chain(benefit) {
+                    need[root as usize] = true;
+                }
+            }
+        }
+        for n in (0..e.nodes.len()).rev() {
+            if need[n] {
+                for c in children(e.nodes[n].op) {
+                    need[c as usize] = true;
+                }
+            }
+        }
+        e.live = (0..e.nodes.len() as N).filter(|&n| need[n as usize]).collect();
         e
     }
 
@@ -230,24 +289,46 @@ impl Engine {
     }
 
     fn add(&mut self, op: Op, level: Level) -> N {
+        let op = self.fuse(op);
         if let Some(&n) = self.index.get(&(op, level)) {
             return n;
         }
-        let child_err = |ns: &[N], nodes: &[Node]| ns.iter().any(|&c| nodes[c as usize].may_err);
-        let may_err = match op {
-            Op::Col(_) | Op::Const(_) => false,
-            Op::Arith(..) => true,
-            Op::Neg(_) => true,
-            Op::Not(a) | Op::InMask(a, _) | Op::Has(a, _) | Op::Size(a) | Op::Bcast(a) | Op::Agg(_, a) => {
-                child_err(&[a], &self.nodes)
-            }
-            Op::And(a, b) | Op::Or(a, b) | Op::Cmp(_, a, b) => child_err(&[a, b], &self.nodes),
-            Op::Cond(c, a, b) => child_err(&[c, a, b], &self.nodes),
+        let node = |n: N| self.nodes[n as usize];
+        let may_err = matches!(op, Op::Arith(..) | Op::Neg(_)) || children(op).any(|c| node(c).may_err);
+        let repr = match op {
+            Op::Const(k) => Repr::Const(k),
+            Op::Col(_) | Op::Arith(..) | Op::Neg(_) | Op::Size(_) | Op::Agg(AggOp::Count, _) => Repr::Int,
+            Op::Cond(_, a, b) if node(a).repr != Repr::Bool || node(b).repr != Repr::Bool => Repr::Int,
+            Op::Bcast(a) => node(a).repr,
+            _ => Repr::Bool,
         };
         let n = self.nodes.len() as N;
-        self.nodes.push(Node { op, level, may_err });
+        self.nodes.push(Node { op, level, may_err, repr });
         self.index.insert((op, level), n);
         n
+    }
+
+    /// Tests of a column against a constant read the column in its own
+    /// type; a constant goes to the right of a comparison.
+    fn fuse(&self, op: Op) -> Op {
+        let of = |n: N| self.nodes[n as usize].op;
+        match op {
+            Op::Cmp(c, a, b) => match (of(a), of(b)) {
+                (Op::Col(col), Op::Const(k)) => Op::CmpCol(c, col, k),
+                (Op::Const(k), Op::Col(col)) => Op::CmpCol(c.flipped(), col, k),
+                (Op::Const(_), _) => Op::Cmp(c.flipped(), b, a),
+                _ => op,
+            },
+            Op::Has(a, bit) => match of(a) {
+                Op::Col(col) => Op::HasCol(col, bit),
+                _ => op,
+            },
+            Op::InMask(a, mask) => match of(a) {
+                Op::Col(col) => Op::InMaskCol(col, mask),
+                _ => op,
+            },
+            _ => op,
+        }
     }
 
     /// The node computing `x` at `level` (a household value is broadcast to
@@ -308,43 +389,107 @@ impl Engine {
         }
     }
 
-    /// Evaluates every node over households `hh` (and their persons).
-    fn eval(&self, cols: &Columns, hh: Range<usize>, buf: &mut Buffers) {
+    /// A node's value at row `i` of the batch.
+    fn value(&self, buf: &Buffers, n: N, i: usize) -> i64 {
+        match self.nodes[n as usize].repr {
+            Repr::Int => buf.ints[n as usize][i],
+            Repr::Bool => buf.bools[n as usize][i].into(),
+            Repr::Const(k) => k,
+        }
+    }
+
+    /// A node's values as integers, converted into `scratch` if held otherwise.
+    fn ints<'a>(&self, buf: &'a Buffers, n: N, len: usize, scratch: &'a mut Vec<i64>) -> &'a [i64] {
+        scratch.clear();
+        match self.nodes[n as usize].repr {
+            Repr::Int => return &buf.ints[n as usize],
+            Repr::Bool => scratch.extend(buf.bools[n as usize].iter().map(|&x| i64::from(x))),
+            Repr::Const(k) => scratch.resize(len, k),
+        }
+        scratch
+    }
+
+    /// A node's values as 0/1 bytes, converted into `scratch` if held otherwise.
+    fn bools<'a>(&self, buf: &'a Buffers, n: N, len: usize, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        scratch.clear();
+        match self.nodes[n as usize].repr {
+            Repr::Bool => return &buf.bools[n as usize],
+            Repr::Int => scratch.extend(buf.ints[n as usize].iter().map(|&x| u8::from(x != 0))),
+            Repr::Const(k) => scratch.resize(len, u8::from(k != 0)),
+        }
+        scratch
+    }
+
+    /// Evaluates the nodes `order` over households `hh` (and their persons).
+    fn eval(&self, cols: &Columns, hh: Range<usize>, buf: &mut Buffers, order: &[N]) {
         let persons = cols.hh_start[hh.start] as usize..cols.hh_start[hh.end] as usize;
         let (np, nh) = (persons.len(), hh.len());
-        for (i, node) in self.nodes.iter().enumerate() {
-            let len = if node.level == Level::Person { np } else { nh };
-            let mut out = std::mem::take(&mut buf.vals[i]);
+        let base = hh.start as u32;
+        buf.local.clear();
+        buf.local.extend(cols.p_household[persons.clone()].iter().map(|&h| h - base));
+        buf.alive.clear();
+        buf.alive.extend(cols.p_alive[persons.clone()].iter().map(|&a| u8::from(a)));
+        buf.starts.clear();
+        buf.starts.extend(cols.hh_start[hh.start..=hh.end].iter().map(|&s| s - persons.start as u32));
+        buf.living.clear();
+        buf.living.push(0);
+        let mut sum = 0;
+        buf.living.extend(buf.alive.iter().map(|&a| {
+            sum += i64::from(a);
+            sum
+        }));
+        buf.p_dead.clear();
+        buf.p_dead.extend(buf.alive.chunks(64).map(|a| !pack(a) & (u64::MAX >> (64 - a.len()))));
+        held_bits(&cols.p_categories[persons.clone()], &mut buf.p_held);
+        held_bits(&cols.hh_categories[hh.clone()], &mut buf.h_held);
+        let [mut si0, mut si1, mut si2] = std::mem::take(&mut buf.scratch_ints);
+        let [mut sb0, mut sb1, mut sb2] = std::mem::take(&mut buf.scratch_bools);
+        for &n in order {
+            let i = n as usize;
+            let node = self.nodes[i];
+            let (len, rows) = if node.level == Level::Person { (np, persons.clone()) } else { (nh, hh.clone()) };
+            let mut ints = std::mem::take(&mut buf.ints[i]);
+            let mut bools = std::mem::take(&mut buf.bools[i]);
             let mut err = std::mem::take(&mut buf.errs[i]);
-            out.clear();
+            ints.clear();
+            bools.clear();
             let mut erred = false;
-            let v = |n: N| &buf.vals[n as usize];
+            let b = &*buf;
             match node.op {
-                Op::Col(col) => {
-                    let rows = if node.level == Level::Person { persons.clone() } else { hh.clone() };
-                    cols.load(col, rows, &mut out);
-                }
-                Op::Const(c) => out.resize(len, c),
-                Op::Not(a) => out.extend(v(a).iter().map(|&x| x ^ 1)),
-                Op::And(a, b) => out.extend(v(a).iter().zip(v(b)).map(|(&x, &y)| x & y)),
-                Op::Or(a, b) => out.extend(v(a).iter().zip(v(b)).map(|(&x, &y)| x | y)),
-                Op::Cond(c, a, b) => {
-                    out.extend(v(c).iter().zip(v(a).iter().zip(v(b))).map(|(&c, (&x, &y))| if c != 0 { x } else { y }))
-                }
-                Op::Cmp(op, a, b) => {
-                    let (x, y) = (v(a), v(b));
-                    match (&self.nodes[b as usize].op, op) {
-                        (Op::Const(k), CmpOp::Lt) => out.extend(x.iter().map(|&x| i64::from(x < *k))),
-                        (Op::Const(k), CmpOp::Le) => out.extend(x.iter().map(|&x| i64::from(x <= *k))),
-                        (Op::Const(k), CmpOp::Gt) => out.extend(x.iter().map(|&x| i64::from(x > *k))),
-                        (Op::Const(k), CmpOp::Ge) => out.extend(x.iter().map(|&x| i64::from(x >= *k))),
-                        (Op::Const(k), CmpOp::Eq) => out.extend(x.iter().map(|&x| i64::from(x == *k))),
-                        (Op::Const(k), CmpOp::Ne) => out.extend(x.iter().map(|&x| i64::from(x != *k))),
-                        _ => out.extend(x.iter().zip(y).map(|(&x, &y)| i64::from(op.holds(x, y)))),
+                Op::Const(_) => {}
+                Op::Col(col) => cols.load(col, rows, &mut ints),
+                Op::CmpCol(op, col, k) => cols.scan(col, rows, test(TestKind::Cmp(op, k), &mut bools)),
+                Op::HasCol(col, bit) => cols.scan(col, rows, test(TestKind::Has(bit), &mut bools)),
+                Op::InMaskCol(col, mask) => cols.scan(col, rows, test(TestKind::In(mask), &mut bools)),
+                Op::Has(a, bit) => test(TestKind::Has(bit), &mut bools).scan(self.ints(b, a, len, &mut si0)),
+                Op::InMask(a, mask) => test(TestKind::In(mask), &mut bools).scan(self.ints(b, a, len, &mut si0)),
+                Op::Cmp(op, a, c) => match self.nodes[c as usize].repr {
+                    Repr::Const(k) => test(TestKind::Cmp(op, k), &mut bools).scan(self.ints(b, a, len, &mut si0)),
+                    _ => {
+                        let (x, y) = (self.ints(b, a, len, &mut si0), self.ints(b, c, len, &mut si1));
+                        compare_each(x.iter().zip(y).map(|(x, y)| x.cmp(y)), op, Ordering::Equal, &mut bools);
+                    }
+                },
+                Op::Not(a) => bools.extend(self.bools(b, a, len, &mut sb0).iter().map(|&x| x ^ 1)),
+                Op::And(x, y) | Op::Or(x, y) => {
+                    let (x, y) = (self.bools(b, x, len, &mut sb0), self.bools(b, y, len, &mut sb1));
+                    match node.op {
+                        Op::And(..) => bools.extend(x.iter().zip(y).map(|(&x, &y)| x & y)),
+                        _ => bools.extend(x.iter().zip(y).map(|(&x, &y)| x | y)),
                     }
                 }
-                Op::Arith(op, a, b) => {
-                    let (x, y) = (v(a), v(b));
+                Op::Cond(c, x, y) => {
+                    let c = self.bools(b, c, len, &mut sb0);
+                    if node.repr == Repr::Bool {
+                        let (x, y) = (self.bools(b, x, len, &mut sb1), self.bools(b, y, len, &mut sb2));
+                        bools.extend(c.iter().zip(x.iter().zip(y)).map(|(&c, (&x, &y))| if c != 0 { x } else { y }));
+                    } else {
+                        let (x, y) = (self.ints(b, x, len, &mut si1), self.ints(b, y, len, &mut si2));
+                        ints.extend(c.iter().zip(x.iter().zip(y)).map(|(&c, (&x, &y))| if c != 0 { x } else { y }));
+                    }
+                }
+                Op::Arith(op, x, y) => {
+                    let (x, y) = (self.ints(b, x, len, &mut si0), self.ints(b, y, len, &mut si1));
                     err.clear();
                     match op {
                         // Fast paths: wrapping ops with overflow flags.
@@ -355,14 +500,14 @@ impl Engine {
                                     ArOp::Sub => x.overflowing_sub(y),
                                     _ => x.overflowing_mul(y),
                                 };
-                                out.push(r);
+                                ints.push(r);
                                 err.push(o);
                             }
                         }
                         _ => {
                             for (&x, &y) in x.iter().zip(y) {
                                 let r = op.apply(x, y);
-                                out.push(r.unwrap_or(0));
+                                ints.push(r.unwrap_or(0));
                                 err.push(r.is_none());
                             }
                         }
@@ -371,57 +516,67 @@ impl Engine {
                 }
                 Op::Neg(a) => {
                     err.clear();
-                    for &x in v(a) {
+                    for &x in self.ints(b, a, len, &mut si0) {
                         let (r, o) = x.overflowing_neg();
-                        out.push(r);
+                        ints.push(r);
                         err.push(o);
                     }
                     erred = err.iter().any(|&e| e);
                 }
-                Op::InMask(a, mask) => out.extend(v(a).iter().map(|&x| ((mask >> (x as u64 & 63)) & 1) as i64)),
-                Op::Has(a, bit) => out.extend(v(a).iter().map(|&x| (x >> bit) & 1)),
-                Op::Size(a) => out.extend(v(a).iter().map(|&x| i64::from((x as u64).count_ones() as u16))),
-                Op::Bcast(a) => {
-                    let x = v(a);
-                    let base = hh.start as u32;
-                    out.extend(cols.p_household[persons.clone()].iter().map(|&h| x[(h - base) as usize]));
-                }
+                Op::Size(a) => ints.extend(self.ints(b, a, len, &mut si0).iter().map(|&x| i64::from(x.count_ones()))),
+                Op::Bcast(a) => match self.nodes[a as usize].repr {
+                    Repr::Bool => bools.extend(b.local.iter().map(|&h| b.bools[a as usize][h as usize])),
+                    Repr::Int => ints.extend(b.local.iter().map(|&h| b.ints[a as usize][h as usize])),
+                    Repr::Const(_) => {}
+                },
                 Op::Agg(op, a) => {
-                    let x = v(a);
-                    let p0 = persons.start;
-                    for h in hh.clone() {
-                        let r = cols.hh_start[h] as usize - p0..cols.hh_start[h + 1] as usize - p0;
-                        let alive = &cols.p_alive[r.start + p0..r.end + p0];
-                        let n = x[r].iter().zip(alive).filter(|&(&x, &a)| a && x != 0).count() as i64;
-                        out.push(match op {
-                            AggOp::Exists => i64::from(n > 0),
-                            AggOp::All => i64::from(n == alive.iter().filter(|&&a| a).count() as i64),
-                            AggOp::ExistsOne => i64::from(n == 1),
-                            AggOp::Count => n,
-                        });
+                    // Living members counted per household by differences of a running sum.
+                    let x = self.bools(b, a, np, &mut sb0);
+                    si0.clear();
+                    si0.push(0);
+                    let mut sum = 0;
+                    si0.extend(x.iter().zip(&b.alive).map(|(&x, &a)| {
+                        sum += i64::from(x & a);
+                        sum
+                    }));
+                    let (counted, living) = (&si0, &b.living);
+                    for w in b.starts.windows(2) {
+                        let (s, e) = (w[0] as usize, w[1] as usize);
+                        let n = counted[e] - counted[s];
+                        match op {
+                            AggOp::Count => ints.push(n),
+                            AggOp::Exists => bools.push(u8::from(n > 0)),
+                            AggOp::ExistsOne => bools.push(u8::from(n == 1)),
+                            AggOp::All => bools.push(u8::from(n == living[e] - living[s])),
+                        }
                     }
                 }
             }
             // Errors propagate with CEL's rules.
-            let (a, b) = match node.op {
-                Op::Arith(_, a, b) => (a, b),
+            let (a, c) = match node.op {
+                Op::Arith(_, a, c) => (a, c),
                 Op::Neg(a) => (a, a),
                 _ => (0, 0),
             };
-            if matches!(node.op, Op::Arith(..) | Op::Neg(_)) && (buf.erred[a as usize] || buf.erred[b as usize]) {
+            if matches!(node.op, Op::Arith(..) | Op::Neg(_)) && (buf.erred[a as usize] || buf.erred[c as usize]) {
                 for (i, e) in err.iter_mut().enumerate() {
-                    *e |= buf.err(a, i) || buf.err(b, i);
+                    *e |= buf.err(a, i) || buf.err(c, i);
                 }
                 erred = true;
             }
-            if node.may_err && !matches!(node.op, Op::Arith(..) | Op::Neg(_)) {
+            // Only when a child erred in this batch: errors are rare.
+            let child_erred = node.may_err && children(node.op).any(|c| buf.erred[c as usize]);
+            if child_erred && !matches!(node.op, Op::Arith(..) | Op::Neg(_)) {
                 let rows = Rows { hh: hh.clone(), persons: persons.clone() };
-                erred = self.propagate(node, buf, &out, &mut err, cols, rows);
+                erred = self.propagate(&node, buf, len, &mut err, cols, rows);
             }
-            buf.vals[i] = out;
+            buf.ints[i] = ints;
+            buf.bools[i] = bools;
             buf.errs[i] = err;
             buf.erred[i] = erred;
         }
+        buf.scratch_ints = [si0, si1, si2];
+        buf.scratch_bools = [sb0, sb1, sb2];
     }
 
     /// Errors of a node from its children's. Returns whether any row erred.
@@ -429,7 +584,7 @@ impl Engine {
         &self,
         node: &Node,
         buf: &Buffers,
-        out: &[i64],
+        len: usize,
         err: &mut Vec<bool>,
         cols: &Columns,
         rows: Rows,
@@ -437,8 +592,7 @@ impl Engine {
         let Rows { hh, persons } = rows;
         err.clear();
         let e = |n: N, i: usize| buf.err(n, i);
-        let v = |n: N, i: usize| buf.vals[n as usize][i];
-        let len = out.len();
+        let v = |n: N, i: usize| self.value(buf, n, i);
         match node.op {
             Op::And(a, b) => err.extend((0..len).map(|i| {
                 let fa = !e(a, i) && v(a, i) == 0;
@@ -477,9 +631,57 @@ impl Engine {
                     err.push(any_err && !decided);
                 }
             }
-            Op::Col(_) | Op::Const(_) | Op::Arith(..) | Op::Neg(_) => err.resize(len, false),
+            Op::Col(_)
+            | Op::Const(_)
+            | Op::Arith(..)
+            | Op::Neg(_)
+            | Op::CmpCol(..)
+            | Op::HasCol(..)
+            | Op::InMaskCol(..) => err.resize(len, false),
         }
         err.iter().any(|&x| x)
+    }
+}
+
+/// The nodes an operation reads.
+fn children(op: Op) -> impl Iterator<Item = N> {
+    let (a, b, c) = match op {
+        Op::Col(_) | Op::Const(_) | Op::CmpCol(..) | Op::HasCol(..) | Op::InMaskCol(..) => (None, None, None),
+        Op::Not(a) | Op::Neg(a) | Op::InMask(a, _) | Op::Has(a, _) | Op::Size(a) | Op::Bcast(a) | Op::Agg(_, a) => {
+            (Some(a), None, None)
+        }
+        Op::And(a, b) | Op::Or(a, b) | Op::Cmp(_, a, b) | Op::Arith(_, a, b) => (Some(a), Some(b), None),
+        Op::Cond(c, a, b) => (Some(c), Some(a), Some(b)),
+    };
+    [a, b, c].into_iter().flatten()
+}
+
+/// A test of each value, written as 0/1 bytes.
+#[derive(Clone, Copy)]
+enum TestKind {
+    Cmp(CmpOp, i64),
+    /// Bit `n` of a bit set.
+    Has(u8),
+    /// A code among those of a mask.
+    In(u64),
+}
+
+struct Test<'a> {
+    kind: TestKind,
+    out: &'a mut Vec<u8>,
+}
+
+fn test(kind: TestKind, out: &mut Vec<u8>) -> Test<'_> {
+    Test { kind, out }
+}
+
+impl Scan for Test<'_> {
+    fn scan<T: Cell>(self, xs: &[T]) {
+        match self.kind {
+            TestKind::Cmp(op, k) => T::compare(xs, op, k, self.out),
+            TestKind::Has(bit) => self.out.extend(xs.iter().map(|&x| ((x.wide() >> bit) & 1) as u8)),
+            TestKind::In(mask) => self.out.extend(xs.iter().map(|&x| ((mask >> (x.wide() as u64 & 63)) & 1) as u8)),
+        }
     }
 }
 
@@ -487,6 +689,38 @@ impl Engine {
 struct Rows {
     hh: Range<usize>,
     persons: Range<usize>,
+}
+
+/// Bit `j` set where `bytes[j]` is 1 (bytes are 0/1; at most 64 of them).
+fn pack(bytes: &[u8]) -> u64 {
+    // Eight bytes at a time: the multiplication moves byte k's low bit to
+    // bit 56 + k without carries, the shift brings the eight bits down.
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut bits = 0;
+    for (k, c) in chunks.by_ref().enumerate() {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        bits |= (x.wrapping_mul(GATHER) >> 56) << (8 * k);
+    }
+    let done = bytes.len() - chunks.remainder().len();
+    chunks.remainder().iter().enumerate().fold(bits, |m, (j, &b)| m | u64::from(b) << (done + j))
+}
+
+/// For each 64 rows: which of them hold each category, as one bit set per
+/// category. Rows hold few categories, so this walks only the bits set.
+fn held_bits(held: &[u64], out: &mut Vec<[u64; 64]>) {
+    out.clear();
+    for chunk in held.chunks(64) {
+        let mut by_category = [0u64; 64];
+        for (j, &h) in chunk.iter().enumerate() {
+            let mut h = h;
+            while h != 0 {
+                by_category[h.trailing_zeros() as usize] |= 1 << j;
+                h &= h - 1;
+            }
+        }
+        out.push(by_category);
+    }
 }
 
 /// A row's verdict under one policy.
@@ -535,7 +769,7 @@ impl Engine {
         let mut out = Vec::new();
         for &r in rows {
             let hh = r as usize..r as usize + 1;
-            self.eval(cols, hh.clone(), &mut buf);
+            self.eval(cols, hh.clone(), &mut buf, &self.live);
             self.collect(cols, hh, &buf, &mut out);
         }
         out
@@ -566,7 +800,7 @@ impl Engine {
         let mut start = range.start;
         while start < range.end {
             let hh = start..(start + BATCH_HOUSEHOLDS).min(range.end);
-            self.eval(cols, hh.clone(), &mut buf);
+            self.eval(cols, hh.clone(), &mut buf, &self.live);
             self.collect(cols, hh.clone(), &buf, &mut out);
             start = hh.end;
         }
@@ -576,6 +810,7 @@ impl Engine {
     fn collect(&self, cols: &Columns, hh: Range<usize>, buf: &Buffers, out: &mut Vec<Finding>) {
         let p0 = cols.hh_start[hh.start] as usize;
         let p1 = cols.hh_start[hh.end] as usize;
+        let mut scratch = Vec::new();
         for (pi, p) in self.policies.iter().enumerate() {
             let bit = p.records;
             let mut emit = |kind, household: usize, person: Option<usize>, benefit| {
@@ -589,46 +824,44 @@ impl Engine {
             };
             match (&p.compiled, p.level) {
                 (Compiled::Off, _) => {}
-                (Compiled::Graph { cond, benefit, .. }, Level::Household) => {
-                    let c = &buf.vals[*cond as usize];
+                (Compiled::Graph { cond, benefit, .. }, level) => {
+                    let person = level == Level::Person;
+                    let (len, held) = if person {
+                        (p1 - p0, &cols.p_categories[p0..p1])
+                    } else {
+                        (hh.len(), &cols.hh_categories[hh.clone()])
+                    };
+                    let c = self.bools(buf, *cond, len, &mut scratch);
                     let may_err = buf.erred[*cond as usize];
-                    let held = &cols.hh_categories[hh.clone()];
-                    for (i, (&ci, &cats)) in c.iter().zip(held).enumerate() {
-                        let received = (cats >> bit) & 1 == 1;
-                        // Most rows agree with the registry: skip them in a tight loop.
-                        if (ci != 0) == received && !(may_err && buf.err(*cond, i)) {
-                            continue;
+                    let by_category = if person { &buf.p_held } else { &buf.h_held };
+                    // Most rows agree with the registry: find the others 64 at a time.
+                    for (k, start) in (0..len).step_by(64).enumerate() {
+                        let end = (start + 64).min(len);
+                        let mut rows = pack(&c[start..end]) ^ by_category[k][bit as usize];
+                        if person {
+                            rows |= buf.p_dead[k];
                         }
-                        let h = hh.start + i;
-                        if !cols.hh_live[h] {
-                            continue;
+                        if may_err {
+                            let errs = &buf.errs[*cond as usize][start..end];
+                            rows |= errs.iter().enumerate().fold(0, |m, (j, &e)| m | u64::from(e) << j);
                         }
-                        let q = (!buf.err(*cond, i)).then_some(ci != 0);
-                        if let Some(kind) = verdict(true, received, q) {
-                            let b = benefit.filter(|&b| !buf.err(b, i)).map(|b| buf.vals[b as usize][i]);
-                            emit(kind, h, None, b);
-                        }
-                    }
-                }
-                (Compiled::Graph { cond, benefit, .. }, Level::Person) => {
-                    let c = &buf.vals[*cond as usize];
-                    let may_err = buf.erred[*cond as usize];
-                    let held = &cols.p_categories[p0..p1];
-                    let living = &cols.p_alive[p0..p1];
-                    for (i, ((&ci, &cats), &alive)) in c.iter().zip(held).zip(living).enumerate() {
-                        let received = (cats >> bit) & 1 == 1;
-                        if alive & ((ci != 0) == received) && !(may_err && buf.err(*cond, i)) {
-                            continue;
-                        }
-                        let row = p0 + i;
-                        let h = cols.p_household[row] as usize;
-                        if !cols.hh_live[h] {
-                            continue;
-                        }
-                        let q = (!buf.err(*cond, i)).then_some(ci != 0);
-                        if let Some(kind) = verdict(alive, received, q) {
-                            let b = benefit.filter(|&b| !buf.err(b, i)).map(|b| buf.vals[b as usize][i]);
-                            emit(kind, h, Some(row), b);
+                        while rows != 0 {
+                            let i = start + rows.trailing_zeros() as usize;
+                            rows &= rows - 1;
+                            let (h, row) = if person {
+                                (cols.p_household[p0 + i] as usize, Some(p0 + i))
+                            } else {
+                                (hh.start + i, None)
+                            };
+                            if !cols.hh_live[h] {
+                                continue;
+                            }
+                            let received = (held[i] >> bit) & 1 == 1;
+                            let q = (!buf.err(*cond, i)).then_some(c[i] != 0);
+                            if let Some(kind) = verdict(!person || buf.alive[i] != 0, received, q) {
+                                let b = benefit.filter(|&b| !buf.err(b, i)).map(|b| self.value(buf, b, i));
+                                emit(kind, h, row, b);
+                            }
                         }
                     }
                 }
@@ -661,7 +894,8 @@ impl Engine {
     fn single(&self, cols: &Columns, household: u32, person: Option<u32>) -> Single {
         let h = household as usize;
         let mut buf = Buffers::new(self.nodes.len());
-        self.eval(cols, h..h + 1, &mut buf);
+        let every: Vec<N> = (0..self.nodes.len() as N).collect();
+        self.eval(cols, h..h + 1, &mut buf, &every);
         Single { buf, person: person.map_or(0, |row| (row - cols.hh_start[h]) as usize) }
     }
 
@@ -730,6 +964,6 @@ struct Single {
 impl Single {
     fn at(&self, engine: &Engine, n: N) -> Option<i64> {
         let i = if engine.nodes[n as usize].level == Level::Person { self.person } else { 0 };
-        (!self.buf.err(n, i)).then(|| self.buf.vals[n as usize][i])
+        (!self.buf.err(n, i)).then(|| engine.value(&self.buf, n, i))
     }
 }
