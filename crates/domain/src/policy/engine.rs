@@ -760,7 +760,11 @@ impl Engine {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
-        parts.concat()
+        // The first thread's list grows to take the others (no full copy).
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().unwrap_or_default();
+        parts.for_each(|p| all.extend(p));
+        all
     }
 
     /// Evaluates the given household rows only (after an edit).
