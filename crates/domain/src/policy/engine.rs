@@ -201,6 +201,23 @@ impl Buffers {
     fn err(&self, n: N, i: usize) -> bool {
         self.erred[n as usize] && self.errs[n as usize][i]
     }
+
+    /// What every node of a batch shares: each person's household in the
+    /// batch, who is alive, where households start, and who holds what.
+    fn prepare(&mut self, cols: &Columns, hh: &Range<usize>, persons: &Range<usize>) {
+        let base = hh.start as u32;
+        self.local.clear();
+        self.local.extend(cols.p_household[persons.clone()].iter().map(|&h| h - base));
+        self.alive.clear();
+        self.alive.extend(cols.p_alive[persons.clone()].iter().map(|&a| u8::from(a)));
+        self.starts.clear();
+        self.starts.extend(cols.hh_start[hh.start..=hh.end].iter().map(|&s| s - persons.start as u32));
+        running_sum(self.alive.iter().copied(), &mut self.living);
+        self.p_dead.clear();
+        self.p_dead.extend(self.alive.chunks(64).map(|a| !pack(a) & (u64::MAX >> (64 - a.len()))));
+        held_bits(&cols.p_categories[persons.clone()], &mut self.p_held);
+        held_bits(&cols.hh_categories[hh.clone()], &mut self.h_held);
+    }
 }
 
 fn fmt_value(v: i64, money: bool) -> String {
@@ -424,24 +441,7 @@ impl Engine {
     fn eval(&self, cols: &Columns, hh: Range<usize>, buf: &mut Buffers, order: &[N]) {
         let persons = cols.hh_start[hh.start] as usize..cols.hh_start[hh.end] as usize;
         let (np, nh) = (persons.len(), hh.len());
-        let base = hh.start as u32;
-        buf.local.clear();
-        buf.local.extend(cols.p_household[persons.clone()].iter().map(|&h| h - base));
-        buf.alive.clear();
-        buf.alive.extend(cols.p_alive[persons.clone()].iter().map(|&a| u8::from(a)));
-        buf.starts.clear();
-        buf.starts.extend(cols.hh_start[hh.start..=hh.end].iter().map(|&s| s - persons.start as u32));
-        buf.living.clear();
-        buf.living.push(0);
-        let mut sum = 0;
-        buf.living.extend(buf.alive.iter().map(|&a| {
-            sum += i64::from(a);
-            sum
-        }));
-        buf.p_dead.clear();
-        buf.p_dead.extend(buf.alive.chunks(64).map(|a| !pack(a) & (u64::MAX >> (64 - a.len()))));
-        held_bits(&cols.p_categories[persons.clone()], &mut buf.p_held);
-        held_bits(&cols.hh_categories[hh.clone()], &mut buf.h_held);
+        buf.prepare(cols, &hh, &persons);
         let [mut si0, mut si1, mut si2] = std::mem::take(&mut buf.scratch_ints);
         let [mut sb0, mut sb1, mut sb2] = std::mem::take(&mut buf.scratch_bools);
         for &n in order {
@@ -532,13 +532,7 @@ impl Engine {
                 Op::Agg(op, a) => {
                     // Living members counted per household by differences of a running sum.
                     let x = self.bools(b, a, np, &mut sb0);
-                    si0.clear();
-                    si0.push(0);
-                    let mut sum = 0;
-                    si0.extend(x.iter().zip(&b.alive).map(|(&x, &a)| {
-                        sum += i64::from(x & a);
-                        sum
-                    }));
+                    running_sum(x.iter().zip(&b.alive).map(|(&x, &a)| x & a), &mut si0);
                     let (counted, living) = (&si0, &b.living);
                     for w in b.starts.windows(2) {
                         let (s, e) = (w[0] as usize, w[1] as usize);
@@ -689,6 +683,18 @@ impl Scan for Test<'_> {
 struct Rows {
     hh: Range<usize>,
     persons: Range<usize>,
+}
+
+/// 0, then the sum of the first 1, 2, … values: the sum over rows `s..e`
+/// is `out[e] - out[s]`.
+fn running_sum(xs: impl Iterator<Item = u8>, out: &mut Vec<i64>) {
+    out.clear();
+    out.push(0);
+    let mut sum = 0;
+    out.extend(xs.map(|x| {
+        sum += i64::from(x);
+        sum
+    }));
 }
 
 /// Bit `j` set where `bytes[j]` is 1 (bytes are 0/1; at most 64 of them).
