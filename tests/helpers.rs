@@ -233,6 +233,11 @@ impl TestApp {
 
     /// Runs a full sweep as `session` and waits for it (after any sweep already running).
     pub async fn sweep(&self, session: &Session) -> serde_json::Value {
+        self.sweep_with(session, serde_json::json!({})).await
+    }
+
+    /// A full sweep asked for with `body` (e.g. a date), once any running one is done.
+    pub async fn sweep_with(&self, session: &Session, body: serde_json::Value) -> serde_json::Value {
         let wait = || async {
             for _ in 0..600 {
                 let status: serde_json::Value = self.get_as(session, "/api/v1/sweep").await.json().await.expect("json");
@@ -244,7 +249,7 @@ impl TestApp {
             panic!("the sweep did not finish");
         };
         wait().await;
-        let res = self.post_as(session, "/api/v1/sweep", serde_json::json!({})).await;
+        let res = self.post_as(session, "/api/v1/sweep", body).await;
         assert_eq!(res.status(), 202);
         let status = wait().await;
         assert_eq!(status["phase"], "done", "{status}");

@@ -243,4 +243,15 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     let visiting = listed("elderly_visiting").await;
     assert!(visiting.contains(&"B-SIXTY".to_owned()), "{visiting:?}");
     assert!(!visiting.contains(&"B-UNDER".to_owned()), "59 is too young: {visiting:?}");
+    // As of tomorrow, when B-UNDER turns 60.
+    let tomorrow = today.succ_opt().unwrap();
+    let status = app.sweep_with(&district, json!({ "date": tomorrow.to_string() })).await;
+    assert_eq!(status["as_of"], tomorrow.to_string());
+    let visiting = listed("elderly_visiting").await;
+    assert!(visiting.contains(&"B-UNDER".to_owned()), "60 tomorrow: {visiting:?}");
+    // A date that is not one is refused, naming the field.
+    let res = app.post_as(&district, "/api/v1/sweep", json!({ "date": "2026-13-01" })).await;
+    assert_eq!(res.status(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["field"], "date", "{body}");
 }

@@ -586,7 +586,7 @@ export const api = {
   testPolicy: (id: number, householdId: number, definition?: PolicyDefinition) =>
     postJSON<PolicyTestResult>(`/api/v1/policies/${id}/test`, { household_id: householdId, definition }),
   sweepStatus: () => getJSON<SweepStatus>("/api/v1/sweep"),
-  startSweep: () => postJSON<SweepStatus>("/api/v1/sweep"),
+  startSweep: (date?: string) => postJSON<SweepStatus>("/api/v1/sweep", date ? { date } : {}),
   sweepResults: (filter: SweepFilter) => postJSON<SweepResults>("/api/v1/sweep/results", filter),
   markFinding: (form: SweepMarkForm) => postJSON<void>("/api/v1/sweep/marks", form),
 };

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhongfu_domain::identity::Role;
@@ -288,10 +289,23 @@ pub async fn test(
     Ok(Json(serde_json::json!({ "level": def.level, "rows": rows, "params": vocab.params() })))
 }
 
-#[utoipa::path(post, path = "/api/v1/sweep", tag = "policies", responses((status = 202, body = SweepStatus)))]
-pub async fn start_sweep(State(state): State<AppState>) -> (StatusCode, Json<SweepStatus>) {
+/// What a sweep judges the registry on.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct StartSweep {
+    /// The day (`YYYY-MM-DD`): ages, dated parameters and the categories
+    /// held are taken as on that day. Today when left out.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub date: Option<NaiveDate>,
+}
+
+#[utoipa::path(post, path = "/api/v1/sweep", tag = "policies", request_body = StartSweep, responses((status = 202, body = SweepStatus)))]
+pub async fn start_sweep(
+    State(state): State<AppState>,
+    Json(body): Json<StartSweep>,
+) -> (StatusCode, Json<SweepStatus>) {
     let district = state.district.prefix().to_owned();
-    state.sweeper.start(state.store.clone(), district, today());
+    state.sweeper.start(state.store.clone(), district, body.date.unwrap_or_else(today));
     (StatusCode::ACCEPTED, Json(state.sweeper.status()))
 }
 

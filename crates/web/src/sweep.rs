@@ -72,8 +72,8 @@ pub struct Sweeper {
     status: Mutex<SweepStatus>,
     /// Households changed while a full sweep loads: re-evaluated after the swap.
     dirty: Mutex<Option<Vec<i64>>>,
-    /// Another full sweep was asked for while one ran.
-    again: std::sync::atomic::AtomicBool,
+    /// A sweep asked for while one ran, and the date it asked for.
+    again: Mutex<Option<NaiveDate>>,
 }
 
 impl std::fmt::Debug for Sweeper {
@@ -104,7 +104,7 @@ impl Sweeper {
         {
             let mut s = lock(&self.status);
             if s.running {
-                self.again.store(true, std::sync::atomic::Ordering::Relaxed);
+                *lock(&self.again) = Some(date);
                 return false;
             }
             *s = SweepStatus {
@@ -126,7 +126,8 @@ impl Sweeper {
                 s.error = Some(e);
                 *lock(&me.dirty) = None;
             }
-            if me.again.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            let next = lock(&me.again).take();
+            if let Some(date) = next {
                 me.start(store, district, date);
             }
         });
