@@ -30,8 +30,8 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies");
-pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies");
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -74,6 +74,8 @@ mod tests {
             ("postgres", 5, "6ea26ca3a3bad61c32de8ec5d76baea95374fa33dee5cb5635823d63167a2dae"),
             ("sqlite", 6, "cfd319b1499cae352a5cea2e9417eb9b9593b81ea77f38ff4826d9e0687104df"),
             ("postgres", 6, "d0b9aabc362785ab24942f57189c8c706400c6878633413bd636aa257808eb2f"),
+            ("sqlite", 7, "92d2af41595c4235b798de5bc5251d47afa39f989edb862f60583fee95bc1f33"),
+            ("postgres", 7, "92d2af41595c4235b798de5bc5251d47afa39f989edb862f60583fee95bc1f33"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };
