@@ -575,6 +575,9 @@ export const api = {
     versioned<{ version: number }>("POST", `/api/v1/households/${id}/merge`, version, { other, other_version: otherVersion }),
   removeMember: (id: number, person: number, version: number) =>
     versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/members/${person}`, version),
+  /** Moves a member to another household; both versions are checked (a stale one is a StaleError). */
+  moveMember: (id: number, person: number, form: { to_household: number; version: number; to_version: number; relation: string }) =>
+    versioned<{ version: number; to_version: number }>("POST", `/api/v1/households/${id}/members/${person}/move`, form.version, form),
   policies: () => getJSON<{ items: PolicyEntry[] }>("/api/v1/policies").then((r) => r.items),
   policy: (id: number) => getJSON<{ policy_id: number; versions: PolicyVersion[] }>(`/api/v1/policies/${id}`),
   policyVocabulary: () => getJSON<{ fields: RuleField[]; params: RuleParam[] }>("/api/v1/policies/fields"),

@@ -380,6 +380,69 @@ macro_rules! registry_store {
             Ok(EditOutcome::Saved(new_version))
         }
 
+        async fn move_member(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            id: i64,
+            version: i64,
+            person_id: i64,
+            to: i64,
+            to_version: i64,
+            relation: zhongfu_domain::registry::Relation,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let (mut tx, before, new_version) = match self.begin_edit(scope, id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
+            };
+            let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
+                return Ok(EditOutcome::NotFound);
+            };
+            if id == to {
+                return Ok(EditOutcome::Conflict("move_self"));
+            }
+            // The target is read within the scope first: outside it is simply not found.
+            let Some(target) = self.read_household(&mut *tx, scope, to, today).await? else {
+                return Ok(EditOutcome::NotFound);
+            };
+            if member.relation == "head" && before.members.len() > 1 {
+                return Ok(EditOutcome::Conflict("move_head"));
+            }
+            if self.bump_version(&mut tx, scope, to, to_version).await?.is_none() {
+                return Ok(EditOutcome::Stale(Box::new(target)));
+            }
+            let moved = sqlx::query("UPDATE person SET household_id = $1, relation = $2 WHERE id = $3 AND household_id = $4")
+                .bind(to)
+                .bind(relation.code())
+                .bind(person_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await;
+            if let Err(e) = moved {
+                return match $crate::StoreError::from(e) {
+                    $crate::StoreError::Duplicate(_) => Ok(EditOutcome::Conflict("one_head")),
+                    other => Err(other),
+                };
+            }
+            sqlx::query("UPDATE holding SET household_id = $1 WHERE person_id = $2")
+                .bind(to)
+                .bind(person_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(to).execute(&mut *tx).await?;
+            let who = serde_json::json!({ "person": person_id, "name": member.name, "id_number": member.id_masked });
+            let diff = serde_json::json!({ "member": [who, null], "moved_to": [null, target.number] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.member_move_out", id, diff));
+            let mut arrived = who;
+            arrived["relation"] = relation.code().into();
+            let diff = serde_json::json!({ "member": [null, arrived], "moved_from": [null, before.number] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.member_move_in", to, diff));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
         async fn pair(&self, actor: &Actor, scope: &Scope, household_id: i64, account_id: i64, today: NaiveDate) -> Result<bool> {
             let mut tx = self.pool.begin().await?;
             let within: Option<i64> = sqlx::query_scalar("SELECT id FROM household WHERE id = $1 AND community LIKE $2")

@@ -349,6 +349,14 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
                     "the head cannot be removed; make another member head first",
                     "relation",
                 ),
+                "move_head" => (
+                    "该成员是户主且户内还有其他成员，不能迁出；请先更换户主",
+                    "this member heads a household with other members and cannot be moved; make another member head first",
+                    "person",
+                ),
+                "move_self" => {
+                    ("迁入户不能是本户", "the household to move to must be another household", "to_household")
+                }
                 _ => ("每户只能有一位户主", "a household has exactly one head", "relation"),
             };
             Err(ApiError::new(StatusCode::CONFLICT, code, zh, en).with_field(field))
@@ -704,4 +712,64 @@ pub async fn merge(
         .await?;
     touch(&state, &[id, form.other], &result).await;
     outcome(result, &headers)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveForm {
+    /// The household the member moves to (within your jurisdiction).
+    pub to_household: i64,
+    /// The version of this household the move was decided on.
+    pub version: i64,
+    /// The version of the household moved to.
+    pub to_version: i64,
+    /// The member's relation to the new household's head (code or Chinese label).
+    pub relation: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Moved {
+    /// This household's new version.
+    pub version: i64,
+    /// The new version of the household moved to.
+    pub to_version: i64,
+}
+
+/// Moves one member, with their own categories, to another household of your
+/// jurisdiction in one step. Both households' versions must hold; the head of a
+/// household with other members cannot move. Audited on both households.
+#[utoipa::path(post, path = "/api/v1/households/{id}/members/{person}/move", tag = "households",
+    request_body = MoveForm,
+    responses((status = 200, body = Moved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn move_member(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path((id, person)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    Json(form): Json<MoveForm>,
+) -> Result<Response, ApiError> {
+    let relation = required("relation", &form.relation, Relation::parse)?;
+    let result = state
+        .store
+        .move_member(
+            &p.actor(),
+            &p.scope(),
+            id,
+            form.version,
+            person,
+            form.to_household,
+            form.to_version,
+            relation,
+            today(),
+        )
+        .await?;
+    touch(&state, &[id, form.to_household], &result).await;
+    match result {
+        EditOutcome::Saved(version) => {
+            let mut res = Json(Moved { version, to_version: form.to_version + 1 }).into_response();
+            res.headers_mut().insert(header::ETAG, etag(version));
+            Ok(res)
+        }
+        other => outcome(other, &headers),
+    }
 }
