@@ -734,3 +734,63 @@ async fn a_member_moves_to_another_household_in_one_audited_step() {
     // The old versions are stale now.
     assert_eq!(post(person, body(to_id, version, to_version, "other")).await.status(), 412);
 }
+
+/// Each count beside a filter option equals the total the list shows when that option is chosen.
+async fn assert_facets_match(app: &TestApp, who: &Session, base: Value) {
+    let with = |key: &str, value: &str| {
+        let mut body = base.clone();
+        body[key] = json!(value);
+        body
+    };
+    let page = search(app, who, base.clone()).await;
+    let facets = &page["facets"];
+    let divisions = facets["divisions"].as_object().unwrap();
+    assert_eq!(divisions.values().map(|n| n.as_i64().unwrap()).sum::<i64>(), page["total"].as_i64().unwrap(), "{base}");
+    for (code, n) in divisions.iter().take(3) {
+        assert!(code.starts_with(&facets["area"].as_str().unwrap()[..6]), "{code}");
+        assert_eq!(search(app, who, with("division", code)).await["total"], *n, "division {code} under {base}");
+    }
+    for (facet, key) in [("categories", "category"), ("tags", "tag")] {
+        let counts = facets[facet].as_object().unwrap();
+        assert!(!counts.is_empty(), "{facet} under {base}");
+        for (code, n) in counts.iter().take(4) {
+            assert_eq!(search(app, who, with(key, code)).await["total"], *n, "{key} {code} under {base}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn counts_per_filter_option_equal_the_lists_they_lead_to() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(200, 17).await;
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let page = search(&app, &district, json!({})).await;
+    assert_eq!(page["facets"]["area"], "430602000000");
+    assert!(
+        page["facets"]["divisions"].as_object().unwrap().keys().all(|k| k.ends_with("000")),
+        "streets of a district"
+    );
+    assert_facets_match(&app, &district, json!({})).await;
+    assert_facets_match(&app, &district, json!({"work_ability": "full", "age_min": 16})).await;
+    // A street's list counts its communities; so does a district's list narrowed to one street.
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let page = search(&app, &worker, json!({})).await;
+    assert_eq!(page["facets"]["area"], STREET_A);
+    assert!(
+        page["facets"]["divisions"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| k.starts_with("430602001") && !k.ends_with("000"))
+    );
+    assert_facets_match(&app, &worker, json!({})).await;
+    let narrowed = search(&app, &district, json!({"division": STREET_A})).await;
+    assert_eq!(narrowed["facets"]["divisions"], page["facets"]["divisions"]);
+    // A category filter narrows the other facets, not its own.
+    let category = page["facets"]["categories"].as_object().unwrap().keys().next().unwrap().clone();
+    let filtered = search(&app, &worker, json!({"category": category})).await;
+    assert_eq!(filtered["facets"]["categories"], page["facets"]["categories"]);
+    assert_facets_match(&app, &worker, json!({"category": category})).await;
+    // Asked not to count, the list comes alone.
+    assert!(search(&app, &worker, json!({"facets": false})).await.get("facets").is_none());
+}

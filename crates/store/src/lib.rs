@@ -221,6 +221,10 @@ pub trait RegistryStore {
         today: NaiveDate,
     ) -> Result<EditOutcome>;
 
+    /// How many households `filter` finds per part of its area, per category and
+    /// per tag (see [`registry::HouseholdFacets`]); paging and order are ignored.
+    async fn household_facets(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<registry::HouseholdFacets>;
+
     /// Pairs a household within the scope with a social worker or helper; false if out of scope.
     async fn pair(
         &self,

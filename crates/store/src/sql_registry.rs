@@ -72,6 +72,54 @@ macro_rules! registry_store {
             Ok(HouseholdPage { total, items })
         }
 
+        async fn household_facets(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<$crate::registry::HouseholdFacets> {
+            use $crate::registry::{CATEGORY_FACET, GROUP_CATEGORY, HouseholdFacets, full_code, push_household_filter};
+            let area = HouseholdFacets::area(scope, filter);
+            // One grouped query per facet. The part length is one of five fixed numbers, not input.
+            let len = HouseholdFacets::part_len(&area);
+            let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT substr(h.community, 1, {len}) AS part, COUNT(*) FROM household h WHERE "));
+            push_household_filter!(q, scope, filter, self.keys);
+            q.push(" GROUP BY substr(h.community, 1, ").push(len.to_string()).push(")");
+            let parts: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+
+            let mut others = filter.clone();
+            others.category = None;
+            let mut q = sqlx::QueryBuilder::<$db>::new(CATEGORY_FACET);
+            q.push_bind(filter.today).push(" AND (g.end_date IS NULL OR g.end_date >= ").push_bind(filter.today).push(") WHERE ");
+            push_household_filter!(q, scope, &others, self.keys);
+            q.push(GROUP_CATEGORY);
+            let categories: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+
+            let mut others = filter.clone();
+            others.tag = None;
+            let tags = zhongfu_domain::registry::Tag::ALL;
+            let mut q = sqlx::QueryBuilder::<$db>::new("SELECT ");
+            for (i, tag) in tags.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("CAST(COALESCE(SUM(CASE WHEN (',' || h.tags || ',') LIKE ")
+                    .push_bind(format!("%,{},%", tag.code()))
+                    .push(" THEN 1 ELSE 0 END), 0) AS BIGINT)");
+            }
+            q.push(" FROM household h WHERE ");
+            push_household_filter!(q, scope, &others, self.keys);
+            let row = q.build().fetch_one(&self.pool).await?;
+            let mut tag_counts = std::collections::BTreeMap::new();
+            for (i, tag) in tags.iter().enumerate() {
+                let n: i64 = row.try_get(i)?;
+                if n > 0 {
+                    tag_counts.insert(tag.code().to_owned(), n);
+                }
+            }
+            Ok(HouseholdFacets {
+                area: area.as_str().to_owned(),
+                divisions: parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect(),
+                categories: categories.into_iter().collect(),
+                tags: tag_counts,
+            })
+        }
+
         async fn household(&self, scope: &Scope, id: i64, today: NaiveDate) -> Result<Option<HouseholdDetail>> {
             let mut conn = self.pool.acquire().await?;
             self.read_household(&mut conn, scope, id, today).await

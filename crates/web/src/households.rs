@@ -18,7 +18,8 @@ use zhongfu_domain::{Fen, IdNumber};
 use zhongfu_store::AuditEvent;
 use zhongfu_store::identity::{AuditFilter, AuditRecord};
 use zhongfu_store::registry::{
-    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, HouseholdSort, MemberEdit,
+    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFacets, HouseholdFilter, HouseholdPage, HouseholdSort,
+    MemberEdit,
 };
 
 use crate::AppState;
@@ -124,6 +125,8 @@ pub struct Search {
     pub page: Option<i64>,
     /// At most 100.
     pub per_page: Option<i64>,
+    /// Whether to count the matches per street or community, category and tag (default true).
+    pub facets: Option<bool>,
 }
 
 impl Search {
@@ -207,14 +210,35 @@ impl Search {
     }
 }
 
+/// A page of the registry list with the counts beside each filter option.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResult {
+    pub total: i64,
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<zhongfu_store::registry::HouseholdSummary>,
+    /// Matching households per street (or community, when the list is already one
+    /// street's), per category and per tag; a category's or tag's count leaves out
+    /// the filter's own category or tag. Absent when `facets` was false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub facets: Option<HouseholdFacets>,
+}
+
 #[utoipa::path(post, path = "/api/v1/households/search", tag = "households", request_body = Search,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = SearchResult), (status = 400, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     axum::Extension(p): axum::Extension<Principal>,
     Json(search): Json<Search>,
-) -> Result<Json<HouseholdPage>, ApiError> {
-    Ok(Json(state.store.households(&p.scope(), &search.filter(&p)?).await?))
+) -> Result<Json<SearchResult>, ApiError> {
+    let scope = p.scope();
+    let filter = search.filter(&p)?;
+    let page = state.store.households(&scope, &filter).await?;
+    let facets = match search.facets {
+        Some(false) => None,
+        _ => Some(state.store.household_facets(&scope, &filter).await?),
+    };
+    Ok(Json(SearchResult { total: page.total, items: page.items, facets }))
 }
 
 fn etag(version: i64) -> HeaderValue {
