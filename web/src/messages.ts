@@ -190,6 +190,7 @@ const zhCN = {
   },
   households: {
     street: "街道（乡镇）",
+    area: "街道（乡镇）/ 社区（村）",
     community: "社区（村）",
     total: "共 {n} 户",
     all: "全部",
@@ -699,6 +700,7 @@ const en: Messages = {
   },
   households: {
     street: "Street (township)",
+    area: "Street (township) / community (village)",
     community: "Community (village)",
     total: "{n} households",
     all: "All",

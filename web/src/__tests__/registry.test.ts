@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { HouseholdDetail, HouseholdSummary, Member } from "../api";
-import { canMove, moveTargets, targetLabel } from "../registry";
+import type { Division, HouseholdDetail, HouseholdSummary, Member } from "../api";
+import { canMove, cascaderDepth, divisionNodes, divisionOf, moveTargets, targetLabel } from "../registry";
 
 const member = (id: number, relation: string) => ({ id, relation }) as Member;
 const summary = (id: number, number: string, head_name = "", community_name = "") =>
@@ -22,5 +22,33 @@ describe("moving a member", () => {
     expect(moveTargets([byNumber, byName], 7).map((h) => h.id)).toEqual([3, 9]);
     expect(targetLabel(summary(3, "A-3", "张三", "洞庭社区"))).toBe("A-3 · 张三 · 洞庭社区");
     expect(targetLabel(summary(3, "A-3"))).toBe("A-3");
+  });
+});
+
+describe("the division cascader", () => {
+  it("goes as deep as the jurisdiction allows", () => {
+    expect(cascaderDepth("430602000000")).toBe(2);
+    expect(cascaderDepth("430602001000")).toBe(1);
+    expect(cascaderDepth("430602001001")).toBe(0);
+  });
+
+  it("turns divisions into nodes, communities being leaves", () => {
+    const divisions: Division[] = [
+      { code: "430602001000", name: "甲街道", level: "township", has_children: true },
+      { code: "430602001001", name: "洞庭社区", level: "village", has_children: false },
+      { code: "430602009000", name: "空街道", level: "township", has_children: false },
+    ];
+    expect(divisionNodes(divisions)).toEqual([
+      { value: "430602001000", label: "甲街道", leaf: false },
+      { value: "430602001001", label: "洞庭社区", leaf: true },
+      { value: "430602009000", label: "空街道", leaf: true },
+    ]);
+  });
+
+  it("sends the deepest division picked", () => {
+    expect(divisionOf(["430602001000", "430602001001"])).toBe("430602001001");
+    expect(divisionOf(["430602001000"])).toBe("430602001000");
+    expect(divisionOf([])).toBeUndefined();
+    expect(divisionOf(null)).toBeUndefined();
   });
 });
