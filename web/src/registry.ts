@@ -1,6 +1,6 @@
 // Pure helpers of the registry screens: who may be moved to another household,
-// the household picker's options, the division cascader's nodes.
-import type { Division, HouseholdDetail, HouseholdSummary, Member } from "./api";
+// the household picker's options, the division cascader's nodes, counts beside filters.
+import type { Division, HouseholdDetail, HouseholdFacets, HouseholdSummary, Member } from "./api";
 
 /** The head of a household with other members cannot be moved (the server refuses it too). */
 export function canMove(member: Member, household: HouseholdDetail): boolean {
@@ -47,4 +47,25 @@ export function cascaderDepth(jurisdiction: string): 0 | 1 | 2 {
 /** The cascader's path (street, community) back to the one division the search sends. */
 export function divisionOf(path: string[] | null | undefined): string | undefined {
   return path && path.length > 0 ? path[path.length - 1] : undefined;
+}
+
+/** A filter option with the number of matching households beside it: "低保 (123)". */
+export function withCount(label: string, counts: Record<string, number> | undefined, code: string): string {
+  if (!counts) return label;
+  return `${label} (${counts[code] ?? 0})`;
+}
+
+/** The 12-digit code one level up (a community's street, a street's district). */
+export function parentCode(code: string): string | undefined {
+  if (code.length !== 12) return undefined;
+  for (const keep of [9, 6, 4, 2]) {
+    if (code.slice(keep).replace(/0/g, "") !== "") return code.slice(0, keep).padEnd(12, "0");
+  }
+  return undefined;
+}
+
+/** A division's count when the last search counted its siblings; undefined when it was not counted. */
+export function divisionCount(facets: HouseholdFacets | undefined, code: string): number | undefined {
+  if (!facets || parentCode(code) !== facets.area) return undefined;
+  return facets.divisions[code] ?? 0;
 }

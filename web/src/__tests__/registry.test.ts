@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { Division, HouseholdDetail, HouseholdSummary, Member } from "../api";
-import { canMove, cascaderDepth, divisionNodes, divisionOf, moveTargets, targetLabel } from "../registry";
+import {
+  canMove,
+  cascaderDepth,
+  divisionCount,
+  divisionNodes,
+  divisionOf,
+  moveTargets,
+  parentCode,
+  targetLabel,
+  withCount,
+} from "../registry";
 
 const member = (id: number, relation: string) => ({ id, relation }) as Member;
 const summary = (id: number, number: string, head_name = "", community_name = "") =>
@@ -50,5 +60,31 @@ describe("the division cascader", () => {
     expect(divisionOf(["430602001000"])).toBe("430602001000");
     expect(divisionOf([])).toBeUndefined();
     expect(divisionOf(null)).toBeUndefined();
+  });
+});
+
+describe("counts beside filter options", () => {
+  it("shows the count, zero when the facet has none, nothing before counts arrive", () => {
+    expect(withCount("低保", { dibao: 123 }, "dibao")).toBe("低保 (123)");
+    expect(withCount("特困", { dibao: 123 }, "tekun")).toBe("特困 (0)");
+    expect(withCount("低保", undefined, "dibao")).toBe("低保");
+  });
+});
+
+describe("counts beside divisions", () => {
+  it("finds the division one level up", () => {
+    expect(parentCode("430602001001")).toBe("430602001000");
+    expect(parentCode("430602001000")).toBe("430602000000");
+    expect(parentCode("430602000000")).toBe("430600000000");
+    expect(parentCode("430000000000")).toBeUndefined();
+    expect(parentCode("4306")).toBeUndefined();
+  });
+
+  it("counts only the parts of the area the search counted", () => {
+    const facets = { area: "430602000000", divisions: { "430602001000": 12 }, categories: {}, tags: {} };
+    expect(divisionCount(facets, "430602001000")).toBe(12);
+    expect(divisionCount(facets, "430602002000")).toBe(0);
+    expect(divisionCount(facets, "430602001001")).toBeUndefined();
+    expect(divisionCount(undefined, "430602001000")).toBeUndefined();
   });
 });
