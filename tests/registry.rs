@@ -794,3 +794,27 @@ async fn counts_per_filter_option_equal_the_lists_they_lead_to() {
     // Asked not to count, the list comes alone.
     assert!(search(&app, &worker, json!({"facets": false})).await.get("facets").is_none());
 }
+
+#[tokio::test]
+async fn two_moves_in_opposite_directions_at_once_end_in_one_move_and_one_stale() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(120, 19).await;
+    let mut big = in_street_a(&households).into_iter().filter(|h| h.members.len() >= 2);
+    let (a, b) = (big.next().unwrap(), big.next().unwrap());
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let mut pages = Vec::new();
+    for h in [a, b] {
+        let id = search(&app, &worker, json!({"number": h.number})).await["items"][0]["id"].as_i64().unwrap();
+        pages.push(app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json::<Value>().await.unwrap());
+    }
+    let request = |from: &Value, to: &Value| {
+        let path = format!("/api/v1/households/{}/members/{}/move", from["id"], from["members"][1]["id"]);
+        let body = json!({"to_household": to["id"], "version": from["version"], "to_version": to["version"], "relation": "other"});
+        let (app, worker) = (&app, &worker);
+        async move { send(app, worker, reqwest::Method::POST, &path, None, body).await }
+    };
+    let (one, other) = tokio::join!(request(&pages[0], &pages[1]), request(&pages[1], &pages[0]));
+    let mut statuses = [one.status().as_u16(), other.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412], "one wins, the other hears that the households changed");
+}

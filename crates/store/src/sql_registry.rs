@@ -440,26 +440,16 @@ macro_rules! registry_store {
             relation: zhongfu_domain::registry::Relation,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let (mut tx, before, new_version) = match self.begin_edit(scope, id, version, today).await? {
-                Ok(edit) => edit,
-                Err(outcome) => return Ok(outcome),
+            let mut tx = self.pool.begin().await?;
+            let checked = self.check_move(&mut tx, scope, (id, version), person_id, (to, to_version), today).await?;
+            let (before, target, member, new_version) = match checked {
+                Ok(checked) => checked,
+                Err(outcome) => {
+                    // Released before the answer goes out, so the caller's next edit finds no lock.
+                    tx.rollback().await?;
+                    return Ok(outcome);
+                }
             };
-            let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
-                return Ok(EditOutcome::NotFound);
-            };
-            if id == to {
-                return Ok(EditOutcome::Conflict("move_self"));
-            }
-            // The target is read within the scope first: outside it is simply not found.
-            let Some(target) = self.read_household(&mut *tx, scope, to, today).await? else {
-                return Ok(EditOutcome::NotFound);
-            };
-            if member.relation == "head" && before.members.len() > 1 {
-                return Ok(EditOutcome::Conflict("move_head"));
-            }
-            if self.bump_version(&mut tx, scope, to, to_version).await?.is_none() {
-                return Ok(EditOutcome::Stale(Box::new(target)));
-            }
             let moved = sqlx::query("UPDATE person SET household_id = $1, relation = $2 WHERE id = $3 AND household_id = $4")
                 .bind(to)
                 .bind(relation.code())
@@ -468,6 +458,7 @@ macro_rules! registry_store {
                 .execute(&mut *tx)
                 .await;
             if let Err(e) = moved {
+                tx.rollback().await?;
                 return match $crate::StoreError::from(e) {
                     $crate::StoreError::Duplicate(_) => Ok(EditOutcome::Conflict("one_head")),
                     other => Err(other),
@@ -725,6 +716,55 @@ macro_rules! registry_store {
                 q.build().execute(&mut **tx).await?;
             }
             Ok(())
+        }
+
+        /// The checks of a member move, in the order a caller hears them, and both
+        /// households' versions bumped: (the household left, the one joined, the member,
+        /// the left household's new version), or the answer to give at once.
+        async fn check_move(
+            &self,
+            tx: &mut sqlx::Transaction<'static, $db>,
+            scope: &Scope,
+            (id, version): (i64, i64),
+            person_id: i64,
+            (to, to_version): (i64, i64),
+            today: NaiveDate,
+        ) -> Result<std::result::Result<(HouseholdDetail, HouseholdDetail, $crate::registry::MemberView, i64), EditOutcome>> {
+            if id == to {
+                let within = self.read_household(&mut **tx, scope, id, today).await?.is_some();
+                return Ok(Err(if within { EditOutcome::Conflict("move_self") } else { EditOutcome::NotFound }));
+            }
+            // Both versions are bumped first, in id order: the first statement writes, so
+            // SQLite takes its write lock before any read (a read then a write could fail
+            // when another edit commits in between), and two moves in opposite directions
+            // wait for each other in PostgreSQL instead of deadlocking.
+            let mut bumps = [(id, version), (to, to_version)];
+            bumps.sort_unstable();
+            let mut new_version = version + 1;
+            for (household, expected) in bumps {
+                match self.bump_version(tx, scope, household, expected).await? {
+                    Some(bumped) if household == id => new_version = bumped,
+                    Some(_) => {}
+                    None => {
+                        let now = self.read_household(&mut **tx, scope, household, today).await?;
+                        return Ok(Err(now.map_or(EditOutcome::NotFound, |h| EditOutcome::Stale(Box::new(h)))));
+                    }
+                }
+            }
+            // Read within the scope (a paired-only role sees its own households only).
+            let Some(before) = self.read_household(&mut **tx, scope, id, today).await? else {
+                return Ok(Err(EditOutcome::NotFound));
+            };
+            let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
+                return Ok(Err(EditOutcome::NotFound));
+            };
+            let Some(target) = self.read_household(&mut **tx, scope, to, today).await? else {
+                return Ok(Err(EditOutcome::NotFound));
+            };
+            if member.relation == "head" && before.members.len() > 1 {
+                return Ok(Err(EditOutcome::Conflict("move_head")));
+            }
+            Ok(Ok((before, target, member, new_version)))
         }
 
         /// Opens an edit of household `id` made against `version`: the
