@@ -110,6 +110,10 @@ async fn openapi_and_swagger_ui_are_served() {
     let doc = json(app.get("/api/v1/openapi.json").await).await;
     assert!(doc["paths"]["/api/v1/divisions/{code}"]["get"].is_object(), "{doc}");
     assert!(doc["paths"]["/api/v1/dashboard"]["get"].is_object());
+    let moving = &doc["paths"]["/api/v1/households/{id}/members/{person}/move"]["post"];
+    assert!(moving["responses"]["412"].is_object(), "{moving}");
+    assert!(doc["components"]["schemas"]["MoveForm"]["properties"]["to_version"].is_object());
+    assert!(doc["components"]["schemas"]["SearchResult"]["properties"]["facets"].is_object());
     let ui = app.get("/api/docs/").await;
     assert_eq!(ui.status(), 200);
     assert!(ui.text().await.unwrap().contains("swagger"));

@@ -255,3 +255,70 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["field"], "date", "{body}");
 }
+
+/// Every finding row of `area` (all pages) as (household, person, policy, kind), sorted.
+async fn findings_of(app: &TestApp, who: &crate::helpers::Session, area: &str) -> Vec<(i64, i64, i64, String)> {
+    let mut rows = Vec::new();
+    loop {
+        let body = json!({ "area": area, "offset": rows.len(), "limit": 200 });
+        let page: Value = app.post_as(who, "/api/v1/sweep/results", body).await.json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        rows.extend(items.iter().map(|r| {
+            let person = r["person_id"].as_i64().unwrap_or(0);
+            (r["household_id"].as_i64().unwrap(), person, r["policy_id"].as_i64().unwrap(), r["kind"].to_string())
+        }));
+        if items.is_empty() || rows.len() as u64 >= page["total"].as_u64().unwrap() {
+            break;
+        }
+    }
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn a_member_move_re_evaluates_both_households_as_a_full_sweep_would() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300, 21).await;
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    app.sweep(&district).await;
+    // A member with a finding of their own, not the head, in a household with others.
+    let all: Value =
+        app.post_as(&district, "/api/v1/sweep/results", json!({ "limit": 200 })).await.json().await.unwrap();
+    let mut chosen = None;
+    for row in all["items"].as_array().unwrap().iter().filter(|r| r["person_id"].is_i64()) {
+        let household = row["household_id"].as_i64().unwrap();
+        let page: Value = app.get_as(&district, &format!("/api/v1/households/{household}")).await.json().await.unwrap();
+        let member = page["members"].as_array().unwrap().iter().find(|m| m["id"] == row["person_id"]).unwrap().clone();
+        if member["relation"] != "head" {
+            chosen = Some((page, member));
+            break;
+        }
+    }
+    let (from, member) = chosen.expect("a member's own finding");
+    let community = from["community"].as_str().unwrap();
+    let found: Value = app
+        .post_as(&district, "/api/v1/households/search", json!({ "division": community, "facets": false }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let to = found["items"].as_array().unwrap().iter().find(|h| h["id"] != from["id"]).unwrap().clone();
+    let (from_id, to_id, person) =
+        (from["id"].as_i64().unwrap(), to["id"].as_i64().unwrap(), member["id"].as_i64().unwrap());
+    let before = findings_of(&app, &district, community).await;
+    assert!(before.iter().any(|r| r.0 == from_id && r.1 == person));
+
+    let body =
+        json!({ "to_household": to_id, "version": from["version"], "to_version": to["version"], "relation": "other" });
+    let path = format!("/api/v1/households/{from_id}/members/{person}/move");
+    let res = send(&app, &district, Method::POST, &path, None, body).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let ours = |rows: Vec<(i64, i64, i64, String)>| -> Vec<_> {
+        rows.into_iter().filter(|r| r.0 == from_id || r.0 == to_id).collect()
+    };
+    // Re-evaluated in the request: what a full sweep finds for both households now.
+    let after = ours(findings_of(&app, &district, community).await);
+    assert!(!after.iter().any(|r| r.0 == from_id && r.1 == person), "the member's rows left the old household");
+    app.sweep(&district).await;
+    assert_eq!(after, ours(findings_of(&app, &district, community).await));
+}

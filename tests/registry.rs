@@ -653,3 +653,168 @@ async fn a_reimport_updates_a_changed_household_and_refuses_a_person_of_another(
     assert_eq!(found["items"][0]["monthly_income_fen"], 65_000);
     assert_eq!(found["items"][0]["version"], 2);
 }
+
+#[tokio::test]
+async fn a_member_moves_to_another_household_in_one_audited_step() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(120, 13).await;
+    let mine = in_street_a(&households);
+    let from = mine.iter().find(|h| h.members.len() >= 3).unwrap();
+    let to = mine.iter().find(|h| h.number != from.number).unwrap();
+    let b = households.iter().find(|h| h.community.as_str().starts_with("430602002")).unwrap();
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let id_of = |found: Value| found["items"][0]["id"].as_i64().unwrap();
+    let from_id = id_of(search(&app, &worker, json!({"number": from.number})).await);
+    let to_id = id_of(search(&app, &worker, json!({"number": to.number})).await);
+    let b_id = id_of(search(&app, &district, json!({"number": b.number})).await);
+    let page = |id: i64| {
+        let (app, worker) = (&app, &worker);
+        async move { app.get_as(worker, &format!("/api/v1/households/{id}")).await.json::<Value>().await.unwrap() }
+    };
+    let (before, target) = (page(from_id).await, page(to_id).await);
+    let (version, to_version) = (before["version"].as_i64().unwrap(), target["version"].as_i64().unwrap());
+    let head = before["members"][0]["id"].as_i64().unwrap();
+    let person = before["members"][1]["id"].as_i64().unwrap();
+    let body = |to: i64, version: i64, to_version: i64, relation: &str| json!({"to_household": to, "version": version, "to_version": to_version, "relation": relation});
+    let post = |person: i64, body: Value| {
+        let (app, worker) = (&app, &worker);
+        async move {
+            let path = format!("/api/v1/households/{from_id}/members/{person}/move");
+            send(app, worker, reqwest::Method::POST, &path, None, body).await
+        }
+    };
+
+    // The head of a household with other members cannot leave: the error names the field.
+    let res = post(head, body(to_id, version, to_version, "other")).await;
+    assert_eq!(res.status(), 409);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("move_head"), Some("person")));
+    assert!(err["message"].as_str().unwrap().contains("户主"), "{err}");
+    // A relation that is not one, a stale version of either household, a target of another street.
+    let res = post(person, body(to_id, version, to_version, "cousin-ish")).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "relation");
+    assert_eq!(post(person, body(to_id, version - 1, to_version, "other")).await.status(), 412);
+    let res = post(person, body(to_id, version, to_version + 5, "other")).await;
+    assert_eq!(res.status(), 412);
+    assert_eq!(res.json::<Value>().await.unwrap()["current"]["id"], to_id, "the stale target as it is now");
+    assert_eq!(post(person, body(b_id, version, 1, "other")).await.status(), 404);
+    assert_eq!(post(person, body(from_id, version, version, "other")).await.status(), 409);
+    // The target already has a head.
+    let res = post(person, body(to_id, version, to_version, "head")).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "relation");
+
+    // The refusals changed nothing; now the move itself.
+    let res = post(person, body(to_id, version, to_version, "grandchild")).await;
+    assert_eq!(res.status(), 200);
+    let moved: Value = res.json().await.unwrap();
+    assert_eq!(moved, json!({"version": version + 1, "to_version": to_version + 1}));
+    let (left, joined) = (page(from_id).await, page(to_id).await);
+    assert_eq!(left["version"], version + 1);
+    assert_eq!(joined["version"], to_version + 1);
+    assert!(left["members"].as_array().unwrap().iter().all(|m| m["id"] != person));
+    assert_eq!(left["members"].as_array().unwrap().len(), before["members"].as_array().unwrap().len() - 1);
+    let arrived = joined["members"].as_array().unwrap().iter().find(|m| m["id"] == person).unwrap();
+    assert_eq!(arrived["relation"], "grandchild");
+    // The member's own categories travelled with them.
+    let held = |page: &Value| page["holdings"].as_array().unwrap().iter().filter(|h| h["person_id"] == person).count();
+    assert_eq!(held(&left), 0);
+    assert_eq!(held(&joined), held(&before));
+    for (id, action, number) in
+        [(from_id, "household.member_move_out", &to.number), (to_id, "household.member_move_in", &from.number)]
+    {
+        let history: Value =
+            app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+        let record = &history["records"][0];
+        assert_eq!(record["action"], action);
+        assert!(record["diff"].as_str().unwrap().contains(number.as_str()), "{record}");
+    }
+    // The old versions are stale now.
+    assert_eq!(post(person, body(to_id, version, to_version, "other")).await.status(), 412);
+}
+
+/// Each count beside a filter option equals the total the list shows when that option is chosen.
+async fn assert_facets_match(app: &TestApp, who: &Session, base: Value) {
+    let with = |key: &str, value: &str| {
+        let mut body = base.clone();
+        body[key] = json!(value);
+        body
+    };
+    let page = search(app, who, base.clone()).await;
+    let facets = &page["facets"];
+    let divisions = facets["divisions"].as_object().unwrap();
+    assert_eq!(divisions.values().map(|n| n.as_i64().unwrap()).sum::<i64>(), page["total"].as_i64().unwrap(), "{base}");
+    for (code, n) in divisions.iter().take(3) {
+        assert!(code.starts_with(&facets["area"].as_str().unwrap()[..6]), "{code}");
+        assert_eq!(search(app, who, with("division", code)).await["total"], *n, "division {code} under {base}");
+    }
+    for (facet, key) in [("categories", "category"), ("tags", "tag")] {
+        let counts = facets[facet].as_object().unwrap();
+        assert!(!counts.is_empty(), "{facet} under {base}");
+        for (code, n) in counts.iter().take(4) {
+            assert_eq!(search(app, who, with(key, code)).await["total"], *n, "{key} {code} under {base}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn counts_per_filter_option_equal_the_lists_they_lead_to() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(200, 17).await;
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let page = search(&app, &district, json!({})).await;
+    assert_eq!(page["facets"]["area"], "430602000000");
+    assert!(
+        page["facets"]["divisions"].as_object().unwrap().keys().all(|k| k.ends_with("000")),
+        "streets of a district"
+    );
+    assert_facets_match(&app, &district, json!({})).await;
+    assert_facets_match(&app, &district, json!({"work_ability": "full", "age_min": 16})).await;
+    // A street's list counts its communities; so does a district's list narrowed to one street.
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let page = search(&app, &worker, json!({})).await;
+    assert_eq!(page["facets"]["area"], STREET_A);
+    assert!(
+        page["facets"]["divisions"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| k.starts_with("430602001") && !k.ends_with("000"))
+    );
+    assert_facets_match(&app, &worker, json!({})).await;
+    let narrowed = search(&app, &district, json!({"division": STREET_A})).await;
+    assert_eq!(narrowed["facets"]["divisions"], page["facets"]["divisions"]);
+    // A category filter narrows the other facets, not its own.
+    let category = page["facets"]["categories"].as_object().unwrap().keys().next().unwrap().clone();
+    let filtered = search(&app, &worker, json!({"category": category})).await;
+    assert_eq!(filtered["facets"]["categories"], page["facets"]["categories"]);
+    assert_facets_match(&app, &worker, json!({"category": category})).await;
+    // Asked not to count, the list comes alone.
+    assert!(search(&app, &worker, json!({"facets": false})).await.get("facets").is_none());
+}
+
+#[tokio::test]
+async fn two_moves_in_opposite_directions_at_once_end_in_one_move_and_one_stale() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(120, 19).await;
+    let mut big = in_street_a(&households).into_iter().filter(|h| h.members.len() >= 2);
+    let (a, b) = (big.next().unwrap(), big.next().unwrap());
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let mut pages = Vec::new();
+    for h in [a, b] {
+        let id = search(&app, &worker, json!({"number": h.number})).await["items"][0]["id"].as_i64().unwrap();
+        pages.push(app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json::<Value>().await.unwrap());
+    }
+    let request = |from: &Value, to: &Value| {
+        let path = format!("/api/v1/households/{}/members/{}/move", from["id"], from["members"][1]["id"]);
+        let body = json!({"to_household": to["id"], "version": from["version"], "to_version": to["version"], "relation": "other"});
+        let (app, worker) = (&app, &worker);
+        async move { send(app, worker, reqwest::Method::POST, &path, None, body).await }
+    };
+    let (one, other) = tokio::join!(request(&pages[0], &pages[1]), request(&pages[1], &pages[0]));
+    let mut statuses = [one.status().as_u16(), other.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412], "one wins, the other hears that the households changed");
+}

@@ -82,6 +82,7 @@ async fn walk(app: &TestApp, who: &Session, ids: &Ids, secrets: &[String]) {
             "work_ability": "full", "employment": "employed", "schooling": "none", "monthly_income_fen": 0,
             "id_number": "430602199203150022", "number": "W-1", "members": [ids.person], "head": ids.person,
             "other": ids.household, "other_version": 1, "household_id": ids.household, "policy_id": 1,
+            "to_household": ids.household, "version": 1, "to_version": 1,
             "status": "proposed"});
         let res = req.header("cookie", &who.cookie).header("x-csrf-token", &who.csrf).json(&body).send().await.unwrap();
         let status = res.status().as_u16();

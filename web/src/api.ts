@@ -238,6 +238,15 @@ export interface HouseholdDetail {
   holdings: Holding[];
 }
 
+/** Matching households per filter option, counted under the same scope and filter. */
+export interface HouseholdFacets {
+  /** The area whose parts `divisions` counts (the filter's division, else the jurisdiction). */
+  area: string;
+  divisions: Record<string, number>;
+  categories: Record<string, number>;
+  tags: Record<string, number>;
+}
+
 /** The registry search the filter panel sends (in the body: names and IDs stay out of URLs). */
 export interface HouseholdSearch {
   division?: string;
@@ -257,6 +266,8 @@ export interface HouseholdSearch {
   descending?: boolean;
   page?: number;
   per_page?: number;
+  /** Count matches per option (default true). */
+  facets?: boolean;
 }
 
 export interface ImportIssue {
@@ -558,7 +569,7 @@ export const api = {
   saveMapping: (name: string, columns: Record<string, string>) =>
     postJSON<SavedMapping>("/api/v1/import-mappings", { name, columns }),
   households: (search: HouseholdSearch) =>
-    postJSON<{ total: number; items: HouseholdSummary[] }>("/api/v1/households/search", search),
+    postJSON<{ total: number; items: HouseholdSummary[]; facets?: HouseholdFacets }>("/api/v1/households/search", search),
   household: (id: number) => getJSON<HouseholdDetail>(`/api/v1/households/${id}`),
   householdHistory: (id: number) =>
     getJSON<{ records: AuditRecord[] }>(`/api/v1/households/${id}/history`).then((r) => r.records),
@@ -575,6 +586,9 @@ export const api = {
     versioned<{ version: number }>("POST", `/api/v1/households/${id}/merge`, version, { other, other_version: otherVersion }),
   removeMember: (id: number, person: number, version: number) =>
     versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/members/${person}`, version),
+  /** Moves a member to another household; both versions are checked (a stale one is a StaleError). */
+  moveMember: (id: number, person: number, form: { to_household: number; version: number; to_version: number; relation: string }) =>
+    versioned<{ version: number; to_version: number }>("POST", `/api/v1/households/${id}/members/${person}/move`, form.version, form),
   policies: () => getJSON<{ items: PolicyEntry[] }>("/api/v1/policies").then((r) => r.items),
   policy: (id: number) => getJSON<{ policy_id: number; versions: PolicyVersion[] }>(`/api/v1/policies/${id}`),
   policyVocabulary: () => getJSON<{ fields: RuleField[]; params: RuleParam[] }>("/api/v1/policies/fields"),

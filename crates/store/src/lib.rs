@@ -202,6 +202,29 @@ pub trait RegistryStore {
         today: NaiveDate,
     ) -> Result<EditOutcome>;
 
+    /// Moves member `person_id` of household `id` into household `to` as `relation`
+    /// to its head, with the member's own categories. Both versions must hold
+    /// (a stale `to_version` answers `Stale` with that household). The head of a
+    /// household with other members cannot leave (`Conflict("move_head")`);
+    /// `to` outside the scope is `NotFound`. `Saved` carries `id`'s new version.
+    #[allow(clippy::too_many_arguments)]
+    async fn move_member(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        id: i64,
+        version: i64,
+        person_id: i64,
+        to: i64,
+        to_version: i64,
+        relation: zhongfu_domain::registry::Relation,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
+    /// How many households `filter` finds per part of its area, per category and
+    /// per tag (see [`registry::HouseholdFacets`]); paging and order are ignored.
+    async fn household_facets(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<registry::HouseholdFacets>;
+
     /// Pairs a household within the scope with a social worker or helper; false if out of scope.
     async fn pair(
         &self,

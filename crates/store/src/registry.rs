@@ -1,7 +1,7 @@
 //! Registry rows as both backends write them: personal fields sealed
 //! (ciphertext, blind index, mask) before they reach SQL.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -312,6 +312,48 @@ pub struct HouseholdPage {
     pub total: i64,
     pub items: Vec<HouseholdSummary>,
 }
+
+/// How many households of a registry list fall under each filter option, counted
+/// in SQL under the same scope and filter. The category and tag counts leave out
+/// the filter's own category or tag, so each shows what choosing it would find.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HouseholdFacets {
+    /// The area whose parts are counted: the filter's division, else the jurisdiction.
+    pub area: String,
+    /// Matching households per part of `area` (streets of a district, communities of a
+    /// street), by 12-digit code; parts without any are absent.
+    pub divisions: BTreeMap<String, i64>,
+    /// Per category held today by the household or a member.
+    pub categories: BTreeMap<String, i64>,
+    pub tags: BTreeMap<String, i64>,
+}
+
+impl HouseholdFacets {
+    /// The area a list under `scope` and `filter` covers: the narrower of the two.
+    pub(crate) fn area(scope: &zhongfu_domain::Scope, filter: &HouseholdFilter) -> DivisionCode {
+        match &filter.division {
+            Some(d) if scope.jurisdiction().contains(d) => *d,
+            _ => *scope.jurisdiction(),
+        }
+    }
+
+    /// How many leading digits name a part of `area` (itself when it has no parts).
+    pub(crate) fn part_len(area: &DivisionCode) -> usize {
+        let level = area.level();
+        level.child().unwrap_or(level).prefix_len()
+    }
+}
+
+/// A division prefix padded to its 12-digit code.
+pub(crate) fn full_code(prefix: &str) -> String {
+    format!("{prefix:0<12}")
+}
+
+/// The current categories of the households a filter finds; the caller appends
+/// the day twice and the filter, then `GROUP_CATEGORY`.
+pub(crate) const CATEGORY_FACET: &str = "SELECT g.category, COUNT(DISTINCT h.id) FROM household h \
+    JOIN holding g ON g.household_id = h.id AND g.start_date <= ";
+pub(crate) const GROUP_CATEGORY: &str = " GROUP BY g.category";
 
 /// A member as the household page shows them: ID and phone masked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -72,6 +72,54 @@ macro_rules! registry_store {
             Ok(HouseholdPage { total, items })
         }
 
+        async fn household_facets(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<$crate::registry::HouseholdFacets> {
+            use $crate::registry::{CATEGORY_FACET, GROUP_CATEGORY, HouseholdFacets, full_code, push_household_filter};
+            let area = HouseholdFacets::area(scope, filter);
+            // One grouped query per facet. The part length is one of five fixed numbers, not input.
+            let len = HouseholdFacets::part_len(&area);
+            let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT substr(h.community, 1, {len}) AS part, COUNT(*) FROM household h WHERE "));
+            push_household_filter!(q, scope, filter, self.keys);
+            q.push(" GROUP BY substr(h.community, 1, ").push(len.to_string()).push(")");
+            let parts: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+
+            let mut others = filter.clone();
+            others.category = None;
+            let mut q = sqlx::QueryBuilder::<$db>::new(CATEGORY_FACET);
+            q.push_bind(filter.today).push(" AND (g.end_date IS NULL OR g.end_date >= ").push_bind(filter.today).push(") WHERE ");
+            push_household_filter!(q, scope, &others, self.keys);
+            q.push(GROUP_CATEGORY);
+            let categories: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+
+            let mut others = filter.clone();
+            others.tag = None;
+            let tags = zhongfu_domain::registry::Tag::ALL;
+            let mut q = sqlx::QueryBuilder::<$db>::new("SELECT ");
+            for (i, tag) in tags.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("CAST(COALESCE(SUM(CASE WHEN (',' || h.tags || ',') LIKE ")
+                    .push_bind(format!("%,{},%", tag.code()))
+                    .push(" THEN 1 ELSE 0 END), 0) AS BIGINT)");
+            }
+            q.push(" FROM household h WHERE ");
+            push_household_filter!(q, scope, &others, self.keys);
+            let row = q.build().fetch_one(&self.pool).await?;
+            let mut tag_counts = std::collections::BTreeMap::new();
+            for (i, tag) in tags.iter().enumerate() {
+                let n: i64 = row.try_get(i)?;
+                if n > 0 {
+                    tag_counts.insert(tag.code().to_owned(), n);
+                }
+            }
+            Ok(HouseholdFacets {
+                area: area.as_str().to_owned(),
+                divisions: parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect(),
+                categories: categories.into_iter().collect(),
+                tags: tag_counts,
+            })
+        }
+
         async fn household(&self, scope: &Scope, id: i64, today: NaiveDate) -> Result<Option<HouseholdDetail>> {
             let mut conn = self.pool.acquire().await?;
             self.read_household(&mut conn, scope, id, today).await
@@ -380,6 +428,60 @@ macro_rules! registry_store {
             Ok(EditOutcome::Saved(new_version))
         }
 
+        async fn move_member(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            id: i64,
+            version: i64,
+            person_id: i64,
+            to: i64,
+            to_version: i64,
+            relation: zhongfu_domain::registry::Relation,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            let mut tx = self.pool.begin().await?;
+            let checked = self.check_move(&mut tx, scope, (id, version), person_id, (to, to_version), today).await?;
+            let (before, target, member, new_version) = match checked {
+                Ok(checked) => checked,
+                Err(outcome) => {
+                    // Released before the answer goes out, so the caller's next edit finds no lock.
+                    tx.rollback().await?;
+                    return Ok(outcome);
+                }
+            };
+            let moved = sqlx::query("UPDATE person SET household_id = $1, relation = $2 WHERE id = $3 AND household_id = $4")
+                .bind(to)
+                .bind(relation.code())
+                .bind(person_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await;
+            if let Err(e) = moved {
+                tx.rollback().await?;
+                return match $crate::StoreError::from(e) {
+                    $crate::StoreError::Duplicate(_) => Ok(EditOutcome::Conflict("one_head")),
+                    other => Err(other),
+                };
+            }
+            sqlx::query("UPDATE holding SET household_id = $1 WHERE person_id = $2")
+                .bind(to)
+                .bind(person_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(to).execute(&mut *tx).await?;
+            let who = serde_json::json!({ "person": person_id, "name": member.name, "id_number": member.id_masked });
+            let diff = serde_json::json!({ "member": [who, null], "moved_to": [null, target.number] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.member_move_out", id, diff));
+            let mut arrived = who;
+            arrived["relation"] = relation.code().into();
+            let diff = serde_json::json!({ "member": [null, arrived], "moved_from": [null, before.number] }).to_string();
+            append_audit!(tx, actor, &$crate::registry::household_event("household.member_move_in", to, diff));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
         async fn pair(&self, actor: &Actor, scope: &Scope, household_id: i64, account_id: i64, today: NaiveDate) -> Result<bool> {
             let mut tx = self.pool.begin().await?;
             let within: Option<i64> = sqlx::query_scalar("SELECT id FROM household WHERE id = $1 AND community LIKE $2")
@@ -614,6 +716,55 @@ macro_rules! registry_store {
                 q.build().execute(&mut **tx).await?;
             }
             Ok(())
+        }
+
+        /// The checks of a member move, in the order a caller hears them, and both
+        /// households' versions bumped: (the household left, the one joined, the member,
+        /// the left household's new version), or the answer to give at once.
+        async fn check_move(
+            &self,
+            tx: &mut sqlx::Transaction<'static, $db>,
+            scope: &Scope,
+            (id, version): (i64, i64),
+            person_id: i64,
+            (to, to_version): (i64, i64),
+            today: NaiveDate,
+        ) -> Result<std::result::Result<(HouseholdDetail, HouseholdDetail, $crate::registry::MemberView, i64), EditOutcome>> {
+            if id == to {
+                let within = self.read_household(&mut **tx, scope, id, today).await?.is_some();
+                return Ok(Err(if within { EditOutcome::Conflict("move_self") } else { EditOutcome::NotFound }));
+            }
+            // Both versions are bumped first, in id order: the first statement writes, so
+            // SQLite takes its write lock before any read (a read then a write could fail
+            // when another edit commits in between), and two moves in opposite directions
+            // wait for each other in PostgreSQL instead of deadlocking.
+            let mut bumps = [(id, version), (to, to_version)];
+            bumps.sort_unstable();
+            let mut new_version = version + 1;
+            for (household, expected) in bumps {
+                match self.bump_version(tx, scope, household, expected).await? {
+                    Some(bumped) if household == id => new_version = bumped,
+                    Some(_) => {}
+                    None => {
+                        let now = self.read_household(&mut **tx, scope, household, today).await?;
+                        return Ok(Err(now.map_or(EditOutcome::NotFound, |h| EditOutcome::Stale(Box::new(h)))));
+                    }
+                }
+            }
+            // Read within the scope (a paired-only role sees its own households only).
+            let Some(before) = self.read_household(&mut **tx, scope, id, today).await? else {
+                return Ok(Err(EditOutcome::NotFound));
+            };
+            let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
+                return Ok(Err(EditOutcome::NotFound));
+            };
+            let Some(target) = self.read_household(&mut **tx, scope, to, today).await? else {
+                return Ok(Err(EditOutcome::NotFound));
+            };
+            if member.relation == "head" && before.members.len() > 1 {
+                return Ok(Err(EditOutcome::Conflict("move_head")));
+            }
+            Ok(Ok((before, target, member, new_version)))
         }
 
         /// Opens an edit of household `id` made against `version`: the

@@ -114,6 +114,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/households/{id}/members", Access::Permission(Permission::RegistryWrite)),
     ("PUT", "/api/v1/households/{id}/members/{person}", Access::Permission(Permission::RegistryWrite)),
     ("DELETE", "/api/v1/households/{id}/members/{person}", Access::Permission(Permission::RegistryWrite)),
+    ("POST", "/api/v1/households/{id}/members/{person}/move", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/persons/{id}/reveal", Access::Permission(Permission::PiiReveal)),
     ("GET", "/api/v1/policies", Access::Permission(Permission::PolicyRead)),
     ("POST", "/api/v1/policies", Access::Permission(Permission::PolicyWrite)),

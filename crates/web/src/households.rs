@@ -18,7 +18,8 @@ use zhongfu_domain::{Fen, IdNumber};
 use zhongfu_store::AuditEvent;
 use zhongfu_store::identity::{AuditFilter, AuditRecord};
 use zhongfu_store::registry::{
-    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, HouseholdSort, MemberEdit,
+    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFacets, HouseholdFilter, HouseholdPage, HouseholdSort,
+    MemberEdit,
 };
 
 use crate::AppState;
@@ -124,6 +125,8 @@ pub struct Search {
     pub page: Option<i64>,
     /// At most 100.
     pub per_page: Option<i64>,
+    /// Whether to count the matches per street or community, category and tag (default true).
+    pub facets: Option<bool>,
 }
 
 impl Search {
@@ -207,14 +210,35 @@ impl Search {
     }
 }
 
+/// A page of the registry list with the counts beside each filter option.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResult {
+    pub total: i64,
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<zhongfu_store::registry::HouseholdSummary>,
+    /// Matching households per street (or community, when the list is already one
+    /// street's), per category and per tag; a category's or tag's count leaves out
+    /// the filter's own category or tag. Absent when `facets` was false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub facets: Option<HouseholdFacets>,
+}
+
 #[utoipa::path(post, path = "/api/v1/households/search", tag = "households", request_body = Search,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = SearchResult), (status = 400, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     axum::Extension(p): axum::Extension<Principal>,
     Json(search): Json<Search>,
-) -> Result<Json<HouseholdPage>, ApiError> {
-    Ok(Json(state.store.households(&p.scope(), &search.filter(&p)?).await?))
+) -> Result<Json<SearchResult>, ApiError> {
+    let scope = p.scope();
+    let filter = search.filter(&p)?;
+    let page = state.store.households(&scope, &filter).await?;
+    let facets = match search.facets {
+        Some(false) => None,
+        _ => Some(state.store.household_facets(&scope, &filter).await?),
+    };
+    Ok(Json(SearchResult { total: page.total, items: page.items, facets }))
 }
 
 fn etag(version: i64) -> HeaderValue {
@@ -349,6 +373,14 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
                     "the head cannot be removed; make another member head first",
                     "relation",
                 ),
+                "move_head" => (
+                    "该成员是户主且户内还有其他成员，不能迁出；请先更换户主",
+                    "this member heads a household with other members and cannot be moved; make another member head first",
+                    "person",
+                ),
+                "move_self" => {
+                    ("迁入户不能是本户", "the household to move to must be another household", "to_household")
+                }
                 _ => ("每户只能有一位户主", "a household has exactly one head", "relation"),
             };
             Err(ApiError::new(StatusCode::CONFLICT, code, zh, en).with_field(field))
@@ -704,4 +736,64 @@ pub async fn merge(
         .await?;
     touch(&state, &[id, form.other], &result).await;
     outcome(result, &headers)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveForm {
+    /// The household the member moves to (within your jurisdiction).
+    pub to_household: i64,
+    /// The version of this household the move was decided on.
+    pub version: i64,
+    /// The version of the household moved to.
+    pub to_version: i64,
+    /// The member's relation to the new household's head (code or Chinese label).
+    pub relation: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Moved {
+    /// This household's new version.
+    pub version: i64,
+    /// The new version of the household moved to.
+    pub to_version: i64,
+}
+
+/// Moves one member, with their own categories, to another household of your
+/// jurisdiction in one step. Both households' versions must hold; the head of a
+/// household with other members cannot move. Audited on both households.
+#[utoipa::path(post, path = "/api/v1/households/{id}/members/{person}/move", tag = "households",
+    request_body = MoveForm,
+    responses((status = 200, body = Moved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn move_member(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path((id, person)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    Json(form): Json<MoveForm>,
+) -> Result<Response, ApiError> {
+    let relation = required("relation", &form.relation, Relation::parse)?;
+    let result = state
+        .store
+        .move_member(
+            &p.actor(),
+            &p.scope(),
+            id,
+            form.version,
+            person,
+            form.to_household,
+            form.to_version,
+            relation,
+            today(),
+        )
+        .await?;
+    touch(&state, &[id, form.to_household], &result).await;
+    match result {
+        EditOutcome::Saved(version) => {
+            let mut res = Json(Moved { version, to_version: form.to_version + 1 }).into_response();
+            res.headers_mut().insert(header::ETAG, etag(version));
+            Ok(res)
+        }
+        other => outcome(other, &headers),
+    }
 }

@@ -65,7 +65,7 @@ pub struct AppState {
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
-        households::remove_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
+        households::remove_member, households::move_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
         policies::list, policies::detail, policies::vocabulary_list, policies::check_rule, policies::create, policies::draft,
         policies::publish, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
         policies::mark),
@@ -129,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .route("/households/{id}/merge", post(households::merge))
         .route("/households/{id}/members", post(households::add_member))
         .route("/households/{id}/members/{person}", put(households::update_member).delete(households::remove_member))
+        .route("/households/{id}/members/{person}/move", post(households::move_member))
         .route("/persons/{id}/reveal", post(households::reveal))
         .route("/policies", get(policies::list).post(policies::create))
         .route("/policies/fields", get(policies::vocabulary_list))

@@ -1,0 +1,158 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { flushPromises, mount } from "@vue/test-utils";
+import { i18n } from "../i18n";
+import { session } from "../session";
+import type { Account, HouseholdDetail, Member } from "../api";
+
+vi.mock("vue-router", () => ({
+  useRoute: () => ({ params: { id: "5" } }),
+  useRouter: () => ({ push: vi.fn() }),
+}));
+const messages = vi.hoisted(() => ({ error: vi.fn(), success: vi.fn(), warning: vi.fn() }));
+vi.mock("element-plus", async (original) => ({
+  ...(await original<typeof import("element-plus")>()),
+  ElMessage: messages,
+  ElMessageBox: { confirm: vi.fn(async () => "confirm"), alert: vi.fn(async () => "confirm") },
+}));
+
+import HouseholdView from "../views/HouseholdView.vue";
+
+const member = (id: number, name: string, relation: string) => ({ id, name, relation, id_masked: "430602********0011" }) as Member;
+const household: HouseholdDetail = {
+  id: 5,
+  number: "A-5",
+  community: "430602001001",
+  community_name: "洞庭社区",
+  address: "洞庭路 1 号",
+  phone_masked: null,
+  registration: "urban",
+  tenure: "own",
+  dangerous_housing: false,
+  assets_fen: 0,
+  tags: [],
+  version: 7,
+  members: [member(1, "张一", "head"), member(2, "张二", "grandchild")],
+  holdings: [],
+};
+const codes = {
+  category: [],
+  tag: [],
+  relation: [
+    { code: "head", zh: "户主", en: "Head" },
+    { code: "other", zh: "其他", en: "Other" },
+  ],
+  registration: [],
+  tenure: [],
+  marital: [],
+  health: [],
+  disability_kind: [],
+  work_ability: [],
+  employment: [],
+  schooling: [],
+};
+const target = { id: 9, number: "A-9", head_name: "李四", community_name: "洞庭社区", version: 3 };
+
+let moveAnswer: Response;
+const calls: { method: string; url: string; body: unknown }[] = [];
+
+function answer(url: string, method: string): Response {
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
+  if (url.endsWith("/move")) return moveAnswer;
+  if (url.endsWith("/history")) return json({ records: [] });
+  if (url.endsWith("/codes")) return json(codes);
+  if (url.endsWith("/search") && method === "POST") return json({ total: 1, items: [target] });
+  return json(household);
+}
+
+beforeEach(() => {
+  calls.length = 0;
+  moveAnswer = new Response(JSON.stringify({ version: 8, to_version: 4 }), { status: 200 });
+  session.me = {
+    account: { jurisdiction: "430602001000" } as Account,
+    permissions: ["registry_read", "registry_write"],
+    csrf_token: "t",
+    second_factor_pending: false,
+    second_factor_required: false,
+  };
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string, init?: RequestInit) => {
+      const method = init?.method ?? "GET";
+      calls.push({ method, url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      return answer(url, method);
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  session.me = null;
+  Object.values(messages).forEach((m) => m.mockClear());
+});
+
+// The view's own state and functions, as the template uses them.
+type View = {
+  startMove: (m: Member) => void;
+  findTargets: (q: string) => Promise<void>;
+  move: () => Promise<void>;
+  moveForm: { to?: number; relation: string };
+};
+
+describe("moving a member to another household", () => {
+  it("offers the move on members but not on the head of a household with others", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    expect(wrapper.find("[data-testid=move-1]").exists()).toBe(false);
+    expect(wrapper.find("[data-testid=move-2]").exists()).toBe(true);
+  });
+
+  it("sends both versions and the relation, then reloads", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as View;
+    view.startMove(household.members[1]);
+    await view.findTargets("李四");
+    view.moveForm.to = 9;
+    view.moveForm.relation = "other";
+    await view.move();
+    await flushPromises();
+    const sent = calls.find((c) => c.url.endsWith("/move"));
+    expect(sent?.url).toBe("/api/v1/households/5/members/2/move");
+    expect(sent?.body).toEqual({ to_household: 9, version: 7, to_version: 3, relation: "other" });
+    // The picker searched without counts, by number and by name.
+    const searches = calls.filter((c) => c.url.endsWith("/search")).map((c) => c.body);
+    expect(searches).toContainEqual({ name: "李四", per_page: 20, facets: false });
+    expect(messages.success).toHaveBeenCalled();
+  });
+
+  it("shows the server's message when the move is refused", async () => {
+    moveAnswer = new Response(JSON.stringify({ code: "one_head", message: "每户只能有一位户主", field: "relation" }), { status: 409 });
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as View;
+    view.startMove(household.members[1]);
+    await view.findTargets("A-9");
+    view.moveForm.to = 9;
+    view.moveForm.relation = "head";
+    await view.move();
+    expect(messages.error).toHaveBeenCalledWith("每户只能有一位户主");
+  });
+
+  it("takes the target's new version when it changed meanwhile, and asks again", async () => {
+    moveAnswer = new Response(JSON.stringify({ code: "stale_version", message: "x", current: { ...household, id: 9, version: 4 } }), {
+      status: 412,
+    });
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as View;
+    view.startMove(household.members[1]);
+    await view.findTargets("A-9");
+    view.moveForm.to = 9;
+    await view.move();
+    expect(messages.warning).toHaveBeenCalled();
+    moveAnswer = new Response(JSON.stringify({ version: 8, to_version: 5 }), { status: 200 });
+    await view.move();
+    const sent = calls.filter((c) => c.url.endsWith("/move")).map((c) => (c.body as { to_version: number }).to_version);
+    expect(sent).toEqual([3, 4]);
+  });
+});

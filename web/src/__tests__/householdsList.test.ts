@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { flushPromises, mount } from "@vue/test-utils";
+import { i18n } from "../i18n";
+import { session } from "../session";
+import { codes } from "../codes";
+import type { Account } from "../api";
+
+vi.mock("vue-router", () => ({ useRouter: () => ({ push: vi.fn() }) }));
+
+import HouseholdsView from "../views/HouseholdsView.vue";
+
+const calls: { url: string; body: unknown }[] = [];
+const page = {
+  total: 12,
+  items: [],
+  facets: {
+    area: "430602000000",
+    divisions: { "430602001000": 12 },
+    categories: { dibao: 12 },
+    tags: {},
+  },
+};
+
+beforeEach(() => {
+  calls.length = 0;
+  codes.value = {
+    category: [
+      { code: "dibao", zh: "低保", en: "Minimum living allowance" },
+      { code: "tekun", zh: "特困", en: "Extreme poverty" },
+    ],
+    tag: [],
+    relation: [],
+    registration: [],
+    tenure: [],
+    marital: [],
+    health: [],
+    disability_kind: [],
+    work_ability: [],
+    employment: [],
+    schooling: [],
+  };
+  session.me = {
+    account: { jurisdiction: "430602000000" } as Account,
+    permissions: ["registry_read"],
+    csrf_token: "t",
+    second_factor_pending: false,
+    second_factor_required: false,
+  };
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string, init?: RequestInit) => {
+      calls.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      if (url.startsWith("/api/v1/divisions?parent=")) {
+        return new Response(
+          JSON.stringify({ items: [{ code: "430602001000", name: "岳阳楼街道", level: "township", has_children: true }] }),
+        );
+      }
+      if (url.endsWith("/codes")) return new Response(JSON.stringify(codes.value));
+      return new Response(JSON.stringify(page));
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  session.me = null;
+  document.body.innerHTML = "";
+});
+
+describe("the registry list", () => {
+  it("loads the cascader from the user's jurisdiction and shows counts beside the options", async () => {
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    expect(calls.some((c) => c.url === "/api/v1/divisions?parent=430602000000")).toBe(true);
+    expect(calls.every((c) => !c.url.startsWith("/api/v1/divisions") || c.url.includes("430602000000"))).toBe(true);
+    expect(document.body.textContent).toContain("低保 (12)");
+    expect(document.body.textContent).toContain("特困 (0)");
+    const node = document.querySelector(".el-cascader-node");
+    expect(node?.textContent).toContain("岳阳楼街道");
+    expect(node?.querySelector(".count")?.textContent?.trim()).toBe("(12)");
+    wrapper.unmount();
+  });
+
+  it("searches the deepest division picked", async () => {
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { filter: { area: string[] }; submit: () => void };
+    view.filter.area = ["430602001000", "430602001001"];
+    view.submit();
+    await flushPromises();
+    const last = calls.filter((c) => c.url.endsWith("/search")).pop();
+    expect((last?.body as { division?: string }).division).toBe("430602001001");
+  });
+});

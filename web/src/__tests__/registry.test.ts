@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import type { Division, HouseholdDetail, HouseholdSummary, Member } from "../api";
+import {
+  canMove,
+  cascaderDepth,
+  divisionCount,
+  divisionNodes,
+  divisionOf,
+  moveTargets,
+  parentCode,
+  targetLabel,
+  withCount,
+} from "../registry";
+
+const member = (id: number, relation: string) => ({ id, relation }) as Member;
+const summary = (id: number, number: string, head_name = "", community_name = "") =>
+  ({ id, number, head_name, community_name }) as HouseholdSummary;
+
+describe("moving a member", () => {
+  it("refuses the head of a household with others, allows a sole head", () => {
+    const head = member(1, "head");
+    const child = member(2, "child");
+    const both = { members: [head, child] } as HouseholdDetail;
+    expect(canMove(head, both)).toBe(false);
+    expect(canMove(child, both)).toBe(true);
+    expect(canMove(head, { members: [head] } as HouseholdDetail)).toBe(true);
+  });
+
+  it("offers each other household once, never the current one", () => {
+    const byNumber = [summary(7, "A-7"), summary(3, "A-3")];
+    const byName = [summary(3, "A-3"), summary(9, "A-9")];
+    expect(moveTargets([byNumber, byName], 7).map((h) => h.id)).toEqual([3, 9]);
+    expect(targetLabel(summary(3, "A-3", "张三", "洞庭社区"))).toBe("A-3 · 张三 · 洞庭社区");
+    expect(targetLabel(summary(3, "A-3"))).toBe("A-3");
+  });
+});
+
+describe("the division cascader", () => {
+  it("goes as deep as the jurisdiction allows", () => {
+    expect(cascaderDepth("430602000000")).toBe(2);
+    expect(cascaderDepth("430602001000")).toBe(1);
+    expect(cascaderDepth("430602001001")).toBe(0);
+  });
+
+  it("turns divisions into nodes, communities being leaves", () => {
+    const divisions: Division[] = [
+      { code: "430602001000", name: "甲街道", level: "township", has_children: true },
+      { code: "430602001001", name: "洞庭社区", level: "village", has_children: false },
+      { code: "430602009000", name: "空街道", level: "township", has_children: false },
+    ];
+    expect(divisionNodes(divisions)).toEqual([
+      { value: "430602001000", label: "甲街道", leaf: false },
+      { value: "430602001001", label: "洞庭社区", leaf: true },
+      { value: "430602009000", label: "空街道", leaf: true },
+    ]);
+  });
+
+  it("sends the deepest division picked", () => {
+    expect(divisionOf(["430602001000", "430602001001"])).toBe("430602001001");
+    expect(divisionOf(["430602001000"])).toBe("430602001000");
+    expect(divisionOf([])).toBeUndefined();
+    expect(divisionOf(null)).toBeUndefined();
+  });
+});
+
+describe("counts beside filter options", () => {
+  it("shows the count, zero when the facet has none, nothing before counts arrive", () => {
+    expect(withCount("低保", { dibao: 123 }, "dibao")).toBe("低保 (123)");
+    expect(withCount("特困", { dibao: 123 }, "tekun")).toBe("特困 (0)");
+    expect(withCount("低保", undefined, "dibao")).toBe("低保");
+  });
+});
+
+describe("counts beside divisions", () => {
+  it("finds the division one level up", () => {
+    expect(parentCode("430602001001")).toBe("430602001000");
+    expect(parentCode("430602001000")).toBe("430602000000");
+    expect(parentCode("430602000000")).toBe("430600000000");
+    expect(parentCode("430000000000")).toBeUndefined();
+    expect(parentCode("4306")).toBeUndefined();
+  });
+
+  it("counts only the parts of the area the search counted", () => {
+    const facets = { area: "430602000000", divisions: { "430602001000": 12 }, categories: {}, tags: {} };
+    expect(divisionCount(facets, "430602001000")).toBe(12);
+    expect(divisionCount(facets, "430602002000")).toBe(0);
+    expect(divisionCount(facets, "430602001001")).toBeUndefined();
+    expect(divisionCount(undefined, "430602001000")).toBeUndefined();
+  });
+});

@@ -1,0 +1,71 @@
+// Pure helpers of the registry screens: who may be moved to another household,
+// the household picker's options, the division cascader's nodes, counts beside filters.
+import type { Division, HouseholdDetail, HouseholdFacets, HouseholdSummary, Member } from "./api";
+
+/** The head of a household with other members cannot be moved (the server refuses it too). */
+export function canMove(member: Member, household: HouseholdDetail): boolean {
+  return member.relation !== "head" || household.members.length === 1;
+}
+
+/** Households a member may move to: found by number or name, without duplicates or this one. */
+export function moveTargets(found: HouseholdSummary[][], current: number): HouseholdSummary[] {
+  const seen = new Set<number>([current]);
+  const out: HouseholdSummary[] = [];
+  for (const list of found) {
+    for (const h of list) {
+      if (seen.has(h.id)) continue;
+      seen.add(h.id);
+      out.push(h);
+    }
+  }
+  return out;
+}
+
+/** How a household is named in the picker: number · head · community. */
+export function targetLabel(h: HouseholdSummary): string {
+  return [h.number, h.head_name, h.community_name].filter((s) => s).join(" · ");
+}
+
+/** A cascader node for a division; streets and communities are the only levels shown. */
+export interface DivisionNode {
+  value: string;
+  label: string;
+  leaf: boolean;
+}
+
+export function divisionNodes(children: Division[]): DivisionNode[] {
+  return children.map((d) => ({ value: d.code, label: d.name, leaf: d.level === "village" || !d.has_children }));
+}
+
+/** The levels a jurisdiction can narrow to: a district picks street then community, a street its communities. */
+export function cascaderDepth(jurisdiction: string): 0 | 1 | 2 {
+  if (!jurisdiction.endsWith("000")) return 0; // a community: nothing narrower
+  if (jurisdiction.endsWith("000000")) return 2;
+  return 1;
+}
+
+/** The cascader's path (street, community) back to the one division the search sends. */
+export function divisionOf(path: string[] | null | undefined): string | undefined {
+  return path && path.length > 0 ? path[path.length - 1] : undefined;
+}
+
+/** A filter option with the number of matching households beside it: "低保 (123)". */
+export function withCount(label: string, counts: Record<string, number> | undefined, code: string): string {
+  if (!counts) return label;
+  return `${label} (${counts[code] ?? 0})`;
+}
+
+/** The 12-digit code one level up (a community's street, a street's district). */
+export function parentCode(code: string): string | undefined {
+  if (code.length !== 12) return undefined;
+  for (const keep of [9, 6, 4, 2]) {
+    if (code.slice(keep).replace(/0/g, "") !== "") return code.slice(0, keep).padEnd(12, "0");
+  }
+  return undefined;
+}
+
+/** A division's count when the last search counted its siblings; undefined when it was not counted. */
+export function divisionCount(facets: HouseholdFacets | undefined, code: string): number | undefined {
+  if (!facets || parentCode(code) !== facets.area) return undefined;
+  return facets.divisions[code] ?? 0;
+}
