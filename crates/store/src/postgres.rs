@@ -43,6 +43,11 @@ pub(crate) struct PgStore {
 }
 
 impl PgStore {
+    /// A transaction that writes (PostgreSQL takes row locks as it goes).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
     pub(crate) async fn open(url: &str, keys: Arc<PiiKeys>) -> Result<Self, OpenError> {
         let connect = |source| OpenError::Connect { url: url.to_owned(), source };
         let options = PgConnectOptions::from_str(url).map_err(connect)?;

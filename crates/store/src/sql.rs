@@ -40,7 +40,7 @@ macro_rules! sql_store {
                     sqlx::query_as("SELECT version, checksum FROM schema_migration").fetch_all(&self.pool).await?;
                 let mut report = MigrateReport::default();
                 for m in pending(&applied, $migrations)? {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.begin_write().await?;
                     sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
                     sqlx::query(
                         "INSERT INTO schema_migration (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
@@ -95,7 +95,7 @@ macro_rules! sql_store {
             }
 
             async fn record_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 append_audit!(tx, actor, event);
                 tx.commit().await?;
                 Ok(())
@@ -133,7 +133,7 @@ macro_rules! sql_store {
             }
 
             async fn create_unit(&self, actor: &Actor, unit: &NewUnit) -> Result<Unit> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(identity::INSERT_UNIT)
                     .bind(&unit.name)
                     .bind(unit.kind.code())
@@ -149,7 +149,7 @@ macro_rules! sql_store {
             async fn create_account(&self, actor: &Actor, account: &NewAccount) -> Result<Account> {
                 let phone = account.phone.as_ref().map(|p| seal_phone(&self.keys, p.as_str()));
                 let now = identity::time(chrono::Utc::now());
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let id: i64 = sqlx::query_scalar(identity::INSERT_ACCOUNT)
                     .bind(&account.username)
                     .bind(&account.display_name)
@@ -217,7 +217,7 @@ macro_rules! sql_store {
                     return Err(sqlx::Error::RowNotFound.into());
                 };
                 let phone = update.phone.as_ref().map(|p| seal_phone(&self.keys, p.as_str()));
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(identity::UPDATE_ACCOUNT)
                     .bind(account_id)
                     .bind(&update.display_name)
@@ -240,7 +240,7 @@ macro_rules! sql_store {
             }
 
             async fn set_disabled(&self, actor: &Actor, account_id: i64, disabled: bool) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let now = identity::time(chrono::Utc::now());
                 let n = sqlx::query(identity::SET_DISABLED)
                     .bind(account_id)
@@ -260,7 +260,7 @@ macro_rules! sql_store {
             }
 
             async fn unlock(&self, actor: &Actor, account_id: i64) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let now = identity::time(chrono::Utc::now());
                 sqlx::query(identity::UNLOCK).bind(account_id).bind(&now).execute(&mut *tx).await?;
                 append_audit!(tx, actor, &identity::event("account.unlock", "account", account_id, serde_json::json!({})));
@@ -318,7 +318,7 @@ macro_rules! sql_store {
             }
 
             async fn record_sign_in_failure(&self, actor: &Actor, failure: &SignInFailure) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 if let (Some(id), Some(state)) = (failure.account, failure.failures) {
                     sqlx::query(identity::SET_FAILURES)
                         .bind(id)
@@ -361,7 +361,7 @@ macro_rules! sql_store {
 
             async fn start_session(&self, actor: &Actor, session: &NewSession) -> Result<()> {
                 let id = actor.id.unwrap_or_default();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(identity::SET_FAILURES).bind(id).bind(0i64).bind(None::<String>).execute(&mut *tx).await?;
                 sqlx::query(identity::INSERT_SESSION)
                     .bind(&session.token_hash)
@@ -396,7 +396,7 @@ macro_rules! sql_store {
             }
 
             async fn end_session(&self, actor: &Actor, token_hash: &str, audit: bool) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(identity::DELETE_SESSION).bind(token_hash).execute(&mut *tx).await?;
                 if audit {
                     let id = actor.id.unwrap_or_default();
@@ -423,7 +423,7 @@ macro_rules! sql_store {
                 keep_session: Option<&str>,
             ) -> Result<()> {
                 let now = identity::time(chrono::Utc::now());
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let changed = sqlx::query(identity::SET_PASSWORD)
                     .bind(account_id)
                     .bind(hash)
@@ -444,7 +444,7 @@ macro_rules! sql_store {
             }
 
             async fn set_roles(&self, actor: &Actor, account_id: i64, roles: &Roles) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let before: Vec<String> = sqlx::query_scalar(identity::ROLES_OF).bind(account_id).fetch_all(&mut *tx).await?;
                 sqlx::query(identity::DELETE_ROLES).bind(account_id).execute(&mut *tx).await?;
                 for role in roles.as_slice() {
@@ -460,7 +460,7 @@ macro_rules! sql_store {
             async fn register_volunteer(&self, actor: &Actor, v: &NewVolunteer) -> Result<i64> {
                 let phone = seal_phone(&self.keys, v.phone.as_str());
                 let id_number = v.id_number.as_str();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let taken: i64 = sqlx::query_scalar(volunteers::PHONE_HAS_ACCOUNT).bind(&phone.bidx).fetch_one(&mut *tx).await?;
                 if taken > 0 {
                     return Err(crate::StoreError::Duplicate("phone".into()));
@@ -508,7 +508,7 @@ macro_rules! sql_store {
                 id: i64,
                 decision: &Decision,
             ) -> Result<DecisionOutcome> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: Option<volunteers::DecisionRow> = sqlx::query_as(volunteers::FOR_DECISION)
                     .bind(id)
                     .bind(actor.id.unwrap_or_default())
@@ -580,7 +580,7 @@ macro_rules! sql_store {
             async fn set_totp_secret(&self, actor: &Actor, account_id: i64, secret: &[u8]) -> Result<()> {
                 // The PII cipher seals text: the secret travels as hex.
                 let cipher = self.keys.encrypt(&hex::encode(secret));
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let now = identity::time(chrono::Utc::now());
                 sqlx::query(identity::SET_TOTP).bind(account_id).bind(&cipher).bind(false).bind(&now).execute(&mut *tx).await?;
                 sqlx::query(identity::DELETE_RECOVERY).bind(account_id).execute(&mut *tx).await?;
@@ -599,7 +599,7 @@ macro_rules! sql_store {
             }
 
             async fn enable_totp(&self, actor: &Actor, account_id: i64, recovery_hashes: &[String]) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let now = identity::time(chrono::Utc::now());
                 sqlx::query(identity::ENABLE_TOTP).bind(account_id).bind(true).bind(&now).execute(&mut *tx).await?;
                 sqlx::query(identity::DELETE_RECOVERY).bind(account_id).execute(&mut *tx).await?;
@@ -622,7 +622,7 @@ macro_rules! sql_store {
             }
 
             async fn use_recovery_code(&self, actor: &Actor, account_id: i64, code_hash: &str) -> Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let now = identity::time(chrono::Utc::now());
                 let used = sqlx::query(identity::USE_RECOVERY)
                     .bind(account_id)
@@ -641,7 +641,7 @@ macro_rules! sql_store {
             }
 
             async fn complete_second_factor(&self, actor: &Actor, token_hash: &str) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(identity::SECOND_FACTOR_DONE).bind(token_hash).bind(false).execute(&mut *tx).await?;
                 let id = actor.id.unwrap_or_default();
                 append_audit!(tx, actor, &identity::event("session.second_factor", "account", id, serde_json::json!({})));
@@ -650,7 +650,7 @@ macro_rules! sql_store {
             }
 
             async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(identity::PURGE_CAPTCHAS).bind(identity::time(chrono::Utc::now())).execute(&mut *tx).await?;
                 sqlx::query(identity::INSERT_CAPTCHA)
                     .bind(id)

@@ -12,7 +12,7 @@ macro_rules! policy_store {
                 catalogue: &zhongfu_domain::policy::Catalogue,
             ) -> Result<usize> {
                 use $crate::policy::{json, policy_event};
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM policy").fetch_one(&mut *tx).await?;
                 if existing > 0 {
                     return Ok(0);
@@ -66,7 +66,7 @@ macro_rules! policy_store {
                 definition: &zhongfu_domain::policy::PolicyDef,
             ) -> Result<Option<$crate::policy::PolicyVersion>> {
                 use $crate::policy::{json, policy_event};
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let now = $crate::audit::now();
                 let id = match policy_id {
                     Some(id) => {
@@ -115,7 +115,7 @@ macro_rules! policy_store {
 
             async fn publish_policy(&self, actor: &Actor, version_id: i64) -> Result<$crate::policy::PublishOutcome> {
                 use $crate::policy::{PublishOutcome, policy_event};
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: Option<(i64, String, Option<i64>, i64)> = sqlx::query_as(
                     "SELECT policy_id, status, drafted_by, version FROM policy_version WHERE id = $1",
                 )
@@ -184,7 +184,7 @@ macro_rules! policy_store {
             }
 
             async fn mark_finding(&self, actor: &Actor, scope: &Scope, mark: &$crate::policy::SweepMark) -> Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query($crate::policy::UPSERT_MARK)
                     .bind(mark.policy_id)
                     .bind(mark.household_id)

@@ -9,7 +9,7 @@ macro_rules! registry_store {
         impl $crate::RegistryStore for $store {
         async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()> {
             let batch = SealedBatch::new(&self.keys, households);
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let household_ids = self.insert_household_rows(&mut tx, &batch).await?;
             self.insert_members(&mut tx, &batch, &household_ids).await?;
             append_audit!(tx, actor, &batch_event(households));
@@ -126,7 +126,7 @@ macro_rules! registry_store {
         }
 
         async fn reveal_id_number(&self, actor: &Actor, scope: &Scope, person_id: i64) -> Result<Option<String>> {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let row: Option<(Vec<u8>, i64)> = sqlx::query_as($crate::registry::SEALED_ID)
                 .bind(person_id)
                 .bind(format!("{}%", scope.prefix()))
@@ -440,7 +440,7 @@ macro_rules! registry_store {
             relation: zhongfu_domain::registry::Relation,
             today: NaiveDate,
         ) -> Result<EditOutcome> {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let checked = self.check_move(&mut tx, scope, (id, version), person_id, (to, to_version), today).await?;
             let (before, target, member, new_version) = match checked {
                 Ok(checked) => checked,
@@ -483,7 +483,7 @@ macro_rules! registry_store {
         }
 
         async fn pair(&self, actor: &Actor, scope: &Scope, household_id: i64, account_id: i64, today: NaiveDate) -> Result<bool> {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let within: Option<i64> = sqlx::query_scalar("SELECT id FROM household WHERE id = $1 AND community LIKE $2")
                 .bind(household_id)
                 .bind(format!("{}%", scope.prefix()))
@@ -505,7 +505,7 @@ macro_rules! registry_store {
         }
 
         async fn save_mapping(&self, actor: &Actor, account_id: i64, name: &str, columns: &str) -> Result<i64> {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO import_mapping (account_id, name, columns, created_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (account_id, name) DO UPDATE SET columns = excluded.columns RETURNING id",
@@ -579,7 +579,7 @@ macro_rules! registry_store {
         async fn import_households(&self, actor: &Actor, households: &[Household], plan: &ImportPlan) -> Result<()> {
             let new: Vec<Household> = plan.new.iter().map(|&i| households[i].clone()).collect();
             let changed: Vec<Household> = plan.changed.iter().map(|&(i, _)| households[i].clone()).collect();
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             if !new.is_empty() {
                 let batch = SealedBatch::new(&self.keys, &new);
                 let ids = self.insert_household_rows(&mut tx, &batch).await?;
@@ -777,7 +777,7 @@ macro_rules! registry_store {
             version: i64,
             today: NaiveDate,
         ) -> Result<std::result::Result<(sqlx::Transaction<'static, $db>, HouseholdDetail, i64), EditOutcome>> {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let Some(before) = self.read_household(&mut *tx, scope, id, today).await? else {
                 return Ok(Err(EditOutcome::NotFound));
             };

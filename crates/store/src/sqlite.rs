@@ -64,6 +64,14 @@ impl SqliteStore {
         Ok(Self { pool, keys })
     }
 
+    /// A transaction that writes. It takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), waiting its turn under the busy timeout: a
+    /// deferred one that reads first fails outright if another write
+    /// commits before its own first write.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     async fn load_divisions(&self) -> Result<usize> {
         let checksum = bundled_checksum();
         let current: Option<String> =
@@ -72,7 +80,7 @@ impl SqliteStore {
             return Ok(0);
         }
         let rows = bundled_rows()?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("CREATE TEMP TABLE IF NOT EXISTS division_load AS SELECT * FROM division WHERE 0")
             .execute(&mut *tx)
             .await?;
