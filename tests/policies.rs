@@ -10,7 +10,7 @@ use zhongfu_domain::{Fen, IdNumber};
 use zhongfu_store::Actor;
 use zhongfu_store::identity::{NewUnit, UnitKind};
 
-use crate::helpers::{TestApp, send};
+use crate::helpers::{Session, TestApp, send};
 
 const DISTRICT: &str = "430602000000";
 
@@ -65,8 +65,27 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     // Maker ≠ checker.
     let own = app.post_as(&maker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
     assert_eq!(own.status(), 409);
+    // Publishing starts a sweep, so the lists follow the version now in force.
+    let mut before = None;
+    for _ in 0..600 {
+        before = last_finished(&app, &checker).await;
+        if before.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // finished_at is to the second
     let published = app.post_as(&checker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
     assert_eq!(published.status(), 200);
+    let mut after = None;
+    for _ in 0..600 {
+        after = last_finished(&app, &checker).await.filter(|f| Some(f) != before.as_ref());
+        if after.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(after.is_some(), "no sweep followed the publication (last finished {before:?})");
     let detail: Value = app.get_as(&maker, &format!("/api/v1/policies/{id}")).await.json().await.unwrap();
     let statuses: Vec<&str> =
         detail["versions"].as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
@@ -179,6 +198,12 @@ async fn a_department_sees_only_its_own_policies_rows() {
     }
     // Not a sweep runner, not a marker.
     assert_eq!(app.post_as(&handler, "/api/v1/sweep", json!({})).await.status(), 403);
+}
+
+/// When the last sweep finished, or `None` while one runs.
+async fn last_finished(app: &TestApp, who: &Session) -> Option<Value> {
+    let status: Value = app.get_as(who, "/api/v1/sweep").await.json().await.unwrap();
+    (status["running"] == false).then(|| status["finished_at"].clone())
 }
 
 /// A person living alone, born on `birth`, with `income` fen a month and nothing held.

@@ -311,7 +311,6 @@ fn start_exit_code(e: &StartError) -> u8 {
     }
 }
 
-/// One line on stderr, no backtrace.
 /// Prints a benchmark's figures (one JSON object with `--json`); exit 1 unless `ok`.
 fn figures<T, E>(result: Result<T, E>, json: bool, ok: impl Fn(&T) -> bool) -> ExitCode
 where
@@ -331,6 +330,7 @@ where
     }
 }
 
+/// One line on stderr, no backtrace.
 fn fail(e: &dyn std::error::Error, code: u8) -> ExitCode {
     eprintln!("zhongfu: error: {e}");
     ExitCode::from(code)

@@ -113,20 +113,34 @@ pub(crate) fn policy_event(action: &str, policy_id: i64, diff: serde_json::Value
     }
 }
 
-pub(crate) const HOUSEHOLD_FACTS: &str = "
-    SELECT id, version, community, registration, tenure, dangerous_housing, assets_fen, tags
-      FROM household WHERE community LIKE $1 AND ($2 = 0 OR id = $2) ORDER BY id";
+/// A facts query in two forms: over the whole prefix, and for one household
+/// (`h.id = $2`, so the primary key serves an edit's re-read; a combined
+/// `$2 = 0 OR h.id = $2` would scan every row).
+macro_rules! facts {
+    ($select:literal, $order:literal) => {
+        [
+            concat!($select, " WHERE h.community LIKE $1 ", $order),
+            concat!($select, " WHERE h.community LIKE $1 AND h.id = $2 ", $order),
+        ]
+    };
+}
+
+pub(crate) const HOUSEHOLD_FACTS: [&str; 2] = facts!(
+    "SELECT h.id, h.version, h.community, h.registration, h.tenure, h.dangerous_housing, h.assets_fen, h.tags
+       FROM household h",
+    "ORDER BY h.id"
+);
 pub(crate) type HouseholdFactRow = (i64, i64, String, String, String, bool, i64, String);
 
-pub(crate) const PERSON_FACTS: &str = "
-    SELECT p.id, p.household_id, p.birth_date, p.sex, p.relation, p.marital, p.health, p.disability_kind,
-           CAST(p.disability_grade AS BIGINT), p.work_ability, p.employment, p.schooling, p.monthly_income_fen, p.death_date
-      FROM person p JOIN household h ON h.id = p.household_id
-     WHERE h.community LIKE $1 AND ($2 = 0 OR h.id = $2)
-     ORDER BY p.household_id, CASE WHEN p.relation = 'head' THEN 0 ELSE 1 END, p.id";
-pub(crate) const COUNT_PERSONS: &str = "
-    SELECT COUNT(*) FROM person p JOIN household h ON h.id = p.household_id
-     WHERE h.community LIKE $1 AND ($2 = 0 OR h.id = $2)";
+pub(crate) const PERSON_FACTS: [&str; 2] = facts!(
+    "SELECT p.id, p.household_id, p.birth_date, p.sex, p.relation, p.marital, p.health, p.disability_kind,
+            CAST(p.disability_grade AS BIGINT), p.work_ability, p.employment, p.schooling, p.monthly_income_fen,
+            p.death_date
+       FROM person p JOIN household h ON h.id = p.household_id",
+    "ORDER BY p.household_id, CASE WHEN p.relation = 'head' THEN 0 ELSE 1 END, p.id"
+);
+pub(crate) const COUNT_PERSONS: [&str; 2] =
+    facts!("SELECT COUNT(*) FROM person p JOIN household h ON h.id = p.household_id", "");
 pub(crate) type PersonFactRow = (
     i64,
     i64,
@@ -144,10 +158,11 @@ pub(crate) type PersonFactRow = (
     Option<NaiveDate>,
 );
 
-pub(crate) const HOLDING_FACTS: &str = "
-    SELECT g.household_id, g.person_id, g.category, g.start_date, g.end_date
-      FROM holding g JOIN household h ON h.id = g.household_id
-     WHERE h.community LIKE $1 AND ($2 = 0 OR h.id = $2)";
+pub(crate) const HOLDING_FACTS: [&str; 2] = facts!(
+    "SELECT g.household_id, g.person_id, g.category, g.start_date, g.end_date
+       FROM holding g JOIN household h ON h.id = g.household_id",
+    ""
+);
 pub(crate) type HoldingFactRow = (i64, Option<i64>, String, NaiveDate, Option<NaiveDate>);
 
 fn code<T>(parse: fn(&str) -> Option<T>, s: &str, what: &str) -> crate::Result<T> {

@@ -158,19 +158,28 @@ macro_rules! policy_store {
                 use futures::TryStreamExt;
                 use $crate::policy::*;
                 let like = format!("{}%", $crate::like_escape(prefix));
-                let one = household.unwrap_or(0);
+                // The one-household form binds the id as $2.
+                let form = usize::from(household.is_some());
+                macro_rules! query {
+                    ($q:expr) => {
+                        match household {
+                            Some(id) => $q.bind(&like).bind(id),
+                            None => $q.bind(&like),
+                        }
+                    };
+                }
                 let mut households = Vec::new();
-                let mut rows = sqlx::query_as::<_, HouseholdFactRow>(HOUSEHOLD_FACTS).bind(&like).bind(one).fetch(&self.pool);
+                let mut rows = query!(sqlx::query_as::<_, HouseholdFactRow>(HOUSEHOLD_FACTS[form])).fetch(&self.pool);
                 while let Some(r) = rows.try_next().await? {
                     households.push(household_facts(r)?);
                 }
                 drop(rows);
                 let total: i64 = match progress {
-                    Some(_) => sqlx::query_scalar(COUNT_PERSONS).bind(&like).bind(one).fetch_one(&self.pool).await?,
+                    Some(_) => query!(sqlx::query_scalar(COUNT_PERSONS[form])).fetch_one(&self.pool).await?,
                     None => 0,
                 };
                 let mut persons = Vec::with_capacity(households.len() * 4);
-                let mut rows = sqlx::query_as::<_, PersonFactRow>(PERSON_FACTS).bind(&like).bind(one).fetch(&self.pool);
+                let mut rows = query!(sqlx::query_as::<_, PersonFactRow>(PERSON_FACTS[form])).fetch(&self.pool);
                 while let Some(r) = rows.try_next().await? {
                     persons.push(person_facts(r)?);
                     if let Some(tell) = progress.filter(|_| persons.len() % 65_536 == 0) {
@@ -179,7 +188,7 @@ macro_rules! policy_store {
                 }
                 drop(rows);
                 let holdings: Vec<HoldingFactRow> =
-                    sqlx::query_as(HOLDING_FACTS).bind(&like).bind(one).fetch_all(&self.pool).await?;
+                    query!(sqlx::query_as(HOLDING_FACTS[form])).fetch_all(&self.pool).await?;
                 assemble(households, persons, holdings)
             }
 
@@ -217,17 +226,18 @@ macro_rules! policy_store {
             }
 
             async fn finding_labels(&self, scope: &Scope, households: &[i64]) -> Result<Vec<$crate::policy::MemberLabel>> {
-                if households.is_empty() {
-                    return Ok(Vec::new());
+                // In chunks: an export may name more households than a statement takes parameters.
+                let mut rows: Vec<$crate::policy::LabelRow> = Vec::new();
+                for chunk in households.chunks(10_000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new($crate::policy::SELECT_LABELS);
+                    q.push_bind(format!("{}%", scope.prefix())).push(" AND h.id IN (");
+                    let mut ids = q.separated(", ");
+                    for id in chunk {
+                        ids.push_bind(*id);
+                    }
+                    q.push(") ORDER BY h.id, p.id");
+                    rows.extend(q.build_query_as::<$crate::policy::LabelRow>().fetch_all(&self.pool).await?);
                 }
-                let mut q = sqlx::QueryBuilder::<$db>::new($crate::policy::SELECT_LABELS);
-                q.push_bind(format!("{}%", scope.prefix())).push(" AND h.id IN (");
-                let mut ids = q.separated(", ");
-                for id in households {
-                    ids.push_bind(*id);
-                }
-                q.push(") ORDER BY h.id, p.id");
-                let rows: Vec<$crate::policy::LabelRow> = q.build_query_as().fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map($crate::policy::label_from_row).collect())
             }
         }

@@ -17,7 +17,7 @@ use zhongfu_domain::policy::{
     Checked, FindingKind, Level, PolicyDef, PolicyError, Vocabulary, check, fields, vocabulary,
 };
 use zhongfu_store::AuditEvent;
-use zhongfu_store::policy::{PolicyVersion, PublishOutcome, SweepMark};
+use zhongfu_store::policy::{MemberLabel, PolicyVersion, PublishOutcome, SweepMark};
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -152,7 +152,7 @@ async fn checked(
         Err(PolicyError::Records(code)) => {
             Err(problem("records", format!("未知的救助类别 {code}"), format!("unknown category {code}")))
         }
-        Err(PolicyError::Interpreter(e)) => Err(problem("condition", e.clone(), e)),
+        Err(PolicyError::Interpreter(e)) => Err(problem("condition", format!("条件无法解释执行：{e}"), e)),
     })
 }
 
@@ -222,7 +222,11 @@ pub async fn publish(
     Path(id): Path<i64>,
 ) -> Result<Json<PolicyVersion>, ApiError> {
     match state.store.publish_policy(&p.actor(), id).await? {
-        PublishOutcome::Published(v) => Ok(Json(*v)),
+        PublishOutcome::Published(v) => {
+            // The lists follow the version now in force.
+            state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), today());
+            Ok(Json(*v))
+        }
         PublishOutcome::NotFound => Err(ApiError::not_found()),
         PublishOutcome::NotDraft => {
             Err(ApiError::new(StatusCode::CONFLICT, "not_draft", "只有草稿可以发布", "only a draft can be published"))
@@ -402,13 +406,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
         Some("stale") => Some(FindingKind::Stale),
         Some("unknown") => Some(FindingKind::Unknown),
         Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_value",
-                "类型须为 missing、stale 或 unknown",
-                "kind must be missing, stale or unknown",
-            )
-            .with_field("kind"));
+            return Err(bad("kind", "类型须为 missing、stale 或 unknown", "kind must be missing, stale or unknown"));
         }
     };
     let department = department_of(state, p).await?;
@@ -492,14 +490,23 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     ids.sort_unstable();
     ids.dedup();
     let labels = state.store.finding_labels(&scope, &ids).await?;
+    // Looked up per row: by person, and per household its head (or, lacking one, any member).
+    let by_person: HashMap<i64, &MemberLabel> = labels.iter().map(|l| (l.person_id, l)).collect();
+    let mut by_household: HashMap<i64, &MemberLabel> = HashMap::new();
+    for l in &labels {
+        let slot = by_household.entry(l.household_id).or_insert(l);
+        if l.relation == "head" {
+            *slot = l;
+        }
+    }
     let rows = page
         .into_iter()
         .map(|(policy_id, code, name, f, household_id, person_id, conditions)| {
+            let any = by_household.get(&household_id).copied();
             let person = match person_id {
-                Some(pid) => labels.iter().find(|l| l.person_id == pid),
-                None => labels.iter().find(|l| l.household_id == household_id && l.relation == "head"),
+                Some(pid) => by_person.get(&pid).copied(),
+                None => any.filter(|l| l.relation == "head"),
             };
-            let any = labels.iter().find(|l| l.household_id == household_id);
             let mark = marks.get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind).to_owned()));
             ResultRow {
                 policy_id,
@@ -642,8 +649,6 @@ pub async fn mark(
     axum::Extension(p): axum::Extension<Principal>,
     Json(form): Json<MarkForm>,
 ) -> Result<StatusCode, ApiError> {
-    let bad =
-        |field, zh: &str, en: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_value", zh, en).with_field(field);
     if !matches!(form.kind.as_str(), "missing" | "stale") {
         return Err(bad("kind", "类型须为 missing 或 stale", "kind must be missing or stale"));
     }
