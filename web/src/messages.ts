@@ -272,7 +272,8 @@ const zhCN = {
     otherNumber: "要并入的户编号",
     mergeConfirm: "确认将 {other}（户主 {head}）并入本户？此操作会注销该户。",
     mergeNotFound: "在您的管辖范围内没有找到该户编号",
-    move: "迁移到其他户",
+    moveNotFound: "在您的管辖范围内没有找到该户编号或成员姓名",
+    move: "迁移",
     moveTitle: "将 {name} 迁移到其他户",
     moveHint: "该成员及其个人救助记录将迁入所选家庭，两户都会记入变更记录并重新比对政策。户主须先更换户主才能迁出（单人户除外）。",
     moveTo: "迁入家庭",
@@ -496,10 +497,6 @@ const zhCN = {
     policy_write: "起草政策",
     policy_publish: "发布政策",
     sweep_run: "运行政策找人",
-  },
-  placeholder: {
-    title: "即将上线",
-    text: "此功能正在建设中，敬请期待。",
   },
   common: {
     loading: "加载中…",
@@ -783,7 +780,8 @@ const en: Messages = {
     otherNumber: "Household no. to merge in",
     mergeConfirm: "Merge {other} (head {head}) into this household? It will be closed.",
     mergeNotFound: "No household with that number within your jurisdiction",
-    move: "Move to another household",
+    moveNotFound: "No household with that number or member name within your jurisdiction",
+    move: "Move",
     moveTitle: "Move {name} to another household",
     moveHint: "The member and their own assistance records join the chosen household; both households record the change and are matched against the policies again. A head must hand over headship first (unless living alone).",
     moveTo: "Household to move to",
@@ -1007,10 +1005,6 @@ const en: Messages = {
     policy_write: "Draft policies",
     policy_publish: "Publish policies",
     sweep_run: "Run the sweep",
-  },
-  placeholder: {
-    title: "Coming soon",
-    text: "This part of Zhongfu is being built.",
   },
   common: {
     loading: "Loading…",
