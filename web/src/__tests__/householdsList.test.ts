@@ -91,4 +91,16 @@ describe("the registry list", () => {
     const last = calls.filter((c) => c.url.endsWith("/search")).pop();
     expect((last?.body as { division?: string }).division).toBe("430602001001");
   });
+
+  it("asks for the counts again only when the filter changes, not when paging", async () => {
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { filter: { category: string }; submit: () => void; load: () => Promise<void> };
+    const asked = () => calls.filter((c) => c.url.endsWith("/search")).map((c) => (c.body as { facets?: boolean }).facets);
+    await view.load(); // another page of the same filter
+    view.filter.category = "dibao";
+    view.submit();
+    await flushPromises();
+    expect(asked()).toEqual([true, false, true]);
+  });
 });
