@@ -48,9 +48,34 @@ impl fmt::Display for Fen {
     }
 }
 
+impl Fen {
+    /// As yuan with thousands grouped: `1,320.50`.
+    pub fn grouped(self) -> String {
+        let plain = self.to_string();
+        let (sign, rest) = plain.split_at(usize::from(self.0 < 0));
+        let (yuan, cents) = rest.split_at(rest.len() - 3);
+        let mut out = String::from(sign);
+        for (i, ch) in yuan.chars().enumerate() {
+            if i > 0 && (yuan.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out + cents
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(Fen(132_050).grouped(), "1,320.50");
+        assert_eq!(Fen(-123_456_789).grouped(), "-1,234,567.89");
+        assert_eq!(Fen(5).grouped(), "0.05");
+        assert_eq!(Fen(99_999).grouped(), "999.99");
+    }
 
     #[test]
     fn displays_as_yuan() {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use super::compile::CmpOp;
 use super::fields::Col;
@@ -94,10 +94,6 @@ pub fn category_bits(holdings: &[Holding], date: NaiveDate) -> u64 {
         .iter()
         .filter(|h| h.start <= date && h.end.is_none_or(|e| e >= date))
         .fold(0, |bits, h| bits | 1 << index_of(Category::ALL, &h.category))
-}
-
-fn day_number(d: NaiveDate) -> u32 {
-    d.year() as u32 * 10_000 + d.month() * 100 + d.day()
 }
 
 /// A column's element type, read as the engine's integers.
@@ -206,7 +202,6 @@ macro_rules! columns {
 /// marked dead; the replacement is appended.
 #[derive(Clone, Debug, Default)]
 pub struct Columns {
-    as_of: u32,
     date: Option<NaiveDate>,
     // Households.
     pub(crate) hh_id: Vec<i64>,
@@ -248,7 +243,7 @@ pub struct Columns {
 
 impl Columns {
     pub fn new(date: NaiveDate) -> Self {
-        Self { as_of: day_number(date), date: Some(date), hh_start: vec![0], ..Default::default() }
+        Self { date: Some(date), hh_start: vec![0], ..Default::default() }
     }
 
     pub fn build(date: NaiveDate, households: impl IntoIterator<Item = HouseholdFacts>) -> Self {
@@ -352,8 +347,7 @@ impl Columns {
         for p in &h.members {
             self.p_id.push(p.id);
             self.p_household.push(row);
-            let age = (self.as_of as i64 - day_number(p.birth) as i64) / 10_000;
-            self.age.push(age.clamp(-NARROW, NARROW) as i16);
+            self.age.push(i64::from(crate::id_number::age_on(p.birth, date)).min(NARROW) as i16);
             self.sex.push(u8::from(p.sex == Sex::Female));
             self.relation.push(index_of(Relation::ALL, &p.relation));
             self.marital.push(index_of(Marital::ALL, &p.marital));

@@ -221,20 +221,7 @@ impl Buffers {
 }
 
 fn fmt_value(v: i64, money: bool) -> String {
-    if !money {
-        return v.to_string();
-    }
-    let sign = if v < 0 { "-" } else { "" };
-    let abs = v.unsigned_abs();
-    let yuan = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}{grouped}.{:02}", abs % 100)
+    if money { crate::Fen(v).grouped() } else { v.to_string() }
 }
 
 impl Engine {
