@@ -9,9 +9,8 @@ use zhongfu_domain::demo::{DemoConfig, DemoGenerator};
 use zhongfu_domain::policy::sql::{column, count_query};
 use zhongfu_domain::policy::{
     Catalogue, Checked, Col, Columns, Ex, FindingKind, HouseholdFacts, Level, PolicyDef, build_engine, check,
-    vocabulary,
 };
-use zhongfu_web::sweep::{Counts, active_policies};
+use zhongfu_web::sweep::{Counts, Snapshot, active_policies};
 
 use crate::demo::communities;
 use crate::{Settings, StartError, open_migrated};
@@ -67,17 +66,13 @@ pub async fn run(settings: &Settings, date: chrono::NaiveDate) -> Result<SweepRe
     let facts = store.registry_facts(settings.district.prefix(), None, None).await.map_err(failed)?;
     let load_ms = started.elapsed().as_millis() as u64;
     let started = Instant::now();
-    let columns = Columns::build(date, facts);
-    let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
-    let (engine, refused) = build_engine(&defs, &vocabulary(&params, date));
-    for (i, e) in &refused {
-        tracing::warn!(policy = %defs[*i].code, error = %e, "policy left out");
-    }
-    let findings = engine.sweep(&columns, threads());
+    let (snapshot, refused) = Snapshot::build(date, facts, policies, &params);
     let evaluate_ms = started.elapsed().as_millis() as u64;
+    let Snapshot { columns, engine, policies, .. } = &snapshot;
+    let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
     let mut by: BTreeMap<usize, Counts> = BTreeMap::new();
     let mut all = Counts::default();
-    for f in &findings {
+    for f in snapshot.findings() {
         by.entry(f.policy as usize).or_default().add(f.kind);
         all.add(f.kind);
     }
@@ -97,12 +92,12 @@ pub async fn run(settings: &Settings, date: chrono::NaiveDate) -> Result<SweepRe
         })
         .collect();
     Ok(SweepReport {
-        ok: refused.is_empty(),
+        ok: refused == 0,
         as_of: date,
         households: columns.households(),
         persons: columns.person_rows(),
         policies: defs.len(),
-        refused: refused.len(),
+        refused,
         interpreted: engine.interpreted(),
         missing: all.missing,
         stale: all.stale,

@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhongfu_domain::policy::{
-    Catalogue, Columns, ConditionOutcome, Engine, Finding, FindingKind, PolicyDef, build_engine, vocabulary,
+    Catalogue, Columns, ConditionOutcome, Engine, Finding, FindingKind, HouseholdFacts, ParamDef, PolicyDef,
+    build_engine, vocabulary,
 };
 use zhongfu_store::Store;
 
@@ -34,6 +35,27 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The registry's `facts` in columns as of `date`, with every policy of
+    /// `policies` evaluated over them on all cores. Also returns how many
+    /// policies were left out (their rules do not check; each is logged).
+    pub fn build(
+        date: NaiveDate,
+        facts: Vec<HouseholdFacts>,
+        policies: Vec<ActivePolicy>,
+        params: &[ParamDef],
+    ) -> (Self, usize) {
+        let mut columns = Columns::build(date, facts);
+        columns.shrink();
+        let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
+        let (engine, refused) = build_engine(&defs, &vocabulary(params, date));
+        for (i, e) in &refused {
+            tracing::warn!(policy = %defs[*i].code, error = %e, "policy left out of the sweep");
+        }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let findings = engine.sweep(&columns, threads);
+        (Self { date, columns, engine, policies, findings }, refused.len())
+    }
+
     /// The findings of households as they are now.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| self.columns.is_live(f.household))
@@ -152,18 +174,8 @@ impl Sweeper {
         }
         let built = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
-            let mut columns = Columns::build(date, facts);
-            columns.shrink();
-            let vocab = vocabulary(&params, date);
-            let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
-            let (engine, refused) = build_engine(&defs, &vocab);
-            for (i, e) in refused {
-                tracing::warn!(policy = %policies[i].definition.code, error = %e, "policy left out of the sweep");
-            }
-            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let findings = engine.sweep(&columns, threads);
-            let ms = started.elapsed().as_millis() as u64;
-            (Snapshot { date, columns, engine, policies, findings }, ms)
+            let (snapshot, _) = Snapshot::build(date, facts, policies, &params);
+            (snapshot, started.elapsed().as_millis() as u64)
         })
         .await
         .map_err(|e| e.to_string())?;
