@@ -818,3 +818,85 @@ async fn two_moves_in_opposite_directions_at_once_end_in_one_move_and_one_stale(
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 412], "one wins, the other hears that the households changed");
 }
+
+/// Holds `category` today, itself or through a member.
+fn holds(h: &Household, category: Category) -> bool {
+    let today = chrono::Local::now().date_naive();
+    h.categories
+        .iter()
+        .chain(h.members.iter().flat_map(|m| &m.categories))
+        .any(|c| c.category == category && c.start <= today && c.end.is_none_or(|e| e >= today))
+}
+
+#[tokio::test]
+async fn a_category_list_follows_a_household_or_member_into_another_street() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(200, 23).await;
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let street_b = &households.iter().find(|h| h.community.as_str().starts_with("430602002")).unwrap();
+    let worker_a = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let worker_b = app.signed_in("street-b", &[Role::Street], "430602002000").await;
+    let listed = |who: &'static str, category: &'static str| {
+        let (app, who) = (&app, if who == "a" { &worker_a } else { &worker_b });
+        async move {
+            let page = search(app, who, json!({"category": category, "per_page": 100})).await;
+            let numbers: Vec<String> =
+                page["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_owned()).collect();
+            (page["total"].as_i64().unwrap(), numbers)
+        }
+    };
+    let dibao = |who: &'static str| listed(who, "低保");
+    let (a_before, _) = dibao("a").await;
+    let (b_before, _) = dibao("b").await;
+
+    // The district moves a 低保 household of street A to a community of street B.
+    let moving = in_street_a(&households).into_iter().find(|h| holds(h, Category::Dibao)).unwrap();
+    let id = search(&app, &district, json!({"number": moving.number})).await["items"][0]["id"].as_i64().unwrap();
+    let page: Value = app.get_as(&district, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let mut form = household_form(&page, "金鹗东路9号");
+    form["community"] = json!(street_b.community.as_str());
+    let path = format!("/api/v1/households/{id}");
+    let version = page["version"].as_i64().unwrap();
+    assert_eq!(send(&app, &district, reqwest::Method::PUT, &path, Some(version), form).await.status(), 200);
+    let (a_after, a_numbers) = dibao("a").await;
+    let (b_after, b_numbers) = dibao("b").await;
+    assert_eq!((a_after, b_after), (a_before - 1, b_before + 1));
+    assert!(!a_numbers.contains(&moving.number) && b_numbers.contains(&moving.number));
+
+    // A member holding a disability subsidy in their own name joins a household of street A that holds none.
+    let today = chrono::Local::now().date_naive();
+    let (from, member) = households
+        .iter()
+        .filter(|h| !h.community.as_str().starts_with("430602001") && h.number != moving.number)
+        .find_map(|h| {
+            let own = |m: &zhongfu_domain::registry::Person| {
+                m.relation.code() != "head"
+                    && m.categories
+                        .iter()
+                        .any(|c| c.category == Category::DisabilityLiving && c.start <= today && c.end.is_none())
+            };
+            Some((h, h.members.iter().position(own)?))
+        })
+        .expect("seed 23 has a member outside street A with a disability subsidy of their own");
+    let to = in_street_a(&households).into_iter().find(|h| !holds(h, Category::DisabilityLiving)).unwrap();
+    let find = |number: &str| {
+        let (app, district, number) = (&app, &district, number.to_owned());
+        async move { search(app, district, json!({"number": number})).await["items"][0].clone() }
+    };
+    let (from_row, to_row) = (find(&from.number).await, find(&to.number).await);
+    let from_page: Value =
+        app.get_as(&district, &format!("/api/v1/households/{}", from_row["id"])).await.json().await.unwrap();
+    let person = from_page["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == from.members[member].name.as_str())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/households/{}/members/{person}/move", from_row["id"]);
+    let body = json!({"to_household": to_row["id"], "version": from_row["version"], "to_version": to_row["version"], "relation": "other"});
+    assert_eq!(send(&app, &district, reqwest::Method::POST, &path, None, body).await.status(), 200);
+    let (_, a_numbers) = listed("a", "disability_living").await;
+    assert!(a_numbers.contains(&to.number), "the member's subsidy came with them into street A");
+}

@@ -124,6 +124,9 @@ enum BenchCommand {
         concurrency: usize,
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
+        /// Serve DATABASE_URL as it is, filled by `zhongfu demo --households N --seed 7` today.
+        #[arg(long)]
+        existing: bool,
         #[arg(long)]
         json: bool,
     },
@@ -251,8 +254,8 @@ fn main() -> ExitCode {
             Command::Bench { command: BenchCommand::Import { persons, json } } => {
                 figures(bench::import(&settings, persons).await, json, |f| f.ok)
             }
-            Command::Bench { command: BenchCommand::Lookup { households, concurrency, requests, json } } => figures(
-                bench::lookup(&settings, households, concurrency.max(1), requests.max(1)).await,
+            Command::Bench { command: BenchCommand::Lookup { households, concurrency, requests, existing, json } } => figures(
+                bench::lookup(&settings, households, concurrency.max(1), requests.max(1), existing).await,
                 json,
                 |f| f.ok,
             ),

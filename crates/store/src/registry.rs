@@ -54,15 +54,18 @@ pub(crate) struct SealedHousehold<'a> {
 pub(crate) struct SealedMember<'a> {
     /// The household's number (户编号).
     pub household: &'a str,
+    /// The household's community, which its holdings carry.
+    pub community: &'a str,
     pub person: &'a Person,
     pub id: Sealed,
     pub phone: Option<Sealed>,
     pub certificate: Option<Vec<u8>>,
 }
 
-fn seal_member<'a>(keys: &PiiKeys, household: &'a str, person: &'a Person) -> SealedMember<'a> {
+fn seal_member<'a>(keys: &PiiKeys, (household, community): (&'a str, &'a str), person: &'a Person) -> SealedMember<'a> {
     SealedMember {
         household,
+        community,
         person,
         id: seal_id(keys, person),
         phone: person.phone.as_deref().map(|p| seal_phone(keys, p)),
@@ -73,6 +76,7 @@ fn seal_member<'a>(keys: &PiiKeys, household: &'a str, person: &'a Person) -> Se
 /// A holding to insert, its owners resolved to row ids.
 pub(crate) struct HoldingRow<'a> {
     pub household_id: i64,
+    pub community: &'a str,
     pub person_id: Option<i64>,
     pub holding: &'a Holding,
 }
@@ -89,13 +93,15 @@ impl<'a> SealedBatch<'a> {
             .collect();
         let members = households
             .iter()
-            .flat_map(|h| h.members.iter().map(move |person| seal_member(keys, &h.number, person)))
+            .flat_map(|h| {
+                h.members.iter().map(move |person| seal_member(keys, (&h.number, h.community.as_str()), person))
+            })
             .collect();
         Self { households: sealed, members }
     }
 
     /// New members of an existing household.
-    pub fn members_of(keys: &PiiKeys, household: &'a str, persons: &'a [Person]) -> Self {
+    pub fn members_of(keys: &PiiKeys, household: (&'a str, &'a str), persons: &'a [Person]) -> Self {
         Self { households: Vec::new(), members: persons.iter().map(|p| seal_member(keys, household, p)).collect() }
     }
 
@@ -109,6 +115,7 @@ impl<'a> SealedBatch<'a> {
             };
             rows.extend(h.household.categories.iter().map(|holding| HoldingRow {
                 household_id,
+                community: h.household.community.as_str(),
                 person_id: None,
                 holding,
             }));
@@ -119,6 +126,7 @@ impl<'a> SealedBatch<'a> {
             };
             rows.extend(m.person.categories.iter().map(|holding| HoldingRow {
                 household_id,
+                community: m.community,
                 person_id: Some(person_id),
                 holding,
             }));
@@ -135,7 +143,7 @@ pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, 
     disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date) ";
 
 pub(crate) const INSERT_HOLDING: &str =
-    "INSERT INTO holding (household_id, person_id, category, start_date, end_date) ";
+    "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) ";
 
 /// Persons are inserted in chunks that keep bound parameters under both
 /// backends' limits (21 columns × 1,500 rows).
@@ -672,6 +680,11 @@ macro_rules! push_household_filter {
             q.push(" AND h.community >= ").push_bind(d.prefix().to_owned());
             q.push(" AND h.community < ").push_bind(format!("{}~", d.prefix()));
         }
+        // The narrower of the scope and the chosen division (a division outside the scope matches nothing anyway).
+        let area = match &f.division {
+            Some(d) if d.prefix().len() > scope.prefix().len() => d.prefix(),
+            _ => scope.prefix(),
+        };
         // A full ID number or phone finds its household through the blind index first.
         if let Some(id) = &f.id_number {
             q.push(" AND h.id IN (SELECT household_id FROM person WHERE id_bidx = ")
@@ -681,9 +694,15 @@ macro_rules! push_household_filter {
         if let Some(n) = &f.number {
             q.push(" AND h.number = ").push_bind(n.clone());
         }
+        // The category's holdings within the area are one range of `holding_area`,
+        // whatever the size of the street.
         if let Some(c) = f.category {
-            q.push(" AND EXISTS (SELECT 1 FROM holding g WHERE g.household_id = h.id AND g.category = ")
+            q.push(" AND h.id IN (SELECT g.household_id FROM holding g WHERE g.category = ")
                 .push_bind(c.code())
+                .push(" AND g.community >= ")
+                .push_bind(area.to_owned())
+                .push(" AND g.community < ")
+                .push_bind(format!("{area}~"))
                 .push(" AND g.start_date <= ")
                 .push_bind(f.today)
                 .push(" AND (g.end_date IS NULL OR g.end_date >= ")

@@ -273,7 +273,7 @@ macro_rules! registry_store {
             };
             let number = before.number.clone();
             let ids = std::collections::HashMap::from([(number.clone(), household_id)]);
-            let batch = SealedBatch::members_of(&self.keys, &number, std::slice::from_ref(person));
+            let batch = SealedBatch::members_of(&self.keys, (&number, &before.community), std::slice::from_ref(person));
             if let Err(e) = self.insert_members(&mut tx, &batch, &ids).await {
                 return match e {
                     $crate::StoreError::Duplicate(c) if c.contains("bidx") => {
@@ -708,6 +708,7 @@ macro_rules! registry_store {
                 let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_HOLDING);
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.household_id)
+                        .push_bind(r.community)
                         .push_bind(r.person_id)
                         .push_bind(r.holding.category.code())
                         .push_bind(r.holding.start)
