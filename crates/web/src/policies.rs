@@ -672,6 +672,7 @@ pub async fn mark(
         household_version: 0,
         marked_by: p.account.id,
         marked_at: String::new(),
+        ends_on: None,
     };
     match state.store.mark_finding(&p.actor(), &p.scope(), &mark).await {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
