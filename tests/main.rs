@@ -15,6 +15,7 @@ mod policies;
 mod registry;
 mod startup;
 mod store;
+mod taper;
 mod totp;
 mod volunteers;
 mod walk;

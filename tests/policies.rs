@@ -207,7 +207,13 @@ async fn last_finished(app: &TestApp, who: &Session) -> Option<Value> {
 }
 
 /// A person living alone, born on `birth`, with `income` fen a month and nothing held.
-fn alone(template: &Household, number: &str, birth: chrono::NaiveDate, sequence: u16, income: i64) -> Household {
+pub(crate) fn alone(
+    template: &Household,
+    number: &str,
+    birth: chrono::NaiveDate,
+    sequence: u16,
+    income: i64,
+) -> Household {
     let mut h = template.clone();
     h.number = number.to_owned();
     h.members.truncate(1);

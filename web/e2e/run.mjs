@@ -467,6 +467,26 @@ try {
   );
   check(true, "the dismissed row leaves the list");
 
+  // 渐退期: started on an 应退未退 row of 低保, after a confirmation naming the end; the row moves to its own tab.
+  const staleListed = page.waitForResponse((r) => r.url().endsWith("/api/v1/sweep/results"));
+  await page.getByTestId("kind-stale").click();
+  await staleListed;
+  await sweepRows.first().getByTestId("taper").waitFor();
+  const tapered = (await sweepRows.nth(0).locator(".number").textContent()).trim();
+  await sweepRows.nth(0).getByTestId("taper").click();
+  const confirmation = await page.locator(".el-message-box__message").last().innerText();
+  check(/至 \d{4}-\d{2}-\d{2} 结束/.test(confirmation), "starting 渐退期 asks first, naming the end date");
+  const taperStarted = page.waitForResponse((r) => r.url().endsWith("/api/v1/sweep/tapers"));
+  await page.locator(".el-message-box__btns .el-button--primary").last().click();
+  check((await taperStarted).status() === 200, "a worker starts the 渐退期");
+  await page.waitForFunction((number) => {
+    const rows = [...document.querySelectorAll("[data-testid=sweep-table] .el-table__body-wrapper tr.el-table__row")];
+    return !rows.some((r) => r.textContent.includes(number));
+  }, tapered);
+  await page.getByTestId("kind-taper").click();
+  await page.locator("[data-testid=sweep-table] tr.el-table__row", { hasText: tapered }).getByTestId("taper-ends").waitFor();
+  check(true, "the row leaves 应退未退 for 渐退期, with its end date");
+
   await page.setViewportSize({ width: 390, height: 844 });
   await page.reload();
   await page.getByTestId("sweep-cards").locator(".row-card").first().waitFor();

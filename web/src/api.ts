@@ -380,6 +380,8 @@ export interface PolicyDefinition {
   effective_to: string | null;
   benefit: string | null;
   condition: string;
+  /** The gradual-exit period (渐退期) in months; none when absent. */
+  taper_months?: number | null;
 }
 
 export interface PolicyVersion {
@@ -462,7 +464,8 @@ export interface SweepStatus {
   error: string | null;
 }
 
-export type FindingKind = "missing" | "stale" | "unknown";
+/** `taper` (渐退期): 应退未退 whose gradual-exit period runs on the sweep's date. */
+export type FindingKind = "missing" | "stale" | "taper" | "unknown";
 
 export interface SweepFilter {
   policy_id?: number;
@@ -490,6 +493,8 @@ export interface SweepRow {
   conditions: ConditionOutcome[];
   mark: "proposed" | "dismissed" | null;
   mark_reason: string | null;
+  /** The gradual-exit period's last day: running on a `taper` row, ended on a `stale` one. */
+  taper_ends: string | null;
 }
 
 export interface PolicyCounts {
@@ -499,6 +504,7 @@ export interface PolicyCounts {
   department: string;
   missing: number;
   stale: number;
+  taper: number;
   unknown: number;
 }
 
@@ -506,6 +512,7 @@ export interface StreetCounts {
   code: string;
   missing: number;
   stale: number;
+  taper: number;
   unknown: number;
 }
 
@@ -521,9 +528,21 @@ export interface SweepMarkForm {
   policy_id: number;
   household_id: number;
   person_id: number | null;
-  kind: FindingKind;
+  kind: "missing" | "stale";
   status: "proposed" | "dismissed";
   reason?: string;
+}
+
+export interface TaperForm {
+  policy_id: number;
+  household_id: number;
+  person_id: number | null;
+}
+
+export interface TaperStarted extends TaperForm {
+  as_of: string;
+  months: number;
+  ends_on: string;
 }
 
 export const api = {
@@ -603,4 +622,5 @@ export const api = {
   startSweep: (date?: string) => postJSON<SweepStatus>("/api/v1/sweep", date ? { date } : {}),
   sweepResults: (filter: SweepFilter) => postJSON<SweepResults>("/api/v1/sweep/results", filter),
   markFinding: (form: SweepMarkForm) => postJSON<void>("/api/v1/sweep/marks", form),
+  startTaper: (form: TaperForm) => postJSON<TaperStarted>("/api/v1/sweep/tapers", form),
 };

@@ -128,13 +128,14 @@ export function blankDefinition(today: string): PolicyDefinition {
     effective_to: null,
     benefit: null,
     condition: "",
+    taper_months: null,
   };
 }
 
 /** The definition as the server wants it: empty optional texts become null. */
 export function normalised(d: PolicyDefinition): PolicyDefinition {
   const benefit = d.benefit?.trim() ? d.benefit : null;
-  return { ...d, benefit, effective_to: d.effective_to || null };
+  return { ...d, benefit, effective_to: d.effective_to || null, taper_months: d.taper_months || null };
 }
 
 /** A parameter's value as people read it: fen in yuan, the rest as they are. */

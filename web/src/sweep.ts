@@ -1,5 +1,5 @@
 // Pure helpers of the 政策找人 page: what the chart and the street table show.
-import type { PolicyCounts, StreetCounts } from "./api";
+import type { FindingKind, PolicyCounts, PolicyEntry, StreetCounts, SweepRow } from "./api";
 
 /** The policies with most findings (应享未享 + 应退未退), at most `n`. */
 export function topPolicies(rows: PolicyCounts[], n = 20): PolicyCounts[] {
@@ -29,25 +29,58 @@ export function chartSeries(rows: PolicyCounts[], n = 20) {
   };
 }
 
+type KindCounts = Record<FindingKind, number>;
+
+const none = (): KindCounts => ({ missing: 0, stale: 0, taper: 0, unknown: 0 });
+const plus = (t: KindCounts, r: KindCounts): KindCounts => ({
+  missing: t.missing + r.missing,
+  stale: t.stale + r.stale,
+  taper: t.taper + (r.taper ?? 0),
+  unknown: t.unknown + r.unknown,
+});
+
 /** Street rows with their names, and a total row's numbers. */
 export function streetRows(rows: StreetCounts[], names: Record<string, string>) {
   const named = rows.map((r) => ({ ...r, name: names[r.code] ?? r.code }));
-  const total = rows.reduce(
-    (t, r) => ({ missing: t.missing + r.missing, stale: t.stale + r.stale, unknown: t.unknown + r.unknown }),
-    { missing: 0, stale: 0, unknown: 0 },
-  );
-  return { rows: named, total };
+  return { rows: named, total: rows.reduce(plus, none()) };
 }
 
 /** Counts of one policy (or all) by kind, for the tabs. */
-export function kindCounts(rows: PolicyCounts[], policyId?: number) {
-  return rows
-    .filter((r) => policyId === undefined || r.policy_id === policyId)
-    .reduce((t, r) => ({ missing: t.missing + r.missing, stale: t.stale + r.stale, unknown: t.unknown + r.unknown }), {
-      missing: 0,
-      stale: 0,
-      unknown: 0,
-    });
+export function kindCounts(rows: PolicyCounts[], policyId?: number): KindCounts {
+  return rows.filter((r) => policyId === undefined || r.policy_id === policyId).reduce(plus, none());
+}
+
+/** The list's tabs: 渐退期 sits beside 应退未退, whose rows it holds back while the period runs. */
+export const KINDS: FindingKind[] = ["missing", "stale", "taper", "unknown"];
+
+/**
+ * The last day of a gradual-exit period of `months` started on `asOf`
+ * (YYYY-MM-DD), as the server reckons it: calendar months, the day clamped
+ * to the month's end (31 August + 6 months = 28 or 29 February).
+ */
+export function taperEnd(asOf: string, months: number): string {
+  const [y, m, d] = asOf.split("-").map(Number);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${pad(year, 4)}-${pad(month)}-${pad(Math.min(d, last))}`;
+}
+
+/** Whether a row may start its 渐退期: 应退未退 of a policy that has one. */
+export function canTaper(row: Pick<SweepRow, "kind" | "policy_id">, taperMonths: Map<number, number>): boolean {
+  return row.kind === "stale" && (taperMonths.get(row.policy_id) ?? 0) > 0;
+}
+
+/** The policies with a gradual-exit period: id → months, from their active versions. */
+export function taperPolicies(entries: PolicyEntry[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const e of entries) {
+    const months = e.active?.definition.taper_months;
+    if (months && months > 0) out.set(e.policy_id, months);
+  }
+  return out;
 }
 
 /** Milliseconds as seconds when long: 850 → "850 ms", 12500 → "12.5 s". */

@@ -10,7 +10,7 @@ use zhongfu_domain::policy::sql::{column, count_query};
 use zhongfu_domain::policy::{
     Catalogue, Checked, Col, Columns, Ex, FindingKind, HouseholdFacts, Level, PolicyDef, build_engine, check,
 };
-use zhongfu_web::sweep::{Counts, Snapshot, active_policies};
+use zhongfu_web::sweep::{Counts, ListedKind, Snapshot, active_policies};
 
 use crate::demo::communities;
 use crate::{Settings, StartError, open_migrated};
@@ -72,9 +72,10 @@ pub async fn run(settings: &Settings, date: chrono::NaiveDate) -> Result<SweepRe
     let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
     let mut by: BTreeMap<usize, Counts> = BTreeMap::new();
     let mut all = Counts::default();
+    // The engine's own findings: workers' marks (dismissals, 渐退期) are the server's lists' business.
     for f in snapshot.findings() {
-        by.entry(f.policy as usize).or_default().add(f.kind);
-        all.add(f.kind);
+        by.entry(f.policy as usize).or_default().add(ListedKind::of(f.kind));
+        all.add(ListedKind::of(f.kind));
     }
     let by_policy = defs
         .iter()

@@ -285,8 +285,9 @@ pub trait PolicyStore {
         progress: Option<&(dyn Fn(usize, usize) + Send + Sync)>,
     ) -> Result<Vec<zhongfu_domain::policy::HouseholdFacts>>;
 
-    /// Proposes or dismisses one sweep result of a household in scope;
-    /// false if the household is not found there.
+    /// Proposes or dismisses one sweep result of a household in scope, or
+    /// starts its gradual-exit period (kind `taper`, with `ends_on`); audited
+    /// in the same transaction. False if the household is not found there.
     async fn mark_finding(&self, actor: &Actor, scope: &Scope, mark: &policy::SweepMark) -> Result<bool>;
 
     async fn sweep_marks(&self, prefix: &str) -> Result<Vec<policy::SweepMark>>;

@@ -30,8 +30,8 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community");
-pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community");
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -78,6 +78,8 @@ mod tests {
             ("postgres", 7, "92d2af41595c4235b798de5bc5251d47afa39f989edb862f60583fee95bc1f33"),
             ("sqlite", 8, "c3d484de95807545246cacfedc077ce606c14b3215be2210f84ec5c09556e0be"),
             ("postgres", 8, "c047da357858bc0e5ec0f3594f7bae8b192c102817be4ce27943e4d33e454a5e"),
+            ("sqlite", 9, "9ca56876585f7b64ed25bc3c67d47a9ecb446d9189a2811e70cbd60c667db818"),
+            ("postgres", 9, "a4e8fce96e17a82917dd614abf67c36bb00bda7f3712e30991bf7b76884af41f"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };

@@ -49,15 +49,26 @@ pub struct SweepMark {
     pub household_id: i64,
     /// 0 for a household-level policy.
     pub person_id: i64,
-    /// `missing` or `stale`.
+    /// `missing` or `stale`; `taper` for a gradual-exit period (渐退期)
+    /// started on a `stale` row.
     pub kind: String,
-    /// `proposed` or `dismissed`.
+    /// `proposed` or `dismissed`; `started` for a taper.
     pub status: String,
     pub reason: Option<String>,
-    /// A dismissal holds until the household changes.
+    /// A dismissal holds until the household changes; a taper holds whatever
+    /// the household's version (its income changing is the point).
     pub household_version: i64,
     pub marked_by: i64,
     pub marked_at: String,
+    /// A taper's last day; none for other marks.
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl SweepMark {
+    /// Whether this is a taper still running on `date`.
+    pub fn tapers_on(&self, date: NaiveDate) -> bool {
+        self.kind == "taper" && self.ends_on.is_some_and(|end| date <= end)
+    }
 }
 
 pub(crate) const SELECT_VERSIONS: &str = "
@@ -262,23 +273,39 @@ pub(crate) fn param_from_json(s: &str) -> crate::Result<ParamDef> {
 
 pub(crate) const SELECT_MARKS: &str = "
     SELECT m.policy_id, m.household_id, m.person_id, m.kind, m.status, m.reason, m.household_version, m.marked_by,
-           m.marked_at
+           m.marked_at, m.ends_on
       FROM sweep_mark m JOIN household h ON h.id = m.household_id
      WHERE h.community LIKE $1";
-pub(crate) type MarkRow = (i64, i64, i64, String, String, Option<String>, i64, i64, String);
+pub(crate) type MarkRow = (i64, i64, i64, String, String, Option<String>, i64, i64, String, Option<NaiveDate>);
 
 pub(crate) fn mark_from_row(r: MarkRow) -> SweepMark {
-    let (policy_id, household_id, person_id, kind, status, reason, household_version, marked_by, marked_at) = r;
-    SweepMark { policy_id, household_id, person_id, kind, status, reason, household_version, marked_by, marked_at }
+    let (policy_id, household_id, person_id, kind, status, reason, household_version, marked_by, marked_at, ends_on) =
+        r;
+    SweepMark {
+        policy_id,
+        household_id,
+        person_id,
+        kind,
+        status,
+        reason,
+        household_version,
+        marked_by,
+        marked_at,
+        ends_on,
+    }
 }
 
 pub(crate) const UPSERT_MARK: &str = "
     INSERT INTO sweep_mark (policy_id, household_id, person_id, kind, status, reason, household_version, marked_by,
-                            marked_at)
-    SELECT $1, h.id, $3, $4, $5, $6, h.version, $7, $8 FROM household h WHERE h.id = $2 AND h.community LIKE $9
+                            marked_at, ends_on)
+    SELECT $1, h.id, $3, $4, $5, $6, h.version, $7, $8, $10 FROM household h WHERE h.id = $2 AND h.community LIKE $9
     ON CONFLICT (policy_id, household_id, person_id, kind) DO UPDATE
        SET status = excluded.status, reason = excluded.reason, household_version = excluded.household_version,
-           marked_by = excluded.marked_by, marked_at = excluded.marked_at";
+           marked_by = excluded.marked_by, marked_at = excluded.marked_at, ends_on = excluded.ends_on";
+
+/// A taper's previous end, for the audit record's before.
+pub(crate) const MARK_ENDS_ON: &str = "
+    SELECT ends_on FROM sweep_mark WHERE policy_id = $1 AND household_id = $2 AND person_id = $3 AND kind = $4";
 
 /// Who a sweep result is about, as lists show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -194,6 +194,17 @@ macro_rules! policy_store {
 
             async fn mark_finding(&self, actor: &Actor, scope: &Scope, mark: &$crate::policy::SweepMark) -> Result<bool> {
                 let mut tx = self.begin_write().await?;
+                // A taper's audit record says which end it replaced, if any.
+                let before: Option<Option<chrono::NaiveDate>> = match mark.kind.as_str() {
+                    "taper" => sqlx::query_scalar($crate::policy::MARK_ENDS_ON)
+                        .bind(mark.policy_id)
+                        .bind(mark.household_id)
+                        .bind(mark.person_id)
+                        .bind(&mark.kind)
+                        .fetch_optional(&mut *tx)
+                        .await?,
+                    _ => None,
+                };
                 let done = sqlx::query($crate::policy::UPSERT_MARK)
                     .bind(mark.policy_id)
                     .bind(mark.household_id)
@@ -204,15 +215,23 @@ macro_rules! policy_store {
                     .bind(mark.marked_by)
                     .bind($crate::audit::now())
                     .bind(format!("{}%", scope.prefix()))
+                    .bind(mark.ends_on)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
                 if done == 0 {
                     return Ok(false);
                 }
-                let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
-                                               "status": [null, mark.status], "reason": mark.reason });
-                append_audit!(tx, actor, &$crate::registry::household_event("sweep.mark", mark.household_id, diff.to_string()));
+                let (action, diff) = if mark.kind == "taper" {
+                    let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
+                                                   "ends_on": [before.flatten(), mark.ends_on] });
+                    ("sweep.taper", diff)
+                } else {
+                    let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
+                                                   "status": [null, mark.status], "reason": mark.reason });
+                    ("sweep.mark", diff)
+                };
+                append_audit!(tx, actor, &$crate::registry::household_event(action, mark.household_id, diff.to_string()));
                 tx.commit().await?;
                 Ok(true)
             }

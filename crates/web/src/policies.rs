@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::households::{bad, today};
-use crate::sweep::{Counts, SweepStatus, tally};
+use crate::sweep::{Counts, ListedKind, SweepStatus, tally};
 
 /// A policy with its active version and open draft.
 #[derive(Serialize)]
@@ -95,10 +95,13 @@ pub async fn vocabulary_list(State(state): State<AppState>) -> Result<Json<serde
     Ok(Json(serde_json::json!({ "fields": fields(), "params": params })))
 }
 
+/// The longest gradual-exit period (渐退期) a policy may declare.
+const MAX_TAPER_MONTHS: u32 = 24;
+
 /// A rule's problem, where it is.
 #[derive(Serialize, ToSchema)]
 pub struct RuleProblem {
-    /// `code`, `name`, `department`, `condition`, `benefit` or `records`.
+    /// `code`, `name`, `department`, `condition`, `benefit`, `records` or `taper_months`.
     pub field: &'static str,
     pub line: u32,
     pub column: u32,
@@ -121,6 +124,10 @@ fn problem(field: &'static str, zh: String, en: String) -> RuleProblem {
 /// What the editor sends to check or save.
 #[derive(Deserialize, ToSchema)]
 pub struct PolicyForm {
+    /// The policy: `code`, `name`, `name_en`, `department`, `level`, `kind`,
+    /// `records`, `basis`, `effective_from`, `effective_to`, `benefit`,
+    /// `condition`, and `taper_months` (the gradual-exit period, 渐退期, 1 to
+    /// 24 months; none when absent).
     #[schema(value_type = Object)]
     pub definition: PolicyDef,
 }
@@ -136,6 +143,13 @@ async fn checked(
         if value.trim().is_empty() {
             return Ok(Err(problem(field, "必填".into(), "required".into())));
         }
+    }
+    if def.taper_months.is_some_and(|m| !(1..=MAX_TAPER_MONTHS).contains(&m)) {
+        return Ok(Err(problem(
+            "taper_months",
+            format!("渐退期须为 1 到 {MAX_TAPER_MONTHS} 个月，或不设"),
+            format!("the gradual-exit period must be 1 to {MAX_TAPER_MONTHS} months, or none"),
+        )));
     }
     let params = state.store.policy_params().await?;
     let vocab = vocabulary(&params, today());
@@ -317,7 +331,8 @@ pub async fn start_sweep(
 #[derive(Clone, Deserialize, ToSchema, Default)]
 pub struct ResultFilter {
     pub policy_id: Option<i64>,
-    /// `missing` (应享未享), `stale` (应退未退) or `unknown`.
+    /// `missing` (应享未享), `stale` (应退未退), `taper` (渐退期: 应退未退
+    /// whose gradual-exit period runs on the sweep's date) or `unknown`.
     pub kind: Option<String>,
     /// A street or community code within the caller's jurisdiction.
     pub area: Option<String>,
@@ -335,6 +350,7 @@ pub struct ResultRow {
     pub policy_id: i64,
     pub policy_code: String,
     pub policy_name: String,
+    /// `missing`, `stale`, `taper` or `unknown`.
     pub kind: String,
     pub household_id: i64,
     pub household_number: String,
@@ -352,6 +368,10 @@ pub struct ResultRow {
     /// `proposed`, `dismissed` or none.
     pub mark: Option<String>,
     pub mark_reason: Option<String>,
+    /// The last day of the gradual-exit period: on a `taper` row, while it
+    /// runs; on a `stale` row, one that has ended.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub taper_ends: Option<NaiveDate>,
 }
 
 struct Listed {
@@ -402,15 +422,12 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     };
     let kind = match filter.kind.as_deref() {
         None | Some("") => None,
-        Some("missing") => Some(FindingKind::Missing),
-        Some("stale") => Some(FindingKind::Stale),
-        Some("unknown") => Some(FindingKind::Unknown),
-        Some(_) => {
-            return Err(bad("kind", "类型须为 missing、stale 或 unknown", "kind must be missing, stale or unknown"));
-        }
+        Some(k) => Some(ListedKind::parse(k).ok_or_else(|| {
+            bad("kind", "类型须为 missing、stale、taper 或 unknown", "kind must be missing, stale, taper or unknown")
+        })?),
     };
     let department = department_of(state, p).await?;
-    let marks: HashMap<(i64, i64, i64, String), SweepMark> = state
+    let marks: HashMap<MarkKey, SweepMark> = state
         .store
         .sweep_marks(&area)
         .await?
@@ -419,7 +436,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
         .collect();
     // Pick the rows under the snapshot's lock, label them after.
     let picked = state.sweeper.read(|s| {
-        let visible: Vec<&zhongfu_domain::policy::Finding> = s
+        let visible: Vec<(&zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>)> = s
             .findings()
             .filter(|f| s.columns.community(f.household).as_str().starts_with(area.as_str()))
             .filter(|f| {
@@ -435,28 +452,30 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                     m.status == "dismissed" && m.household_version == s.columns.household_version(f.household)
                 })
             })
+            .map(|f| listed_kind(s, f, &marks))
             .collect();
-        let (by_policy, by_street) = tally(s, visible.iter().copied());
-        let mut chosen: Vec<&zhongfu_domain::policy::Finding> = visible
+        let (by_policy, by_street) = tally(s, visible.iter().map(|(f, k, _)| (*f, *k)));
+        let mut chosen: Vec<_> = visible
             .into_iter()
-            .filter(|f| filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id))
-            .filter(|f| kind.is_none_or(|k| f.kind == k))
+            .filter(|(f, _, _)| filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id))
+            .filter(|(_, k, _)| kind.is_none_or(|want| *k == want))
             .collect();
-        chosen
-            .sort_by_key(|f| (f.policy, s.columns.household_id(f.household), f.person.map(|r| s.columns.person_id(r))));
+        chosen.sort_by_key(|(f, _, _)| {
+            (f.policy, s.columns.household_id(f.household), f.person.map(|r| s.columns.person_id(r)))
+        });
         let total = chosen.len();
         let page: Vec<_> = chosen
             .into_iter()
             .skip(filter.offset)
             .take(limit)
-            .map(|f| {
+            .map(|(f, listed, taper_ends)| {
                 let policy = &s.policies[f.policy as usize];
                 let conditions = s.explain(f);
                 (
                     policy.policy_id,
                     policy.definition.code.clone(),
                     policy.definition.name.clone(),
-                    *f,
+                    (*f, listed, taper_ends),
                     s.columns.household_id(f.household),
                     f.person.map(|r| s.columns.person_id(r)),
                     conditions,
@@ -469,14 +488,14 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                 let p = &s.policies[i];
                 serde_json::json!({ "policy_id": p.policy_id, "code": p.definition.code, "name": p.definition.name,
                                     "department": p.definition.department, "missing": c.missing, "stale": c.stale,
-                                    "unknown": c.unknown })
+                                    "taper": c.taper, "unknown": c.unknown })
             })
             .collect();
         let by_street: Vec<serde_json::Value> = by_street
             .into_iter()
             .map(|(code, c): (String, Counts)| {
-                serde_json::json!({ "code": code, "missing": c.missing, "stale": c.stale,
-                                                                  "unknown": c.unknown })
+                serde_json::json!({ "code": code, "missing": c.missing, "stale": c.stale, "taper": c.taper,
+                                    "unknown": c.unknown })
             })
             .collect();
         (page, total, by_policy, by_street)
@@ -501,7 +520,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     }
     let rows = page
         .into_iter()
-        .map(|(policy_id, code, name, f, household_id, person_id, conditions)| {
+        .map(|(policy_id, code, name, (f, listed, taper_ends), household_id, person_id, conditions)| {
             let any = by_household.get(&household_id).copied();
             let person = match person_id {
                 Some(pid) => by_person.get(&pid).copied(),
@@ -512,7 +531,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                 policy_id,
                 policy_code: code,
                 policy_name: name,
-                kind: kind_code(f.kind).into(),
+                kind: listed.code().into(),
                 household_id,
                 household_number: any.map(|l| l.household_number.clone()).unwrap_or_default(),
                 community: any.map(|l| l.community.clone()).unwrap_or_default(),
@@ -525,19 +544,46 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                 conditions,
                 mark: mark.map(|m| m.status.clone()),
                 mark_reason: mark.and_then(|m| m.reason.clone()),
+                taper_ends,
             }
         })
         .collect();
     Ok(Listed { rows, total, by_policy, by_street })
 }
 
-fn key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding) -> (i64, i64, i64, String) {
+type MarkKey = (i64, i64, i64, String);
+
+fn key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding) -> MarkKey {
+    mark_key(s, f, kind_code(f.kind))
+}
+
+fn mark_key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding, kind: &str) -> MarkKey {
     (
         s.policies[f.policy as usize].policy_id,
         s.columns.household_id(f.household),
         f.person.map_or(0, |r| s.columns.person_id(r)),
-        kind_code(f.kind).to_owned(),
+        kind.to_owned(),
     )
+}
+
+/// How a finding is listed on the snapshot's date, with its taper's end: an
+/// 应退未退 with a taper running is 渐退期; one whose taper has ended is
+/// 应退未退 again (the end is shown). The taper holds whatever the
+/// household's version, and does nothing on a row that is not 应退未退.
+fn listed_kind<'a>(
+    s: &crate::sweep::Snapshot,
+    f: &'a zhongfu_domain::policy::Finding,
+    marks: &HashMap<MarkKey, SweepMark>,
+) -> (&'a zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>) {
+    let listed = ListedKind::of(f.kind);
+    if f.kind != FindingKind::Stale {
+        return (f, listed, None);
+    }
+    match marks.get(&mark_key(s, f, "taper")) {
+        Some(m) if m.tapers_on(s.date) => (f, ListedKind::Taper, m.ends_on),
+        Some(m) => (f, listed, m.ends_on),
+        None => (f, listed, None),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/sweep", tag = "policies", responses((status = 200, body = SweepStatus)))]
@@ -593,7 +639,7 @@ fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result
     sheet.write_string_with_format(
         0,
         0,
-        "政策找人名单（应享未享 / 应退未退）",
+        "政策找人名单（应享未享 / 应退未退 / 渐退期）",
         &Format::new().set_bold().set_font_size(14),
     )?;
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M");
@@ -608,6 +654,7 @@ fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result
         let kind = match row.kind.as_str() {
             "missing" => "应享未享",
             "stale" => "应退未退",
+            "taper" => "渐退期",
             _ => "无法判定",
         };
         sheet.write_string(r, 0, &row.policy_name)?;
@@ -620,7 +667,12 @@ fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result
             sheet.write_number(r, 6, b as f64 / 100.0)?;
         }
         sheet.write_string(r, 7, &row.reason)?;
-        sheet.write_string(r, 8, row.mark.as_deref().unwrap_or(""))?;
+        let mark = match (row.kind.as_str(), row.taper_ends) {
+            ("taper", Some(end)) => format!("渐退期至 {end}"),
+            (_, Some(end)) => format!("渐退期已于 {end} 结束"),
+            _ => row.mark.clone().unwrap_or_default(),
+        };
+        sheet.write_string(r, 8, &mark)?;
     }
     sheet.set_column_width(0, 24)?;
     sheet.set_column_width(5, 22)?;
@@ -672,10 +724,158 @@ pub async fn mark(
         household_version: 0,
         marked_by: p.account.id,
         marked_at: String::new(),
+        ends_on: None,
     };
     match state.store.mark_finding(&p.actor(), &p.scope(), &mark).await {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
         // No such household in scope, or no such policy.
+        Ok(false) | Err(zhongfu_store::StoreError::MissingReference(_)) => Err(ApiError::not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The 应退未退 row whose gradual-exit period (渐退期) to start.
+#[derive(Deserialize, ToSchema)]
+pub struct TaperForm {
+    pub policy_id: i64,
+    pub household_id: i64,
+    /// For a person-level policy, the member.
+    pub person_id: Option<i64>,
+}
+
+/// A gradual-exit period started.
+#[derive(Serialize, ToSchema)]
+pub struct TaperStarted {
+    pub policy_id: i64,
+    pub household_id: i64,
+    pub person_id: Option<i64>,
+    /// The sweep's date it starts from.
+    #[schema(value_type = String, format = Date)]
+    pub as_of: NaiveDate,
+    pub months: u32,
+    /// Its last day: `as_of` plus `months` calendar months.
+    #[schema(value_type = String, format = Date)]
+    pub ends_on: NaiveDate,
+}
+
+/// What the snapshot says of a taper asked for.
+enum TaperCase {
+    /// The household is not in the sweep within the caller's scope, or the policy is not in it.
+    NotFound,
+    NoTaper,
+    NotStale,
+    Stale {
+        as_of: NaiveDate,
+        months: u32,
+        ends_on: NaiveDate,
+        community: String,
+    },
+}
+
+/// Starts the gradual-exit period of an 应退未退 row of a policy with
+/// `taper_months`: until the sweep's date plus that many months the row is
+/// listed as 渐退期, not 应退未退. A household change does not end it.
+#[utoipa::path(post, path = "/api/v1/sweep/tapers", tag = "policies", request_body = TaperForm,
+    responses((status = 200, body = TaperStarted), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn start_taper(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(form): Json<TaperForm>,
+) -> Result<Json<TaperStarted>, ApiError> {
+    let scope = p.scope();
+    let case = state.sweeper.read(|s| {
+        // Scope first: a row outside it is not found, whatever it is.
+        let Some(row) = s.columns.row_of(form.household_id) else { return TaperCase::NotFound };
+        let community = s.columns.community(row);
+        if !community.as_str().starts_with(scope.prefix()) {
+            return TaperCase::NotFound;
+        }
+        let Some(index) = s.policies.iter().position(|a| a.policy_id == form.policy_id) else {
+            return TaperCase::NotFound;
+        };
+        let def = &s.policies[index].definition;
+        let (Some(months), Some(ends_on)) = (def.taper_months, def.taper_end(s.date)) else {
+            return TaperCase::NoTaper;
+        };
+        let stale = s.findings().any(|f| {
+            f.household == row
+                && f.policy as usize == index
+                && f.person.map(|r| s.columns.person_id(r)) == form.person_id
+                && f.kind == FindingKind::Stale
+        });
+        if !stale {
+            return TaperCase::NotStale;
+        }
+        TaperCase::Stale { as_of: s.date, months, ends_on, community: community.as_str().to_owned() }
+    });
+    let row_field = if form.person_id.is_some() { "person_id" } else { "household_id" };
+    let (as_of, months, ends_on, community) = match case {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "no_sweep",
+                "尚未运行政策找人，没有可启动渐退期的名单",
+                "no sweep has run yet, so there is no 应退未退 row to start a gradual exit on",
+            ));
+        }
+        Some(TaperCase::NotFound) => return Err(ApiError::not_found()),
+        Some(TaperCase::NoTaper) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "no_taper",
+                "该政策未设渐退期（taper_months），不能启动渐退",
+                "this policy has no gradual-exit period (taper_months), so no gradual exit can start",
+            )
+            .with_field("policy_id"));
+        }
+        Some(TaperCase::NotStale) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "not_stale",
+                "该对象不在此政策的应退未退名单中，不能启动渐退期",
+                "this row is not 应退未退 (receives but no longer qualifies) for this policy, so no gradual exit can start",
+            )
+            .with_field(row_field));
+        }
+        Some(TaperCase::Stale { as_of, months, ends_on, community }) => (as_of, months, ends_on, community),
+    };
+    let person_id = form.person_id.unwrap_or(0);
+    // One community's marks: is a period already running?
+    let running = state.store.sweep_marks(&community).await?.into_iter().find(|m| {
+        (m.policy_id, m.household_id, m.person_id) == (form.policy_id, form.household_id, person_id)
+            && m.tapers_on(as_of)
+    });
+    if let Some(end) = running.and_then(|m| m.ends_on) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "taper_running",
+            format!("渐退期已在进行，至 {end} 结束"),
+            format!("a gradual-exit period is already running, until {end}"),
+        )
+        .with_field(row_field));
+    }
+    let mark = SweepMark {
+        policy_id: form.policy_id,
+        household_id: form.household_id,
+        person_id,
+        kind: "taper".into(),
+        status: "started".into(),
+        reason: None,
+        household_version: 0,
+        marked_by: p.account.id,
+        marked_at: String::new(),
+        ends_on: Some(ends_on),
+    };
+    match state.store.mark_finding(&p.actor(), &scope, &mark).await {
+        Ok(true) => Ok(Json(TaperStarted {
+            policy_id: form.policy_id,
+            household_id: form.household_id,
+            person_id: form.person_id,
+            as_of,
+            months,
+            ends_on,
+        })),
         Ok(false) | Err(zhongfu_store::StoreError::MissingReference(_)) => Err(ApiError::not_found()),
         Err(e) => Err(e.into()),
     }

@@ -248,36 +248,73 @@ pub async fn seed(store: &dyn Store) -> Result<usize, zhongfu_store::StoreError>
     store.seed_catalogue(&zhongfu_store::Actor::system("catalogue"), &Catalogue::demo()).await
 }
 
-/// Counts by kind.
+/// How a finding is listed: as the engine found it, except that an 应退未退
+/// whose gradual-exit period (渐退期) runs on the sweep's date is listed as
+/// `Taper` instead of `Stale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListedKind {
+    Missing,
+    Stale,
+    Taper,
+    Unknown,
+}
+
+impl ListedKind {
+    pub fn of(kind: FindingKind) -> Self {
+        match kind {
+            FindingKind::Missing => Self::Missing,
+            FindingKind::Stale => Self::Stale,
+            FindingKind::Unknown => Self::Unknown,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Stale => "stale",
+            Self::Taper => "taper",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Missing, Self::Stale, Self::Taper, Self::Unknown].into_iter().find(|k| k.code() == s)
+    }
+}
+
+/// Counts by kind. A row in 渐退期 counts under `taper`, not `stale`: it is
+/// not 应退未退 while the period runs.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Counts {
     pub missing: usize,
     pub stale: usize,
+    pub taper: usize,
     pub unknown: usize,
 }
 
 impl Counts {
-    pub fn add(&mut self, kind: FindingKind) {
+    pub fn add(&mut self, kind: ListedKind) {
         match kind {
-            FindingKind::Missing => self.missing += 1,
-            FindingKind::Stale => self.stale += 1,
-            FindingKind::Unknown => self.unknown += 1,
+            ListedKind::Missing => self.missing += 1,
+            ListedKind::Stale => self.stale += 1,
+            ListedKind::Taper => self.taper += 1,
+            ListedKind::Unknown => self.unknown += 1,
         }
     }
 }
 
-/// Tallies findings per policy and per street (the community's parent).
+/// Tallies listed findings per policy and per street (the community's parent).
 pub fn tally<'a>(
     snapshot: &Snapshot,
-    findings: impl Iterator<Item = &'a Finding>,
+    findings: impl Iterator<Item = (&'a Finding, ListedKind)>,
 ) -> (HashMap<usize, Counts>, HashMap<String, Counts>) {
     let mut by_policy: HashMap<usize, Counts> = HashMap::new();
     let mut by_street: HashMap<String, Counts> = HashMap::new();
-    for f in findings {
-        by_policy.entry(f.policy as usize).or_default().add(f.kind);
+    for (f, kind) in findings {
+        by_policy.entry(f.policy as usize).or_default().add(kind);
         let community = snapshot.columns.community(f.household);
         let street = community.parent().unwrap_or(*community);
-        by_street.entry(street.as_str().to_owned()).or_default().add(f.kind);
+        by_street.entry(street.as_str().to_owned()).or_default().add(kind);
     }
     (by_policy, by_street)
 }

@@ -129,6 +129,12 @@ describe("the catalogue", () => {
     expect(d.effective_to).toBeNull();
     expect(normalised({ ...d, benefit: "100" }).benefit).toBe("100");
   });
+
+  it("sends no gradual-exit period as null, and a period as its months", () => {
+    expect(blankDefinition("2026-01-01").taper_months).toBeNull();
+    expect(normalised({ ...blankDefinition("2026-01-01"), taper_months: undefined }).taper_months).toBeNull();
+    expect(normalised({ ...blankDefinition("2026-01-01"), taper_months: 6 }).taper_months).toBe(6);
+  });
 });
 
 describe("values", () => {

@@ -1,14 +1,26 @@
 import { describe, expect, it } from "vitest";
-import type { PolicyCounts } from "../api";
-import { chartSeries, duration, kindCounts, shortName, streetRows, topPolicies } from "../sweep";
+import type { PolicyCounts, PolicyEntry } from "../api";
+import {
+  KINDS,
+  canTaper,
+  chartSeries,
+  duration,
+  kindCounts,
+  shortName,
+  streetRows,
+  taperEnd,
+  taperPolicies,
+  topPolicies,
+} from "../sweep";
 
-const row = (policy_id: number, name: string, missing: number, stale: number, unknown = 0): PolicyCounts => ({
+const row = (policy_id: number, name: string, missing: number, stale: number, unknown = 0, taper = 0): PolicyCounts => ({
   policy_id,
   code: `p${policy_id}`,
   name,
   department: "区民政局",
   missing,
   stale,
+  taper,
   unknown,
 });
 
@@ -45,24 +57,49 @@ describe("counts", () => {
   it("adds up streets and names them", () => {
     const { rows, total } = streetRows(
       [
-        { code: "430602001000", missing: 3, stale: 1, unknown: 0 },
-        { code: "430602002000", missing: 2, stale: 0, unknown: 4 },
+        { code: "430602001000", missing: 3, stale: 1, taper: 2, unknown: 0 },
+        { code: "430602002000", missing: 2, stale: 0, taper: 1, unknown: 4 },
       ],
       { "430602001000": "岳阳楼街道" },
     );
     expect(rows.map((r) => r.name)).toEqual(["岳阳楼街道", "430602002000"]);
-    expect(total).toEqual({ missing: 5, stale: 1, unknown: 4 });
+    expect(total).toEqual({ missing: 5, stale: 1, taper: 3, unknown: 4 });
   });
 
   it("counts by kind for one policy or all", () => {
-    const rows = [row(1, "a", 1, 2, 3), row(2, "b", 10, 20, 30)];
-    expect(kindCounts(rows)).toEqual({ missing: 11, stale: 22, unknown: 33 });
-    expect(kindCounts(rows, 2)).toEqual({ missing: 10, stale: 20, unknown: 30 });
-    expect(kindCounts(rows, 9)).toEqual({ missing: 0, stale: 0, unknown: 0 });
+    const rows = [row(1, "a", 1, 2, 3, 4), row(2, "b", 10, 20, 30, 40)];
+    expect(kindCounts(rows)).toEqual({ missing: 11, stale: 22, taper: 44, unknown: 33 });
+    expect(kindCounts(rows, 2)).toEqual({ missing: 10, stale: 20, taper: 40, unknown: 30 });
+    expect(kindCounts(rows, 9)).toEqual({ missing: 0, stale: 0, taper: 0, unknown: 0 });
   });
 
   it("tells durations", () => {
     expect(duration(850)).toBe("850 ms");
     expect(duration(12500)).toBe("12.5 s");
+  });
+});
+
+describe("渐退期", () => {
+  it("is a tab of its own beside 应退未退", () => {
+    expect(KINDS).toEqual(["missing", "stale", "taper", "unknown"]);
+  });
+
+  it("ends by calendar months, on the month's last day when the day does not exist (as the server reckons)", () => {
+    expect(taperEnd("2026-03-15", 6)).toBe("2026-09-15");
+    expect(taperEnd("2025-08-31", 6)).toBe("2026-02-28");
+    expect(taperEnd("2027-08-31", 6)).toBe("2028-02-29");
+    expect(taperEnd("2026-11-30", 6)).toBe("2027-05-30");
+    expect(taperEnd("2026-07-31", 12)).toBe("2027-07-31");
+  });
+
+  it("may start only on 应退未退 rows of a policy that has one", () => {
+    const entry = (policy_id: number, taper_months?: number | null) =>
+      ({ policy_id, versions: 1, draft: null, active: { definition: { taper_months } } }) as unknown as PolicyEntry;
+    const tapers = taperPolicies([entry(1, 6), entry(2, null), entry(3), entry(4, 0)]);
+    expect([...tapers]).toEqual([[1, 6]]);
+    expect(canTaper({ kind: "stale", policy_id: 1 }, tapers)).toBe(true);
+    expect(canTaper({ kind: "stale", policy_id: 2 }, tapers)).toBe(false);
+    expect(canTaper({ kind: "missing", policy_id: 1 }, tapers)).toBe(false);
+    expect(canTaper({ kind: "taper", policy_id: 1 }, tapers)).toBe(false);
   });
 });

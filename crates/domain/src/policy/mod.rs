@@ -55,11 +55,24 @@ pub struct PolicyDef {
     #[serde(default)]
     pub benefit: Option<String>,
     pub condition: String,
+    /// The gradual-exit period (渐退期) in months: a household that no longer
+    /// qualifies may keep the benefit this long once a worker starts it, and
+    /// is not 应退未退 until it ends. None: no such period.
+    #[serde(default)]
+    pub taper_months: Option<u32>,
 }
 
 impl PolicyDef {
     pub fn in_force(&self, date: NaiveDate) -> bool {
         self.effective_from <= date && self.effective_to.is_none_or(|to| date <= to)
+    }
+
+    /// The last day of a gradual-exit period started on `date`: `date` plus
+    /// `taper_months` calendar months (clamped to the month's last day, so
+    /// 31 August + 6 months is 28 or 29 February). None without a period.
+    pub fn taper_end(&self, date: NaiveDate) -> Option<NaiveDate> {
+        let months = self.taper_months.filter(|m| *m > 0)?;
+        date.checked_add_months(chrono::Months::new(months))
     }
 
     /// The bit of its records category.

@@ -80,6 +80,7 @@ fn engine_for(rules: &[(&str, Level, &str)]) -> Engine {
             effective_to: None,
             benefit: Some("params.dibao_line - per_capita_income".into()),
             condition: (*cond).into(),
+            taper_months: None,
         })
         .collect();
     let refs: Vec<&PolicyDef> = defs.iter().collect();
@@ -326,6 +327,25 @@ fn the_shipped_catalogue_compiles_and_covers_the_district() {
         assert!(p.benefit.is_some(), "{} has no benefit", p.code);
     }
     assert_eq!(v.params()["dibao_line"], 76_000);
+    // 低保 alone has a gradual-exit period.
+    let tapered: Vec<(&str, Option<u32>)> =
+        c.policies.iter().filter(|p| p.taper_months.is_some()).map(|p| (p.code.as_str(), p.taper_months)).collect();
+    assert_eq!(tapered, [("dibao", Some(6))]);
+}
+
+#[test]
+fn a_gradual_exit_period_ends_by_calendar_months() {
+    let mut p = Catalogue::demo().policies.into_iter().find(|p| p.code == "dibao").unwrap();
+    let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    assert_eq!(p.taper_end(on(2026, 3, 15)), Some(on(2026, 9, 15)));
+    // The month's last day when the day does not exist: 31 August + 6 months.
+    assert_eq!(p.taper_end(on(2025, 8, 31)), Some(on(2026, 2, 28)));
+    assert_eq!(p.taper_end(on(2027, 8, 31)), Some(on(2028, 2, 29)));
+    assert_eq!(p.taper_end(on(2026, 11, 30)), Some(on(2027, 5, 30)));
+    p.taper_months = Some(0);
+    assert_eq!(p.taper_end(on(2026, 3, 15)), None);
+    p.taper_months = None;
+    assert_eq!(p.taper_end(on(2026, 3, 15)), None);
 }
 
 #[test]

@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { flushPromises, mount } from "@vue/test-utils";
+import { ElMessageBox } from "element-plus";
+import { i18n } from "../i18n";
+import { session } from "../session";
+import type { Account, SweepRow } from "../api";
+
+import SweepView from "../views/SweepView.vue";
+
+const calls: { url: string; method: string; body: unknown }[] = [];
+
+const row = (kind: SweepRow["kind"], taper_ends: string | null = null): SweepRow => ({
+  policy_id: 1,
+  policy_code: "dibao",
+  policy_name: "城乡最低生活保障",
+  kind,
+  household_id: 42,
+  household_number: "T-ABOVE",
+  community: "430602001001",
+  community_name: "某社区",
+  person_id: null,
+  name: "张三",
+  id_masked: "430602********0011",
+  benefit_fen: null,
+  reason: "per_capita_income 1,000.00 < params.dibao_line 760.00",
+  conditions: [],
+  mark: null,
+  mark_reason: null,
+  taper_ends,
+});
+
+const definition = (taper_months: number | null) => ({ name: "p", name_en: "", kind: "cash_monthly", taper_months });
+
+beforeEach(() => {
+  calls.length = 0;
+  session.me = {
+    account: { jurisdiction: "430602000000" } as Account,
+    permissions: ["policy_read", "sweep_run"],
+    csrf_token: "t",
+    second_factor_pending: false,
+    second_factor_required: false,
+  };
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string, init?: RequestInit) => {
+      const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+      calls.push({ url, method: init?.method ?? "GET", body });
+      if (url.startsWith("/api/v1/divisions")) return new Response(JSON.stringify({ items: [] }));
+      if (url === "/api/v1/policies") {
+        const items = [
+          { policy_id: 1, versions: 1, draft: null, active: { definition: definition(6) } },
+          { policy_id: 2, versions: 1, draft: null, active: { definition: definition(null) } },
+        ];
+        return new Response(JSON.stringify({ items }));
+      }
+      if (url === "/api/v1/sweep/tapers") {
+        return new Response(JSON.stringify({ ...body, as_of: "2025-08-31", months: 6, ends_on: "2026-02-28" }));
+      }
+      if (url === "/api/v1/sweep/results") {
+        const items =
+          body.kind === "taper"
+            ? [row("taper", "2026-02-28")]
+            : body.kind === "stale"
+              ? [row("stale"), { ...row("stale"), policy_id: 2, household_id: 43, household_number: "T-OTHER" }]
+              : [];
+        const status = { running: false, phase: "done", as_of: "2025-08-31", finished_at: "2025-08-31 10:00:00" };
+        const counts = { policy_id: 1, code: "dibao", name: "低保", department: "区民政局", missing: 0, stale: 1, taper: 1, unknown: 0 };
+        return new Response(JSON.stringify({ total: items.length, items, by_policy: [counts], by_street: [], status }));
+      }
+      return new Response(JSON.stringify({}));
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+  session.me = null;
+  document.body.innerHTML = "";
+});
+
+const mountView = () =>
+  mount(SweepView, {
+    global: { plugins: [i18n], stubs: { SweepChart: true, RouterLink: { template: "<a><slot /></a>" } } },
+    attachTo: document.body,
+  });
+
+async function pickKind(wrapper: ReturnType<typeof mountView>, kind: string) {
+  await wrapper.find(`[data-testid=kind-${kind}]`).trigger("click");
+  await flushPromises();
+}
+
+describe("渐退期 on the sweep page", () => {
+  it("offers 渐退 on 应退未退 rows of a policy with a period, confirming the end date", async () => {
+    const confirm = vi.spyOn(ElMessageBox, "confirm").mockResolvedValue("confirm" as never);
+    const wrapper = mountView();
+    await flushPromises();
+    await pickKind(wrapper, "stale");
+    const buttons = wrapper.findAll("[data-testid=taper]");
+    expect(buttons).toHaveLength(1); // policy 2 has no period
+    await buttons[0].trigger("click");
+    await flushPromises();
+    const message = String(confirm.mock.calls[0][0]);
+    expect(message).toContain("张三");
+    expect(message).toContain("6 个月");
+    expect(message).toContain("2026-02-28");
+    const started = calls.find((c) => c.url === "/api/v1/sweep/tapers");
+    expect(started?.method).toBe("POST");
+    expect(started?.body).toEqual({ policy_id: 1, household_id: 42, person_id: null });
+  });
+
+  it("starts nothing when the confirmation is cancelled", async () => {
+    vi.spyOn(ElMessageBox, "confirm").mockRejectedValue("cancel");
+    const wrapper = mountView();
+    await flushPromises();
+    await pickKind(wrapper, "stale");
+    await wrapper.find("[data-testid=taper]").trigger("click");
+    await flushPromises();
+    expect(calls.some((c) => c.url === "/api/v1/sweep/tapers")).toBe(false);
+  });
+
+  it("lists 渐退期 under its own tab with the end date, and no actions on its rows", async () => {
+    const wrapper = mountView();
+    await flushPromises();
+    expect(wrapper.find("[data-testid=kind-taper]").text()).toContain("渐退期");
+    await pickKind(wrapper, "taper");
+    const asked = calls.filter((c) => c.url === "/api/v1/sweep/results").at(-1);
+    expect((asked?.body as { kind: string }).kind).toBe("taper");
+    expect(wrapper.find("[data-testid=taper-ends]").text()).toBe("渐退期至 2026-02-28");
+    expect(wrapper.find("[data-testid=taper]").exists()).toBe(false);
+    expect(wrapper.find("[data-testid=dismiss]").exists()).toBe(false);
+  });
+});
