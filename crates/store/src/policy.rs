@@ -148,7 +148,7 @@ pub(crate) const PERSON_FACTS: [&str; 2] = facts!(
             CAST(p.disability_grade AS BIGINT), p.work_ability, p.employment, p.schooling, p.monthly_income_fen,
             p.death_date
        FROM person p JOIN household h ON h.id = p.household_id",
-    "ORDER BY p.household_id, CASE WHEN p.relation = 'head' THEN 0 ELSE 1 END, p.id"
+    ""
 );
 pub(crate) const COUNT_PERSONS: [&str; 2] =
     facts!("SELECT COUNT(*) FROM person p JOIN household h ON h.id = p.household_id", "");
@@ -238,31 +238,41 @@ pub(crate) fn person_facts(r: PersonFactRow) -> crate::Result<(i64, PersonFacts)
 }
 
 /// Puts persons and holdings into their households (all sorted by household).
+/// Households with their members, heads first. Persons come in table order:
+/// sorting ten million of them here is seconds, where SQLite's sorter spilled
+/// to disk for many minutes.
 pub(crate) fn assemble(
     mut households: Vec<HouseholdFacts>,
-    persons: Vec<(i64, PersonFacts)>,
-    holdings: Vec<HoldingFactRow>,
-) -> crate::Result<Vec<HouseholdFacts>> {
+    mut persons: Vec<(i64, PersonFacts)>,
+) -> (Vec<HouseholdFacts>, std::collections::HashMap<i64, usize>) {
+    persons.sort_unstable_by_key(|(hid, p)| (*hid, p.relation != Relation::Head, p.id));
     let index: std::collections::HashMap<i64, usize> = households.iter().enumerate().map(|(i, h)| (h.id, i)).collect();
     for (hid, p) in persons {
         if let Some(&i) = index.get(&hid) {
             households[i].members.push(p);
         }
     }
-    for (hid, pid, category, start, end) in holdings {
-        let Some(&i) = index.get(&hid) else { continue };
-        let holding = Holding { category: code(Category::parse, &category, "category")?, start, end };
-        let h = &mut households[i];
-        match pid {
-            None => h.holdings.push(holding),
-            Some(pid) => {
-                if let Some(m) = h.members.iter_mut().find(|m| m.id == pid) {
-                    m.holdings.push(holding);
-                }
+    (households, index)
+}
+
+/// Attaches one holding row to its household or member.
+pub(crate) fn attach_holding(
+    households: &mut [HouseholdFacts],
+    index: &std::collections::HashMap<i64, usize>,
+    (hid, pid, category, start, end): HoldingFactRow,
+) -> crate::Result<()> {
+    let Some(&i) = index.get(&hid) else { return Ok(()) };
+    let holding = Holding { category: code(Category::parse, &category, "category")?, start, end };
+    let h = &mut households[i];
+    match pid {
+        None => h.holdings.push(holding),
+        Some(pid) => {
+            if let Some(m) = h.members.iter_mut().find(|m| m.id == pid) {
+                m.holdings.push(holding);
             }
         }
     }
-    Ok(households)
+    Ok(())
 }
 
 pub(crate) const SELECT_PARAMS: &str = "SELECT definition FROM policy_param ORDER BY name";

@@ -187,9 +187,13 @@ macro_rules! policy_store {
                     }
                 }
                 drop(rows);
-                let holdings: Vec<HoldingFactRow> =
-                    query!(sqlx::query_as(HOLDING_FACTS[form])).fetch_all(&self.pool).await?;
-                assemble(households, persons, holdings)
+                let (mut households, index) = assemble(households, persons);
+                // Streamed: a city's tens of millions of holdings are never held as rows.
+                let mut rows = query!(sqlx::query_as::<_, HoldingFactRow>(HOLDING_FACTS[form])).fetch(&self.pool);
+                while let Some(r) = rows.try_next().await? {
+                    attach_holding(&mut households, &index, r)?;
+                }
+                Ok(households)
             }
 
             async fn mark_finding(&self, actor: &Actor, scope: &Scope, mark: &$crate::policy::SweepMark) -> Result<bool> {
