@@ -364,7 +364,11 @@ async fn run_lookup(
                     // A lookup by ID counts only when it found the household.
                     let ok = match res {
                         Ok(r) if r.status().is_success() => match r.bytes().await {
-                            Ok(body) => !by_id || body.windows(11).any(|w| w == b"\"total\":1,"),
+                            Ok(body) => {
+                                !by_id
+                                    || serde_json::from_slice::<serde_json::Value>(&body)
+                                        .is_ok_and(|v| v["total"] == 1)
+                            }
                             Err(_) => false,
                         },
                         _ => false,
