@@ -606,8 +606,8 @@ export const api = {
   removeMember: (id: number, person: number, version: number) =>
     versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/members/${person}`, version),
   /** Moves a member to another household; both versions are checked (a stale one is a StaleError). */
-  moveMember: (id: number, person: number, form: { to_household: number; version: number; to_version: number; relation: string }) =>
-    versioned<{ version: number; to_version: number }>("POST", `/api/v1/households/${id}/members/${person}/move`, form.version, form),
+  moveMember: (id: number, person: number, version: number, form: { to_household: number; to_version: number; relation: string }) =>
+    versioned<{ version: number; to_version: number }>("POST", `/api/v1/households/${id}/members/${person}/move`, version, form),
   policies: () => getJSON<{ items: PolicyEntry[] }>("/api/v1/policies").then((r) => r.items),
   policy: (id: number) => getJSON<{ policy_id: number; versions: PolicyVersion[] }>(`/api/v1/policies/${id}`),
   policyVocabulary: () => getJSON<{ fields: RuleField[]; params: RuleParam[] }>("/api/v1/policies/fields"),

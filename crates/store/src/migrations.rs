@@ -30,8 +30,8 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper");
-pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper");
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -80,6 +80,8 @@ mod tests {
             ("postgres", 8, "c047da357858bc0e5ec0f3594f7bae8b192c102817be4ce27943e4d33e454a5e"),
             ("sqlite", 9, "9ca56876585f7b64ed25bc3c67d47a9ecb446d9189a2811e70cbd60c667db818"),
             ("postgres", 9, "a4e8fce96e17a82917dd614abf67c36bb00bda7f3712e30991bf7b76884af41f"),
+            ("sqlite", 10, "9edacab40e4f11d0704cf3756a88de067aa8108e0bc63b58b118d40bbc1345c3"),
+            ("postgres", 10, "e7b8472381b4db9b08f78c9d094474de3730e1019e77b8f0d2af7a179941e1f4"),
         ];
         for (backend, version, checksum) in pinned {
             let list = if *backend == "sqlite" { MIGRATIONS_SQLITE } else { MIGRATIONS_POSTGRES };

@@ -40,6 +40,8 @@ use zhongfu_domain::signin::LoginName;
 pub(crate) struct PgStore {
     pool: PgPool,
     keys: Arc<PiiKeys>,
+    totals: crate::registry::Remembered<i64>,
+    facets: crate::registry::Remembered<crate::registry::HouseholdFacets>,
 }
 
 impl PgStore {
@@ -57,7 +59,7 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(connect)?;
-        Ok(Self { pool, keys })
+        Ok(Self { pool, keys, totals: Default::default(), facets: Default::default() })
     }
 
     async fn load_divisions(&self) -> Result<usize> {

@@ -10,7 +10,7 @@ use zhongfu_domain::registry::{
     Category, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration, Relation,
     Schooling, Tag, Tenure, WorkAbility,
 };
-use zhongfu_domain::{DivisionCode, Fen, IdNumber};
+use zhongfu_domain::{DivisionCode, Fen, IdNumber, Scope};
 
 /// A personal value as stored: never the plain text.
 pub(crate) struct Sealed {
@@ -212,8 +212,9 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
 /// How a registry list is ordered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HouseholdSort {
-    #[default]
     Number,
+    /// The ledger's order: community, then 户编号.
+    #[default]
     Community,
     Members,
     /// Monthly income per living member.
@@ -268,7 +269,7 @@ impl HouseholdFilter {
             work_ability: None,
             income_min: None,
             income_max: None,
-            sort: HouseholdSort::Number,
+            sort: HouseholdSort::Community,
             descending: false,
             offset: 0,
             limit: 20,
@@ -291,6 +292,29 @@ impl HouseholdFilter {
             || self.disability_kind.is_some()
             || self.disability_grade.is_some()
             || self.work_ability.is_some()
+    }
+
+    /// When the filter is a category within an area and nothing else, that area
+    /// (within the scope): its matches are the households of the category's
+    /// holdings there, one index range to count.
+    pub(crate) fn category_area<'a>(&'a self, scope: &'a Scope) -> Option<&'a str> {
+        let only_category = self.category.is_some()
+            && self.tag.is_none()
+            && self.number.is_none()
+            && self.id_number.is_none()
+            && self.phone.is_none()
+            && !self.has_person_criteria()
+            && self.income_min.is_none()
+            && self.income_max.is_none();
+        if !only_category || scope.paired_only() {
+            return None;
+        }
+        match &self.division {
+            None => Some(scope.prefix()),
+            Some(d) if d.prefix().starts_with(scope.prefix()) => Some(d.prefix()),
+            Some(d) if scope.prefix().starts_with(d.prefix()) => Some(scope.prefix()),
+            Some(_) => None,
+        }
     }
 }
 
@@ -500,14 +524,63 @@ macro_rules! living_members {
     };
 }
 
-/// What a registry list is ordered by, as an SQL expression over `household h`.
-pub(crate) fn order_by(sort: HouseholdSort) -> &'static str {
-    match sort {
-        HouseholdSort::Number => "h.number",
-        HouseholdSort::Community => "h.community",
-        HouseholdSort::Members => living_members!(),
-        HouseholdSort::Income => per_capita!(),
+/// Counts over the registry (a list's total, the counts beside each filter
+/// option), remembered until the registry changes. Every change moves the audit
+/// head in its own transaction, so the head's sequence number says whether a
+/// remembered count still holds, whichever process made the change. The day is
+/// part of the filter (ages and categories are as of a day).
+#[derive(Debug, Default)]
+pub(crate) struct Remembered<V> {
+    entries: std::sync::Mutex<HashMap<String, (i64, V)>>,
+}
+
+impl<V: Clone> Remembered<V> {
+    /// Enough for the filters in use; all are forgotten when it fills.
+    const CAPACITY: usize = 1024;
+
+    pub(crate) fn get(&self, key: &str, seq: i64) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(key).filter(|(at, _)| *at == seq).map(|(_, v)| v.clone())
     }
+
+    pub(crate) fn put(&self, key: String, seq: i64, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(key, (seq, value));
+    }
+}
+
+/// What a count depends on: the area and pairing of the scope and the filter
+/// without its order and page. None for a search by name, number, ID or phone:
+/// those find a few households, are cheap to count, and are not kept in memory.
+pub(crate) fn count_key(scope: &Scope, filter: &HouseholdFilter) -> Option<String> {
+    if filter.name.is_some() || filter.number.is_some() || filter.id_number.is_some() || filter.phone.is_some() {
+        return None;
+    }
+    let paired = if scope.paired_only() { scope.account() } else { None };
+    let f =
+        HouseholdFilter { sort: HouseholdSort::default(), descending: false, offset: 0, limit: 0, ..filter.clone() };
+    Some(format!("{}|{paired:?}|{f:?}", scope.prefix()))
+}
+
+/// The audit head's sequence number: it moves with every change.
+pub(crate) const AUDIT_SEQ: &str = "SELECT seq FROM audit_head WHERE id = 1";
+
+/// A registry list's `ORDER BY` over `household h`, ties broken by id. By
+/// community means the ledger's order, community then 户编号: one walk of the
+/// index `household_area_number`, so a page of a long list is read without
+/// sorting the list.
+pub(crate) fn order_by(sort: HouseholdSort, descending: bool) -> String {
+    let columns: &[&str] = match sort {
+        HouseholdSort::Number => &["h.number"],
+        HouseholdSort::Community => &["h.community", "h.number"],
+        HouseholdSort::Members => &[living_members!(), "h.id"],
+        HouseholdSort::Income => &[per_capita!(), "h.id"],
+    };
+    let direction = if descending { " DESC" } else { " ASC" };
+    columns.iter().map(|c| format!("{c}{direction}")).collect::<Vec<_>>().join(", ")
 }
 
 /// A registry list line's columns; the caller appends the filter.
@@ -527,6 +600,12 @@ pub(crate) const SELECT_SUMMARIES: &str = concat!(
 );
 
 pub(crate) const COUNT_HOUSEHOLDS: &str = "SELECT COUNT(*) FROM household h WHERE ";
+
+/// Households holding a category on a day within an area (see `category_area`);
+/// binds the category, the area's range and the day twice.
+pub(crate) const COUNT_HOLDERS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT g.household_id FROM holding g
+    WHERE g.category = $1 AND g.community >= $2 AND g.community < $3
+      AND g.start_date <= $4 AND (g.end_date IS NULL OR g.end_date >= $5)) AS held";
 
 /// Categories held by households; the caller appends the day and the ids.
 pub(crate) const CURRENT_CATEGORIES: &str = "SELECT DISTINCT household_id, category FROM holding WHERE start_date <= ";
@@ -666,7 +745,13 @@ pub(crate) fn household_event(action: &str, id: i64, diff: String) -> crate::Aud
 
 /// Adds the scope and the filter to a registry query over `household h`.
 macro_rules! push_household_filter {
-    ($q:expr, $scope:expr, $f:expr, $keys:expr) => {{
+    ($q:expr, $scope:expr, $f:expr, $keys:expr) => {
+        $crate::registry::push_household_filter!($q, $scope, $f, $keys, false)
+    };
+    // `per_row`: the category tested household by household (for a page read in
+    // index order, which stops after the page) instead of as one index range
+    // (for counts, and for pages of few matches sorted whole).
+    ($q:expr, $scope:expr, $f:expr, $keys:expr, $per_row:expr) => {{
         let (q, scope, f) = (&mut $q, $scope, $f);
         // Prefixes as ranges (codes are digits, '~' sorts after them), so the index on community serves.
         q.push("h.community >= ").push_bind(scope.prefix().to_owned());
@@ -697,13 +782,17 @@ macro_rules! push_household_filter {
         // The category's holdings within the area are one range of `holding_area`,
         // whatever the size of the street.
         if let Some(c) = f.category {
-            q.push(" AND h.id IN (SELECT g.household_id FROM holding g WHERE g.category = ")
-                .push_bind(c.code())
-                .push(" AND g.community >= ")
-                .push_bind(area.to_owned())
-                .push(" AND g.community < ")
-                .push_bind(format!("{area}~"))
-                .push(" AND g.start_date <= ")
+            if $per_row {
+                q.push(" AND EXISTS (SELECT 1 FROM holding g WHERE g.household_id = h.id AND g.category = ").push_bind(c.code());
+            } else {
+                q.push(" AND h.id IN (SELECT g.household_id FROM holding g WHERE g.category = ")
+                    .push_bind(c.code())
+                    .push(" AND g.community >= ")
+                    .push_bind(area.to_owned())
+                    .push(" AND g.community < ")
+                    .push_bind(format!("{area}~"));
+            }
+            q.push(" AND g.start_date <= ")
                 .push_bind(f.today)
                 .push(" AND (g.end_date IS NULL OR g.end_date >= ")
                 .push_bind(f.today)

@@ -18,19 +18,37 @@ macro_rules! registry_store {
         }
 
         async fn households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<HouseholdPage> {
-            use $crate::registry::{COUNT_HOUSEHOLDS, SELECT_SUMMARIES, push_household_filter};
-            let mut count = sqlx::QueryBuilder::<$db>::new(COUNT_HOUSEHOLDS);
-            push_household_filter!(count, scope, filter, self.keys);
-            let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-            // The page's ids first (cheap for the usual orders), then the summary of those rows only.
-            let order = $crate::registry::order_by(filter.sort);
-            let direction = if filter.descending { " DESC" } else { " ASC" };
+            use $crate::registry::{SELECT_SUMMARIES, push_household_filter};
+            // A list's total is remembered; a search by name, number, ID or phone is not
+            // (it finds a few households): its page comes first, counted only when full.
+            let remembered = self.remembered(scope, filter).await?;
+            let total = match remembered {
+                Some((key, seq)) => Some(match self.totals.get(&key, seq) {
+                    Some(total) => total,
+                    None => {
+                        let total = self.count_households(scope, filter).await?;
+                        self.totals.put(key, seq, total);
+                        total
+                    }
+                }),
+                None => None,
+            };
+            if total.is_some_and(|t| t == 0 || filter.offset >= t) {
+                return Ok(HouseholdPage { total: total.unwrap_or(0), items: Vec::new() });
+            }
+            // The page's ids first, then the summary of those rows only. A page near the
+            // start of a long category list in the ledger's order walks the index and
+            // stops after the page; a short list is gathered from its index range and sorted.
+            let per_row = filter.category.is_some()
+                && filter.sort == $crate::registry::HouseholdSort::Community
+                && total.is_some_and(|t| t >= 50 * (filter.offset + filter.limit));
+            let order = $crate::registry::order_by(filter.sort, filter.descending);
             let mut q = sqlx::QueryBuilder::<$db>::new(SELECT_SUMMARIES);
             q.push("h.id IN (SELECT h.id FROM household h WHERE ");
-            push_household_filter!(q, scope, filter, self.keys);
-            q.push(" ORDER BY ").push(order).push(direction);
-            q.push(", h.id LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset).push(")");
-            q.push(" ORDER BY ").push(order).push(direction).push(", h.id");
+            push_household_filter!(q, scope, filter, self.keys, per_row);
+            q.push(" ORDER BY ").push(&order);
+            q.push(" LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset).push(")");
+            q.push(" ORDER BY ").push(&order);
             let rows = q.build().fetch_all(&self.pool).await?;
             let mut items = rows
                 .iter()
@@ -69,11 +87,22 @@ macro_rules! registry_store {
                     }
                 }
             }
+            let total = match total {
+                Some(total) => total,
+                None if (items.len() as i64) < filter.limit && (filter.offset == 0 || !items.is_empty()) => {
+                    filter.offset + items.len() as i64
+                }
+                None => self.count_households(scope, filter).await?,
+            };
             Ok(HouseholdPage { total, items })
         }
 
         async fn household_facets(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<$crate::registry::HouseholdFacets> {
             use $crate::registry::{CATEGORY_FACET, GROUP_CATEGORY, HouseholdFacets, full_code, push_household_filter};
+            let remembered = self.remembered(scope, filter).await?;
+            if let Some(facets) = remembered.as_ref().and_then(|(key, seq)| self.facets.get(key, *seq)) {
+                return Ok(facets);
+            }
             let area = HouseholdFacets::area(scope, filter);
             // One grouped query per facet. The part length is one of five fixed numbers, not input.
             let len = HouseholdFacets::part_len(&area);
@@ -112,12 +141,16 @@ macro_rules! registry_store {
                     tag_counts.insert(tag.code().to_owned(), n);
                 }
             }
-            Ok(HouseholdFacets {
+            let facets = HouseholdFacets {
                 area: area.as_str().to_owned(),
                 divisions: parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect(),
                 categories: categories.into_iter().collect(),
                 tags: tag_counts,
-            })
+            };
+            if let Some((key, seq)) = remembered {
+                self.facets.put(key, seq, facets.clone());
+            }
+            Ok(facets)
         }
 
         async fn household(&self, scope: &Scope, id: i64, today: NaiveDate) -> Result<Option<HouseholdDetail>> {
@@ -607,6 +640,33 @@ macro_rules! registry_store {
         }
 
         impl $store {
+        /// The key a count of this filter is remembered under, and the audit head
+        /// it would hold for; None when it is not remembered.
+        async fn remembered(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<Option<(String, i64)>> {
+            let Some(key) = $crate::registry::count_key(scope, filter) else {
+                return Ok(None);
+            };
+            let seq: i64 = sqlx::query_scalar($crate::registry::AUDIT_SEQ).fetch_one(&self.pool).await?;
+            Ok(Some((key, seq)))
+        }
+
+        async fn count_households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<i64> {
+            use $crate::registry::{COUNT_HOLDERS, COUNT_HOUSEHOLDS, push_household_filter};
+            if let (Some(area), Some(category)) = (filter.category_area(scope), filter.category) {
+                return Ok(sqlx::query_scalar(COUNT_HOLDERS)
+                    .bind(category.code())
+                    .bind(area)
+                    .bind(format!("{area}~"))
+                    .bind(filter.today)
+                    .bind(filter.today)
+                    .fetch_one(&self.pool)
+                    .await?);
+            }
+            let mut count = sqlx::QueryBuilder::<$db>::new(COUNT_HOUSEHOLDS);
+            push_household_filter!(count, scope, filter, self.keys);
+            Ok(count.build_query_scalar().fetch_one(&self.pool).await?)
+        }
+
         async fn insert_household_rows(
             &self,
             tx: &mut sqlx::Transaction<'_, $db>,

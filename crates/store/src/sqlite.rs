@@ -40,6 +40,8 @@ use zhongfu_domain::signin::LoginName;
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
     keys: Arc<PiiKeys>,
+    totals: crate::registry::Remembered<i64>,
+    facets: crate::registry::Remembered<crate::registry::HouseholdFacets>,
 }
 
 impl SqliteStore {
@@ -61,7 +63,7 @@ impl SqliteStore {
                 .map_err(|source| OpenError::Directory { path: dir.display().to_string(), source })?;
         }
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(connect)?;
-        Ok(Self { pool, keys })
+        Ok(Self { pool, keys, totals: Default::default(), facets: Default::default() })
     }
 
     /// A transaction that writes. It takes the write lock at once

@@ -118,7 +118,7 @@ pub struct Search {
     /// Monthly income per living member, in fen.
     pub income_min: Option<i64>,
     pub income_max: Option<i64>,
-    /// number, community, members or income.
+    /// community (the default: community, then 户编号), number, members or income.
     pub sort: Option<String>,
     pub descending: Option<bool>,
     /// From 1.
@@ -172,8 +172,8 @@ impl Search {
         f.income_min = self.income_min.map(Fen);
         f.income_max = self.income_max.map(Fen);
         f.sort = match optional(self.sort.as_deref()) {
-            None | Some("number") => HouseholdSort::Number,
-            Some("community") => HouseholdSort::Community,
+            Some("number") => HouseholdSort::Number,
+            None | Some("community") => HouseholdSort::Community,
             Some("members") => HouseholdSort::Members,
             Some("income") => HouseholdSort::Income,
             Some(_) => return Err(bad("sort", "排序字段不正确", "sort by number, community, members or income")),
@@ -742,9 +742,7 @@ pub async fn merge(
 pub struct MoveForm {
     /// The household the member moves to (within your jurisdiction).
     pub to_household: i64,
-    /// The version of this household the move was decided on.
-    pub version: i64,
-    /// The version of the household moved to.
+    /// The version of the household moved to (this household's is `If-Match`).
     pub to_version: i64,
     /// The member's relation to the new household's head (code or Chinese label).
     pub relation: String,
@@ -759,10 +757,12 @@ pub struct Moved {
 }
 
 /// Moves one member, with their own categories, to another household of your
-/// jurisdiction in one step. Both households' versions must hold; the head of a
+/// jurisdiction in one step. Both households' versions must hold (this one's
+/// in `If-Match`, the other's in the body); the head of a
 /// household with other members cannot move. Audited on both households.
 #[utoipa::path(post, path = "/api/v1/households/{id}/members/{person}/move", tag = "households",
     request_body = MoveForm,
+    params(("If-Match" = String, Header, description = "This household's version the move was decided on")),
     responses((status = 200, body = Moved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
 pub async fn move_member(
@@ -772,20 +772,11 @@ pub async fn move_member(
     headers: HeaderMap,
     Json(form): Json<MoveForm>,
 ) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
     let relation = required("relation", &form.relation, Relation::parse)?;
     let result = state
         .store
-        .move_member(
-            &p.actor(),
-            &p.scope(),
-            id,
-            form.version,
-            person,
-            form.to_household,
-            form.to_version,
-            relation,
-            today(),
-        )
+        .move_member(&p.actor(), &p.scope(), id, version, person, form.to_household, form.to_version, relation, today())
         .await?;
     touch(&state, &[id, form.to_household], &result).await;
     match result {

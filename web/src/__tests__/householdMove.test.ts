@@ -53,7 +53,7 @@ const codes = {
 const target = { id: 9, number: "A-9", head_name: "李四", community_name: "洞庭社区", version: 3 };
 
 let moveAnswer: Response;
-const calls: { method: string; url: string; body: unknown }[] = [];
+const calls: { method: string; url: string; body: unknown; headers?: Record<string, string> }[] = [];
 
 function answer(url: string, method: string): Response {
   const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
@@ -78,7 +78,8 @@ beforeEach(() => {
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {
       const method = init?.method ?? "GET";
-      calls.push({ method, url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      const headers = init?.headers as Record<string, string> | undefined;
+      calls.push({ method, url, body: init?.body ? JSON.parse(String(init.body)) : undefined, headers });
       return answer(url, method);
     }),
   );
@@ -118,7 +119,8 @@ describe("moving a member to another household", () => {
     await flushPromises();
     const sent = calls.find((c) => c.url.endsWith("/move"));
     expect(sent?.url).toBe("/api/v1/households/5/members/2/move");
-    expect(sent?.body).toEqual({ to_household: 9, version: 7, to_version: 3, relation: "other" });
+    expect(sent?.headers?.["If-Match"]).toBe('"7"');
+    expect(sent?.body).toEqual({ to_household: 9, to_version: 3, relation: "other" });
     // The picker searched without counts, by number and by name.
     const searches = calls.filter((c) => c.url.endsWith("/search")).map((c) => c.body);
     expect(searches).toContainEqual({ name: "李四", per_page: 20, facets: false });
