@@ -2,7 +2,7 @@
 //! against the bare load of the same CSV (`sqlite3 .import` or `COPY`) into
 //! a table of the same columns and indexes, in the same run.
 
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -32,10 +32,19 @@ fn setup(e: impl std::fmt::Display) -> BenchError {
     BenchError::Setup(e.to_string())
 }
 
+/// The ledger file a benchmark imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LedgerFormat {
+    Csv,
+    Xlsx,
+}
+
 /// The figures of one run.
 #[derive(Debug, Serialize)]
 pub struct ImportBench {
     pub ok: bool,
+    pub format: LedgerFormat,
     pub backend: &'static str,
     pub persons: u64,
     pub households: u64,
@@ -69,6 +78,59 @@ fn write_ledger(path: &Path, district: &DivisionCode, persons: u64) -> Result<(u
     }
     out.flush().map_err(setup)?;
     Ok((written, households))
+}
+
+/// The parts of a one-sheet workbook besides the sheet.
+const XLSX_PARTS: [(&str, &str); 4] = [
+    (
+        "[Content_Types].xml",
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+    ),
+    (
+        "_rels/.rels",
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+    ),
+    (
+        "xl/workbook.xml",
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+    ),
+    (
+        "xl/_rels/workbook.xml.rels",
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+    ),
+];
+
+/// The CSV ledger again as an .xlsx workbook, every cell text (ID numbers stay
+/// text, as a worker's sheet should have them), written row by row as it is
+/// read so the rows never all sit in memory (rust_xlsxwriter would hold them).
+fn write_xlsx_ledger(csv: &Path, xlsx: &Path) -> Result<(), BenchError> {
+    use zip::write::SimpleFileOptions;
+    let lines = BufReader::new(std::fs::File::open(csv).map_err(setup)?).lines();
+    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, std::fs::File::create(xlsx).map_err(setup)?));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(true);
+    for (name, body) in XLSX_PARTS {
+        zip.start_file(name, options).map_err(setup)?;
+        zip.write_all(body.as_bytes()).map_err(setup)?;
+    }
+    zip.start_file("xl/worksheets/sheet1.xml", options).map_err(setup)?;
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#)
+        .map_err(setup)?;
+    let letters: Vec<String> = (0..64).map(zhongfu_domain::ledger::column_letter).collect();
+    for (index, line) in lines.enumerate() {
+        let (line, row) = (line.map_err(setup)?, index + 1);
+        write!(zip, "<row r=\"{row}\">").map_err(setup)?;
+        // Generated values hold no commas or quotes; XML's own characters are escaped.
+        for (column, value) in line.trim_start_matches('\u{feff}').split(',').enumerate().filter(|(_, v)| !v.is_empty())
+        {
+            let value = value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            let letter = letters.get(column).map_or("A", String::as_str);
+            write!(zip, "<c r=\"{letter}{row}\" t=\"inlineStr\"><is><t>{value}</t></is></c>").map_err(setup)?;
+        }
+        zip.write_all(b"</row>").map_err(setup)?;
+    }
+    zip.write_all(b"</sheetData></worksheet>").map_err(setup)?;
+    zip.finish().map_err(setup)?.flush().map_err(setup)?;
+    Ok(())
 }
 
 pub(crate) fn peak_rss_mb() -> f64 {
@@ -142,40 +204,59 @@ async fn drop_schema(settings: &Settings, schema: Option<String>) {
     }
 }
 
-pub async fn import(settings: &Settings, persons: u64) -> Result<ImportBench, BenchError> {
+pub async fn import(settings: &Settings, persons: u64, format: LedgerFormat) -> Result<ImportBench, BenchError> {
     let dir: PathBuf = std::env::temp_dir().join(format!("zhongfu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(setup)?;
-    let result = run_import(settings, persons, &dir).await;
+    let result = run_import(settings, persons, format, &dir).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-async fn run_import(settings: &Settings, persons: u64, dir: &Path) -> Result<ImportBench, BenchError> {
+async fn run_import(
+    settings: &Settings,
+    persons: u64,
+    format: LedgerFormat,
+    dir: &Path,
+) -> Result<ImportBench, BenchError> {
     let csv = dir.join("ledger.csv");
     let district = settings.district;
-    let path = csv.clone();
-    let (persons, households) =
-        tokio::task::spawn_blocking(move || write_ledger(&path, &district, persons)).await.map_err(setup)??;
-    let file_mb = std::fs::metadata(&csv).map_err(setup)?.len() as f64 / 1024.0 / 1024.0;
+    let (path, xlsx) = (csv.clone(), dir.join("ledger.xlsx"));
+    let file = if format == LedgerFormat::Xlsx { xlsx.clone() } else { csv.clone() };
+    let (persons, households) = tokio::task::spawn_blocking(move || {
+        let written = write_ledger(&path, &district, persons)?;
+        if format == LedgerFormat::Xlsx {
+            write_xlsx_ledger(&path, &xlsx)?;
+        }
+        Ok::<_, BenchError>(written)
+    })
+    .await
+    .map_err(setup)??;
+    let file_mb = std::fs::metadata(&file).map_err(setup)?.len() as f64 / 1024.0 / 1024.0;
     let (url, schema) = fresh_database(settings, dir).await?;
     let mut ours = settings.clone();
     ours.database_url = url.clone();
-    let result = measure(&ours, &csv, persons, households, file_mb).await;
+    let ledger = Ledger { file: &file, csv: &csv, format, persons, households, file_mb };
+    let result = measure(&ours, &ledger).await;
     drop_schema(settings, schema).await;
     result
 }
 
-async fn measure(
-    settings: &Settings,
-    csv: &Path,
+/// A generated ledger: the file imported, and the CSV of the same rows the bare load reads.
+struct Ledger<'a> {
+    file: &'a Path,
+    csv: &'a Path,
+    format: LedgerFormat,
     persons: u64,
     households: u64,
     file_mb: f64,
-) -> Result<ImportBench, BenchError> {
+}
+
+async fn measure(settings: &Settings, ledger: &Ledger<'_>) -> Result<ImportBench, BenchError> {
+    let Ledger { csv, persons, households, file_mb, .. } = *ledger;
     let (store, _) = open_migrated(settings).await?;
     let backend = store.backend();
     let started = Instant::now();
-    let bytes = tokio::fs::read(csv).await.map_err(setup)?;
+    let bytes = tokio::fs::read(ledger.file).await.map_err(setup)?;
     let job = ImportJob { bytes, sheet: None, community: None, mapping: None, dry_run: false };
     let report = imports::run(&store, &Actor::system("zhongfu bench"), &Scope::new(settings.district), job).await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -192,6 +273,7 @@ async fn measure(
     let baseline_rate = baseline_seconds.map(|s| persons as f64 / s);
     Ok(ImportBench {
         ok: true,
+        format: ledger.format,
         backend,
         persons,
         households,

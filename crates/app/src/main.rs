@@ -113,6 +113,9 @@ enum BenchCommand {
     Import {
         #[arg(long, default_value_t = 100_000)]
         persons: u64,
+        /// The ledger's file: CSV, or the same rows as an .xlsx workbook (the bare load reads the CSV).
+        #[arg(long, value_enum, default_value = "csv")]
+        format: zhongfu::bench::LedgerFormat,
         #[arg(long)]
         json: bool,
     },
@@ -251,8 +254,8 @@ fn main() -> ExitCode {
                 json,
                 |f| f.ok,
             ),
-            Command::Bench { command: BenchCommand::Import { persons, json } } => {
-                figures(bench::import(&settings, persons).await, json, |f| f.ok)
+            Command::Bench { command: BenchCommand::Import { persons, format, json } } => {
+                figures(bench::import(&settings, persons, format).await, json, |f| f.ok)
             }
             Command::Bench { command: BenchCommand::Lookup { households, concurrency, requests, existing, json } } => figures(
                 bench::lookup(&settings, households, concurrency.max(1), requests.max(1), existing).await,
