@@ -470,7 +470,8 @@ async fn run_lookup(
                 let mut samples = Vec::with_capacity(requests / concurrency + 1);
                 for i in (worker..requests).step_by(concurrency) {
                     let body = if by_id {
-                        serde_json::json!({"id_number": ids[i % ids.len()]})
+                        // As the console looks one up: without counts beside the filter options.
+                        serde_json::json!({"id_number": ids[i % ids.len()], "facets": false})
                     } else {
                         // A page turn, as the console sends it: the counts per filter option
                         // came with the first page (timed once, below).
