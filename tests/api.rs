@@ -87,6 +87,16 @@ async fn unknown_api_paths_get_the_json_error_shape() {
 }
 
 #[tokio::test]
+async fn a_known_path_asked_with_another_method_is_405() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/v1/sweep/results", "/api/v1/households/search"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 405, "{path}");
+        assert_eq!(json(res).await["code"], "method_not_allowed", "{path}");
+    }
+}
+
+#[tokio::test]
 async fn dashboard_counts_households_and_persons_per_street() {
     let app = TestApp::spawn().await;
     let households = app.seed_demo(300, 7).await;

@@ -179,6 +179,10 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         return forbidden().into_response();
     };
     let Some(access) = access_for(method.as_str(), &path) else {
+        // Another method of a declared route is 405; the handler is never reached.
+        if ROUTES.iter().any(|(_, p, _)| *p == path) {
+            return crate::error::framework_error(StatusCode::METHOD_NOT_ALLOWED).into_response();
+        }
         tracing::warn!(route = %path, "route without declared access refused");
         return forbidden().into_response();
     };

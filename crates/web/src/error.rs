@@ -188,7 +188,7 @@ fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
 
 /// Errors axum produces before a handler runs (unknown route, wrong method,
 /// unparsable query or body) get the same shape.
-fn framework_error(status: StatusCode) -> ApiError {
+pub(crate) fn framework_error(status: StatusCode) -> ApiError {
     match status {
         StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "接口不存在", "no such endpoint"),
         StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
