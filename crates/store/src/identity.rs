@@ -139,13 +139,18 @@ pub struct Session {
 /// `SELECT` of the account columns followed by the given clauses.
 macro_rules! select_accounts {
     ($clauses:literal) => {
-        concat!(
-            "SELECT id, username, display_name, email, phone_masked, volunteer_number, unit_id, jurisdiction, \
-             must_change_password, failures, locked_until, disabled, password_hash, totp_enabled FROM account ",
-            $clauses
-        )
+        concat!("SELECT ", $crate::identity::account_columns!(), " FROM account ", $clauses)
     };
 }
+
+/// The columns of an `AccountRow`, in order.
+macro_rules! account_columns {
+    () => {
+        "id, username, display_name, email, phone_masked, volunteer_number, unit_id, jurisdiction, \
+         must_change_password, failures, locked_until, disabled, password_hash, totp_enabled"
+    };
+}
+pub(crate) use account_columns;
 pub(crate) use select_accounts;
 
 /// A row of `select_accounts!`, in column order.
@@ -241,8 +246,16 @@ pub(crate) const SET_FAILURES: &str = "UPDATE account SET failures = $2, locked_
 pub(crate) const INSERT_SESSION: &str = "
     INSERT INTO session (token_hash, account_id, csrf_token, ip, created_at, last_seen, second_factor_pending)
     VALUES ($1, $2, $3, $4, $5, $5, $6)";
-pub(crate) const SESSION: &str =
-    "SELECT account_id, csrf_token, created_at, last_seen, second_factor_pending FROM session WHERE token_hash = $1";
+/// A session with its account, one row per role (a row with a NULL role when it
+/// has none): what every request needs, in one query.
+pub(crate) const SESSION: &str = concat!(
+    "SELECT ",
+    account_columns!(),
+    ", s.csrf_token, s.created_at, s.last_seen, s.second_factor_pending, r.role
+       FROM session s JOIN account ON account.id = s.account_id
+       LEFT JOIN account_role r ON r.account_id = account.id
+      WHERE s.token_hash = $1"
+);
 pub(crate) const TOUCH_SESSION: &str = "UPDATE session SET last_seen = $2 WHERE token_hash = $1";
 pub(crate) const DELETE_SESSION: &str = "DELETE FROM session WHERE token_hash = $1";
 /// Ends every session of an account except, optionally, one (`$2`, may be NULL).

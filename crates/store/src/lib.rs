@@ -369,7 +369,8 @@ pub trait Store: RegistryStore + PolicyStore + Send + Sync + std::fmt::Debug {
     /// Starts a session for `actor.id`, clearing its failures; audited.
     async fn start_session(&self, actor: &Actor, session: &NewSession) -> Result<()>;
 
-    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// The session a token names, with its account.
+    async fn session(&self, token_hash: &str) -> Result<Option<(Session, Account)>>;
 
     async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<()>;
 

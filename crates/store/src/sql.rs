@@ -378,16 +378,21 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-                let row: Option<(i64, String, String, String, bool)> =
-                    sqlx::query_as(identity::SESSION).bind(token_hash).fetch_optional(&self.pool).await?;
-                Ok(row.map(|(account_id, csrf_token, created, seen, second_factor_pending)| Session {
-                    account_id,
-                    csrf_token,
-                    created_at: identity::parse_time(&created),
-                    last_seen: identity::parse_time(&seen),
-                    second_factor_pending,
-                }))
+            async fn session(&self, token_hash: &str) -> Result<Option<(Session, Account)>> {
+                use sqlx::{FromRow, Row};
+                let rows = sqlx::query(identity::SESSION).bind(token_hash).fetch_all(&self.pool).await?;
+                let Some(first) = rows.first() else { return Ok(None) };
+                let codes = rows.iter().map(|r| r.try_get::<Option<String>, _>(18)).collect::<Result<Vec<_>, _>>()?;
+                let (account, _) =
+                    identity::account_from_row(identity::AccountRow::from_row(first)?, identity::roles_from_codes(codes.into_iter().flatten().collect()))?;
+                let session = Session {
+                    account_id: account.id,
+                    csrf_token: first.try_get(14)?,
+                    created_at: identity::parse_time(first.try_get(15)?),
+                    last_seen: identity::parse_time(first.try_get(16)?),
+                    second_factor_pending: first.try_get(17)?,
+                };
+                Ok(Some((session, account)))
             }
 
             async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {

@@ -265,14 +265,13 @@ fn check(
 async fn principal(state: &AppState, headers: &HeaderMap, ip: String) -> Result<Option<Principal>, ApiError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let token_hash = sha256_hex(token);
-    let Some(session) = state.store.session(&token_hash).await? else { return Ok(None) };
+    let Some((session, account)) = state.store.session(&token_hash).await? else { return Ok(None) };
     let now = Utc::now();
-    let account = state.store.account(session.account_id).await?;
     let live = state.auth.session.is_live(session.created_at, session.last_seen, now);
-    let Some(account) = account.filter(|a| live && !a.disabled) else {
+    if !live || account.disabled {
         state.store.end_session(&Actor::system("session expiry"), &token_hash, false).await?;
         return Ok(None);
-    };
+    }
     if now - session.last_seen >= TOUCH_EVERY {
         state.store.touch_session(&token_hash, now).await?;
     }
