@@ -584,7 +584,7 @@ pub(crate) fn order_by(sort: HouseholdSort, descending: bool) -> String {
 }
 
 /// A registry list line's columns; the caller appends the filter.
-pub(crate) const SELECT_SUMMARIES: &str = concat!(
+pub(crate) const SUMMARY_COLUMNS: &str = concat!(
     "SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
             h.tags, h.version,
             COALESCE((SELECT p.name FROM person p WHERE p.household_id = h.id AND p.relation = 'head'), '') AS head_name,
@@ -595,9 +595,27 @@ pub(crate) const SELECT_SUMMARIES: &str = concat!(
             (SELECT CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT)
                FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL) AS income, ",
     per_capita!(),
-    " AS per_capita
-       FROM household h LEFT JOIN division d ON d.code = h.community WHERE "
+    " AS per_capita"
 );
+
+/// After `SUMMARY_COLUMNS` and the categories: the rows, then the caller's filter.
+pub(crate) const SUMMARY_FROM: &str = " FROM household h LEFT JOIN division d ON d.code = h.community WHERE ";
+
+/// The categories `h` holds on a day, sorted and joined by commas (an SQL
+/// expression in the select list); the caller binds the day after the first
+/// part and again after the second.
+pub(crate) fn held_categories(backend: &str) -> [&'static str; 3] {
+    let aggregate = if backend == "postgres" {
+        ", (SELECT string_agg(DISTINCT g.category, ',' ORDER BY g.category)"
+    } else {
+        ", (SELECT group_concat(DISTINCT g.category ORDER BY g.category)"
+    };
+    [
+        aggregate,
+        " FROM holding g WHERE g.household_id = h.id AND g.start_date <= ",
+        " AND (g.end_date IS NULL OR g.end_date >= ",
+    ]
+}
 
 pub(crate) const COUNT_HOUSEHOLDS: &str = "SELECT COUNT(*) FROM household h WHERE ";
 
@@ -606,9 +624,6 @@ pub(crate) const COUNT_HOUSEHOLDS: &str = "SELECT COUNT(*) FROM household h WHER
 pub(crate) const COUNT_HOLDERS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT g.household_id FROM holding g
     WHERE g.category = $1 AND g.community >= $2 AND g.community < $3
       AND g.start_date <= $4 AND (g.end_date IS NULL OR g.end_date >= $5)) AS held";
-
-/// Categories held by households; the caller appends the day and the ids.
-pub(crate) const CURRENT_CATEGORIES: &str = "SELECT DISTINCT household_id, category FROM holding WHERE start_date <= ";
 
 pub(crate) const SELECT_DETAIL: &str = "
     SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
@@ -735,8 +750,9 @@ pub(crate) fn end_of_month(date: NaiveDate) -> NaiveDate {
     first_next.and_then(|d| d.pred_opt()).unwrap_or(date)
 }
 
-pub(crate) fn split_tags(tags: &str) -> Vec<String> {
-    tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+/// A comma-joined list (tags, categories) as its items.
+pub(crate) fn split_list(list: &str) -> Vec<String> {
+    list.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
 }
 
 pub(crate) fn household_event(action: &str, id: i64, diff: String) -> crate::AuditEvent {

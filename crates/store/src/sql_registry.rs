@@ -18,7 +18,7 @@ macro_rules! registry_store {
         }
 
         async fn households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<HouseholdPage> {
-            use $crate::registry::{SELECT_SUMMARIES, push_household_filter};
+            use $crate::registry::{SUMMARY_COLUMNS, SUMMARY_FROM, push_household_filter};
             // A list's total is remembered; a search by name, number, ID or phone is not
             // (it finds a few households): its page comes first, counted only when full.
             let remembered = self.remembered(scope, filter).await?;
@@ -43,14 +43,17 @@ macro_rules! registry_store {
                 && filter.sort == $crate::registry::HouseholdSort::Community
                 && total.is_some_and(|t| t >= 50 * (filter.offset + filter.limit));
             let order = $crate::registry::order_by(filter.sort, filter.descending);
-            let mut q = sqlx::QueryBuilder::<$db>::new(SELECT_SUMMARIES);
+            let mut q = sqlx::QueryBuilder::<$db>::new(SUMMARY_COLUMNS);
+            let [aggregate, from, until] = $crate::registry::held_categories($crate::Store::backend(self));
+            q.push(aggregate).push(from).push_bind(filter.today).push(until).push_bind(filter.today);
+            q.push(")) AS categories").push(SUMMARY_FROM);
             q.push("h.id IN (SELECT h.id FROM household h WHERE ");
             push_household_filter!(q, scope, filter, self.keys, per_row);
             q.push(" ORDER BY ").push(&order);
             q.push(" LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset).push(")");
             q.push(" ORDER BY ").push(&order);
             let rows = q.build().fetch_all(&self.pool).await?;
-            let mut items = rows
+            let items = rows
                 .iter()
                 .map(|r| {
                     Ok($crate::registry::HouseholdSummary {
@@ -65,28 +68,12 @@ macro_rules! registry_store {
                         members: r.try_get("members")?,
                         monthly_income_fen: r.try_get("income")?,
                         per_capita_income_fen: r.try_get("per_capita")?,
-                        tags: $crate::registry::split_tags(r.try_get("tags")?),
-                        categories: Vec::new(),
+                        tags: $crate::registry::split_list(r.try_get("tags")?),
+                        categories: $crate::registry::split_list(r.try_get::<Option<&str>, _>("categories")?.unwrap_or("")),
                         version: r.try_get("version")?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            if !items.is_empty() {
-                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::CURRENT_CATEGORIES);
-                q.push_bind(filter.today).push(" AND (end_date IS NULL OR end_date >= ").push_bind(filter.today);
-                q.push(") AND household_id IN (");
-                let mut ids = q.separated(", ");
-                for item in &items {
-                    ids.push_bind(item.id);
-                }
-                q.push(") ORDER BY household_id, category");
-                let held: Vec<(i64, String)> = q.build_query_as().fetch_all(&self.pool).await?;
-                for (id, category) in held {
-                    if let Some(item) = items.iter_mut().find(|i| i.id == id) {
-                        item.categories.push(category);
-                    }
-                }
-            }
             let total = match total {
                 Some(total) => total,
                 None if (items.len() as i64) < filter.limit && (filter.offset == 0 || !items.is_empty()) => {
@@ -923,7 +910,7 @@ macro_rules! registry_store {
                 tenure: r.try_get("tenure")?,
                 dangerous_housing: r.try_get("dangerous_housing")?,
                 assets_fen: r.try_get("assets_fen")?,
-                tags: $crate::registry::split_tags(r.try_get("tags")?),
+                tags: $crate::registry::split_list(r.try_get("tags")?),
                 version: r.try_get("version")?,
                 members,
                 holdings: holdings
