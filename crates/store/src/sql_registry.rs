@@ -719,8 +719,10 @@ macro_rules! registry_store {
             batch: &SealedBatch<'_>,
             household_ids: &HashMap<String, i64>,
         ) -> Result<()> {
+            // Each chunk's statement is built while the one before it runs (the
+            // database works on its own thread or server meanwhile).
             let mut person_ids = HashMap::with_capacity(batch.members.len());
-            for chunk in batch.members.chunks(PERSON_CHUNK) {
+            let mut persons = batch.members.chunks(PERSON_CHUNK).map(|chunk| {
                 let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_PERSON);
                 q.push_values(chunk, |mut b, m| {
                     let p = m.person;
@@ -748,10 +750,20 @@ macro_rules! registry_store {
                         .push_bind(p.death_date);
                 });
                 q.push(" RETURNING id_bidx, id");
-                let ids: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                person_ids.extend(ids);
+                q
+            });
+            let mut next = persons.next();
+            while let Some(mut q) = next {
+                let (ids, following) = futures::future::join(
+                    q.build_query_as::<(Vec<u8>, i64)>().fetch_all(&mut **tx),
+                    async { persons.next() },
+                )
+                .await;
+                person_ids.extend(ids?);
+                next = following;
             }
-            for chunk in batch.holdings(household_ids, &person_ids).chunks(HOUSEHOLD_CHUNK) {
+            let rows = batch.holdings(household_ids, &person_ids);
+            let mut holdings = rows.chunks(HOUSEHOLD_CHUNK).map(|chunk| {
                 let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_HOLDING);
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.household_id)
@@ -761,7 +773,13 @@ macro_rules! registry_store {
                         .push_bind(r.holding.start)
                         .push_bind(r.holding.end);
                 });
-                q.build().execute(&mut **tx).await?;
+                q
+            });
+            let mut next = holdings.next();
+            while let Some(mut q) = next {
+                let (done, following) = futures::future::join(q.build().execute(&mut **tx), async { holdings.next() }).await;
+                done?;
+                next = following;
             }
             Ok(())
         }
