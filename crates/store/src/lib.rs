@@ -453,6 +453,15 @@ pub async fn open(url: &str, keys: Arc<PiiKeys>) -> Result<Arc<dyn Store>, OpenE
     }
 }
 
+/// A page's `LIMIT … OFFSET …`, written into the SQL rather than bound. SQLite
+/// plans with the numbers it sees (a short page near the start of a long list
+/// is read in index order), and a statement whose LIMIT is a bound parameter is
+/// marked to be parsed and planned again every time it runs. The numbers are
+/// integers of our own, never text from a request.
+fn limit_offset(limit: i64, offset: i64) -> String {
+    format!(" LIMIT {limit} OFFSET {offset}")
+}
+
 /// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE … ESCAPE '\'`.
 fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);

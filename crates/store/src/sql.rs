@@ -276,7 +276,7 @@ macro_rules! sql_store {
                     "SELECT seq, at, actor_id, actor_name, ip, action, entity, entity_id, diff FROM audit_log WHERE 1 = 1",
                 );
                 identity::push_audit_filter!(q, filter);
-                q.push(" ORDER BY seq DESC LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset);
+                q.push(" ORDER BY seq DESC").push($crate::limit_offset(filter.limit, filter.offset));
                 let rows: Vec<(i64, String, Option<i64>, String, String, String, String, String, String)> =
                     q.build_query_as().fetch_all(&self.pool).await?;
                 let records = rows

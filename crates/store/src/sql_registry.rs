@@ -50,7 +50,7 @@ macro_rules! registry_store {
             q.push("h.id IN (SELECT h.id FROM household h WHERE ");
             push_household_filter!(q, scope, filter, self.keys, per_row);
             q.push(" ORDER BY ").push(&order);
-            q.push(" LIMIT ").push_bind(filter.limit).push(" OFFSET ").push_bind(filter.offset).push(")");
+            q.push($crate::limit_offset(filter.limit, filter.offset)).push(")");
             q.push(" ORDER BY ").push(&order);
             let rows = q.build().fetch_all(&self.pool).await?;
             let items = rows
