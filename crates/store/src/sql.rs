@@ -382,15 +382,16 @@ macro_rules! sql_store {
                 use sqlx::{FromRow, Row};
                 let rows = sqlx::query(identity::SESSION).bind(token_hash).fetch_all(&self.pool).await?;
                 let Some(first) = rows.first() else { return Ok(None) };
-                let codes = rows.iter().map(|r| r.try_get::<Option<String>, _>(18)).collect::<Result<Vec<_>, _>>()?;
+                let codes = rows.iter().map(|r| r.try_get::<Option<String>, _>("role")).collect::<Result<Vec<_>, _>>()?;
+                // The account's columns come first, in `AccountRow`'s order.
                 let (account, _) =
                     identity::account_from_row(identity::AccountRow::from_row(first)?, identity::roles_from_codes(codes.into_iter().flatten().collect()))?;
                 let session = Session {
                     account_id: account.id,
-                    csrf_token: first.try_get(14)?,
-                    created_at: identity::parse_time(first.try_get(15)?),
-                    last_seen: identity::parse_time(first.try_get(16)?),
-                    second_factor_pending: first.try_get(17)?,
+                    csrf_token: first.try_get("csrf_token")?,
+                    created_at: identity::parse_time(first.try_get("created_at")?),
+                    last_seen: identity::parse_time(first.try_get("last_seen")?),
+                    second_factor_pending: first.try_get("second_factor_pending")?,
                 };
                 Ok(Some((session, account)))
             }
