@@ -4,7 +4,9 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sqlx::Connection;
@@ -154,19 +156,19 @@ fn status_mb(field: &str) -> f64 {
 /// 25 ms: the resident peak also counts the pages of the memory-mapped database
 /// file, which are the system's page cache, not this process's own.
 struct PrivatePeak {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<AtomicBool>,
     sampler: std::thread::JoinHandle<f64>,
 }
 
 impl PrivatePeak {
     fn start() -> Self {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let sampler = std::thread::spawn(move || {
             let mut peak = 0f64;
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            while !flag.load(Ordering::Relaxed) {
                 peak = peak.max(status_mb("RssAnon:"));
-                std::thread::sleep(std::time::Duration::from_millis(25));
+                std::thread::sleep(Duration::from_millis(25));
             }
             peak.max(status_mb("RssAnon:"))
         });
@@ -174,7 +176,7 @@ impl PrivatePeak {
     }
 
     fn finish(self) -> f64 {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
         self.sampler.join().unwrap_or(0.0)
     }
 }
@@ -478,7 +480,7 @@ async fn run_lookup(
         if status["running"] == false {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let start_up_seconds = waited.elapsed().as_secs_f64();
     let street = format!("{}001000", &settings.district.as_str()[..6]);

@@ -129,7 +129,6 @@ pub struct SignInFailure {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
-    pub account_id: i64,
     pub csrf_token: String,
     pub created_at: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,

@@ -598,24 +598,27 @@ pub(crate) const SUMMARY_COLUMNS: &str = concat!(
     " AS per_capita"
 );
 
-/// After `SUMMARY_COLUMNS` and the categories: the rows, then the caller's filter.
+/// After `SUMMARY_COLUMNS` and `push_held_categories!`: the rows, then the caller's filter.
 pub(crate) const SUMMARY_FROM: &str = " FROM household h LEFT JOIN division d ON d.code = h.community WHERE ";
 
-/// The categories `h` holds on a day, sorted and joined by commas (an SQL
-/// expression in the select list); the caller binds the day after the first
-/// part and again after the second.
-pub(crate) fn held_categories(backend: &str) -> [&'static str; 3] {
-    let aggregate = if backend == "postgres" {
-        ", (SELECT string_agg(DISTINCT g.category, ',' ORDER BY g.category)"
-    } else {
-        ", (SELECT group_concat(DISTINCT g.category ORDER BY g.category)"
-    };
-    [
-        aggregate,
-        " FROM holding g WHERE g.household_id = h.id AND g.start_date <= ",
-        " AND (g.end_date IS NULL OR g.end_date >= ",
-    ]
+/// Adds to a select list over `household h` the categories it holds on
+/// `$today`, sorted and joined by commas, as `categories`.
+macro_rules! push_held_categories {
+    ($q:expr, $backend:expr, $today:expr) => {{
+        let aggregate = if $backend == "postgres" {
+            ", (SELECT string_agg(DISTINCT g.category, ',' ORDER BY g.category)"
+        } else {
+            ", (SELECT group_concat(DISTINCT g.category ORDER BY g.category)"
+        };
+        $q.push(aggregate)
+            .push(" FROM holding g WHERE g.household_id = h.id AND g.start_date <= ")
+            .push_bind($today)
+            .push(" AND (g.end_date IS NULL OR g.end_date >= ")
+            .push_bind($today)
+            .push(")) AS categories");
+    }};
 }
+pub(crate) use push_held_categories;
 
 pub(crate) const COUNT_HOUSEHOLDS: &str = "SELECT COUNT(*) FROM household h WHERE ";
 

@@ -382,12 +382,12 @@ macro_rules! sql_store {
                 use sqlx::{FromRow, Row};
                 let rows = sqlx::query(identity::SESSION).bind(token_hash).fetch_all(&self.pool).await?;
                 let Some(first) = rows.first() else { return Ok(None) };
-                let codes = rows.iter().map(|r| r.try_get::<Option<String>, _>("role")).collect::<Result<Vec<_>, _>>()?;
+                // A session of an account without roles has one row, its role NULL.
+                let codes: Vec<String> =
+                    rows.iter().filter_map(|r| r.try_get::<Option<String>, _>("role").transpose()).collect::<Result<_, _>>()?;
                 // The account's columns come first, in `AccountRow`'s order.
-                let (account, _) =
-                    identity::account_from_row(identity::AccountRow::from_row(first)?, identity::roles_from_codes(codes.into_iter().flatten().collect()))?;
+                let (account, _) = identity::account_from_row(identity::AccountRow::from_row(first)?, identity::roles_from_codes(codes))?;
                 let session = Session {
-                    account_id: account.id,
                     csrf_token: first.try_get("csrf_token")?,
                     created_at: identity::parse_time(first.try_get("created_at")?),
                     last_seen: identity::parse_time(first.try_get("last_seen")?),

@@ -18,7 +18,7 @@ macro_rules! registry_store {
         }
 
         async fn households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<HouseholdPage> {
-            use $crate::registry::{SUMMARY_COLUMNS, SUMMARY_FROM, push_household_filter};
+            use $crate::registry::{SUMMARY_COLUMNS, SUMMARY_FROM, push_held_categories, push_household_filter};
             // A list's total is remembered; a search by name, number, ID or phone is not
             // (it finds a few households): its page comes first, counted only when full.
             let remembered = self.remembered(scope, filter).await?;
@@ -44,9 +44,8 @@ macro_rules! registry_store {
                 && total.is_some_and(|t| t >= 50 * (filter.offset + filter.limit));
             let order = $crate::registry::order_by(filter.sort, filter.descending);
             let mut q = sqlx::QueryBuilder::<$db>::new(SUMMARY_COLUMNS);
-            let [aggregate, from, until] = $crate::registry::held_categories($crate::Store::backend(self));
-            q.push(aggregate).push(from).push_bind(filter.today).push(until).push_bind(filter.today);
-            q.push(")) AS categories").push(SUMMARY_FROM);
+            push_held_categories!(q, $crate::Store::backend(self), filter.today);
+            q.push(SUMMARY_FROM);
             q.push("h.id IN (SELECT h.id FROM household h WHERE ");
             push_household_filter!(q, scope, filter, self.keys, per_row);
             q.push(" ORDER BY ").push(&order);
