@@ -189,6 +189,18 @@ async fn the_audit_administrator_reads_and_exports_the_trail() {
     let actors: Vec<&str> =
         by_unit["records"].as_array().unwrap().iter().map(|r| r["actor_name"].as_str().unwrap()).collect();
     assert_eq!(actors, ["member"], "only the unit member's own sign-in");
+    // Pages continue one another, newest first; a page far past the end is empty.
+    let seqs = |page: &Value| -> Vec<i64> {
+        page["records"].as_array().unwrap().iter().map(|r| r["seq"].as_i64().unwrap()).collect()
+    };
+    let whole = seqs(&body(app.get_as(&auditor, "/api/v1/audit?per_page=6").await).await);
+    let first = seqs(&body(app.get_as(&auditor, "/api/v1/audit?per_page=3").await).await);
+    let second = seqs(&body(app.get_as(&auditor, "/api/v1/audit?per_page=3&page=2").await).await);
+    assert_eq!([first, second].concat(), whole);
+    assert!(whole.windows(2).all(|w| w[0] > w[1]), "{whole:?}");
+    let far = app.get_as(&auditor, "/api/v1/audit?per_page=3&page=999999999999999").await;
+    assert_eq!(far.status(), 200);
+    assert_eq!(body(far).await["records"], json!([]));
     let res = app.get_as(&auditor, "/api/v1/audit?unit=abc").await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("unit")));
     let res = app.get_as(&auditor, "/api/v1/audit?from=2026-13-01").await;
