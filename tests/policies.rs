@@ -270,6 +270,11 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     let dibao = listed("dibao").await;
     assert!(dibao.contains(&"B-UNDER".to_owned()), "{dibao:?}");
     assert!(!dibao.contains(&"B-AT".to_owned()) && !dibao.contains(&"B-OVER".to_owned()), "{dibao:?}");
+    // The top-up is (line − per-capita income) × size: one fen for B-UNDER alone.
+    let body = json!({ "policy_id": id_of("dibao"), "kind": "missing", "limit": 200 });
+    let page: Value = app.post_as(&district, "/api/v1/sweep/results", body).await.json().await.unwrap();
+    let under = page["items"].as_array().unwrap().iter().find(|r| r["household_number"] == "B-UNDER").unwrap();
+    assert_eq!(under["benefit_fen"], 1, "{under}");
     // 探访关爱: living alone from 60.
     let visiting = listed("elderly_visiting").await;
     assert!(visiting.contains(&"B-SIXTY".to_owned()), "{visiting:?}");

@@ -219,7 +219,7 @@ impl CatalogueBenefits {
                 .evaluate(&columns, &[0])
                 .into_iter()
                 .filter(|f| f.kind == FindingKind::Missing)
-                .map(|f| (f.policy as usize, f.person))
+                .map(|f| (f.policy as usize, f.person()))
                 .collect();
             for (policy, person) in missing {
                 // Each gets one draw, in the pass where it first qualifies.

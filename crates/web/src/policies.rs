@@ -461,7 +461,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             .filter(|(_, k, _)| kind.is_none_or(|want| *k == want))
             .collect();
         chosen.sort_by_key(|(f, _, _)| {
-            (f.policy, s.columns.household_id(f.household), f.person.map(|r| s.columns.person_id(r)))
+            (f.policy, s.columns.household_id(f.household), f.person().map(|r| s.columns.person_id(r)))
         });
         let total = chosen.len();
         let page: Vec<_> = chosen
@@ -477,8 +477,8 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                     policy.definition.name.clone(),
                     (*f, listed, taper_ends),
                     s.columns.household_id(f.household),
-                    f.person.map(|r| s.columns.person_id(r)),
-                    conditions,
+                    f.person().map(|r| s.columns.person_id(r)),
+                    (conditions, s.engine.benefit(&s.columns, f)),
                 )
             })
             .collect();
@@ -520,7 +520,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     }
     let rows = page
         .into_iter()
-        .map(|(policy_id, code, name, (f, listed, taper_ends), household_id, person_id, conditions)| {
+        .map(|(policy_id, code, name, (f, listed, taper_ends), household_id, person_id, (conditions, benefit_fen))| {
             let any = by_household.get(&household_id).copied();
             let person = match person_id {
                 Some(pid) => by_person.get(&pid).copied(),
@@ -539,7 +539,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                 person_id,
                 name: person.map(|l| l.name.clone()).unwrap_or_default(),
                 id_masked: person.map(|l| l.id_masked.clone()).unwrap_or_default(),
-                benefit_fen: f.benefit,
+                benefit_fen,
                 reason: reason(f.kind, &conditions),
                 conditions,
                 mark: mark.map(|m| m.status.clone()),
@@ -561,7 +561,7 @@ fn mark_key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding, kin
     (
         s.policies[f.policy as usize].policy_id,
         s.columns.household_id(f.household),
-        f.person.map_or(0, |r| s.columns.person_id(r)),
+        f.person().map_or(0, |r| s.columns.person_id(r)),
         kind.to_owned(),
     )
 }
@@ -801,7 +801,7 @@ pub async fn start_taper(
         let stale = s.findings().any(|f| {
             f.household == row
                 && f.policy as usize == index
-                && f.person.map(|r| s.columns.person_id(r)) == form.person_id
+                && f.person().map(|r| s.columns.person_id(r)) == form.person_id
                 && f.kind == FindingKind::Stale
         });
         if !stale {

@@ -62,7 +62,7 @@ impl Snapshot {
     }
 
     pub fn explain(&self, f: &Finding) -> Vec<ConditionOutcome> {
-        self.engine.explain(&self.columns, f.policy as usize, f.household, f.person)
+        self.engine.explain(&self.columns, f.policy as usize, f.household, f.person())
     }
 }
 

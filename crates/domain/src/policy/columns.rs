@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use super::bits::pack_each;
 use super::compile::CmpOp;
 use super::fields::Col;
 use crate::registry::{
@@ -99,9 +100,17 @@ pub fn category_bits(holdings: &[Holding], date: NaiveDate) -> u64 {
 /// A column's element type, read as the engine's integers.
 pub(crate) trait Cell: Copy {
     fn wide(self) -> i64;
-    /// 1 where `x op k` holds, 0 elsewhere, for each `x` of `xs`.
-    fn compare(xs: &[Self], op: CmpOp, k: i64, out: &mut Vec<u8>) {
-        compare_each(xs.iter().map(|&x| x.wide()), op, k, out);
+    /// Where `x op k` holds, for each `x` of `xs`, as bits appended to `out`.
+    fn compare(xs: &[Self], op: CmpOp, k: i64, out: &mut Vec<u64>) {
+        compare_each(xs, op, k, |x| x.wide(), out);
+    }
+    /// Where `x` is one of `codes` (repeats allowed), as bits appended to `out`.
+    fn any_of(xs: &[Self], codes: [i64; 4], out: &mut Vec<u64>) {
+        let [a, b, c, d] = codes;
+        pack_each(xs, out, |x| {
+            let x = x.wide();
+            (x == a) | (x == b) | (x == c) | (x == d)
+        });
     }
 }
 
@@ -110,16 +119,22 @@ pub(crate) trait Scan {
     fn scan<T: Cell>(self, xs: &[T]);
 }
 
-/// `x op k` for each `x`, as 0/1 bytes: one loop per operator, so each is
+/// `as_k(x) op k` for each `x`, as bits: one loop per operator, so each is
 /// a plain comparison the compiler can vectorise.
-pub(crate) fn compare_each<T: Copy + PartialOrd>(xs: impl Iterator<Item = T>, op: CmpOp, k: T, out: &mut Vec<u8>) {
+pub(crate) fn compare_each<T: Copy, K: Copy + PartialOrd>(
+    xs: &[T],
+    op: CmpOp,
+    k: K,
+    as_k: impl Fn(T) -> K,
+    out: &mut Vec<u64>,
+) {
     match op {
-        CmpOp::Eq => out.extend(xs.map(|x| u8::from(x == k))),
-        CmpOp::Ne => out.extend(xs.map(|x| u8::from(x != k))),
-        CmpOp::Lt => out.extend(xs.map(|x| u8::from(x < k))),
-        CmpOp::Le => out.extend(xs.map(|x| u8::from(x <= k))),
-        CmpOp::Gt => out.extend(xs.map(|x| u8::from(x > k))),
-        CmpOp::Ge => out.extend(xs.map(|x| u8::from(x >= k))),
+        CmpOp::Eq => pack_each(xs, out, |x| as_k(x) == k),
+        CmpOp::Ne => pack_each(xs, out, |x| as_k(x) != k),
+        CmpOp::Lt => pack_each(xs, out, |x| as_k(x) < k),
+        CmpOp::Le => pack_each(xs, out, |x| as_k(x) <= k),
+        CmpOp::Gt => pack_each(xs, out, |x| as_k(x) > k),
+        CmpOp::Ge => pack_each(xs, out, |x| as_k(x) >= k),
     }
 }
 
@@ -133,9 +148,16 @@ macro_rules! narrow_cell {
             fn wide(self) -> i64 {
                 self.into()
             }
-            fn compare(xs: &[Self], op: CmpOp, k: i64, out: &mut Vec<u8>) {
+            fn compare(xs: &[Self], op: CmpOp, k: i64, out: &mut Vec<u64>) {
                 let k = k.clamp(-NARROW - 2_000, NARROW + 2_000) as i16;
-                compare_each(xs.iter().map(|&x| x as i16), op, k, out);
+                compare_each(xs, op, k, |x| x as i16, out);
+            }
+            fn any_of(xs: &[Self], codes: [i64; 4], out: &mut Vec<u64>) {
+                let [a, b, c, d] = codes.map(|k| k.clamp(-NARROW - 2_000, NARROW + 2_000) as i16);
+                pack_each(xs, out, |x| {
+                    let x = x as i16;
+                    (x == a) | (x == b) | (x == c) | (x == d)
+                });
             }
         }
     )+};

@@ -2,13 +2,13 @@
 //! operations (shared sub-expressions once), evaluated over batches of
 //! households and their members in tight loops, on every core.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Serialize;
 
-use super::columns::{Cell, Columns, HouseholdFacts, Scan, compare_each};
+use super::bits;
+use super::columns::{Cell, Columns, HouseholdFacts, Scan};
 use super::compile::{AggOp, ArOp, CmpOp, Ex, ExKind, Ty};
 use super::fields::{Col, Level};
 use super::interp::Interpreted;
@@ -125,17 +125,30 @@ pub enum FindingKind {
     Unknown,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One row of a sweep's lists: twelve bytes, as a district's sweep lists
+/// millions. A sweep lists them in no set order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Finding {
+    /// Household row in the columns.
+    pub household: u32,
+    /// Person row, or `NO_PERSON` for a household-level policy.
+    person: u32,
     /// Index of the policy in the order given to the engine.
     pub policy: u16,
     pub kind: FindingKind,
-    /// Household row in the columns.
-    pub household: u32,
+}
+
+const NO_PERSON: u32 = u32::MAX;
+
+impl Finding {
+    pub fn new(policy: u16, kind: FindingKind, household: u32, person: Option<u32>) -> Self {
+        Self { household, person: person.unwrap_or(NO_PERSON), policy, kind }
+    }
+
     /// Person row, for person-level policies.
-    pub person: Option<u32>,
-    /// The benefit it would bring (fen), when known.
-    pub benefit: Option<i64>,
+    pub fn person(&self) -> Option<u32> {
+        (self.person != NO_PERSON).then_some(self.person)
+    }
 }
 
 /// One condition's outcome for a row.
@@ -158,7 +171,7 @@ pub struct Engine {
     nodes: Vec<Node>,
     index: HashMap<(Op, Level), N>,
     policies: Vec<PolicyRun>,
-    /// The nodes a sweep needs (conditions and benefits), in order.
+    /// The nodes a sweep needs (conditions; benefits are worked out per row when read), in order.
     live: Vec<N>,
 }
 
@@ -166,32 +179,36 @@ pub struct Engine {
 #[derive(Default)]
 struct Buffers {
     ints: Vec<Vec<i64>>,
-    bools: Vec<Vec<u8>>,
-    errs: Vec<Vec<bool>>,
+    /// Boolean nodes' values, 64 rows to a word.
+    bits: Vec<Vec<u64>>,
+    /// Rows that erred, 64 to a word; read only where `erred`.
+    errs: Vec<Vec<u64>>,
     erred: Vec<bool>,
     /// Per person of the batch: the index of its household in the batch.
     local: Vec<u32>,
-    /// Per person of the batch: 1 if alive.
-    alive: Vec<u8>,
+    /// Persons of the batch alive, as bits.
+    alive: Vec<u64>,
     /// Where each household's persons start in the batch, and where the last ends.
     starts: Vec<u32>,
-    /// Living persons before each person of the batch (and in all, last).
-    living: Vec<i64>,
-    /// Per 64 persons: those no longer alive, as bits.
+    /// Persons no longer alive, as bits (only rows of the batch set).
     p_dead: Vec<u64>,
+    /// Households of the batch still in the registry (not replaced), and their persons, as bits.
+    h_live: Vec<u64>,
+    p_live: Vec<u64>,
     /// Per 64 persons, and per 64 households: who holds each category (`held_bits`).
     p_held: Vec<[u64; 64]>,
     h_held: Vec<[u64; 64]>,
-    /// Inputs converted from another representation.
+    /// Inputs converted from another representation, and overflow flags.
     scratch_ints: [Vec<i64>; 3],
-    scratch_bools: [Vec<u8>; 3],
+    scratch_bits: [Vec<u64>; 3],
+    flags: Vec<bool>,
 }
 
 impl Buffers {
     fn new(n: usize) -> Self {
         Self {
             ints: vec![Vec::new(); n],
-            bools: vec![Vec::new(); n],
+            bits: vec![Vec::new(); n],
             errs: vec![Vec::new(); n],
             erred: vec![false; n],
             ..Default::default()
@@ -199,7 +216,7 @@ impl Buffers {
     }
 
     fn err(&self, n: N, i: usize) -> bool {
-        self.erred[n as usize] && self.errs[n as usize][i]
+        self.erred[n as usize] && bits::get(&self.errs[n as usize], i)
     }
 
     /// What every node of a batch shares: each person's household in the
@@ -209,12 +226,16 @@ impl Buffers {
         self.local.clear();
         self.local.extend(cols.p_household[persons.clone()].iter().map(|&h| h - base));
         self.alive.clear();
-        self.alive.extend(cols.p_alive[persons.clone()].iter().map(|&a| u8::from(a)));
+        bits::pack_each(&cols.p_alive[persons.clone()], &mut self.alive, |a| a);
         self.starts.clear();
         self.starts.extend(cols.hh_start[hh.start..=hh.end].iter().map(|&s| s - persons.start as u32));
-        running_sum(self.alive.iter().copied(), &mut self.living);
+        let alive = &self.alive;
         self.p_dead.clear();
-        self.p_dead.extend(self.alive.chunks(64).map(|a| !pack(a) & (u64::MAX >> (64 - a.len()))));
+        let np = persons.len();
+        self.p_dead.extend(alive.iter().enumerate().map(|(k, &a)| !a & bits::tail_mask(k * bits::W, np)));
+        self.h_live.clear();
+        bits::pack_each(&cols.hh_live[hh.clone()], &mut self.h_live, |l| l);
+        broadcast(&self.h_live, &self.starts, &mut self.p_live);
         held_bits(&cols.p_categories[persons.clone()], &mut self.p_held);
         held_bits(&cols.hh_categories[hh.clone()], &mut self.h_held);
     }
@@ -249,10 +270,8 @@ impl Engine {
         }
         let mut need = vec![false; e.nodes.len()];
         for p in &e.policies {
-            if let Compiled::Graph { cond, benefit, .. } = &p.compiled {
-                for &root in std::iter::once(cond).chain(benefit) {
-                    need[root as usize] = true;
-                }
+            if let Compiled::Graph { cond, .. } = &p.compiled {
+                need[*cond as usize] = true;
             }
         }
         for n in (0..e.nodes.len()).rev() {
@@ -397,7 +416,7 @@ impl Engine {
     fn value(&self, buf: &Buffers, n: N, i: usize) -> i64 {
         match self.nodes[n as usize].repr {
             Repr::Int => buf.ints[n as usize][i],
-            Repr::Bool => buf.bools[n as usize][i].into(),
+            Repr::Bool => bits::get(&buf.bits[n as usize], i).into(),
             Repr::Const(k) => k,
         }
     }
@@ -407,21 +426,26 @@ impl Engine {
         scratch.clear();
         match self.nodes[n as usize].repr {
             Repr::Int => return &buf.ints[n as usize],
-            Repr::Bool => scratch.extend(buf.bools[n as usize].iter().map(|&x| i64::from(x))),
+            Repr::Bool => scratch.extend((0..len).map(|i| i64::from(bits::get(&buf.bits[n as usize], i)))),
             Repr::Const(k) => scratch.resize(len, k),
         }
         scratch
     }
 
-    /// A node's values as 0/1 bytes, converted into `scratch` if held otherwise.
-    fn bools<'a>(&self, buf: &'a Buffers, n: N, len: usize, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    /// A node's values as bits, converted into `scratch` if held otherwise.
+    fn bits<'a>(&self, buf: &'a Buffers, n: N, len: usize, scratch: &'a mut Vec<u64>) -> &'a [u64] {
         scratch.clear();
         match self.nodes[n as usize].repr {
-            Repr::Bool => return &buf.bools[n as usize],
-            Repr::Int => scratch.extend(buf.ints[n as usize].iter().map(|&x| u8::from(x != 0))),
-            Repr::Const(k) => scratch.resize(len, u8::from(k != 0)),
+            Repr::Bool => return &buf.bits[n as usize],
+            Repr::Int => bits::pack_each(&buf.ints[n as usize], scratch, |x| x != 0),
+            Repr::Const(k) => scratch.resize(bits::words(len), if k != 0 { u64::MAX } else { 0 }),
         }
         scratch
+    }
+
+    /// A node's errors as bits (none set where it did not err).
+    fn err_bits(&self, buf: &Buffers, n: N, len: usize) -> Vec<u64> {
+        if buf.erred[n as usize] { buf.errs[n as usize].clone() } else { vec![0; bits::words(len)] }
     }
 
     /// Evaluates the nodes `order` over households `hh` (and their persons).
@@ -430,54 +454,58 @@ impl Engine {
         let (np, nh) = (persons.len(), hh.len());
         buf.prepare(cols, &hh, &persons);
         let [mut si0, mut si1, mut si2] = std::mem::take(&mut buf.scratch_ints);
-        let [mut sb0, mut sb1, mut sb2] = std::mem::take(&mut buf.scratch_bools);
+        let [mut sb0, mut sb1, mut sb2] = std::mem::take(&mut buf.scratch_bits);
+        let mut flags = std::mem::take(&mut buf.flags);
         for &n in order {
             let i = n as usize;
             let node = self.nodes[i];
             let (len, rows) = if node.level == Level::Person { (np, persons.clone()) } else { (nh, hh.clone()) };
             let mut ints = std::mem::take(&mut buf.ints[i]);
-            let mut bools = std::mem::take(&mut buf.bools[i]);
+            let mut out = std::mem::take(&mut buf.bits[i]);
             let mut err = std::mem::take(&mut buf.errs[i]);
             ints.clear();
-            bools.clear();
+            out.clear();
             let mut erred = false;
             let b = &*buf;
             match node.op {
                 Op::Const(_) => {}
                 Op::Col(col) => cols.load(col, rows, &mut ints),
-                Op::CmpCol(op, col, k) => cols.scan(col, rows, test(TestKind::Cmp(op, k), &mut bools)),
-                Op::HasCol(col, bit) => cols.scan(col, rows, test(TestKind::Has(bit), &mut bools)),
-                Op::InMaskCol(col, mask) => cols.scan(col, rows, test(TestKind::In(mask), &mut bools)),
-                Op::Has(a, bit) => test(TestKind::Has(bit), &mut bools).scan(self.ints(b, a, len, &mut si0)),
-                Op::InMask(a, mask) => test(TestKind::In(mask), &mut bools).scan(self.ints(b, a, len, &mut si0)),
+                Op::CmpCol(op, col, k) => cols.scan(col, rows, test(TestKind::Cmp(op, k), &mut out)),
+                // Who holds a category is already known per 64 rows (`held_bits`).
+                Op::HasCol(Col::Categories, bit) => out.extend(b.p_held.iter().map(|m| m[bit as usize])),
+                Op::HasCol(Col::HouseholdCategories, bit) => out.extend(b.h_held.iter().map(|m| m[bit as usize])),
+                Op::HasCol(col, bit) => cols.scan(col, rows, test(TestKind::Has(bit), &mut out)),
+                Op::InMaskCol(col, mask) => cols.scan(col, rows, test(TestKind::In(mask), &mut out)),
+                Op::Has(a, bit) => test(TestKind::Has(bit), &mut out).scan(self.ints(b, a, len, &mut si0)),
+                Op::InMask(a, mask) => test(TestKind::In(mask), &mut out).scan(self.ints(b, a, len, &mut si0)),
                 Op::Cmp(op, a, c) => match self.nodes[c as usize].repr {
-                    Repr::Const(k) => test(TestKind::Cmp(op, k), &mut bools).scan(self.ints(b, a, len, &mut si0)),
+                    Repr::Const(k) => test(TestKind::Cmp(op, k), &mut out).scan(self.ints(b, a, len, &mut si0)),
                     _ => {
                         let (x, y) = (self.ints(b, a, len, &mut si0), self.ints(b, c, len, &mut si1));
-                        compare_each(x.iter().zip(y).map(|(x, y)| x.cmp(y)), op, Ordering::Equal, &mut bools);
+                        compare_pairs(x, y, op, &mut out);
                     }
                 },
-                Op::Not(a) => bools.extend(self.bools(b, a, len, &mut sb0).iter().map(|&x| x ^ 1)),
+                Op::Not(a) => out.extend(self.bits(b, a, len, &mut sb0).iter().map(|&x| !x)),
                 Op::And(x, y) | Op::Or(x, y) => {
-                    let (x, y) = (self.bools(b, x, len, &mut sb0), self.bools(b, y, len, &mut sb1));
+                    let (x, y) = (self.bits(b, x, len, &mut sb0), self.bits(b, y, len, &mut sb1));
                     match node.op {
-                        Op::And(..) => bools.extend(x.iter().zip(y).map(|(&x, &y)| x & y)),
-                        _ => bools.extend(x.iter().zip(y).map(|(&x, &y)| x | y)),
+                        Op::And(..) => out.extend(x.iter().zip(y).map(|(&x, &y)| x & y)),
+                        _ => out.extend(x.iter().zip(y).map(|(&x, &y)| x | y)),
                     }
                 }
                 Op::Cond(c, x, y) => {
-                    let c = self.bools(b, c, len, &mut sb0);
+                    let c = self.bits(b, c, len, &mut sb0);
                     if node.repr == Repr::Bool {
-                        let (x, y) = (self.bools(b, x, len, &mut sb1), self.bools(b, y, len, &mut sb2));
-                        bools.extend(c.iter().zip(x.iter().zip(y)).map(|(&c, (&x, &y))| if c != 0 { x } else { y }));
+                        let (x, y) = (self.bits(b, x, len, &mut sb1), self.bits(b, y, len, &mut sb2));
+                        out.extend(c.iter().zip(x.iter().zip(y)).map(|(&c, (&x, &y))| (c & x) | (!c & y)));
                     } else {
                         let (x, y) = (self.ints(b, x, len, &mut si1), self.ints(b, y, len, &mut si2));
-                        ints.extend(c.iter().zip(x.iter().zip(y)).map(|(&c, (&x, &y))| if c != 0 { x } else { y }));
+                        bits::select(c, x, y, &mut ints);
                     }
                 }
                 Op::Arith(op, x, y) => {
                     let (x, y) = (self.ints(b, x, len, &mut si0), self.ints(b, y, len, &mut si1));
-                    err.clear();
+                    flags.clear();
                     match op {
                         // Fast paths: wrapping ops with overflow flags.
                         ArOp::Add | ArOp::Sub | ArOp::Mul => {
@@ -488,129 +516,124 @@ impl Engine {
                                     _ => x.overflowing_mul(y),
                                 };
                                 ints.push(r);
-                                err.push(o);
+                                flags.push(o);
                             }
                         }
                         _ => {
                             for (&x, &y) in x.iter().zip(y) {
                                 let r = op.apply(x, y);
                                 ints.push(r.unwrap_or(0));
-                                err.push(r.is_none());
+                                flags.push(r.is_none());
                             }
                         }
                     }
-                    erred = err.iter().any(|&e| e);
+                    err.clear();
+                    bits::pack_each(&flags, &mut err, |f| f);
+                    erred = flags.contains(&true);
                 }
                 Op::Neg(a) => {
-                    err.clear();
+                    flags.clear();
                     for &x in self.ints(b, a, len, &mut si0) {
                         let (r, o) = x.overflowing_neg();
                         ints.push(r);
-                        err.push(o);
+                        flags.push(o);
                     }
-                    erred = err.iter().any(|&e| e);
+                    err.clear();
+                    bits::pack_each(&flags, &mut err, |f| f);
+                    erred = flags.contains(&true);
                 }
                 Op::Size(a) => ints.extend(self.ints(b, a, len, &mut si0).iter().map(|&x| i64::from(x.count_ones()))),
                 Op::Bcast(a) => match self.nodes[a as usize].repr {
-                    Repr::Bool => bools.extend(b.local.iter().map(|&h| b.bools[a as usize][h as usize])),
+                    Repr::Bool => broadcast(&b.bits[a as usize], &b.starts, &mut out),
                     Repr::Int => ints.extend(b.local.iter().map(|&h| b.ints[a as usize][h as usize])),
                     Repr::Const(_) => {}
                 },
                 Op::Agg(op, a) => {
-                    // Living members counted per household by differences of a running sum.
-                    let x = self.bools(b, a, np, &mut sb0);
-                    running_sum(x.iter().zip(&b.alive).map(|(&x, &a)| x & a), &mut si0);
-                    let (counted, living) = (&si0, &b.living);
-                    for w in b.starts.windows(2) {
-                        let (s, e) = (w[0] as usize, w[1] as usize);
-                        let n = counted[e] - counted[s];
-                        match op {
-                            AggOp::Count => ints.push(n),
-                            AggOp::Exists => bools.push(u8::from(n > 0)),
-                            AggOp::ExistsOne => bools.push(u8::from(n == 1)),
-                            AggOp::All => bools.push(u8::from(n == living[e] - living[s])),
-                        }
+                    // Per household, over its living members: those for which `a` holds
+                    // (for `all`: those for which it does not, and there must be none).
+                    let x = self.bits(b, a, np, &mut sb0);
+                    sb1.clear();
+                    match op {
+                        AggOp::All => sb1.extend(x.iter().zip(&b.alive).map(|(&x, &a)| !x & a)),
+                        _ => sb1.extend(x.iter().zip(&b.alive).map(|(&x, &a)| x & a)),
+                    }
+                    let range = |h: usize| (b.starts[h] as usize, b.starts[h + 1] as usize);
+                    match op {
+                        AggOp::Count => ints.extend((0..nh).map(|h| {
+                            let (s, e) = range(h);
+                            i64::from(bits::count(&sb1, s, e))
+                        })),
+                        AggOp::Exists => bits::pack_households(&b.starts, &mut out, |w| w.any(&sb1)),
+                        AggOp::ExistsOne => bits::pack_households(&b.starts, &mut out, |w| w.one(&sb1)),
+                        AggOp::All => bits::pack_households(&b.starts, &mut out, |w| !w.any(&sb1)),
                     }
                 }
             }
             // Errors propagate with CEL's rules.
-            let (a, c) = match node.op {
-                Op::Arith(_, a, c) => (a, c),
-                Op::Neg(a) => (a, a),
-                _ => (0, 0),
-            };
-            if matches!(node.op, Op::Arith(..) | Op::Neg(_)) && (buf.erred[a as usize] || buf.erred[c as usize]) {
-                for (i, e) in err.iter_mut().enumerate() {
-                    *e |= buf.err(a, i) || buf.err(c, i);
+            if let Op::Arith(_, x, y) | Op::Neg(x @ y) = node.op
+                && (buf.erred[x as usize] || buf.erred[y as usize])
+            {
+                for c in [x, y].into_iter().filter(|&c| buf.erred[c as usize]) {
+                    err.iter_mut().zip(&buf.errs[c as usize]).for_each(|(e, &c)| *e |= c);
                 }
                 erred = true;
             }
             // Only when a child erred in this batch: errors are rare.
             let child_erred = node.may_err && children(node.op).any(|c| buf.erred[c as usize]);
             if child_erred && !matches!(node.op, Op::Arith(..) | Op::Neg(_)) {
-                let rows = Rows { hh: hh.clone(), persons: persons.clone() };
-                erred = self.propagate(&node, buf, len, &mut err, cols, rows);
+                erred = self.propagate(&node, buf, len, &mut err);
             }
             buf.ints[i] = ints;
-            buf.bools[i] = bools;
+            buf.bits[i] = out;
             buf.errs[i] = err;
             buf.erred[i] = erred;
         }
         buf.scratch_ints = [si0, si1, si2];
-        buf.scratch_bools = [sb0, sb1, sb2];
+        buf.scratch_bits = [sb0, sb1, sb2];
+        buf.flags = flags;
     }
 
     /// Errors of a node from its children's. Returns whether any row erred.
-    fn propagate(
-        &self,
-        node: &Node,
-        buf: &Buffers,
-        len: usize,
-        err: &mut Vec<bool>,
-        cols: &Columns,
-        rows: Rows,
-    ) -> bool {
-        let Rows { hh, persons } = rows;
+    fn propagate(&self, node: &Node, buf: &Buffers, len: usize, err: &mut Vec<u64>) -> bool {
         err.clear();
-        let e = |n: N, i: usize| buf.err(n, i);
-        let v = |n: N, i: usize| self.value(buf, n, i);
+        let e = |n: N| self.err_bits(buf, n, len);
+        let v = |n: N| self.bits(buf, n, len, &mut Vec::new()).to_vec();
+        let zip2 = |x: &[u64], y: &[u64], f: &dyn Fn(u64, u64) -> u64| -> Vec<u64> {
+            x.iter().zip(y).map(|(&x, &y)| f(x, y)).collect()
+        };
         match node.op {
-            Op::And(a, b) => err.extend((0..len).map(|i| {
-                let fa = !e(a, i) && v(a, i) == 0;
-                let fb = !e(b, i) && v(b, i) == 0;
-                (e(a, i) || e(b, i)) && !fa && !fb
-            })),
-            Op::Or(a, b) => err.extend((0..len).map(|i| {
-                let ta = !e(a, i) && v(a, i) != 0;
-                let tb = !e(b, i) && v(b, i) != 0;
-                (e(a, i) || e(b, i)) && !ta && !tb
-            })),
-            Op::Cond(c, a, b) => err.extend((0..len).map(|i| e(c, i) || if v(c, i) != 0 { e(a, i) } else { e(b, i) })),
-            Op::Cmp(_, a, b) => err.extend((0..len).map(|i| e(a, i) || e(b, i))),
-            Op::Not(a) | Op::InMask(a, _) | Op::Has(a, _) | Op::Size(a) => err.extend((0..len).map(|i| e(a, i))),
+            // An error is hidden by a side that decides alone: false for &&, true for ||.
+            Op::And(a, b) | Op::Or(a, b) => {
+                let (ea, eb, va, vb) = (e(a), e(b), v(a), v(b));
+                let and = matches!(node.op, Op::And(..));
+                let decides = |e: u64, v: u64| if and { !e & !v } else { !e & v };
+                err.extend((0..ea.len()).map(|k| (ea[k] | eb[k]) & !decides(ea[k], va[k]) & !decides(eb[k], vb[k])));
+            }
+            Op::Cond(c, a, b) => {
+                let (ec, vc, ea, eb) = (e(c), v(c), e(a), e(b));
+                err.extend((0..ec.len()).map(|k| ec[k] | (vc[k] & ea[k]) | (!vc[k] & eb[k])));
+            }
+            Op::Cmp(_, a, b) => err.extend(zip2(&e(a), &e(b), &|x, y| x | y)),
+            Op::Not(a) | Op::InMask(a, _) | Op::Has(a, _) | Op::Size(a) => err.extend(e(a)),
             Op::Bcast(a) => {
-                let base = hh.start as u32;
-                err.extend(cols.p_household[persons].iter().map(|&h| e(a, (h - base) as usize)));
+                let ea = self.err_bits(buf, a, buf.starts.len() - 1);
+                broadcast(&ea, &buf.starts, err);
             }
             Op::Agg(op, a) => {
-                let p0 = persons.start;
-                for h in hh {
-                    let r = cols.hh_start[h] as usize - p0..cols.hh_start[h + 1] as usize - p0;
-                    let mut any_err = false;
-                    let mut decided = false;
-                    for i in r {
-                        if !cols.p_alive[i + p0] {
-                            continue;
-                        }
-                        if e(a, i) {
-                            any_err = true;
-                        } else {
-                            let x = v(a, i) != 0;
-                            decided |= (op == AggOp::Exists && x) || (op == AggOp::All && !x);
-                        }
-                    }
-                    err.push(any_err && !decided);
-                }
+                // Erred unless a living member that did not err decides alone.
+                let np = buf.local.len();
+                let (ea, va) = (self.err_bits(buf, a, np), self.bits(buf, a, np, &mut Vec::new()).to_vec());
+                let erring = zip2(&ea, &buf.alive, &|e, a| e & a);
+                let deciding = match op {
+                    AggOp::Exists => zip2(&zip2(&ea, &va, &|e, v| !e & v), &buf.alive, &|x, a| x & a),
+                    AggOp::All => zip2(&zip2(&ea, &va, &|e, v| !e & !v), &buf.alive, &|x, a| x & a),
+                    AggOp::ExistsOne | AggOp::Count => vec![0; ea.len()],
+                };
+                let (s, t) = (&buf.starts, |h: usize| (buf.starts[h] as usize, buf.starts[h + 1] as usize));
+                bits::pack_rows(s.len() - 1, err, |h| {
+                    let (from, to) = t(h);
+                    bits::count(&erring, from, to) > 0 && bits::count(&deciding, from, to) == 0
+                });
             }
             Op::Col(_)
             | Op::Const(_)
@@ -618,9 +641,39 @@ impl Engine {
             | Op::Neg(_)
             | Op::CmpCol(..)
             | Op::HasCol(..)
-            | Op::InMaskCol(..) => err.resize(len, false),
+            | Op::InMaskCol(..) => err.resize(bits::words(len), 0),
         }
-        err.iter().any(|&x| x)
+        err.iter().enumerate().any(|(k, &w)| w & bits::tail_mask(k * bits::W, len) != 0)
+    }
+}
+
+/// `x op y` for each pair, as bits: one loop per operator.
+fn compare_pairs(x: &[i64], y: &[i64], op: CmpOp, out: &mut Vec<u64>) {
+    let n = x.len().min(y.len());
+    match op {
+        CmpOp::Eq => bits::pack_rows(n, out, |i| x[i] == y[i]),
+        CmpOp::Ne => bits::pack_rows(n, out, |i| x[i] != y[i]),
+        CmpOp::Lt => bits::pack_rows(n, out, |i| x[i] < y[i]),
+        CmpOp::Le => bits::pack_rows(n, out, |i| x[i] <= y[i]),
+        CmpOp::Gt => bits::pack_rows(n, out, |i| x[i] > y[i]),
+        CmpOp::Ge => bits::pack_rows(n, out, |i| x[i] >= y[i]),
+    }
+}
+
+/// Households' bits spread over their members: `starts` bounds each household's persons.
+fn broadcast(households: &[u64], starts: &[u32], out: &mut Vec<u64>) {
+    let nh = starts.len() - 1;
+    out.clear();
+    out.resize(bits::words(starts[nh] as usize), 0);
+    for (k, &w) in households.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            let h = k * bits::W + w.trailing_zeros() as usize;
+            w &= w - 1;
+            if h < nh {
+                bits::set_range(out, starts[h] as usize, starts[h + 1] as usize);
+            }
+        }
     }
 }
 
@@ -637,7 +690,7 @@ fn children(op: Op) -> impl Iterator<Item = N> {
     [a, b, c].into_iter().flatten()
 }
 
-/// A test of each value, written as 0/1 bytes.
+/// A test of each value, written as bits.
 #[derive(Clone, Copy)]
 enum TestKind {
     Cmp(CmpOp, i64),
@@ -649,10 +702,10 @@ enum TestKind {
 
 struct Test<'a> {
     kind: TestKind,
-    out: &'a mut Vec<u8>,
+    out: &'a mut Vec<u64>,
 }
 
-fn test(kind: TestKind, out: &mut Vec<u8>) -> Test<'_> {
+fn test(kind: TestKind, out: &mut Vec<u64>) -> Test<'_> {
     Test { kind, out }
 }
 
@@ -660,59 +713,33 @@ impl Scan for Test<'_> {
     fn scan<T: Cell>(self, xs: &[T]) {
         match self.kind {
             TestKind::Cmp(op, k) => T::compare(xs, op, k, self.out),
-            TestKind::Has(bit) => self.out.extend(xs.iter().map(|&x| ((x.wide() >> bit) & 1) as u8)),
-            TestKind::In(mask) => self.out.extend(xs.iter().map(|&x| ((mask >> (x.wide() as u64 & 63)) & 1) as u8)),
+            TestKind::Has(bit) => bits::pack_each(xs, self.out, |x| (x.wide() >> bit) & 1 == 1),
+            // A few codes: equalities, which vectorise (a shift by each row's value does not).
+            TestKind::In(mask) if mask.count_ones() <= 4 && mask != 0 => {
+                let mut codes = [mask.trailing_zeros() as i64; 4];
+                let mut rest = mask;
+                for c in &mut codes {
+                    if rest != 0 {
+                        *c = i64::from(rest.trailing_zeros());
+                        rest &= rest - 1;
+                    }
+                }
+                T::any_of(xs, codes, self.out);
+            }
+            TestKind::In(mask) => bits::pack_each(xs, self.out, |x| (mask >> (x.wide() as u64 & 63)) & 1 == 1),
         }
     }
-}
-
-/// The households of a batch and their persons.
-struct Rows {
-    hh: Range<usize>,
-    persons: Range<usize>,
-}
-
-/// 0, then the sum of the first 1, 2, … values: the sum over rows `s..e`
-/// is `out[e] - out[s]`.
-fn running_sum(xs: impl Iterator<Item = u8>, out: &mut Vec<i64>) {
-    out.clear();
-    out.push(0);
-    let mut sum = 0;
-    out.extend(xs.map(|x| {
-        sum += i64::from(x);
-        sum
-    }));
-}
-
-/// Bit `j` set where `bytes[j]` is 1 (bytes are 0/1; at most 64 of them).
-fn pack(bytes: &[u8]) -> u64 {
-    // Eight bytes at a time: the multiplication moves byte k's low bit to
-    // bit 56 + k without carries, the shift brings the eight bits down.
-    const GATHER: u64 = 0x0102_0408_1020_4080;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut bits = 0;
-    for (k, c) in chunks.by_ref().enumerate() {
-        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        bits |= (x.wrapping_mul(GATHER) >> 56) << (8 * k);
-    }
-    let done = bytes.len() - chunks.remainder().len();
-    chunks.remainder().iter().enumerate().fold(bits, |m, (j, &b)| m | u64::from(b) << (done + j))
 }
 
 /// For each 64 rows: which of them hold each category, as one bit set per
-/// category. Rows hold few categories, so this walks only the bits set.
+/// category: the 64 × 64 bit matrix of rows and categories, transposed.
 fn held_bits(held: &[u64], out: &mut Vec<[u64; 64]>) {
     out.clear();
-    for chunk in held.chunks(64) {
-        let mut by_category = [0u64; 64];
-        for (j, &h) in chunk.iter().enumerate() {
-            let mut h = h;
-            while h != 0 {
-                by_category[h.trailing_zeros() as usize] |= 1 << j;
-                h &= h - 1;
-            }
-        }
-        out.push(by_category);
+    for chunk in held.chunks(bits::W) {
+        let mut m = [0u64; 64];
+        m[..chunk.len()].copy_from_slice(chunk);
+        bits::transpose(&mut m);
+        out.push(m);
     }
 }
 
@@ -810,54 +837,39 @@ impl Engine {
         let mut scratch = Vec::new();
         for (pi, p) in self.policies.iter().enumerate() {
             let bit = p.records;
-            let mut emit = |kind, household: usize, person: Option<usize>, benefit| {
-                out.push(Finding {
-                    policy: pi as u16,
-                    kind,
-                    household: household as u32,
-                    person: person.map(|x| x as u32),
-                    benefit,
-                })
+            let mut emit = |kind, household: usize, person: Option<usize>| {
+                out.push(Finding::new(pi as u16, kind, household as u32, person.map(|x| x as u32)))
             };
             match (&p.compiled, p.level) {
                 (Compiled::Off, _) => {}
-                (Compiled::Graph { cond, benefit, .. }, level) => {
+                (Compiled::Graph { cond, .. }, level) => {
                     let person = level == Level::Person;
-                    let (len, held) = if person {
-                        (p1 - p0, &cols.p_categories[p0..p1])
-                    } else {
-                        (hh.len(), &cols.hh_categories[hh.clone()])
-                    };
-                    let c = self.bools(buf, *cond, len, &mut scratch);
-                    let may_err = buf.erred[*cond as usize];
-                    let by_category = if person { &buf.p_held } else { &buf.h_held };
-                    // Most rows agree with the registry: find the others 64 at a time.
-                    for (k, start) in (0..len).step_by(64).enumerate() {
-                        let end = (start + 64).min(len);
-                        let mut rows = pack(&c[start..end]) ^ by_category[k][bit as usize];
-                        if person {
-                            rows |= buf.p_dead[k];
-                        }
-                        if may_err {
-                            let errs = &buf.errs[*cond as usize][start..end];
-                            rows |= errs.iter().enumerate().fold(0, |m, (j, &e)| m | u64::from(e) << j);
-                        }
-                        while rows != 0 {
-                            let i = start + rows.trailing_zeros() as usize;
-                            rows &= rows - 1;
-                            let (h, row) = if person {
-                                (cols.p_household[p0 + i] as usize, Some(p0 + i))
-                            } else {
-                                (hh.start + i, None)
-                            };
-                            if !cols.hh_live[h] {
-                                continue;
-                            }
-                            let received = (held[i] >> bit) & 1 == 1;
-                            let q = (!buf.err(*cond, i)).then_some(c[i] != 0);
-                            if let Some(kind) = verdict(!person || buf.alive[i] != 0, received, q) {
-                                let b = benefit.filter(|&b| !buf.err(b, i)).map(|b| self.value(buf, b, i));
-                                emit(kind, h, row, b);
+                    let len = if person { p1 - p0 } else { hh.len() };
+                    let qualifies = self.bits(buf, *cond, len, &mut scratch);
+                    let errs = buf.erred[*cond as usize].then(|| buf.errs[*cond as usize].as_slice());
+                    let (by_category, live) =
+                        if person { (&buf.p_held, &buf.p_live) } else { (&buf.h_held, &buf.h_live) };
+                    // `verdict`, 64 rows at a time: most rows agree with the registry.
+                    for (k, start) in (0..len).step_by(bits::W).enumerate() {
+                        let (q, held) = (qualifies[k], by_category[k][bit as usize]);
+                        let dead = if person { buf.p_dead[k] } else { 0 };
+                        let err = errs.map_or(0, |e| e[k]);
+                        let rows = live[k] & bits::tail_mask(start, len);
+                        let missing = rows & !dead & !err & q & !held;
+                        let stale = rows & held & (dead | (!err & !q));
+                        let unknown = rows & !dead & err;
+                        for (kind, mut found) in [
+                            (FindingKind::Missing, missing),
+                            (FindingKind::Stale, stale),
+                            (FindingKind::Unknown, unknown),
+                        ] {
+                            while found != 0 {
+                                let i = start + found.trailing_zeros() as usize;
+                                found &= found - 1;
+                                match person {
+                                    true => emit(kind, cols.p_household[p0 + i] as usize, Some(p0 + i)),
+                                    false => emit(kind, hh.start + i, None),
+                                }
                             }
                         }
                     }
@@ -868,7 +880,7 @@ impl Engine {
                             let received = (cols.hh_categories[h] >> bit) & 1 == 1;
                             let q = ip.condition(cols, h, None).ok();
                             if let Some(kind) = verdict(true, received, q) {
-                                emit(kind, h, None, ip.benefit(cols, h, None));
+                                emit(kind, h, None);
                             }
                         } else {
                             for row in cols.persons(h as u32) {
@@ -877,7 +889,7 @@ impl Engine {
                                 let alive = cols.p_alive[row];
                                 let q = if alive { ip.condition(cols, h, Some(row)).ok() } else { Some(false) };
                                 if let Some(kind) = verdict(alive, received, q) {
-                                    emit(kind, h, Some(row), ip.benefit(cols, h, Some(row)));
+                                    emit(kind, h, Some(row));
                                 }
                             }
                         }
@@ -902,6 +914,17 @@ impl Engine {
             Compiled::Graph { cond, .. } => self.single(cols, household, person).at(self, *cond).map(|v| v != 0),
             Compiled::Interpreted(ip) => ip.condition(cols, household as usize, person.map(|p| p as usize)).ok(),
             Compiled::Off => Some(false),
+        }
+    }
+
+    /// The benefit (fen) a finding's row would bring: `None` if the policy
+    /// has no benefit or its formula errs on the row.
+    pub fn benefit(&self, cols: &Columns, f: &Finding) -> Option<i64> {
+        let person = f.person();
+        match &self.policies.get(f.policy as usize)?.compiled {
+            Compiled::Graph { benefit, .. } => self.single(cols, f.household, person).at(self, (*benefit)?),
+            Compiled::Interpreted(ip) => ip.benefit(cols, f.household as usize, person.map(|p| p as usize)),
+            Compiled::Off => None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! who qualifies but receives nothing (应享未享) and who receives but no
 //! longer qualifies (应退未退).
 
+mod bits;
 mod columns;
 mod compile;
 mod engine;

@@ -1,0 +1,222 @@
+//! Booleans packed 64 rows to a word: row `i` is bit `i % 64` of word `i / 64`.
+//! Bits past the last row of a batch are unspecified; readers mask them.
+
+/// Rows per word.
+pub(crate) const W: usize = 64;
+
+/// Words for `rows` rows.
+pub(crate) fn words(rows: usize) -> usize {
+    rows.div_ceil(W)
+}
+
+/// Whether row `i` is set.
+pub(crate) fn get(bits: &[u64], i: usize) -> bool {
+    (bits[i / W] >> (i % W)) & 1 == 1
+}
+
+/// The bits of a word that are rows, for the word starting at row `start` of `len` rows.
+pub(crate) fn tail_mask(start: usize, len: usize) -> u64 {
+    let n = (len - start).min(W);
+    if n == W { u64::MAX } else { (1 << n) - 1 }
+}
+
+/// Bit `j` set where `bytes[j]` is 1 (bytes are 0/1).
+fn pack64(bytes: &[u8; W]) -> u64 {
+    // Eight bytes at a time: the multiplication moves byte k's low bit to
+    // bit 56 + k without carries, the shift brings the eight bits down.
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let mut bits = 0;
+    for (k, c) in bytes.chunks_exact(8).enumerate() {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        bits |= (x.wrapping_mul(GATHER) >> 56) << (8 * k);
+    }
+    bits
+}
+
+/// `f(x)` for each `x` of `xs`, packed into `out` (appended). The test runs
+/// over 64 values at a time into bytes, a loop the compiler vectorises.
+#[inline(always)]
+pub(crate) fn pack_each<T: Copy>(xs: &[T], out: &mut Vec<u64>, f: impl Fn(T) -> bool) {
+    out.reserve(words(xs.len()));
+    let mut chunks = xs.chunks_exact(W);
+    let mut bytes = [0u8; W];
+    for c in chunks.by_ref() {
+        for (b, &x) in bytes.iter_mut().zip(c) {
+            *b = u8::from(f(x));
+        }
+        out.push(pack64(&bytes));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        bytes = [0; W];
+        for (b, &x) in bytes.iter_mut().zip(rest) {
+            *b = u8::from(f(x));
+        }
+        out.push(pack64(&bytes));
+    }
+}
+
+/// `f(i)` for rows `0..len`, packed into `out` (appended).
+pub(crate) fn pack_rows(len: usize, out: &mut Vec<u64>, f: impl Fn(usize) -> bool) {
+    out.reserve(words(len));
+    for start in (0..len).step_by(W) {
+        let end = (start + W).min(len);
+        out.push((start..end).fold(0, |m, i| m | u64::from(f(i)) << (i - start)));
+    }
+}
+
+/// The rows `start..end` of a batch: one household's members.
+#[derive(Clone, Copy)]
+pub(crate) struct Span {
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    /// The span's rows as the low bits of a word, when it has at most 64.
+    fn window(self, bits: &[u64]) -> Option<u64> {
+        let n = self.end - self.start;
+        if n > W {
+            return None;
+        }
+        if n == 0 {
+            return Some(0);
+        }
+        let k = self.start / W;
+        let pair = u128::from(bits[k]) | u128::from(bits.get(k + 1).copied().unwrap_or(0)) << W;
+        Some((pair >> (self.start % W)) as u64 & (u64::MAX >> (W - n)))
+    }
+
+    /// Whether any row of the span is set.
+    pub(crate) fn any(self, bits: &[u64]) -> bool {
+        match self.window(bits) {
+            Some(w) => w != 0,
+            None => count(bits, self.start, self.end) > 0,
+        }
+    }
+
+    /// Whether exactly one row of the span is set.
+    pub(crate) fn one(self, bits: &[u64]) -> bool {
+        match self.window(bits) {
+            Some(w) => w != 0 && w & (w - 1) == 0,
+            None => count(bits, self.start, self.end) == 1,
+        }
+    }
+}
+
+/// `f` of each household's span, packed into `out` (appended): household
+/// `h` has the rows `starts[h]..starts[h + 1]`.
+pub(crate) fn pack_households(starts: &[u32], out: &mut Vec<u64>, f: impl Fn(Span) -> bool) {
+    let span = |h: usize| Span { start: starts[h] as usize, end: starts[h + 1] as usize };
+    pack_rows(starts.len() - 1, out, |h| f(span(h)));
+}
+
+/// Set rows in `start..end`.
+pub(crate) fn count(bits: &[u64], start: usize, end: usize) -> u32 {
+    if start >= end {
+        return 0;
+    }
+    let (first, last) = (start / W, (end - 1) / W);
+    let low = u64::MAX << (start % W);
+    let high = u64::MAX >> (W - 1 - (end - 1) % W);
+    if first == last {
+        return (bits[first] & low & high).count_ones();
+    }
+    let middle: u32 = bits[first + 1..last].iter().map(|w| w.count_ones()).sum();
+    (bits[first] & low).count_ones() + middle + (bits[last] & high).count_ones()
+}
+
+/// Sets rows `start..end` of `bits` (which has the words).
+pub(crate) fn set_range(bits: &mut [u64], start: usize, end: usize) {
+    let mut i = start;
+    while i < end {
+        let (w, b) = (i / W, i % W);
+        let n = (end - i).min(W - b);
+        bits[w] |= (u64::MAX >> (W - n)) << b;
+        i += n;
+    }
+}
+
+/// `x` where the bit is set, `y` where not, row by row (appended to `out`).
+pub(crate) fn select(bits: &[u64], x: &[i64], y: &[i64], out: &mut Vec<i64>) {
+    out.reserve(x.len());
+    for ((&w, x), y) in bits.iter().zip(x.chunks(W)).zip(y.chunks(W)) {
+        out.extend(x.iter().zip(y).enumerate().map(|(j, (&x, &y))| {
+            let take = ((w >> j) & 1).wrapping_neg() as i64;
+            (x & take) | (y & !take)
+        }));
+    }
+}
+
+/// Transposes a 64 × 64 bit matrix: bit `j` of word `i` becomes bit `i` of
+/// word `j`. Swaps the off-diagonal halves of ever smaller blocks, six rounds
+/// over the 64 words with no branch on the data.
+pub(crate) fn transpose(m: &mut [u64; W]) {
+    let mut width = W / 2;
+    let mut low: u64 = u64::MAX >> width;
+    while width != 0 {
+        let mut k = 0;
+        while k < W {
+            let t = ((m[k] >> width) ^ m[k + width]) & low;
+            m[k] ^= t << width;
+            m[k + width] ^= t;
+            k = (k + width + 1) & !width;
+        }
+        width /= 2;
+        low ^= low << width;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_counting_and_ranges_agree_with_a_row_by_row_reading() {
+        let rows: Vec<bool> = (0..300).map(|i| (i * 7919) % 13 < 5).collect();
+        let mut packed = Vec::new();
+        pack_each(&rows, &mut packed, |x| x);
+        let mut by_row = Vec::new();
+        pack_rows(rows.len(), &mut by_row, |i| rows[i]);
+        assert_eq!(packed, by_row);
+        assert_eq!(packed.len(), words(300));
+        for (i, &r) in rows.iter().enumerate() {
+            assert_eq!(get(&packed, i), r, "row {i}");
+        }
+        for (s, e) in [(0, 0), (0, 300), (3, 64), (63, 65), (64, 128), (10, 250), (299, 300)] {
+            let expected = rows[s..e].iter().filter(|&&x| x).count() as u32;
+            assert_eq!(count(&packed, s, e), expected, "{s}..{e}");
+            let mut set = vec![0u64; words(300)];
+            set_range(&mut set, s, e);
+            assert_eq!(count(&set, 0, 300), (e - s) as u32, "{s}..{e}");
+            assert_eq!(count(&set, s, e), (e - s) as u32, "{s}..{e}");
+        }
+        assert_eq!(tail_mask(256, 300), (1 << 44) - 1);
+        let starts = [0u32, 0, 1, 5, 63, 64, 66, 130, 200, 299, 300];
+        let mut any = Vec::new();
+        pack_households(&starts, &mut any, |s| s.any(&packed));
+        let mut one = Vec::new();
+        pack_households(&starts, &mut one, |s| s.one(&packed));
+        for (h, w) in starts.windows(2).enumerate() {
+            let n = count(&packed, w[0] as usize, w[1] as usize);
+            assert_eq!(get(&any, h), n > 0, "household {h}");
+            assert_eq!(get(&one, h), n == 1, "household {h}");
+        }
+        let (x, y): (Vec<i64>, Vec<i64>) = (0..300).map(|i| (i, -i)).unzip();
+        let mut picked = Vec::new();
+        select(&packed, &x, &y, &mut picked);
+        assert_eq!(picked, (0..300).map(|i| if rows[i as usize] { i } else { -i }).collect::<Vec<_>>());
+        let mut m = [0u64; W];
+        for (i, w) in m.iter_mut().enumerate() {
+            *w = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (1 << i);
+        }
+        let mut t = m;
+        transpose(&mut t);
+        for (i, row) in m.iter().enumerate() {
+            for (j, column) in t.iter().enumerate() {
+                assert_eq!((column >> i) & 1, (row >> j) & 1, "row {i} column {j}");
+            }
+        }
+        assert_eq!(tail_mask(0, 300), u64::MAX);
+    }
+}
