@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 use zhongfu_domain::policy::{
-    Catalogue, Columns, ConditionOutcome, Engine, Finding, FindingKind, HouseholdFacts, ParamDef, PolicyDef,
+    Catalogue, Columns, ConditionOutcome, Engine, Finding, FindingKind, Findings, HouseholdFacts, ParamDef, PolicyDef,
     build_engine, vocabulary,
 };
 use zhongfu_store::Store;
@@ -31,7 +31,7 @@ pub struct Snapshot {
     pub engine: Engine,
     pub policies: Vec<ActivePolicy>,
     /// Every finding, those of replaced rows included: read them through `findings()`.
-    findings: Vec<Finding>,
+    findings: Findings,
 }
 
 impl Snapshot {

@@ -140,6 +140,59 @@ pub struct Finding {
 
 const NO_PERSON: u32 = u32::MAX;
 
+/// A sweep's rows, in the parts its threads wrote (and re-evaluations appended).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    parts: Vec<Vec<Finding>>,
+}
+
+impl Findings {
+    pub fn iter(&self) -> impl Iterator<Item = &Finding> {
+        self.parts.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(Vec::is_empty)
+    }
+
+    /// Appends rows (a household re-evaluated).
+    pub fn extend(&mut self, rows: impl IntoIterator<Item = Finding>) {
+        if self.parts.is_empty() {
+            self.parts.push(Vec::new());
+        }
+        if let Some(last) = self.parts.last_mut() {
+            last.extend(rows);
+        }
+    }
+
+    /// Every row in one list.
+    pub fn to_vec(&self) -> Vec<Finding> {
+        self.iter().copied().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a Findings {
+    type Item = &'a Finding;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<Finding>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.parts.iter().flatten()
+    }
+}
+
+impl IntoIterator for Findings {
+    type Item = Finding;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<Finding>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.parts.into_iter().flatten()
+    }
+}
+
 impl Finding {
     pub fn new(policy: u16, kind: FindingKind, household: u32, person: Option<u32>) -> Self {
         Self { household, person: person.unwrap_or(NO_PERSON), policy, kind }
@@ -758,7 +811,7 @@ fn verdict(alive: bool, received: bool, qualifies: Option<bool>) -> Option<Findi
 impl Engine {
     /// Evaluates every policy over every household row still in the
     /// registry, on `threads` threads.
-    pub fn sweep(&self, cols: &Columns, threads: usize) -> Vec<Finding> {
+    pub fn sweep(&self, cols: &Columns, threads: usize) -> Findings {
         let rows = cols.household_rows();
         let threads = threads.clamp(1, 64);
         // Split by persons, so each thread gets about the same work.
@@ -780,11 +833,8 @@ impl Engine {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
-        // The first thread's list grows to take the others (no full copy).
-        let mut parts = parts.into_iter();
-        let mut all = parts.next().unwrap_or_default();
-        parts.for_each(|p| all.extend(p));
-        all
+        // Kept as each thread wrote them: joining them would copy millions of rows.
+        Findings { parts }
     }
 
     /// Evaluates the given household rows only (after an edit).
@@ -802,13 +852,7 @@ impl Engine {
     /// Puts a changed household (or, with `None`, its removal) into the
     /// columns and appends its findings. The old row's findings stay behind
     /// its dead row: read findings through `Columns::is_live`.
-    pub fn update(
-        &self,
-        cols: &mut Columns,
-        findings: &mut Vec<Finding>,
-        household: i64,
-        facts: Option<&HouseholdFacts>,
-    ) {
+    pub fn update(&self, cols: &mut Columns, findings: &mut Findings, household: i64, facts: Option<&HouseholdFacts>) {
         match facts {
             Some(f) => cols.push(f),
             None => cols.remove(household),

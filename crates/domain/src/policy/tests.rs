@@ -102,7 +102,8 @@ fn the_sweep_finds_both_lists_with_the_deciding_condition() {
     let engine =
         engine_for(&[("per_capita_income < params.dibao_line && assets <= 5000000", Level::Household, "dibao")]);
     let findings = engine.sweep(&cols, 2);
-    let sorted = |mut v: Vec<Finding>| {
+    let sorted = |v: Findings| {
+        let mut v = v.to_vec();
         v.sort_unstable();
         v
     };
@@ -453,7 +454,7 @@ fn a_rule_the_engine_cannot_compile_runs_in_the_interpreter_with_the_same_result
     assert_eq!((compiled.interpreted(), interpreted.interpreted()), (0, 1));
     let a = compiled.sweep(&cols, 2);
     assert!(!a.is_empty());
-    let strip = |v: Vec<Finding>| {
+    let strip = |v: Findings| {
         let mut rows: Vec<_> = v.into_iter().map(|f| (f.kind, f.household, f.person())).collect();
         rows.sort_unstable();
         rows
