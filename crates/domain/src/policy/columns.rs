@@ -138,10 +138,13 @@ pub(crate) fn compare_each<T: Copy, K: Copy + PartialOrd>(
     }
 }
 
-/// Narrow cells (codes, grades, ages) lie within ±30,000 and compare in
-/// i16: a constant clamped to ±32,000 orders every value as the constant does.
+/// Ages are held as i16: whole years, at most this many.
 const NARROW: i64 = 30_000;
 
+/// Narrow cells (codes, grades, ages, monthly income) are tested in their own
+/// type when the constants fit it: widened first, the same loops ran six times
+/// slower (the compiler split them over 32-bit lanes). Constants that do not
+/// fit are compared widened.
 macro_rules! narrow_cell {
     ($($t:ty),+) => {$(
         impl Cell for $t {
@@ -149,26 +152,21 @@ macro_rules! narrow_cell {
                 self.into()
             }
             fn compare(xs: &[Self], op: CmpOp, k: i64, out: &mut Vec<u64>) {
-                let k = k.clamp(-NARROW - 2_000, NARROW + 2_000) as i16;
-                compare_each(xs, op, k, |x| x as i16, out);
+                match <$t>::try_from(k) {
+                    Ok(k) => compare_each(xs, op, k, |x| x, out),
+                    Err(_) => compare_each(xs, op, k, |x| x.wide(), out),
+                }
             }
             fn any_of(xs: &[Self], codes: [i64; 4], out: &mut Vec<u64>) {
-                let [a, b, c, d] = codes.map(|k| k.clamp(-NARROW - 2_000, NARROW + 2_000) as i16);
-                pack_each(xs, out, |x| {
-                    let x = x as i16;
-                    (x == a) | (x == b) | (x == c) | (x == d)
-                });
+                match codes.map(<$t>::try_from) {
+                    [Ok(a), Ok(b), Ok(c), Ok(d)] => pack_each(xs, out, |x| (x == a) | (x == b) | (x == c) | (x == d)),
+                    _ => pack_each(xs, out, |x| codes.contains(&x.wide())),
+                }
             }
         }
     )+};
 }
-narrow_cell!(u8, i16);
-
-impl Cell for i32 {
-    fn wide(self) -> i64 {
-        self.into()
-    }
-}
+narrow_cell!(u8, i16, i32);
 
 impl Cell for i64 {
     fn wide(self) -> i64 {
