@@ -470,7 +470,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             .take(limit)
             .map(|(f, listed, taper_ends)| {
                 let policy = &s.policies[f.policy as usize];
-                let conditions = s.explain(f);
+                let explained = s.explain(f);
                 (
                     policy.policy_id,
                     policy.definition.code.clone(),
@@ -478,7 +478,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                     (*f, listed, taper_ends),
                     s.columns.household_id(f.household),
                     f.person().map(|r| s.columns.person_id(r)),
-                    (conditions, s.engine.benefit(&s.columns, f)),
+                    explained,
                 )
             })
             .collect();

@@ -61,8 +61,9 @@ impl Snapshot {
         self.findings.iter().filter(|f| self.columns.is_live(f.household))
     }
 
-    pub fn explain(&self, f: &Finding) -> Vec<ConditionOutcome> {
-        self.engine.explain(&self.columns, f.policy as usize, f.household, f.person())
+    /// A finding's conditions with their values, and the benefit it would bring.
+    pub fn explain(&self, f: &Finding) -> (Vec<ConditionOutcome>, Option<i64>) {
+        self.engine.explain_finding(&self.columns, f)
     }
 }
 

@@ -961,20 +961,26 @@ impl Engine {
         }
     }
 
-    /// The benefit (fen) a finding's row would bring: `None` if the policy
-    /// has no benefit or its formula errs on the row.
-    pub fn benefit(&self, cols: &Columns, f: &Finding) -> Option<i64> {
-        let person = f.person();
-        match &self.policies.get(f.policy as usize)?.compiled {
-            Compiled::Graph { benefit, .. } => self.single(cols, f.household, person).at(self, (*benefit)?),
-            Compiled::Interpreted(ip) => ip.benefit(cols, f.household as usize, person.map(|p| p as usize)),
-            Compiled::Off => None,
-        }
+    /// A finding's conditions with the values they used, and the benefit
+    /// (fen) its row would bring (`None` without a benefit or where the
+    /// formula errs), from one evaluation of the household.
+    pub fn explain_finding(&self, cols: &Columns, f: &Finding) -> (Vec<ConditionOutcome>, Option<i64>) {
+        self.explained(cols, f.policy as usize, f.household, f.person())
     }
 
     /// Each condition of `policy` for one row, with the values it used.
     pub fn explain(&self, cols: &Columns, policy: usize, household: u32, person: Option<u32>) -> Vec<ConditionOutcome> {
-        let Some(p) = self.policies.get(policy) else { return Vec::new() };
+        self.explained(cols, policy, household, person).0
+    }
+
+    fn explained(
+        &self,
+        cols: &Columns,
+        policy: usize,
+        household: u32,
+        person: Option<u32>,
+    ) -> (Vec<ConditionOutcome>, Option<i64>) {
+        let Some(p) = self.policies.get(policy) else { return (Vec::new(), None) };
         let mut outcomes = Vec::new();
         if person.is_some_and(|row| !cols.p_alive[row as usize]) {
             outcomes.push(ConditionOutcome {
@@ -983,17 +989,19 @@ impl Engine {
                 detail: "已故 (deceased)".into(),
             });
         }
-        match &p.compiled {
-            Compiled::Off => {}
+        let benefit = match &p.compiled {
+            Compiled::Off => None,
             Compiled::Interpreted(ip) => {
-                let r = ip.condition(cols, household as usize, person.map(|x| x as usize));
+                let (h, person) = (household as usize, person.map(|x| x as usize));
+                let r = ip.condition(cols, h, person);
                 outcomes.push(ConditionOutcome {
                     condition: ip.source().to_owned(),
                     holds: r.as_ref().ok().copied(),
                     detail: r.err().unwrap_or_else(|| "解释执行 (interpreted)".into()),
                 });
+                ip.benefit(cols, h, person)
             }
-            Compiled::Graph { conjuncts, .. } => {
+            Compiled::Graph { conjuncts, benefit, .. } => {
                 let row = self.single(cols, household, person);
                 let at = |n: N| row.at(self, n);
                 for c in conjuncts {
@@ -1013,9 +1021,10 @@ impl Engine {
                     };
                     outcomes.push(ConditionOutcome { condition: c.text.clone(), holds, detail });
                 }
+                benefit.and_then(at)
             }
-        }
-        outcomes
+        };
+        (outcomes, benefit)
     }
 }
 

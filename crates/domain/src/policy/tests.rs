@@ -423,7 +423,7 @@ fn the_shipped_rules_hold_at_their_boundaries() {
     let run = |code: &str, h: HouseholdFacts| {
         let cols = Columns::build(date(), [h]);
         let f = engine.sweep(&cols, 1).into_iter().find(|f| f.policy as usize == index(code));
-        f.map(|f| engine.benefit(&cols, &f))
+        f.map(|f| engine.explain_finding(&cols, &f).1)
     };
     let born = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let (sixty, fifty_nine) = (born(1966, 11, 24), born(1966, 11, 25));
