@@ -87,14 +87,6 @@ impl Span {
         Some((pair >> (self.start % W)) as u64 & (u64::MAX >> (W - n)))
     }
 
-    /// Whether any row of the span is set.
-    pub(crate) fn any(self, bits: &[u64]) -> bool {
-        match self.window(bits) {
-            Some(w) => w != 0,
-            None => count(bits, self.start, self.end) > 0,
-        }
-    }
-
     /// Whether exactly one row of the span is set.
     pub(crate) fn one(self, bits: &[u64]) -> bool {
         match self.window(bits) {
@@ -109,6 +101,55 @@ impl Span {
 pub(crate) fn pack_households(starts: &[u32], out: &mut Vec<u64>, f: impl Fn(Span) -> bool) {
     let span = |h: usize| Span { start: starts[h] as usize, end: starts[h + 1] as usize };
     pack_rows(starts.len() - 1, out, |h| f(span(h)));
+}
+
+/// Per household, whether any of its rows is set in `x`, packed into `out`
+/// (appended). `inner` marks each row followed by a row of the same
+/// household; `ends` holds each household's last row, or for one without
+/// rows a row past `x`'s words. `f` is working memory.
+///
+/// One addition per word finds them all: with `n` the inner rows and `g`
+/// the inner rows set, `n + g` carries from a set row up to its household's
+/// last row and no further, so the carries, or `x`, mark the rows with a set
+/// row at or below them in their household.
+pub(crate) fn any_per_household(x: &[u64], inner: &[u64], ends: &[u32], f: &mut Vec<u64>, out: &mut Vec<u64>) {
+    fill(x, inner, f);
+    f.push(0);
+    pack_each(ends, out, |e| get(f, e as usize));
+}
+
+/// Each household's bit spread over its rows, into `out` (replaced): the
+/// household's bit goes to its first row and `fill` carries it up to its last.
+pub(crate) fn spread(households: &[u64], starts: &[u32], inner: &[u64], marks: &mut Vec<u64>, out: &mut Vec<u64>) {
+    marks.clear();
+    marks.resize(inner.len(), 0);
+    let nh = starts.len() - 1;
+    for (k, &w) in households.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            let h = k * W + w.trailing_zeros() as usize;
+            w &= w - 1;
+            if h < nh && starts[h + 1] > starts[h] {
+                let s = starts[h] as usize;
+                marks[s / W] |= 1 << (s % W);
+            }
+        }
+    }
+    fill(marks, inner, out);
+}
+
+/// Rows with a set row at or below them in their household (`inner` as for
+/// `any_per_household`), into `f` (replaced).
+fn fill(x: &[u64], inner: &[u64], f: &mut Vec<u64>) {
+    f.clear();
+    let mut carry = 0;
+    for (&x, &n) in x.iter().zip(inner) {
+        let g = n & x;
+        let (s, o1) = n.overflowing_add(g);
+        let (s, o2) = s.overflowing_add(carry);
+        carry = u64::from(o1 | o2);
+        f.push(x | (s ^ n ^ g));
+    }
 }
 
 /// Set rows in `start..end`.
@@ -194,7 +235,25 @@ mod tests {
         assert_eq!(tail_mask(256, 300), (1 << 44) - 1);
         let starts = [0u32, 0, 1, 5, 63, 64, 66, 130, 200, 299, 300];
         let mut any = Vec::new();
-        pack_households(&starts, &mut any, |s| s.any(&packed));
+        pack_households(&starts, &mut any, |s| count(&packed, s.start, s.end) > 0);
+        let mut inner = vec![0u64; words(300)];
+        let ends: Vec<u32> = starts
+            .windows(2)
+            .map(|w| {
+                set_range(&mut inner, w[0] as usize, (w[1] as usize).saturating_sub(1).max(w[0] as usize));
+                if w[1] > w[0] { w[1] - 1 } else { (words(300) * W) as u32 }
+            })
+            .collect();
+        let (mut carried, mut scratch) = (Vec::new(), Vec::new());
+        any_per_household(&packed, &inner, &ends, &mut scratch, &mut carried);
+        assert_eq!(carried, any, "by carries");
+        let mut spread_out = Vec::new();
+        spread(&packed, &starts, &inner, &mut scratch, &mut spread_out);
+        for (h, w) in starts.windows(2).enumerate() {
+            for i in w[0]..w[1] {
+                assert_eq!(get(&spread_out, i as usize), get(&packed, h), "household {h} row {i}");
+            }
+        }
         let mut one = Vec::new();
         pack_households(&starts, &mut one, |s| s.one(&packed));
         for (h, w) in starts.windows(2).enumerate() {

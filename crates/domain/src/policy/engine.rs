@@ -173,7 +173,27 @@ impl Findings {
     pub fn to_vec(&self) -> Vec<Finding> {
         self.iter().copied().collect()
     }
+
+    /// The part to append up to `n` rows to. A part with too little room
+    /// is kept and a new one begun (each twice the last, up to `PART`), so a
+    /// sweep's millions of rows are written once, never copied by a growing list.
+    #[inline]
+    fn room(&mut self, n: usize) -> &mut Vec<Finding> {
+        let full = self.parts.last().is_none_or(|p| p.capacity() - p.len() < n);
+        if full {
+            let size = self.parts.last().map_or(64, |p| p.capacity() * 2).clamp(n, PART.max(n));
+            self.parts.push(Vec::with_capacity(size));
+        }
+        let last = self.parts.len() - 1;
+        &mut self.parts[last]
+    }
 }
+
+/// Kinds by their index: bit 0 for stale, bit 1 for unknown.
+const KINDS: [FindingKind; 3] = [FindingKind::Missing, FindingKind::Stale, FindingKind::Unknown];
+
+/// Rows per part of `Findings`.
+const PART: usize = 1 << 16;
 
 impl<'a> IntoIterator for &'a Findings {
     type Item = &'a Finding;
@@ -243,6 +263,10 @@ struct Buffers {
     alive: Vec<u64>,
     /// Where each household's persons start in the batch, and where the last ends.
     starts: Vec<u32>,
+    /// Persons followed by a member of their household, as bits; each
+    /// household's last person (`bits::any_per_household`).
+    inner: Vec<u64>,
+    ends: Vec<u32>,
     /// Persons no longer alive, as bits (only rows of the batch set).
     p_dead: Vec<u64>,
     /// Households of the batch still in the registry (not replaced), and their persons, as bits.
@@ -282,13 +306,22 @@ impl Buffers {
         bits::pack_each(&cols.p_alive[persons.clone()], &mut self.alive, |a| a);
         self.starts.clear();
         self.starts.extend(cols.hh_start[hh.start..=hh.end].iter().map(|&s| s - persons.start as u32));
+        let np = persons.len();
+        self.inner.clear();
+        self.inner.resize(bits::words(np), 0);
+        self.ends.clear();
+        let none = (bits::words(np) * bits::W) as u32;
+        for w in self.starts.windows(2) {
+            let (s, e) = (w[0], w[1]);
+            bits::set_range(&mut self.inner, s as usize, e.max(s + 1) as usize - 1);
+            self.ends.push(if e > s { e - 1 } else { none });
+        }
         let alive = &self.alive;
         self.p_dead.clear();
-        let np = persons.len();
         self.p_dead.extend(alive.iter().enumerate().map(|(k, &a)| !a & bits::tail_mask(k * bits::W, np)));
         self.h_live.clear();
         bits::pack_each(&cols.hh_live[hh.clone()], &mut self.h_live, |l| l);
-        broadcast(&self.h_live, &self.starts, &mut self.p_live);
+        bits::spread(&self.h_live, &self.starts, &self.inner, &mut self.scratch_bits[0], &mut self.p_live);
         held_bits(&cols.p_categories[persons.clone()], &mut self.p_held);
         held_bits(&cols.hh_categories[hh.clone()], &mut self.h_held);
     }
@@ -597,7 +630,7 @@ impl Engine {
                 }
                 Op::Size(a) => ints.extend(self.ints(b, a, len, &mut si0).iter().map(|&x| i64::from(x.count_ones()))),
                 Op::Bcast(a) => match self.nodes[a as usize].repr {
-                    Repr::Bool => broadcast(&b.bits[a as usize], &b.starts, &mut out),
+                    Repr::Bool => bits::spread(&b.bits[a as usize], &b.starts, &b.inner, &mut sb0, &mut out),
                     Repr::Int => ints.extend(b.local.iter().map(|&h| b.ints[a as usize][h as usize])),
                     Repr::Const(_) => {}
                 },
@@ -616,9 +649,12 @@ impl Engine {
                             let (s, e) = range(h);
                             i64::from(bits::count(&sb1, s, e))
                         })),
-                        AggOp::Exists => bits::pack_households(&b.starts, &mut out, |w| w.any(&sb1)),
+                        AggOp::Exists => bits::any_per_household(&sb1, &b.inner, &b.ends, &mut sb2, &mut out),
                         AggOp::ExistsOne => bits::pack_households(&b.starts, &mut out, |w| w.one(&sb1)),
-                        AggOp::All => bits::pack_households(&b.starts, &mut out, |w| !w.any(&sb1)),
+                        AggOp::All => {
+                            bits::any_per_household(&sb1, &b.inner, &b.ends, &mut sb2, &mut out);
+                            out.iter_mut().for_each(|w| *w = !*w);
+                        }
                     }
                 }
             }
@@ -670,7 +706,7 @@ impl Engine {
             Op::Not(a) | Op::InMask(a, _) | Op::Has(a, _) | Op::Size(a) => err.extend(e(a)),
             Op::Bcast(a) => {
                 let ea = self.err_bits(buf, a, buf.starts.len() - 1);
-                broadcast(&ea, &buf.starts, err);
+                bits::spread(&ea, &buf.starts, &buf.inner, &mut Vec::new(), err);
             }
             Op::Agg(op, a) => {
                 // Erred unless a living member that did not err decides alone.
@@ -710,23 +746,6 @@ fn compare_pairs(x: &[i64], y: &[i64], op: CmpOp, out: &mut Vec<u64>) {
         CmpOp::Le => bits::pack_rows(n, out, |i| x[i] <= y[i]),
         CmpOp::Gt => bits::pack_rows(n, out, |i| x[i] > y[i]),
         CmpOp::Ge => bits::pack_rows(n, out, |i| x[i] >= y[i]),
-    }
-}
-
-/// Households' bits spread over their members: `starts` bounds each household's persons.
-fn broadcast(households: &[u64], starts: &[u32], out: &mut Vec<u64>) {
-    let nh = starts.len() - 1;
-    out.clear();
-    out.resize(bits::words(starts[nh] as usize), 0);
-    for (k, &w) in households.iter().enumerate() {
-        let mut w = w;
-        while w != 0 {
-            let h = k * bits::W + w.trailing_zeros() as usize;
-            w &= w - 1;
-            if h < nh {
-                bits::set_range(out, starts[h] as usize, starts[h + 1] as usize);
-            }
-        }
     }
 }
 
@@ -823,7 +842,7 @@ impl Engine {
             bounds.push(h.max(*bounds.last().unwrap_or(&0)));
         }
         bounds.push(rows);
-        let parts: Vec<Vec<Finding>> = std::thread::scope(|s| {
+        let parts: Vec<Findings> = std::thread::scope(|s| {
             let handles: Vec<_> = bounds
                 .windows(2)
                 .map(|w| {
@@ -834,13 +853,13 @@ impl Engine {
             handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         // Kept as each thread wrote them: joining them would copy millions of rows.
-        Findings { parts }
+        Findings { parts: parts.into_iter().flat_map(|f| f.parts).collect() }
     }
 
     /// Evaluates the given household rows only (after an edit).
-    pub fn evaluate(&self, cols: &Columns, rows: &[u32]) -> Vec<Finding> {
+    pub fn evaluate(&self, cols: &Columns, rows: &[u32]) -> Findings {
         let mut buf = Buffers::new(self.nodes.len());
-        let mut out = Vec::new();
+        let mut out = Findings::default();
         for &r in rows {
             let hh = r as usize..r as usize + 1;
             self.eval(cols, hh.clone(), &mut buf, &self.live);
@@ -862,9 +881,9 @@ impl Engine {
         }
     }
 
-    fn run(&self, cols: &Columns, range: Range<usize>) -> Vec<Finding> {
+    fn run(&self, cols: &Columns, range: Range<usize>) -> Findings {
         let mut buf = Buffers::new(self.nodes.len());
-        let mut out = Vec::new();
+        let mut out = Findings::default();
         let mut start = range.start;
         while start < range.end {
             let hh = start..(start + BATCH_HOUSEHOLDS).min(range.end);
@@ -875,15 +894,13 @@ impl Engine {
         out
     }
 
-    fn collect(&self, cols: &Columns, hh: Range<usize>, buf: &Buffers, out: &mut Vec<Finding>) {
+    fn collect(&self, cols: &Columns, hh: Range<usize>, buf: &Buffers, out: &mut Findings) {
         let p0 = cols.hh_start[hh.start] as usize;
         let p1 = cols.hh_start[hh.end] as usize;
         let mut scratch = Vec::new();
         for (pi, p) in self.policies.iter().enumerate() {
             let bit = p.records;
-            let mut emit = |kind, household: usize, person: Option<usize>| {
-                out.push(Finding::new(pi as u16, kind, household as u32, person.map(|x| x as u32)))
-            };
+            let policy = pi as u16;
             match (&p.compiled, p.level) {
                 (Compiled::Off, _) => {}
                 (Compiled::Graph { cond, .. }, level) => {
@@ -902,19 +919,23 @@ impl Engine {
                         let missing = rows & !dead & !err & q & !held;
                         let stale = rows & held & (dead | (!err & !q));
                         let unknown = rows & !dead & err;
-                        for (kind, mut found) in [
-                            (FindingKind::Missing, missing),
-                            (FindingKind::Stale, stale),
-                            (FindingKind::Unknown, unknown),
-                        ] {
-                            while found != 0 {
-                                let i = start + found.trailing_zeros() as usize;
-                                found &= found - 1;
-                                match person {
-                                    true => emit(kind, cols.p_household[p0 + i] as usize, Some(p0 + i)),
-                                    false => emit(kind, hh.start + i, None),
-                                }
-                            }
+                        // The three are disjoint: one pass over them all, each row's kind from its bits.
+                        let mut found = missing | stale | unknown;
+                        let part = out.room(bits::W);
+                        while found != 0 {
+                            let j = found.trailing_zeros();
+                            found &= found - 1;
+                            let kind = KINDS[((stale >> j) & 1 | ((unknown >> j) & 1) << 1) as usize];
+                            let i = start + j as usize;
+                            part.push(match person {
+                                true => Finding {
+                                    household: cols.p_household[p0 + i],
+                                    person: (p0 + i) as u32,
+                                    policy,
+                                    kind,
+                                },
+                                false => Finding { household: (hh.start + i) as u32, person: NO_PERSON, policy, kind },
+                            });
                         }
                     }
                 }
@@ -924,7 +945,7 @@ impl Engine {
                             let received = (cols.hh_categories[h] >> bit) & 1 == 1;
                             let q = ip.condition(cols, h, None).ok();
                             if let Some(kind) = verdict(true, received, q) {
-                                emit(kind, h, None);
+                                out.room(1).push(Finding::new(policy, kind, h as u32, None));
                             }
                         } else {
                             for row in cols.persons(h as u32) {
@@ -933,7 +954,7 @@ impl Engine {
                                 let alive = cols.p_alive[row];
                                 let q = if alive { ip.condition(cols, h, Some(row)).ok() } else { Some(false) };
                                 if let Some(kind) = verdict(alive, received, q) {
-                                    emit(kind, h, Some(row));
+                                    out.room(1).push(Finding::new(policy, kind, h as u32, Some(row as u32)));
                                 }
                             }
                         }
