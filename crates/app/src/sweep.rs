@@ -234,7 +234,7 @@ fn engine_bench(settings: &Settings, persons: u64) -> Result<EngineRun, SweepErr
     let findings = engine.sweep(&columns, threads);
     let sweep_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let floor = columns.scan_floor(threads);
+    let floor = columns.scan_floor(&engine.columns(), threads);
     let scan_floor_seconds = started.elapsed().as_secs_f64().max(1e-9);
     let bytes_per_person = columns.heap_bytes() as f64 / columns.person_rows().max(1) as f64;
     let mut counts = vec![(0i64, 0i64); defs.len()];

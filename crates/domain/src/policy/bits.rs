@@ -152,6 +152,68 @@ fn fill(x: &[u64], inner: &[u64], f: &mut Vec<u64>) {
     }
 }
 
+/// A set of up to 64 members per row (the categories a row holds), kept as
+/// one plane of bits per member: member `b` of row `r` is row `r` of plane
+/// `b`. A batch reads the planes it needs as words, no row taken apart.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Planes {
+    rows: usize,
+    planes: Vec<Vec<u64>>,
+}
+
+impl Planes {
+    /// Appends a row. A plane ends at its last set row; the rest are zero.
+    pub(crate) fn push(&mut self, set: u64) {
+        let (k, bit) = (self.rows / W, 1 << (self.rows % W));
+        if set != 0 {
+            self.planes.resize_with(W, Vec::new);
+        }
+        let mut set = set;
+        while set != 0 {
+            let p = &mut self.planes[set.trailing_zeros() as usize];
+            set &= set - 1;
+            if p.len() <= k {
+                p.resize(k + 1, 0);
+            }
+            p[k] |= bit;
+        }
+        self.rows += 1;
+    }
+
+    /// The set of row `r`.
+    pub(crate) fn get(&self, r: usize) -> u64 {
+        let word = |p: &Vec<u64>| p.get(r / W).map_or(0, |w| (w >> (r % W)) & 1);
+        self.planes.iter().enumerate().fold(0, |set, (b, p)| set | word(p) << b)
+    }
+
+    /// Rows `start..start + len` of plane `b`, as words from bit 0, into `out` (replaced).
+    pub(crate) fn window(&self, b: usize, start: usize, len: usize, out: &mut Vec<u64>) {
+        out.clear();
+        let Some(p) = self.planes.get(b) else { return out.resize(words(len), 0) };
+        let (first, shift) = (start / W, start % W);
+        let word = |k: usize| p.get(k).copied().unwrap_or(0);
+        out.extend((first..first + words(len)).map(|k| match shift {
+            0 => word(k),
+            _ => word(k) >> shift | word(k + 1) << (W - shift),
+        }));
+    }
+
+    /// Every word of every plane for rows `start..end` (whole words), for the scan floor.
+    pub(crate) fn words_of(&self, start: usize, end: usize) -> impl Iterator<Item = u64> + '_ {
+        let (first, last) = (start / W, end.div_ceil(W));
+        self.planes.iter().flat_map(move |p| p[first.min(p.len())..last.min(p.len())].iter().copied())
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.planes.iter().map(|p| p.capacity() * size_of::<u64>()).sum::<usize>()
+            + self.planes.capacity() * size_of::<Vec<u64>>()
+    }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.planes.iter_mut().for_each(Vec::shrink_to_fit);
+    }
+}
+
 /// Set rows in `start..end`.
 pub(crate) fn count(bits: &[u64], start: usize, end: usize) -> u32 {
     if start >= end {
@@ -186,25 +248,6 @@ pub(crate) fn select(bits: &[u64], x: &[i64], y: &[i64], out: &mut Vec<i64>) {
             let take = ((w >> j) & 1).wrapping_neg() as i64;
             (x & take) | (y & !take)
         }));
-    }
-}
-
-/// Transposes a 64 × 64 bit matrix: bit `j` of word `i` becomes bit `i` of
-/// word `j`. Swaps the off-diagonal halves of ever smaller blocks, six rounds
-/// over the 64 words with no branch on the data.
-pub(crate) fn transpose(m: &mut [u64; W]) {
-    let mut width = W / 2;
-    let mut low: u64 = u64::MAX >> width;
-    while width != 0 {
-        let mut k = 0;
-        while k < W {
-            let t = ((m[k] >> width) ^ m[k + width]) & low;
-            m[k] ^= t << width;
-            m[k + width] ^= t;
-            k = (k + width + 1) & !width;
-        }
-        width /= 2;
-        low ^= low << width;
     }
 }
 
@@ -265,17 +308,24 @@ mod tests {
         let mut picked = Vec::new();
         select(&packed, &x, &y, &mut picked);
         assert_eq!(picked, (0..300).map(|i| if rows[i as usize] { i } else { -i }).collect::<Vec<_>>());
-        let mut m = [0u64; W];
-        for (i, w) in m.iter_mut().enumerate() {
-            *w = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (1 << i);
+        assert_eq!(tail_mask(0, 300), u64::MAX);
+        // Plane 63 is set in no row after the first few: it is shorter than the others.
+        let sets: Vec<u64> =
+            (0..300u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (i % 7) >> u64::from(i > 3)).collect();
+        let mut planes = Planes::default();
+        sets.iter().for_each(|&x| planes.push(x));
+        for (r, &x) in sets.iter().enumerate() {
+            assert_eq!(planes.get(r), x, "row {r}");
         }
-        let mut t = m;
-        transpose(&mut t);
-        for (i, row) in m.iter().enumerate() {
-            for (j, column) in t.iter().enumerate() {
-                assert_eq!((column >> i) & 1, (row >> j) & 1, "row {i} column {j}");
+        let mut window = Vec::new();
+        for (start, len) in [(0, 300), (5, 64), (63, 130), (128, 1), (299, 1)] {
+            for b in [0, 17, 63] {
+                planes.window(b, start, len, &mut window);
+                assert_eq!(window.len(), words(len));
+                for i in 0..len {
+                    assert_eq!(get(&window, i), (sets[start + i] >> b) & 1 == 1, "plane {b} row {}", start + i);
+                }
             }
         }
-        assert_eq!(tail_mask(0, 300), u64::MAX);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::bits::pack_each;
+use super::bits::{Planes, pack_each};
 use super::compile::CmpOp;
 use super::fields::Col;
 use crate::registry::{
@@ -198,7 +198,6 @@ macro_rules! columns {
             dangerous,
             registration,
             tags,
-            hh_categories,
             p_id,
             p_household,
             age,
@@ -212,7 +211,6 @@ macro_rules! columns {
             employment,
             schooling,
             income,
-            p_categories,
             p_alive
         )
     };
@@ -238,7 +236,7 @@ pub struct Columns {
     dangerous: Vec<u8>,
     registration: Vec<u8>,
     tags: Vec<u8>,
-    pub(crate) hh_categories: Vec<u64>,
+    pub(crate) hh_categories: Planes,
     // Persons.
     pub(crate) p_id: Vec<i64>,
     pub(crate) p_household: Vec<u32>,
@@ -254,7 +252,7 @@ pub struct Columns {
     employment: Vec<u8>,
     schooling: Vec<u8>,
     income: Vec<i32>,
-    pub(crate) p_categories: Vec<u64>,
+    pub(crate) p_categories: Planes,
     pub(crate) p_alive: Vec<bool>,
     communities: Vec<DivisionCode>,
     community_index: HashMap<DivisionCode, u32>,
@@ -418,7 +416,8 @@ impl Columns {
             Col::Employment => s.scan(&self.employment[range]),
             Col::Schooling => s.scan(&self.schooling[range]),
             Col::Income => s.scan(&self.income[range]),
-            Col::Categories => s.scan(&self.p_categories[range]),
+            // Sets are kept as planes (`Planes`): rebuilt row by row here, where a whole value is asked for.
+            Col::Categories => s.scan(&range.map(|r| self.p_categories.get(r)).collect::<Vec<_>>()),
             Col::Size => s.scan(&self.size[range]),
             Col::TotalIncome => s.scan(&self.total_income[range]),
             Col::PerCapitaIncome => s.scan(&self.per_capita[range]),
@@ -427,7 +426,7 @@ impl Columns {
             Col::DangerousHousing => s.scan(&self.dangerous[range]),
             Col::Registration => s.scan(&self.registration[range]),
             Col::Tags => s.scan(&self.tags[range]),
-            Col::HouseholdCategories => s.scan(&self.hh_categories[range]),
+            Col::HouseholdCategories => s.scan(&range.map(|r| self.hh_categories.get(r)).collect::<Vec<_>>()),
         }
     }
 
@@ -440,7 +439,10 @@ impl Columns {
             ($($f:ident),+) => { 0 $(+ bytes(&self.$f))+ };
         }
         // The id index: key, value and a control byte per bucket, roughly.
-        columns!(sum) + self.by_id.capacity() * (size_of::<i64>() + size_of::<u32>() + 1)
+        columns!(sum)
+            + self.p_categories.heap_bytes()
+            + self.hh_categories.heap_bytes()
+            + self.by_id.capacity() * (size_of::<i64>() + size_of::<u32>() + 1)
     }
 
     /// Drops spare capacity after a bulk load.
@@ -449,6 +451,8 @@ impl Columns {
             ($($f:ident),+) => { $(self.$f.shrink_to_fit();)+ };
         }
         columns!(shrink);
+        self.p_categories.shrink_to_fit();
+        self.hh_categories.shrink_to_fit();
     }
 }
 
@@ -464,31 +468,44 @@ impl Columns {
 }
 
 impl Columns {
-    /// The floor for a sweep: one pass over every column rules read, summed,
+    /// The floor for a sweep: one pass over the columns it reads (`cols`, the
+    /// ones its rules use, and those every sweep reads: who lives, who is
+    /// alive, which household a person is in), each summed in its own type,
     /// split over `threads` like the sweep. Returns the sum (so it is not optimised away).
-    pub fn scan_floor(&self, threads: usize) -> i64 {
-        use super::fields::fields;
-        let cols: Vec<Col> = fields().iter().map(|f| f.col).collect();
+    pub fn scan_floor(&self, cols: &[Col], threads: usize) -> i64 {
+        struct Sum<'a>(&'a mut i64);
+        impl Scan for Sum<'_> {
+            fn scan<T: Cell>(self, xs: &[T]) {
+                *self.0 = xs.iter().fold(*self.0, |a, &x| a.wrapping_add(x.wide()));
+            }
+        }
         let rows = self.household_rows();
         let threads = threads.max(1);
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    let cols = &cols;
                     let hh = rows * t / threads..rows * (t + 1) / threads;
                     s.spawn(move || {
                         let persons = self.hh_start[hh.start] as usize..self.hh_start[hh.end] as usize;
-                        let mut buf = Vec::new();
                         let mut sum = 0i64;
+                        let count = |a: i64, &x: &bool| a + i64::from(x);
+                        sum = self.hh_live[hh.clone()].iter().fold(sum, count);
+                        sum = self.p_alive[persons.clone()].iter().fold(sum, count);
+                        sum = self.p_household[persons.clone()].iter().fold(sum, |a, &x| a.wrapping_add(x.into()));
+                        sum = self.hh_start[hh.clone()].iter().fold(sum, |a, &x| a.wrapping_add(x.into()));
                         for &col in cols {
-                            let person = col < Col::Size;
-                            let range = if person { persons.clone() } else { hh.clone() };
-                            let mut start = range.start;
-                            while start < range.end {
-                                let end = (start + 1024).min(range.end);
-                                self.load(col, start..end, &mut buf);
-                                sum = buf.iter().fold(sum, |a, &x| a.wrapping_add(x));
-                                start = end;
+                            let range = if col < Col::Size { persons.clone() } else { hh.clone() };
+                            // Sets are read as the planes they are kept in.
+                            let planes = match col {
+                                Col::Categories => Some(&self.p_categories),
+                                Col::HouseholdCategories => Some(&self.hh_categories),
+                                _ => None,
+                            };
+                            match planes {
+                                Some(p) => {
+                                    sum = p.words_of(range.start, range.end).fold(sum, |a, x| a.wrapping_add(x as i64));
+                                }
+                                None => self.scan(col, range, Sum(&mut sum)),
                             }
                         }
                         sum

@@ -246,6 +246,8 @@ pub struct Engine {
     policies: Vec<PolicyRun>,
     /// The nodes a sweep needs (conditions; benefits are worked out per row when read), in order.
     live: Vec<N>,
+    /// The categories read, of persons and of households, as bit sets.
+    held: [u64; 2],
 }
 
 /// Working memory of one thread: values and errors per node, for one batch.
@@ -272,9 +274,9 @@ struct Buffers {
     /// Households of the batch still in the registry (not replaced), and their persons, as bits.
     h_live: Vec<u64>,
     p_live: Vec<u64>,
-    /// Per 64 persons, and per 64 households: who holds each category (`held_bits`).
-    p_held: Vec<[u64; 64]>,
-    h_held: Vec<[u64; 64]>,
+    /// Per category the engine reads, who holds it: persons and households, as bits.
+    p_held: Vec<Vec<u64>>,
+    h_held: Vec<Vec<u64>>,
     /// Inputs converted from another representation, and overflow flags.
     scratch_ints: [Vec<i64>; 3],
     scratch_bits: [Vec<u64>; 3],
@@ -298,7 +300,7 @@ impl Buffers {
 
     /// What every node of a batch shares: each person's household in the
     /// batch, who is alive, where households start, and who holds what.
-    fn prepare(&mut self, cols: &Columns, hh: &Range<usize>, persons: &Range<usize>) {
+    fn prepare(&mut self, cols: &Columns, hh: &Range<usize>, persons: &Range<usize>, held: [u64; 2]) {
         let base = hh.start as u32;
         self.local.clear();
         self.local.extend(cols.p_household[persons.clone()].iter().map(|&h| h - base));
@@ -322,8 +324,18 @@ impl Buffers {
         self.h_live.clear();
         bits::pack_each(&cols.hh_live[hh.clone()], &mut self.h_live, |l| l);
         bits::spread(&self.h_live, &self.starts, &self.inner, &mut self.scratch_bits[0], &mut self.p_live);
-        held_bits(&cols.p_categories[persons.clone()], &mut self.p_held);
-        held_bits(&cols.hh_categories[hh.clone()], &mut self.h_held);
+        for (planes, out, used, rows) in [
+            (&cols.p_categories, &mut self.p_held, held[0], persons),
+            (&cols.hh_categories, &mut self.h_held, held[1], hh),
+        ] {
+            out.resize_with(bits::W, Vec::new);
+            let mut used = used;
+            while used != 0 {
+                let b = used.trailing_zeros() as usize;
+                used &= used - 1;
+                planes.window(b, rows.start, rows.len(), &mut out[b]);
+            }
+        }
     }
 }
 
@@ -368,7 +380,30 @@ impl Engine {
             }
         }
         e.live = (0..e.nodes.len() as N).filter(|&n| need[n as usize]).collect();
+        for node in &e.nodes {
+            match node.op {
+                Op::HasCol(Col::Categories, bit) => e.held[0] |= 1 << bit,
+                Op::HasCol(Col::HouseholdCategories, bit) => e.held[1] |= 1 << bit,
+                _ => {}
+            }
+        }
+        for p in e.policies.iter().filter(|p| matches!(p.compiled, Compiled::Graph { .. })) {
+            e.held[usize::from(p.level == Level::Household)] |= 1 << p.records;
+        }
         e
+    }
+
+    /// The columns a sweep reads for its rules, each once.
+    pub fn columns(&self) -> Vec<Col> {
+        let mut cols: Vec<Col> = (self.live.iter())
+            .filter_map(|&n| match self.nodes[n as usize].op {
+                Op::Col(c) | Op::CmpCol(_, c, _) | Op::HasCol(c, _) | Op::InMaskCol(c, _) => Some(c),
+                _ => None,
+            })
+            .collect();
+        cols.sort();
+        cols.dedup();
+        cols
     }
 
     /// Policies the engine could not compile.
@@ -538,7 +573,7 @@ impl Engine {
     fn eval(&self, cols: &Columns, hh: Range<usize>, buf: &mut Buffers, order: &[N]) {
         let persons = cols.hh_start[hh.start] as usize..cols.hh_start[hh.end] as usize;
         let (np, nh) = (persons.len(), hh.len());
-        buf.prepare(cols, &hh, &persons);
+        buf.prepare(cols, &hh, &persons, self.held);
         let [mut si0, mut si1, mut si2] = std::mem::take(&mut buf.scratch_ints);
         let [mut sb0, mut sb1, mut sb2] = std::mem::take(&mut buf.scratch_bits);
         let mut flags = std::mem::take(&mut buf.flags);
@@ -557,9 +592,9 @@ impl Engine {
                 Op::Const(_) => {}
                 Op::Col(col) => cols.load(col, rows, &mut ints),
                 Op::CmpCol(op, col, k) => cols.scan(col, rows, test(TestKind::Cmp(op, k), &mut out)),
-                // Who holds a category is already known per 64 rows (`held_bits`).
-                Op::HasCol(Col::Categories, bit) => out.extend(b.p_held.iter().map(|m| m[bit as usize])),
-                Op::HasCol(Col::HouseholdCategories, bit) => out.extend(b.h_held.iter().map(|m| m[bit as usize])),
+                // Who holds a category is read once per batch (`Buffers::prepare`).
+                Op::HasCol(Col::Categories, bit) => out.extend_from_slice(&b.p_held[bit as usize]),
+                Op::HasCol(Col::HouseholdCategories, bit) => out.extend_from_slice(&b.h_held[bit as usize]),
                 Op::HasCol(col, bit) => cols.scan(col, rows, test(TestKind::Has(bit), &mut out)),
                 Op::InMaskCol(col, mask) => cols.scan(col, rows, test(TestKind::In(mask), &mut out)),
                 Op::Has(a, bit) => test(TestKind::Has(bit), &mut out).scan(self.ints(b, a, len, &mut si0)),
@@ -803,18 +838,6 @@ impl Scan for Test<'_> {
     }
 }
 
-/// For each 64 rows: which of them hold each category, as one bit set per
-/// category: the 64 × 64 bit matrix of rows and categories, transposed.
-fn held_bits(held: &[u64], out: &mut Vec<[u64; 64]>) {
-    out.clear();
-    for chunk in held.chunks(bits::W) {
-        let mut m = [0u64; 64];
-        m[..chunk.len()].copy_from_slice(chunk);
-        bits::transpose(&mut m);
-        out.push(m);
-    }
-}
-
 /// A row's verdict under one policy.
 fn verdict(alive: bool, received: bool, qualifies: Option<bool>) -> Option<FindingKind> {
     match (alive, received, qualifies) {
@@ -912,7 +935,7 @@ impl Engine {
                         if person { (&buf.p_held, &buf.p_live) } else { (&buf.h_held, &buf.h_live) };
                     // `verdict`, 64 rows at a time: most rows agree with the registry.
                     for (k, start) in (0..len).step_by(bits::W).enumerate() {
-                        let (q, held) = (qualifies[k], by_category[k][bit as usize]);
+                        let (q, held) = (qualifies[k], by_category[bit as usize][k]);
                         let dead = if person { buf.p_dead[k] } else { 0 };
                         let err = errs.map_or(0, |e| e[k]);
                         let rows = live[k] & bits::tail_mask(start, len);
@@ -942,7 +965,7 @@ impl Engine {
                 (Compiled::Interpreted(ip), level) => {
                     for h in hh.clone().filter(|&h| cols.hh_live[h]) {
                         if level == Level::Household {
-                            let received = (cols.hh_categories[h] >> bit) & 1 == 1;
+                            let received = (cols.hh_categories.get(h) >> bit) & 1 == 1;
                             let q = ip.condition(cols, h, None).ok();
                             if let Some(kind) = verdict(true, received, q) {
                                 out.room(1).push(Finding::new(policy, kind, h as u32, None));
@@ -950,7 +973,7 @@ impl Engine {
                         } else {
                             for row in cols.persons(h as u32) {
                                 let row = row as usize;
-                                let received = (cols.p_categories[row] >> bit) & 1 == 1;
+                                let received = (cols.p_categories.get(row) >> bit) & 1 == 1;
                                 let alive = cols.p_alive[row];
                                 let q = if alive { ip.condition(cols, h, Some(row)).ok() } else { Some(false) };
                                 if let Some(kind) = verdict(alive, received, q) {
