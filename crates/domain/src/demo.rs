@@ -661,6 +661,9 @@ fn tags(h: &Household, today: NaiveDate, rng: &mut SmallRng) -> Vec<Tag> {
     if rng.random_bool(0.02) {
         tags.push(Tag::KeyFocus);
     }
+    if rng.random_bool(0.004) {
+        tags.push(Tag::CrimeVictim);
+    }
     tags
 }
 

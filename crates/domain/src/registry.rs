@@ -125,6 +125,7 @@ coded!(
         FamilyDoctor = "family_doctor", "家庭医生签约服务", "contracted family doctor";
         MentalCareReward = "mental_care_reward", "严重精神障碍患者监护补助", "guardian reward for severe mental disorder";
         LegalAid = "legal_aid", "法律援助", "legal aid";
+        JudicialAid = "judicial_aid", "国家司法救助", "state judicial assistance";
         WorkerHardship = "worker_hardship", "困难职工帮扶", "help for workers in hardship";
         GoldenAutumn = "golden_autumn", "金秋助学", "golden-autumn school aid";
         Chunlei = "chunlei", "春蕾计划", "Spring Bud aid for girls";
@@ -147,6 +148,7 @@ coded!(
         LeftBehind = "left_behind", "留守", "left behind";
         MultiDisabled = "multi_disabled", "一户多残", "several members with disability";
         KeyFocus = "key_focus", "重点关注", "key focus";
+        CrimeVictim = "crime_victim", "刑事被害人（未获赔偿）", "victim of crime, not compensated";
     }
 );
 

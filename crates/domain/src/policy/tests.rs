@@ -443,6 +443,15 @@ fn the_shipped_rules_hold_at_their_boundaries() {
     assert!(run("elderly_allowance", alone(born(1946, 11, 25), 0, None)).is_none());
     assert_eq!(run("elderly_allowance", alone(born(1946, 11, 24), 0, None)), Some(band("elderly_allowance_band1")));
     assert_eq!(run("elderly_allowance", alone(born(1936, 11, 24), 0, None)), Some(band("elderly_allowance_band2")));
+    // 国家司法救助: an uncompensated victim of crime, income under twice the 低保 line.
+    let victim = |income| {
+        let mut h = alone(fifty_nine, income, None);
+        h.tags.push(crate::registry::Tag::CrimeVictim);
+        h
+    };
+    assert_eq!(run("judicial_aid", victim(151_999)), Some(band("judicial_aid")));
+    assert_eq!(run("judicial_aid", victim(152_000)), None);
+    assert_eq!(run("judicial_aid", alone(fifty_nine, 0, None)), None);
 }
 
 #[test]
