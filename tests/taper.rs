@@ -219,3 +219,62 @@ async fn a_bad_taper_months_is_refused_naming_the_field() {
     let draft: Value = res.json().await.unwrap();
     assert_eq!(draft["definition"]["taper_months"], 12, "kept in the version: {draft}");
 }
+
+#[tokio::test]
+async fn a_taper_ended_early_lists_the_row_as_stale_again_with_the_reason_audited() {
+    let app = TestApp::spawn().await;
+    let template = crate::helpers::demo_households(1, 5).remove(0);
+    let today = chrono::Local::now().date_naive();
+    let mut above = alone(&template, "T-END", NaiveDate::from_ymd_opt(1971, 3, 2).unwrap(), 15, 100_000);
+    above.categories = vec![Holding { category: Category::Dibao, start: today - Days::new(300), end: None }];
+    app.store.insert_households(&Actor::system("test"), &[above]).await.unwrap();
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    app.sweep_with(&district, json!({ "date": today.to_string() })).await;
+    let dibao = policy_id(&app, &district, "dibao").await;
+    let stale = listed(&app, &district, dibao, "stale").await;
+    let household = row_of(&stale, "T-END").unwrap_or_else(|| panic!("T-END is 应退未退: {stale}"))["household_id"]
+        .as_i64()
+        .unwrap();
+    let end = |reason: &str| json!({ "policy_id": dibao, "household_id": household, "reason": reason });
+    // Nothing runs yet.
+    let res = app.post_as(&district, "/api/v1/sweep/tapers/end", end("误操作")).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "no_taper_running");
+    let start = json!({ "policy_id": dibao, "household_id": household });
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/tapers", start.clone()).await.status(), 200);
+    assert!(row_of(&listed(&app, &district, dibao, "taper").await, "T-END").is_some());
+
+    // A reason is required; another street does not find the household; a leader does not decide.
+    let res = app.post_as(&district, "/api/v1/sweep/tapers/end", end("  ")).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "reason");
+    let community = template.community.as_str();
+    let other = if community.starts_with("430602001") { "430602002000" } else { "430602001000" };
+    let stranger = app.signed_in("other-street", &[Role::Street], other).await;
+    assert_eq!(app.post_as(&stranger, "/api/v1/sweep/tapers/end", end("误操作")).await.status(), 404);
+    let leader = app.signed_in("leader", &[Role::Leader], DISTRICT).await;
+    assert_eq!(app.post_as(&leader, "/api/v1/sweep/tapers/end", end("误操作")).await.status(), 403);
+
+    // Ended: its last day is the day before the sweep's date, so the row is 应退未退 again.
+    let res = app.post_as(&district, "/api/v1/sweep/tapers/end", end("误操作，本户未申请渐退")).await;
+    assert_eq!(res.status(), 200);
+    let yesterday = today.pred_opt().unwrap().to_string();
+    assert_eq!(res.json::<Value>().await.unwrap()["ends_on"], yesterday);
+    assert!(row_of(&listed(&app, &district, dibao, "taper").await, "T-END").is_none());
+    let stale = listed(&app, &district, dibao, "stale").await;
+    let row = row_of(&stale, "T-END").unwrap_or_else(|| panic!("应退未退 again: {stale}"));
+    assert_eq!(row["taper_ends"], yesterday.as_str(), "the ended period is shown: {row}");
+    let log = crate::helpers::raw_text(
+        &app.db_url(),
+        "SELECT actor_name, diff FROM audit_log WHERE action = 'sweep.taper_end'",
+    )
+    .await;
+    assert!(
+        log.contains("district-officer") && log.contains("误操作，本户未申请渐退") && log.contains(&yesterday),
+        "{log}"
+    );
+    // Not twice; a new period can be started.
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/tapers/end", end("再次")).await.status(), 409);
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/tapers", start).await.status(), 200);
+    assert!(row_of(&listed(&app, &district, dibao, "taper").await, "T-END").is_some());
+}

@@ -486,6 +486,20 @@ try {
   await page.getByTestId("kind-taper").click();
   await page.locator("[data-testid=sweep-table] tr.el-table__row", { hasText: tapered }).getByTestId("taper-ends").waitFor();
   check(true, "the row leaves 应退未退 for 渐退期, with its end date");
+  // Ended early, with a reason and a confirmation: back in 应退未退, showing when the period ended.
+  const taperRow = page.locator("[data-testid=sweep-table] tr.el-table__row", { hasText: tapered });
+  await taperRow.getByTestId("end-taper").click();
+  await page.locator(".el-message-box input").fill("误操作，本户未申请渐退");
+  await page.locator(".el-message-box__btns .el-button--primary").click();
+  await page.getByText("确认提前结束").waitFor();
+  const taperEnded = page.waitForResponse((r) => r.url().endsWith("/api/v1/sweep/tapers/end"));
+  await page.locator(".el-message-box__btns .el-button--primary").last().click();
+  check((await taperEnded).status() === 200, "a worker ends the 渐退期 early, giving a reason");
+  await taperRow.waitFor({ state: "detached" });
+  await page.getByTestId("kind-stale").click();
+  const endedTag = page.locator("[data-testid=sweep-table] tr.el-table__row", { hasText: tapered }).getByTestId("taper-ends");
+  await endedTag.waitFor();
+  check((await endedTag.innerText()).includes("结束"), "the row is 应退未退 again, showing the ended period");
 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.reload();

@@ -539,6 +539,14 @@ export interface TaperForm {
   person_id: number | null;
 }
 
+export interface EndTaperForm extends TaperForm {
+  reason: string;
+}
+
+export interface TaperEnded extends TaperForm {
+  ends_on: string;
+}
+
 export interface TaperStarted extends TaperForm {
   as_of: string;
   months: number;
@@ -623,4 +631,5 @@ export const api = {
   sweepResults: (filter: SweepFilter) => postJSON<SweepResults>("/api/v1/sweep/results", filter),
   markFinding: (form: SweepMarkForm) => postJSON<void>("/api/v1/sweep/marks", form),
   startTaper: (form: TaperForm) => postJSON<TaperStarted>("/api/v1/sweep/tapers", form),
+  endTaper: (form: EndTaperForm) => postJSON<TaperEnded>("/api/v1/sweep/tapers/end", form),
 };

@@ -480,6 +480,10 @@ const zhCN = {
     taperConfirm:
       "确认为 {name}（户编号 {number}）启动 {months} 个月渐退期？自认定日期 {from} 起，至 {end} 结束；期内不列入应退未退，户情况变化不终止渐退期。",
     taperDone: "已启动渐退期，至 {date} 结束",
+    endTaper: "结束渐退",
+    endTaperPrompt: "提前结束渐退期的理由（如误操作、本人申请退出）",
+    endTaperConfirm: "确认提前结束 {name}（户编号 {number}）的渐退期？结束后重新列入应退未退。",
+    endTaperDone: "渐退期已结束，重新列入应退未退",
     empty: "没有符合条件的记录",
     emptyHint: "可换一项政策、类型或区域，或重新运行找人",
     notRun: "还没有运行过政策找人",
@@ -1004,6 +1008,10 @@ const en: Messages = {
     taperConfirm:
       "Start a {months}-month gradual exit for {name} (household {number})? From the sweep's date {from} until {end} it is not listed as no longer eligible; changes to the household do not end it.",
     taperDone: "Gradual exit started, until {date}",
+    endTaper: "End gradual exit",
+    endTaperPrompt: "Why the gradual exit ends early (e.g. started by mistake, the household asked)",
+    endTaperConfirm: "End the gradual exit of {name} (household {number}) now? The row is listed as no longer eligible again.",
+    endTaperDone: "Gradual exit ended; listed as no longer eligible again",
     empty: "No row matches",
     emptyHint: "Pick another policy, kind or area, or run the sweep again",
     notRun: "The sweep has not run yet",

@@ -52,7 +52,7 @@ pub struct SweepMark {
     /// `missing` or `stale`; `taper` for a gradual-exit period (渐退期)
     /// started on a `stale` row.
     pub kind: String,
-    /// `proposed` or `dismissed`; `started` for a taper.
+    /// `proposed` or `dismissed`; `started` for a taper, `ended` for one ended early.
     pub status: String,
     pub reason: Option<String>,
     /// A dismissal holds until the household changes; a taper holds whatever

@@ -228,8 +228,9 @@ macro_rules! policy_store {
                 }
                 let (action, diff) = if mark.kind == "taper" {
                     let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
-                                                   "ends_on": [before.flatten(), mark.ends_on] });
-                    ("sweep.taper", diff)
+                                                   "ends_on": [before.flatten(), mark.ends_on], "status": mark.status,
+                                                   "reason": mark.reason });
+                    (if mark.status == "ended" { "sweep.taper_end" } else { "sweep.taper" }, diff)
                 } else {
                     let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
                                                    "status": [null, mark.status], "reason": mark.reason });

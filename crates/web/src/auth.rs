@@ -131,6 +131,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/sweep/marks", Access::Permission(Permission::SweepRun)),
     // Starting a 渐退期 is a decision on a row, like a dismissal.
     ("POST", "/api/v1/sweep/tapers", Access::Permission(Permission::SweepRun)),
+    ("POST", "/api/v1/sweep/tapers/end", Access::Permission(Permission::SweepRun)),
     ("POST", "/api/v1/volunteers/register", Access::Public),
     ("GET", "/api/v1/volunteers", Access::Permission(Permission::VolunteersApprove)),
     ("POST", "/api/v1/volunteers/{id}/approve", Access::Permission(Permission::VolunteersApprove)),

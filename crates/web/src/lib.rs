@@ -68,7 +68,7 @@ pub struct AppState {
         households::remove_member, households::move_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
         policies::list, policies::detail, policies::vocabulary_list, policies::check_rule, policies::create, policies::draft,
         policies::publish, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
-        policies::mark, policies::start_taper),
+        policies::mark, policies::start_taper, policies::end_taper),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
         (name = "dashboard", description = "首页 Dashboard"),
@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sweep/export", post(policies::export))
         .route("/sweep/marks", post(policies::mark))
         .route("/sweep/tapers", post(policies::start_taper))
+        .route("/sweep/tapers/end", post(policies::end_taper))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 

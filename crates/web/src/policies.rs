@@ -880,3 +880,94 @@ pub async fn start_taper(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The running gradual-exit period (渐退期) to end early, and why.
+#[derive(Deserialize, ToSchema)]
+pub struct EndTaperForm {
+    pub policy_id: i64,
+    pub household_id: i64,
+    /// For a person-level policy, the member.
+    pub person_id: Option<i64>,
+    /// Why it ends early (required, at most 200 characters), e.g. started by mistake.
+    pub reason: String,
+}
+
+/// A gradual-exit period ended early.
+#[derive(Serialize, ToSchema)]
+pub struct TaperEnded {
+    pub policy_id: i64,
+    pub household_id: i64,
+    pub person_id: Option<i64>,
+    /// Its last day now: the day before the sweep's date, so the row is 应退未退 again.
+    #[schema(value_type = String, format = Date)]
+    pub ends_on: NaiveDate,
+}
+
+/// Ends a running gradual-exit period early (started by mistake, or no
+/// longer wanted): its last day becomes the day before the sweep's date, so
+/// the row is listed as 应退未退 again, showing when the period ended. The
+/// reason is kept and audited; a new period can be started afterwards.
+#[utoipa::path(post, path = "/api/v1/sweep/tapers/end", tag = "policies", request_body = EndTaperForm,
+    responses((status = 200, body = TaperEnded), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn end_taper(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(form): Json<EndTaperForm>,
+) -> Result<Json<TaperEnded>, ApiError> {
+    let reason = form.reason.trim();
+    if reason.is_empty() {
+        return Err(bad("reason", "提前结束渐退期须说明理由", "ending a gradual exit early needs a reason"));
+    }
+    if reason.chars().count() > 200 {
+        return Err(bad("reason", "理由不超过 200 字", "at most 200 characters"));
+    }
+    let scope = p.scope();
+    // Scope first: a household outside it is not found.
+    let found = state.sweeper.read(|s| {
+        let row = s.columns.row_of(form.household_id)?;
+        let community = s.columns.community(row).as_str().to_owned();
+        community.starts_with(scope.prefix()).then_some((s.date, community))
+    });
+    let Some(found) = found else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_sweep",
+            "尚未运行政策找人，没有渐退期可结束",
+            "no sweep has run yet, so there is no gradual exit to end",
+        ));
+    };
+    let Some((as_of, community)) = found else { return Err(ApiError::not_found()) };
+    let key = (form.policy_id, form.household_id, form.person_id.unwrap_or(0));
+    let running = state
+        .store
+        .sweep_marks(&community)
+        .await?
+        .into_iter()
+        .find(|m| (m.policy_id, m.household_id, m.person_id) == key && m.tapers_on(as_of));
+    let Some(mut mark) = running else {
+        let field = if form.person_id.is_some() { "person_id" } else { "household_id" };
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_taper_running",
+            "该对象没有进行中的渐退期",
+            "no gradual-exit period is running for this row",
+        )
+        .with_field(field));
+    };
+    let ends_on = as_of.pred_opt().unwrap_or(as_of);
+    mark.status = "ended".into();
+    mark.reason = Some(reason.to_owned());
+    mark.marked_by = p.account.id;
+    mark.ends_on = Some(ends_on);
+    match state.store.mark_finding(&p.actor(), &scope, &mark).await {
+        Ok(true) => Ok(Json(TaperEnded {
+            policy_id: form.policy_id,
+            household_id: form.household_id,
+            person_id: form.person_id,
+            ends_on,
+        })),
+        Ok(false) | Err(zhongfu_store::StoreError::MissingReference(_)) => Err(ApiError::not_found()),
+        Err(e) => Err(e.into()),
+    }
+}

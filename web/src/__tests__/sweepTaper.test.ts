@@ -53,6 +53,9 @@ beforeEach(() => {
         ];
         return new Response(JSON.stringify({ items }));
       }
+      if (url === "/api/v1/sweep/tapers/end") {
+        return new Response(JSON.stringify({ ...body, ends_on: "2025-08-30" }));
+      }
       if (url === "/api/v1/sweep/tapers") {
         return new Response(JSON.stringify({ ...body, as_of: "2025-08-31", months: 6, ends_on: "2026-02-28" }));
       }
@@ -119,7 +122,25 @@ describe("渐退期 on the sweep page", () => {
     expect(calls.some((c) => c.url === "/api/v1/sweep/tapers")).toBe(false);
   });
 
-  it("lists 渐退期 under its own tab with the end date, and no actions on its rows", async () => {
+  it("ends a running 渐退期 early only with a reason and a confirmation", async () => {
+    const prompt = vi.spyOn(ElMessageBox, "prompt").mockResolvedValue({ value: " 误操作 ", action: "confirm" } as never);
+    const confirm = vi.spyOn(ElMessageBox, "confirm").mockRejectedValueOnce("cancel");
+    const wrapper = mountView();
+    await flushPromises();
+    await pickKind(wrapper, "taper");
+    await wrapper.find("[data-testid=end-taper]").trigger("click");
+    await flushPromises();
+    expect(String(confirm.mock.calls[0][0])).toContain("张三");
+    expect(calls.some((c) => c.url === "/api/v1/sweep/tapers/end")).toBe(false);
+    confirm.mockResolvedValue("confirm" as never);
+    await wrapper.find("[data-testid=end-taper]").trigger("click");
+    await flushPromises();
+    expect(prompt).toHaveBeenCalledTimes(2);
+    const ended = calls.find((c) => c.url === "/api/v1/sweep/tapers/end");
+    expect(ended?.body).toEqual({ policy_id: 1, household_id: 42, person_id: null, reason: "误操作" });
+  });
+
+  it("lists 渐退期 under its own tab with the end date, and no other actions on its rows", async () => {
     const wrapper = mountView();
     await flushPromises();
     expect(wrapper.find("[data-testid=kind-taper]").text()).toContain("渐退期");
