@@ -707,12 +707,9 @@ pub async fn mark(
     if !matches!(form.status.as_str(), "proposed" | "dismissed") {
         return Err(bad("status", "标记须为 proposed 或 dismissed", "status must be proposed or dismissed"));
     }
-    let reason = form.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
+    let reason = checked_reason(form.reason.as_deref())?;
     if form.status == "dismissed" && reason.is_none() {
         return Err(bad("reason", "排除须说明理由", "a dismissal needs a reason"));
-    }
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
-        return Err(bad("reason", "理由不超过 200 字", "at most 200 characters"));
     }
     let mark = SweepMark {
         policy_id: form.policy_id,
@@ -732,6 +729,27 @@ pub async fn mark(
         Ok(false) | Err(zhongfu_store::StoreError::MissingReference(_)) => Err(ApiError::not_found()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A mark's reason, trimmed; none if blank. At most 200 characters.
+fn checked_reason(reason: Option<&str>) -> Result<Option<String>, ApiError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 200) {
+        return Err(bad("reason", "理由不超过 200 字", "at most 200 characters"));
+    }
+    Ok(reason.map(str::to_owned))
+}
+
+/// The gradual-exit period running on `as_of` for one row
+/// (policy, household, person or 0), read from its community's marks.
+async fn running_taper(
+    state: &AppState,
+    community: &str,
+    row: (i64, i64, i64),
+    as_of: NaiveDate,
+) -> Result<Option<SweepMark>, ApiError> {
+    let marks = state.store.sweep_marks(community).await?;
+    Ok(marks.into_iter().find(|m| (m.policy_id, m.household_id, m.person_id) == row && m.tapers_on(as_of)))
 }
 
 /// The 应退未退 row whose gradual-exit period (渐退期) to start.
@@ -841,11 +859,7 @@ pub async fn start_taper(
         Some(TaperCase::Stale { as_of, months, ends_on, community }) => (as_of, months, ends_on, community),
     };
     let person_id = form.person_id.unwrap_or(0);
-    // One community's marks: is a period already running?
-    let running = state.store.sweep_marks(&community).await?.into_iter().find(|m| {
-        (m.policy_id, m.household_id, m.person_id) == (form.policy_id, form.household_id, person_id)
-            && m.tapers_on(as_of)
-    });
+    let running = running_taper(&state, &community, (form.policy_id, form.household_id, person_id), as_of).await?;
     if let Some(end) = running.and_then(|m| m.ends_on) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -915,13 +929,9 @@ pub async fn end_taper(
     axum::Extension(p): axum::Extension<Principal>,
     Json(form): Json<EndTaperForm>,
 ) -> Result<Json<TaperEnded>, ApiError> {
-    let reason = form.reason.trim();
-    if reason.is_empty() {
+    let Some(reason) = checked_reason(Some(&form.reason))? else {
         return Err(bad("reason", "提前结束渐退期须说明理由", "ending a gradual exit early needs a reason"));
-    }
-    if reason.chars().count() > 200 {
-        return Err(bad("reason", "理由不超过 200 字", "at most 200 characters"));
-    }
+    };
     let scope = p.scope();
     // Scope first: a household outside it is not found.
     let found = state.sweeper.read(|s| {
@@ -938,14 +948,8 @@ pub async fn end_taper(
         ));
     };
     let Some((as_of, community)) = found else { return Err(ApiError::not_found()) };
-    let key = (form.policy_id, form.household_id, form.person_id.unwrap_or(0));
-    let running = state
-        .store
-        .sweep_marks(&community)
-        .await?
-        .into_iter()
-        .find(|m| (m.policy_id, m.household_id, m.person_id) == key && m.tapers_on(as_of));
-    let Some(mut mark) = running else {
+    let row = (form.policy_id, form.household_id, form.person_id.unwrap_or(0));
+    let Some(mut mark) = running_taper(&state, &community, row, as_of).await? else {
         let field = if form.person_id.is_some() { "person_id" } else { "household_id" };
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -957,7 +961,7 @@ pub async fn end_taper(
     };
     let ends_on = as_of.pred_opt().unwrap_or(as_of);
     mark.status = "ended".into();
-    mark.reason = Some(reason.to_owned());
+    mark.reason = Some(reason);
     mark.marked_by = p.account.id;
     mark.ends_on = Some(ends_on);
     match state.store.mark_finding(&p.actor(), &scope, &mark).await {

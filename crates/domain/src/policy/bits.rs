@@ -118,6 +118,23 @@ pub(crate) fn any_per_household(x: &[u64], inner: &[u64], ends: &[u32], f: &mut 
     pack_each(ends, out, |e| get(f, e as usize));
 }
 
+/// The households of a batch as runs of rows (`starts[h]..starts[h + 1]`),
+/// for the carries: `inner` marks each row followed by a row of its
+/// household, `ends` holds each household's last row, or for one without
+/// rows a row past `inner`'s words. Both are replaced.
+pub(crate) fn runs(starts: &[u32], inner: &mut Vec<u64>, ends: &mut Vec<u32>) {
+    let rows = starts.last().map_or(0, |&e| e as usize);
+    inner.clear();
+    inner.resize(words(rows), 0);
+    ends.clear();
+    let none = (words(rows) * W) as u32;
+    for w in starts.windows(2) {
+        let (s, e) = (w[0], w[1]);
+        set_range(inner, s as usize, e.max(s + 1) as usize - 1);
+        ends.push(if e > s { e - 1 } else { none });
+    }
+}
+
 /// Each household's bit spread over its rows, into `out` (replaced): the
 /// household's bit goes to its first row and `fill` carries it up to its last.
 pub(crate) fn spread(households: &[u64], starts: &[u32], inner: &[u64], marks: &mut Vec<u64>, out: &mut Vec<u64>) {
@@ -180,10 +197,14 @@ impl Planes {
         self.rows += 1;
     }
 
+    /// Whether row `r` holds member `b`.
+    pub(crate) fn has(&self, r: usize, b: usize) -> bool {
+        self.planes.get(b).and_then(|p| p.get(r / W)).is_some_and(|w| (w >> (r % W)) & 1 == 1)
+    }
+
     /// The set of row `r`.
     pub(crate) fn get(&self, r: usize) -> u64 {
-        let word = |p: &Vec<u64>| p.get(r / W).map_or(0, |w| (w >> (r % W)) & 1);
-        self.planes.iter().enumerate().fold(0, |set, (b, p)| set | word(p) << b)
+        (0..self.planes.len()).fold(0, |set, b| set | u64::from(self.has(r, b)) << b)
     }
 
     /// Rows `start..start + len` of plane `b`, as words from bit 0, into `out` (replaced).
@@ -279,14 +300,8 @@ mod tests {
         let starts = [0u32, 0, 1, 5, 63, 64, 66, 130, 200, 299, 300];
         let mut any = Vec::new();
         pack_households(&starts, &mut any, |s| count(&packed, s.start, s.end) > 0);
-        let mut inner = vec![0u64; words(300)];
-        let ends: Vec<u32> = starts
-            .windows(2)
-            .map(|w| {
-                set_range(&mut inner, w[0] as usize, (w[1] as usize).saturating_sub(1).max(w[0] as usize));
-                if w[1] > w[0] { w[1] - 1 } else { (words(300) * W) as u32 }
-            })
-            .collect();
+        let (mut inner, mut ends) = (Vec::new(), Vec::new());
+        runs(&starts, &mut inner, &mut ends);
         let (mut carried, mut scratch) = (Vec::new(), Vec::new());
         any_per_household(&packed, &inner, &ends, &mut scratch, &mut carried);
         assert_eq!(carried, any, "by carries");

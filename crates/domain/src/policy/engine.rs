@@ -266,7 +266,7 @@ struct Buffers {
     /// Where each household's persons start in the batch, and where the last ends.
     starts: Vec<u32>,
     /// Persons followed by a member of their household, as bits; each
-    /// household's last person (`bits::any_per_household`).
+    /// household's last person (`bits::runs`).
     inner: Vec<u64>,
     ends: Vec<u32>,
     /// Persons no longer alive, as bits (only rows of the batch set).
@@ -309,15 +309,7 @@ impl Buffers {
         self.starts.clear();
         self.starts.extend(cols.hh_start[hh.start..=hh.end].iter().map(|&s| s - persons.start as u32));
         let np = persons.len();
-        self.inner.clear();
-        self.inner.resize(bits::words(np), 0);
-        self.ends.clear();
-        let none = (bits::words(np) * bits::W) as u32;
-        for w in self.starts.windows(2) {
-            let (s, e) = (w[0], w[1]);
-            bits::set_range(&mut self.inner, s as usize, e.max(s + 1) as usize - 1);
-            self.ends.push(if e > s { e - 1 } else { none });
-        }
+        bits::runs(&self.starts, &mut self.inner, &mut self.ends);
         let alive = &self.alive;
         self.p_dead.clear();
         self.p_dead.extend(alive.iter().enumerate().map(|(k, &a)| !a & bits::tail_mask(k * bits::W, np)));
@@ -951,13 +943,8 @@ impl Engine {
                             let kind = KINDS[((stale >> j) & 1 | ((unknown >> j) & 1) << 1) as usize];
                             let i = start + j as usize;
                             part.push(match person {
-                                true => Finding {
-                                    household: cols.p_household[p0 + i],
-                                    person: (p0 + i) as u32,
-                                    policy,
-                                    kind,
-                                },
-                                false => Finding { household: (hh.start + i) as u32, person: NO_PERSON, policy, kind },
+                                true => Finding::new(policy, kind, cols.p_household[p0 + i], Some((p0 + i) as u32)),
+                                false => Finding::new(policy, kind, (hh.start + i) as u32, None),
                             });
                         }
                     }
@@ -965,7 +952,7 @@ impl Engine {
                 (Compiled::Interpreted(ip), level) => {
                     for h in hh.clone().filter(|&h| cols.hh_live[h]) {
                         if level == Level::Household {
-                            let received = (cols.hh_categories.get(h) >> bit) & 1 == 1;
+                            let received = cols.hh_categories.has(h, bit as usize);
                             let q = ip.condition(cols, h, None).ok();
                             if let Some(kind) = verdict(true, received, q) {
                                 out.room(1).push(Finding::new(policy, kind, h as u32, None));
@@ -973,7 +960,7 @@ impl Engine {
                         } else {
                             for row in cols.persons(h as u32) {
                                 let row = row as usize;
-                                let received = (cols.p_categories.get(row) >> bit) & 1 == 1;
+                                let received = cols.p_categories.has(row, bit as usize);
                                 let alive = cols.p_alive[row];
                                 let q = if alive { ip.condition(cols, h, Some(row)).ok() } else { Some(false) };
                                 if let Some(kind) = verdict(alive, received, q) {
