@@ -116,14 +116,7 @@ fields! {
 /// Full-width ASCII and ideographic spaces to ASCII, trimmed, inner runs of
 /// white space as one space.
 pub fn clean(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect();
+    let mapped: String = s.chars().map(crate::registry::half_width).collect();
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

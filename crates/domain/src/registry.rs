@@ -32,13 +32,29 @@ macro_rules! coded {
                 match self { $(Self::$variant => $en,)+ }
             }
 
-            /// Finds a value by its code or its Chinese label.
+            /// Finds a value by its code or its Chinese label, full-width
+            /// and half-width forms alike (a ledger's `（` is our `（`).
             pub fn parse(s: &str) -> Option<Self> {
                 let s = s.trim();
-                Self::ALL.iter().copied().find(|v| v.code() == s || v.label_zh() == s)
+                Self::ALL.iter().copied().find(|v| v.code() == s || $crate::registry::same_text(v.label_zh(), s))
             }
         }
     };
+}
+
+/// The half-width form of a full-width character (`１`, `（`, the
+/// ideographic space); any other character as it is.
+pub fn half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Whether two texts are the same but for full-width and half-width forms.
+pub fn same_text(a: &str, b: &str) -> bool {
+    a.chars().map(half_width).eq(b.chars().map(half_width))
 }
 
 coded!(

@@ -207,3 +207,17 @@ fn a_birth_date_or_sex_column_must_agree_with_the_id() {
     let numbers: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
     assert_eq!(numbers, vec!["K1", "K3"], "a month-only 出生年月 that agrees is accepted");
 }
+
+#[test]
+fn every_tag_and_category_label_reads_back_from_a_ledger_cell() {
+    // Labels such as 刑事被害人（未获赔偿） hold full-width brackets, which a
+    // cell's text is cleaned of; the label must still be found.
+    for &tag in Tag::ALL {
+        let read = list(&t(tag.label_zh()), Field::HouseholdTags, Tag::parse).ok();
+        assert_eq!(read, Some(vec![tag]), "{}", tag.label_zh());
+    }
+    for &category in Category::ALL {
+        let read = list(&t(category.label_zh()), Field::HouseholdCategories, Category::parse).ok();
+        assert_eq!(read, Some(vec![category]), "{}", category.label_zh());
+    }
+}
