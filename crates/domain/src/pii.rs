@@ -97,13 +97,18 @@ impl PiiKeys {
 
     /// A keyed hash for exact lookups; equal inputs give equal indexes.
     pub fn blind_index(&self, kind: IndexKind, plain: &str) -> Vec<u8> {
+        self.blind_index_bytes(kind, plain.as_bytes())
+    }
+
+    /// [`Self::blind_index`] of any bytes.
+    pub fn blind_index_bytes(&self, kind: IndexKind, plain: &[u8]) -> Vec<u8> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).unwrap_or_else(|_| unreachable!());
         mac.update(match kind {
             IndexKind::IdNumber => b"id\0",
             IndexKind::Phone => b"ph\0",
             IndexKind::Record => b"rec\0",
         });
-        mac.update(plain.as_bytes());
+        mac.update(plain);
         mac.finalize().into_bytes()[..INDEX_LEN].to_vec()
     }
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use registry::{EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, ImportPlan, MemberEdit};
+use registry::{
+    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, ImportBatch, ImportPlan, MemberEdit,
+};
 use serde::Serialize;
 use zhongfu_domain::pii::PiiKeys;
 use zhongfu_domain::registry::{Household, Person};
@@ -245,11 +247,15 @@ pub trait RegistryStore {
     /// ID (keyed, so it reveals nothing of the ID).
     fn household_number_for(&self, head: &zhongfu_domain::IdNumber) -> String;
 
-    /// How an import of these households would go, for the importer's scope.
-    async fn plan_import(&self, scope: &Scope, households: &[Household]) -> Result<ImportPlan>;
+    /// A batch of households to import, sealed (no database work; the
+    /// caller seals the next batch while the one before is written).
+    fn prepare_import(&self, households: Vec<Household>) -> ImportBatch;
+
+    /// How an import of this batch would go, for the importer's scope.
+    async fn plan_import(&self, scope: &Scope, batch: &ImportBatch) -> Result<ImportPlan>;
 
     /// Writes a plan's new and changed households in one transaction, audited.
-    async fn import_households(&self, actor: &Actor, households: &[Household], plan: &ImportPlan) -> Result<()>;
+    async fn import_households(&self, actor: &Actor, batch: ImportBatch, plan: &ImportPlan) -> Result<()>;
 }
 
 /// The policy catalogue's part of the [`Store`].

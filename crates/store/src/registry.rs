@@ -63,13 +63,75 @@ pub(crate) struct SealedMember<'a> {
 }
 
 fn seal_member<'a>(keys: &PiiKeys, (household, community): (&'a str, &'a str), person: &'a Person) -> SealedMember<'a> {
-    SealedMember {
-        household,
-        community,
-        person,
-        id: seal_id(keys, person),
-        phone: person.phone.as_deref().map(|p| seal_phone(keys, p)),
-        certificate: person.disability.as_ref().map(|d| keys.encrypt(&d.certificate)),
+    let MemberSeals { id, phone, certificate } = MemberSeals::new(keys, person);
+    SealedMember { household, community, person, id, phone, certificate }
+}
+
+/// A member's personal values, sealed.
+struct MemberSeals {
+    id: Sealed,
+    phone: Option<Sealed>,
+    certificate: Option<Vec<u8>>,
+}
+
+impl MemberSeals {
+    fn new(keys: &PiiKeys, person: &Person) -> Self {
+        Self {
+            id: seal_id(keys, person),
+            phone: person.phone.as_deref().map(|p| seal_phone(keys, p)),
+            certificate: person.disability.as_ref().map(|d| keys.encrypt(&d.certificate)),
+        }
+    }
+}
+
+/// A household's personal values and digest, sealed, with its members'.
+pub(crate) struct HouseholdSeals {
+    phone: Option<Sealed>,
+    digest: Vec<u8>,
+    members: Vec<MemberSeals>,
+}
+
+/// One batch of a ledger import, sealed before it is planned and written.
+/// Sealing (encryption, blind indexes, digests) is an import's heaviest work
+/// outside the database, so a caller seals the next batch while the
+/// database writes the one before.
+pub struct ImportBatch {
+    households: Vec<Household>,
+    seals: Vec<HouseholdSeals>,
+}
+
+impl ImportBatch {
+    pub(crate) fn new(keys: &PiiKeys, households: Vec<Household>) -> Self {
+        let seals = households
+            .iter()
+            .map(|h| HouseholdSeals {
+                phone: h.phone.as_deref().map(|p| seal_phone(keys, p)),
+                digest: digest(keys, h),
+                members: h.members.iter().map(|m| MemberSeals::new(keys, m)).collect(),
+            })
+            .collect();
+        Self { households, seals }
+    }
+
+    pub fn households(&self) -> &[Household] {
+        &self.households
+    }
+
+    /// Each member's ID blind index with the positions of its household and itself.
+    pub(crate) fn id_indexes(&self) -> impl Iterator<Item = (usize, usize, &[u8])> {
+        self.seals
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.members.iter().enumerate().map(move |(j, m)| (i, j, &m.id.bidx[..])))
+    }
+
+    pub(crate) fn digest(&self, household: usize) -> &[u8] {
+        &self.seals[household].digest
+    }
+
+    /// The households and their seals, to be taken apart by [`SealedBatch::take`].
+    pub(crate) fn into_parts(self) -> (Vec<Household>, Vec<Option<HouseholdSeals>>) {
+        (self.households, self.seals.into_iter().map(Some).collect())
     }
 }
 
@@ -98,6 +160,32 @@ impl<'a> SealedBatch<'a> {
             })
             .collect();
         Self { households: sealed, members }
+    }
+
+    /// The households at `indexes` with their seals, moved out of `seals`
+    /// (each index at most once).
+    pub(crate) fn take(
+        households: &'a [Household],
+        seals: &mut [Option<HouseholdSeals>],
+        indexes: impl Iterator<Item = usize>,
+    ) -> Self {
+        let mut batch = Self { households: Vec::new(), members: Vec::new() };
+        for i in indexes {
+            let (household, Some(seal)) = (&households[i], seals[i].take()) else {
+                continue;
+            };
+            let owner = (household.number.as_str(), household.community.as_str());
+            batch.members.extend(household.members.iter().zip(seal.members).map(|(person, m)| SealedMember {
+                household: owner.0,
+                community: owner.1,
+                person,
+                id: m.id,
+                phone: m.phone,
+                certificate: m.certificate,
+            }));
+            batch.households.push(SealedHousehold { household, phone: seal.phone, digest: seal.digest });
+        }
+        batch
     }
 
     /// New members of an existing household.
@@ -183,15 +271,16 @@ pub(crate) const STREET_COUNTS: &str = "
      ORDER BY d.code";
 
 /// The audit record of one batch of new households (personal data stays out).
-pub(crate) fn batch_event(households: &[Household]) -> crate::AuditEvent {
-    import_event("household.create", households)
+pub(crate) fn batch_event(batch: &SealedBatch<'_>) -> crate::AuditEvent {
+    import_event("household.create", batch)
 }
 
 /// The audit record of a batch of households written by `action`: numbers and counts only.
-pub(crate) fn import_event(action: &str, households: &[Household]) -> crate::AuditEvent {
-    let first = households.first().map(|h| h.number.as_str()).unwrap_or_default();
-    let last = households.last().map(|h| h.number.as_str()).unwrap_or_default();
-    let persons: usize = households.iter().map(|h| h.members.len()).sum();
+pub(crate) fn import_event(action: &str, batch: &SealedBatch<'_>) -> crate::AuditEvent {
+    let households = &batch.households;
+    let first = households.first().map(|h| h.household.number.as_str()).unwrap_or_default();
+    let last = households.last().map(|h| h.household.number.as_str()).unwrap_or_default();
+    let persons = batch.members.len();
     crate::AuditEvent {
         action: action.to_owned(),
         entity: "household".to_owned(),
@@ -203,8 +292,65 @@ pub(crate) fn import_event(action: &str, households: &[Household]) -> crate::Aud
 /// A keyed digest of everything a household holds, full ID numbers included:
 /// equal digests mean a re-import would change nothing.
 pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
-    let ids: Vec<&str> = h.members.iter().map(|m| m.id_number.as_str()).collect();
-    keys.blind_index(IndexKind::Record, &format!("{h:?}|{}", ids.join(",")))
+    let mut r = Record(Vec::with_capacity(160 * (h.members.len() + 1)));
+    r.text(&h.number).text(h.community.as_str()).text(&h.address).maybe(h.phone.as_deref(), Record::text);
+    r.text(h.registration.code()).text(h.tenure.code()).num(i64::from(h.dangerous_housing)).num(h.assets.0);
+    r.num(h.tags.len() as i64);
+    for tag in &h.tags {
+        r.text(tag.code());
+    }
+    r.holdings(&h.categories).num(h.members.len() as i64);
+    for m in &h.members {
+        r.text(&m.name).text(m.id_number.as_str()).text(m.relation.code()).maybe(m.phone.as_deref(), Record::text);
+        r.text(m.marital.code()).text(m.health.code());
+        r.maybe(m.disability.as_ref(), |r, d| r.text(d.kind.code()).num(i64::from(d.grade)).text(&d.certificate));
+        r.text(m.work_ability.code()).text(m.employment.code()).text(m.schooling.code()).num(m.monthly_income.0);
+        r.holdings(&m.categories).maybe(m.death_date, Record::date);
+    }
+    keys.blind_index_bytes(IndexKind::Record, &r.0)
+}
+
+/// A household written field by field in a fixed order for its digest: text
+/// with its length before it, numbers and dates at a fixed width, an absent
+/// value as one byte, so two different households never write the same bytes.
+struct Record(Vec<u8>);
+
+impl Record {
+    fn text(&mut self, s: &str) -> &mut Self {
+        self.num(s.len() as i64);
+        self.0.extend_from_slice(s.as_bytes());
+        self
+    }
+
+    fn num(&mut self, n: i64) -> &mut Self {
+        self.0.extend_from_slice(&n.to_le_bytes());
+        self
+    }
+
+    fn date(&mut self, d: NaiveDate) -> &mut Self {
+        self.num(i64::from(d.num_days_from_ce()))
+    }
+
+    fn maybe<T>(&mut self, value: Option<T>, write: impl FnOnce(&mut Self, T) -> &mut Self) -> &mut Self {
+        match value {
+            Some(v) => {
+                self.0.push(1);
+                write(self, v)
+            }
+            None => {
+                self.0.push(0);
+                self
+            }
+        }
+    }
+
+    fn holdings(&mut self, holdings: &[Holding]) -> &mut Self {
+        self.num(holdings.len() as i64);
+        for h in holdings {
+            self.text(h.category.code()).date(h.start).maybe(h.end, Record::date);
+        }
+        self
+    }
 }
 
 // ---- Reading and editing the registry -------------------------------------
@@ -871,19 +1017,18 @@ pub(crate) type ExistingHouseholds = HashMap<String, (i64, bool, Option<Vec<u8>>
 /// `indexes` are (household, member, ID blind index); `registered` maps the
 /// blind indexes already in the registry to their household's id.
 pub(crate) fn plan(
-    keys: &PiiKeys,
-    households: &[Household],
+    batch: &ImportBatch,
     existing: &ExistingHouseholds,
-    indexes: &[(usize, usize, Vec<u8>)],
     registered: &HashMap<Vec<u8>, i64>,
 ) -> ImportPlan {
+    let households = batch.households();
     let mut plan = ImportPlan::default();
-    for (i, j, bidx) in indexes {
-        let same = |household: &i64| existing.get(&households[*i].number).is_some_and(|e| e.0 == *household);
+    for (i, j, bidx) in batch.id_indexes() {
+        let same = |household: &i64| existing.get(&households[i].number).is_some_and(|e| e.0 == *household);
         if registered.get(bidx).is_some_and(|household| !same(household)) {
             plan.conflicts.push(ImportConflict {
-                household: *i,
-                member: Some(*j),
+                household: i,
+                member: Some(j),
                 reason: ConflictReason::PersonElsewhere,
             });
         }
@@ -898,7 +1043,7 @@ pub(crate) fn plan(
             }),
             _ if conflicted.contains(&i) => {}
             Some((id, true, stored)) => {
-                if stored.as_deref() == Some(digest(keys, h).as_slice()) {
+                if stored.as_deref() == Some(batch.digest(i)) {
                     plan.unchanged.push(i);
                 } else {
                     plan.changed.push((i, *id));
@@ -908,4 +1053,74 @@ pub(crate) fn plan(
         }
     }
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn household() -> Household {
+        let id = |seq| IdNumber::from_parts("430602", NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(), seq).unwrap();
+        let person = |name: &str, seq| Person {
+            name: name.to_owned(),
+            id_number: id(seq),
+            relation: Relation::Head,
+            phone: None,
+            marital: Marital::Married,
+            health: Health::Healthy,
+            disability: None,
+            work_ability: WorkAbility::Full,
+            employment: Employment::Employed,
+            schooling: Schooling::NotInSchool,
+            monthly_income: Fen(0),
+            categories: Vec::new(),
+            death_date: None,
+        };
+        Household {
+            number: "H1".to_owned(),
+            community: DivisionCode::parse("430602001001").unwrap(),
+            address: "洞庭路1号".to_owned(),
+            phone: None,
+            registration: Registration::Urban,
+            tenure: Tenure::Own,
+            dangerous_housing: false,
+            assets: Fen(0),
+            tags: Vec::new(),
+            categories: Vec::new(),
+            members: vec![person("张三", 11), person("李四", 22)],
+        }
+    }
+
+    #[test]
+    fn a_digest_changes_with_any_fact_and_only_then() {
+        let keys = PiiKeys::new(1, &[7; 32]);
+        let base = digest(&keys, &household());
+        assert_eq!(digest(&keys, &household()), base, "the same household, the same digest");
+        let changed: [fn(&mut Household); 9] = [
+            |h| h.address.push('A'),
+            |h| h.phone = Some(String::new()),
+            |h| h.assets = Fen(1),
+            |h| h.tags.push(Tag::LivingAlone),
+            |h| h.members[1].monthly_income = Fen(1),
+            |h| h.members[1].death_date = NaiveDate::from_ymd_opt(2026, 1, 1),
+            |h| {
+                h.members[1].categories.push(Holding {
+                    category: Category::Dibao,
+                    start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                    end: None,
+                })
+            },
+            // Text moved from one field to the next is a change.
+            |h| {
+                h.members[0].name = "张三李".to_owned();
+                h.members[1].name = "四".to_owned();
+            },
+            |h| h.members.pop().map(drop).unwrap_or_default(),
+        ];
+        for (i, change) in changed.iter().enumerate() {
+            let mut h = household();
+            change(&mut h);
+            assert_ne!(digest(&keys, &h), base, "change {i}");
+        }
+    }
 }

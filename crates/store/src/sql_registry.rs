@@ -12,7 +12,7 @@ macro_rules! registry_store {
             let mut tx = self.begin_write().await?;
             let household_ids = self.insert_household_rows(&mut tx, &batch).await?;
             self.insert_members(&mut tx, &batch, &household_ids).await?;
-            append_audit!(tx, actor, &batch_event(households));
+            append_audit!(tx, actor, &batch_event(&batch));
             tx.commit().await?;
             Ok(())
         }
@@ -558,61 +558,59 @@ macro_rules! registry_store {
             format!("HZ{}", hex::encode(&digest[..5]).to_uppercase())
         }
 
-        async fn plan_import(&self, scope: &Scope, households: &[Household]) -> Result<ImportPlan> {
+        fn prepare_import(&self, households: Vec<Household>) -> $crate::registry::ImportBatch {
+            $crate::registry::ImportBatch::new(&self.keys, households)
+        }
+
+        async fn plan_import(&self, scope: &Scope, batch: &$crate::registry::ImportBatch) -> Result<ImportPlan> {
             use std::collections::HashMap;
             let prefix = format!("{}%", scope.prefix());
             let mut existing: HashMap<String, (i64, bool, Option<Vec<u8>>)> = HashMap::new();
-            for chunk in households.chunks(1000) {
+            for chunk in batch.households().chunks(1000) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT number, id, CASE WHEN community LIKE ");
                 q.push_bind(prefix.clone());
                 q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS within, digest FROM household WHERE number IN (");
                 let mut list = q.separated(", ");
                 for h in chunk {
-                    list.push_bind(h.number.clone());
+                    list.push_bind(h.number.as_str());
                 }
                 q.push(")");
                 let rows: Vec<(String, i64, i64, Option<Vec<u8>>)> = q.build_query_as().fetch_all(&self.pool).await?;
                 existing.extend(rows.into_iter().map(|(n, id, within, digest)| (n, (id, within == 1, digest))));
             }
-            let indexes: Vec<(usize, usize, Vec<u8>)> = households
-                .iter()
-                .enumerate()
-                .flat_map(|(i, h)| h.members.iter().enumerate().map(move |(j, m)| (i, j, m)))
-                .map(|(i, j, m)| (i, j, self.keys.blind_index(IndexKind::IdNumber, m.id_number.as_str())))
-                .collect();
+            let indexes: Vec<&[u8]> = batch.id_indexes().map(|(_, _, bidx)| bidx).collect();
             let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();
             for chunk in indexes.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
                 q.push("(");
                 let mut list = q.separated(", ");
-                for (_, _, bidx) in chunk {
-                    list.push_bind(bidx.clone());
+                for bidx in chunk {
+                    list.push_bind(bidx.to_vec());
                 }
                 q.push(")");
                 let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
                 registered.extend(rows);
             }
-            Ok($crate::registry::plan(&self.keys, households, &existing, &indexes, &registered))
+            Ok($crate::registry::plan(batch, &existing, &registered))
         }
 
-        async fn import_households(&self, actor: &Actor, households: &[Household], plan: &ImportPlan) -> Result<()> {
-            let new: Vec<Household> = plan.new.iter().map(|&i| households[i].clone()).collect();
-            let changed: Vec<Household> = plan.changed.iter().map(|&(i, _)| households[i].clone()).collect();
+        async fn import_households(&self, actor: &Actor, batch: $crate::registry::ImportBatch, plan: &ImportPlan) -> Result<()> {
+            let (households, mut seals) = batch.into_parts();
+            let new = SealedBatch::take(&households, &mut seals, plan.new.iter().copied());
+            let changed = SealedBatch::take(&households, &mut seals, plan.changed.iter().map(|c| c.0));
             let mut tx = self.begin_write().await?;
-            if !new.is_empty() {
-                let batch = SealedBatch::new(&self.keys, &new);
-                let ids = self.insert_household_rows(&mut tx, &batch).await?;
-                self.insert_members(&mut tx, &batch, &ids).await?;
+            if !new.households.is_empty() {
+                let ids = self.insert_household_rows(&mut tx, &new).await?;
+                self.insert_members(&mut tx, &new, &ids).await?;
                 append_audit!(tx, actor, &$crate::registry::import_event("household.import", &new));
             }
-            if !changed.is_empty() {
-                let batch = SealedBatch::new(&self.keys, &changed);
+            if !changed.households.is_empty() {
                 let mut ids = std::collections::HashMap::new();
-                for (s, &(_, id)) in batch.households.iter().zip(&plan.changed) {
+                for (s, &(_, id)) in changed.households.iter().zip(&plan.changed) {
                     self.replace_household_row(&mut tx, id, s).await?;
                     ids.insert(s.household.number.clone(), id);
                 }
-                self.insert_members(&mut tx, &batch, &ids).await?;
+                self.insert_members(&mut tx, &changed, &ids).await?;
                 append_audit!(tx, actor, &$crate::registry::import_event("household.import_update", &changed));
             }
             tx.commit().await?;

@@ -59,7 +59,11 @@ impl SqliteStore {
             .pragma("temp_store", "memory")
             // Reads straight from the mapped file, without a copy through a system call
             // per page (up to 64 GB; see LIBSQLITE3_FLAGS in .cargo/config.toml).
-            .pragma("mmap_size", "68719476736");
+            .pragma("mmap_size", "68719476736")
+            // Rows a statement may run ahead of its reader by. At sqlx's 50,
+            // the connection's thread parked every 50 rows of an import's
+            // `RETURNING` until the (busy) reader caught up.
+            .row_buffer_size(2048);
         let path = options.get_filename();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, LedgerReader, Parsed};
 use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, IdNumber, Scope};
-use zhongfu_store::registry::{ConflictReason, ImportPlan};
+use zhongfu_store::registry::{ConflictReason, ImportBatch, ImportPlan};
 use zhongfu_store::{Actor, Store};
 
 use crate::AppState;
@@ -268,15 +268,20 @@ pub async fn run_watched(
     let mut batches = Batches { pending, rx, finished: false };
     // The next batch is read and checked while the one before is written:
     // the database works on its own thread meanwhile.
-    let mut current = batches.next(&reader).await.map(|(rows, last)| (reader.parse(&rows), last));
-    while let Some((parsed, last_row)) = current.take() {
+    // The next batch is read, checked and sealed while the one before is
+    // written: the database works on its own thread meanwhile.
+    let check = |reader: &mut LedgerReader<'_>, (rows, last): (sheets::Rows, usize)| {
+        (Checked::new(store.as_ref(), reader.parse(&rows)), last)
+    };
+    let mut current = batches.next(&reader).await.map(|b| check(&mut reader, b));
+    while let Some((checked, last_row)) = current.take() {
         if progress.cancelled.load(Ordering::Relaxed) {
             outcome.cancelled = true;
             break;
         }
         let rows = batches.next(&reader).await;
-        let next = || rows.map(|(rows, last)| (reader.parse(&rows), last));
-        current = outcome.add(store, actor, scope, &parsed, &mapping, job.dry_run, next).await?;
+        let next = || rows.map(|b| check(&mut reader, b));
+        current = outcome.add(store, actor, scope, checked, &mapping, job.dry_run, next).await?;
         progress.done.store(last_row, Ordering::Relaxed);
     }
     let Batches { rx, .. } = batches;
@@ -337,6 +342,22 @@ struct Outcome {
     cancelled: bool,
 }
 
+/// One batch of the ledger, checked, its households sealed for the registry.
+struct Checked {
+    parsed: Parsed,
+    /// Each household's rows, in the batch's order.
+    rows: Vec<Vec<usize>>,
+    batch: ImportBatch,
+}
+
+impl Checked {
+    fn new(store: &dyn Store, mut parsed: Parsed) -> Self {
+        let (households, rows) =
+            std::mem::take(&mut parsed.households).into_iter().map(|h| (h.household, h.rows)).unzip();
+        Self { parsed, rows, batch: store.prepare_import(households) }
+    }
+}
+
 impl Outcome {
     /// Plans one batch against the registry, writes it unless a dry run, and
     /// counts it; `meanwhile` runs while the database writes.
@@ -346,15 +367,15 @@ impl Outcome {
         store: &Arc<dyn Store>,
         actor: &Actor,
         scope: &Scope,
-        parsed: &Parsed,
+        checked: Checked,
         mapping: &[Option<Field>],
         dry_run: bool,
         meanwhile: impl FnOnce() -> T,
     ) -> Result<T, ImportError> {
-        let households: Vec<Household> = parsed.households.iter().map(|h| h.household.clone()).collect();
-        let plan = store.plan_import(scope, &households).await?;
-        self.issues.extend(parsed.issues.iter().cloned());
-        self.issues.extend(conflict_issues(parsed, &plan, mapping));
+        let Checked { parsed, rows, batch } = checked;
+        let plan = store.plan_import(scope, &batch).await?;
+        let conflicts = conflict_issues(batch.households(), &rows, &plan, mapping);
+        let households = batch.households();
         let count = |idx: &mut dyn Iterator<Item = usize>| idx.map(|i| households[i].members.len()).sum::<usize>();
         let mut conflicted: Vec<usize> = plan.conflicts.iter().map(|c| c.household).collect();
         conflicted.sort_unstable();
@@ -369,10 +390,12 @@ impl Outcome {
         t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0));
         t.persons_unchanged += count(&mut plan.unchanged.iter().copied());
         t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
+        self.issues.extend(parsed.issues);
+        self.issues.extend(conflicts);
         let writes = !dry_run && (!plan.new.is_empty() || !plan.changed.is_empty());
         let write = writes.then(|| {
             let (store, actor) = (store.clone(), actor.clone());
-            tokio::spawn(async move { store.import_households(&actor, &households, &plan).await })
+            tokio::spawn(async move { store.import_households(&actor, batch, &plan).await })
         });
         let next = meanwhile();
         if let Some(write) = write {
@@ -397,29 +420,34 @@ fn shown(cell: Option<&Cell>, field: Option<Field>) -> String {
 }
 
 /// Issues for households the registry cannot take as they are.
-fn conflict_issues(parsed: &Parsed, plan: &ImportPlan, mapping: &[Option<Field>]) -> Vec<Issue> {
+fn conflict_issues(
+    households: &[Household],
+    rows: &[Vec<usize>],
+    plan: &ImportPlan,
+    mapping: &[Option<Field>],
+) -> Vec<Issue> {
     let column_of = |f: Field| mapping.iter().position(|m| *m == Some(f));
     plan.conflicts
         .iter()
         .map(|c| {
-            let h = &parsed.households[c.household];
+            let (h, rows) = (&households[c.household], &rows[c.household]);
             let (row, field, zh, en) = match c.reason {
                 ConflictReason::PersonElsewhere => (
-                    h.rows[c.member.unwrap_or(0)],
+                    rows[c.member.unwrap_or(0)],
                     Field::IdNumber,
                     "此人已登记在另一户；如需迁户，请在系统中办理",
                     "this person is registered in another household; move them in the registry instead",
                 ),
                 ConflictReason::NumberOutOfScope => (
-                    h.rows[0],
+                    rows[0],
                     Field::HouseholdNumber,
                     "该户编号已被您管辖范围外的家庭使用",
                     "this household number is used by a household outside your jurisdiction",
                 ),
             };
             let value = match (field, c.member) {
-                (Field::IdNumber, Some(m)) => h.household.members[m].id_number.masked(),
-                _ => h.household.number.clone(),
+                (Field::IdNumber, Some(m)) => h.members[m].id_number.masked(),
+                _ => h.number.clone(),
             };
             Issue {
                 row,
