@@ -965,3 +965,28 @@ async fn a_category_list_pages_in_the_ledgers_order() {
     let last = page(json!({"category": "dibao", "per_page": 1, "descending": true, "facets": false})).await;
     assert_eq!(last, [*expected.last().unwrap()]);
 }
+
+#[tokio::test]
+async fn the_demo_generators_own_ledger_imports_whole_and_then_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let households = demo_households(1500, 11);
+    // Labels with full-width brackets, such as 刑事被害人（未获赔偿）, are among them.
+    assert!(households.iter().any(|h| h.tags.iter().any(|t| t.label_zh().contains('（'))));
+    let mut file = Vec::new();
+    zhongfu_domain::demo::write_csv_header(&mut file).unwrap();
+    for h in &households {
+        zhongfu_domain::demo::write_csv_household(&mut file, h).unwrap();
+    }
+    let persons: usize = households.iter().map(|h| h.members.len()).sum();
+    let first: Value = import(&app, &district, "?dry_run=false", file.clone()).await.json().await.unwrap();
+    assert_eq!(first["issues_total"], 0, "{}", first["issues"]);
+    let t = &first["totals"];
+    assert_eq!((t["households_new"].as_u64(), t["persons_new"].as_u64()), (Some(1500), Some(persons as u64)));
+    let again: Value = import(&app, &district, "?dry_run=false", file).await.json().await.unwrap();
+    let t = &again["totals"];
+    assert_eq!(
+        (t["households_unchanged"].as_u64(), t["households_new"].as_u64(), t["households_changed"].as_u64()),
+        (Some(1500), Some(0), Some(0))
+    );
+}
