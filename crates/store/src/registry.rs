@@ -91,6 +91,16 @@ pub(crate) struct HouseholdSeals {
     members: Vec<MemberSeals>,
 }
 
+impl HouseholdSeals {
+    fn new(keys: &PiiKeys, h: &Household) -> Self {
+        Self {
+            phone: h.phone.as_deref().map(|p| seal_phone(keys, p)),
+            digest: digest(keys, h),
+            members: h.members.iter().map(|m| MemberSeals::new(keys, m)).collect(),
+        }
+    }
+}
+
 /// One batch of a ledger import, sealed before it is planned and written.
 /// Sealing (encryption, blind indexes, digests) is an import's heaviest work
 /// outside the database, so a caller seals the next batch while the
@@ -102,14 +112,7 @@ pub struct ImportBatch {
 
 impl ImportBatch {
     pub(crate) fn new(keys: &PiiKeys, households: Vec<Household>) -> Self {
-        let seals = households
-            .iter()
-            .map(|h| HouseholdSeals {
-                phone: h.phone.as_deref().map(|p| seal_phone(keys, p)),
-                digest: digest(keys, h),
-                members: h.members.iter().map(|m| MemberSeals::new(keys, m)).collect(),
-            })
-            .collect();
+        let seals = households.iter().map(|h| HouseholdSeals::new(keys, h)).collect();
         Self { households, seals }
     }
 
@@ -145,21 +148,9 @@ pub(crate) struct HoldingRow<'a> {
 
 impl<'a> SealedBatch<'a> {
     pub fn new(keys: &PiiKeys, households: &'a [Household]) -> Self {
-        let sealed = households
-            .iter()
-            .map(|household| SealedHousehold {
-                household,
-                phone: household.phone.as_deref().map(|p| seal_phone(keys, p)),
-                digest: digest(keys, household),
-            })
-            .collect();
-        let members = households
-            .iter()
-            .flat_map(|h| {
-                h.members.iter().map(move |person| seal_member(keys, (&h.number, h.community.as_str()), person))
-            })
-            .collect();
-        Self { households: sealed, members }
+        let mut seals: Vec<Option<HouseholdSeals>> =
+            households.iter().map(|h| Some(HouseholdSeals::new(keys, h))).collect();
+        Self::take(households, &mut seals, 0..households.len())
     }
 
     /// The households at `indexes` with their seals, moved out of `seals`
@@ -1115,7 +1106,9 @@ mod tests {
                 h.members[0].name = "张三李".to_owned();
                 h.members[1].name = "四".to_owned();
             },
-            |h| h.members.pop().map(drop).unwrap_or_default(),
+            |h| {
+                h.members.pop();
+            },
         ];
         for (i, change) in changed.iter().enumerate() {
             let mut h = household();

@@ -584,8 +584,8 @@ macro_rules! registry_store {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
                 q.push("(");
                 let mut list = q.separated(", ");
-                for bidx in chunk {
-                    list.push_bind(bidx.to_vec());
+                for &bidx in chunk {
+                    list.push_bind(bidx);
                 }
                 q.push(")");
                 let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&self.pool).await?;

@@ -266,8 +266,6 @@ pub async fn run_watched(
     let mut reader = LedgerReader::new(header_row, mapping.clone(), ctx);
     let mut outcome = Outcome::default();
     let mut batches = Batches { pending, rx, finished: false };
-    // The next batch is read and checked while the one before is written:
-    // the database works on its own thread meanwhile.
     // The next batch is read, checked and sealed while the one before is
     // written: the database works on its own thread meanwhile.
     let check = |reader: &mut LedgerReader<'_>, (rows, last): (sheets::Rows, usize)| {
@@ -374,8 +372,8 @@ impl Outcome {
     ) -> Result<T, ImportError> {
         let Checked { parsed, rows, batch } = checked;
         let plan = store.plan_import(scope, &batch).await?;
-        let conflicts = conflict_issues(batch.households(), &rows, &plan, mapping);
         let households = batch.households();
+        let conflicts = conflict_issues(households, &rows, &plan, mapping);
         let count = |idx: &mut dyn Iterator<Item = usize>| idx.map(|i| households[i].members.len()).sum::<usize>();
         let mut conflicted: Vec<usize> = plan.conflicts.iter().map(|c| c.household).collect();
         conflicted.sort_unstable();
