@@ -40,6 +40,15 @@ async fn a_street_searches_its_own_households_by_filter_and_full_id() {
     let found = search(&app, &worker, json!({"id_number": target.members[1].id_number.as_str()})).await;
     assert_eq!(found["total"], 1);
     assert_eq!(found["items"][0]["number"], target.number.as_str());
+    // A number's start finds every household of the street whose number begins so, and only those.
+    // (Demo numbers are the community's code and a sequence; the street's biggest community is taken.)
+    let shared = |start: &str| mine.iter().filter(|h| h.number.starts_with(start)).count();
+    let start = mine.iter().map(|h| &h.number[..12]).max_by_key(|c| shared(c)).unwrap();
+    let want = shared(start);
+    assert!(want > 1 && want < mine.len(), "the prefix is shared by some of the street");
+    let found = search(&app, &worker, json!({"number": start, "per_page": 100})).await;
+    assert_eq!(found["total"].as_i64().unwrap() as usize, want);
+    assert!(found["items"].as_array().unwrap().iter().all(|i| i["number"].as_str().unwrap().starts_with(start)));
     // Another street's person is not found, even by full ID.
     let other = households.iter().find(|h| !h.community.as_str().starts_with("430602001")).unwrap();
     let none = search(&app, &worker, json!({"id_number": other.members[0].id_number.as_str()})).await;

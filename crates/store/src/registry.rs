@@ -367,6 +367,7 @@ pub struct HouseholdFilter {
     pub division: Option<DivisionCode>,
     pub category: Option<Category>,
     pub tag: Option<Tag>,
+    /// The start of a household number (the whole number matches too).
     pub number: Option<String>,
     /// Part of a member's name.
     pub name: Option<String>,
@@ -932,8 +933,10 @@ macro_rules! push_household_filter {
                 .push_bind($keys.blind_index(zhongfu_domain::pii::IndexKind::IdNumber, id.as_str()))
                 .push(")");
         }
+        // A number's start, as a range of the number index (U+10FFFF sorts after any character).
         if let Some(n) = &f.number {
-            q.push(" AND h.number = ").push_bind(n.clone());
+            q.push(" AND h.number >= ").push_bind(n.clone());
+            q.push(" AND h.number < ").push_bind(format!("{n}\u{10FFFF}"));
         }
         // The category's holdings within the area are one range of `holding_area`,
         // whatever the size of the street.

@@ -102,7 +102,7 @@ pub struct Search {
     pub division: Option<String>,
     pub category: Option<String>,
     pub tag: Option<String>,
-    /// 户编号, exact.
+    /// 户编号, or its start.
     pub number: Option<String>,
     /// Part of a member's name.
     pub name: Option<String>,
