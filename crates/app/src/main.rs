@@ -106,6 +106,9 @@ enum BenchCommand {
         /// Leave out the SQL baseline (slow to load at millions of persons).
         #[arg(long)]
         no_sql: bool,
+        /// Sweep this many more times, warm, and report the median of those too (and profile them).
+        #[arg(long, default_value_t = 0)]
+        warm: u32,
         #[arg(long)]
         json: bool,
     },
@@ -249,8 +252,8 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e, 1),
                 }
             }
-            Command::Bench { command: BenchCommand::Sweep { persons, no_sql, json } } => figures(
-                zhongfu::sweep::bench(&settings, persons, !no_sql).await,
+            Command::Bench { command: BenchCommand::Sweep { persons, no_sql, warm, json } } => figures(
+                zhongfu::sweep::bench(&settings, persons, !no_sql, warm).await,
                 json,
                 |f| f.ok,
             ),

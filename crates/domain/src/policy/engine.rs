@@ -189,9 +189,6 @@ impl Findings {
     }
 }
 
-/// Kinds by their index: bit 0 for stale, bit 1 for unknown.
-const KINDS: [FindingKind; 3] = [FindingKind::Missing, FindingKind::Stale, FindingKind::Unknown];
-
 /// Rows per part of `Findings`.
 const PART: usize = 1 << 16;
 
@@ -830,6 +827,15 @@ impl Scan for Test<'_> {
     }
 }
 
+/// A finding for each row set in `found` (rows of one word), appended to `part`.
+#[inline(always)]
+fn push_rows(part: &mut Vec<Finding>, mut found: u64, finding: impl Fn(usize) -> Finding) {
+    while found != 0 {
+        part.push(finding(found.trailing_zeros() as usize));
+        found &= found - 1;
+    }
+}
+
 /// A row's verdict under one policy.
 fn verdict(alive: bool, received: bool, qualifies: Option<bool>) -> Option<FindingKind> {
     match (alive, received, qualifies) {
@@ -921,31 +927,44 @@ impl Engine {
                 (Compiled::Graph { cond, .. }, level) => {
                     let person = level == Level::Person;
                     let len = if person { p1 - p0 } else { hh.len() };
-                    let qualifies = self.bits(buf, *cond, len, &mut scratch);
-                    let errs = buf.erred[*cond as usize].then(|| buf.errs[*cond as usize].as_slice());
+                    let n = bits::words(len);
+                    let qualifies = &self.bits(buf, *cond, len, &mut scratch)[..n];
+                    let c = *cond as usize;
+                    let errs = buf.erred[c].then(|| &buf.errs[c][..n]);
                     let (by_category, live) =
                         if person { (&buf.p_held, &buf.p_live) } else { (&buf.h_held, &buf.h_live) };
+                    let (held, live) = (&by_category[bit as usize][..n], &live[..n]);
+                    let dead = &buf.p_dead[..if person { n } else { 0 }];
                     // `verdict`, 64 rows at a time: most rows agree with the registry.
-                    for (k, start) in (0..len).step_by(bits::W).enumerate() {
-                        let (q, held) = (qualifies[k], by_category[bit as usize][k]);
-                        let dead = if person { buf.p_dead[k] } else { 0 };
+                    for k in 0..n {
+                        let (q, held) = (qualifies[k], held[k]);
+                        let dead = if person { dead[k] } else { 0 };
                         let err = errs.map_or(0, |e| e[k]);
-                        let rows = live[k] & bits::tail_mask(start, len);
+                        let rows = live[k] & bits::tail_mask(k * bits::W, len);
                         let missing = rows & !dead & !err & q & !held;
                         let stale = rows & held & (dead | (!err & !q));
                         let unknown = rows & !dead & err;
-                        // The three are disjoint: one pass over them all, each row's kind from its bits.
-                        let mut found = missing | stale | unknown;
+                        if missing | stale | unknown == 0 {
+                            continue;
+                        }
                         let part = out.room(bits::W);
-                        while found != 0 {
-                            let j = found.trailing_zeros();
-                            found &= found - 1;
-                            let kind = KINDS[((stale >> j) & 1 | ((unknown >> j) & 1) << 1) as usize];
-                            let i = start + j as usize;
-                            part.push(match person {
-                                true => Finding::new(policy, kind, cols.p_household[p0 + i], Some((p0 + i) as u32)),
-                                false => Finding::new(policy, kind, (hh.start + i) as u32, None),
-                            });
+                        let start = k * bits::W;
+                        // The three are disjoint (64 rows at most): each kind's rows in a loop of their own.
+                        for (kind, found) in [
+                            (FindingKind::Missing, missing),
+                            (FindingKind::Stale, stale),
+                            (FindingKind::Unknown, unknown),
+                        ] {
+                            if person {
+                                push_rows(part, found, |j| {
+                                    let row = p0 + start + j;
+                                    Finding::new(policy, kind, cols.p_household[row], Some(row as u32))
+                                });
+                            } else {
+                                push_rows(part, found, |j| {
+                                    Finding::new(policy, kind, (hh.start + start + j) as u32, None)
+                                });
+                            }
                         }
                     }
                 }
