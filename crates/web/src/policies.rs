@@ -438,7 +438,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     let picked = state.sweeper.read(|s| {
         let visible: Vec<(&zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>)> = s
             .findings()
-            .filter(|f| s.columns.community(f.household).as_str().starts_with(area.as_str()))
+            .filter(|f| s.columns.community(f.household(&s.columns)).as_str().starts_with(area.as_str()))
             .filter(|f| {
                 let def = &s.policies[f.policy as usize].definition;
                 department.as_deref().is_none_or(|d| def.department == d)
@@ -449,7 +449,8 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                 }
                 let key = key(s, f);
                 !marks.get(&key).is_some_and(|m| {
-                    m.status == "dismissed" && m.household_version == s.columns.household_version(f.household)
+                    m.status == "dismissed"
+                        && m.household_version == s.columns.household_version(f.household(&s.columns))
                 })
             })
             .map(|f| listed_kind(s, f, &marks))
@@ -461,7 +462,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             .filter(|(_, k, _)| kind.is_none_or(|want| *k == want))
             .collect();
         chosen.sort_by_key(|(f, _, _)| {
-            (f.policy, s.columns.household_id(f.household), f.person().map(|r| s.columns.person_id(r)))
+            (f.policy, s.columns.household_id(f.household(&s.columns)), f.person().map(|r| s.columns.person_id(r)))
         });
         let total = chosen.len();
         let page: Vec<_> = chosen
@@ -476,7 +477,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                     policy.definition.code.clone(),
                     policy.definition.name.clone(),
                     (*f, listed, taper_ends),
-                    s.columns.household_id(f.household),
+                    s.columns.household_id(f.household(&s.columns)),
                     f.person().map(|r| s.columns.person_id(r)),
                     explained,
                 )
@@ -560,7 +561,7 @@ fn key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding) -> MarkK
 fn mark_key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding, kind: &str) -> MarkKey {
     (
         s.policies[f.policy as usize].policy_id,
-        s.columns.household_id(f.household),
+        s.columns.household_id(f.household(&s.columns)),
         f.person().map_or(0, |r| s.columns.person_id(r)),
         kind.to_owned(),
     )
@@ -817,7 +818,7 @@ pub async fn start_taper(
             return TaperCase::NoTaper;
         };
         let stale = s.findings().any(|f| {
-            f.household == row
+            f.household(&s.columns) == row
                 && f.policy as usize == index
                 && f.person().map(|r| s.columns.person_id(r)) == form.person_id
                 && f.kind == FindingKind::Stale

@@ -58,7 +58,7 @@ impl Snapshot {
 
     /// The findings of households as they are now.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| self.columns.is_live(f.household))
+        self.findings.iter().filter(|f| self.columns.is_live(f.household(&self.columns)))
     }
 
     /// A finding's conditions with their values, and the benefit it would bring.
@@ -313,7 +313,7 @@ pub fn tally<'a>(
     let mut by_street: HashMap<String, Counts> = HashMap::new();
     for (f, kind) in findings {
         by_policy.entry(f.policy as usize).or_default().add(kind);
-        let community = snapshot.columns.community(f.household);
+        let community = snapshot.columns.community(f.household(&snapshot.columns));
         let street = community.parent().unwrap_or(*community);
         by_street.entry(street.as_str().to_owned()).or_default().add(kind);
     }

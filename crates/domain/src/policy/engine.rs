@@ -125,20 +125,21 @@ pub enum FindingKind {
     Unknown,
 }
 
-/// One row of a sweep's lists: twelve bytes, as a district's sweep lists
-/// millions. A sweep lists them in no set order.
+/// One row of a sweep's lists: eight bytes, as a district's sweep lists
+/// millions (a person's household is read from the columns). A sweep lists
+/// them in no set order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Finding {
-    /// Household row in the columns.
-    pub household: u32,
-    /// Person row, or `NO_PERSON` for a household-level policy.
-    person: u32,
+    /// Person row for a person-level policy, household row otherwise.
+    row: u32,
     /// Index of the policy in the order given to the engine.
     pub policy: u16,
     pub kind: FindingKind,
+    /// Whether `row` is a person's.
+    of_person: bool,
 }
 
-const NO_PERSON: u32 = u32::MAX;
+const _: () = assert!(std::mem::size_of::<Finding>() == 8);
 
 /// A sweep's rows, in the parts its threads wrote (and re-evaluations appended).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -211,13 +212,24 @@ impl IntoIterator for Findings {
 }
 
 impl Finding {
-    pub fn new(policy: u16, kind: FindingKind, household: u32, person: Option<u32>) -> Self {
-        Self { household, person: person.unwrap_or(NO_PERSON), policy, kind }
+    /// A finding of a household-level policy, for household row `household`.
+    pub fn of_household(policy: u16, kind: FindingKind, household: u32) -> Self {
+        Self { row: household, policy, kind, of_person: false }
+    }
+
+    /// A finding of a person-level policy, for person row `person`.
+    pub fn of_person(policy: u16, kind: FindingKind, person: u32) -> Self {
+        Self { row: person, policy, kind, of_person: true }
+    }
+
+    /// Household row in the columns.
+    pub fn household(&self, cols: &Columns) -> u32 {
+        if self.of_person { cols.p_household[self.row as usize] } else { self.row }
     }
 
     /// Person row, for person-level policies.
     pub fn person(&self) -> Option<u32> {
-        (self.person != NO_PERSON).then_some(self.person)
+        self.of_person.then_some(self.row)
     }
 }
 
@@ -956,13 +968,10 @@ impl Engine {
                             (FindingKind::Unknown, unknown),
                         ] {
                             if person {
-                                push_rows(part, found, |j| {
-                                    let row = p0 + start + j;
-                                    Finding::new(policy, kind, cols.p_household[row], Some(row as u32))
-                                });
+                                push_rows(part, found, |j| Finding::of_person(policy, kind, (p0 + start + j) as u32));
                             } else {
                                 push_rows(part, found, |j| {
-                                    Finding::new(policy, kind, (hh.start + start + j) as u32, None)
+                                    Finding::of_household(policy, kind, (hh.start + start + j) as u32)
                                 });
                             }
                         }
@@ -974,7 +983,7 @@ impl Engine {
                             let received = cols.hh_categories.has(h, bit as usize);
                             let q = ip.condition(cols, h, None).ok();
                             if let Some(kind) = verdict(true, received, q) {
-                                out.room(1).push(Finding::new(policy, kind, h as u32, None));
+                                out.room(1).push(Finding::of_household(policy, kind, h as u32));
                             }
                         } else {
                             for row in cols.persons(h as u32) {
@@ -983,7 +992,7 @@ impl Engine {
                                 let alive = cols.p_alive[row];
                                 let q = if alive { ip.condition(cols, h, Some(row)).ok() } else { Some(false) };
                                 if let Some(kind) = verdict(alive, received, q) {
-                                    out.room(1).push(Finding::new(policy, kind, h as u32, Some(row as u32)));
+                                    out.room(1).push(Finding::of_person(policy, kind, row as u32));
                                 }
                             }
                         }
@@ -1015,7 +1024,7 @@ impl Engine {
     /// (fen) its row would bring (`None` without a benefit or where the
     /// formula errs), from one evaluation of the household.
     pub fn explain_finding(&self, cols: &Columns, f: &Finding) -> (Vec<ConditionOutcome>, Option<i64>) {
-        self.explained(cols, f.policy as usize, f.household, f.person())
+        self.explained(cols, f.policy as usize, f.household(cols), f.person())
     }
 
     /// Each condition of `policy` for one row, with the values it used.

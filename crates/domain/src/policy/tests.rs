@@ -112,13 +112,13 @@ fn the_sweep_finds_both_lists_with_the_deciding_condition() {
     let missing: Vec<_> = findings.iter().filter(|f| f.kind == FindingKind::Missing).collect();
     assert!(!missing.is_empty() && !stale.is_empty());
     let row = cols.row_of(hs[over].id).unwrap();
-    assert!(stale.iter().any(|f| f.household == row));
+    assert!(stale.iter().any(|f| f.household(&cols) == row));
     let why = engine.explain(&cols, 0, row, None);
     assert_eq!(why[0].holds, Some(false));
     assert!(why[0].detail.starts_with("per_capita_income 2,000.00 >= params.dibao_line 760.00"), "{why:?}");
     // Every finding agrees with a direct check of the rule.
     for f in &findings {
-        let i = f.household as usize;
+        let i = f.household(&cols) as usize;
         let qualifies = cols.per_capita(i) < 76_000 && cols.assets_of(i) <= 5_000_000;
         assert_eq!(f.kind == FindingKind::Missing, qualifies);
     }
@@ -306,7 +306,8 @@ fn the_engine_agrees_with_the_cel_interpreter_on_random_rules() {
             }
         }
         // The batched sweep lists the same rows as the interpreter, row by row.
-        let listed: Vec<_> = engine.sweep(&cols, 2).into_iter().map(|f| (f.household, f.person(), f.kind)).collect();
+        let listed: Vec<_> =
+            engine.sweep(&cols, 2).into_iter().map(|f| (f.household(&cols), f.person(), f.kind)).collect();
         let mut listed = listed;
         listed.sort_unstable();
         expected.sort_unstable();
@@ -464,7 +465,7 @@ fn a_rule_the_engine_cannot_compile_runs_in_the_interpreter_with_the_same_result
     let a = compiled.sweep(&cols, 2);
     assert!(!a.is_empty());
     let strip = |v: Findings| {
-        let mut rows: Vec<_> = v.into_iter().map(|f| (f.kind, f.household, f.person())).collect();
+        let mut rows: Vec<_> = v.into_iter().map(|f| (f.kind, f.household(&cols), f.person())).collect();
         rows.sort_unstable();
         rows
     };
@@ -480,7 +481,8 @@ fn a_rule_that_errs_on_a_row_makes_it_unknown_and_the_sweep_goes_on() {
         ("per_capita_income < params.dibao_line", Level::Household, "dibao_edge"),
     ]);
     let findings = engine.sweep(&cols, 2);
-    let unknown: Vec<u32> = findings.iter().filter(|f| f.kind == FindingKind::Unknown).map(|f| f.household).collect();
+    let unknown: Vec<u32> =
+        findings.iter().filter(|f| f.kind == FindingKind::Unknown).map(|f| f.household(&cols)).collect();
     let living = |h: u32| cols.persons(h).filter(|&p| cols.p_alive[p as usize]).count();
     let pairs: Vec<u32> = (0..cols.household_rows() as u32).filter(|&h| living(h) == 2).collect();
     assert!(!pairs.is_empty());
