@@ -30,17 +30,25 @@ pub struct TestDb {
 enum Cleanup {
     File(std::path::PathBuf),
     Schema { admin_url: String, schema: String },
+    Database { admin_url: String, database: String },
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("ZHONGFU_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn postgres_admin(admin_url: &str) -> sqlx::PgConnection {
+    <sqlx::PgConnection as sqlx::Connection>::connect(admin_url)
+        .await
+        .expect("PostgreSQL for tests (set ZHONGFU_TEST_POSTGRES_URL)")
 }
 
 impl TestDb {
     pub async fn new() -> Self {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         if backend() == "postgres" {
-            let admin_url = std::env::var("ZHONGFU_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-                .await
-                .expect("PostgreSQL for tests (set ZHONGFU_TEST_POSTGRES_URL)");
+            let admin_url = postgres_admin_url();
+            let mut conn = postgres_admin(&admin_url).await;
             sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("CREATE SCHEMA {name}"))).await.unwrap();
             let sep = if admin_url.contains('?') { '&' } else { '?' };
             let url = format!("{admin_url}{sep}options=-c%20search_path%3D{name}");
@@ -49,6 +57,31 @@ impl TestDb {
             let path = std::env::temp_dir().join(format!("zhongfu-{name}.db"));
             Self { url: format!("sqlite://{}", path.display()), cleanup: Some(Cleanup::File(path)) }
         }
+    }
+}
+
+impl TestDb {
+    /// On PostgreSQL, a database of its own whose default collation sorts text
+    /// as Chinese does (ICU `zh`: punctuation before digits), as a province's
+    /// server may be set up. SQLite has only its byte order: a fresh file.
+    pub async fn sorting_as_chinese() -> Self {
+        if backend() != "postgres" {
+            return Self::new().await;
+        }
+        let admin_url = postgres_admin_url();
+        let database = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = postgres_admin(&admin_url).await;
+        let create = format!(
+            "CREATE DATABASE {database} TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'zh' LOCALE 'C.UTF-8'"
+        );
+        sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(create)).await.expect("a database sorting as Chinese");
+        let (base, query) = admin_url.split_once('?').map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
+        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        let url = match query {
+            Some(q) => format!("{server}/{database}?{q}"),
+            None => format!("{server}/{database}"),
+        };
+        Self { url, cleanup: Some(Cleanup::Database { admin_url, database }) }
     }
 }
 
@@ -61,21 +94,27 @@ impl Drop for TestDb {
                 }
             }
             Some(Cleanup::Schema { admin_url, schema }) => {
-                // Drop runs outside any runtime we may block on: use a thread.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-                    rt.block_on(async {
-                        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await.ok()?;
-                        sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                            .await
-                            .ok()
-                    })
-                })
-                .join();
+                drop_on_postgres(admin_url, format!("DROP SCHEMA {schema} CASCADE"))
+            }
+            Some(Cleanup::Database { admin_url, database }) => {
+                drop_on_postgres(admin_url, format!("DROP DATABASE {database} WITH (FORCE)"))
             }
             None => {}
         }
     }
+}
+
+/// Runs `sql` (a `DROP`) on the admin connection. Drop runs outside any
+/// runtime we may block on: a thread of its own.
+fn drop_on_postgres(admin_url: String, sql: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        rt.block_on(async {
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await.ok()?;
+            sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(sql)).await.ok()
+        })
+    })
+    .join();
 }
 
 /// Settings for a test: a fixed personal-data key, port 0.
@@ -110,7 +149,11 @@ impl TestApp {
 
     /// Starts the application with a changed configuration.
     pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> Self {
-        let db = TestDb::new().await;
+        Self::spawn_on(TestDb::new().await, change).await
+    }
+
+    /// Starts the application on the given database.
+    pub async fn spawn_on(db: TestDb, change: impl FnOnce(&mut Config)) -> Self {
         let mut config = config(&db);
         change(&mut config);
         let app = Application::build(&config.validate().expect("test settings")).await.expect("application starts");

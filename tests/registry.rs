@@ -999,3 +999,21 @@ async fn the_demo_generators_own_ledger_imports_whole_and_then_changes_nothing()
         (Some(1500), Some(0), Some(0))
     );
 }
+
+#[tokio::test]
+async fn a_street_finds_its_households_on_a_database_that_sorts_text_as_chinese() {
+    // Jurisdictions and number starts are index ranges; under a linguistic
+    // collation (ICU `zh`) they once came back empty on PostgreSQL.
+    let app = TestApp::spawn_on(crate::helpers::TestDb::sorting_as_chinese().await, |_| {}).await;
+    let households = app.seed_demo(80, 9).await;
+    let mine = in_street_a(&households);
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let all = search(&app, &worker, json!({"per_page": 100})).await;
+    assert_eq!(all["total"].as_i64().unwrap() as usize, mine.len());
+    let community = &mine[0].number[..12];
+    let want = mine.iter().filter(|h| h.number.starts_with(community)).count();
+    let found = search(&app, &worker, json!({"number": community, "per_page": 100})).await;
+    assert_eq!(found["total"].as_i64().unwrap() as usize, want);
+    let page = search(&app, &worker, json!({"category": "低保", "per_page": 100})).await;
+    assert!(page["total"].as_i64().unwrap() > 0, "the street's 低保 households are listed");
+}
