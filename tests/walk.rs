@@ -46,7 +46,7 @@ const DISTRICT_WIDE: [&str; 3] =
 const ROW_DECISIONS: [&str; 1] = ["/api/v1/sweep/tapers"];
 
 /// Requests that only read although they are POSTs (their filter stays out of the URL).
-const READING_POSTS: [&str; 9] = [
+const READING_POSTS: [&str; 10] = [
     "/api/v1/import-jobs",
     "/api/v1/policies/check",
     "/api/v1/sweep/results",
@@ -54,6 +54,7 @@ const READING_POSTS: [&str; 9] = [
     // Starts a sweep: it recomputes lists, it changes no record.
     "/api/v1/sweep",
     "/api/v1/households/search",
+    "/api/v1/households/facets",
     "/api/v1/households/export",
     "/api/v1/households/import",
     "/api/v1/households/import/errors",

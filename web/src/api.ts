@@ -597,6 +597,7 @@ export const api = {
     postJSON<SavedMapping>("/api/v1/import-mappings", { name, columns }),
   households: (search: HouseholdSearch) =>
     postJSON<{ total: number; items: HouseholdSummary[]; facets?: HouseholdFacets }>("/api/v1/households/search", search),
+  householdFacets: (search: HouseholdSearch) => postJSON<HouseholdFacets>("/api/v1/households/facets", search),
   household: (id: number) => getJSON<HouseholdDetail>(`/api/v1/households/${id}`),
   householdHistory: (id: number) =>
     getJSON<{ records: AuditRecord[] }>(`/api/v1/households/${id}/history`).then((r) => r.records),

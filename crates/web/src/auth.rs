@@ -102,6 +102,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/import-jobs/{id}", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/import-jobs/{id}/cancel", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/households/search", Access::Permission(Permission::RegistryRead)),
+    ("POST", "/api/v1/households/facets", Access::Permission(Permission::RegistryRead)),
     ("POST", "/api/v1/households/export", Access::Permission(Permission::RegistryExport)),
     ("GET", "/api/v1/households/template", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/households/import", Access::Permission(Permission::RegistryWrite)),

@@ -241,6 +241,20 @@ pub async fn search(
     Ok(Json(SearchResult { total: page.total, items: page.items, facets }))
 }
 
+/// The counts beside each filter option alone: the console asks for them beside
+/// the page, so a list of millions shows its first page before they are counted.
+/// Paging and sorting in the body are ignored.
+#[utoipa::path(post, path = "/api/v1/households/facets", tag = "households", request_body = Search,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody)))]
+pub async fn facets(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Json(search): Json<Search>,
+) -> Result<Json<HouseholdFacets>, ApiError> {
+    let filter = search.filter(&p)?;
+    Ok(Json(state.store.household_facets(&p.scope(), &filter).await?))
+}
+
 fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }

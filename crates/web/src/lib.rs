@@ -63,7 +63,7 @@ pub struct AppState {
         auth::current, auth::change_password, auth::totp_setup, auth::totp_enable, auth::totp_verify, accounts::units, accounts::create_unit, accounts::accounts,
         accounts::create_account, accounts::update_account, accounts::role_list, accounts::set_roles, accounts::unlock, accounts::reset_password,
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
-        volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::detail,
+        volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::facets, households::detail,
         households::history, households::reveal, households::update, households::update_member, households::add_member,
         households::remove_member, households::move_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
         policies::list, policies::detail, policies::vocabulary_list, policies::check_rule, policies::create, policies::draft,
@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/volunteers/{id}/approve", post(volunteers::approve))
         .route("/volunteers/{id}/reject", post(volunteers::reject))
         .route("/households/search", post(households::search))
+        .route("/households/facets", post(households::facets))
         .route("/households/export", post(households::export))
         .route("/households/template", get(imports::template))
         .route("/households/codes", get(households::codes))

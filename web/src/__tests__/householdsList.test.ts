@@ -56,6 +56,7 @@ beforeEach(() => {
         );
       }
       if (url.endsWith("/codes")) return new Response(JSON.stringify(codes.value));
+      if (url.endsWith("/facets")) return new Response(JSON.stringify(page.facets));
       return new Response(JSON.stringify(page));
     }),
   );
@@ -92,15 +93,41 @@ describe("the registry list", () => {
     expect((last?.body as { division?: string }).division).toBe("430602001001");
   });
 
-  it("asks for the counts again only when the filter changes, not when paging", async () => {
+  it("asks for the counts beside the page, again only when the filter changes, not when paging", async () => {
     const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
     await flushPromises();
     const view = wrapper.vm as unknown as { filter: { category: string }; submit: () => void; load: () => Promise<void> };
-    const asked = () => calls.filter((c) => c.url.endsWith("/search")).map((c) => (c.body as { facets?: boolean }).facets);
+    const counted = () => calls.filter((c) => c.url.endsWith("/facets")).map((c) => (c.body as { category?: string }).category);
     await view.load(); // another page of the same filter
     view.filter.category = "dibao";
     view.submit();
     await flushPromises();
-    expect(asked()).toEqual([true, false, true]);
+    expect(counted()).toEqual([undefined, "dibao"]);
+    // The page itself never waits for the counts.
+    const pages = calls.filter((c) => c.url.endsWith("/search")).map((c) => (c.body as { facets?: boolean }).facets);
+    expect(pages).toEqual([false, false, false]);
+  });
+
+  it("shows the page while the counts are still coming, then the counts", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const fetcher = globalThis.fetch as unknown as (url: string, init?: RequestInit) => Promise<Response>;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url.endsWith("/facets")) await held;
+        return fetcher(url, init);
+      }),
+    );
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    expect(document.body.textContent).toContain("共 12 户");
+    expect(wrapper.find("[data-testid=counting]").exists()).toBe(true);
+    expect(document.body.textContent).not.toContain("低保 (12)");
+    release();
+    await flushPromises();
+    expect(wrapper.find("[data-testid=counting]").exists()).toBe(false);
+    expect(document.body.textContent).toContain("低保 (12)");
+    wrapper.unmount();
   });
 });
