@@ -170,6 +170,22 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let res = app.post_as(&district, "/api/v1/sweep/export", json!({ "policy_id": id, "kind": "missing" })).await;
     assert_eq!(res.status(), 200);
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+    // The district's figures are for the district: a street's status and lists leave them out.
+    let whole: Value = app.get_as(&district, "/api/v1/sweep").await.json().await.unwrap();
+    assert!(whole["findings"].as_u64().unwrap() > 0 && whole["households"].as_u64().unwrap() >= 400, "{whole}");
+    let narrow: Value = app.get_as(&street, "/api/v1/sweep").await.json().await.unwrap();
+    assert!(narrow.get("households").is_none() && narrow.get("persons").is_none(), "{narrow}");
+    assert!(narrow.get("findings").is_none() && narrow["policies"] == whole["policies"], "{narrow}");
+    assert!(theirs["status"].get("findings").is_none(), "{}", theirs["status"]);
+    // The lists are shared: a street sweeps them again as of their date, and can't move it.
+    let as_of = chrono::NaiveDate::parse_from_str(whole["as_of"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let earlier = json!({ "date": (as_of - chrono::Days::new(40)).to_string() });
+    let res = app.post_as(&street, "/api/v1/sweep", earlier).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "date");
+    let again = app.sweep(&street).await;
+    assert_eq!(again["as_of"], whole["as_of"], "{again}");
+    assert!(again.get("findings").is_none(), "{again}");
 }
 
 #[tokio::test]
@@ -196,6 +212,8 @@ async fn a_department_sees_only_its_own_policies_rows() {
     for p in theirs["by_policy"].as_array().unwrap() {
         assert_eq!(p["department"], "区残疾人联合会", "{p}");
     }
+    // Nor the count of every department's rows.
+    assert!(theirs["status"].get("findings").is_none() && all["status"]["findings"].as_u64().unwrap() > 0, "{theirs}");
     // Not a sweep runner, not a marker.
     assert_eq!(app.post_as(&handler, "/api/v1/sweep", json!({})).await.status(), 403);
 }

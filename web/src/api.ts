@@ -454,11 +454,12 @@ export interface SweepStatus {
   percent: number;
   as_of: string | null;
   finished_at: string | null;
-  households: number;
-  persons: number;
+  /** The district's figures: absent for an account that sees less of it. */
+  households?: number;
+  persons?: number;
   policies: number;
   interpreted: number;
-  findings: number;
+  findings?: number;
   load_ms: number;
   evaluate_ms: number;
   error: string | null;

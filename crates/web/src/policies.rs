@@ -317,14 +317,45 @@ pub struct StartSweep {
     pub date: Option<NaiveDate>,
 }
 
-#[utoipa::path(post, path = "/api/v1/sweep", tag = "policies", request_body = StartSweep, responses((status = 202, body = SweepStatus)))]
+/// Whether `p` sees the whole district's sweep: an account of the district's
+/// jurisdiction that is not a department's.
+async fn whole_district(state: &AppState, p: &Principal) -> Result<bool, ApiError> {
+    Ok(p.scope().prefix() == state.district.prefix() && department_of(state, p).await?.is_none())
+}
+
+/// The sweep's status as `p` may see it.
+async fn status_for(state: &AppState, p: &Principal) -> Result<SweepStatus, ApiError> {
+    let status = state.sweeper.status();
+    Ok(if whole_district(state, p).await? { status } else { status.narrowed() })
+}
+
+/// Starts a sweep. The lists are the district's, shared by every street: a street
+/// sweeps them again as of the date they are on; only a district account sets the date.
+#[utoipa::path(post, path = "/api/v1/sweep", tag = "policies", request_body = StartSweep,
+    responses((status = 202, body = SweepStatus), (status = 400, body = ErrorBody)))]
 pub async fn start_sweep(
     State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
     Json(body): Json<StartSweep>,
-) -> (StatusCode, Json<SweepStatus>) {
+) -> Result<(StatusCode, Json<SweepStatus>), ApiError> {
+    let current = state.sweeper.status().as_of.unwrap_or_else(today);
+    let date = match body.date {
+        Some(d) if d != current && !whole_district(&state, &p).await? => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "sweep_date_district_only",
+                "只有区级账号可以改变核查日期（各街道共用同一份名单）",
+                "only a district account can change the sweep's date (every street shares the lists)",
+            )
+            .with_field("date"));
+        }
+        Some(d) => d,
+        None if whole_district(&state, &p).await? => today(),
+        None => current,
+    };
     let district = state.district.prefix().to_owned();
-    state.sweeper.start(state.store.clone(), district, body.date.unwrap_or_else(today));
-    (StatusCode::ACCEPTED, Json(state.sweeper.status()))
+    state.sweeper.start(state.store.clone(), district, date);
+    Ok((StatusCode::ACCEPTED, Json(status_for(&state, &p).await?)))
 }
 
 /// Filters of the result lists.
@@ -588,8 +619,11 @@ fn listed_kind<'a>(
 }
 
 #[utoipa::path(get, path = "/api/v1/sweep", tag = "policies", responses((status = 200, body = SweepStatus)))]
-pub async fn sweep_status(State(state): State<AppState>) -> Json<SweepStatus> {
-    Json(state.sweeper.status())
+pub async fn sweep_status(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+) -> Result<Json<SweepStatus>, ApiError> {
+    Ok(Json(status_for(&state, &p).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/sweep/results", tag = "policies", request_body = ResultFilter,
@@ -602,7 +636,7 @@ pub async fn results(
     let limit = filter.limit.unwrap_or(20).clamp(1, 200);
     let l = listed(&state, &p, &filter, limit).await?;
     Ok(Json(serde_json::json!({ "total": l.total, "items": l.rows, "by_policy": l.by_policy, "by_street": l.by_street,
-                                "status": state.sweeper.status() })))
+                                "status": status_for(&state, &p).await? })))
 }
 
 #[utoipa::path(post, path = "/api/v1/sweep/export", tag = "policies", request_body = ResultFilter,

@@ -78,12 +78,17 @@ pub struct SweepStatus {
     #[schema(value_type = Option<String>)]
     pub as_of: Option<NaiveDate>,
     pub finished_at: Option<String>,
-    pub households: usize,
-    pub persons: usize,
+    /// The district's households, persons and rows found: shown only to an account that
+    /// sees the whole district (a street's or a department's lists are narrower).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub households: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persons: Option<usize>,
     pub policies: usize,
     /// Policies run in the interpreter because the engine can't compile them.
     pub interpreted: usize,
-    pub findings: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<usize>,
     pub load_ms: u64,
     pub evaluate_ms: u64,
     pub error: Option<String>,
@@ -107,6 +112,13 @@ impl std::fmt::Debug for Sweeper {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl SweepStatus {
+    /// The status without the district's figures, for an account that sees less.
+    pub fn narrowed(self) -> Self {
+        Self { households: None, persons: None, findings: None, ..self }
+    }
 }
 
 impl Sweeper {
@@ -200,11 +212,11 @@ impl Sweeper {
             percent: 100,
             as_of: Some(date),
             finished_at: Some(chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()),
-            households: summary.0,
-            persons: summary.1,
+            households: Some(summary.0),
+            persons: Some(summary.1),
             policies: summary.2,
             interpreted: summary.3,
-            findings,
+            findings: Some(findings),
             load_ms,
             evaluate_ms,
             error: None,
