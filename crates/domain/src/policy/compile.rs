@@ -287,7 +287,11 @@ impl Vocabulary {
         })?;
         let info = program.source_info();
         let cx = Cx { vocab: self, level, var: None, source, info };
-        let ex = cx.expr(program.expression())?;
+        let ex = cx.expr(program.expression()).map_err(|e| match e.kind {
+            // The interpreter will run it, but every name in it must still be known.
+            RuleErrorKind::Unsupported => cx.names(program.expression(), &mut Vec::new()).err().unwrap_or(e),
+            _ => e,
+        })?;
         let ok = match want {
             Want::Bool => ex.ty == Ty::Bool,
             Want::Int => matches!(ex.ty, Ty::Int { .. }),
@@ -361,6 +365,73 @@ impl<'a> Cx<'a> {
 
     fn type_error(&self, at: &Expression, zh: String, en: String) -> RuleError {
         self.error(at, RuleErrorKind::Type, zh, en)
+    }
+
+    /// Every name in a rule the engine can't compile is a field, a parameter or
+    /// a variable of an enclosing `exists`, `all`, `count`…, as the compiler
+    /// would have required had it got that far.
+    fn names(&self, e: &'a Expression, vars: &mut Vec<&'a str>) -> Result<(), RuleError> {
+        match &e.expr {
+            Expr::Ident(_) | Expr::Select(_) if segments(&e.expr).is_some() => {
+                let segs = segments(&e.expr).unwrap_or_default();
+                let known = match segs.as_slice() {
+                    [MEMBERS] => true,
+                    [PARAMS, name] => self.vocab.params.contains_key(*name),
+                    [var, rest @ ..] if vars.contains(var) => {
+                        rest.is_empty() || self.vocab.field(&rest.join(".")).is_some()
+                    }
+                    _ => self.vocab.field(&segs.join(".")).is_some(),
+                };
+                if known {
+                    return Ok(());
+                }
+                let joined = segs.join(".");
+                let (zh, en) = match segs[0] {
+                    PARAMS => (format!("没有参数 {joined}"), format!("unknown parameter {joined}")),
+                    _ => (format!("未知字段 {joined}"), format!("unknown field {joined}")),
+                };
+                Err(self.error(e, RuleErrorKind::UnknownField, zh, en))
+            }
+            Expr::Select(s) => self.names(&s.operand, vars),
+            Expr::Call(call) => {
+                if let Some(target) = &call.target {
+                    self.names(target, vars)?;
+                }
+                // `x.exists(v, p)` and the like: `v` is bound in `p`.
+                if let (Some(_), [var, body]) = (&call.target, call.args.as_slice())
+                    && let Expr::Ident(v) = &var.expr
+                {
+                    vars.push(v);
+                    let checked = self.names(body, vars);
+                    vars.pop();
+                    return checked;
+                }
+                call.args.iter().try_for_each(|a| self.names(a, vars))
+            }
+            Expr::List(list) => list.elements.iter().try_for_each(|x| self.names(x, vars)),
+            Expr::Map(map) => map.entries.iter().try_for_each(|entry| match &entry.expr {
+                cel::common::ast::EntryExpr::MapEntry(m) => {
+                    self.names(&m.key, vars)?;
+                    self.names(&m.value, vars)
+                }
+                cel::common::ast::EntryExpr::StructField(f) => self.names(&f.value, vars),
+            }),
+            Expr::Struct(st) => st.entries.iter().try_for_each(|entry| match &entry.expr {
+                cel::common::ast::EntryExpr::MapEntry(m) => self.names(&m.value, vars),
+                cel::common::ast::EntryExpr::StructField(f) => self.names(&f.value, vars),
+            }),
+            Expr::Comprehension(c) => {
+                self.names(&c.iter_range, vars)?;
+                self.names(&c.accu_init, vars)?;
+                let bound = [Some(c.iter_var.as_str()), c.iter_var2.as_deref(), Some(c.accu_var.as_str())];
+                let n = vars.len();
+                vars.extend(bound.into_iter().flatten());
+                let checked = [&c.loop_cond, &c.loop_step, &c.result].into_iter().try_for_each(|x| self.names(x, vars));
+                vars.truncate(n);
+                checked
+            }
+            Expr::Literal(_) | Expr::Ident(_) | Expr::Unspecified => Ok(()),
+        }
     }
 
     fn expr(&self, e: &'a Expression) -> Result<Ex, RuleError> {

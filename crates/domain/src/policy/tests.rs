@@ -61,6 +61,23 @@ fn type_errors_and_bad_codes_are_refused() {
     }
     let e = v.compile("age * 1.5 > 90", Level::Person, Want::Bool).unwrap_err();
     assert_eq!(e.kind, RuleErrorKind::Unsupported, "{e:?}");
+    // A rule the engine leaves to the interpreter is still refused for a name it doesn't know, at the name.
+    let e = v.compile("age > 1.5 && agee > 60", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!((e.kind, e.line, e.column), (RuleErrorKind::UnknownField, 1, 14), "{e:?}");
+    assert!(e.message_en.contains("agee"), "{e:?}");
+    for rule in [
+        "size * 1.5 > 2.0 && params.no_such_line > 0",
+        "size > 1.5 && members.exists(m, m.agee > 60)",
+        "size > 1.5 && [m].size() > 0",
+    ] {
+        let e = v.compile(rule, Level::Household, Want::Bool).unwrap_err();
+        assert_eq!(e.kind, RuleErrorKind::UnknownField, "{rule}: {e:?}");
+    }
+    // Known names inside an aggregate, a list or a parameter pass: the rule goes to the interpreter.
+    let e = v
+        .compile("size > 1.5 && members.exists(m, m.age > 60 && m.age in [params.dibao_line]) && per_capita_income < params.dibao_line", Level::Household, Want::Bool)
+        .unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::Unsupported, "{e:?}");
 }
 
 fn engine_for(rules: &[(&str, Level, &str)]) -> Engine {
