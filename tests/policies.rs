@@ -126,6 +126,10 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let missing = list(&district, "missing").await;
     let stale = list(&district, "stale").await;
     assert!(missing["total"].as_u64().unwrap() > 0 && stale["total"].as_u64().unwrap() > 0, "{missing} {stale}");
+    // What qualifying brings: on an 应享未享 row, nothing below zero; none on an 应退未退 row.
+    assert!(missing["items"].as_array().unwrap().iter().any(|r| r["benefit_fen"].as_i64().is_some_and(|b| b > 0)));
+    assert!(missing["items"].as_array().unwrap().iter().all(|r| r["benefit_fen"].as_i64().is_none_or(|b| b >= 0)));
+    assert!(stale["items"].as_array().unwrap().iter().all(|r| r["benefit_fen"].is_null()), "{stale}");
     let row = &stale["items"][0];
     // The condition that fails, with the values that fail it.
     let failing = row["conditions"].as_array().unwrap().iter().find(|c| c["holds"] == false).unwrap();

@@ -632,6 +632,43 @@ async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
     assert_eq!(status["error"]["code"], "no_header");
 }
 
+/// The sweep's rows of household number `number` in community 430602001001, as the district sees them.
+async fn rows_of(app: &TestApp, who: &Session, number: &str) -> Vec<(String, String, Value)> {
+    let body = json!({ "area": "430602001001", "limit": 200 });
+    let res: Value = app.post_as(who, "/api/v1/sweep/results", body).await.json().await.unwrap();
+    assert!(res["total"].as_u64().unwrap() < 200, "the page holds them all");
+    let mut rows: Vec<_> = (res["items"].as_array().unwrap().iter())
+        .filter(|r| r["household_number"] == number)
+        .map(|r| {
+            (r["policy_code"].as_str().unwrap().to_owned(), r["kind"].as_str().unwrap().to_owned(), r["reason"].clone())
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    rows
+}
+
+#[tokio::test]
+async fn an_import_puts_its_households_on_the_sweeps_lists_before_it_answers() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(60, 5).await;
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    let swept = app.sweep(&district).await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    // A man alone with no income, holding nothing: some policy finds him.
+    let ledger =
+        format!("户编号,社区代码,姓名,身份证号,与户主关系,月收入(元)\nL1,430602001001,冯一,{},户主,0\n", ids()[0]);
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    // On the lists as the import answers, with no sweep run since.
+    let incremental = rows_of(&app, &district, "L1").await;
+    assert!(!incremental.is_empty());
+    let status: Value = app.get_as(&district, "/api/v1/sweep").await.json().await.unwrap();
+    assert_eq!((&status["finished_at"], &status["running"]), (&swept["finished_at"], &json!(false)), "{status}");
+    // What a full sweep finds for it.
+    app.sweep(&district).await;
+    assert_eq!(rows_of(&app, &district, "L1").await, incremental);
+}
+
 #[tokio::test]
 async fn a_reimport_updates_a_changed_household_and_refuses_a_person_of_another() {
     let app = TestApp::spawn().await;

@@ -255,7 +255,8 @@ pub trait RegistryStore {
     async fn plan_import(&self, scope: &Scope, batch: &ImportBatch) -> Result<ImportPlan>;
 
     /// Writes a plan's new and changed households in one transaction, audited.
-    async fn import_households(&self, actor: &Actor, batch: ImportBatch, plan: &ImportPlan) -> Result<()>;
+    /// Writes a planned batch; returns the ids of the households written (new and replaced).
+    async fn import_households(&self, actor: &Actor, batch: ImportBatch, plan: &ImportPlan) -> Result<Vec<i64>>;
 }
 
 /// The policy catalogue's part of the [`Store`].

@@ -594,15 +594,17 @@ macro_rules! registry_store {
             Ok($crate::registry::plan(batch, &existing, &registered))
         }
 
-        async fn import_households(&self, actor: &Actor, batch: $crate::registry::ImportBatch, plan: &ImportPlan) -> Result<()> {
+        async fn import_households(&self, actor: &Actor, batch: $crate::registry::ImportBatch, plan: &ImportPlan) -> Result<Vec<i64>> {
             let (households, mut seals) = batch.into_parts();
             let new = SealedBatch::take(&households, &mut seals, plan.new.iter().copied());
             let changed = SealedBatch::take(&households, &mut seals, plan.changed.iter().map(|c| c.0));
+            let mut written: Vec<i64> = plan.changed.iter().map(|c| c.1).collect();
             let mut tx = self.begin_write().await?;
             if !new.households.is_empty() {
                 let ids = self.insert_household_rows(&mut tx, &new).await?;
                 self.insert_members(&mut tx, &new, &ids).await?;
                 append_audit!(tx, actor, &$crate::registry::import_event("household.import", &new));
+                written.extend(ids.values());
             }
             if !changed.households.is_empty() {
                 let mut ids = std::collections::HashMap::new();
@@ -619,7 +621,7 @@ macro_rules! registry_store {
             if $crate::Store::backend(self) == "postgres" && households.len() >= 1000 {
                 sqlx::query("ANALYZE household, person, holding").execute(&self.pool).await?;
             }
-            Ok(())
+            Ok(written)
         }
         }
 

@@ -88,6 +88,9 @@ pub struct ImportReport {
     pub issues: Vec<Issue>,
     /// Field codes and their Chinese names, for the mapping dropdowns.
     pub fields: Vec<(String, String)>,
+    /// The households written (new and replaced), for the sweep's lists.
+    #[serde(skip)]
+    pub written: Vec<i64>,
 }
 
 /// An import as the command line and the API ask for it.
@@ -299,6 +302,7 @@ pub async fn run_watched(
         issues_total: outcome.issues.len(),
         issues: outcome.issues,
         fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned())).collect(),
+        written: outcome.written,
     })
 }
 
@@ -336,6 +340,7 @@ impl Batches {
 struct Outcome {
     totals: Totals,
     issues: Vec<Issue>,
+    written: Vec<i64>,
     committed: bool,
     cancelled: bool,
 }
@@ -397,17 +402,30 @@ impl Outcome {
         });
         let next = meanwhile();
         if let Some(write) = write {
-            write.await.map_err(|e| ImportError::Interrupted(e.to_string()))??;
+            let written = write.await.map_err(|e| ImportError::Interrupted(e.to_string()))??;
+            self.written.extend(written);
             self.committed = true;
         }
         Ok(next)
     }
 }
 
-/// After an import that wrote, the sweep's lists are rebuilt in the background.
-fn resweep(state: &AppState, committed: bool) {
-    if committed {
-        state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), crate::households::today());
+/// Households an import re-evaluates itself, before it answers, as an edit does;
+/// a bigger import has the whole district swept again in the background.
+const REFRESHED_IN_PLACE: usize = 500;
+
+/// After an import that wrote, the sweep's lists take in the households it wrote.
+async fn resweep(state: &AppState, report: &ImportReport) {
+    if !report.committed {
+        return;
+    }
+    if report.written.len() <= REFRESHED_IN_PLACE {
+        for &id in &report.written {
+            state.sweeper.refresh(state.store.as_ref(), id).await;
+        }
+    } else {
+        let date = state.sweeper.status().as_of.unwrap_or_else(crate::households::today);
+        state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), date);
     }
 }
 
@@ -516,7 +534,7 @@ pub async fn import(
 ) -> Result<Json<ImportReport>, ApiError> {
     let job = query.job(body)?;
     let mut report = run(&state.store, &p.actor(), &p.scope(), job).await?;
-    resweep(&state, report.committed);
+    resweep(&state, &report).await;
     report.issues.truncate(ISSUES_SHOWN);
     Ok(Json(report))
 }
@@ -804,7 +822,9 @@ pub async fn start_job(
     let (store, actor, scope) = (state.store.clone(), p.actor(), p.scope());
     tokio::spawn(async move {
         let result = run_watched(&store, &actor, &scope, job, &entry.progress).await.map_err(ApiError::from);
-        resweep(&state, result.as_ref().is_ok_and(|r| r.committed));
+        if let Ok(report) = &result {
+            resweep(&state, report).await;
+        }
         *entry.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result.map(|mut r| {
             r.issues.truncate(ISSUES_SHOWN);
             r

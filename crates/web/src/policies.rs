@@ -390,7 +390,7 @@ pub struct ResultRow {
     pub person_id: Option<i64>,
     pub name: String,
     pub id_masked: String,
-    /// What it would bring, fen.
+    /// What qualifying would bring, fen (never below zero); none on a row that no longer qualifies.
     pub benefit_fen: Option<i64>,
     /// The condition that decides it, with its values.
     pub reason: String,
@@ -571,7 +571,12 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                 person_id,
                 name: person.map(|l| l.name.clone()).unwrap_or_default(),
                 id_masked: person.map(|l| l.id_masked.clone()).unwrap_or_default(),
-                benefit_fen,
+                // What qualifying would bring, never below nothing; a row that no longer
+                // qualifies brings nothing new (its formula would read negative).
+                benefit_fen: match f.kind {
+                    FindingKind::Stale => None,
+                    _ => benefit_fen.map(|b| b.max(0)),
+                },
                 reason: reason(f.kind, &conditions),
                 conditions,
                 mark: mark.map(|m| m.status.clone()),
