@@ -78,5 +78,11 @@ pub fn describe(report: &ImportReport) -> String {
         let column = i.column.map(zhongfu_domain::ledger::column_letter).unwrap_or_default();
         out.push_str(&format!("row {} column {column}: {} / {}\n", i.row, i.message_zh, i.message_en));
     }
+    if report.committed {
+        out.push_str(
+            "政策找人：运行中的服务在下一次找人时纳入这些家庭（每晚自动进行，或在控制台点击“开始找人”）\n\
+             the sweep: a running server takes these households in at its next sweep (each night, or the console's button)\n",
+        );
+    }
     out
 }

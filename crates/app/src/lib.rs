@@ -74,6 +74,11 @@ impl Application {
         zhongfu_web::sweep::seed(store.as_ref()).await?;
         // The first sweep runs in the background; lists fill when it is done.
         state.sweeper.start(store.clone(), settings.district.prefix().to_owned(), chrono::Local::now().date_naive());
+        tokio::spawn(zhongfu_web::sweep::nightly(
+            state.sweeper.clone(),
+            store.clone(),
+            settings.district.prefix().to_owned(),
+        ));
         let server = Server::bind(&settings.listen, state).await?;
         Ok(Self { server, store })
     }

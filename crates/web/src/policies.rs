@@ -237,8 +237,9 @@ pub async fn publish(
 ) -> Result<Json<PolicyVersion>, ApiError> {
     match state.store.publish_policy(&p.actor(), id).await? {
         PublishOutcome::Published(v) => {
-            // The lists follow the version now in force.
-            state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), today());
+            // The lists follow the version now in force, on the date they are on.
+            let date = state.sweeper.status().as_of.unwrap_or_else(today);
+            state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), date);
             Ok(Json(*v))
         }
         PublishOutcome::NotFound => Err(ApiError::not_found()),

@@ -316,6 +316,48 @@ impl Counts {
     }
 }
 
+/// The date the lists move to when the day turns to `today`: they follow the
+/// calendar while they are on the day before (or were never made); a date the
+/// district chose stays until it chooses another.
+pub fn next_day(as_of: Option<NaiveDate>, today: NaiveDate) -> Option<NaiveDate> {
+    match as_of {
+        Some(d) if today.pred_opt() != Some(d) => None,
+        _ => Some(today),
+    }
+}
+
+/// Five minutes after each midnight, moves the lists to the new day (ages, dated
+/// parameters, categories that ended) when they follow the calendar. The full
+/// sweep also takes in what `zhongfu import` wrote beside the running server.
+pub async fn nightly(sweeper: Arc<Sweeper>, store: Arc<dyn Store>, district: String) {
+    loop {
+        let now = chrono::Local::now();
+        let wake = (now.date_naive() + chrono::Days::new(1))
+            .and_hms_opt(0, 5, 0)
+            .and_then(|t| t.and_local_timezone(chrono::Local).earliest());
+        let wait = wake.and_then(|w| (w - now).to_std().ok()).unwrap_or(std::time::Duration::from_secs(3600));
+        tokio::time::sleep(wait).await;
+        if let Some(date) = next_day(sweeper.status().as_of, chrono::Local::now().date_naive()) {
+            sweeper.start(store.clone(), district.clone(), date);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lists_follow_the_calendar_unless_a_date_was_chosen() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        assert_eq!(next_day(Some(day(25)), day(26)), Some(day(26)), "on yesterday: moved on");
+        assert_eq!(next_day(None, day(26)), Some(day(26)), "never made");
+        assert_eq!(next_day(Some(day(1)), day(26)), None, "a chosen date stays");
+        assert_eq!(next_day(Some(day(26)), day(26)), None, "already today");
+        assert_eq!(next_day(Some(day(27)), day(26)), None, "a chosen date ahead stays");
+    }
+}
+
 /// Tallies listed findings per policy and per street (the community's parent).
 pub fn tally<'a>(
     snapshot: &Snapshot,
