@@ -506,6 +506,8 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
     )
     .await;
     assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((&body["code"], &body["field"]), (&json!("split_members"), &json!("members")), "{body}");
     let res = send(
         &app,
         &worker,
@@ -531,8 +533,25 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
     )
     .await;
     assert_eq!(res.status(), 409, "the member has left already");
+    // A number another household holds is refused as such.
+    let taken = send(
+        &app,
+        &worker,
+        reqwest::Method::POST,
+        &format!("/api/v1/households/{new_id}/split"),
+        Some(1),
+        json!({"number": target.number, "members": [leaving[1]], "head": leaving[1]}),
+    )
+    .await;
+    assert_eq!(taken.status(), 409);
+    let body: Value = taken.json().await.unwrap();
+    assert_eq!((&body["code"], &body["field"]), (&json!("number_taken"), &json!("number")), "{body}");
     // Merge it back: the stale version of the absorbed household is refused first.
     let merge = format!("/api/v1/households/{id}/merge");
+    let res =
+        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": id, "other_version": 2})).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "other");
     let res =
         send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 0})).await;
     assert_eq!(res.status(), 412);
@@ -630,6 +649,37 @@ async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
     let status = finished_job(&app, &worker, &id).await;
     assert_eq!(status["status"], "failed");
     assert_eq!(status["error"]["code"], "no_header");
+}
+
+#[tokio::test]
+async fn a_community_worker_imports_into_their_community_and_a_blank_community_says_so() {
+    let app = TestApp::spawn().await;
+    let ids = ids();
+    // No community column: a community's own worker needs to choose nothing.
+    let worker = app.signed_in("community", &[Role::Community], "430602001001").await;
+    let ledger = format!("户编号,姓名,身份证号,与户主关系\nC1,冯一,{},户主\n", ids[0]);
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let found = search(&app, &worker, json!({"number": "C1"})).await;
+    assert_eq!(found["items"][0]["community"], "430602001001", "{found}");
+    // A street's worker with a community column left blank for one household: held back, with the reason.
+    let street = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ledger = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系\nC2,,陈二,{},户主\nC3,430602001001,张三,{},户主\n",
+        ids[1], ids[2]
+    );
+    let report: Value = import(&app, &street, "", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(
+        (&report["totals"]["households_new"], &report["totals"]["households_rejected"]),
+        (&json!(1), &json!(1)),
+        "{report}"
+    );
+    let issue = &report["issues"][0];
+    assert_eq!(
+        (&issue["row"], &issue["column"], &issue["code"]),
+        (&json!(2), &json!(1), &json!("community_blank")),
+        "{issue}"
+    );
 }
 
 /// The sweep's rows of household number `number` in community 430602001001, as the district sees them.

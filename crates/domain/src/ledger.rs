@@ -495,6 +495,21 @@ fn read_household(
     // Household columns: the first row that fills them.
     let cell = |field: Field| rows.iter().find_map(|r| r.get(field).map(|(c, cell)| (r.number, c, cell)));
     let community = match cell(Field::Community) {
+        None if ctx.default_community.is_none() => {
+            // The sheet has the column (else one issue says so for the whole sheet), left blank here.
+            if let Some((column, _)) = first.slot(Field::Community) {
+                issues.push(Issue {
+                    row: first.number,
+                    column: Some(column),
+                    field: Some(Field::Community),
+                    value: String::new(),
+                    code: "community_blank",
+                    message_zh: "该户的社区为空：请填写社区代码或名称，或在导入时选择社区".into(),
+                    message_en: "this household's community is blank: give its code or name, or choose the community when importing".into(),
+                });
+            }
+            None
+        }
         None => ctx.default_community,
         Some(found) => household_value(Some(found), Field::Community, issues, |s| {
             ctx.communities.get(s).copied().ok_or_else(|| {

@@ -395,6 +395,19 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
                 "move_self" => {
                     ("迁入户不能是本户", "the household to move to must be another household", "to_household")
                 }
+                "number_taken" => {
+                    ("该户编号已被另一户使用", "this household number is already used by another household", "number")
+                }
+                "split_members" => (
+                    "请选择本户的成员分出，并从中指定新户的户主",
+                    "choose members of this household to split off, and one of them to head the new household",
+                    "members",
+                ),
+                "merge_self" => (
+                    "不能与本户合并，请选择另一户",
+                    "a household cannot be merged with itself; choose another",
+                    "other",
+                ),
                 _ => ("每户只能有一位户主", "a household has exactly one head", "relation"),
             };
             Err(ApiError::new(StatusCode::CONFLICT, code, zh, en).with_field(field))

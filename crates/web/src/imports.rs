@@ -219,6 +219,9 @@ pub async fn run_watched(
     if let Some(c) = job.community.filter(|c| !communities.contains_key(c.as_str())) {
         return Err(ImportError::Community(c.to_string()));
     }
+    // A community's own worker imports into that community unless the sheet says otherwise.
+    let own = *scope.jurisdiction();
+    let default_community = job.community.or((own.level() == DivisionLevel::Village).then_some(own));
     let started = std::time::Instant::now();
     let (opened, mut rx) = sheets::stream(job.bytes, job.sheet.clone(), READ_BATCH).await?;
     progress.total.store(opened.rows, Ordering::Relaxed);
@@ -260,12 +263,7 @@ pub async fn run_watched(
         .map(|(_, r)| (0..width).map(|c| shown(r.get(c), mapping.get(c).copied().flatten())).collect())
         .collect();
     let number_for = |id: &IdNumber| store.household_number_for(id);
-    let ctx = Context {
-        today: today(),
-        communities: &communities,
-        default_community: job.community,
-        number_for: &number_for,
-    };
+    let ctx = Context { today: today(), communities: &communities, default_community, number_for: &number_for };
     let mut reader = LedgerReader::new(header_row, mapping.clone(), ctx);
     let mut outcome = Outcome::default();
     let mut batches = Batches { pending, rx, finished: false };
