@@ -284,6 +284,7 @@ const zhCN = {
     moveConfirm: "确认将 {name} 迁入 {to}，与户主关系为“{relation}”？",
     moved: "已迁入 {to}",
     moveTargetStale: "迁入家庭刚被他人修改，已取其最新版本，请核对后再次确认。",
+    mergeOtherStale: "要并入的家庭刚被他人修改，请核对后再次合并。",
   },
   imports: {
     title: "导入台账",
@@ -810,6 +811,7 @@ const en: Messages = {
     moveConfirm: "Move {name} to {to} as “{relation}” of its head?",
     moved: "Moved to {to}",
     moveTargetStale: "The household to move to was just changed by someone else; its latest version is taken, please check and confirm again.",
+    mergeOtherStale: "The household to merge in was just changed by someone else; check it and merge again.",
   },
   imports: {
     title: "Import a ledger",

@@ -57,7 +57,7 @@ const calls: { method: string; url: string; body: unknown; headers?: Record<stri
 
 function answer(url: string, method: string): Response {
   const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
-  if (url.endsWith("/move")) return moveAnswer;
+  if (url.endsWith("/move") || url.endsWith("/merge")) return moveAnswer;
   if (url.endsWith("/history")) return json({ records: [] });
   if (url.endsWith("/codes")) return json(codes);
   if (url.endsWith("/search") && method === "POST") return json({ total: 1, items: [target] });
@@ -156,5 +156,23 @@ describe("moving a member to another household", () => {
     await view.move();
     const sent = calls.filter((c) => c.url.endsWith("/move")).map((c) => (c.body as { to_version: number }).to_version);
     expect(sent).toEqual([3, 4]);
+  });
+});
+
+describe("merging another household in", () => {
+  it("keeps this household on the page when the other one changed meanwhile", async () => {
+    moveAnswer = new Response(JSON.stringify({ code: "stale_version", message: "x", current: { ...household, id: 9, number: "A-9", version: 4 } }), {
+      status: 412,
+    });
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void>; household: HouseholdDetail };
+    view.mergeNumber = "A-9";
+    await view.merge();
+    await flushPromises();
+    expect(messages.warning).toHaveBeenCalled();
+    expect(view.household.id).toBe(5);
+    expect(wrapper.text()).toContain("A-5");
+    expect(wrapper.text()).not.toContain("A-9");
   });
 });
