@@ -776,7 +776,10 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
     }
     let id_number = id?;
     let age = id_number.age_on(ctx.today);
+    // A death ends the person's categories with the month of death, as recording it in the console does.
+    let end = death_date.and_then(|d| d.with_day(1)?.checked_add_months(chrono::Months::new(1))?.pred_opt());
     let start = ctx.today.with_day(1).unwrap_or(ctx.today);
+    let start = end.map_or(start, |e| start.min(e.with_day(1).unwrap_or(e)));
     Some(Person {
         name,
         id_number,
@@ -789,7 +792,7 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
         employment: employment.unwrap_or(Employment::NotWorking),
         schooling: schooling.unwrap_or(Schooling::NotInSchool),
         monthly_income: income.unwrap_or(Fen::ZERO),
-        categories: categories.into_iter().map(|category| Holding { category, start, end: None }).collect(),
+        categories: categories.into_iter().map(|category| Holding { category, start, end }).collect(),
         death_date,
     })
 }

@@ -221,3 +221,20 @@ fn every_tag_and_category_label_reads_back_from_a_ledger_cell() {
         assert_eq!(read, Some(vec![category]), "{}", category.label_zh());
     }
 }
+
+#[test]
+fn a_death_in_the_ledger_ends_the_persons_categories_with_its_month() {
+    let (a, b) = (id((1940, 1, 2), 11), id((1942, 5, 6), 22));
+    let rows = vec![
+        row(&["户编号", "社区代码", "姓名", "身份证号", "与户主关系", "个人救助类别", "死亡日期"]),
+        row(&["D1", "430602001001", "甲", &a, "户主", "特困", ""]),
+        row(&["D1", "430602001001", "乙", &b, "配偶", "特困", "2026年9月12日"]),
+    ];
+    let parsed = parse(&rows);
+    assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+    let members = &parsed.households[0].household.members;
+    assert_eq!(members[0].categories[0].end, None, "the living keep theirs");
+    let ended = &members[1].categories[0];
+    assert_eq!(ended.end, NaiveDate::from_ymd_opt(2026, 9, 30), "to the end of the month of death");
+    assert!(ended.start <= NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(), "it began before it ended: {ended:?}");
+}
