@@ -281,7 +281,9 @@ pub(crate) fn import_event(action: &str, batch: &SealedBatch<'_>) -> crate::Audi
 }
 
 /// A keyed digest of everything a household holds, full ID numbers included:
-/// equal digests mean a re-import would change nothing.
+/// equal digests mean a re-import would change nothing. A category's start is
+/// left out: a ledger does not say it (an import starts it in the import's
+/// month), so the same sheet imported again next month is still unchanged.
 pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
     let mut r = Record(Vec::with_capacity(160 * (h.members.len() + 1)));
     r.text(&h.number).text(h.community.as_str()).text(&h.address).maybe(h.phone.as_deref(), Record::text);
@@ -338,7 +340,7 @@ impl Record {
     fn holdings(&mut self, holdings: &[Holding]) -> &mut Self {
         self.num(holdings.len() as i64);
         for h in holdings {
-            self.text(h.category.code()).date(h.start).maybe(h.end, Record::date);
+            self.text(h.category.code()).maybe(h.end, Record::date);
         }
         self
     }
@@ -1118,5 +1120,15 @@ mod tests {
             change(&mut h);
             assert_ne!(digest(&keys, &h), base, "change {i}");
         }
+        // The same categories imported in another month (their start is the import's month) are no change.
+        let held = |start: (i32, u32)| {
+            let mut h = household();
+            let start = NaiveDate::from_ymd_opt(start.0, start.1, 1).unwrap();
+            h.categories.push(Holding { category: Category::Dibao, start, end: None });
+            h.members[0].categories.push(Holding { category: Category::Tekun, start, end: None });
+            digest(&keys, &h)
+        };
+        assert_eq!(held((2026, 11)), held((2026, 12)));
+        assert_ne!(held((2026, 11)), base);
     }
 }
