@@ -401,28 +401,35 @@ impl<'a> LedgerReader<'a> {
             let household = read_household(number, &rows, &self.ctx, &mut parsed.issues);
             let rows_of: Vec<usize> = rows.iter().map(|r| r.number).collect();
             let mut ok = parsed.issues.len() == issues_before;
-            if let Some(h) = &household {
-                for (member, row) in h.members.iter().zip(&rows) {
-                    let id = member.id_number.as_str().to_owned();
-                    if let Some(&first_row) = self.seen_ids.get(&id) {
-                        parsed.issues.push(Issue {
-                            row: row.number,
-                            column: row.get(Field::IdNumber).map(|(c, _)| c),
-                            field: Some(Field::IdNumber),
-                            value: member.id_number.masked(),
-                            code: "id_repeated",
-                            message_zh: format!("该身份证号在表中第{first_row}行已出现"),
-                            message_en: format!("this ID number already appears in row {first_row}"),
-                        });
-                        if let Some(&first) = first_in_batch.get(&id) {
-                            bad.insert(first);
-                        }
-                        ok = false;
-                    } else {
-                        self.seen_ids.insert(id.clone(), row.number);
+            // Each row's ID, read on its own: a row rejected for another cell still claims its ID.
+            for row in &rows {
+                let Some(id_number) = row.get(Field::IdNumber).and_then(|(_, c)| parse_id(c, self.ctx.today).ok())
+                else {
+                    continue;
+                };
+                let id = id_number.as_str().to_owned();
+                if let Some(&first_row) = self.seen_ids.get(&id) {
+                    parsed.issues.push(Issue {
+                        row: row.number,
+                        column: row.get(Field::IdNumber).map(|(c, _)| c),
+                        field: Some(Field::IdNumber),
+                        value: id_number.masked(),
+                        code: "id_repeated",
+                        message_zh: format!("该身份证号在表中第{first_row}行已出现"),
+                        message_en: format!("this ID number already appears in row {first_row}"),
+                    });
+                    if let Some(&first) = first_in_batch.get(&id) {
+                        bad.insert(first);
+                    }
+                    ok = false;
+                } else {
+                    self.seen_ids.insert(id.clone(), row.number);
+                    if household.is_some() {
                         first_in_batch.insert(id, households.len());
                     }
                 }
+            }
+            if let Some(h) = &household {
                 if self.numbers.contains(&h.number) {
                     parsed.issues.push(Issue {
                         row: rows_of[0],

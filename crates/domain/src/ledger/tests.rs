@@ -238,3 +238,22 @@ fn a_death_in_the_ledger_ends_the_persons_categories_with_its_month() {
     assert_eq!(ended.end, NaiveDate::from_ymd_opt(2026, 9, 30), "to the end of the month of death");
     assert!(ended.start <= NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(), "it began before it ended: {ended:?}");
 }
+
+#[test]
+fn an_id_on_a_rejected_row_is_still_taken() {
+    let (a, b) = (id((1960, 1, 2), 11), id((1962, 5, 6), 22));
+    let rows = vec![
+        row(&["户编号", "社区代码", "姓名", "身份证号", "与户主关系", "联系电话"]),
+        row(&["X1", "430602001001", "甲", &a, "户主", "12345"]),
+        row(&["Y1", "430602001001", "乙", &b, "户主", ""]),
+        row(&["Y1", "430602001001", "甲", &a, "子女", ""]),
+    ];
+    let parsed = parse(&rows);
+    assert!(parsed.households.is_empty(), "{:?}", parsed.households);
+    let found: Vec<(usize, &str)> = parsed.issues.iter().map(|i| (i.row, i.code)).collect();
+    assert!(found.contains(&(4, "id_repeated")), "{found:?}");
+    assert_eq!(
+        parsed.issues.iter().find(|i| i.code == "id_repeated").unwrap().message_en,
+        "this ID number already appears in row 2"
+    );
+}
