@@ -167,17 +167,34 @@ pub async fn communities_within(
             }
         }
     }
+    Ok(community_names(villages.into_iter().filter(|v| v.level == DivisionLevel::Village).map(|v| (v.name, v.code))))
+}
+
+/// Communities by code, by name and by name without 居委会/村委会; a name two
+/// communities share names neither (the sheet must give the code).
+fn community_names(communities: impl Iterator<Item = (String, DivisionCode)>) -> HashMap<String, DivisionCode> {
     let mut map = HashMap::new();
-    for v in villages.into_iter().filter(|v| v.level == DivisionLevel::Village) {
-        map.insert(v.code.to_string(), v.code);
+    let mut shared = std::collections::HashSet::new();
+    let mut by_name = |name: String, code: DivisionCode| {
+        if map.insert(name.clone(), code).is_some_and(|other| other != code) {
+            shared.insert(name);
+        }
+    };
+    let mut codes = Vec::new();
+    for (name, code) in communities {
+        codes.push(code);
         for suffix in ["居委会", "村委会", "居民委员会", "村民委员会"] {
-            if let Some(short) = v.name.strip_suffix(suffix) {
-                map.insert(short.to_owned(), v.code);
+            if let Some(short) = name.strip_suffix(suffix) {
+                by_name(short.to_owned(), code);
             }
         }
-        map.insert(v.name, v.code);
+        by_name(name, code);
     }
-    Ok(map)
+    for name in shared {
+        map.remove(&name);
+    }
+    map.extend(codes.into_iter().map(|code| (code.to_string(), code)));
+    map
 }
 
 /// How far an import has got, shared with whoever watches it; setting
@@ -889,4 +906,23 @@ pub async fn cancel_job(
     let entry = state.import_jobs.get(&id, p.account.id).ok_or_else(ApiError::not_found)?;
     entry.progress.cancelled.store(true, Ordering::Relaxed);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_community_name_two_streets_share_is_no_ones() {
+        let code = |c: &str| DivisionCode::parse(c).unwrap();
+        let names = community_names(
+            [("洞庭社区居委会", "430602001001"), ("洞庭社区", "430602002003"), ("郭亮社区", "430602001002")]
+                .into_iter()
+                .map(|(n, c)| (n.to_owned(), code(c))),
+        );
+        assert_eq!(names.get("郭亮社区"), Some(&code("430602001002")));
+        assert_eq!(names.get("洞庭社区居委会"), Some(&code("430602001001")), "the full name is one community's");
+        assert_eq!(names.get("洞庭社区"), None, "two communities answer to it");
+        assert_eq!(names.get("430602002003"), Some(&code("430602002003")), "a code always answers");
+    }
 }
