@@ -259,6 +259,8 @@ export interface HouseholdSearch {
   age_min?: number;
   age_max?: number;
   disability_kind?: string;
+  /** 1–4. */
+  disability_grade?: number;
   work_ability?: string;
   income_min?: number;
   income_max?: number;

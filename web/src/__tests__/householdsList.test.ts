@@ -93,6 +93,17 @@ describe("the registry list", () => {
     expect((last?.body as { division?: string }).division).toBe("430602001001");
   });
 
+  it("filters by disability grade", async () => {
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { filter: { disability_grade?: number }; submit: () => void };
+    view.filter.disability_grade = 2;
+    view.submit();
+    await flushPromises();
+    const last = calls.filter((c) => c.url.endsWith("/search")).pop();
+    expect((last?.body as { disability_grade?: number }).disability_grade).toBe(2);
+  });
+
   it("asks for the counts beside the page, again only when the filter changes, not when paging", async () => {
     const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
     await flushPromises();
