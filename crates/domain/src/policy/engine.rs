@@ -66,6 +66,8 @@ struct Conjunct {
     node: N,
     /// For a comparison: the operator and each side's text, node and money flag.
     cmp: Option<(CmpOp, Side, Side)>,
+    /// Otherwise (`||`, `!`, `in`…): the numbers it reads, shown with their values.
+    reads: Vec<Side>,
 }
 
 #[derive(Clone, Debug)]
@@ -430,7 +432,44 @@ impl Engine {
             }
             _ => None,
         };
-        Conjunct { text: c.to_string(), node, cmp }
+        let mut reads = Vec::new();
+        if cmp.is_none() {
+            self.numbers_read(c, level, &mut reads);
+        }
+        Conjunct { text: c.to_string(), node, cmp, reads }
+    }
+
+    /// The numeric fields, parameters and member counts `x` reads outside an
+    /// aggregate's own variable (those have a value per member, not one here), each once.
+    fn numbers_read(&mut self, x: &Ex, level: Level, out: &mut Vec<Side>) {
+        let number = match &x.kind {
+            ExKind::Field { var: None, .. } | ExKind::Param { .. } | ExKind::Agg(AggOp::Count, ..) => true,
+            _ => false,
+        };
+        if number {
+            if let Ty::Int { money } = x.ty
+                && !out.iter().any(|s| s.text == x.to_string())
+            {
+                let node = self.lower(x, level);
+                out.push(Side { text: x.to_string(), node, money });
+            }
+            return;
+        }
+        match &x.kind {
+            ExKind::Not(a) | ExKind::Neg(a) | ExKind::InList(a, ..) | ExKind::Has(a, ..) | ExKind::Size(a) => {
+                self.numbers_read(a, level, out)
+            }
+            ExKind::And(a, b) | ExKind::Or(a, b) | ExKind::Cmp(_, a, b) | ExKind::Arith(_, a, b) => {
+                self.numbers_read(a, level, out);
+                self.numbers_read(b, level, out);
+            }
+            ExKind::Cond(c, a, b) => {
+                for e in [c, a, b] {
+                    self.numbers_read(e, level, out);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn add(&mut self, op: Op, level: Level) -> N {
@@ -1075,7 +1114,13 @@ impl Engine {
                             let right = if literal { String::new() } else { format!(" {}", value(b)) };
                             format!("{} {} {} {}{right}", a.text, value(a), shown.symbol(), b.text)
                         }
-                        (_, Some(h)) => format!("{} = {h}", c.text),
+                        (_, Some(h)) if c.reads.is_empty() => format!("{} = {h}", c.text),
+                        (_, Some(h)) => {
+                            let value = |s: &Side| at(s.node).map_or("?".into(), |v| fmt_value(v, s.money));
+                            let values: Vec<String> =
+                                c.reads.iter().map(|s| format!("{} {}", s.text, value(s))).collect();
+                            format!("{} = {h}（{}）", c.text, values.join("，"))
+                        }
                         (_, None) => format!("{}：无法计算 (could not be evaluated)", c.text),
                     };
                     outcomes.push(ConditionOutcome { condition: c.text.clone(), holds, detail });

@@ -139,6 +139,21 @@ fn the_sweep_finds_both_lists_with_the_deciding_condition() {
         let qualifies = cols.per_capita(i) < 76_000 && cols.assets_of(i) <= 5_000_000;
         assert_eq!(f.kind == FindingKind::Missing, qualifies);
     }
+    // A condition that is not one comparison shows the numbers it read, with their values.
+    let engine = engine_for(&[(
+        "size >= 9 && (per_capita_income < params.dibao_line || members.count(m, m.age >= 60) >= 3)",
+        Level::Household,
+        "dibao",
+    )]);
+    let why = engine.explain(&cols, 0, row, None);
+    assert_eq!(why[1].holds, Some(false), "{why:?}");
+    let detail = &why[1].detail;
+    assert!(detail.contains("per_capita_income 2,000.00") && detail.contains("params.dibao_line 760.00"), "{detail}");
+    assert!(detail.contains("members.count(m, m.age >= 60) "), "{detail}");
+    assert!(
+        !detail.contains("（m.age") && !detail.contains("，m.age"),
+        "a member's own value is not one here: {detail}"
+    );
 }
 
 #[test]
