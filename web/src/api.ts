@@ -461,6 +461,8 @@ export interface SweepStatus {
   persons?: number;
   policies: number;
   interpreted: number;
+  /** Policies in force that found no one: their rule does not check on the sweep's date ("name: why"). */
+  left_out: string[];
   findings?: number;
   load_ms: number;
   evaluate_ms: number;

@@ -66,7 +66,8 @@ pub async fn run(settings: &Settings, date: chrono::NaiveDate) -> Result<SweepRe
     let facts = store.registry_facts(settings.district.prefix(), None, None).await.map_err(failed)?;
     let load_ms = started.elapsed().as_millis() as u64;
     let started = Instant::now();
-    let (snapshot, refused) = Snapshot::build(date, facts, policies, &params);
+    let (snapshot, left_out) = Snapshot::build(date, facts, policies, &params);
+    let refused = left_out.len();
     let evaluate_ms = started.elapsed().as_millis() as u64;
     let Snapshot { columns, engine, policies, .. } = &snapshot;
     let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();

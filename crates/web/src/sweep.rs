@@ -36,14 +36,15 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The registry's `facts` in columns as of `date`, with every policy of
-    /// `policies` evaluated over them on all cores. Also returns how many
-    /// policies were left out (their rules do not check; each is logged).
+    /// `policies` evaluated over them on all cores. Also returns the policies
+    /// left out (their rules do not check on that date; each is logged), as
+    /// "name: why".
     pub fn build(
         date: NaiveDate,
         facts: Vec<HouseholdFacts>,
         policies: Vec<ActivePolicy>,
         params: &[ParamDef],
-    ) -> (Self, usize) {
+    ) -> (Self, Vec<String>) {
         let mut columns = Columns::build(date, facts);
         columns.shrink();
         let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
@@ -51,9 +52,10 @@ impl Snapshot {
         for (i, e) in &refused {
             tracing::warn!(policy = %defs[*i].code, error = %e, "policy left out of the sweep");
         }
+        let left_out = refused.iter().map(|(i, e)| format!("{}: {e}", defs[*i].name)).collect();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let findings = engine.sweep(&columns, threads);
-        (Self { date, columns, engine, policies, findings }, refused.len())
+        (Self { date, columns, engine, policies, findings }, left_out)
     }
 
     /// The findings of households as they are now.
@@ -87,6 +89,9 @@ pub struct SweepStatus {
     pub policies: usize,
     /// Policies run in the interpreter because the engine can't compile them.
     pub interpreted: usize,
+    /// Policies in force that found no one, because their rule does not check on
+    /// the sweep's date (a parameter without a value then, say): "name: why".
+    pub left_out: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<usize>,
     pub load_ms: u64,
@@ -187,12 +192,12 @@ impl Sweeper {
         }
         let built = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
-            let (snapshot, _) = Snapshot::build(date, facts, policies, &params);
-            (snapshot, started.elapsed().as_millis() as u64)
+            let (snapshot, left_out) = Snapshot::build(date, facts, policies, &params);
+            (snapshot, left_out, started.elapsed().as_millis() as u64)
         })
         .await
         .map_err(|e| e.to_string())?;
-        let (snapshot, evaluate_ms) = built;
+        let (snapshot, left_out, evaluate_ms) = built;
         let summary = (
             snapshot.columns.households(),
             snapshot.columns.person_rows(),
@@ -216,6 +221,7 @@ impl Sweeper {
             persons: Some(summary.1),
             policies: summary.2,
             interpreted: summary.3,
+            left_out,
             findings: Some(findings),
             load_ms,
             evaluate_ms,
