@@ -204,6 +204,33 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
     )
     .await;
     assert_eq!(res.status(), 409);
+    // The head stays head until another member is made head; then the former head is 其他.
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let form_of = |m: &Value, relation: &str| {
+        json!({
+            "name": m["name"], "relation": relation, "marital": m["marital"], "health": m["health"],
+            "disability_kind": m["disability_kind"], "disability_grade": m["disability_grade"],
+            "work_ability": m["work_ability"], "employment": m["employment"], "schooling": m["schooling"],
+            "monthly_income_fen": m["monthly_income_fen"], "death_date": m["death_date"],
+        })
+    };
+    let version = page["version"].as_i64().unwrap();
+    let member_path = |p: i64| format!("/api/v1/households/{id}/members/{p}");
+    let head_row = &page["members"][0];
+    let res =
+        send(&app, &worker, reqwest::Method::PUT, &member_path(head), Some(version), form_of(head_row, "spouse")).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "keep_head");
+    let person_row = page["members"].as_array().unwrap().iter().find(|m| m["id"] == person).unwrap();
+    let res =
+        send(&app, &worker, reqwest::Method::PUT, &member_path(person), Some(version), form_of(person_row, "head"))
+            .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let relation_of =
+        |p: i64| page["members"].as_array().unwrap().iter().find(|m| m["id"] == p).unwrap()["relation"].clone();
+    assert_eq!((relation_of(person), relation_of(head)), (json!("head"), json!("other")));
+    assert_eq!(page["members"].as_array().unwrap().iter().filter(|m| m["relation"] == "head").count(), 1);
 }
 
 fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {

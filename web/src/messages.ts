@@ -287,6 +287,8 @@ const zhCN = {
     moved: "已迁入 {to}",
     moveTargetStale: "迁入家庭刚被他人修改，已取其最新版本，请核对后再次确认。",
     mergeOtherStale: "要并入的家庭刚被他人修改，请核对后再次合并。",
+    changeHead: "更换户主",
+    newHeadConfirm: "将{name}设为户主后，原户主{former}的关系将改为“其他”，可随后修改。确认更换？",
   },
   imports: {
     title: "导入台账",
@@ -817,6 +819,8 @@ const en: Messages = {
     moved: "Moved to {to}",
     moveTargetStale: "The household to move to was just changed by someone else; its latest version is taken, please check and confirm again.",
     mergeOtherStale: "The household to merge in was just changed by someone else; check it and merge again.",
+    changeHead: "Change the head",
+    newHeadConfirm: "Making {name} head makes the present head, {former}, \"other\" (you can change that afterwards). Change the head?",
   },
   imports: {
     title: "Import a ledger",

@@ -808,6 +808,9 @@ pub(crate) const UPDATE_MEMBER: &str = "
            disability_grade = $8, work_ability = $9, employment = $10, schooling = $11, monthly_income_fen = $12,
            death_date = $13
      WHERE id = $1 AND household_id = $2";
+/// The head of household `$1` becomes 其他 (another member is made head next).
+pub(crate) const DEMOTE_HEAD: &str =
+    "UPDATE person SET relation = 'other' WHERE household_id = $1 AND relation = 'head'";
 pub(crate) const UPDATE_MEMBER_PHONE: &str =
     "UPDATE person SET phone_cipher = $3, phone_bidx = $4, phone_masked = $5 WHERE id = $1 AND household_id = $2";
 /// Ends a member's open categories on `$2` (the end of the month they died in).

@@ -224,6 +224,16 @@ macro_rules! registry_store {
             let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
                 return Ok(EditOutcome::NotFound);
             };
+            // A household always has its one head: the head's relation changes only by
+            // making another member head, which makes the former head 其他 in the same step.
+            let is_head = member.relation == "head";
+            let to_head = edit.relation == zhongfu_domain::registry::Relation::Head;
+            if is_head && !to_head {
+                return Ok(EditOutcome::Conflict("keep_head"));
+            }
+            if to_head && !is_head {
+                sqlx::query($crate::registry::DEMOTE_HEAD).bind(household_id).execute(&mut *tx).await?;
+            }
             let updated = sqlx::query($crate::registry::UPDATE_MEMBER)
                 .bind(person_id)
                 .bind(household_id)

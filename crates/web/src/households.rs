@@ -395,6 +395,11 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
                 "move_self" => {
                     ("迁入户不能是本户", "the household to move to must be another household", "to_household")
                 }
+                "keep_head" => (
+                    "户主不能改为其他关系：请把另一位成员设为户主（原户主将改为“其他”）",
+                    "the head's relation cannot change by itself: make another member head (the former head becomes other)",
+                    "relation",
+                ),
                 "number_taken" => {
                     ("该户编号已被另一户使用", "this household number is already used by another household", "number")
                 }

@@ -3,6 +3,7 @@ import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
 import type { Account, HouseholdDetail, Member } from "../api";
+import { ElMessageBox } from "element-plus";
 
 vi.mock("vue-router", () => ({
   useRoute: () => ({ params: { id: "5" } }),
@@ -174,5 +175,23 @@ describe("merging another household in", () => {
     expect(view.household.id).toBe(5);
     expect(wrapper.text()).toContain("A-5");
     expect(wrapper.text()).not.toContain("A-9");
+  });
+});
+
+describe("changing the head", () => {
+  it("says the present head becomes other before it makes a member head", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as {
+      editMember: (m: Member) => void;
+      memberForm: { relation: string };
+      saveMember: () => Promise<void>;
+    };
+    view.editMember({ ...household.members[1], monthly_income_fen: 0 } as Member);
+    view.memberForm.relation = "head";
+    await view.saveMember();
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls.some(([text]) => String(text).includes("张一"))).toBe(true);
+    const sent = calls.find((c) => c.method === "PUT" && c.url.endsWith("/members/2"));
+    expect((sent?.body as { relation: string }).relation).toBe("head");
   });
 });
