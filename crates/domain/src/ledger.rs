@@ -429,21 +429,20 @@ impl<'a> LedgerReader<'a> {
                     }
                 }
             }
-            if let Some(h) = &household {
-                if self.numbers.contains(&h.number) {
-                    parsed.issues.push(Issue {
-                        row: rows_of[0],
-                        column: self.mapping.iter().position(|m| *m == Some(Field::HouseholdNumber)),
-                        field: Some(Field::HouseholdNumber),
-                        value: h.number.clone(),
-                        code: "number_repeated",
-                        message_zh: "该户编号在表中前面已出现：请把同一户的成员排在一起".into(),
-                        message_en:
-                            "this household number appears earlier in the sheet: keep a household's members together"
-                                .into(),
-                    });
-                    ok = false;
-                }
+            if let Some(h) = &household
+                && self.numbers.contains(&h.number)
+            {
+                parsed.issues.push(Issue {
+                    row: rows_of[0],
+                    column: self.mapping.iter().position(|m| *m == Some(Field::HouseholdNumber)),
+                    field: Some(Field::HouseholdNumber),
+                    value: h.number.clone(),
+                    code: "number_repeated",
+                    message_zh: "该户编号在表中前面已出现：请把同一户的成员排在一起".into(),
+                    message_en: "this household number appears earlier in the sheet: keep a household's members together"
+                        .into(),
+                });
+                ok = false;
             }
             match household {
                 Some(h) => {

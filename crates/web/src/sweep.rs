@@ -349,21 +349,6 @@ pub async fn nightly(sweeper: Arc<Sweeper>, store: Arc<dyn Store>, district: Str
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_lists_follow_the_calendar_unless_a_date_was_chosen() {
-        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
-        assert_eq!(next_day(Some(day(25)), day(26)), Some(day(26)), "on yesterday: moved on");
-        assert_eq!(next_day(None, day(26)), Some(day(26)), "never made");
-        assert_eq!(next_day(Some(day(1)), day(26)), None, "a chosen date stays");
-        assert_eq!(next_day(Some(day(26)), day(26)), None, "already today");
-        assert_eq!(next_day(Some(day(27)), day(26)), None, "a chosen date ahead stays");
-    }
-}
-
 /// Tallies listed findings per policy and per street (the community's parent).
 pub fn tally<'a>(
     snapshot: &Snapshot,
@@ -378,4 +363,19 @@ pub fn tally<'a>(
         by_street.entry(street.as_str().to_owned()).or_default().add(kind);
     }
     (by_policy, by_street)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lists_follow_the_calendar_unless_a_date_was_chosen() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        assert_eq!(next_day(Some(day(25)), day(26)), Some(day(26)), "on yesterday: moved on");
+        assert_eq!(next_day(None, day(26)), Some(day(26)), "never made");
+        assert_eq!(next_day(Some(day(1)), day(26)), None, "a chosen date stays");
+        assert_eq!(next_day(Some(day(26)), day(26)), None, "already today");
+        assert_eq!(next_day(Some(day(27)), day(26)), None, "a chosen date ahead stays");
+    }
 }

@@ -442,10 +442,8 @@ impl Engine {
     /// The numeric fields, parameters and member counts `x` reads outside an
     /// aggregate's own variable (those have a value per member, not one here), each once.
     fn numbers_read(&mut self, x: &Ex, level: Level, out: &mut Vec<Side>) {
-        let number = match &x.kind {
-            ExKind::Field { var: None, .. } | ExKind::Param { .. } | ExKind::Agg(AggOp::Count, ..) => true,
-            _ => false,
-        };
+        let number =
+            matches!(&x.kind, ExKind::Field { var: None, .. } | ExKind::Param { .. } | ExKind::Agg(AggOp::Count, ..));
         if number {
             if let Ty::Int { money } = x.ty
                 && !out.iter().any(|s| s.text == x.to_string())
