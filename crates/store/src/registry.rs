@@ -808,6 +808,10 @@ pub(crate) const UPDATE_MEMBER: &str = "
            disability_grade = $8, work_ability = $9, employment = $10, schooling = $11, monthly_income_fen = $12,
            death_date = $13
      WHERE id = $1 AND household_id = $2";
+/// What visiting one household of an area in order costs, in rows gathered from a
+/// category's index range and sorted (a page's walk against gathering its whole list).
+pub(crate) const WALK_COST: f64 = 4.0;
+
 /// The head of household `$1` becomes 其他 (another member is made head next).
 pub(crate) const DEMOTE_HEAD: &str =
     "UPDATE person SET relation = 'other' WHERE household_id = $1 AND relation = 'head'";

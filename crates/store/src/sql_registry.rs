@@ -21,27 +21,26 @@ macro_rules! registry_store {
             use $crate::registry::{SUMMARY_COLUMNS, SUMMARY_FROM, push_held_categories, push_household_filter};
             // A list's total is remembered; a search by name, number, ID or phone is not
             // (it finds a few households): its page comes first, counted only when full.
-            let remembered = self.remembered(scope, filter).await?;
-            let total = match remembered {
-                Some((key, seq)) => Some(match self.totals.get(&key, seq) {
-                    Some(total) => total,
-                    None => {
-                        let total = self.count_households(scope, filter).await?;
-                        self.totals.put(key, seq, total);
-                        total
-                    }
-                }),
-                None => None,
-            };
+            let total = self.remembered_total(scope, filter).await?;
             if total.is_some_and(|t| t == 0 || filter.offset >= t) {
                 return Ok(HouseholdPage { total: total.unwrap_or(0), items: Vec::new() });
             }
-            // The page's ids first, then the summary of those rows only. A page near the
-            // start of a long category list in the ledger's order walks the index and
-            // stops after the page; a short list is gathered from its index range and sorted.
-            let per_row = filter.category.is_some()
-                && filter.sort == $crate::registry::HouseholdSort::Community
-                && total.is_some_and(|t| t >= 50 * (filter.offset + filter.limit));
+            // The page's ids first, then the summary of those rows only. A page of a
+            // category list in the ledger's order either walks the area's households in
+            // order, testing each, and stops after the page, or gathers the whole list from
+            // the category's index range and sorts it. The walk is taken when it is expected
+            // to be short beside the gathering: the rows up to the page's end over the list's
+            // share of the area's households, each visit costing a few gathered rows.
+            let per_row = match (filter.category, total) {
+                (Some(_), Some(total)) if filter.sort == $crate::registry::HouseholdSort::Community => {
+                    let mut area = HouseholdFilter::new(filter.today);
+                    area.division = filter.division;
+                    let households = self.remembered_total(scope, &area).await?.unwrap_or(i64::MAX);
+                    let walk = (filter.offset + filter.limit) as f64 * households as f64 / total.max(1) as f64;
+                    walk * $crate::registry::WALK_COST <= total as f64
+                }
+                _ => false,
+            };
             let order = $crate::registry::order_by(filter.sort, filter.descending);
             let mut q = sqlx::QueryBuilder::<$db>::new(SUMMARY_COLUMNS);
             push_held_categories!(q, $crate::Store::backend(self), filter.today);
@@ -636,6 +635,20 @@ macro_rules! registry_store {
         }
 
         impl $store {
+        /// The list's total, counted once per registry state; None for a search that
+        /// is not remembered (by name, number, ID or phone).
+        async fn remembered_total(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<Option<i64>> {
+            let Some((key, seq)) = self.remembered(scope, filter).await? else {
+                return Ok(None);
+            };
+            if let Some(total) = self.totals.get(&key, seq) {
+                return Ok(Some(total));
+            }
+            let total = self.count_households(scope, filter).await?;
+            self.totals.put(key, seq, total);
+            Ok(Some(total))
+        }
+
         /// The key a count of this filter is remembered under, and the audit head
         /// it would hold for; None when it is not remembered.
         async fn remembered(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<Option<(String, i64)>> {
