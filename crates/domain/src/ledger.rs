@@ -917,6 +917,12 @@ pub fn parse_date(cell: &Cell) -> Result<NaiveDate, Reject> {
     };
     match cell {
         Cell::Date(d) => Ok(*d),
+        // A number that reads as a year is a year typed alone, not a day of 1905.
+        Cell::Number(n) if (1880.0..=2200.0).contains(n) => Err(reject(
+            "year_only_date",
+            "只有年份：请填写完整日期，如 2026-01-05",
+            "a year alone: give the whole date, e.g. 2026-01-05",
+        )),
         Cell::Number(n) if (1.0..100_000.0).contains(n) && n.fract() == 0.0 && *n < 19_000_000.0 => {
             // Excel serial: day 1 is 1900-01-01, counted from 1899-12-30 (1900 leap bug).
             NaiveDate::from_ymd_opt(1899, 12, 30)

@@ -70,6 +70,7 @@ fn normalises_values_whose_meaning_is_certain() {
         assert_eq!(parse_date(&t(s)).unwrap(), jan5, "{s}");
     }
     assert_eq!(parse_date(&Cell::Number(46027.0)).unwrap(), jan5, "Excel serial");
+    assert_eq!(parse_date(&Cell::Number(2026.0)).unwrap_err().code, "year_only_date", "a year, not a day of 1905");
     assert!(parse_date(&t("2026/13/5")).is_err());
     assert_eq!(parse_phone(&t("138-1234-5678")).unwrap(), "13812345678");
     assert_eq!(parse_phone(&Cell::Number(13812345678.0)).unwrap(), "13812345678");
