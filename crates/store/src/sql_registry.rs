@@ -32,7 +32,10 @@ macro_rules! registry_store {
             // to be short beside the gathering: the rows up to the page's end over the list's
             // share of the area's households, each visit costing a few gathered rows.
             let per_row = match (filter.category, total) {
-                (Some(_), Some(total)) if filter.sort == $crate::registry::HouseholdSort::Community => {
+                (Some(_), Some(_)) if filter.sort != $crate::registry::HouseholdSort::Community => false,
+                // Far from its end: walked, without counting the area.
+                (Some(_), Some(total)) if total >= 50 * (filter.offset + filter.limit) => true,
+                (Some(_), Some(total)) => {
                     let mut area = HouseholdFilter::new(filter.today);
                     area.division = filter.division;
                     let households = self.remembered_total(scope, &area).await?.unwrap_or(i64::MAX);
