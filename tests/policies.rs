@@ -228,6 +228,16 @@ async fn last_finished(app: &TestApp, who: &Session) -> Option<Value> {
     (status["running"] == false).then(|| status["finished_at"].clone())
 }
 
+/// The household's one member with a physical disability of `grade`.
+fn disabled(mut h: Household, grade: u8) -> Household {
+    h.members[0].disability = Some(zhongfu_domain::registry::Disability {
+        kind: zhongfu_domain::registry::DisabilityKind::Physical,
+        grade,
+        certificate: format!("4306021986010100{grade}2"),
+    });
+    h
+}
+
 /// A person living alone, born on `birth`, with `income` fen a month and nothing held.
 pub(crate) fn alone(
     template: &Household,
@@ -264,6 +274,8 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
         alone(&template, "B-AT", fifty_nine, 13, 76_000),
         alone(&template, "B-OVER", fifty_nine, 15, 76_001),
         alone(&template, "B-SIXTY", sixty, 17, 200_000),
+        disabled(alone(&template, "B-GRADE2", years_ago(40), 23, 200_000), 2),
+        disabled(alone(&template, "B-GRADE3", years_ago(40), 25, 200_000), 3),
     ];
     app.store.insert_households(&Actor::system("test"), &households).await.unwrap();
     let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
@@ -301,6 +313,9 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     let visiting = listed("elderly_visiting").await;
     assert!(visiting.contains(&"B-SIXTY".to_owned()), "{visiting:?}");
     assert!(!visiting.contains(&"B-UNDER".to_owned()), "59 is too young: {visiting:?}");
+    // 重度残疾人护理补贴: a physical disability of grade 2 qualifies, grade 3 does not.
+    let care = listed("disability_care").await;
+    assert!(care.contains(&"B-GRADE2".to_owned()) && !care.contains(&"B-GRADE3".to_owned()), "{care:?}");
     // As of tomorrow, when B-UNDER turns 60.
     let tomorrow = today.succ_opt().unwrap();
     let status = app.sweep_with(&district, json!({ "date": tomorrow.to_string() })).await;

@@ -1119,7 +1119,11 @@ impl Engine {
                                 c.reads.iter().map(|s| format!("{} {}", s.text, value(s))).collect();
                             format!("{} = {h}（{}）", c.text, values.join("，"))
                         }
-                        (_, None) => format!("{}：无法计算 (could not be evaluated)", c.text),
+                        // The engine's only run-time errors are its arithmetic's.
+                        (_, None) => format!(
+                            "{}：无法计算，算式溢出或除以零 (could not be evaluated: an overflow or a division by zero)",
+                            c.text
+                        ),
                     };
                     outcomes.push(ConditionOutcome { condition: c.text.clone(), holds, detail });
                 }

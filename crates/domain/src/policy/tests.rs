@@ -520,4 +520,8 @@ fn a_rule_that_errs_on_a_row_makes_it_unknown_and_the_sweep_goes_on() {
     assert!(!pairs.is_empty());
     assert_eq!(unknown, pairs, "exactly the rows that divide by zero");
     assert!(findings.iter().any(|f| f.policy == 1), "the other policy still ran");
+    // The row says what went wrong.
+    let why = engine.explain(&cols, 0, pairs[0], None);
+    assert_eq!(why[0].holds, None);
+    assert!(why[0].detail.contains("division by zero"), "{why:?}");
 }
