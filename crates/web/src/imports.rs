@@ -439,8 +439,7 @@ async fn resweep(state: &AppState, report: &ImportReport) {
             state.sweeper.refresh(state.store.as_ref(), id).await;
         }
     } else {
-        let date = state.sweeper.status().as_of.unwrap_or_else(crate::households::today);
-        state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), date);
+        state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), state.sweeper.lists_date());
     }
 }
 

@@ -238,8 +238,7 @@ pub async fn publish(
     match state.store.publish_policy(&p.actor(), id).await? {
         PublishOutcome::Published(v) => {
             // The lists follow the version now in force, on the date they are on.
-            let date = state.sweeper.status().as_of.unwrap_or_else(today);
-            state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), date);
+            state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), state.sweeper.lists_date());
             Ok(Json(*v))
         }
         PublishOutcome::NotFound => Err(ApiError::not_found()),
@@ -326,8 +325,7 @@ async fn whole_district(state: &AppState, p: &Principal) -> Result<bool, ApiErro
 
 /// The sweep's status as `p` may see it.
 async fn status_for(state: &AppState, p: &Principal) -> Result<SweepStatus, ApiError> {
-    let status = state.sweeper.status();
-    Ok(if whole_district(state, p).await? { status } else { status.narrowed() })
+    Ok(state.sweeper.status().seen_by(whole_district(state, p).await?))
 }
 
 /// Starts a sweep. The lists are the district's, shared by every street: a street
@@ -339,9 +337,9 @@ pub async fn start_sweep(
     axum::Extension(p): axum::Extension<Principal>,
     Json(body): Json<StartSweep>,
 ) -> Result<(StatusCode, Json<SweepStatus>), ApiError> {
-    let current = state.sweeper.status().as_of.unwrap_or_else(today);
+    let (whole, current) = (whole_district(&state, &p).await?, state.sweeper.lists_date());
     let date = match body.date {
-        Some(d) if d != current && !whole_district(&state, &p).await? => {
+        Some(d) if d != current && !whole => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "sweep_date_district_only",
@@ -351,12 +349,12 @@ pub async fn start_sweep(
             .with_field("date"));
         }
         Some(d) => d,
-        None if whole_district(&state, &p).await? => today(),
+        None if whole => today(),
         None => current,
     };
     let district = state.district.prefix().to_owned();
     state.sweeper.start(state.store.clone(), district, date);
-    Ok((StatusCode::ACCEPTED, Json(status_for(&state, &p).await?)))
+    Ok((StatusCode::ACCEPTED, Json(state.sweeper.status().seen_by(whole))))
 }
 
 /// Filters of the result lists.

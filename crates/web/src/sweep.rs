@@ -120,15 +120,21 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl SweepStatus {
-    /// The status without the district's figures, for an account that sees less.
-    pub fn narrowed(self) -> Self {
-        Self { households: None, persons: None, findings: None, ..self }
+    /// The status as an account sees it: without the district's figures unless it
+    /// sees the whole district.
+    pub fn seen_by(self, whole_district: bool) -> Self {
+        if whole_district { self } else { Self { households: None, persons: None, findings: None, ..self } }
     }
 }
 
 impl Sweeper {
     pub fn status(&self) -> SweepStatus {
         lock(&self.status).clone()
+    }
+
+    /// The day the lists are judged on: the last sweep's, today before the first.
+    pub fn lists_date(&self) -> NaiveDate {
+        lock(&self.status).as_of.unwrap_or_else(crate::households::today)
     }
 
     /// Runs `f` on the current snapshot, if there is one.
