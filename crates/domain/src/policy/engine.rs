@@ -75,6 +75,34 @@ struct Side {
     text: String,
     node: N,
     money: bool,
+    /// A coded field's codes, by index: its value is shown as the code.
+    codes: Vec<&'static str>,
+}
+
+impl Side {
+    fn new(x: &Ex, node: N) -> Self {
+        let codes = match x.ty {
+            Ty::Code(col) => super::fields::fields().into_iter().find(|f| f.col == col).map(|f| f.values),
+            _ => None,
+        };
+        Side {
+            text: x.to_string(),
+            node,
+            money: matches!(x.ty, Ty::Int { money: true }),
+            codes: codes.unwrap_or_default(),
+        }
+    }
+
+    /// Its value as a person reads it: money in yuan, a code as written in rules.
+    fn show(&self, v: Option<i64>) -> String {
+        match v {
+            None => "?".into(),
+            Some(v) => match usize::try_from(v).ok().and_then(|i| self.codes.get(i)) {
+                Some(code) => format!("'{code}'"),
+                None => fmt_value(v, self.money),
+            },
+        }
+    }
 }
 
 /// A policy as the engine runs it.
@@ -423,11 +451,7 @@ impl Engine {
         let node = self.lower(c, level);
         let cmp = match &c.kind {
             ExKind::Cmp(op, a, b) => {
-                let side = |e: &mut Self, x: &Ex| Side {
-                    text: x.to_string(),
-                    node: e.lower(x, level),
-                    money: matches!(x.ty, Ty::Int { money: true }),
-                };
+                let side = |e: &mut Self, x: &Ex| Side::new(x, e.lower(x, level));
                 Some((*op, side(self, a), side(self, b)))
             }
             _ => None,
@@ -445,11 +469,9 @@ impl Engine {
         let number =
             matches!(&x.kind, ExKind::Field { var: None, .. } | ExKind::Param { .. } | ExKind::Agg(AggOp::Count, ..));
         if number {
-            if let Ty::Int { money } = x.ty
-                && !out.iter().any(|s| s.text == x.to_string())
-            {
+            if matches!(x.ty, Ty::Int { .. }) && !out.iter().any(|s| s.text == x.to_string()) {
                 let node = self.lower(x, level);
-                out.push(Side { text: x.to_string(), node, money });
+                out.push(Side::new(x, node));
             }
             return;
         }
@@ -1105,7 +1127,7 @@ impl Engine {
                     let detail = match (&c.cmp, holds) {
                         (Some((op, a, b)), Some(holds)) => {
                             let shown = if holds { *op } else { op.negated() };
-                            let value = |s: &Side| at(s.node).map_or("?".into(), |v| fmt_value(v, s.money));
+                            let value = |s: &Side| s.show(at(s.node));
                             // A literal on the right is shown once; a parameter or a field with its value.
                             let literal = matches!(self.nodes[b.node as usize].op, Op::Const(_))
                                 && !b.text.starts_with("params.");
@@ -1114,9 +1136,8 @@ impl Engine {
                         }
                         (_, Some(h)) if c.reads.is_empty() => format!("{} = {h}", c.text),
                         (_, Some(h)) => {
-                            let value = |s: &Side| at(s.node).map_or("?".into(), |v| fmt_value(v, s.money));
                             let values: Vec<String> =
-                                c.reads.iter().map(|s| format!("{} {}", s.text, value(s))).collect();
+                                c.reads.iter().map(|s| format!("{} {}", s.text, s.show(at(s.node)))).collect();
                             format!("{} = {h}（{}）", c.text, values.join("，"))
                         }
                         // The engine's only run-time errors are its arithmetic's.

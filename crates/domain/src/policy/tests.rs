@@ -154,6 +154,12 @@ fn the_sweep_finds_both_lists_with_the_deciding_condition() {
         !detail.contains("（m.age") && !detail.contains("，m.age"),
         "a member's own value is not one here: {detail}"
     );
+    // A coded field's value reads as its code, as rules write it.
+    let engine = engine_for(&[("work_ability == 'none'", Level::Person, "dibao")]);
+    let person = cols.persons(row).next().unwrap();
+    let why = engine.explain(&cols, 0, row, Some(person));
+    let codes = ["'full'", "'partial'", "'none'"];
+    assert!(codes.iter().any(|c| why[0].detail.starts_with(&format!("work_ability {c} "))), "{why:?}");
 }
 
 #[test]
