@@ -325,7 +325,7 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     // As of a day before the 低保 line had a value, 低保 finds no one, and the status says so.
     let before = app.sweep_with(&district, json!({ "date": "2024-12-31" })).await;
     let left_out = before["left_out"].as_array().unwrap();
-    assert!(left_out.iter().any(|w| w.as_str().unwrap().starts_with("城乡最低生活保障: ")), "{before}");
+    assert!(left_out.iter().any(|w| w.as_str().unwrap().starts_with("城乡最低生活保障：条件第1行")), "{before}");
     let back = app.sweep_with(&district, json!({ "date": today.to_string() })).await;
     assert_eq!(back["left_out"], json!([]), "{back}");
     // A date that is not one is refused, naming the field.

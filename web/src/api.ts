@@ -461,7 +461,7 @@ export interface SweepStatus {
   persons?: number;
   policies: number;
   interpreted: number;
-  /** Policies in force that found no one: their rule does not check on the sweep's date ("name: why"). */
+  /** Policies in force that found no one: their rule does not check on the sweep's date ("name：why / why in English"). */
   left_out: string[];
   findings?: number;
   load_ms: number;

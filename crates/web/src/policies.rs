@@ -163,10 +163,10 @@ async fn checked(
             message_zh: error.message_zh,
             message_en: error.message_en,
         }),
-        Err(PolicyError::Records(code)) => {
-            Err(problem("records", format!("未知的救助类别 {code}"), format!("unknown category {code}")))
+        Err(e) => {
+            let field = if matches!(e, PolicyError::Records(_)) { "records" } else { "condition" };
+            Err(problem(field, e.message_zh(), e.to_string()))
         }
-        Err(PolicyError::Interpreter(e)) => Err(problem("condition", format!("条件无法解释执行：{e}"), e)),
     })
 }
 

@@ -38,7 +38,7 @@ impl Snapshot {
     /// The registry's `facts` in columns as of `date`, with every policy of
     /// `policies` evaluated over them on all cores. Also returns the policies
     /// left out (their rules do not check on that date; each is logged), as
-    /// "name: why".
+    /// "name：why / why in English".
     pub fn build(
         date: NaiveDate,
         facts: Vec<HouseholdFacts>,
@@ -52,7 +52,7 @@ impl Snapshot {
         for (i, e) in &refused {
             tracing::warn!(policy = %defs[*i].code, error = %e, "policy left out of the sweep");
         }
-        let left_out = refused.iter().map(|(i, e)| format!("{}: {e}", defs[*i].name)).collect();
+        let left_out = refused.iter().map(|(i, e)| format!("{}：{} / {e}", defs[*i].name, e.message_zh())).collect();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let findings = engine.sweep(&columns, threads);
         (Self { date, columns, engine, policies, findings }, left_out)
@@ -90,7 +90,7 @@ pub struct SweepStatus {
     /// Policies run in the interpreter because the engine can't compile them.
     pub interpreted: usize,
     /// Policies in force that found no one, because their rule does not check on
-    /// the sweep's date (a parameter without a value then, say): "name: why".
+    /// the sweep's date (a parameter without a value then, say): "name：why / why in English".
     pub left_out: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<usize>,

@@ -189,6 +189,20 @@ pub enum PolicyError {
     Interpreter(String),
 }
 
+impl PolicyError {
+    /// The error in Chinese, with the position for a rule (`Display` is English).
+    pub fn message_zh(&self) -> String {
+        match self {
+            Self::Rule { field, error } => {
+                let part = if *field == "benefit" { "金额" } else { "条件" };
+                format!("{part}第{}行第{}列：{}", error.line, error.column, error.message_zh)
+            }
+            Self::Records(code) => format!("未知的救助类别 {code}"),
+            Self::Interpreter(e) => format!("条件无法解释执行：{e}"),
+        }
+    }
+}
+
 /// Compiles the policies into one engine, in the order given. Policies that
 /// fail `check` are switched off (they find nothing) and returned with their error.
 pub fn build_engine(policies: &[&PolicyDef], vocab: &Vocabulary) -> (Engine, Vec<(usize, PolicyError)>) {

@@ -1,0 +1,12 @@
+import { chromium } from "playwright-core";
+import fs from "node:fs";
+const jar = fs.readFileSync("/tmp/try/jar.district", "utf8").split("\n").filter((l) => l.includes("zf_session"));
+const value = jar[0].split("\t").pop();
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+const ctx = await browser.newContext({ viewport: { width: 1400, height: 700 } });
+await ctx.addCookies([{ name: "zf_session", value, domain: "127.0.0.1", path: "/" }]);
+const page = await ctx.newPage();
+await page.goto("http://127.0.0.1:8191/sweep");
+await page.waitForTimeout(2500);
+await page.screenshot({ path: "/tmp/try/leftout.png" });
+await browser.close();
