@@ -438,8 +438,19 @@ async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "unreadable_file");
     let res = import(&app, &worker, "?mapping=name,shoe_size", bytes).await;
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "mapping");
-    let res = import(&app, &worker, "", "just,some\nwords,here\n".as_bytes().to_vec()).await;
+    // Headers nobody recognises: a dry run shows the columns to map by hand, a commit without a mapping is refused.
+    let english = format!("Household list\nName,ID,Relation,Phone\n吴八,{},户主,13812345679\n", ids[2]).into_bytes();
+    let report: Value = import(&app, &worker, "?community=430602001001", english.clone()).await.json().await.unwrap();
+    assert_eq!((&report["header_row"], &report["issues"][0]["code"]), (&json!(2), &json!("no_header")), "{report}");
+    assert_eq!(report["columns"][1]["header"], "ID");
+    assert_eq!(report["totals"]["rows"], 0);
+    let res = import(&app, &worker, "?community=430602001001&dry_run=false", english.clone()).await;
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "no_header");
+    let query = "?community=430602001001&mapping=name,id_number,relation,phone&dry_run=false";
+    let report: Value = import(&app, &worker, query, english).await.json().await.unwrap();
+    assert_eq!((&report["committed"], &report["totals"]["households_new"]), (&json!(true), &json!(1)), "{report}");
+    let res = import(&app, &worker, "?dry_run=false", Vec::new()).await;
+    assert_eq!(res.status(), 400);
 }
 
 #[tokio::test]
@@ -778,6 +789,73 @@ async fn a_reimport_updates_a_changed_household_and_refuses_a_person_of_another(
     assert_eq!(found["items"][0]["version"], 2);
 }
 
+/// An update from a ledger changes what the sheet says and keeps the rest: the
+/// members keep their ids, a phone typed in the console stays (the sheet has no
+/// phone column), a member added in the console stays, and a category still
+/// listed keeps its row (and its start).
+#[tokio::test]
+async fn a_reimport_changes_what_the_sheet_says_and_keeps_the_rest() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    let header = "户编号,社区代码,姓名,身份证号,与户主关系,月收入(元),家庭救助类别\n";
+    let first =
+        format!("{header}U1,430602001001,冯一,{},户主,500,低保\nU1,430602001001,陈二,{},配偶,0,\n", ids[0], ids[1]);
+    let report: Value = import(&app, &worker, "?dry_run=false", first.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let id = search(&app, &worker, json!({"number": "U1"})).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let before: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let member_id = |page: &Value, name: &str| {
+        page["members"].as_array().unwrap().iter().find(|m| m["name"] == name).map(|m| m["id"].as_i64().unwrap())
+    };
+    let (head, spouse) = (member_id(&before, "冯一").unwrap(), member_id(&before, "陈二").unwrap());
+    let dibao = before["holdings"][0].clone();
+    assert_eq!(dibao["category"], "dibao", "{before}");
+    // In the console: the spouse's phone, and a member the ledger does not have yet.
+    let form = |name: &str, relation: &str, id_number: Option<&str>, phone: Option<&str>| {
+        json!({
+            "name": name, "id_number": id_number, "relation": relation, "phone": phone, "marital": "married",
+            "health": "healthy", "work_ability": "full", "employment": "not_working", "schooling": "none",
+            "monthly_income_fen": 0,
+        })
+    };
+    let edit = format!("{path}/members/{spouse}");
+    let res =
+        send(&app, &worker, reqwest::Method::PUT, &edit, Some(1), form("陈二", "spouse", None, Some("13800001234")))
+            .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let add = format!("{path}/members");
+    let res =
+        send(&app, &worker, reqwest::Method::POST, &add, Some(2), form("冯三", "child", Some(&ids[2]), None)).await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    // Next month's ledger: the spouse is now the head, the former head earns more.
+    let second =
+        format!("{header}U1,430602001001,陈二,{},户主,0,低保\nU1,430602001001,冯一,{},配偶,650,\n", ids[1], ids[0]);
+    let report: Value = import(&app, &worker, "?dry_run=false", second.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    let after: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!((member_id(&after, "冯一"), member_id(&after, "陈二")), (Some(head), Some(spouse)), "{after}");
+    assert!(member_id(&after, "冯三").is_some(), "the member added in the console stays: {after}");
+    let member = |name: &str| after["members"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap().clone();
+    assert_eq!((&member("陈二")["relation"], &member("冯一")["relation"]), (&json!("head"), &json!("spouse")));
+    assert_eq!(member("冯一")["monthly_income_fen"], 65_000);
+    assert_eq!(member("陈二")["phone_masked"], "138****1234", "the phone typed in the console stays");
+    assert_eq!(after["holdings"].as_array().unwrap().len(), 1, "{after}");
+    assert_eq!(
+        (&after["holdings"][0]["id"], &after["holdings"][0]["start_date"]),
+        (&dibao["id"], &dibao["start_date"])
+    );
+    // The household's history shows the update.
+    let history: Value = app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    assert!(history.to_string().contains("household.import_update"), "{history}");
+    // The same ledger again changes nothing.
+    let again =
+        format!("{header}U1,430602001001,陈二,{},户主,0,低保\nU1,430602001001,冯一,{},配偶,650,\n", ids[1], ids[0]);
+    let report: Value = import(&app, &worker, "?dry_run=false", again.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_unchanged"], 1, "{report}");
+}
+
 #[tokio::test]
 async fn a_member_moves_to_another_household_in_one_audited_step() {
     let app = TestApp::spawn().await;
@@ -859,6 +937,18 @@ async fn a_member_moves_to_another_household_in_one_audited_step() {
     }
     // The old versions are stale now.
     assert_eq!(post(person, body(to_id, version, to_version, "other")).await.status(), 412);
+    // A household's last member does not move out and leave it empty: that is a merge.
+    let ledger = format!("户编号,社区代码,姓名,身份证号,与户主关系\nS1,430602001001,孤一,{},户主\n", ids()[3]);
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let alone = page(id_of(search(&app, &worker, json!({"number": "S1"})).await)).await;
+    let path = format!("/api/v1/households/{}/members/{}/move", alone["id"], alone["members"][0]["id"]);
+    let body = json!({"to_household": to_id, "to_version": to_version + 1, "relation": "parent"});
+    let res = send(&app, &worker, reqwest::Method::POST, &path, alone["version"].as_i64(), body).await;
+    assert_eq!(res.status(), 409);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("move_last"), Some("person")), "{err}");
+    assert_eq!(page(alone["id"].as_i64().unwrap()).await["members"], alone["members"]);
 }
 
 /// Each count beside a filter option equals the total the list shows when that option is chosen.

@@ -113,6 +113,31 @@ fields! {
     Note = "note", "备注", ["说明"];
 }
 
+/// The fields a sheet has a column for. An update of a registered household
+/// writes only these: what the sheet does not say is kept as it stands (a
+/// phone typed in the console, a recorded death, a category's history).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Said(u64);
+
+impl Said {
+    pub fn of(mapping: &[Option<Field>]) -> Self {
+        Self(mapping.iter().flatten().fold(0, |bits, &f| bits | Self::bit(f)))
+    }
+
+    /// Every field: a household written whole (the demo generator's, a test's).
+    pub fn all() -> Self {
+        Self::of(&Field::ALL.iter().copied().map(Some).collect::<Vec<_>>())
+    }
+
+    pub fn has(self, field: Field) -> bool {
+        self.0 & Self::bit(field) != 0
+    }
+
+    fn bit(field: Field) -> u64 {
+        1 << (field as u32)
+    }
+}
+
 /// Full-width ASCII and ideographic spaces to ASCII, trimmed, inner runs of
 /// white space as one space.
 pub fn clean(s: &str) -> String {
@@ -171,6 +196,16 @@ pub fn find_header(rows: &[Vec<Cell>]) -> Option<(usize, Vec<Option<Field>>)> {
         }
     }
     best.map(|(i, m, _)| (i, m))
+}
+
+/// The header of a sheet whose headers are not recognised, for the worker to
+/// map by hand: the first of the top rows with the most filled cells (a title
+/// or a note above it fills fewer). None for a sheet with nothing in it.
+pub fn guess_header(rows: &[Vec<Cell>]) -> Option<usize> {
+    let filled = |row: &Vec<Cell>| row.iter().filter(|c| !c.display().trim().is_empty()).count();
+    let top = rows.iter().take(HEADER_SEARCH_ROWS);
+    let most = top.clone().map(filled).max().filter(|&n| n > 0)?;
+    top.clone().position(|row| filled(row) == most)
 }
 
 /// Why a cell or a row was rejected, in both languages.

@@ -249,7 +249,7 @@ pub trait RegistryStore {
 
     /// A batch of households to import, sealed (no database work; the
     /// caller seals the next batch while the one before is written).
-    fn prepare_import(&self, households: Vec<Household>) -> ImportBatch;
+    fn prepare_import(&self, households: Vec<Household>, said: zhongfu_domain::ledger::Said) -> ImportBatch;
 
     /// How an import of this batch would go, for the importer's scope.
     async fn plan_import(&self, scope: &Scope, batch: &ImportBatch) -> Result<ImportPlan>;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use zhongfu_domain::ledger::Said;
 use zhongfu_domain::pii::{IndexKind, PiiKeys, mask_phone};
 use zhongfu_domain::registry::{
     Category, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration, Relation,
@@ -108,12 +109,18 @@ impl HouseholdSeals {
 pub struct ImportBatch {
     households: Vec<Household>,
     seals: Vec<HouseholdSeals>,
+    /// What the sheet has columns for: all an update of a registered household may change.
+    said: Said,
 }
 
 impl ImportBatch {
-    pub(crate) fn new(keys: &PiiKeys, households: Vec<Household>) -> Self {
+    pub(crate) fn new(keys: &PiiKeys, households: Vec<Household>, said: Said) -> Self {
         let seals = households.iter().map(|h| HouseholdSeals::new(keys, h)).collect();
-        Self { households, seals }
+        Self { households, seals, said }
+    }
+
+    pub(crate) fn said(&self) -> Said {
+        self.said
     }
 
     pub fn households(&self) -> &[Household] {
@@ -139,6 +146,7 @@ impl ImportBatch {
 }
 
 /// A holding to insert, its owners resolved to row ids.
+#[derive(Debug)]
 pub(crate) struct HoldingRow<'a> {
     pub household_id: i64,
     pub community: &'a str,
@@ -834,11 +842,6 @@ pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE 
 pub(crate) const INSERT_PAIRING: &str =
     "INSERT INTO pairing (household_id, account_id, started) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
-pub(crate) const REPLACE_HOUSEHOLD: &str = "
-    UPDATE household SET community = $2, address = $3, phone_cipher = $4, phone_bidx = $5, phone_masked = $6,
-           registration = $7, tenure = $8, dangerous_housing = $9, assets_fen = $10, tags = $11, digest = $12,
-           version = version + 1, updated_at = $13
-     WHERE id = $1";
 /// Registered persons by ID blind index, with their household's number.
 pub(crate) const PERSONS_BY_INDEX: &str = "SELECT id_bidx, household_id FROM person WHERE id_bidx IN ";
 
@@ -1013,6 +1016,102 @@ macro_rules! push_household_filter {
 }
 pub(crate) use push_household_filter;
 
+/// A holding as stored, for an update to compare with the sheet's.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredHolding {
+    pub id: i64,
+    pub household_id: i64,
+    pub person_id: Option<i64>,
+    pub category: String,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+impl StoredHolding {
+    pub fn from_row(
+        (id, household_id, person_id, category, start_date, end_date): (
+            i64,
+            i64,
+            Option<i64>,
+            String,
+            NaiveDate,
+            Option<NaiveDate>,
+        ),
+    ) -> Self {
+        Self { id, household_id, person_id, category, start_date, end_date }
+    }
+}
+
+pub(crate) const STORED_HOLDINGS: &str =
+    "SELECT id, household_id, person_id, category, start_date, end_date FROM holding WHERE household_id IN ";
+/// Members as stored: (person id, household id, ID blind index, relation).
+pub(crate) const STORED_MEMBERS: &str = "SELECT id, household_id, id_bidx, relation FROM person WHERE household_id IN ";
+/// `(ids…)` after a query's `IN`.
+pub(crate) fn push_ids<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, ids: &[i64])
+where
+    for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for &id in ids {
+        list.push_bind(id);
+    }
+    q.push(")");
+}
+
+pub(crate) const END_HOLDING: &str = "UPDATE holding SET end_date = $2 WHERE id = $1";
+pub(crate) const DELETE_HOLDING: &str = "DELETE FROM holding WHERE id = $1";
+
+/// How a sheet's categories meet the stored ones of the owners it speaks for.
+#[derive(Default)]
+pub(crate) struct HoldingChanges<'a> {
+    pub insert: Vec<HoldingRow<'a>>,
+    /// (holding, its new end).
+    pub end: Vec<(i64, NaiveDate)>,
+    pub delete: Vec<i64>,
+}
+
+/// A category the sheet lists that is already held keeps its start (and its
+/// history); one newly listed starts as the sheet says; one held but no longer
+/// listed ends with the month before `month` (or goes, if it had not begun by then).
+/// Holdings that ended before `month` are history and stay as they are.
+pub(crate) fn holding_changes<'a>(
+    wanted: Vec<HoldingRow<'a>>,
+    stored: &[StoredHolding],
+    month: NaiveDate,
+) -> HoldingChanges<'a> {
+    let mut changes = HoldingChanges::default();
+    let mut matched = vec![false; stored.len()];
+    for w in wanted {
+        let found = stored.iter().enumerate().position(|(k, s)| {
+            !matched[k]
+                && s.household_id == w.household_id
+                && s.person_id == w.person_id
+                && s.category == w.holding.category.code()
+                && s.end_date.is_none_or(|e| e >= w.holding.start)
+        });
+        match found {
+            Some(k) => {
+                matched[k] = true;
+                let s = &stored[k];
+                if let Some(end) = w.holding.end.filter(|&e| s.end_date.is_none_or(|s| s > e)) {
+                    changes.end.push((s.id, end.max(s.start_date)));
+                }
+            }
+            None => changes.insert.push(w),
+        }
+    }
+    let before = month.pred_opt().unwrap_or(month);
+    for (s, _) in stored.iter().zip(&matched).filter(|(s, m)| !**m && s.end_date.is_none_or(|e| e >= month)) {
+        if s.start_date >= month {
+            changes.delete.push(s.id);
+        } else {
+            changes.end.push((s.id, before));
+        }
+    }
+    changes
+}
+
 /// Existing households by number: (id, within the importer's scope, digest).
 pub(crate) type ExistingHouseholds = HashMap<String, (i64, bool, Option<Vec<u8>>)>;
 
@@ -1137,5 +1236,38 @@ mod tests {
         };
         assert_eq!(held((2026, 11)), held((2026, 12)));
         assert_ne!(held((2026, 11)), base);
+    }
+
+    #[test]
+    fn an_update_keeps_a_held_categorys_start_ends_an_unlisted_one_and_adds_a_new_one() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let month = day(2026, 11, 1);
+        let stored = |id, person_id, category: &str, start, end| StoredHolding {
+            id,
+            household_id: 7,
+            person_id,
+            category: category.to_owned(),
+            start_date: start,
+            end_date: end,
+        };
+        let stored = vec![
+            stored(1, None, "dibao", day(2023, 4, 1), None),
+            stored(2, Some(70), "disability_living", day(2024, 1, 1), None),
+            stored(3, None, "temporary", day(2025, 2, 1), Some(day(2025, 4, 30))),
+            stored(4, Some(71), "orphan", day(2026, 12, 1), None),
+        ];
+        let listed = |category| Holding { category, start: month, end: None };
+        let (dibao, severe) = (listed(Category::Dibao), listed(Category::DisabilityCare));
+        let died = Holding { category: Category::DisabilityLiving, start: month, end: Some(day(2026, 11, 30)) };
+        let row = |person_id, holding| HoldingRow { household_id: 7, community: "430602001001", person_id, holding };
+        let wanted = vec![row(None, &dibao), row(Some(70), &died), row(Some(70), &severe)];
+        let changes = holding_changes(wanted, &stored, month);
+        // 低保 held since 2023 keeps its start; only 护理补贴 is new.
+        let inserted: Vec<_> = changes.insert.iter().map(|r| (r.person_id, r.holding.category)).collect();
+        assert_eq!(inserted, [(Some(70), Category::DisabilityCare)]);
+        // The member's 生活补贴 ends with the month of death; the 临时救助 that ended in 2025 is history.
+        assert_eq!(changes.end, [(2, day(2026, 11, 30))]);
+        // 孤儿 was to begin next month and is no longer listed: it goes.
+        assert_eq!(changes.delete, [4]);
     }
 }

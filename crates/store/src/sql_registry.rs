@@ -570,8 +570,8 @@ macro_rules! registry_store {
             format!("HZ{}", hex::encode(&digest[..5]).to_uppercase())
         }
 
-        fn prepare_import(&self, households: Vec<Household>) -> $crate::registry::ImportBatch {
-            $crate::registry::ImportBatch::new(&self.keys, households)
+        fn prepare_import(&self, households: Vec<Household>, said: zhongfu_domain::ledger::Said) -> $crate::registry::ImportBatch {
+            $crate::registry::ImportBatch::new(&self.keys, households, said)
         }
 
         async fn plan_import(&self, scope: &Scope, batch: &$crate::registry::ImportBatch) -> Result<ImportPlan> {
@@ -607,6 +607,7 @@ macro_rules! registry_store {
         }
 
         async fn import_households(&self, actor: &Actor, batch: $crate::registry::ImportBatch, plan: &ImportPlan) -> Result<Vec<i64>> {
+            let said = batch.said();
             let (households, mut seals) = batch.into_parts();
             let new = SealedBatch::take(&households, &mut seals, plan.new.iter().copied());
             let changed = SealedBatch::take(&households, &mut seals, plan.changed.iter().map(|c| c.0));
@@ -619,13 +620,8 @@ macro_rules! registry_store {
                 written.extend(ids.values());
             }
             if !changed.households.is_empty() {
-                let mut ids = std::collections::HashMap::new();
-                for (s, &(_, id)) in changed.households.iter().zip(&plan.changed) {
-                    self.replace_household_row(&mut tx, id, s).await?;
-                    ids.insert(s.household.number.clone(), id);
-                }
-                self.insert_members(&mut tx, &changed, &ids).await?;
-                append_audit!(tx, actor, &$crate::registry::import_event("household.import_update", &changed));
+                let ids = changed.households.iter().zip(&plan.changed).map(|(s, c)| (s.household.number.clone(), c.1)).collect();
+                self.update_households(&mut tx, actor, changed, &ids, said).await?;
             }
             tx.commit().await?;
             // A large import changes the tables' shape faster than PostgreSQL's
@@ -709,32 +705,167 @@ macro_rules! registry_store {
             Ok(household_ids)
         }
 
-        /// Replaces a household's facts, members and holdings with the batch's.
-        async fn replace_household_row(
+        /// Updates registered households from a sheet: the fields it has columns
+        /// for, its members by ID number (kept, with their ids, or added; a member
+        /// the sheet leaves out stays, no longer head if the sheet names another),
+        /// and the categories it lists (see `holding_changes`). One audit record per household.
+        async fn update_households(
             &self,
             tx: &mut sqlx::Transaction<'_, $db>,
-            id: i64,
-            s: &$crate::registry::SealedHousehold<'_>,
+            actor: &Actor,
+            batch: SealedBatch<'_>,
+            ids: &HashMap<String, i64>,
+            said: zhongfu_domain::ledger::Said,
         ) -> Result<()> {
-            let (h, phone) = (s.household, s.phone.as_ref());
-            sqlx::query("DELETE FROM holding WHERE household_id = $1").bind(id).execute(&mut **tx).await?;
-            sqlx::query("DELETE FROM person WHERE household_id = $1").bind(id).execute(&mut **tx).await?;
-            sqlx::query($crate::registry::REPLACE_HOUSEHOLD)
-                .bind(id)
-                .bind(h.community.as_str())
-                .bind(&h.address)
-                .bind(phone.map(|s| &s.cipher))
-                .bind(phone.map(|s| &s.bidx))
-                .bind(phone.map(|s| &s.masked))
-                .bind(h.registration.code())
-                .bind(h.tenure.code())
-                .bind(h.dangerous_housing)
-                .bind(h.assets.0)
-                .bind(tags(h))
-                .bind(&s.digest)
-                .bind(chrono::Utc::now())
-                .execute(&mut **tx)
-                .await?;
+            use zhongfu_domain::ledger::Field;
+            use $crate::registry::{DEMOTE_HEAD, END_MEMBER_HOLDINGS, StoredHolding, end_of_month, holding_changes};
+            let household_ids: Vec<i64> = ids.values().copied().collect();
+            let mut stored: HashMap<(i64, Vec<u8>), (i64, String)> = HashMap::new();
+            let mut holdings: Vec<StoredHolding> = Vec::new();
+            for chunk in household_ids.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_MEMBERS);
+                $crate::registry::push_ids(&mut q, chunk);
+                let rows: Vec<(i64, i64, Vec<u8>, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                stored.extend(rows.into_iter().map(|(id, h, bidx, relation)| ((h, bidx), (id, relation))));
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_HOLDINGS);
+                $crate::registry::push_ids(&mut q, chunk);
+                holdings.extend(q.build_query_as().fetch_all(&mut **tx).await?.into_iter().map(StoredHolding::from_row));
+            }
+            let now = chrono::Utc::now();
+            for s in &batch.households {
+                let id = ids[&s.household.number];
+                let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE household SET version = version + 1, updated_at = ");
+                q.push_bind(now).push(", digest = ").push_bind(&s.digest);
+                let h = s.household;
+                q.push(", community = ").push_bind(h.community.as_str());
+                if said.has(Field::Address) {
+                    q.push(", address = ").push_bind(&h.address);
+                }
+                if said.has(Field::HouseholdPhone) {
+                    let phone = s.phone.as_ref();
+                    q.push(", phone_cipher = ").push_bind(phone.map(|p| &p.cipher));
+                    q.push(", phone_bidx = ").push_bind(phone.map(|p| &p.bidx));
+                    q.push(", phone_masked = ").push_bind(phone.map(|p| &p.masked));
+                }
+                if said.has(Field::Registration) {
+                    q.push(", registration = ").push_bind(h.registration.code());
+                }
+                if said.has(Field::Tenure) {
+                    q.push(", tenure = ").push_bind(h.tenure.code());
+                }
+                if said.has(Field::DangerousHousing) {
+                    q.push(", dangerous_housing = ").push_bind(h.dangerous_housing);
+                }
+                if said.has(Field::Assets) {
+                    q.push(", assets_fen = ").push_bind(h.assets.0);
+                }
+                if said.has(Field::HouseholdTags) {
+                    q.push(", tags = ").push_bind(tags(h));
+                }
+                q.push(" WHERE id = ").push_bind(id);
+                q.build().execute(&mut **tx).await?;
+                // The sheet's head displaces a stored head it does not list as head.
+                let head = h.members.iter().find(|m| m.relation == zhongfu_domain::registry::Relation::Head);
+                let head_bidx = head.map(|m| self.keys.blind_index(IndexKind::IdNumber, m.id_number.as_str()));
+                let stays = head_bidx.is_some_and(|b| stored.get(&(id, b)).is_some_and(|(_, r)| r == "head"));
+                if !stays {
+                    sqlx::query(DEMOTE_HEAD).bind(id).execute(&mut **tx).await?;
+                }
+            }
+            let (mut kept, fresh): (Vec<_>, Vec<_>) =
+                batch.members.into_iter().partition(|m| stored.contains_key(&(ids[m.household], m.id.bidx.clone())));
+            let mut persons: HashMap<Vec<u8>, i64> =
+                stored.iter().map(|((_, bidx), (id, _))| (bidx.clone(), *id)).collect();
+            let mut spoken_for = std::collections::HashSet::new();
+            for m in &kept {
+                let person = persons[&m.id.bidx];
+                spoken_for.insert(person);
+                self.update_member_from_sheet(tx, person, m, said).await?;
+                if let Some(died) = m.person.death_date.filter(|_| said.has(Field::DeathDate)) {
+                    sqlx::query(END_MEMBER_HOLDINGS).bind(person).bind(end_of_month(died)).execute(&mut **tx).await?;
+                }
+            }
+            let fresh = SealedBatch { households: Vec::new(), members: fresh };
+            persons.extend(self.insert_persons(tx, &fresh, ids).await?);
+            kept.extend(fresh.members);
+            let everyone = SealedBatch { households: batch.households, members: kept };
+            // The categories the sheet speaks for, listed or not, against those stored.
+            let (household_level, person_level) =
+                (said.has(Field::HouseholdCategories), said.has(Field::PersonCategories));
+            let wanted = everyone
+                .holdings(ids, &persons)
+                .into_iter()
+                .filter(|r| if r.person_id.is_some() { person_level } else { household_level })
+                .collect();
+            holdings.retain(|s| match s.person_id {
+                None => household_level,
+                Some(p) => person_level && spoken_for.contains(&p),
+            });
+            let month = chrono::Datelike::with_day(&chrono::Local::now().date_naive(), 1).expect("the first of a month");
+            let changes = holding_changes(wanted, &holdings, month);
+            self.insert_holdings(tx, &changes.insert).await?;
+            for (holding, end) in changes.end {
+                sqlx::query($crate::registry::END_HOLDING).bind(holding).bind(end).execute(&mut **tx).await?;
+            }
+            for holding in changes.delete {
+                sqlx::query($crate::registry::DELETE_HOLDING).bind(holding).execute(&mut **tx).await?;
+            }
+            for s in &everyone.households {
+                let members = s.household.members.len();
+                let diff = format!(r#"{{"persons":[null,{members}]}}"#);
+                let event = $crate::registry::household_event("household.import_update", ids[&s.household.number], diff);
+                append_audit!(*tx, actor, &event);
+            }
+            Ok(())
+        }
+
+        /// Rewrites a registered member with what the sheet says of them.
+        async fn update_member_from_sheet(
+            &self,
+            tx: &mut sqlx::Transaction<'_, $db>,
+            person: i64,
+            m: &$crate::registry::SealedMember<'_>,
+            said: zhongfu_domain::ledger::Said,
+        ) -> Result<()> {
+            use zhongfu_domain::ledger::Field;
+            let p = m.person;
+            let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE person SET name = ");
+            q.push_bind(&p.name).push(", relation = ").push_bind(p.relation.code());
+            if said.has(Field::Phone) {
+                let phone = m.phone.as_ref();
+                q.push(", phone_cipher = ").push_bind(phone.map(|s| &s.cipher));
+                q.push(", phone_bidx = ").push_bind(phone.map(|s| &s.bidx));
+                q.push(", phone_masked = ").push_bind(phone.map(|s| &s.masked));
+            }
+            if said.has(Field::Marital) {
+                q.push(", marital = ").push_bind(p.marital.code());
+            }
+            if said.has(Field::Health) {
+                q.push(", health = ").push_bind(p.health.code());
+            }
+            if said.has(Field::DisabilityKind) {
+                let d = p.disability.as_ref();
+                q.push(", disability_kind = ").push_bind(d.map(|d| d.kind.code()));
+                q.push(", disability_grade = ").push_bind(d.map(|d| i64::from(d.grade)));
+                q.push(", disability_cert = ").push_bind(m.certificate.as_ref());
+            }
+            if said.has(Field::WorkAbility) {
+                q.push(", work_ability = ").push_bind(p.work_ability.code());
+            }
+            if said.has(Field::Employment) {
+                q.push(", employment = ").push_bind(p.employment.code());
+            }
+            if said.has(Field::Schooling) {
+                q.push(", schooling = ").push_bind(p.schooling.code());
+            }
+            if said.has(Field::MonthlyIncome) {
+                q.push(", monthly_income_fen = ").push_bind(p.monthly_income.0);
+            }
+            if said.has(Field::DeathDate) {
+                q.push(", death_date = ").push_bind(p.death_date);
+            }
+            q.push(" WHERE id = ").push_bind(person);
+            q.build().execute(&mut **tx).await?;
             Ok(())
         }
 
@@ -744,6 +875,17 @@ macro_rules! registry_store {
             batch: &SealedBatch<'_>,
             household_ids: &HashMap<String, i64>,
         ) -> Result<()> {
+            let person_ids = self.insert_persons(tx, batch, household_ids).await?;
+            self.insert_holdings(tx, &batch.holdings(household_ids, &person_ids)).await
+        }
+
+        /// Inserts a batch's members; their ids by ID blind index.
+        async fn insert_persons(
+            &self,
+            tx: &mut sqlx::Transaction<'_, $db>,
+            batch: &SealedBatch<'_>,
+            household_ids: &HashMap<String, i64>,
+        ) -> Result<HashMap<Vec<u8>, i64>> {
             // Each chunk's statement is built while the one before it runs (the
             // database works on its own thread or server meanwhile).
             let mut person_ids = HashMap::with_capacity(batch.members.len());
@@ -787,7 +929,14 @@ macro_rules! registry_store {
                 person_ids.extend(ids?);
                 next = following;
             }
-            let rows = batch.holdings(household_ids, &person_ids);
+            Ok(person_ids)
+        }
+
+        async fn insert_holdings(
+            &self,
+            tx: &mut sqlx::Transaction<'_, $db>,
+            rows: &[$crate::registry::HoldingRow<'_>],
+        ) -> Result<()> {
             let mut holdings = rows.chunks(HOUSEHOLD_CHUNK).map(|chunk| {
                 let mut q = sqlx::QueryBuilder::<$db>::new(INSERT_HOLDING);
                 q.push_values(chunk, |mut b, r| {
@@ -852,8 +1001,10 @@ macro_rules! registry_store {
             let Some(target) = self.read_household(&mut **tx, scope, to, today).await? else {
                 return Ok(Err(EditOutcome::NotFound));
             };
-            if member.relation == "head" && before.members.len() > 1 {
-                return Ok(Err(EditOutcome::Conflict("move_head")));
+            match before.members.len() {
+                1 => return Ok(Err(EditOutcome::Conflict("move_last"))),
+                _ if member.relation == "head" => return Ok(Err(EditOutcome::Conflict("move_head"))),
+                _ => {}
             }
             Ok(Ok((before, target, member, new_version)))
         }

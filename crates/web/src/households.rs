@@ -392,6 +392,11 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
                     "this member heads a household with other members and cannot be moved; make another member head first",
                     "person",
                 ),
+                "move_last" => (
+                    "该成员是本户唯一成员，迁出会留下空户；请改用“合并”把两户合为一户",
+                    "this is the household's only member, and moving them out would leave it empty: merge the two households instead",
+                    "person",
+                ),
                 "move_self" => {
                     ("迁入户不能是本户", "the household to move to must be another household", "to_household")
                 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use utoipa::{IntoParams, ToSchema};
 
-use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, LedgerReader, Parsed};
+use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, LedgerReader, Parsed, Said};
 use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, IdNumber, Scope};
 use zhongfu_store::registry::{ConflictReason, ImportBatch, ImportPlan};
@@ -251,7 +251,17 @@ pub async fn run_watched(
         }
     }
     let top: Vec<Vec<Cell>> = pending.iter().take(HEADER_ROWS).map(|(_, cells)| cells.clone()).collect();
-    let (header_index, found) = ledger::find_header(&top).ok_or(ImportError::NoHeader)?;
+    // Headers not recognised: the fullest top row is shown for the worker to map
+    // by hand (a dry run), and read with the mapping they chose.
+    let (header_index, found, recognised) = match ledger::find_header(&top) {
+        Some((index, found)) => (index, found, true),
+        None if job.dry_run || job.mapping.is_some() => {
+            let index = ledger::guess_header(&top).ok_or(ImportError::NoHeader)?;
+            (index, vec![None; top[index].len()], false)
+        }
+        None => return Err(ImportError::NoHeader),
+    };
+    let map_first = !recognised && job.mapping.is_none();
     let (header_row, header_cells) = pending[header_index].clone();
     pending.drain(..=header_index);
     let width = header_cells.len();
@@ -281,15 +291,27 @@ pub async fn run_watched(
         .collect();
     let number_for = |id: &IdNumber| store.household_number_for(id);
     let ctx = Context { today: today(), communities: &communities, default_community, number_for: &number_for };
+    let said = Said::of(&mapping);
     let mut reader = LedgerReader::new(header_row, mapping.clone(), ctx);
     let mut outcome = Outcome::default();
     let mut batches = Batches { pending, rx, finished: false };
     // The next batch is read, checked and sealed while the one before is
     // written: the database works on its own thread meanwhile.
     let check = |reader: &mut LedgerReader<'_>, (rows, last): (sheets::Rows, usize)| {
-        (Checked::new(store.as_ref(), reader.parse(&rows)), last)
+        (Checked::new(store.as_ref(), reader.parse(&rows), said), last)
     };
-    let mut current = batches.next(&reader).await.map(|b| check(&mut reader, b));
+    if map_first {
+        outcome.issues.push(Issue {
+            row: header_row,
+            column: None,
+            field: None,
+            value: String::new(),
+            code: "no_header",
+            message_zh: "未能识别表头：请在“列对应”中为各列选择字段（至少姓名、身份证号、与户主关系）后重新检查".into(),
+            message_en: "the headers were not recognised: choose a field for each column under the mapping (at least name, ID number and relation) and check again".into(),
+        });
+    }
+    let mut current = if map_first { None } else { batches.next(&reader).await.map(|b| check(&mut reader, b)) };
     while let Some((checked, last_row)) = current.take() {
         if progress.cancelled.load(Ordering::Relaxed) {
             outcome.cancelled = true;
@@ -369,10 +391,10 @@ struct Checked {
 }
 
 impl Checked {
-    fn new(store: &dyn Store, mut parsed: Parsed) -> Self {
+    fn new(store: &dyn Store, mut parsed: Parsed, said: Said) -> Self {
         let (households, rows) =
             std::mem::take(&mut parsed.households).into_iter().map(|h| (h.household, h.rows)).unzip();
-        Self { parsed, rows, batch: store.prepare_import(households) }
+        Self { parsed, rows, batch: store.prepare_import(households, said) }
     }
 }
 

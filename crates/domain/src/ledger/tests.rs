@@ -258,3 +258,24 @@ fn an_id_on_a_rejected_row_is_still_taken() {
         "this ID number already appears in row 2"
     );
 }
+
+#[test]
+fn a_sheet_says_only_the_fields_it_has_columns_for() {
+    let said = Said::of(&[Some(Field::Name), None, Some(Field::IdNumber), Some(Field::MonthlyIncome)]);
+    assert!(said.has(Field::Name) && said.has(Field::IdNumber) && said.has(Field::MonthlyIncome));
+    assert!(!said.has(Field::Phone) && !said.has(Field::DeathDate) && !said.has(Field::Note));
+    assert!(Field::ALL.iter().all(|&f| Said::all().has(f)));
+}
+
+#[test]
+fn an_unrecognised_header_is_guessed_as_the_fullest_top_row() {
+    let rows = vec![
+        row(&["Household list 2026"]),
+        row(&[]),
+        row(&["Name", "ID", "Relation", "Phone"]),
+        row(&["吴六", "430602196003040011", "户主", ""]),
+    ];
+    assert_eq!(find_header(&rows), None);
+    assert_eq!(guess_header(&rows), Some(2));
+    assert_eq!(guess_header(&[row(&[]), row(&[" "])]), None);
+}
