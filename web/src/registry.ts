@@ -2,9 +2,12 @@
 // the household picker's options, the division cascader's nodes, counts beside filters.
 import type { Division, HouseholdDetail, HouseholdFacets, HouseholdSummary, Member } from "./api";
 
-/** The head of a household with other members cannot be moved (the server refuses it too). */
+/**
+ * The head does not move out (the server refuses it too): with others left, another member
+ * is made head first; alone, the two households are merged instead, which leaves none empty.
+ */
 export function canMove(member: Member, household: HouseholdDetail): boolean {
-  return member.relation !== "head" || household.members.length === 1;
+  return member.relation !== "head" && household.members.length > 1;
 }
 
 /** Households a member may move to: found by number or name, without duplicates or this one. */

@@ -17,13 +17,13 @@ const summary = (id: number, number: string, head_name = "", community_name = ""
   ({ id, number, head_name, community_name }) as HouseholdSummary;
 
 describe("moving a member", () => {
-  it("refuses the head of a household with others, allows a sole head", () => {
+  it("refuses the head, whether others are left or the household would be empty", () => {
     const head = member(1, "head");
     const child = member(2, "child");
     const both = { members: [head, child] } as HouseholdDetail;
     expect(canMove(head, both)).toBe(false);
     expect(canMove(child, both)).toBe(true);
-    expect(canMove(head, { members: [head] } as HouseholdDetail)).toBe(true);
+    expect(canMove(head, { members: [head] } as HouseholdDetail)).toBe(false);
   });
 
   it("offers each other household once, never the current one", () => {
