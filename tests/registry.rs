@@ -857,6 +857,51 @@ async fn a_reimport_changes_what_the_sheet_says_and_keeps_the_rest() {
 }
 
 #[tokio::test]
+async fn a_disability_certificate_is_kept_encrypted_shown_masked_and_cleared_with_the_disability() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    let ledger = format!("户编号,社区代码,姓名,身份证号,与户主关系\nC1,430602001001,卫一,{},户主\n", ids[0]);
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let id = search(&app, &worker, json!({"number": "C1"})).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let person = page["members"][0]["id"].as_i64().unwrap();
+    let form = |kind: Option<&str>, cert: Option<&str>| {
+        json!({
+            "name": "卫一", "relation": "head", "marital": "married", "health": "healthy",
+            "disability_kind": kind, "disability_grade": kind.map(|_| 2), "disability_cert": cert,
+            "work_ability": "partial", "employment": "not_working", "schooling": "none", "monthly_income_fen": 0,
+        })
+    };
+    let edit = format!("{path}/members/{person}");
+    let certificate = format!("{} 12", ids[0].to_lowercase());
+    let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(1), form(Some("physical"), Some("证-1"))).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "disability_cert");
+    let res =
+        send(&app, &worker, reqwest::Method::PUT, &edit, Some(1), form(Some("physical"), Some(&certificate))).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let full = format!("{}12", ids[0].to_uppercase());
+    let masked = format!("{}********{}", &full[..6], &full[full.len() - 4..]);
+    assert_eq!(page["members"][0]["disability_cert_masked"], masked.as_str());
+    // Absent keeps it; the record of the change holds the masked number only.
+    let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(2), form(Some("physical"), None)).await;
+    assert_eq!(res.status(), 200);
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!(page["members"][0]["disability_cert_masked"], masked.as_str());
+    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
+    assert!(history.to_string().contains(&masked) && !history.to_string().contains(&full), "{history}");
+    // No disability, no certificate.
+    let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(3), form(None, None)).await;
+    assert_eq!(res.status(), 200);
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!(page["members"][0]["disability_cert_masked"], Value::Null);
+}
+
+#[tokio::test]
 async fn a_member_moves_to_another_household_in_one_audited_step() {
     let app = TestApp::spawn().await;
     let households = app.seed_demo(120, 13).await;

@@ -206,6 +206,7 @@ export interface Member {
   health: string;
   disability_kind: string | null;
   disability_grade: number | null;
+  disability_cert_masked: string | null;
   work_ability: string;
   employment: string;
   schooling: string;

@@ -638,6 +638,21 @@ fn issue(row: usize, column: usize, field: Field, cell: &Cell, r: Reject) -> Iss
     Issue { row, column: Some(column), field: Some(field), value, code: r.code, message_zh: r.zh, message_en: r.en }
 }
 
+/// A disability certificate number (残疾证号: the holder's ID number and two
+/// digits for type and grade), as typed: full-width characters and spaces
+/// dropped, letters upper case; letters and digits only, at most 30.
+pub fn parse_certificate(text: &str) -> Result<String, Reject> {
+    let number: String = clean(text).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    if number.is_empty() || number.len() > 30 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(reject(
+            "bad_certificate",
+            "残疾证号应为不超过30位的数字和字母",
+            "a disability certificate number has at most 30 letters and digits",
+        ));
+    }
+    Ok(number)
+}
+
 /// An ID number as typed, masked like a valid one (`430602********0071`)
 /// even when it does not parse; shorter text is kept.
 pub fn mask_id_text(text: &str) -> String {
@@ -755,7 +770,13 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
     let work = coded(row, Field::WorkAbility, parse_work, &mut rejects);
     let employment = coded(row, Field::Employment, Employment::parse, &mut rejects);
     let schooling = coded(row, Field::Schooling, Schooling::parse, &mut rejects);
-    let certificate = row.text(Field::DisabilityCert).unwrap_or_default();
+    let certificate = match row.text(Field::DisabilityCert) {
+        None => String::new(),
+        Some(text) => parse_certificate(&text).unwrap_or_else(|r| {
+            rejects.push((Field::DisabilityCert, r));
+            String::new()
+        }),
+    };
     let disability = match (kind, grade) {
         (Some(kind), Some(grade)) => Some(Disability { kind, grade, certificate }),
         (Some(_), None) if row.text(Field::DisabilityGrade).is_none() => {

@@ -550,6 +550,8 @@ pub struct MemberView {
     pub health: String,
     pub disability_kind: Option<String>,
     pub disability_grade: Option<i64>,
+    /// The disability certificate number, masked like an ID number.
+    pub disability_cert_masked: Option<String>,
     pub work_ability: String,
     pub employment: String,
     pub schooling: String,
@@ -609,11 +611,23 @@ pub struct MemberEdit {
     pub marital: Marital,
     pub health: Health,
     pub disability: Option<(DisabilityKind, u8)>,
+    /// The certificate number: None keeps it, Some(None) clears it (as does no disability).
+    pub certificate: Option<Option<String>>,
     pub work_ability: WorkAbility,
     pub employment: Employment,
     pub schooling: Schooling,
     pub monthly_income: Fen,
     pub death_date: Option<NaiveDate>,
+}
+
+impl MemberEdit {
+    /// The certificate number to write, if it changes: none without a disability.
+    pub(crate) fn certificate(&self) -> Option<Option<&str>> {
+        match (&self.disability, &self.certificate) {
+            (None, _) => Some(None),
+            (Some(_), c) => c.as_ref().map(Option::as_deref),
+        }
+    }
 }
 
 /// What became of an edit that carries the version it was made against.
@@ -786,7 +800,7 @@ pub(crate) const SELECT_DETAIL: &str = "
 
 pub(crate) const SELECT_MEMBERS: &str = "
     SELECT id, name, id_masked, sex, birth_date, relation, phone_masked, marital, health, disability_kind,
-           CAST(disability_grade AS BIGINT) AS disability_grade, work_ability, employment, schooling,
+           CAST(disability_grade AS BIGINT) AS disability_grade, disability_cert, work_ability, employment, schooling,
            monthly_income_fen, death_date
       FROM person WHERE household_id = $1
      ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, birth_date, id";
@@ -823,6 +837,8 @@ pub(crate) const WALK_COST: f64 = 4.0;
 /// The head of household `$1` becomes 其他 (another member is made head next).
 pub(crate) const DEMOTE_HEAD: &str =
     "UPDATE person SET relation = 'other' WHERE household_id = $1 AND relation = 'head'";
+pub(crate) const UPDATE_MEMBER_CERT: &str =
+    "UPDATE person SET disability_cert = $3 WHERE id = $1 AND household_id = $2";
 pub(crate) const UPDATE_MEMBER_PHONE: &str =
     "UPDATE person SET phone_cipher = $3, phone_bidx = $4, phone_masked = $5 WHERE id = $1 AND household_id = $2";
 /// Ends a member's open categories on `$2` (the end of the month they died in).
@@ -869,6 +885,7 @@ pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, pho
 
 /// What a member edit changes, for the audit record (phones masked).
 pub(crate) fn member_diff(before: &MemberView, edit: &MemberEdit, phone_after: Option<&str>) -> String {
+    let certificate_after = edit.certificate().map(|c| c.map(zhongfu_domain::ledger::mask_id_text));
     let mut diff = serde_json::Map::new();
     let mut put = |field: &str, a: serde_json::Value, b: serde_json::Value| {
         if a != b {
@@ -884,6 +901,9 @@ pub(crate) fn member_diff(before: &MemberView, edit: &MemberEdit, phone_after: O
     put("health", before.health.clone().into(), edit.health.code().into());
     put("disability_kind", before.disability_kind.clone().into(), edit.disability.map(|d| d.0.code()).into());
     put("disability_grade", before.disability_grade.into(), edit.disability.map(|d| i64::from(d.1)).into());
+    if let Some(after) = certificate_after {
+        put("disability_cert", before.disability_cert_masked.clone().into(), after.into());
+    }
     put("work_ability", before.work_ability.clone().into(), edit.work_ability.code().into());
     put("employment", before.employment.clone().into(), edit.employment.code().into());
     put("schooling", before.schooling.clone().into(), edit.schooling.code().into());

@@ -269,6 +269,14 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
+            if let Some(certificate) = edit.certificate() {
+                sqlx::query($crate::registry::UPDATE_MEMBER_CERT)
+                    .bind(person_id)
+                    .bind(household_id)
+                    .bind(certificate.map(|c| self.keys.encrypt(c)))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if let Some(died) = edit.death_date {
                 sqlx::query($crate::registry::END_MEMBER_HOLDINGS)
                     .bind(person_id)
@@ -1083,6 +1091,11 @@ macro_rules! registry_store {
                         health: m.try_get("health")?,
                         disability_kind: m.try_get("disability_kind")?,
                         disability_grade: m.try_get("disability_grade")?,
+                        disability_cert_masked: m
+                            .try_get::<Option<Vec<u8>>, _>("disability_cert")?
+                            .and_then(|c| self.keys.decrypt(&c).ok())
+                            .filter(|c| !c.is_empty())
+                            .map(|c| zhongfu_domain::ledger::mask_id_text(&c)),
                         work_ability: m.try_get("work_ability")?,
                         employment: m.try_get("employment")?,
                         schooling: m.try_get("schooling")?,

@@ -500,6 +500,8 @@ pub struct MemberForm {
     pub health: String,
     pub disability_kind: Option<String>,
     pub disability_grade: Option<u8>,
+    /// The disability certificate number; absent keeps it, an empty string clears it.
+    pub disability_cert: Option<String>,
     pub work_ability: String,
     pub employment: String,
     pub schooling: String,
@@ -539,6 +541,13 @@ impl MemberForm {
             marital: required("marital", &self.marital, Marital::parse)?,
             health: required("health", &self.health, Health::parse)?,
             disability,
+            certificate: match self.disability_cert.as_deref().map(str::trim) {
+                None => None,
+                Some("") => Some(None),
+                Some(c) => Some(Some(zhongfu_domain::ledger::parse_certificate(c).map_err(|r| {
+                    ApiError::new(StatusCode::BAD_REQUEST, r.code, r.zh, r.en).with_field("disability_cert")
+                })?)),
+            },
             work_ability: required("work_ability", &self.work_ability, WorkAbility::parse)?,
             employment: required("employment", &self.employment, Employment::parse)?,
             schooling: required("schooling", &self.schooling, Schooling::parse)?,
@@ -590,7 +599,7 @@ pub async fn add_member(
         disability: edit.disability.map(|(kind, grade)| zhongfu_domain::registry::Disability {
             kind,
             grade,
-            certificate: String::new(),
+            certificate: edit.certificate.clone().flatten().unwrap_or_default(),
         }),
         work_ability: edit.work_ability,
         employment: edit.employment,

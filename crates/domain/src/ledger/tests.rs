@@ -279,3 +279,11 @@ fn an_unrecognised_header_is_guessed_as_the_fullest_top_row() {
     assert_eq!(guess_header(&rows), Some(2));
     assert_eq!(guess_header(&[row(&[]), row(&[" "])]), None);
 }
+
+#[test]
+fn a_certificate_number_is_read_as_typed_and_refused_when_it_is_not_one() {
+    assert_eq!(parse_certificate(" ４３０６０２１９６００３０４００１ｘ１２ ").unwrap(), "43060219600304001X12");
+    for bad in ["", "4306-0219", "残疾证", &"1".repeat(31)] {
+        assert_eq!(parse_certificate(bad).unwrap_err().code, "bad_certificate", "{bad}");
+    }
+}
