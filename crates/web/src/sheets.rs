@@ -318,13 +318,12 @@ fn cell(d: &Data) -> Cell {
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(dt) => {
-            let serial = dt.as_f64();
-            if dt.is_datetime() {
-                zhongfu_domain::ledger::parse_date(&Cell::Number(serial.floor()))
-                    .map(Cell::Date)
-                    .unwrap_or(Cell::Number(serial))
-            } else {
-                Cell::Number(serial)
+            // The components, not the serial: a book saved with the 1904 date
+            // system (old Mac Excel) counts its days from 1904.
+            let (year, month, day, ..) = dt.to_ymd_hms_milli();
+            match chrono::NaiveDate::from_ymd_opt(year.into(), month.into(), day.into()) {
+                Some(date) if dt.is_datetime() => Cell::Date(date),
+                _ => Cell::Number(dt.as_f64()),
             }
         }
         Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
@@ -407,6 +406,20 @@ pub fn attachment(bytes: Vec<u8>, ascii_name: &str, name: &str) -> axum::respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_cell_reads_the_same_day_in_either_date_system() {
+        use calamine::{ExcelDateTime, ExcelDateTimeType};
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        // 2026-01-05 is day 46027 counted from 1900 and day 44565 counted from 1904.
+        for (serial, is_1904) in [(46027.0, false), (44565.0, true), (46027.75, false)] {
+            let dt = ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, is_1904);
+            assert_eq!(cell(&Data::DateTime(dt)), Cell::Date(day), "{serial} {is_1904}");
+        }
+        // A duration is no date.
+        let time = ExcelDateTime::new(0.5, ExcelDateTimeType::TimeDelta, false);
+        assert_eq!(cell(&Data::DateTime(time)), Cell::Number(0.5));
+    }
 
     #[test]
     fn csv_rows_keep_their_line_numbers_across_blank_lines() {
