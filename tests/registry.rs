@@ -673,13 +673,13 @@ async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
     assert_eq!(app.get_as(&other, &format!("/api/v1/import-jobs/{id}")).await.status(), 404);
     assert_eq!(app.post_as(&other, &format!("/api/v1/import-jobs/{id}/cancel"), json!({})).await.status(), 404);
     assert_eq!(app.post_as(&worker, &format!("/api/v1/import-jobs/{id}/cancel"), json!({})).await.status(), 204);
-    // A job that cannot read its file says why.
+    // A job that finds nothing to read in its file says why.
     let res = app
         .client
         .post(format!("{}/api/v1/import-jobs", app.address))
         .header("cookie", &worker.cookie)
         .header("x-csrf-token", &worker.csrf)
-        .body("just,words\n".as_bytes().to_vec())
+        .body(" \n,\n".as_bytes().to_vec())
         .send()
         .await
         .unwrap();
