@@ -266,6 +266,11 @@ impl Vocabulary {
         &self.params
     }
 
+    /// The parameters counted in fen.
+    pub fn money_params(&self) -> &[String] {
+        &self.money_params
+    }
+
     fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }

@@ -1111,12 +1111,14 @@ impl Engine {
             Compiled::Off => None,
             Compiled::Interpreted(ip) => {
                 let (h, person) = (household as usize, person.map(|x| x as usize));
-                let r = ip.condition(cols, h, person);
-                outcomes.push(ConditionOutcome {
-                    condition: ip.source().to_owned(),
-                    holds: r.as_ref().ok().copied(),
-                    detail: r.err().unwrap_or_else(|| "解释执行 (interpreted)".into()),
-                });
+                for (condition, holds, reads) in ip.explain(cols, h, person) {
+                    let detail = match &holds {
+                        Err(e) => format!("{condition}：无法计算 (could not be evaluated): {e}"),
+                        Ok(h) if reads.is_empty() => format!("{condition} = {h}"),
+                        Ok(h) => format!("{condition} = {h}（{}）", reads.join("，")),
+                    };
+                    outcomes.push(ConditionOutcome { condition, holds: holds.ok(), detail });
+                }
                 ip.benefit(cols, h, person)
             }
             Compiled::Graph { conjuncts, benefit, .. } => {

@@ -72,6 +72,8 @@ pub struct Interpreted {
     condition: Program,
     benefit: Option<Program>,
     params: Arc<BTreeMap<String, i64>>,
+    /// The parameters counted in fen (shown in yuan).
+    money: Arc<[String]>,
 }
 
 impl fmt::Debug for Interpreted {
@@ -90,7 +92,72 @@ impl Interpreted {
         let env = env();
         let condition_program = env.compile(condition).map_err(|e| e.to_string())?;
         let benefit = benefit.map(|b| env.compile(b)).transpose().map_err(|e| e.to_string())?;
-        Ok(Self { source: condition.to_owned(), level, condition: condition_program, benefit, params })
+        Ok(Self {
+            source: condition.to_owned(),
+            level,
+            condition: condition_program,
+            benefit,
+            params,
+            money: Arc::new([]),
+        })
+    }
+
+    pub fn with_money_params(self, money: Arc<[String]>) -> Self {
+        Self { money, ..self }
+    }
+
+    /// Each top-level condition on one row: its text, whether it holds (or why
+    /// it could not be run), and the fields and parameters it read, shown.
+    pub fn explain(
+        &self,
+        cols: &Columns,
+        household: usize,
+        person: Option<usize>,
+    ) -> Vec<(String, Result<bool, String>, Vec<String>)> {
+        let env = env();
+        conjunct_texts(&self.source)
+            .into_iter()
+            .map(|text| {
+                let holds = env.compile(text).map_err(|e| e.to_string()).and_then(|p| {
+                    match run(&p, cols, self.level, household, person, &self.params)? {
+                        Value::Bool(b) => Ok(b),
+                        other => Err(format!("not true or false: {other:?}")),
+                    }
+                });
+                (text.to_owned(), holds, self.reads(text, cols, household, person))
+            })
+            .collect()
+    }
+
+    /// The row's fields and the parameters a condition names, each once, with
+    /// its value (money in yuan, codes quoted).
+    fn reads(&self, text: &str, cols: &Columns, household: usize, person: Option<usize>) -> Vec<String> {
+        let mut shown = Vec::new();
+        for name in names(text) {
+            let value = if let Some(param) = name.strip_prefix("params.") {
+                let Some(&v) = self.params.get(param) else { continue };
+                if self.money.iter().any(|m| m == param) { crate::Fen(v).grouped() } else { v.to_string() }
+            } else {
+                let Some(f) = FIELDS.iter().find(|f| f.name == name) else { continue };
+                let row = match (f.level, person) {
+                    (Level::Household, _) => household,
+                    (Level::Person, Some(row)) if self.level == Level::Person => row,
+                    _ => continue,
+                };
+                let mut v = Vec::with_capacity(1);
+                cols.load(f.col, row..row + 1, &mut v);
+                let x = v.first().copied().unwrap_or(0);
+                match f.ty {
+                    FieldType::Money => crate::Fen(x).grouped(),
+                    _ => show(&value(cols, f, row)),
+                }
+            };
+            let item = format!("{name} {value}");
+            if !shown.contains(&item) {
+                shown.push(item);
+            }
+        }
+        shown
     }
 
     pub fn source(&self) -> &str {
@@ -114,6 +181,102 @@ impl Interpreted {
 }
 
 static FIELDS: LazyLock<Vec<Field>> = LazyLock::new(fields);
+
+/// The parts of a top-level `a && b && …` in a rule's text, each a condition
+/// of its own; the whole text when `||` or `?:` sits at the top (they bind
+/// looser than `&&`). Brackets and quoted text are stepped over.
+pub fn conjunct_texts(source: &str) -> Vec<&str> {
+    let text = source.trim();
+    let (mut depth, mut quote, mut escaped) = (0i32, None::<char>, false);
+    let (mut cuts, mut looser) = (Vec::new(), false);
+    let mut closes_at_end = None;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if let Some(q) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 && closes_at_end.is_none() {
+                    closes_at_end = Some(i);
+                }
+            }
+            '&' if depth == 0 && bytes.get(i + 1) == Some(&b'&') => cuts.push(i),
+            '|' if depth == 0 && bytes.get(i + 1) == Some(&b'|') => looser = true,
+            '?' if depth == 0 => looser = true,
+            _ => {}
+        }
+    }
+    // `(a && b)`: the brackets around the whole rule say nothing.
+    if text.starts_with('(') && closes_at_end == Some(text.len() - 1) {
+        return conjunct_texts(&text[1..text.len() - 1]);
+    }
+    if looser || cuts.is_empty() {
+        return vec![text];
+    }
+    let mut parts = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for cut in cuts {
+        parts.push(text[start..cut].trim());
+        start = cut + 2;
+    }
+    parts.push(text[start..].trim());
+    parts
+}
+
+/// The dotted names in a condition outside quotes (`per_capita_income`,
+/// `params.dibao_line`, `m.age`), in order, without method calls' names.
+fn names(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut quote, mut escaped, mut start) = (None::<char>, false, None::<usize>);
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        if let Some(q) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match (start, word(c)) {
+            (None, true) if !c.is_ascii_digit() && c != '.' => start = Some(i),
+            (Some(s), false) => {
+                // A name followed by `(` is a function or a method, not a value.
+                if c != '(' {
+                    out.push(text[s..i].trim_end_matches('.'));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+        }
+    }
+    out
+}
+
+/// A CEL value as a person reads it: codes quoted, lists in brackets.
+fn show(v: &Value) -> String {
+    match v {
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::String(s) => format!("'{s}'"),
+        Value::List(items) => format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+        other => format!("{other:?}"),
+    }
+}
 
 fn value(cols: &Columns, f: &Field, row: usize) -> Value {
     let mut v = Vec::with_capacity(1);

@@ -207,6 +207,7 @@ impl PolicyError {
 /// fail `check` are switched off (they find nothing) and returned with their error.
 pub fn build_engine(policies: &[&PolicyDef], vocab: &Vocabulary) -> (Engine, Vec<(usize, PolicyError)>) {
     let params: Arc<BTreeMap<String, i64>> = Arc::new(vocab.params().clone());
+    let money: Arc<[String]> = vocab.money_params().into();
     let mut rules = Vec::new();
     let mut refused = Vec::new();
     for (i, p) in policies.iter().enumerate() {
@@ -215,6 +216,7 @@ pub fn build_engine(policies: &[&PolicyDef], vocab: &Vocabulary) -> (Engine, Vec
             Checked::Interpreted(_) => {
                 let records = p.records_bit().unwrap_or_default();
                 Interpreted::new(p.level, &p.condition, p.benefit.as_deref(), Arc::clone(&params))
+                    .map(|rule| rule.with_money_params(Arc::clone(&money)))
                     .map(|rule| Rule::Interpreted { level: p.level, records, rule: Box::new(rule) })
                     .map_err(PolicyError::Interpreter)
             }

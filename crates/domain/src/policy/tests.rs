@@ -508,6 +508,37 @@ fn a_rule_the_engine_cannot_compile_runs_in_the_interpreter_with_the_same_result
         rows
     };
     assert_eq!(strip(a), strip(interpreted.sweep(&cols, 2)));
+    // Its explanation still shows each condition with the values it read.
+    let row = (0..cols.household_rows() as u32).find(|&h| cols.persons(h).next().is_some()).unwrap();
+    let person = cols.persons(row).next().unwrap();
+    let why = interpreted.explain(&cols, 0, row, Some(person));
+    let expected = compiled.explain(&cols, 0, row, Some(person));
+    assert_eq!(why.len(), 2, "{why:?}");
+    assert_eq!(why[0].condition, "age >= 60.0");
+    for (w, e) in why.iter().zip(&expected) {
+        assert_eq!(w.holds, e.holds, "{why:?} {expected:?}");
+    }
+    let age = cols.persons(row).next().map(|_| expected[0].detail.split(' ').nth(1).unwrap().to_owned()).unwrap();
+    assert!(why[0].detail.contains(&format!("（age {age}）")), "{why:?} {expected:?}");
+    assert!(why[1].detail.starts_with("income < 100000 = ") && why[1].detail.contains("（income "), "{why:?}");
+}
+
+#[test]
+fn an_interpreted_rule_splits_into_its_top_level_conditions() {
+    use super::interp::conjunct_texts;
+    assert_eq!(
+        conjunct_texts(" age >= 60.0 && (a || b) && 'x&&y' in tags "),
+        ["age >= 60.0", "(a || b)", "'x&&y' in tags"]
+    );
+    assert_eq!(conjunct_texts("(a && b)"), ["a", "b"]);
+    assert_eq!(conjunct_texts("(a) && (b)"), ["(a)", "(b)"]);
+    // `||` and `?:` bind looser than `&&`: the rule is one condition.
+    assert_eq!(conjunct_texts("a || b && c"), ["a || b && c"]);
+    assert_eq!(conjunct_texts("a ? b && c : d"), ["a ? b && c : d"]);
+    assert_eq!(
+        conjunct_texts("members.exists(m, m.age > 60 && m.income < 5)"),
+        ["members.exists(m, m.age > 60 && m.income < 5)"]
+    );
 }
 
 #[test]
