@@ -1079,6 +1079,17 @@ where
     q.push(")");
 }
 
+/// `, phone_cipher = …, phone_bidx = …, phone_masked = …` of an `UPDATE … SET`.
+pub(crate) fn push_phone<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, phone: Option<&Sealed>)
+where
+    for<'t> Option<Vec<u8>>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<String>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    q.push(", phone_cipher = ").push_bind(phone.map(|p| p.cipher.clone()));
+    q.push(", phone_bidx = ").push_bind(phone.map(|p| p.bidx.clone()));
+    q.push(", phone_masked = ").push_bind(phone.map(|p| p.masked.clone()));
+}
+
 pub(crate) const END_HOLDING: &str = "UPDATE holding SET end_date = $2 WHERE id = $1";
 pub(crate) const DELETE_HOLDING: &str = "DELETE FROM holding WHERE id = $1";
 

@@ -750,10 +750,7 @@ macro_rules! registry_store {
                     q.push(", address = ").push_bind(&h.address);
                 }
                 if said.has(Field::HouseholdPhone) {
-                    let phone = s.phone.as_ref();
-                    q.push(", phone_cipher = ").push_bind(phone.map(|p| &p.cipher));
-                    q.push(", phone_bidx = ").push_bind(phone.map(|p| &p.bidx));
-                    q.push(", phone_masked = ").push_bind(phone.map(|p| &p.masked));
+                    $crate::registry::push_phone(&mut q, s.phone.as_ref());
                 }
                 if said.has(Field::Registration) {
                     q.push(", registration = ").push_bind(h.registration.code());
@@ -840,10 +837,7 @@ macro_rules! registry_store {
             let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE person SET name = ");
             q.push_bind(&p.name).push(", relation = ").push_bind(p.relation.code());
             if said.has(Field::Phone) {
-                let phone = m.phone.as_ref();
-                q.push(", phone_cipher = ").push_bind(phone.map(|s| &s.cipher));
-                q.push(", phone_bidx = ").push_bind(phone.map(|s| &s.bidx));
-                q.push(", phone_masked = ").push_bind(phone.map(|s| &s.masked));
+                $crate::registry::push_phone(&mut q, m.phone.as_ref());
             }
             if said.has(Field::Marital) {
                 q.push(", marital = ").push_bind(p.marital.code());

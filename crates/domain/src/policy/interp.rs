@@ -187,22 +187,15 @@ static FIELDS: LazyLock<Vec<Field>> = LazyLock::new(fields);
 /// looser than `&&`). Brackets and quoted text are stepped over.
 pub fn conjunct_texts(source: &str) -> Vec<&str> {
     let text = source.trim();
-    let (mut depth, mut quote, mut escaped) = (0i32, None::<char>, false);
+    let (mut depth, mut quoted) = (0i32, Quoted::default());
     let (mut cuts, mut looser) = (Vec::new(), false);
     let mut closes_at_end = None;
     let bytes = text.as_bytes();
     for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                _ if c == q => quote = None,
-                _ => {}
-            }
+        if quoted.step(c) {
             continue;
         }
         match c {
-            '\'' | '"' => quote = Some(c),
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => {
                 depth -= 1;
@@ -237,16 +230,10 @@ pub fn conjunct_texts(source: &str) -> Vec<&str> {
 /// `params.dibao_line`, `m.age`), in order, without method calls' names.
 fn names(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let (mut quote, mut escaped, mut start) = (None::<char>, false, None::<usize>);
+    let (mut quoted, mut start) = (Quoted::default(), None::<usize>);
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
     for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        if let Some(q) = quote {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                _ if c == q => quote = None,
-                _ => {}
-            }
+        if quoted.step(c) {
             continue;
         }
         match (start, word(c)) {
@@ -260,11 +247,30 @@ fn names(text: &str) -> Vec<&str> {
             }
             _ => {}
         }
-        if c == '\'' || c == '"' {
-            quote = Some(c);
-        }
     }
     out
+}
+
+/// Steps over the quoted text of a rule, one character at a time.
+#[derive(Default)]
+struct Quoted {
+    quote: Option<char>,
+    escaped: bool,
+}
+
+impl Quoted {
+    /// Whether `c` belongs to quoted text (its quotes included).
+    fn step(&mut self, c: char) -> bool {
+        match self.quote {
+            Some(_) if self.escaped => self.escaped = false,
+            Some(_) if c == '\\' => self.escaped = true,
+            Some(q) if c == q => self.quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => self.quote = Some(c),
+            None => return false,
+        }
+        true
+    }
 }
 
 /// A CEL value as a person reads it: codes quoted, lists in brackets.
