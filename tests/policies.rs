@@ -41,6 +41,13 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
         app.post_as(&maker, "/api/v1/policies/check", json!({ "definition": def })).await.json().await.unwrap();
     assert_eq!((typed["ok"].as_bool(), typed["problem"]["line"].as_i64()), (Some(false), Some(1)), "{typed}");
     assert_eq!(typed["problem"]["column"], 1);
+    // A rule the engine leaves to the interpreter says so, in both languages.
+    let mut double = def.clone();
+    double["condition"] = json!("per_capita_income < 76000.0");
+    let typed: Value =
+        app.post_as(&maker, "/api/v1/policies/check", json!({ "definition": double })).await.json().await.unwrap();
+    let (zh, en) = (typed["interpreted"].as_str().unwrap_or(""), typed["interpreted_en"].as_str().unwrap_or(""));
+    assert!(typed["ok"] == true && zh.starts_with("规则引擎") && en.starts_with("the engine"), "{typed}");
     // A value of the wrong shape is named by its path.
     let mut odd = def.clone();
     odd["level"] = json!("family");
@@ -49,6 +56,14 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "definition.level");
     let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": { "code": "x" } })).await;
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "definition.name");
+    // A policy cannot end before it begins.
+    let mut backwards = def.clone();
+    backwards["effective_to"] = json!("2000-01-01");
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": backwards })).await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
+        (400, json!("effective_to"))
+    );
     // A policy keeps its code.
     let mut renamed = def.clone();
     renamed["code"] = json!("dibao2");
@@ -126,6 +141,14 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let missing = list(&district, "missing").await;
     let stale = list(&district, "stale").await;
     assert!(missing["total"].as_u64().unwrap() > 0 && stale["total"].as_u64().unwrap() > 0, "{missing} {stale}");
+    // The counts per street are the chosen policy's; those per policy, every policy's.
+    let per_street =
+        |kind: &str| missing["by_street"].as_array().unwrap().iter().map(|s| s[kind].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(
+        (per_street("missing"), per_street("stale")),
+        (missing["total"].as_u64().unwrap(), stale["total"].as_u64().unwrap())
+    );
+    assert!(missing["by_policy"].as_array().unwrap().len() > 1);
     // What qualifying brings: on an 应享未享 row, nothing below zero; none on an 应退未退 row.
     assert!(missing["items"].as_array().unwrap().iter().any(|r| r["benefit_fen"].as_i64().is_some_and(|b| b > 0)));
     assert!(missing["items"].as_array().unwrap().iter().all(|r| r["benefit_fen"].as_i64().is_none_or(|b| b >= 0)));

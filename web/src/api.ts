@@ -436,7 +436,10 @@ export interface RuleProblem {
   message_en: string;
 }
 
-export type RuleCheck = { ok: true; interpreted: string | null } | { ok: false; problem: RuleProblem };
+/** `interpreted`: why the engine leaves the rule to the interpreter, in Chinese and English. */
+export type RuleCheck =
+  | { ok: true; interpreted: string | null; interpreted_en: string | null }
+  | { ok: false; problem: RuleProblem };
 
 export interface ConditionOutcome {
   condition: string;

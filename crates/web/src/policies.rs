@@ -138,11 +138,18 @@ pub struct PolicyForm {
 async fn checked(
     state: &AppState,
     def: &PolicyDef,
-) -> Result<Result<(Vocabulary, Option<String>), RuleProblem>, ApiError> {
+) -> Result<Result<(Vocabulary, Option<(String, String)>), RuleProblem>, ApiError> {
     for (field, value) in [("code", &def.code), ("name", &def.name), ("department", &def.department)] {
         if value.trim().is_empty() {
             return Ok(Err(problem(field, "必填".into(), "required".into())));
         }
+    }
+    if def.effective_to.is_some_and(|to| to < def.effective_from) {
+        return Ok(Err(problem(
+            "effective_to",
+            "失效日期不能早于生效日期".into(),
+            "the end date cannot be before the start date".into(),
+        )));
     }
     if def.taper_months.is_some_and(|m| !(1..=MAX_TAPER_MONTHS).contains(&m)) {
         return Ok(Err(problem(
@@ -155,7 +162,7 @@ async fn checked(
     let vocab = vocabulary(&params, today());
     Ok(match check(def, &vocab) {
         Ok(Checked::Compiled(_)) => Ok((vocab, None)),
-        Ok(Checked::Interpreted(why)) => Ok((vocab, Some(why.message_en))),
+        Ok(Checked::Interpreted(why)) => Ok((vocab, Some((why.message_zh, why.message_en)))),
         Err(PolicyError::Rule { field, error }) => Err(RuleProblem {
             field,
             line: error.line,
@@ -183,7 +190,10 @@ pub async fn check_rule(
     Json(form): Json<PolicyForm>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(match checked(&state, &form.definition).await? {
-        Ok((_, interpreted)) => serde_json::json!({ "ok": true, "interpreted": interpreted }),
+        Ok((_, why)) => {
+            let (zh, en) = why.unzip();
+            serde_json::json!({ "ok": true, "interpreted": zh, "interpreted_en": en })
+        }
         Err(problem) => serde_json::json!({ "ok": false, "problem": problem }),
     }))
 }
@@ -485,10 +495,15 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             })
             .map(|f| listed_kind(s, f, &marks))
             .collect();
-        let (by_policy, by_street) = tally(s, visible.iter().map(|(f, k, _)| (*f, *k)));
+        let of_policy = |f: &zhongfu_domain::policy::Finding| {
+            filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id)
+        };
+        // Counts per policy show every policy (to choose one); per street, the chosen policy's.
+        let (by_policy, _) = tally(s, visible.iter().map(|(f, k, _)| (*f, *k)));
+        let (_, by_street) = tally(s, visible.iter().filter(|(f, _, _)| of_policy(f)).map(|(f, k, _)| (*f, *k)));
         let mut chosen: Vec<_> = visible
             .into_iter()
-            .filter(|(f, _, _)| filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id))
+            .filter(|(f, _, _)| of_policy(f))
             .filter(|(_, k, _)| kind.is_none_or(|want| *k == want))
             .collect();
         chosen.sort_by_key(|(f, _, _)| {
@@ -709,7 +724,12 @@ fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result
         let mark = match (row.kind.as_str(), row.taper_ends) {
             ("taper", Some(end)) => format!("渐退期至 {end}"),
             (_, Some(end)) => format!("渐退期已于 {end} 结束"),
-            _ => row.mark.clone().unwrap_or_default(),
+            _ => match (row.mark.as_deref(), row.mark_reason.as_deref()) {
+                (Some("proposed"), _) => "拟纳入".to_owned(),
+                (Some("dismissed"), Some(why)) => format!("已排除：{why}"),
+                (Some("dismissed"), None) => "已排除".to_owned(),
+                (other, _) => other.unwrap_or_default().to_owned(),
+            },
         };
         sheet.write_string(r, 8, &mark)?;
     }

@@ -228,7 +228,7 @@ pub struct Columns {
     pub(crate) hh_community: Vec<u32>,
     /// Persons of household `h` are `hh_start[h]..hh_start[h + 1]`.
     pub(crate) hh_start: Vec<u32>,
-    size: Vec<u8>,
+    pub(crate) size: Vec<u8>,
     total_income: Vec<i64>,
     per_capita: Vec<i64>,
     assets: Vec<i64>,

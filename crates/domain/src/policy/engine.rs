@@ -312,6 +312,8 @@ struct Buffers {
     p_dead: Vec<u64>,
     /// Households of the batch still in the registry (not replaced), and their persons, as bits.
     h_live: Vec<u64>,
+    /// Households none of whose members is alive, as bits: they receive nothing any more.
+    h_dead: Vec<u64>,
     p_live: Vec<u64>,
     /// Per category the engine reads, who holds it: persons and households, as bits.
     p_held: Vec<Vec<u64>>,
@@ -354,6 +356,8 @@ impl Buffers {
         self.p_dead.extend(alive.iter().enumerate().map(|(k, &a)| !a & bits::tail_mask(k * bits::W, np)));
         self.h_live.clear();
         bits::pack_each(&cols.hh_live[hh.clone()], &mut self.h_live, |l| l);
+        self.h_dead.clear();
+        bits::pack_each(&cols.size[hh.clone()], &mut self.h_dead, |living| living == 0);
         bits::spread(&self.h_live, &self.starts, &self.inner, &mut self.scratch_bits[0], &mut self.p_live);
         for (planes, out, used, rows) in [
             (&cols.p_categories, &mut self.p_held, held[0], persons),
@@ -1005,11 +1009,11 @@ impl Engine {
                     let (by_category, live) =
                         if person { (&buf.p_held, &buf.p_live) } else { (&buf.h_held, &buf.h_live) };
                     let (held, live) = (&by_category[bit as usize][..n], &live[..n]);
-                    let dead = &buf.p_dead[..if person { n } else { 0 }];
+                    let dead = if person { &buf.p_dead[..n] } else { &buf.h_dead[..n] };
                     // `verdict`, 64 rows at a time: most rows agree with the registry.
                     for k in 0..n {
                         let (q, held) = (qualifies[k], held[k]);
-                        let dead = if person { dead[k] } else { 0 };
+                        let dead = dead[k];
                         let err = errs.map_or(0, |e| e[k]);
                         let rows = live[k] & bits::tail_mask(k * bits::W, len);
                         let missing = rows & !dead & !err & q & !held;
@@ -1040,8 +1044,9 @@ impl Engine {
                     for h in hh.clone().filter(|&h| cols.hh_live[h]) {
                         if level == Level::Household {
                             let received = cols.hh_categories.has(h, bit as usize);
-                            let q = ip.condition(cols, h, None).ok();
-                            if let Some(kind) = verdict(true, received, q) {
+                            let alive = cols.size[h] > 0;
+                            let q = if alive { ip.condition(cols, h, None).ok() } else { Some(false) };
+                            if let Some(kind) = verdict(alive, received, q) {
                                 out.room(1).push(Finding::of_household(policy, kind, h as u32));
                             }
                         } else {
@@ -1072,7 +1077,16 @@ impl Engine {
 
     /// Whether one row qualifies under `policy`: `None` if its rule errs.
     pub fn qualifies(&self, cols: &Columns, policy: usize, household: u32, person: Option<u32>) -> Option<bool> {
-        match &self.policies.get(policy)?.compiled {
+        let p = self.policies.get(policy)?;
+        // The deceased, and a household none of whose members is alive, qualify for nothing.
+        let alive = match person {
+            Some(row) => cols.p_alive[row as usize],
+            None => p.level == Level::Person || cols.size[household as usize] > 0,
+        };
+        if !alive {
+            return Some(false);
+        }
+        match &p.compiled {
             Compiled::Graph { cond, .. } => self.single(cols, household, person).at(self, *cond).map(|v| v != 0),
             Compiled::Interpreted(ip) => ip.condition(cols, household as usize, person.map(|p| p as usize)).ok(),
             Compiled::Off => Some(false),
@@ -1105,6 +1119,13 @@ impl Engine {
                 condition: "alive".into(),
                 holds: Some(false),
                 detail: "已故 (deceased)".into(),
+            });
+        }
+        if p.level == Level::Household && cols.size[household as usize] == 0 {
+            outcomes.push(ConditionOutcome {
+                condition: "alive".into(),
+                holds: Some(false),
+                detail: "全户成员均已故 (every member has died)".into(),
             });
         }
         let benefit = match &p.compiled {

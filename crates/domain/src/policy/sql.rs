@@ -103,8 +103,8 @@ pub fn count_query(level: Level, condition: &Ex, records: u8) -> Option<String> 
         Level::Household => {
             let rec = format!("(((h.hcats >> {records}) & 1) = 1)");
             format!(
-                "SELECT COALESCE(SUM(CASE WHEN {cond} AND NOT {rec} THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN NOT {cond} AND {rec} THEN 1 ELSE 0 END), 0) FROM hh h"
+                "SELECT COALESCE(SUM(CASE WHEN h.size > 0 AND {cond} AND NOT {rec} THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN {rec} AND (h.size = 0 OR NOT {cond}) THEN 1 ELSE 0 END), 0) FROM hh h"
             )
         }
         Level::Person => {

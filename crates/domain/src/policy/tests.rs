@@ -562,3 +562,25 @@ fn a_rule_that_errs_on_a_row_makes_it_unknown_and_the_sweep_goes_on() {
     assert_eq!(why[0].holds, None);
     assert!(why[0].detail.contains("division by zero"), "{why:?}");
 }
+
+#[test]
+fn a_household_whose_members_have_all_died_qualifies_for_nothing_and_what_it_holds_is_to_stop() {
+    let mut hs = households(20, 5);
+    let died = date() - chrono::Days::new(40);
+    for p in &mut hs[0].members {
+        p.death = Some(died);
+    }
+    hs[0].holdings.push(crate::registry::Holding { category: Category::Dibao, start: died, end: None });
+    let cols = Columns::build(date(), hs);
+    // A rule every household meets, with and without the interpreter.
+    for rule in ["assets >= 0", "assets >= 0.0"] {
+        let engine = engine_for(&[(rule, Level::Household, "dibao")]);
+        let row = cols.row_of(1).unwrap();
+        let mine: Vec<_> = engine.sweep(&cols, 1).into_iter().filter(|f| f.household(&cols) == row).collect();
+        assert_eq!(mine.len(), 1, "{rule}: {mine:?}");
+        assert_eq!(mine[0].kind, FindingKind::Stale, "{rule}");
+        assert_eq!(engine.qualifies(&cols, 0, row, None), Some(false), "{rule}");
+        let why = engine.explain(&cols, 0, row, None);
+        assert!(why.iter().any(|c| c.condition == "alive" && c.holds == Some(false)), "{rule}: {why:?}");
+    }
+}
