@@ -147,12 +147,14 @@ impl Sweeper {
     /// registry before the change that asks for this one), another follows
     /// it; returns false then.
     pub fn start(self: &Arc<Self>, store: Arc<dyn Store>, district: String, date: NaiveDate) -> bool {
-        {
+        // The lists as they stand, which a failed run leaves in place.
+        let previous = {
             let mut s = lock(&self.status);
             if s.running {
                 *lock(&self.again) = Some(date);
                 return false;
             }
+            let previous = s.clone();
             *s = SweepStatus {
                 running: true,
                 phase: "loading".into(),
@@ -160,16 +162,15 @@ impl Sweeper {
                 as_of: Some(date),
                 ..Default::default()
             };
-        }
+            previous
+        };
         *lock(&self.dirty) = Some(Vec::new());
         let me = Arc::clone(self);
         tokio::spawn(async move {
             if let Err(e) = me.run(store.as_ref(), &district, date).await {
                 tracing::error!(error = %e, "sweep failed");
-                let mut s = lock(&me.status);
-                s.running = false;
-                s.phase = "failed".into();
-                s.error = Some(e);
+                // The lists are still the last run's: its figures stay, with the failure beside them.
+                *lock(&me.status) = SweepStatus { running: false, phase: "failed".into(), error: Some(e), ..previous };
                 *lock(&me.dirty) = None;
             }
             let next = lock(&me.again).take();
