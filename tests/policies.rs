@@ -423,3 +423,48 @@ async fn a_member_move_re_evaluates_both_households_as_a_full_sweep_would() {
     app.sweep(&district).await;
     assert_eq!(after, ours(findings_of(&app, &district, community).await));
 }
+
+/// A policy that has ended, whose category nothing in force records: whoever
+/// still receives it is 应退未退, and the row says the policy ended.
+#[tokio::test]
+async fn the_holders_of_a_policy_that_has_ended_are_listed_to_stop() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(300, 21).await;
+    let maker = app.signed_in("maker", &[Role::District], DISTRICT).await;
+    let checker = app.signed_in("checker", &[Role::District], DISTRICT).await;
+    let entry = dibao(&app, &maker).await;
+    let id = entry["policy_id"].as_i64().unwrap();
+    let mut def = entry["active"]["definition"].clone();
+    def["effective_to"] = json!("2025-12-31");
+    let res =
+        send(&app, &maker, Method::PUT, &format!("/api/v1/policies/{id}/draft"), None, json!({ "definition": def }))
+            .await;
+    assert_eq!(res.status(), 200);
+    let version = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let res = app.post_as(&checker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
+    assert_eq!(res.status(), 200);
+    app.sweep(&checker).await;
+    let list = |kind: &'static str| {
+        let (app, checker) = (&app, &checker);
+        async move {
+            let body = json!({ "policy_id": id, "kind": kind, "limit": 200 });
+            app.post_as(checker, "/api/v1/sweep/results", body).await.json::<Value>().await.unwrap()
+        }
+    };
+    let (missing, stale) = (list("missing").await, list("stale").await);
+    assert_eq!(missing["total"], 0, "{missing}");
+    let rows = stale["items"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{stale}");
+    for row in rows {
+        let reason = row["conditions"][0]["detail"].as_str().unwrap_or_default();
+        assert!(reason.contains("2025-12-31"), "{row}");
+    }
+    // Every household holding 低保 now is on the list.
+    let holders = app
+        .post_as(&checker, "/api/v1/households/search", json!({ "category": "低保", "per_page": 1, "facets": false }))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(stale["total"], holders["total"], "{holders}");
+}

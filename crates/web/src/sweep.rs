@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use zhongfu_domain::policy::{
     Catalogue, Columns, ConditionOutcome, Engine, Finding, FindingKind, Findings, HouseholdFacts, ParamDef, PolicyDef,
-    build_engine, vocabulary,
+    build_engine, swept_on, vocabulary,
 };
 use zhongfu_store::Store;
 
@@ -47,7 +47,14 @@ impl Snapshot {
     ) -> (Self, Vec<String>) {
         let mut columns = Columns::build(date, facts);
         columns.shrink();
-        let defs: Vec<&PolicyDef> = policies.iter().map(|p| &p.definition).collect();
+        // A policy that has ended is run with a rule nobody meets, so its holders are 应退未退.
+        let ended: Vec<PolicyDef> =
+            policies.iter().filter(|p| p.definition.ended(date)).map(|p| p.definition.ended_rule()).collect();
+        let mut ended_rules = ended.iter();
+        let defs: Vec<&PolicyDef> = policies
+            .iter()
+            .map(|p| if p.definition.ended(date) { ended_rules.next().unwrap_or(&p.definition) } else { &p.definition })
+            .collect();
         let (engine, refused) = build_engine(&defs, &vocabulary(params, date));
         for (i, e) in &refused {
             tracing::warn!(policy = %defs[*i].code, error = %e, "policy left out of the sweep");
@@ -65,6 +72,11 @@ impl Snapshot {
 
     /// A finding's conditions with their values, and the benefit it would bring.
     pub fn explain(&self, f: &Finding) -> (Vec<ConditionOutcome>, Option<i64>) {
+        let policy = &self.policies[f.policy as usize].definition;
+        if let Some(to) = policy.effective_to.filter(|_| policy.ended(self.date)) {
+            let detail = format!("政策已于 {to} 停止执行 (the policy ended on {to})");
+            return (vec![ConditionOutcome { condition: "effective_to".into(), holds: Some(false), detail }], None);
+        }
         self.engine.explain_finding(&self.columns, f)
     }
 }
@@ -259,12 +271,16 @@ impl Sweeper {
     }
 }
 
-/// The active version of each policy in force on `date`.
+/// The active version of each policy a sweep on `date` runs: those in force,
+/// and one that ended for a category no policy in force records (`swept_on`).
 pub async fn active_policies(store: &dyn Store, date: NaiveDate) -> Result<Vec<ActivePolicy>, String> {
     let versions = store.policy_versions().await.map_err(|e| e.to_string())?;
-    Ok(versions
+    let active: Vec<_> = versions.into_iter().filter(|v| v.status == "active").collect();
+    let chosen = swept_on(&active.iter().map(|v| &v.definition).collect::<Vec<_>>(), date);
+    let mut active: Vec<_> = active.into_iter().map(Some).collect();
+    Ok(chosen
         .into_iter()
-        .filter(|v| v.status == "active" && v.definition.in_force(date))
+        .filter_map(|i| active[i].take())
         .map(|v| ActivePolicy { policy_id: v.policy_id, version: v.version, definition: v.definition })
         .collect())
 }

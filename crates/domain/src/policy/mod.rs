@@ -68,6 +68,16 @@ impl PolicyDef {
         self.effective_from <= date && self.effective_to.is_none_or(|to| date <= to)
     }
 
+    /// Whether it stopped before `date`.
+    pub fn ended(&self, date: NaiveDate) -> bool {
+        self.effective_to.is_some_and(|to| to < date)
+    }
+
+    /// The rule a sweep runs for it once it has ended: nobody qualifies.
+    pub fn ended_rule(&self) -> Self {
+        Self { condition: "false".into(), benefit: None, ..self.clone() }
+    }
+
     /// The last day of a gradual-exit period started on `date`: `date` plus
     /// `taper_months` calendar months (clamped to the month's last day, so
     /// 31 August + 6 months is 28 or 29 February). None without a period.
@@ -154,6 +164,25 @@ pub enum Checked {
     Compiled(RulePlan),
     /// Valid CEL the engine can't compile (why): it runs in the interpreter.
     Interpreted(RuleError),
+}
+
+/// Which of the active definitions a sweep on `date` runs: every one in force,
+/// and, for a category that no policy in force records any more, the one that
+/// ended last: whoever still receives it no longer qualifies (应退未退).
+pub fn swept_on(defs: &[&PolicyDef], date: NaiveDate) -> Vec<usize> {
+    let recorded: std::collections::HashSet<&str> =
+        defs.iter().filter(|d| d.in_force(date)).map(|d| d.records.as_str()).collect();
+    let mut last_ended: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, d) in defs.iter().enumerate().filter(|(_, d)| d.ended(date) && !recorded.contains(d.records.as_str())) {
+        let slot = last_ended.entry(d.records.as_str()).or_insert(i);
+        if defs[*slot].effective_to < d.effective_to {
+            *slot = i;
+        }
+    }
+    let mut chosen: Vec<usize> = (0..defs.len()).filter(|&i| defs[i].in_force(date)).collect();
+    chosen.extend(last_ended.into_values());
+    chosen.sort_unstable();
+    chosen
 }
 
 /// Checks a policy's condition and benefit. Errors other than `Unsupported`

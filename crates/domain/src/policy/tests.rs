@@ -584,3 +584,31 @@ fn a_household_whose_members_have_all_died_qualifies_for_nothing_and_what_it_hol
         assert!(why.iter().any(|c| c.condition == "alive" && c.holds == Some(false)), "{rule}: {why:?}");
     }
 }
+
+#[test]
+fn a_sweep_runs_the_policies_in_force_and_an_ended_one_whose_category_nothing_records_now() {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let def = |code: &str, records: &str, to: Option<NaiveDate>| PolicyDef {
+        code: code.into(),
+        records: records.into(),
+        effective_from: day(2020, 1, 1),
+        effective_to: to,
+        ..Catalogue::demo().policies[0].clone()
+    };
+    let defs = [
+        def("dibao", "dibao", None),
+        // Replaced by the policy in force that records the same category: not run.
+        def("dibao_old", "dibao", Some(day(2025, 12, 31))),
+        // Nothing records 临时救助 now: the one that ended last is run, the earlier one not.
+        def("temp_2024", "temporary", Some(day(2024, 12, 31))),
+        def("temp_2025", "temporary", Some(day(2025, 12, 31))),
+        // Not begun yet.
+        PolicyDef { effective_from: day(2027, 1, 1), ..def("future", "orphan", None) },
+    ];
+    let refs: Vec<&PolicyDef> = defs.iter().collect();
+    assert_eq!(swept_on(&refs, day(2026, 11, 27)), [0, 3]);
+    // Once it has ended, nobody qualifies for it.
+    let ended = defs[3].ended_rule();
+    assert!(defs[3].ended(day(2026, 11, 27)) && !defs[0].ended(day(2026, 11, 27)));
+    assert_eq!((ended.condition.as_str(), ended.benefit), ("false", None));
+}
