@@ -129,6 +129,13 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
     let status = app.sweep(&district).await;
     assert!(status["households"].as_u64().unwrap() >= 400, "{status}");
+    // Who ran it, as of which day, is in the audit trail.
+    let filter =
+        zhongfu_store::identity::AuditFilter { action: Some("sweep.start".into()), limit: 5, ..Default::default() };
+    let trail = app.store.audit_page(&filter).await.unwrap();
+    assert_eq!(trail.records.len(), 1);
+    assert_eq!(trail.records[0].actor_name, "district-officer");
+    assert!(trail.records[0].diff.contains(&status["as_of"].as_str().unwrap().to_owned()), "{:?}", trail.records[0]);
     let entry = dibao(&app, &district).await;
     let id = entry["policy_id"].as_i64().unwrap();
     let list = |session, kind: &'static str| {

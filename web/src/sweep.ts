@@ -87,3 +87,9 @@ export function taperPolicies(entries: PolicyEntry[]): Map<number, number> {
 export function duration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** A date as `YYYY-MM-DD` in the browser's own time zone. */
+export function localDay(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}

@@ -363,7 +363,15 @@ pub async fn start_sweep(
         None => current,
     };
     let district = state.district.prefix().to_owned();
-    state.sweeper.start(state.store.clone(), district, date);
+    if state.sweeper.start(state.store.clone(), district, date) {
+        let event = AuditEvent {
+            action: "sweep.start".into(),
+            entity: "sweep".into(),
+            entity_id: String::new(),
+            diff: serde_json::json!({ "as_of": [current.to_string(), date.to_string()] }).to_string(),
+        };
+        state.store.record_audit(&p.actor(), &event).await?;
+    }
     Ok((StatusCode::ACCEPTED, Json(state.sweeper.status().seen_by(whole))))
 }
 

@@ -346,11 +346,11 @@ impl Counts {
 }
 
 /// The date the lists move to when the day turns to `today`: they follow the
-/// calendar while they are on the day before (or were never made); a date the
-/// district chose stays until it chooses another.
+/// calendar, so lists the district made as of a past day return to the present
+/// overnight (every street works from them); a day ahead stays until it comes.
 pub fn next_day(as_of: Option<NaiveDate>, today: NaiveDate) -> Option<NaiveDate> {
     match as_of {
-        Some(d) if today.pred_opt() != Some(d) => None,
+        Some(d) if d >= today => None,
         _ => Some(today),
     }
 }
@@ -393,11 +393,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_lists_follow_the_calendar_unless_a_date_was_chosen() {
+    fn the_lists_follow_the_calendar_unless_a_day_ahead_was_chosen() {
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         assert_eq!(next_day(Some(day(25)), day(26)), Some(day(26)), "on yesterday: moved on");
         assert_eq!(next_day(None, day(26)), Some(day(26)), "never made");
-        assert_eq!(next_day(Some(day(1)), day(26)), None, "a chosen date stays");
+        assert_eq!(next_day(Some(day(1)), day(26)), Some(day(26)), "a past day chosen returns to the present");
         assert_eq!(next_day(Some(day(26)), day(26)), None, "already today");
         assert_eq!(next_day(Some(day(27)), day(26)), None, "a chosen date ahead stays");
     }

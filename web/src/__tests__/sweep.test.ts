@@ -6,6 +6,7 @@ import {
   chartSeries,
   duration,
   kindCounts,
+  localDay,
   shortName,
   streetRows,
   taperEnd,
@@ -101,5 +102,12 @@ describe("渐退期", () => {
     expect(canTaper({ kind: "stale", policy_id: 2 }, tapers)).toBe(false);
     expect(canTaper({ kind: "missing", policy_id: 1 }, tapers)).toBe(false);
     expect(canTaper({ kind: "taper", policy_id: 1 }, tapers)).toBe(false);
+  });
+});
+
+describe("the day a sweep is judged on", () => {
+  it("is the browser's own calendar day, padded", () => {
+    expect(localDay(new Date(2026, 0, 5, 23, 59))).toBe("2026-01-05");
+    expect(localDay(new Date(2026, 10, 27, 0, 1))).toBe("2026-11-27");
   });
 });
