@@ -120,6 +120,28 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     let street = app.signed_in("street-a", &[Role::Street], "430602001000").await;
     let res = send(&app, &street, Method::PUT, &draft_path, None, json!({ "definition": def })).await;
     assert_eq!(res.status(), 403);
+    // A checker turns a draft down, saying why; it stays for the record as discarded.
+    def["basis"] = json!("岳政发〔2026〕1号");
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": def })).await;
+    let draft = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let discard = format!("/api/v1/policy-versions/{draft}/discard");
+    let res = app.post_as(&checker, &discard, json!({ "reason": " " })).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("reason")));
+    assert_eq!(app.post_as(&checker, &discard, json!({ "reason": "文号有误" })).await.status(), 204);
+    assert_eq!(
+        app.post_as(&checker, &discard, json!({ "reason": "文号有误" })).await.status(),
+        404,
+        "no longer a draft"
+    );
+    let detail: Value = app.get_as(&maker, &format!("/api/v1/policies/{id}")).await.json().await.unwrap();
+    let statuses: Vec<&str> =
+        detail["versions"].as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["superseded", "active", "discarded"]);
+    let filter =
+        zhongfu_store::identity::AuditFilter { action: Some("policy.discard".into()), limit: 5, ..Default::default() };
+    let trail = app.store.audit_page(&filter).await.unwrap();
+    assert!(trail.records.len() == 1 && trail.records[0].diff.contains("文号有误"), "{:?}", trail.records);
+    assert_eq!(app.post_as(&street, &discard, json!({ "reason": "x" })).await.status(), 403);
 }
 
 #[tokio::test]

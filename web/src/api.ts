@@ -634,6 +634,8 @@ export const api = {
     put<PolicyVersion>(`/api/v1/policies/${id}/draft`, { definition }),
   createPolicy: (definition: PolicyDefinition) => postJSON<PolicyVersion>("/api/v1/policies", { definition }),
   publishPolicy: (versionId: number) => postJSON<PolicyVersion>(`/api/v1/policy-versions/${versionId}/publish`),
+  discardDraft: (versionId: number, reason: string) =>
+    postJSON<void>(`/api/v1/policy-versions/${versionId}/discard`, { reason }),
   testPolicy: (id: number, householdId: number, definition?: PolicyDefinition) =>
     postJSON<PolicyTestResult>(`/api/v1/policies/${id}/test`, { household_id: householdId, definition }),
   sweepStatus: () => getJSON<SweepStatus>("/api/v1/sweep"),

@@ -283,6 +283,10 @@ pub trait PolicyStore {
     /// Makes a draft the active version; its drafter may not.
     async fn publish_policy(&self, actor: &Actor, version_id: i64) -> Result<policy::PublishOutcome>;
 
+    /// Discards a draft (its drafter withdrawing it, or a checker turning it
+    /// down) with the reason; false if `version_id` is no draft.
+    async fn discard_draft(&self, actor: &Actor, version_id: i64, reason: &str) -> Result<bool>;
+
     /// The registry within a division prefix (one household if given), as
     /// the sweep engine reads it. `progress` hears (persons read, persons in all) as it goes.
     async fn registry_facts(

@@ -149,6 +149,22 @@ macro_rules! policy_store {
                     .map_or(PublishOutcome::NotFound, |v| PublishOutcome::Published(Box::new(v))))
             }
 
+            async fn discard_draft(&self, actor: &Actor, version_id: i64, reason: &str) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let discarded: Option<(i64, i64)> = sqlx::query_as(
+                    "UPDATE policy_version SET status = 'discarded' WHERE id = $1 AND status = 'draft'
+                     RETURNING policy_id, version",
+                )
+                .bind(version_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((policy_id, version)) = discarded else { return Ok(false) };
+                let diff = serde_json::json!({ "status": ["draft", "discarded"], "version": version, "reason": reason });
+                append_audit!(tx, actor, &$crate::policy::policy_event("policy.discard", policy_id, diff));
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn registry_facts(
                 &self,
                 prefix: &str,

@@ -67,7 +67,7 @@ pub struct AppState {
         households::history, households::reveal, households::update, households::update_member, households::add_member,
         households::remove_member, households::move_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
         policies::list, policies::detail, policies::vocabulary_list, policies::check_rule, policies::create, policies::draft,
-        policies::publish, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
+        policies::publish, policies::discard, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
         policies::mark, policies::start_taper, policies::end_taper),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
@@ -139,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/policies/{id}/draft", put(policies::draft))
         .route("/policies/{id}/test", post(policies::test))
         .route("/policy-versions/{id}/publish", post(policies::publish))
+        .route("/policy-versions/{id}/discard", post(policies::discard))
         .route("/sweep", get(policies::sweep_status).post(policies::start_sweep))
         .route("/sweep/results", post(policies::results))
         .route("/sweep/export", post(policies::export))

@@ -264,6 +264,38 @@ pub async fn publish(
     }
 }
 
+/// Why a draft is discarded.
+#[derive(Deserialize, ToSchema)]
+pub struct DiscardForm {
+    pub reason: String,
+}
+
+/// Discards a draft: its author withdraws it, or a checker turns it down, saying why.
+#[utoipa::path(post, path = "/api/v1/policy-versions/{id}/discard", tag = "policies", request_body = DiscardForm,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn discard(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    Json(form): Json<DiscardForm>,
+) -> Result<StatusCode, ApiError> {
+    let reason = form.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_value",
+            "请填写作废原因（不超过200字）",
+            "give the reason for discarding (at most 200 characters)",
+        )
+        .with_field("reason"));
+    }
+    if state.store.discard_draft(&p.actor(), id, reason).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
 /// Which household to test a policy against.
 #[derive(Deserialize, ToSchema)]
 pub struct TestForm {
