@@ -88,6 +88,9 @@ async fn the_household_page_reveals_an_id_only_on_request_and_audits_it() {
     let page: Value = res.json().await.unwrap();
     let text = page.to_string();
     assert!(!text.contains(target.members[0].id_number.as_str()), "no full ID on the page");
+    // Nor the date of birth, which with the masked ID's first six and last four digits would make one.
+    let born = target.members[0].id_number.birth_date().format("%Y-%m-%d").to_string();
+    assert!(!text.contains(&born) && !text.contains(&born.replace('-', "")), "no date of birth on the page: {text}");
     assert_eq!(page["members"].as_array().unwrap().len(), target.members.len());
     let person = page["members"][0]["id"].as_i64().unwrap();
     let res = app.post_as(&district, &format!("/api/v1/persons/{person}/reveal"), json!({})).await;

@@ -198,7 +198,6 @@ export interface Member {
   name: string;
   id_masked: string;
   sex: "male" | "female";
-  birth_date: string;
   age: number;
   relation: string;
   phone_masked: string | null;

@@ -542,6 +542,9 @@ pub struct MemberView {
     pub name: String,
     pub id_masked: String,
     pub sex: String,
+    /// Never sent: beside the masked ID (its first six and last four digits) the
+    /// date of birth (digits 7 to 14) would give the whole number away.
+    #[serde(skip_serializing)]
     pub birth_date: NaiveDate,
     pub age: u32,
     pub relation: String,
