@@ -109,6 +109,28 @@ async fn the_household_page_reveals_an_id_only_on_request_and_audits_it() {
     let community = app.signed_in("community", &[Role::Community], target.community.as_str()).await;
     assert_eq!(app.get_as(&community, &format!("/api/v1/households/{id}")).await.status(), 200);
     assert_eq!(app.post_as(&community, &format!("/api/v1/persons/{person}/reveal"), json!({})).await.status(), 403);
+    // Phones too: masked on the page, full on request, each reveal audited.
+    let head = &target.members[0];
+    let res = app.post_as(&district, &format!("/api/v1/persons/{person}/reveal-phone"), json!({})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["phone"], json!(head.phone), "{:?}", head.phone);
+    let res = app.post_as(&district, &format!("/api/v1/households/{id}/reveal-phone"), json!({})).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["phone"], json!(target.phone));
+    for phone in [&head.phone, &target.phone].into_iter().flatten() {
+        assert!(!text.contains(phone.as_str()), "no full phone on the page");
+    }
+    for action in ["person.reveal_phone", "household.reveal_phone"] {
+        let filter =
+            zhongfu_store::identity::AuditFilter { action: Some(action.into()), limit: 10, ..Default::default() };
+        let revealed = usize::from(
+            action.starts_with("person") && head.phone.is_some()
+                || action.starts_with("household") && target.phone.is_some(),
+        );
+        assert_eq!(app.store.audit_page(&filter).await.unwrap().records.len(), revealed, "{action}");
+    }
+    assert_eq!(
+        app.post_as(&community, &format!("/api/v1/households/{id}/reveal-phone"), json!({})).await.status(),
+        403
+    );
 }
 
 fn household_form(page: &Value, address: &str) -> Value {

@@ -610,6 +610,10 @@ export const api = {
   householdHistory: (id: number) =>
     getJSON<{ records: AuditRecord[] }>(`/api/v1/households/${id}/history`).then((r) => r.records),
   reveal: (person: number) => postJSON<{ id_number: string }>(`/api/v1/persons/${person}/reveal`),
+  revealPhone: (of: { person: number } | { household: number }) =>
+    postJSON<{ phone: string | null }>(
+      "person" in of ? `/api/v1/persons/${of.person}/reveal-phone` : `/api/v1/households/${of.household}/reveal-phone`,
+    ),
   updateHousehold: (id: number, version: number, form: object) =>
     versioned<{ version: number }>("PUT", `/api/v1/households/${id}`, version, form),
   updateMember: (id: number, person: number, version: number, form: object) =>

@@ -130,6 +130,11 @@ pub trait RegistryStore {
     /// A member's full ID number, if within the scope; the reveal is audited.
     async fn reveal_id_number(&self, actor: &Actor, scope: &Scope, person_id: i64) -> Result<Option<String>>;
 
+    /// A member's or a household's full phone, if within the scope (None if not;
+    /// Some(None) if it has none); the reveal is audited.
+    async fn reveal_phone(&self, actor: &Actor, scope: &Scope, of: registry::PhoneOf)
+    -> Result<Option<Option<String>>>;
+
     /// Edits a household's facts if it is still at `version`.
     async fn update_household(
         &self,

@@ -817,6 +817,21 @@ pub(crate) const SEALED_ID: &str = "
     SELECT p.id_cipher, p.household_id FROM person p JOIN household h ON h.id = p.household_id
      WHERE p.id = $1 AND h.community LIKE $2";
 
+/// A member's sealed phone, if the member's household lies within the prefix `$2`.
+pub(crate) const SEALED_PHONE: &str = "
+    SELECT p.phone_cipher, p.household_id FROM person p JOIN household h ON h.id = p.household_id
+     WHERE p.id = $1 AND h.community LIKE $2";
+/// A household's sealed phone, if it lies within the prefix `$2`.
+pub(crate) const SEALED_HOUSEHOLD_PHONE: &str =
+    "SELECT phone_cipher, id FROM household WHERE id = $1 AND community LIKE $2";
+
+/// Whose phone to reveal.
+#[derive(Clone, Copy, Debug)]
+pub enum PhoneOf {
+    Person(i64),
+    Household(i64),
+}
+
 /// Bumps the version of a household within the prefix `$3` if it is still `$2`.
 pub(crate) const BUMP_VERSION: &str = "
     UPDATE household SET version = version + 1, updated_at = $4

@@ -147,25 +147,23 @@ macro_rules! registry_store {
         }
 
         async fn reveal_id_number(&self, actor: &Actor, scope: &Scope, person_id: i64) -> Result<Option<String>> {
-            let mut tx = self.begin_write().await?;
-            let row: Option<(Vec<u8>, i64)> = sqlx::query_as($crate::registry::SEALED_ID)
-                .bind(person_id)
-                .bind(format!("{}%", scope.prefix()))
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((cipher, household_id)) = row else {
-                return Ok(None);
-            };
-            let plain = self.keys.decrypt(&cipher).map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
-            let event = AuditEvent {
-                action: "person.reveal_id".to_owned(),
-                entity: "person".to_owned(),
-                entity_id: person_id.to_string(),
-                diff: serde_json::json!({ "household": household_id }).to_string(),
-            };
-            append_audit!(tx, actor, &event);
-            tx.commit().await?;
-            Ok(Some(plain))
+            let sealed = self.reveal_sealed(actor, scope, $crate::registry::SEALED_ID, person_id, "person.reveal_id").await?;
+            Ok(sealed.flatten())
+        }
+
+        async fn reveal_phone(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            of: $crate::registry::PhoneOf,
+        ) -> Result<Option<Option<String>>> {
+            use $crate::registry::{PhoneOf, SEALED_HOUSEHOLD_PHONE, SEALED_PHONE};
+            match of {
+                PhoneOf::Person(id) => self.reveal_sealed(actor, scope, SEALED_PHONE, id, "person.reveal_phone").await,
+                PhoneOf::Household(id) => {
+                    self.reveal_sealed(actor, scope, SEALED_HOUSEHOLD_PHONE, id, "household.reveal_phone").await
+                }
+            }
         }
 
         async fn update_household(
@@ -642,6 +640,38 @@ macro_rules! registry_store {
         }
 
         impl $store {
+        /// A sealed value read by `sql` (the cipher, if any, and the household) for
+        /// row `id` within the scope, decrypted, and the reveal audited as `action`
+        /// (`entity.reveal_…`). None if out of scope; Some(None) if there is no value.
+        async fn reveal_sealed(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            sql: &'static str,
+            id: i64,
+            action: &str,
+        ) -> Result<Option<Option<String>>> {
+            let mut tx = self.begin_write().await?;
+            let row: Option<(Option<Vec<u8>>, i64)> =
+                sqlx::query_as(sql).bind(id).bind(format!("{}%", scope.prefix())).fetch_optional(&mut *tx).await?;
+            let Some((cipher, household_id)) = row else {
+                return Ok(None);
+            };
+            let Some(cipher) = cipher else {
+                return Ok(Some(None));
+            };
+            let plain = self.keys.decrypt(&cipher).map_err(|e| $crate::StoreError::Corrupt(e.to_string()))?;
+            let event = AuditEvent {
+                action: action.to_owned(),
+                entity: action.split('.').next().unwrap_or_default().to_owned(),
+                entity_id: id.to_string(),
+                diff: serde_json::json!({ "household": household_id }).to_string(),
+            };
+            append_audit!(tx, actor, &event);
+            tx.commit().await?;
+            Ok(Some(Some(plain)))
+        }
+
         /// The list's total, counted once per registry state; None for a search that
         /// is not remembered (by name, number, ID or phone).
         async fn remembered_total(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<Option<i64>> {

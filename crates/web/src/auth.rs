@@ -117,6 +117,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/households/{id}/members/{person}", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/households/{id}/members/{person}/move", Access::Permission(Permission::RegistryWrite)),
     ("POST", "/api/v1/persons/{id}/reveal", Access::Permission(Permission::PiiReveal)),
+    ("POST", "/api/v1/persons/{id}/reveal-phone", Access::Permission(Permission::PiiReveal)),
+    ("POST", "/api/v1/households/{id}/reveal-phone", Access::Permission(Permission::PiiReveal)),
     ("GET", "/api/v1/policies", Access::Permission(Permission::PolicyRead)),
     ("POST", "/api/v1/policies", Access::Permission(Permission::PolicyWrite)),
     ("GET", "/api/v1/policies/fields", Access::Permission(Permission::PolicyRead)),

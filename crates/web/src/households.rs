@@ -19,7 +19,7 @@ use zhongfu_store::AuditEvent;
 use zhongfu_store::identity::{AuditFilter, AuditRecord};
 use zhongfu_store::registry::{
     EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFacets, HouseholdFilter, HouseholdPage, HouseholdSort,
-    MemberEdit,
+    MemberEdit, PhoneOf,
 };
 
 use crate::AppState;
@@ -312,6 +312,39 @@ pub async fn reveal(
 ) -> Result<Json<Revealed>, ApiError> {
     let id_number = state.store.reveal_id_number(&p.actor(), &p.scope(), id).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(Revealed { id_number }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RevealedPhone {
+    /// None when no phone is registered.
+    pub phone: Option<String>,
+}
+
+/// A member's full phone number. Every reveal is written to the audit trail.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/reveal-phone", tag = "households",
+    responses((status = 200, body = RevealedPhone), (status = 404, body = ErrorBody)))]
+pub async fn reveal_member_phone(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+) -> Result<Json<RevealedPhone>, ApiError> {
+    reveal_phone(&state, &p, PhoneOf::Person(id)).await
+}
+
+/// A household's full phone number. Every reveal is written to the audit trail.
+#[utoipa::path(post, path = "/api/v1/households/{id}/reveal-phone", tag = "households",
+    responses((status = 200, body = RevealedPhone), (status = 404, body = ErrorBody)))]
+pub async fn reveal_household_phone(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+) -> Result<Json<RevealedPhone>, ApiError> {
+    reveal_phone(&state, &p, PhoneOf::Household(id)).await
+}
+
+async fn reveal_phone(state: &AppState, p: &Principal, of: PhoneOf) -> Result<Json<RevealedPhone>, ApiError> {
+    let phone = state.store.reveal_phone(&p.actor(), &p.scope(), of).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(RevealedPhone { phone }))
 }
 
 /// The version an edit was made against, from `If-Match: "7"`.
