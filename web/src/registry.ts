@@ -72,3 +72,55 @@ export function divisionCount(facets: HouseholdFacets | undefined, code: string)
   if (!facets || parentCode(code) !== facets.area) return undefined;
   return facets.divisions[code] ?? 0;
 }
+
+/** Audit diff keys and the households.* message that names each. */
+const DIFF_LABELS: Record<string, string> = {
+  address: "address",
+  community: "community",
+  phone: "phone",
+  registration: "registration",
+  tenure: "tenure",
+  dangerous_housing: "dangerous",
+  assets_fen: "assets",
+  tags: "tag",
+  name: "name",
+  relation: "relation",
+  marital: "marital",
+  health: "health",
+  disability_kind: "disability",
+  disability_grade: "grade",
+  disability_cert: "certificate",
+  work_ability: "workAbility",
+  employment: "employment",
+  schooling: "schooling",
+  monthly_income_fen: "monthlyIncome",
+  death_date: "deathDate",
+  persons: "members",
+};
+
+/**
+ * An audit record's diff as lines a person reads: `label: before → after` for
+ * each change, `label: value` for the rest; the raw text if it is not JSON.
+ * `label(key)` names a key (null: the key itself); money (`…_fen`) reads in yuan.
+ */
+export function diffLines(diff: string, label: (key: string) => string | null): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(diff);
+  } catch {
+    return diff ? [diff] : [];
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return [diff];
+  const show = (key: string, v: unknown): string => {
+    if (v === null || v === undefined || v === "") return "–";
+    if (typeof v === "number" && key.endsWith("_fen")) return (v / 100).toFixed(2);
+    if (Array.isArray(v)) return v.length ? v.map((x) => show(key, x)).join("、") : "–";
+    if (typeof v === "object") return Object.values(v as Record<string, unknown>).map((x) => show(key, x)).join(" ");
+    return String(v);
+  };
+  return Object.entries(parsed as Record<string, unknown>).map(([key, v]) => {
+    const name = label(DIFF_LABELS[key] ?? key) ?? key;
+    const pair = Array.isArray(v) && v.length === 2 && !key.endsWith("tags") ? (v as [unknown, unknown]) : null;
+    return pair ? `${name}：${show(key, pair[0])} → ${show(key, pair[1])}` : `${name}：${show(key, v)}`;
+  });
+}

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Division, HouseholdDetail, HouseholdSummary, Member } from "../api";
 import {
   canMove,
+  diffLines,
   cascaderDepth,
   divisionCount,
   divisionNodes,
@@ -86,5 +87,21 @@ describe("counts beside divisions", () => {
     expect(divisionCount(facets, "430602002000")).toBe(0);
     expect(divisionCount(facets, "430602001001")).toBeUndefined();
     expect(divisionCount(undefined, "430602001000")).toBeUndefined();
+  });
+});
+
+describe("a household's history", () => {
+  const names: Record<string, string> = { address: "家庭住址", monthlyIncome: "月收入" };
+  const label = (key: string) => names[key] ?? null;
+
+  it("reads each change as before → after, in yuan for money", () => {
+    const lines = diffLines('{"address":["洞庭路1号","洞庭路2号"],"monthly_income_fen":[50000,65000],"person":7}', label);
+    expect(lines).toEqual(["家庭住址：洞庭路1号 → 洞庭路2号", "月收入：500.00 → 650.00", "person：7"]);
+  });
+
+  it("shows nothing as a dash and text that is not JSON as it is", () => {
+    expect(diffLines('{"address":[null,"x"]}', label)).toEqual(["家庭住址：– → x"]);
+    expect(diffLines("not json", label)).toEqual(["not json"]);
+    expect(diffLines("", label)).toEqual([]);
   });
 });
