@@ -938,6 +938,10 @@ async fn a_disability_certificate_is_kept_encrypted_shown_masked_and_cleared_wit
     assert_eq!(res.status(), 200);
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     assert_eq!(page["members"][0]["disability_cert_masked"], Value::Null);
+    // The ledger gave no address: the household can still be edited without one.
+    assert_eq!(page["address"], "");
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(4), household_form(&page, "")).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
 #[tokio::test]

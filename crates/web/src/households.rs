@@ -509,7 +509,8 @@ pub async fn update(
     let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>()?;
     let edit = HouseholdEdit {
         community,
-        address: text("address", &form.address, 100)?,
+        // A ledger may leave the address blank: the household stays editable without one.
+        address: if form.address.trim().is_empty() { String::new() } else { text("address", &form.address, 100)? },
         phone: phone_edit("phone", &form.phone)?,
         registration: required("registration", &form.registration, Registration::parse)?,
         tenure: required("tenure", &form.tenure, Tenure::parse)?,
