@@ -461,8 +461,12 @@ async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     let res = import(&app, &worker, "", b"PK\x03\x04garbage".to_vec()).await;
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "unreadable_file");
-    let res = import(&app, &worker, "?mapping=name,shoe_size", bytes).await;
+    let res = import(&app, &worker, "?mapping=name,shoe_size", bytes.clone()).await;
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "mapping");
+    let res = import(&app, &worker, "?mapping=name,id_number,relation,name", bytes).await;
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["field"], "mapping");
+    assert!(err["message"].as_str().unwrap().contains("A 列和 D 列"), "{err}");
     // Headers nobody recognises: a dry run shows the columns to map by hand, a commit without a mapping is refused.
     let english = format!("Household list\nName,ID,Relation,Phone\n吴八,{},户主,13812345679\n", ids[2]).into_bytes();
     let report: Value = import(&app, &worker, "?community=430602001001", english.clone()).await.json().await.unwrap();
@@ -484,6 +488,8 @@ async fn a_file_over_the_limit_is_refused_before_reading() {
     let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
     let res = import(&app, &worker, "", vec![b'a'; 2 * 1024 * 1024]).await;
     assert_eq!(res.status(), 413);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!((&err["code"], &err["field"]), (&json!("file_too_large"), &json!("file")), "{err}");
 }
 
 #[tokio::test]

@@ -294,7 +294,8 @@ export interface ImportReport {
   totals: Record<string, number>;
   issues_total: number;
   issues: ImportIssue[];
-  fields: [string, string][];
+  /** [code, Chinese name, English name]. */
+  fields: [string, string, string][];
 }
 
 export interface SavedMapping {

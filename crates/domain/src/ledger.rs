@@ -71,6 +71,11 @@ macro_rules! fields {
                 match self { $(Self::$variant => $zh,)+ }
             }
 
+            /// The English name: the code in words (`household number`).
+            pub fn label_en(self) -> String {
+                self.code().replace('_', " ")
+            }
+
             fn synonyms(self) -> &'static [&'static str] {
                 match self { $(Self::$variant => &[$zh, $($syn),*],)+ }
             }

@@ -86,8 +86,8 @@ pub struct ImportReport {
     pub issues_total: usize,
     #[schema(value_type = Vec<Object>)]
     pub issues: Vec<Issue>,
-    /// Field codes and their Chinese names, for the mapping dropdowns.
-    pub fields: Vec<(String, String)>,
+    /// Field codes with their Chinese and English names, for the mapping dropdowns.
+    pub fields: Vec<(String, String, String)>,
     /// The households written (new and replaced), for the sweep's lists.
     #[serde(skip)]
     pub written: Vec<i64>,
@@ -338,7 +338,7 @@ pub async fn run_watched(
         totals: outcome.totals,
         issues_total: outcome.issues.len(),
         issues: outcome.issues,
-        fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned())).collect(),
+        fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned(), f.label_en())).collect(),
         written: outcome.written,
     })
 }
@@ -539,6 +539,25 @@ impl ImportQuery {
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
+        // One column per field: two would leave the second silently read.
+        if let Some(m) = &mapping {
+            for (j, f) in m.iter().enumerate() {
+                if let Some(i) = f.and_then(|f| m[..j].iter().position(|g| *g == Some(f))) {
+                    let (a, b) = (ledger::column_letter(i), ledger::column_letter(j));
+                    let name = f.map_or("", |f| f.label_zh());
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_mapping",
+                        format!("{a} 列和 {b} 列都对应了“{name}”：每个字段只能对应一列"),
+                        format!(
+                            "columns {a} and {b} are both mapped to {}: a field takes one column",
+                            f.map_or("", |f| f.code())
+                        ),
+                    )
+                    .with_field("mapping"));
+                }
+            }
+        }
         if bytes.is_empty() {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
