@@ -887,13 +887,20 @@ async fn a_reimport_changes_what_the_sheet_says_and_keeps_the_rest() {
     assert_eq!(report["totals"]["households_unchanged"], 1, "{report}");
     // A sheet with a phone column sets the phones it gives and clears those it leaves blank.
     let phones = format!(
-        "{},联系电话\nU1,430602001001,陈二,{},户主,0,低保,\nU1,430602001001,冯一,{},配偶,650,,139-0000-1111\n",
+        "{},联系电话\nU1,430602001001,陈二,{},户主,0,低保,\nU1,430602001001,冯一,{},配偶,650,,139-0000-1111\n\
+         U1,430602001001,冯四,{},子女,0,,\n",
         header.trim_end(),
         ids[1],
-        ids[0]
+        ids[0],
+        ids[3]
     );
     let report: Value = import(&app, &worker, "?dry_run=false", phones.into_bytes()).await.json().await.unwrap();
-    assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    let t = &report["totals"];
+    assert_eq!(
+        (&t["households_changed"], &t["persons_changed"], &t["persons_new"]),
+        (&json!(1), &json!(2), &json!(1)),
+        "{report}"
+    );
     let after: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     let phone = |name: &str| {
         after["members"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap()["phone_masked"].clone()

@@ -649,10 +649,12 @@ pub enum EditOutcome {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportPlan {
     pub new: Vec<usize>,
-    /// With the id of the household it replaces.
+    /// With the id of the registered household it updates.
     pub changed: Vec<(usize, i64)>,
     pub unchanged: Vec<usize>,
     pub conflicts: Vec<ImportConflict>,
+    /// Members of changed households not yet registered: they join them.
+    pub joining: usize,
 }
 
 /// A household the registry cannot take as it is.
@@ -1185,6 +1187,12 @@ pub(crate) fn plan(
         }
     }
     let conflicted: std::collections::HashSet<usize> = plan.conflicts.iter().map(|c| c.household).collect();
+    let mut unregistered = vec![0usize; households.len()];
+    for (i, _, bidx) in batch.id_indexes() {
+        if !registered.contains_key(bidx) {
+            unregistered[i] += 1;
+        }
+    }
     for (i, h) in households.iter().enumerate() {
         match existing.get(&h.number) {
             Some((_, false, _)) => plan.conflicts.push(ImportConflict {
@@ -1203,6 +1211,7 @@ pub(crate) fn plan(
             None => plan.new.push(i),
         }
     }
+    plan.joining = plan.changed.iter().map(|&(i, _)| unregistered[i]).sum();
     plan
 }
 

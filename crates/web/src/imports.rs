@@ -426,8 +426,9 @@ impl Outcome {
         t.households_changed += plan.changed.len();
         t.households_unchanged += plan.unchanged.len();
         t.households_rejected += parsed.held_back.len() + conflicted.len();
-        t.persons_new += count(&mut plan.new.iter().copied());
-        t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0));
+        // A member new to a changed household is a new person.
+        t.persons_new += count(&mut plan.new.iter().copied()) + plan.joining;
+        t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0)) - plan.joining;
         t.persons_unchanged += count(&mut plan.unchanged.iter().copied());
         t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
         self.issues.extend(parsed.issues);
