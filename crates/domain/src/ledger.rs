@@ -538,7 +538,38 @@ fn read_household(
             });
         }
     }
-    // Household columns: the first row that fills them.
+    // Household columns: the first row that fills them. Another row of the
+    // household that says otherwise is a contradiction the worker must settle.
+    for field in [
+        Field::Community,
+        Field::Address,
+        Field::HouseholdPhone,
+        Field::Registration,
+        Field::Tenure,
+        Field::DangerousHousing,
+        Field::Assets,
+    ] {
+        let mut filled = rows.iter().filter_map(|r| r.get(field).map(|(c, cell)| (r.number, c, cell)));
+        let Some((first_row, _, first_cell)) = filled.next() else { continue };
+        let said = clean(&first_cell.display());
+        for (row, column, cell) in filled.filter(|(_, _, cell)| clean(&cell.display()) != said) {
+            let label = field.label_zh();
+            issues.push(issue(
+                row,
+                column,
+                field,
+                cell,
+                reject(
+                    "household_value_differs",
+                    format!("与本户第{first_row}行的“{label}”（{said}）不一致：同一户的家庭信息应相同"),
+                    format!(
+                        "differs from this household's {} in row {first_row} ({said}): one household, one value",
+                        field.code()
+                    ),
+                ),
+            ));
+        }
+    }
     let cell = |field: Field| rows.iter().find_map(|r| r.get(field).map(|(c, cell)| (r.number, c, cell)));
     let community = match cell(Field::Community) {
         None if ctx.default_community.is_none() => {

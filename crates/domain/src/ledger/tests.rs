@@ -287,3 +287,20 @@ fn a_certificate_number_is_read_as_typed_and_refused_when_it_is_not_one() {
         assert_eq!(parse_certificate(bad).unwrap_err().code, "bad_certificate", "{bad}");
     }
 }
+
+#[test]
+fn one_households_rows_that_disagree_on_a_household_fact_hold_it_back() {
+    let rows = vec![
+        row(&["户编号", "社区代码", "家庭住址", "姓名", "身份证号", "与户主关系"]),
+        row(&["D1", "430602001001", "洞庭路1号", "赵一", &id((1960, 3, 4), 11), "户主"]),
+        row(&["D1", "430602001001", "洞庭路9号", "钱二", &id((1962, 3, 4), 22), "配偶"]),
+        row(&["D2", "430602001001", "洞庭路2号", "孙三", &id((1970, 3, 4), 31), "户主"]),
+        row(&["D2", "", "", "李四", &id((1972, 3, 4), 42), "配偶"]),
+    ];
+    let parsed = parse(&rows);
+    let numbers: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
+    assert_eq!(numbers, ["D2"], "blank cells below continue the household; a different value holds it back");
+    let issue = parsed.issues.iter().find(|i| i.code == "household_value_differs").unwrap();
+    assert_eq!((issue.row, issue.column, issue.field), (3, Some(2), Some(Field::Address)));
+    assert!(issue.message_zh.contains("第2行") && issue.message_zh.contains("洞庭路1号"), "{issue:?}");
+}
