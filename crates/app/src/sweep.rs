@@ -247,9 +247,16 @@ fn engine_bench(settings: &Settings, persons: u64, warm: u32) -> Result<EngineRu
         .collect();
     warm_times.sort_by(f64::total_cmp);
     let warm_sweep_seconds = warm_times.get(warm_times.len() / 2).copied();
-    let started = Instant::now();
-    let floor = columns.scan_floor(&engine.columns(), threads);
-    let scan_floor_seconds = started.elapsed().as_secs_f64().max(1e-9);
+    // The floor is a lower bound: the fastest of five passes (one pass alone
+    // varied two-fold between runs on a shared machine).
+    let used = engine.columns();
+    let (floor, scan_floor_seconds) = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let floor = columns.scan_floor(&used, threads);
+            (floor, started.elapsed().as_secs_f64().max(1e-9))
+        })
+        .fold((0, f64::MAX), |(_, best), (floor, t)| (floor, best.min(t)));
     let bytes_per_person = columns.heap_bytes() as f64 / columns.person_rows().max(1) as f64;
     let mut counts = vec![(0i64, 0i64); defs.len()];
     for f in &findings {
