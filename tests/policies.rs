@@ -497,3 +497,49 @@ async fn the_holders_of_a_policy_that_has_ended_are_listed_to_stop() {
         .unwrap();
     assert_eq!(stale["total"], holders["total"], "{holders}");
 }
+
+/// Next year's 低保 line is entered once, from its day on; the rules read it on their date.
+#[tokio::test]
+async fn a_district_parameter_takes_a_new_value_from_a_day_on() {
+    let app = TestApp::spawn().await;
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    let today = chrono::Local::now().date_naive();
+    let set = |name: &'static str, from: String, value: i64| {
+        let (app, district) = (&app, &district);
+        async move {
+            send(
+                app,
+                district,
+                Method::PUT,
+                &format!("/api/v1/policy-params/{name}"),
+                None,
+                json!({ "from": from, "value": value }),
+            )
+            .await
+        }
+    };
+    let res = set("dibao_line", today.to_string(), 123_400).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let vocab: Value = app.get_as(&district, "/api/v1/policies/fields").await.json().await.unwrap();
+    let line = vocab["params"].as_array().unwrap().iter().find(|p| p["name"] == "dibao_line").unwrap().clone();
+    assert_eq!(line["value"], 123_400, "in force today: {line}");
+    assert!(line["values"].as_array().unwrap().len() >= 2, "the earlier values stay: {line}");
+    let filter =
+        zhongfu_store::identity::AuditFilter { action: Some("policy.param".into()), limit: 5, ..Default::default() };
+    assert_eq!(app.store.audit_page(&filter).await.unwrap().records.len(), 1);
+    // Refused: a value below zero, a parameter that does not exist, a street.
+    let res = set("dibao_line", today.to_string(), -1).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("value")));
+    assert_eq!(set("no_such_param", today.to_string(), 1).await.status(), 404);
+    let street = app.signed_in("street-a", &[Role::Street], "430602001000").await;
+    let res = send(
+        &app,
+        &street,
+        Method::PUT,
+        "/api/v1/policy-params/dibao_line",
+        None,
+        json!({ "from": today, "value": 1 }),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+}

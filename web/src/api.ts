@@ -637,6 +637,8 @@ export const api = {
   saveDraft: (id: number, definition: PolicyDefinition) =>
     put<PolicyVersion>(`/api/v1/policies/${id}/draft`, { definition }),
   createPolicy: (definition: PolicyDefinition) => postJSON<PolicyVersion>("/api/v1/policies", { definition }),
+  setParam: (name: string, from: string, value: number) =>
+    request<RuleParam>("PUT", `/api/v1/policy-params/${encodeURIComponent(name)}`, { from, value }),
   publishPolicy: (versionId: number) => postJSON<PolicyVersion>(`/api/v1/policy-versions/${versionId}/publish`),
   discardDraft: (versionId: number, reason: string) =>
     postJSON<void>(`/api/v1/policy-versions/${versionId}/discard`, { reason }),

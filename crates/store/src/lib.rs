@@ -285,6 +285,16 @@ pub trait PolicyStore {
         definition: &zhongfu_domain::policy::PolicyDef,
     ) -> Result<Option<policy::PolicyVersion>>;
 
+    /// Gives district parameter `name` a value from a day on; None if there is no
+    /// such parameter. Audited with the values before and after.
+    async fn set_param_value(
+        &self,
+        actor: &Actor,
+        name: &str,
+        from: chrono::NaiveDate,
+        value: i64,
+    ) -> Result<Option<zhongfu_domain::policy::ParamDef>>;
+
     /// Makes a draft the active version; its drafter may not.
     async fn publish_policy(&self, actor: &Actor, version_id: i64) -> Result<policy::PublishOutcome>;
 

@@ -149,6 +149,38 @@ macro_rules! policy_store {
                     .map_or(PublishOutcome::NotFound, |v| PublishOutcome::Published(Box::new(v))))
             }
 
+            async fn set_param_value(
+                &self,
+                actor: &Actor,
+                name: &str,
+                from: chrono::NaiveDate,
+                value: i64,
+            ) -> Result<Option<zhongfu_domain::policy::ParamDef>> {
+                let mut tx = self.begin_write().await?;
+                let stored: Option<String> = sqlx::query_scalar("SELECT definition FROM policy_param WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(stored) = stored else { return Ok(None) };
+                let mut def = $crate::policy::param_from_json(&stored)?;
+                let before = def.values.clone();
+                def.set(from, value);
+                sqlx::query("UPDATE policy_param SET definition = $2 WHERE name = $1")
+                    .bind(name)
+                    .bind(serde_json::to_string(&def).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+                let event = AuditEvent {
+                    action: "policy.param".into(),
+                    entity: "policy_param".into(),
+                    entity_id: name.to_owned(),
+                    diff: serde_json::json!({ "values": [before, def.values] }).to_string(),
+                };
+                append_audit!(tx, actor, &event);
+                tx.commit().await?;
+                Ok(Some(def))
+            }
+
             async fn discard_draft(&self, actor: &Actor, version_id: i64, reason: &str) -> Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let discarded: Option<(i64, i64)> = sqlx::query_as(

@@ -264,6 +264,40 @@ pub async fn publish(
     }
 }
 
+/// A district parameter's value from a day on.
+#[derive(Deserialize, ToSchema)]
+pub struct ParamValueForm {
+    #[schema(value_type = String)]
+    pub from: NaiveDate,
+    /// In the parameter's unit (fen for money).
+    pub value: i64,
+}
+
+/// Gives a district parameter (`params.dibao_line`…) a value from a day on, e.g.
+/// next year's 低保 line; audited. The lists are swept again on their date.
+#[utoipa::path(put, path = "/api/v1/policy-params/{name}", tag = "policies", request_body = ParamValueForm,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_param(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(name): Path<String>,
+    Json(form): Json<ParamValueForm>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !(0..=1_000_000_000_000).contains(&form.value) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_value",
+            "取值应为不小于0的整数（金额以分计）",
+            "the value is a whole number, 0 or more (money in fen)",
+        )
+        .with_field("value"));
+    }
+    let def =
+        state.store.set_param_value(&p.actor(), &name, form.from, form.value).await?.ok_or_else(ApiError::not_found)?;
+    state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), state.sweeper.lists_date());
+    Ok(Json(serde_json::to_value(def).unwrap_or_default()))
+}
+
 /// Why a draft is discarded.
 #[derive(Deserialize, ToSchema)]
 pub struct DiscardForm {

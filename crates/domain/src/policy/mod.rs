@@ -111,6 +111,13 @@ pub struct ParamDef {
 }
 
 impl ParamDef {
+    /// Sets its value from `from` on (replacing one set for that very day).
+    pub fn set(&mut self, from: NaiveDate, value: i64) {
+        self.values.retain(|v| v.from != from);
+        self.values.push(ParamValue { from, value });
+        self.values.sort_by_key(|v| v.from);
+    }
+
     /// The value in force on `date`.
     pub fn on(&self, date: NaiveDate) -> Option<i64> {
         self.values.iter().filter(|v| v.from <= date).max_by_key(|v| v.from).map(|v| v.value)

@@ -613,3 +613,23 @@ fn a_sweep_runs_the_policies_in_force_and_an_ended_one_whose_category_nothing_re
     assert!(defs[3].ended(day(2026, 11, 27)) && !defs[0].ended(day(2026, 11, 27)));
     assert_eq!((ended.condition.as_str(), ended.benefit), ("false", None));
 }
+
+#[test]
+fn a_parameter_takes_a_new_value_from_a_day_on() {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let mut line = ParamDef {
+        name: "dibao_line".into(),
+        label: "低保标准".into(),
+        label_en: String::new(),
+        unit: "fen".into(),
+        values: vec![ParamValue { from: day(2025, 1, 1), value: 72_000 }],
+    };
+    line.set(day(2027, 1, 1), 80_000);
+    line.set(day(2026, 1, 1), 76_000);
+    line.set(day(2026, 1, 1), 76_500);
+    assert_eq!(line.values.len(), 3, "one value a day, the last one set");
+    assert_eq!(
+        [line.on(day(2024, 12, 31)), line.on(day(2025, 6, 1)), line.on(day(2026, 1, 1)), line.on(day(2027, 3, 1))],
+        [None, Some(72_000), Some(76_500), Some(80_000)]
+    );
+}
