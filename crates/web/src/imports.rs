@@ -627,6 +627,16 @@ pub async fn error_report(
 
 /// Two sheets: every issue, and the header with each rejected row (its sheet
 /// row number first), the rejected cells highlighted with the reason as a note.
+/// Text cut to what one Excel cell holds (32,767 characters): a longer cell in
+/// the worker's sheet still gets its report.
+fn fits(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 32_767;
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => std::borrow::Cow::Owned(text[..end].to_owned()),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Note, Workbook};
     let mut book = Workbook::new();
@@ -642,7 +652,7 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
         list.write_number(row, 0, i.row as f64)?;
         list.write_string(row, 1, i.column.map(ledger::column_letter).unwrap_or_default())?;
         list.write_string(row, 2, i.field.map(Field::label_zh).unwrap_or_default())?;
-        list.write_string_with_format(row, 3, &i.value, &text)?;
+        list.write_string_with_format(row, 3, fits(&i.value), &text)?;
         list.write_string(row, 4, &i.message_zh)?;
         list.write_string(row, 5, &i.message_en)?;
     }
@@ -660,16 +670,18 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
     }
     for (r, (number, row)) in (0u32..).zip(rows) {
         marked.write_string_with_format(r, 0, if r == 0 { "原行号".to_owned() } else { number.to_string() }, &bold)?;
-        for (c, cell) in row.iter().enumerate() {
+        // Excel's last column is XFD (16,384).
+        for (c, cell) in row.iter().enumerate().take(16_383) {
             let value = shown(Some(cell), fields.get(c).copied().flatten());
+            let value = fits(&value);
             let c16 = c as u16 + 1;
             match by_cell.get(&(*number, c)) {
                 Some(issue) => {
-                    marked.write_string_with_format(r, c16, &value, &bad)?;
+                    marked.write_string_with_format(r, c16, value.as_ref(), &bad)?;
                     marked.insert_note(r, c16, &Note::new(&issue.message_zh).add_author_prefix(false))?;
                 }
                 None => {
-                    marked.write_string_with_format(r, c16, &value, &text)?;
+                    marked.write_string_with_format(r, c16, value.as_ref(), &text)?;
                 }
             }
         }
@@ -952,6 +964,13 @@ pub async fn cancel_job(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_longer_than_excel_takes_is_cut_to_fit() {
+        let long = "洞".repeat(40_000);
+        assert_eq!(fits(&long).chars().count(), 32_767);
+        assert!(matches!(fits("洞庭路"), std::borrow::Cow::Borrowed("洞庭路")));
+    }
 
     #[test]
     fn a_community_name_two_streets_share_is_no_ones() {

@@ -304,3 +304,18 @@ fn one_households_rows_that_disagree_on_a_household_fact_hold_it_back() {
     assert_eq!((issue.row, issue.column, issue.field), (3, Some(2), Some(Field::Address)));
     assert!(issue.message_zh.contains("第2行") && issue.message_zh.contains("洞庭路1号"), "{issue:?}");
 }
+
+#[test]
+fn an_address_over_a_hundred_characters_holds_the_household_back() {
+    let long = "洞".repeat(101);
+    let rows = vec![
+        row(&["户编号", "社区代码", "家庭住址", "姓名", "身份证号", "与户主关系"]),
+        row(&["A1", "430602001001", &long, "赵一", &id((1960, 3, 4), 11), "户主"]),
+        row(&["A2", "430602001001", &"洞".repeat(100), "钱二", &id((1962, 3, 4), 22), "户主"]),
+    ];
+    let parsed = parse(&rows);
+    let numbers: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
+    assert_eq!(numbers, ["A2"]);
+    let issue = parsed.issues.iter().find(|i| i.code == "too_long").unwrap();
+    assert_eq!((issue.row, issue.column, issue.field), (2, Some(2), Some(Field::Address)));
+}
