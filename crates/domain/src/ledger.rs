@@ -619,11 +619,11 @@ fn read_household(
     let tags = list_cell(cell(Field::HouseholdTags), Field::HouseholdTags, issues, Tag::parse);
     let categories = list_cell(cell(Field::HouseholdCategories), Field::HouseholdCategories, issues, Category::parse);
     let address = cell(Field::Address).map(|(_, _, c)| clean(&c.display())).unwrap_or_default();
-    if address.chars().count() > 100 {
-        if let Some((row, column, c)) = cell(Field::Address) {
-            let why = reject("too_long", "家庭住址不能超过100个字符", "an address has at most 100 characters");
-            issues.push(issue(row, column, Field::Address, c, why));
-        }
+    if address.chars().count() > 100
+        && let Some((row, column, c)) = cell(Field::Address)
+    {
+        let why = reject("too_long", "家庭住址不能超过100个字符", "an address has at most 100 characters");
+        issues.push(issue(row, column, Field::Address, c, why));
     }
     let community = community?;
     let head = members.iter().find(|m| m.relation == Relation::Head).map(|m| &m.id_number);
