@@ -704,10 +704,10 @@ async fn a_background_import_reports_progress_and_belongs_to_its_starter() {
     assert_eq!(app.get_as(&other, &format!("/api/v1/import-jobs/{id}")).await.status(), 404);
     assert_eq!(app.post_as(&other, &format!("/api/v1/import-jobs/{id}/cancel"), json!({})).await.status(), 404);
     assert_eq!(app.post_as(&worker, &format!("/api/v1/import-jobs/{id}/cancel"), json!({})).await.status(), 204);
-    // A job that finds nothing to read in its file says why.
+    // A commit that finds nothing to read in its file says why.
     let res = app
         .client
-        .post(format!("{}/api/v1/import-jobs", app.address))
+        .post(format!("{}/api/v1/import-jobs?dry_run=false", app.address))
         .header("cookie", &worker.cookie)
         .header("x-csrf-token", &worker.csrf)
         .body(" \n,\n".as_bytes().to_vec())
@@ -1327,4 +1327,31 @@ async fn a_street_finds_its_households_on_a_database_that_sorts_text_as_chinese(
     assert_eq!(found["total"].as_i64().unwrap() as usize, want);
     let page = search(&app, &worker, json!({"category": "低保", "per_page": 100})).await;
     assert!(page["total"].as_i64().unwrap() > 0, "the street's 低保 households are listed");
+}
+
+/// A book whose first sheet is empty: the dry run names the book's sheets, and the one chosen is read.
+#[tokio::test]
+async fn an_empty_first_sheet_leaves_the_worker_to_choose_another() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("community-a", &[Role::Community], "430602001001").await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet().set_name("说明").unwrap();
+    let sheet = book.add_worksheet().set_name("花名册").unwrap();
+    for (col, h) in (0u16..).zip(["姓名", "身份证号", "与户主关系"]) {
+        sheet.write_string(0, col, h).unwrap();
+    }
+    for (col, v) in (0u16..).zip(["吴六", ids()[0].as_str(), "户主"]) {
+        sheet.write_string(1, col, v).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let report: Value = import(&app, &worker, "", bytes.clone()).await.json().await.unwrap();
+    assert_eq!(report["sheets"], json!(["说明", "花名册"]), "{report}");
+    assert_eq!(report["issues"][0]["code"], "empty_sheet", "{report}");
+    let report: Value =
+        import(&app, &worker, &format!("?sheet={}", urlencoding("花名册")), bytes).await.json().await.unwrap();
+    assert_eq!((&report["sheet"], &report["totals"]["households_new"]), (&json!("花名册"), &json!(1)), "{report}");
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
 }

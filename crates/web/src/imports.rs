@@ -69,7 +69,7 @@ pub struct Totals {
 }
 
 /// What an import did, or would do.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct ImportReport {
     pub dry_run: bool,
     pub committed: bool,
@@ -255,10 +255,29 @@ pub async fn run_watched(
     // by hand (a dry run), and read with the mapping they chose.
     let (header_index, found, recognised) = match ledger::find_header(&top) {
         Some((index, found)) => (index, found, true),
-        None if job.dry_run || job.mapping.is_some() => {
-            let index = ledger::guess_header(&top).ok_or(ImportError::NoHeader)?;
-            (index, vec![None; top[index].len()], false)
-        }
+        None if job.dry_run || job.mapping.is_some() => match ledger::guess_header(&top) {
+            Some(index) => (index, vec![None; top[index].len()], false),
+            // Nothing on this sheet: a dry run says so with the book's sheets, so another can be chosen.
+            None if job.dry_run => {
+                return Ok(ImportReport {
+                    dry_run: true,
+                    sheets: opened.sheets,
+                    sheet: opened.sheet,
+                    issues_total: 1,
+                    issues: vec![Issue {
+                        row: 0,
+                        column: None,
+                        field: None,
+                        value: String::new(),
+                        code: "empty_sheet",
+                        message_zh: "这个工作表没有内容：请选择另一个工作表".into(),
+                        message_en: "this sheet is empty: choose another sheet".into(),
+                    }],
+                    ..Default::default()
+                });
+            }
+            None => return Err(ImportError::NoHeader),
+        },
         None => return Err(ImportError::NoHeader),
     };
     let map_first = !recognised && job.mapping.is_none();
