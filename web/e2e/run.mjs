@@ -273,6 +273,9 @@ try {
   await second.getByTestId("save-household").click();
   await second.getByText("该户已被他人修改").waitFor();
   check(await second.getByTestId("address").getByText("洞庭南路 8 号").isVisible(), "the second tab's stale edit is refused and shows what changed");
+  check((await second.getByTestId("stale-changes").innerText()).includes("洞庭南路 8 号"), "…listing the field another edit changed, before → after");
+  await second.locator(".el-message-box__btns .el-button--primary").click();
+  check((await second.getByTestId("address-input").inputValue()) === "洞庭北路 9 号", "…and keeps what the second tab typed, to check and save again");
   await second.screenshot({ path: shots + "household-conflict.png", fullPage: true });
   await tab.close();
 

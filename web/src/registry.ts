@@ -124,3 +124,57 @@ export function diffLines(diff: string, label: (key: string) => string | null): 
     return pair ? `${name}：${show(key, pair[0])} → ${show(key, pair[1])}` : `${name}：${show(key, v)}`;
   });
 }
+
+/**
+ * What changed in a household between the version an edit was made against and
+ * the one saved meanwhile, as lines of `label：before → after` (members by name).
+ * `label(key)` names a households.* message key; `show(key, value)` reads a code.
+ */
+export function householdChanges(
+  before: HouseholdDetail,
+  after: HouseholdDetail,
+  label: (key: string) => string,
+  show: (key: string, value: unknown) => string,
+): string[] {
+  const lines: string[] = [];
+  const compare = (prefix: string, key: string, message: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(message)}：${show(key, a)} → ${show(key, b)}`);
+  };
+  const facts: [keyof HouseholdDetail, string][] = [
+    ["community_name", "community"],
+    ["address", "address"],
+    ["phone_masked", "phone"],
+    ["registration", "registration"],
+    ["tenure", "tenure"],
+    ["dangerous_housing", "dangerous"],
+    ["assets_fen", "assets"],
+    ["tags", "tag"],
+  ];
+  for (const [key, message] of facts) compare("", key, message, before[key], after[key]);
+  const people: [keyof Member, string][] = [
+    ["name", "name"],
+    ["relation", "relation"],
+    ["phone_masked", "phone"],
+    ["marital", "marital"],
+    ["health", "health"],
+    ["disability_kind", "disability"],
+    ["disability_grade", "grade"],
+    ["work_ability", "workAbility"],
+    ["employment", "employment"],
+    ["schooling", "schooling"],
+    ["monthly_income_fen", "monthlyIncome"],
+    ["death_date", "deathDate"],
+  ];
+  for (const m of after.members) {
+    const old = before.members.find((x) => x.id === m.id);
+    if (!old) {
+      lines.push(`${label("addMember")}：${m.name}`);
+      continue;
+    }
+    for (const [key, message] of people) compare(`${m.name} · `, key, message, old[key], m[key]);
+  }
+  for (const m of before.members.filter((x) => !after.members.some((y) => y.id === x.id))) {
+    lines.push(`${label("remove")}：${m.name}`);
+  }
+  return lines;
+}

@@ -3,6 +3,7 @@ import type { Division, HouseholdDetail, HouseholdSummary, Member } from "../api
 import {
   canMove,
   diffLines,
+  householdChanges,
   cascaderDepth,
   divisionCount,
   divisionNodes,
@@ -103,5 +104,26 @@ describe("a household's history", () => {
     expect(diffLines('{"address":[null,"x"]}', label)).toEqual(["家庭住址：– → x"]);
     expect(diffLines("not json", label)).toEqual(["not json"]);
     expect(diffLines("", label)).toEqual([]);
+  });
+});
+
+describe("what changed meanwhile", () => {
+  const member = (id: number, name: string, income: number) =>
+    ({ id, name, relation: "head", monthly_income_fen: income, phone_masked: null }) as unknown as Member;
+  const household = (address: string, members: Member[]) =>
+    ({ address, community_name: "洞庭社区", phone_masked: null, tags: [], members }) as unknown as HouseholdDetail;
+
+  it("lists each field another edit changed, a member's by name, and members added or removed", () => {
+    const before = household("洞庭北路 9 号", [member(1, "张三", 50000), member(2, "李四", 0)]);
+    const after = household("洞庭南路 8 号", [member(1, "张三", 65000), member(3, "王五", 0)]);
+    const label = (k: string) => ({ address: "家庭住址", monthlyIncome: "月收入", addMember: "添加成员", remove: "移除" })[k] ?? k;
+    const show = (k: string, v: unknown) => (typeof v === "number" && k.endsWith("_fen") ? (v / 100).toFixed(2) : String(v));
+    expect(householdChanges(before, after, label, show)).toEqual([
+      "家庭住址：洞庭北路 9 号 → 洞庭南路 8 号",
+      "张三 · 月收入：500.00 → 650.00",
+      "添加成员：王五",
+      "移除：李四",
+    ]);
+    expect(householdChanges(before, before, label, show)).toEqual([]);
   });
 });
