@@ -206,9 +206,15 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
         "work_ability": member["work_ability"], "employment": member["employment"], "schooling": member["schooling"],
         "monthly_income_fen": member["monthly_income_fen"], "death_date": "2026-02-10",
     });
-    let res =
-        send(&app, &worker, reqwest::Method::PUT, &format!("/api/v1/households/{id}/members/{person}"), Some(1), form)
-            .await;
+    let res = send(
+        &app,
+        &worker,
+        reqwest::Method::PUT,
+        &format!("/api/v1/households/{id}/members/{person}"),
+        Some(1),
+        form.clone(),
+    )
+    .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
     for h in page["holdings"].as_array().unwrap().iter().filter(|h| h["person_id"] == person) {
@@ -217,6 +223,21 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
     assert!(
         page["holdings"].as_array().unwrap().iter().any(|h| h["end_date"] == "2026-02-28" && h["person_id"] == person)
     );
+    let ended: Vec<Value> = (page["holdings"].as_array().unwrap().iter())
+        .filter(|h| h["end_date"] == "2026-02-28" && h["person_id"] == person)
+        .map(|h| h["id"].clone())
+        .collect();
+    // A death recorded by mistake and cleared gives the member's categories back.
+    let mut alive = form.clone();
+    alive["death_date"] = Value::Null;
+    let res =
+        send(&app, &worker, reqwest::Method::PUT, &format!("/api/v1/households/{id}/members/{person}"), Some(2), alive)
+            .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    for h in page["holdings"].as_array().unwrap().iter().filter(|h| ended.contains(&h["id"])) {
+        assert!(h["end_date"].is_null(), "reopened: {h}");
+    }
     // The head cannot be removed; another member can, with the current version.
     let head = page["members"][0]["id"].as_i64().unwrap();
     let res = send(
@@ -224,7 +245,7 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
         &worker,
         reqwest::Method::DELETE,
         &format!("/api/v1/households/{id}/members/{head}"),
-        Some(2),
+        Some(3),
         json!({}),
     )
     .await;

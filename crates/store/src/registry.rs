@@ -864,6 +864,10 @@ pub(crate) const UPDATE_MEMBER_PHONE: &str =
 /// Ends a member's open categories on `$2` (the end of the month they died in).
 pub(crate) const END_MEMBER_HOLDINGS: &str =
     "UPDATE holding SET end_date = $2 WHERE person_id = $1 AND (end_date IS NULL OR end_date > $2)";
+/// The member's categories that a recorded death ended on `$2` end on `$3`
+/// instead (NULL: they run on), when the death is corrected.
+pub(crate) const REOPEN_MEMBER_HOLDINGS: &str =
+    "UPDATE holding SET end_date = $3 WHERE person_id = $1 AND end_date = $2";
 pub(crate) const DELETE_MEMBER: &str = "DELETE FROM person WHERE id = $1 AND household_id = $2";
 /// A new household with the facts of household `$1` and the number `$2`.
 pub(crate) const COPY_HOUSEHOLD: &str = "

@@ -275,6 +275,19 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
+            // A death corrected (cleared, or moved later) gives back what it ended.
+            if let Some(was) = member.death_date.filter(|_| edit.death_date != member.death_date) {
+                let ended = $crate::registry::end_of_month(was);
+                let now = edit.death_date.map($crate::registry::end_of_month).filter(|&e| e > ended);
+                if edit.death_date.is_none() || now.is_some() {
+                    sqlx::query($crate::registry::REOPEN_MEMBER_HOLDINGS)
+                        .bind(person_id)
+                        .bind(ended)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
             if let Some(died) = edit.death_date {
                 sqlx::query($crate::registry::END_MEMBER_HOLDINGS)
                     .bind(person_id)

@@ -195,3 +195,28 @@ describe("changing the head", () => {
     expect((sent?.body as { relation: string }).relation).toBe("head");
   });
 });
+
+describe("a member's phone", () => {
+  it("is kept when left empty and cleared only when asked", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as {
+      editMember: (m: Member) => void;
+      memberForm: { clearPhone: boolean };
+      saveMember: () => Promise<void>;
+    };
+    const member = { ...household.members[1], monthly_income_fen: 0, phone_masked: "138****5678" } as Member;
+    const sentPhone = () => {
+      const sent = calls.filter((c) => c.method === "PUT" && c.url.endsWith("/members/2")).pop();
+      return sent?.body as Record<string, unknown>;
+    };
+    view.editMember(member);
+    await view.saveMember();
+    expect("phone" in sentPhone()).toBe(false);
+    view.editMember(member);
+    view.memberForm.clearPhone = true;
+    await view.saveMember();
+    expect(sentPhone().phone).toBe("");
+    expect("clearPhone" in sentPhone()).toBe(false);
+  });
+});
