@@ -306,11 +306,16 @@ async fn an_export_masks_ids_says_who_and_is_audited() {
     let households = app.seed_demo(80, 9).await;
     let mine = in_street_a(&households);
     let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
-    let res = app.post_as(&worker, "/api/v1/households/export", json!({"category": "dibao"})).await;
+    let body = json!({"category": "dibao", "income_max": 76000});
+    let res = app.post_as(&worker, "/api/v1/households/export", body).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("households.xlsx"));
     let rows = read_xlsx(&res.bytes().await.unwrap());
-    assert!(rows[1][0].contains("street-a") && rows[1][0].contains("类别=dibao"), "{:?}", rows[1]);
+    let header = &rows[1][0];
+    assert!(
+        header.contains("street-a") && header.contains("类别=低保") && header.contains("人均月收入上限(元)=760.00"),
+        "{header}"
+    );
     assert_eq!(rows[3][5], "户主身份证号");
     for row in &rows[4..] {
         assert!(row[5].contains("********"), "{row:?}");

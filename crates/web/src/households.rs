@@ -193,19 +193,24 @@ impl Search {
             }
         };
         put("区划", self.division.clone());
-        put("类别", self.category.clone());
-        put("标签", self.tag.clone());
+        // Codes as their Chinese names, money in yuan: the header is read by people.
+        let named = |code: &Option<String>, name: fn(&str) -> Option<&'static str>| {
+            code.as_deref().map(|c| name(c).map_or_else(|| c.to_owned(), str::to_owned))
+        };
+        let yuan = |fen: Option<i64>| fen.map(|v| Fen(v).grouped());
+        put("类别", named(&self.category, |c| Category::parse(c).map(Category::label_zh)));
+        put("标签", named(&self.tag, |c| Tag::parse(c).map(Tag::label_zh)));
         put("户编号", self.number.clone());
         put("姓名含", self.name.clone());
         put("身份证号", self.id_number.as_deref().and_then(|i| IdNumber::parse(i).ok()).map(|i| i.masked()));
         put("电话", self.phone.as_deref().map(zhongfu_domain::pii::mask_phone));
         put("最小年龄", self.age_min.map(|a| a.to_string()));
         put("最大年龄", self.age_max.map(|a| a.to_string()));
-        put("残疾类别", self.disability_kind.clone());
+        put("残疾类别", named(&self.disability_kind, |c| DisabilityKind::parse(c).map(DisabilityKind::label_zh)));
         put("残疾等级", self.disability_grade.map(|g| g.to_string()));
-        put("劳动能力", self.work_ability.clone());
-        put("人均收入下限(分)", self.income_min.map(|v| v.to_string()));
-        put("人均收入上限(分)", self.income_max.map(|v| v.to_string()));
+        put("劳动能力", named(&self.work_ability, |c| WorkAbility::parse(c).map(WorkAbility::label_zh)));
+        put("人均月收入下限(元)", yuan(self.income_min));
+        put("人均月收入上限(元)", yuan(self.income_max));
         if parts.is_empty() { "全部".to_owned() } else { parts.join("；") }
     }
 }
