@@ -64,6 +64,17 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
         (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
         (400, json!("effective_to"))
     );
+    // A second policy in force recording 低保 as received is refused: each would list the other's recipients.
+    let mut copy = def.clone();
+    copy["code"] = json!("dibao_copy");
+    copy["condition"] = json!("size >= 1");
+    let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": copy })).await;
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["field"], "records", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("最低生活保障") || err["message"].as_str().unwrap().contains("低保"),
+        "{err}"
+    );
     // A policy keeps its code.
     let mut renamed = def.clone();
     renamed["code"] = json!("dibao2");

@@ -177,6 +177,27 @@ async fn checked(
     })
 }
 
+/// The category a policy records says who receives it: another policy in force
+/// at the same time may not record it too (each would list the other's
+/// recipients as 应退未退). 400 naming the policy that records it.
+async fn records_free(state: &AppState, id: Option<i64>, def: &PolicyDef) -> Result<(), ApiError> {
+    let versions = state.store.policy_versions().await?;
+    let taken = versions.iter().find(|v| {
+        v.status == "active"
+            && Some(v.policy_id) != id
+            && v.definition.records == def.records
+            && v.definition.overlaps(def)
+    });
+    match taken {
+        Some(v) => Err(bad(
+            "records",
+            &format!("该救助类别已由“{}”记录：同一时期每个类别只能由一项政策记录", v.definition.name),
+            &format!("{} already records this category: one policy per category at a time", v.definition.code),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// As `checked`, a problem refusing the request with 400.
 async fn valid(state: &AppState, def: &PolicyDef) -> Result<Vocabulary, ApiError> {
     checked(state, def).await?.map(|(vocab, _)| vocab).map_err(RuleProblem::into_error)
@@ -206,6 +227,7 @@ pub async fn create(
     Json(form): Json<PolicyForm>,
 ) -> Result<(StatusCode, Json<PolicyVersion>), ApiError> {
     valid(&state, &form.definition).await?;
+    records_free(&state, None, &form.definition).await?;
     match state.store.draft_policy(&p.actor(), None, &form.definition).await {
         Ok(Some(v)) => Ok((StatusCode::CREATED, Json(v))),
         Ok(None) => Err(ApiError::not_found()),
@@ -234,6 +256,7 @@ pub async fn draft(
         return Err(bad("code", "政策编码不能修改", "a policy's code cannot change"));
     }
     valid(&state, &form.definition).await?;
+    records_free(&state, Some(id), &form.definition).await?;
     let v = state.store.draft_policy(&p.actor(), Some(id), &form.definition).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(v))
 }

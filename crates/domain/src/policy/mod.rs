@@ -68,6 +68,12 @@ impl PolicyDef {
         self.effective_from <= date && self.effective_to.is_none_or(|to| date <= to)
     }
 
+    /// Whether both are in force on some day.
+    pub fn overlaps(&self, other: &Self) -> bool {
+        let ends = |d: &Self| d.effective_to.unwrap_or(NaiveDate::MAX);
+        self.effective_from <= ends(other) && other.effective_from <= ends(self)
+    }
+
     /// Whether it stopped before `date`.
     pub fn ended(&self, date: NaiveDate) -> bool {
         self.effective_to.is_some_and(|to| to < date)

@@ -633,3 +633,13 @@ fn a_parameter_takes_a_new_value_from_a_day_on() {
         [None, Some(72_000), Some(76_500), Some(80_000)]
     );
 }
+
+#[test]
+fn policies_overlap_when_both_are_in_force_on_some_day() {
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let def = |from, to| PolicyDef { effective_from: from, effective_to: to, ..Catalogue::demo().policies[0].clone() };
+    let old = def(day(2020, 1, 1), Some(day(2025, 12, 31)));
+    assert!(!old.overlaps(&def(day(2026, 1, 1), None)), "one takes over the day after the other ends");
+    assert!(old.overlaps(&def(day(2025, 12, 31), None)));
+    assert!(def(day(2026, 1, 1), None).overlaps(&def(day(2030, 1, 1), None)));
+}
