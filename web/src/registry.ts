@@ -77,7 +77,9 @@ export function divisionCount(facets: HouseholdFacets | undefined, code: string)
 const DIFF_LABELS: Record<string, string> = {
   address: "address",
   community: "community",
+  community_name: "community",
   phone: "phone",
+  phone_masked: "phone",
   registration: "registration",
   tenure: "tenure",
   dangerous_housing: "dangerous",
@@ -137,41 +139,32 @@ export function householdChanges(
   show: (key: string, value: unknown) => string,
 ): string[] {
   const lines: string[] = [];
-  const compare = (prefix: string, key: string, message: string, a: unknown, b: unknown) => {
-    if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(message)}：${show(key, a)} → ${show(key, b)}`);
+  const compare = (prefix: string, key: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(DIFF_LABELS[key])}：${show(key, a)} → ${show(key, b)}`);
   };
-  const facts: [keyof HouseholdDetail, string][] = [
-    ["community_name", "community"],
-    ["address", "address"],
-    ["phone_masked", "phone"],
-    ["registration", "registration"],
-    ["tenure", "tenure"],
-    ["dangerous_housing", "dangerous"],
-    ["assets_fen", "assets"],
-    ["tags", "tag"],
-  ];
-  for (const [key, message] of facts) compare("", key, message, before[key], after[key]);
-  const people: [keyof Member, string][] = [
-    ["name", "name"],
-    ["relation", "relation"],
-    ["phone_masked", "phone"],
-    ["marital", "marital"],
-    ["health", "health"],
-    ["disability_kind", "disability"],
-    ["disability_grade", "grade"],
-    ["work_ability", "workAbility"],
-    ["employment", "employment"],
-    ["schooling", "schooling"],
-    ["monthly_income_fen", "monthlyIncome"],
-    ["death_date", "deathDate"],
-  ];
+  const facts = ["community_name", "address", "phone_masked", "registration", "tenure", "dangerous_housing", "assets_fen", "tags"] as const;
+  for (const key of facts) compare("", key, before[key], after[key]);
+  const people = [
+    "name",
+    "relation",
+    "phone_masked",
+    "marital",
+    "health",
+    "disability_kind",
+    "disability_grade",
+    "work_ability",
+    "employment",
+    "schooling",
+    "monthly_income_fen",
+    "death_date",
+  ] as const;
   for (const m of after.members) {
     const old = before.members.find((x) => x.id === m.id);
     if (!old) {
       lines.push(`${label("addMember")}：${m.name}`);
       continue;
     }
-    for (const [key, message] of people) compare(`${m.name} · `, key, message, old[key], m[key]);
+    for (const key of people) compare(`${m.name} · `, key, old[key], m[key]);
   }
   for (const m of before.members.filter((x) => !after.members.some((y) => y.id === x.id))) {
     lines.push(`${label("remove")}：${m.name}`);

@@ -180,8 +180,7 @@ async fn checked(
 /// The category a policy records says who receives it: another policy in force
 /// at the same time may not record it too (each would list the other's
 /// recipients as 应退未退). 400 naming the policy that records it.
-async fn records_free(state: &AppState, id: Option<i64>, def: &PolicyDef) -> Result<(), ApiError> {
-    let versions = state.store.policy_versions().await?;
+fn records_free(versions: &[PolicyVersion], id: Option<i64>, def: &PolicyDef) -> Result<(), ApiError> {
     let taken = versions.iter().find(|v| {
         v.status == "active"
             && Some(v.policy_id) != id
@@ -227,7 +226,7 @@ pub async fn create(
     Json(form): Json<PolicyForm>,
 ) -> Result<(StatusCode, Json<PolicyVersion>), ApiError> {
     valid(&state, &form.definition).await?;
-    records_free(&state, None, &form.definition).await?;
+    records_free(&state.store.policy_versions().await?, None, &form.definition)?;
     match state.store.draft_policy(&p.actor(), None, &form.definition).await {
         Ok(Some(v)) => Ok((StatusCode::CREATED, Json(v))),
         Ok(None) => Err(ApiError::not_found()),
@@ -256,7 +255,7 @@ pub async fn draft(
         return Err(bad("code", "政策编码不能修改", "a policy's code cannot change"));
     }
     valid(&state, &form.definition).await?;
-    records_free(&state, Some(id), &form.definition).await?;
+    records_free(&versions, Some(id), &form.definition)?;
     let v = state.store.draft_policy(&p.actor(), Some(id), &form.definition).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(v))
 }

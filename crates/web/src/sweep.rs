@@ -3,6 +3,7 @@
 //! change. A full sweep builds a new snapshot beside the old one and swaps
 //! it in, so it never blocks edits.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -48,13 +49,10 @@ impl Snapshot {
         let mut columns = Columns::build(date, facts);
         columns.shrink();
         // A policy that has ended is run with a rule nobody meets, so its holders are 应退未退.
-        let ended: Vec<PolicyDef> =
-            policies.iter().filter(|p| p.definition.ended(date)).map(|p| p.definition.ended_rule()).collect();
-        let mut ended_rules = ended.iter();
-        let defs: Vec<&PolicyDef> = policies
-            .iter()
-            .map(|p| if p.definition.ended(date) { ended_rules.next().unwrap_or(&p.definition) } else { &p.definition })
+        let rules: Vec<Cow<'_, PolicyDef>> = (policies.iter().map(|p| &p.definition))
+            .map(|d| if d.ended(date) { Cow::Owned(d.ended_rule()) } else { Cow::Borrowed(d) })
             .collect();
+        let defs: Vec<&PolicyDef> = rules.iter().map(|d| d.as_ref()).collect();
         let (engine, refused) = build_engine(&defs, &vocabulary(params, date));
         for (i, e) in &refused {
             tracing::warn!(policy = %defs[*i].code, error = %e, "policy left out of the sweep");

@@ -144,12 +144,9 @@ impl Interpreted {
                     (Level::Person, Some(row)) if self.level == Level::Person => row,
                     _ => continue,
                 };
-                let mut v = Vec::with_capacity(1);
-                cols.load(f.col, row..row + 1, &mut v);
-                let x = v.first().copied().unwrap_or(0);
-                match f.ty {
-                    FieldType::Money => crate::Fen(x).grouped(),
-                    _ => show(&value(cols, f, row)),
+                match (f.ty, value(cols, f, row)) {
+                    (FieldType::Money, Value::Int(fen)) => crate::Fen(fen).grouped(),
+                    (_, v) => show(&v),
                 }
             };
             let item = format!("{name} {value}");
