@@ -1381,3 +1381,111 @@ async fn an_empty_first_sheet_leaves_the_worker_to_choose_another() {
 fn urlencoding(s: &str) -> String {
     s.bytes().map(|b| format!("%{b:02X}")).collect()
 }
+
+#[tokio::test]
+async fn a_worker_starts_corrects_ends_and_removes_a_category_on_the_household_page() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(60, 21).await;
+    let mine = in_street_a(&households);
+    let judicial = |held: &[zhongfu_domain::registry::Holding]| {
+        held.iter().any(|g| g.category == zhongfu_domain::registry::Category::JudicialAid)
+    };
+    let h = mine
+        .iter()
+        .find(|h| {
+            h.members.len() >= 2 && !judicial(&h.categories) && !h.members.iter().any(|m| judicial(&m.categories))
+        })
+        .unwrap();
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let other = app.signed_in("street-b", &[Role::Street], "430602002000").await;
+    let id = search(&app, &worker, json!({"number": h.number})).await["items"][0]["id"].as_i64().unwrap();
+    let page = || {
+        let (app, worker) = (&app, &worker);
+        async move { app.get_as(worker, &format!("/api/v1/households/{id}")).await.json::<Value>().await.unwrap() }
+    };
+    let listed = |category: &'static str| {
+        let (app, worker, number) = (&app, &worker, h.number.clone());
+        async move { search(app, worker, json!({"number": number, "category": category})).await["total"].clone() }
+    };
+    let before = page().await;
+    let version = before["version"].as_i64().unwrap();
+    let held = |p: &Value| p["holdings"].as_array().unwrap().clone();
+    let path = format!("/api/v1/households/{id}/holdings");
+    assert_eq!(listed("judicial_aid").await, 0);
+
+    // Bad input names its field; nothing is written.
+    for (body, field) in [
+        (json!({"category": "not-a-category", "start_date": "2026-01-01"}), "category"),
+        (json!({"category": "国家司法救助", "start_date": "2026/01/01"}), "start_date"),
+        (json!({"category": "国家司法救助", "start_date": "2026-03-01", "end_date": "2026-02-01"}), "end_date"),
+    ] {
+        let res = send(&app, &worker, reqwest::Method::POST, &path, Some(version), body).await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.json::<Value>().await.unwrap()["field"], field);
+    }
+    // A member of another household, a stale version, a worker of another street.
+    let body = json!({"category": "judicial_aid", "start_date": "2026-01-01", "person_id": 999_999});
+    assert_eq!(send(&app, &worker, reqwest::Method::POST, &path, Some(version), body).await.status(), 404);
+    let body = json!({"category": "judicial_aid", "start_date": "2026-01-01"});
+    assert_eq!(send(&app, &worker, reqwest::Method::POST, &path, Some(version - 1), body.clone()).await.status(), 412);
+    assert_eq!(send(&app, &other, reqwest::Method::POST, &path, Some(version), body.clone()).await.status(), 404);
+    assert_eq!(page().await["version"], version, "the refusals changed nothing");
+
+    // Started by its Chinese name: the household holds it, the list finds it.
+    let body = json!({"category": "国家司法救助", "start_date": "2026-01-01"});
+    let res = send(&app, &worker, reqwest::Method::POST, &path, Some(version), body).await;
+    assert_eq!(res.status(), 200);
+    let after = page().await;
+    assert_eq!(after["version"], version + 1);
+    let added = held(&after).into_iter().find(|g| g["category"] == "judicial_aid").unwrap();
+    assert_eq!((added["person_id"].clone(), added["start_date"].clone()), (Value::Null, json!("2026-01-01")));
+    assert_eq!(listed("judicial_aid").await, 1);
+    // The same category again for a day it already runs: refused, naming the start date.
+    let body = json!({"category": "judicial_aid", "start_date": "2026-06-01"});
+    let res = send(&app, &worker, reqwest::Method::POST, &path, Some(version + 1), body).await;
+    assert_eq!(res.status(), 409);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("holding_overlap"), Some("start_date")), "{err}");
+
+    // Ended at the end of February: no longer listed today; it may start again from March.
+    let one = format!("{path}/{}", added["id"]);
+    let body = json!({"start_date": "2026-01-01", "end_date": "2026-02-28"});
+    assert_eq!(send(&app, &worker, reqwest::Method::PUT, &one, Some(version + 1), body).await.status(), 200);
+    assert_eq!(listed("judicial_aid").await, 0);
+    let body = json!({"category": "judicial_aid", "start_date": "2026-03-01"});
+    assert_eq!(send(&app, &worker, reqwest::Method::POST, &path, Some(version + 2), body).await.status(), 200);
+    assert_eq!(listed("judicial_aid").await, 1);
+    // A member's own category, then removed as a mistake.
+    let member = after["members"][1]["id"].as_i64().unwrap();
+    let body = json!({"category": "disability_rehab", "start_date": "2026-02-01", "person_id": member});
+    assert_eq!(send(&app, &worker, reqwest::Method::POST, &path, Some(version + 3), body).await.status(), 200);
+    let now = page().await;
+    let theirs = held(&now)
+        .into_iter()
+        .find(|g| g["person_id"] == member && g["category"] == "disability_rehab" && g["start_date"] == "2026-02-01")
+        .unwrap();
+    let gone = format!("{path}/{}", theirs["id"]);
+    assert_eq!(send(&app, &other, reqwest::Method::DELETE, &gone, Some(version + 4), json!({})).await.status(), 404);
+    assert_eq!(send(&app, &worker, reqwest::Method::DELETE, &gone, Some(version + 4), json!({})).await.status(), 200);
+    let last = page().await;
+    assert!(!held(&last).iter().any(|g| g["id"] == theirs["id"]));
+    assert_eq!(held(&last).len(), held(&before).len() + 2);
+
+    // Each step is in the household's history, newest first, with the dates it changed.
+    let history: Value = app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    let actions: Vec<&str> =
+        history["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions[..5],
+        [
+            "household.holding_remove",
+            "household.holding_add",
+            "household.holding_add",
+            "household.holding_update",
+            "household.holding_add"
+        ]
+    );
+    let update: Value = serde_json::from_str(history["records"][3]["diff"].as_str().unwrap()).unwrap();
+    assert_eq!(update["end_date"], json!([null, "2026-02-28"]), "{update}");
+    assert_eq!(update["category"], "judicial_aid");
+}

@@ -33,6 +33,7 @@ struct Ids {
     volunteer: i64,
     household: i64,
     person: i64,
+    holding: i64,
 }
 
 /// Routes about the district's policy catalogue, which holds no one's data.
@@ -76,7 +77,10 @@ async fn walk(app: &TestApp, who: &Session, ids: &Ids, secrets: &[String]) {
         } else {
             ids.worker
         };
-        let concrete = path.replace("{id}", &id.to_string()).replace("{person}", &ids.person.to_string());
+        let concrete = path
+            .replace("{id}", &id.to_string())
+            .replace("{person}", &ids.person.to_string())
+            .replace("{holding}", &ids.holding.to_string());
         let url = format!("{}{concrete}", app.address);
         let req = match *method {
             "GET" => app.client.get(&url),
@@ -94,7 +98,7 @@ async fn walk(app: &TestApp, who: &Session, ids: &Ids, secrets: &[String]) {
             "id_number": "430602199203150022", "number": "W-1", "members": [ids.person], "head": ids.person,
             "other": ids.household, "other_version": 1, "household_id": ids.household, "policy_id": 1,
             "to_household": ids.household, "version": 1, "to_version": 1,
-            "status": "proposed"});
+            "status": "proposed", "category": "dibao", "start_date": "2026-01-01"});
         let mut body = body;
         if FILE_ROUTES.contains(path) {
             for key in ["division", "jurisdiction", "community"] {
@@ -131,12 +135,19 @@ async fn nothing_of_another_street_comes_back() {
     let households = app.seed_demo(120, 4).await;
     let (worker, volunteer, mut secrets) = street_b(&app).await;
     let district = app.signed_in("district-officer", &[Role::District], "430602000000").await;
-    let b = households.iter().find(|h| h.community.as_str().starts_with("430602002")).unwrap();
+    let b =
+        households.iter().find(|h| h.community.as_str().starts_with("430602002") && !h.categories.is_empty()).unwrap();
     let found: Value =
         app.post_as(&district, "/api/v1/households/search", json!({"number": b.number})).await.json().await.unwrap();
     let household = found["items"][0]["id"].as_i64().unwrap();
     let page: Value = app.get_as(&district, &format!("/api/v1/households/{household}")).await.json().await.unwrap();
-    let ids = Ids { worker, volunteer, household, person: page["members"][0]["id"].as_i64().unwrap() };
+    let ids = Ids {
+        worker,
+        volunteer,
+        household,
+        person: page["members"][0]["id"].as_i64().unwrap(),
+        holding: page["holdings"][0]["id"].as_i64().unwrap(),
+    };
     // A sweep over both streets, so that result lists have street B's rows to keep back.
     app.sweep(&district).await;
     // Household numbers of street B (the dashboard is the only registry view yet).

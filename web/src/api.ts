@@ -530,6 +530,8 @@ export interface SweepResults {
   items: SweepRow[];
   by_policy: PolicyCounts[];
   by_street: StreetCounts[];
+  /** The chosen policy's counts per community. */
+  by_community: StreetCounts[];
   status: SweepStatus;
 }
 
@@ -625,6 +627,14 @@ export const api = {
     versioned<{ id: number }>("POST", `/api/v1/households/${id}/split`, version, form),
   merge: (id: number, version: number, other: number, otherVersion: number) =>
     versioned<{ version: number }>("POST", `/api/v1/households/${id}/merge`, version, { other, other_version: otherVersion }),
+  /** Starts a category for the household (no person_id) or a member. */
+  addHolding: (id: number, version: number, form: { person_id?: number; category: string; start_date: string; end_date?: string }) =>
+    versioned<{ version: number }>("POST", `/api/v1/households/${id}/holdings`, version, form),
+  /** Corrects a holding's dates; an end date ends it. */
+  updateHolding: (id: number, holding: number, version: number, form: { start_date: string; end_date?: string }) =>
+    versioned<{ version: number }>("PUT", `/api/v1/households/${id}/holdings/${holding}`, version, form),
+  removeHolding: (id: number, holding: number, version: number) =>
+    versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/holdings/${holding}`, version),
   removeMember: (id: number, person: number, version: number) =>
     versioned<{ version: number }>("DELETE", `/api/v1/households/${id}/members/${person}`, version),
   /** Moves a member to another household; both versions are checked (a stale one is a StaleError). */

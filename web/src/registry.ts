@@ -1,6 +1,6 @@
 // Pure helpers of the registry screens: who may be moved to another household,
 // the household picker's options, the division cascader's nodes, counts beside filters.
-import type { Division, HouseholdDetail, HouseholdFacets, HouseholdSummary, Member } from "./api";
+import type { Division, Holding, HouseholdDetail, HouseholdFacets, HouseholdSummary, Member } from "./api";
 
 /**
  * The head does not move out (the server refuses it too): with others left, another member
@@ -98,6 +98,9 @@ const DIFF_LABELS: Record<string, string> = {
   monthly_income_fen: "monthlyIncome",
   death_date: "deathDate",
   persons: "members",
+  category: "category",
+  start_date: "start",
+  end_date: "end",
 };
 
 /**
@@ -105,7 +108,7 @@ const DIFF_LABELS: Record<string, string> = {
  * each change, `label: value` for the rest; the raw text if it is not JSON.
  * `label(key)` names a key (null: the key itself); money (`…_fen`) reads in yuan.
  */
-export function diffLines(diff: string, label: (key: string) => string | null): string[] {
+export function diffLines(diff: string, label: (key: string) => string | null, code?: (key: string, value: string) => string): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(diff);
@@ -116,6 +119,7 @@ export function diffLines(diff: string, label: (key: string) => string | null): 
   const show = (key: string, v: unknown): string => {
     if (v === null || v === undefined || v === "") return "–";
     if (typeof v === "number" && key.endsWith("_fen")) return (v / 100).toFixed(2);
+    if (typeof v === "string" && code) return code(key, v);
     if (Array.isArray(v)) return v.length ? v.map((x) => show(key, x)).join("、") : "–";
     if (typeof v === "object") return Object.values(v as Record<string, unknown>).map((x) => show(key, x)).join(" ");
     return String(v);
@@ -168,6 +172,19 @@ export function householdChanges(
   }
   for (const m of before.members.filter((x) => !after.members.some((y) => y.id === x.id))) {
     lines.push(`${label("remove")}：${m.name}`);
+  }
+  // Categories: who holds each (the household or a member by name), and its dates.
+  const holder = (g: Holding) => {
+    const who = after.members.find((m) => m.id === g.person_id) ?? before.members.find((m) => m.id === g.person_id);
+    return `${show("category", g.category)}${who ? `（${who.name}）` : ""}`;
+  };
+  for (const g of after.holdings) {
+    const old = before.holdings.find((x) => x.id === g.id);
+    if (!old) lines.push(`${label("addHolding")}：${holder(g)} ${g.start_date}${g.end_date ? ` – ${g.end_date}` : ""}`);
+    else for (const key of ["start_date", "end_date"] as const) compare(`${holder(g)} · `, key, old[key], g[key]);
+  }
+  for (const g of before.holdings.filter((x) => !after.holdings.some((y) => y.id === x.id))) {
+    lines.push(`${label("removeHolding")}：${holder(g)}`);
   }
   return lines;
 }

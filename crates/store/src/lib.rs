@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use registry::{
-    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, ImportBatch, ImportPlan, MemberEdit,
+    EditOutcome, HoldingEdit, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, ImportBatch, ImportPlan,
+    MemberEdit,
 };
 use serde::Serialize;
 use zhongfu_domain::pii::PiiKeys;
@@ -156,6 +157,17 @@ pub trait RegistryStore {
         version: i64,
         person_id: i64,
         edit: &MemberEdit,
+        today: NaiveDate,
+    ) -> Result<EditOutcome>;
+
+    /// Starts, corrects, ends or removes one category held by the household or a member.
+    async fn edit_holding(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        household_id: i64,
+        version: i64,
+        edit: &HoldingEdit,
         today: NaiveDate,
     ) -> Result<EditOutcome>;
 

@@ -633,6 +633,79 @@ impl MemberEdit {
     }
 }
 
+/// A change to one category held by the household (`person_id` none) or a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HoldingEdit {
+    /// The category starts on `start` (and ends on `end`, if given).
+    Add { person_id: Option<i64>, category: Category, start: NaiveDate, end: Option<NaiveDate> },
+    /// A holding's dates corrected; an end date ends it.
+    Dates { id: i64, start: NaiveDate, end: Option<NaiveDate> },
+    /// A holding entered by mistake, removed.
+    Remove { id: i64 },
+}
+
+impl HoldingEdit {
+    /// Checks the edit against the household as it is: the holding or member it
+    /// names must be the household's, and an owner may not hold one category twice
+    /// on any day. `Err` carries the conflict's code.
+    pub(crate) fn check(&self, before: &HouseholdDetail) -> std::result::Result<(), EditOutcome> {
+        let (owner, category, start, end, own_id) = match self {
+            HoldingEdit::Add { person_id, category, start, end } => {
+                if person_id.is_some_and(|p| !before.members.iter().any(|m| m.id == p)) {
+                    return Err(EditOutcome::NotFound);
+                }
+                (*person_id, category.code(), *start, *end, None)
+            }
+            HoldingEdit::Dates { id, start, end } => {
+                let Some(h) = before.holdings.iter().find(|h| h.id == *id) else {
+                    return Err(EditOutcome::NotFound);
+                };
+                (h.person_id, h.category.as_str(), *start, *end, Some(*id))
+            }
+            HoldingEdit::Remove { id } => {
+                return if before.holdings.iter().any(|h| h.id == *id) { Ok(()) } else { Err(EditOutcome::NotFound) };
+            }
+        };
+        let overlaps = before.holdings.iter().filter(|h| Some(h.id) != own_id).any(|h| {
+            h.person_id == owner
+                && h.category == category
+                && h.start_date <= end.unwrap_or(NaiveDate::MAX)
+                && start <= h.end_date.unwrap_or(NaiveDate::MAX)
+        });
+        if overlaps { Err(EditOutcome::Conflict("holding_overlap")) } else { Ok(()) }
+    }
+
+    /// The audit record's diff: the holding, its owner and category, the dates before and after.
+    pub(crate) fn diff(&self, before: &HouseholdDetail, id: i64) -> String {
+        let held = before.holdings.iter().find(|h| h.id == id);
+        let (person, category, was, now) = match (self, held) {
+            (HoldingEdit::Add { person_id, category, start, end }, _) => {
+                (*person_id, category.code().to_owned(), (None, None), (Some(*start), *end))
+            }
+            (HoldingEdit::Dates { start, end, .. }, Some(h)) => {
+                (h.person_id, h.category.clone(), (Some(h.start_date), h.end_date), (Some(*start), *end))
+            }
+            (HoldingEdit::Remove { .. }, Some(h)) => {
+                (h.person_id, h.category.clone(), (Some(h.start_date), h.end_date), (None, None))
+            }
+            (_, None) => return serde_json::json!({ "holding": id }).to_string(),
+        };
+        let mut diff = serde_json::Map::new();
+        diff.insert("holding".to_owned(), id.into());
+        diff.insert("category".to_owned(), category.into());
+        if let Some(p) = person {
+            diff.insert("person".to_owned(), p.into());
+        }
+        let text = |d: Option<NaiveDate>| serde_json::json!(d.map(|d| d.to_string()));
+        for (field, a, b) in [("start_date", was.0, now.0), ("end_date", was.1, now.1)] {
+            if a != b {
+                diff.insert(field.to_owned(), serde_json::json!([text(a), text(b)]));
+            }
+        }
+        serde_json::Value::Object(diff).to_string()
+    }
+}
+
 /// What became of an edit that carries the version it was made against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EditOutcome {
@@ -868,6 +941,12 @@ pub(crate) const END_MEMBER_HOLDINGS: &str =
 /// instead (NULL: they run on), when the death is corrected.
 pub(crate) const REOPEN_MEMBER_HOLDINGS: &str =
     "UPDATE holding SET end_date = $3 WHERE person_id = $1 AND end_date = $2";
+pub(crate) const ADD_HOLDING: &str =
+    "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date)
+    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+pub(crate) const UPDATE_HOLDING: &str =
+    "UPDATE holding SET start_date = $3, end_date = $4 WHERE id = $1 AND household_id = $2";
+pub(crate) const REMOVE_HOLDING: &str = "DELETE FROM holding WHERE id = $1 AND household_id = $2";
 pub(crate) const DELETE_MEMBER: &str = "DELETE FROM person WHERE id = $1 AND household_id = $2";
 /// A new household with the facts of household `$1` and the number `$2`.
 pub(crate) const COPY_HOUSEHOLD: &str = "

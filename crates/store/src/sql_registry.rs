@@ -308,6 +308,57 @@ macro_rules! registry_store {
             Ok(EditOutcome::Saved(new_version))
         }
 
+        async fn edit_holding(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            household_id: i64,
+            version: i64,
+            edit: &$crate::registry::HoldingEdit,
+            today: NaiveDate,
+        ) -> Result<EditOutcome> {
+            use $crate::registry::HoldingEdit;
+            let (mut tx, before, new_version) = match self.begin_edit(scope, household_id, version, today).await? {
+                Ok(edit) => edit,
+                Err(outcome) => return Ok(outcome),
+            };
+            if let Err(outcome) = edit.check(&before) {
+                return Ok(outcome);
+            }
+            let (id, action) = match edit {
+                HoldingEdit::Add { person_id, category, start, end } => {
+                    let id: i64 = sqlx::query_scalar($crate::registry::ADD_HOLDING)
+                        .bind(household_id)
+                        .bind(&before.community)
+                        .bind(*person_id)
+                        .bind(category.code())
+                        .bind(*start)
+                        .bind(*end)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    (id, "household.holding_add")
+                }
+                HoldingEdit::Dates { id, start, end } => {
+                    sqlx::query($crate::registry::UPDATE_HOLDING)
+                        .bind(*id)
+                        .bind(household_id)
+                        .bind(*start)
+                        .bind(*end)
+                        .execute(&mut *tx)
+                        .await?;
+                    (*id, "household.holding_update")
+                }
+                HoldingEdit::Remove { id } => {
+                    sqlx::query($crate::registry::REMOVE_HOLDING).bind(*id).bind(household_id).execute(&mut *tx).await?;
+                    (*id, "household.holding_remove")
+                }
+            };
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            append_audit!(tx, actor, &$crate::registry::household_event(action, household_id, edit.diff(&before, id)));
+            tx.commit().await?;
+            Ok(EditOutcome::Saved(new_version))
+        }
+
         async fn add_member(
             &self,
             actor: &Actor,

@@ -18,8 +18,8 @@ use zhongfu_domain::{Fen, IdNumber};
 use zhongfu_store::AuditEvent;
 use zhongfu_store::identity::{AuditFilter, AuditRecord};
 use zhongfu_store::registry::{
-    EditOutcome, HouseholdDetail, HouseholdEdit, HouseholdFacets, HouseholdFilter, HouseholdPage, HouseholdSort,
-    MemberEdit, PhoneOf,
+    EditOutcome, HoldingEdit, HouseholdDetail, HouseholdEdit, HouseholdFacets, HouseholdFilter, HouseholdPage,
+    HouseholdSort, MemberEdit, PhoneOf,
 };
 
 use crate::AppState;
@@ -430,6 +430,11 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
                     "this member heads a household with other members and cannot be moved; make another member head first",
                     "person",
                 ),
+                "holding_overlap" => (
+                    "该对象在这段时间已享有此类别，请修改原记录的日期",
+                    "this category is already held for part of that period; change the dates of that record instead",
+                    "start_date",
+                ),
                 "move_last" => (
                     "该成员是本户唯一成员，迁出会留下空户；请改用“合并”把两户合为一户",
                     "this is the household's only member, and moving them out would leave it empty: merge the two households instead",
@@ -665,6 +670,96 @@ pub async fn remove_member(
     let result = state.store.remove_member(&p.actor(), &p.scope(), id, version, person, today()).await?;
     touch(&state, &[id], &result).await;
     outcome(result, &headers)
+}
+
+/// A category held by the household or a member: who holds it (absent: the
+/// household) and its dates. Editing one takes only the dates.
+#[derive(Deserialize, ToSchema)]
+pub struct HoldingForm {
+    /// A member of the household; absent, the household holds it. Only when adding.
+    pub person_id: Option<i64>,
+    /// The category's code (`dibao`…) or Chinese name; only when adding.
+    pub category: Option<String>,
+    /// `YYYY-MM-DD`
+    pub start_date: String,
+    /// `YYYY-MM-DD`; absent or empty while it runs.
+    pub end_date: Option<String>,
+}
+
+impl HoldingForm {
+    fn dates(&self) -> Result<(NaiveDate, Option<NaiveDate>), ApiError> {
+        let date = |field: &'static str, d: &str| {
+            NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                .map_err(|_| bad(field, "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
+        };
+        let start = date("start_date", &self.start_date)?;
+        let end = optional(self.end_date.as_deref()).map(|d| date("end_date", d)).transpose()?;
+        if end.is_some_and(|e| e < start) {
+            return Err(bad("end_date", "结束日期不能早于开始日期", "the end date cannot be before the start date"));
+        }
+        Ok((start, end))
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/holdings", tag = "households", request_body = HoldingForm,
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
+    responses((status = 200, body = Saved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn add_holding(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(form): Json<HoldingForm>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let category = required("category", form.category.as_deref().unwrap_or_default(), Category::parse)?;
+    let (start, end) = form.dates()?;
+    let edit = HoldingEdit::Add { person_id: form.person_id, category, start, end };
+    holding_edit(&state, &p, id, version, &edit, &headers).await
+}
+
+#[utoipa::path(put, path = "/api/v1/households/{id}/holdings/{holding}", tag = "households", request_body = HoldingForm,
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
+    responses((status = 200, body = Saved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn update_holding(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path((id, holding)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    Json(form): Json<HoldingForm>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let (start, end) = form.dates()?;
+    holding_edit(&state, &p, id, version, &HoldingEdit::Dates { id: holding, start, end }, &headers).await
+}
+
+/// Removes a category entered by mistake (one that ended is ended by its end date, not removed).
+#[utoipa::path(delete, path = "/api/v1/households/{id}/holdings/{holding}", tag = "households",
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
+    responses((status = 200, body = Saved), (status = 404, body = ErrorBody), (status = 412, body = Stale)))]
+pub async fn remove_holding(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path((id, holding)): Path<(i64, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    holding_edit(&state, &p, id, version, &HoldingEdit::Remove { id: holding }, &headers).await
+}
+
+async fn holding_edit(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    version: i64,
+    edit: &HoldingEdit,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let result = state.store.edit_holding(&p.actor(), &p.scope(), id, version, edit, today()).await?;
+    touch(state, &[id], &result).await;
+    outcome(result, headers)
 }
 
 /// The filtered registry as an Excel workbook: IDs and phones masked, a

@@ -65,7 +65,7 @@ pub struct AppState {
         accounts::set_disabled, audit::list, audit::export, volunteers::site, volunteers::register,
         volunteers::list, volunteers::approve, volunteers::reject, households::codes, households::search, households::facets, households::detail,
         households::history, households::reveal, households::reveal_member_phone, households::reveal_household_phone, households::update, households::update_member, households::add_member,
-        households::remove_member, households::move_member, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
+        households::remove_member, households::move_member, households::add_holding, households::update_holding, households::remove_holding, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
         policies::list, policies::detail, policies::vocabulary_list, policies::check_rule, policies::create, policies::draft,
         policies::publish, policies::discard, policies::set_param, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
         policies::mark, policies::start_taper, policies::end_taper),
@@ -131,6 +131,11 @@ pub fn router(state: AppState) -> Router {
         .route("/households/{id}/members", post(households::add_member))
         .route("/households/{id}/members/{person}", put(households::update_member).delete(households::remove_member))
         .route("/households/{id}/members/{person}/move", post(households::move_member))
+        .route("/households/{id}/holdings", post(households::add_holding))
+        .route(
+            "/households/{id}/holdings/{holding}",
+            put(households::update_holding).delete(households::remove_holding),
+        )
         .route("/persons/{id}/reveal", post(households::reveal))
         .route("/persons/{id}/reveal-phone", post(households::reveal_member_phone))
         .route("/households/{id}/reveal-phone", post(households::reveal_household_phone))

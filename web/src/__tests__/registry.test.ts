@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Division, HouseholdDetail, HouseholdSummary, Member } from "../api";
+import type { Division, Holding, HouseholdDetail, HouseholdSummary, Member } from "../api";
 import {
   canMove,
   diffLines,
@@ -100,6 +100,11 @@ describe("a household's history", () => {
     expect(lines).toEqual(["家庭住址：洞庭路1号 → 洞庭路2号", "月收入：500.00 → 650.00", "person：7"]);
   });
 
+  it("reads codes in the reader's language when given a reader", () => {
+    const code = (k: string, v: string) => (k === "category" && v === "dibao" ? "低保" : v);
+    expect(diffLines('{"category":"dibao","end_date":[null,"2026-10-31"]}', label, code)).toEqual(["category：低保", "end_date：– → 2026-10-31"]);
+  });
+
   it("shows nothing as a dash and text that is not JSON as it is", () => {
     expect(diffLines('{"address":[null,"x"]}', label)).toEqual(["家庭住址：– → x"]);
     expect(diffLines("not json", label)).toEqual(["not json"]);
@@ -110,8 +115,15 @@ describe("a household's history", () => {
 describe("what changed meanwhile", () => {
   const member = (id: number, name: string, income: number) =>
     ({ id, name, relation: "head", monthly_income_fen: income, phone_masked: null }) as unknown as Member;
-  const household = (address: string, members: Member[]) =>
-    ({ address, community_name: "洞庭社区", phone_masked: null, tags: [], members }) as unknown as HouseholdDetail;
+  const household = (address: string, members: Member[], holdings: Holding[] = []) =>
+    ({ address, community_name: "洞庭社区", phone_masked: null, tags: [], members, holdings }) as unknown as HouseholdDetail;
+  const held = (id: number, person_id: number | null, category: string, start_date: string, end_date: string | null = null): Holding => ({
+    id,
+    person_id,
+    category,
+    start_date,
+    end_date,
+  });
 
   it("lists each field another edit changed, a member's by name, and members added or removed", () => {
     const before = household("洞庭北路 9 号", [member(1, "张三", 50000), member(2, "李四", 0)]);
@@ -125,5 +137,18 @@ describe("what changed meanwhile", () => {
       "移除：李四",
     ]);
     expect(householdChanges(before, before, label, show)).toEqual([]);
+  });
+
+  it("lists categories started, ended or removed, with who holds them", () => {
+    const people = [member(1, "张三", 0)];
+    const before = household("x", people, [held(10, null, "dibao", "2026-01-01"), held(11, 1, "disability_care", "2025-05-01")]);
+    const after = household("x", people, [held(10, null, "dibao", "2026-01-01", "2026-10-31"), held(12, 1, "temporary", "2026-11-01")]);
+    const label = (k: string) => ({ end: "结束", addHolding: "添加类别", removeHolding: "删除类别" })[k] ?? k;
+    const show = (k: string, v: unknown) => (v === null ? "–" : k === "category" ? ({ dibao: "低保", temporary: "临时救助", disability_care: "护理补贴" } as Record<string, string>)[String(v)] : String(v));
+    expect(householdChanges(before, after, label, show)).toEqual([
+      "低保 · 结束：– → 2026-10-31",
+      "添加类别：临时救助（张三） 2026-11-01",
+      "删除类别：护理补贴（张三）",
+    ]);
   });
 });
