@@ -189,6 +189,25 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
         (missing["total"].as_u64().unwrap(), stale["total"].as_u64().unwrap())
     );
     assert!(missing["by_policy"].as_array().unwrap().len() > 1);
+    // Per community too: each street's count is its communities' sum, and a
+    // community's count is the rows of the list narrowed to it.
+    for street in missing["by_street"].as_array().unwrap() {
+        let prefix = &street["code"].as_str().unwrap()[..9];
+        let communities: Vec<&Value> = missing["by_community"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["code"].as_str().unwrap().starts_with(prefix))
+            .collect();
+        assert_eq!(
+            communities.iter().map(|c| c["missing"].as_u64().unwrap()).sum::<u64>(),
+            street["missing"].as_u64().unwrap()
+        );
+    }
+    let community = &missing["by_community"][0];
+    let body = json!({ "policy_id": id, "kind": "missing", "area": community["code"], "limit": 1 });
+    let narrowed: Value = app.post_as(&district, "/api/v1/sweep/results", body).await.json().await.unwrap();
+    assert_eq!(narrowed["total"], community["missing"], "{community}");
     // What qualifying brings: on an 应享未享 row, nothing below zero; none on an 应退未退 row.
     assert!(missing["items"].as_array().unwrap().iter().any(|r| r["benefit_fen"].as_i64().is_some_and(|b| b > 0)));
     assert!(missing["items"].as_array().unwrap().iter().all(|r| r["benefit_fen"].as_i64().is_none_or(|b| b >= 0)));

@@ -1,13 +1,25 @@
 // Pure helpers of the 政策找人 page: what the chart and the street table show.
 import type { FindingKind, PolicyCounts, PolicyEntry, StreetCounts, SweepRow } from "./api";
 
-/** The policies with most findings (应享未享 + 应退未退), at most `n`. */
-export function topPolicies(rows: PolicyCounts[], n = 20): PolicyCounts[] {
+/** One bar of a findings chart: a policy or an area, 应享未享 and 应退未退 stacked. */
+export interface Bar {
+  key: string;
+  name: string;
+  missing: number;
+  stale: number;
+}
+
+/** The bars with most findings (应享未享 + 应退未退), at most `n`; ties keep their order. */
+export function topBars(rows: Bar[], n = 20): Bar[] {
   return rows
     .filter((r) => r.missing + r.stale > 0)
-    .sort((a, b) => b.missing + b.stale - (a.missing + a.stale) || a.policy_id - b.policy_id)
+    .sort((a, b) => b.missing + b.stale - (a.missing + a.stale))
     .slice(0, n);
 }
+
+/** Policies as bars, named by `name`. */
+export const policyBars = (rows: PolicyCounts[], name: (r: PolicyCounts) => string): Bar[] =>
+  rows.map((r) => ({ key: String(r.policy_id), name: name(r), missing: r.missing, stale: r.stale }));
 
 /** Names shortened for a crowded axis: at most `max` characters, with an ellipsis. */
 export function shortName(name: string, max = 10): string {
@@ -16,13 +28,13 @@ export function shortName(name: string, max = 10): string {
 }
 
 /**
- * The horizontal bar chart's data: the biggest policy on top (ECharts draws
- * a category axis from the bottom up, so the lists are reversed).
+ * The horizontal bar chart's data: the biggest on top (ECharts draws a
+ * category axis from the bottom up, so the lists are reversed).
  */
-export function chartSeries(rows: PolicyCounts[], n = 20) {
-  const top = topPolicies(rows, n).reverse();
+export function chartSeries(rows: Bar[], n = 20) {
+  const top = topBars(rows, n).reverse();
   return {
-    ids: top.map((r) => r.policy_id),
+    keys: top.map((r) => r.key),
     names: top.map((r) => r.name),
     missing: top.map((r) => r.missing),
     stale: top.map((r) => r.stale),
@@ -39,7 +51,7 @@ const plus = (t: KindCounts, r: KindCounts): KindCounts => ({
   unknown: t.unknown + r.unknown,
 });
 
-/** Street rows with their names, and a total row's numbers. */
+/** Street (or community) rows with their names, and a total row's numbers. */
 export function streetRows(rows: StreetCounts[], names: Record<string, string>) {
   const named = rows.map((r) => ({ ...r, name: names[r.code] ?? r.code }));
   return { rows: named, total: rows.reduce(plus, none()) };

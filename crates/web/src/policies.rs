@@ -515,6 +515,8 @@ struct Listed {
     total: usize,
     by_policy: Vec<serde_json::Value>,
     by_street: Vec<serde_json::Value>,
+    /// The chosen policy's counts per community.
+    by_community: Vec<serde_json::Value>,
 }
 
 fn kind_code(k: FindingKind) -> &'static str {
@@ -595,8 +597,8 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id)
         };
         // Counts per policy show every policy (to choose one); per street, the chosen policy's.
-        let (by_policy, _) = tally(s, visible.iter().map(|(f, k, _)| (*f, *k)));
-        let (_, by_street) = tally(s, visible.iter().filter(|(f, _, _)| of_policy(f)).map(|(f, k, _)| (*f, *k)));
+        let by_policy = tally(s, visible.iter().map(|(f, k, _)| (*f, *k))).by_policy;
+        let areas = tally(s, visible.iter().filter(|(f, _, _)| of_policy(f)).map(|(f, k, _)| (*f, *k)));
         let mut chosen: Vec<_> = visible
             .into_iter()
             .filter(|(f, _, _)| of_policy(f))
@@ -633,20 +635,30 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                                     "taper": c.taper, "unknown": c.unknown })
             })
             .collect();
-        let by_street: Vec<serde_json::Value> = by_street
-            .into_iter()
-            .map(|(code, c): (String, Counts)| {
-                serde_json::json!({ "code": code, "missing": c.missing, "stale": c.stale, "taper": c.taper,
-                                    "unknown": c.unknown })
-            })
-            .collect();
-        (page, total, by_policy, by_street)
+        let by_area = |counts: HashMap<String, Counts>| -> Vec<serde_json::Value> {
+            let mut rows: Vec<serde_json::Value> = counts
+                .into_iter()
+                .map(|(code, c)| {
+                    serde_json::json!({ "code": code, "missing": c.missing, "stale": c.stale, "taper": c.taper,
+                                        "unknown": c.unknown })
+                })
+                .collect();
+            rows.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
+            rows
+        };
+        let (by_street, by_community) = (by_area(areas.by_street), by_area(areas.by_community));
+        (page, total, by_policy, by_street, by_community)
     });
-    let Some((page, total, mut by_policy, mut by_street)) = picked else {
-        return Ok(Listed { rows: Vec::new(), total: 0, by_policy: Vec::new(), by_street: Vec::new() });
+    let Some((page, total, mut by_policy, by_street, by_community)) = picked else {
+        return Ok(Listed {
+            rows: Vec::new(),
+            total: 0,
+            by_policy: Vec::new(),
+            by_street: Vec::new(),
+            by_community: Vec::new(),
+        });
     };
     by_policy.sort_by_key(|v| v["policy_id"].as_i64());
-    by_street.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
     let mut ids: Vec<i64> = page.iter().map(|r| r.4).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -695,7 +707,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             }
         })
         .collect();
-    Ok(Listed { rows, total, by_policy, by_street })
+    Ok(Listed { rows, total, by_policy, by_street, by_community })
 }
 
 type MarkKey = (i64, i64, i64, String);
@@ -750,8 +762,10 @@ pub async fn results(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let limit = filter.limit.unwrap_or(20).clamp(1, 200);
     let l = listed(&state, &p, &filter, limit).await?;
-    Ok(Json(serde_json::json!({ "total": l.total, "items": l.rows, "by_policy": l.by_policy, "by_street": l.by_street,
-                                "status": status_for(&state, &p).await? })))
+    Ok(Json(
+        serde_json::json!({ "total": l.total, "items": l.rows, "by_policy": l.by_policy, "by_street": l.by_street, "by_community": l.by_community,
+                                "status": status_for(&state, &p).await? }),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/sweep/export", tag = "policies", request_body = ResultFilter,

@@ -370,20 +370,25 @@ pub async fn nightly(sweeper: Arc<Sweeper>, store: Arc<dyn Store>, district: Str
     }
 }
 
-/// Tallies listed findings per policy and per street (the community's parent).
-pub fn tally<'a>(
-    snapshot: &Snapshot,
-    findings: impl Iterator<Item = (&'a Finding, ListedKind)>,
-) -> (HashMap<usize, Counts>, HashMap<String, Counts>) {
-    let mut by_policy: HashMap<usize, Counts> = HashMap::new();
-    let mut by_street: HashMap<String, Counts> = HashMap::new();
+/// Listed findings counted per policy (by index), per street and per community (by code).
+#[derive(Default)]
+pub struct Tally {
+    pub by_policy: HashMap<usize, Counts>,
+    pub by_street: HashMap<String, Counts>,
+    pub by_community: HashMap<String, Counts>,
+}
+
+/// Tallies listed findings per policy, per street (the community's parent) and per community.
+pub fn tally<'a>(snapshot: &Snapshot, findings: impl Iterator<Item = (&'a Finding, ListedKind)>) -> Tally {
+    let mut t = Tally::default();
     for (f, kind) in findings {
-        by_policy.entry(f.policy as usize).or_default().add(kind);
+        t.by_policy.entry(f.policy as usize).or_default().add(kind);
         let community = snapshot.columns.community(f.household(&snapshot.columns));
         let street = community.parent().unwrap_or(*community);
-        by_street.entry(street.as_str().to_owned()).or_default().add(kind);
+        t.by_street.entry(street.as_str().to_owned()).or_default().add(kind);
+        t.by_community.entry(community.as_str().to_owned()).or_default().add(kind);
     }
-    (by_policy, by_street)
+    t
 }
 
 #[cfg(test)]

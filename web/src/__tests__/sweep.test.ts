@@ -4,6 +4,7 @@ import {
   KINDS,
   canTaper,
   chartSeries,
+  policyBars,
   duration,
   kindCounts,
   localDay,
@@ -11,7 +12,7 @@ import {
   streetRows,
   taperEnd,
   taperPolicies,
-  topPolicies,
+  topBars,
 } from "../sweep";
 
 const row = (policy_id: number, name: string, missing: number, stale: number, unknown = 0, taper = 0): PolicyCounts => ({
@@ -26,11 +27,16 @@ const row = (policy_id: number, name: string, missing: number, stale: number, un
 });
 
 describe("the sweep's chart", () => {
-  const rows = [row(1, "低保", 8, 19), row(2, "低边", 6, 2), row(3, "特困", 52, 13), row(4, "孤儿", 0, 0, 5), row(5, "临时救助", 4, 4)];
+  const counts = [row(1, "低保", 8, 19), row(2, "低边", 6, 2), row(3, "特困", 52, 13), row(4, "孤儿", 0, 0, 5), row(5, "临时救助", 4, 4), row(6, "医疗救助", 6, 2)];
+  const rows = policyBars(counts, (r) => r.name);
 
-  it("keeps the policies with most findings, ties by id, none without", () => {
-    expect(topPolicies(rows, 3).map((r) => r.policy_id)).toEqual([3, 1, 2]);
-    expect(topPolicies(rows).map((r) => r.policy_id)).toEqual([3, 1, 2, 5]);
+  it("keeps the policies with most findings, ties in their order, none without", () => {
+    expect(topBars(rows, 3).map((r) => r.key)).toEqual(["3", "1", "2"]);
+    expect(topBars(rows).map((r) => r.key)).toEqual(["3", "1", "2", "5", "6"]);
+  });
+
+  it("names the bars as asked", () => {
+    expect(policyBars([row(7, "低保", 1, 0)], (r) => `${r.name}!`)).toEqual([{ key: "7", name: "低保!", missing: 1, stale: 0 }]);
   });
 
   it("draws the biggest on top: the category axis runs bottom up", () => {
@@ -38,11 +44,11 @@ describe("the sweep's chart", () => {
     expect(s.names).toEqual(["低边", "低保", "特困"]);
     expect(s.missing).toEqual([6, 8, 52]);
     expect(s.stale).toEqual([2, 19, 13]);
-    expect(s.ids).toEqual([2, 1, 3]);
+    expect(s.keys).toEqual(["2", "1", "3"]);
   });
 
   it("stops at twenty", () => {
-    const many = Array.from({ length: 30 }, (_, i) => row(i + 1, `政策${i + 1}`, i + 1, 0));
+    const many = policyBars(Array.from({ length: 30 }, (_, i) => row(i + 1, `政策${i + 1}`, i + 1, 0)), (r) => r.name);
     const s = chartSeries(many);
     expect(s.names).toHaveLength(20);
     expect(s.names[19]).toBe("政策30");

@@ -68,7 +68,7 @@ beforeEach(() => {
               : [];
         const status = { running: false, phase: "done", as_of: "2025-08-31", finished_at: "2025-08-31 10:00:00" };
         const counts = { policy_id: 1, code: "dibao", name: "低保", department: "区民政局", missing: 0, stale: 1, taper: 1, unknown: 0 };
-        return new Response(JSON.stringify({ total: items.length, items, by_policy: [counts], by_street: [], status }));
+        return new Response(JSON.stringify({ total: items.length, items, by_policy: [counts], by_street: [], by_community: [], status }));
       }
       return new Response(JSON.stringify({}));
     }),
