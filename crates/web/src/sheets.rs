@@ -161,7 +161,7 @@ fn each_row(
     mut on_row: impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        check_unzipped_size(bytes)?;
+        check_unzipped_size(bytes, MAX_UNZIPPED)?;
         read_xlsx(bytes, sheet, &mut on_open, &mut on_row)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         read_xls(bytes, sheet, &mut on_open, &mut on_row)
@@ -170,13 +170,16 @@ fn each_row(
     }
 }
 
-fn check_unzipped_size(bytes: &[u8]) -> Result<(), SheetError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| SheetError::Unreadable(e.to_string()))?;
+/// Unpacks every entry of a workbook, counting what comes out, and stops past
+/// `cap`. The sizes an archive declares can lie, so they are not trusted.
+fn check_unzipped_size(bytes: &[u8], cap: u64) -> Result<(), SheetError> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let mut total = 0u64;
     for i in 0..zip.len() {
-        let entry = zip.by_index_raw(i).map_err(|e| SheetError::Unreadable(e.to_string()))?;
-        total = total.saturating_add(entry.size());
-        if total > MAX_UNZIPPED {
+        let entry = zip.by_index(i).map_err(|e| unreadable(&e))?;
+        let mut limited = std::io::Read::take(entry, cap - total + 1);
+        total += std::io::copy(&mut limited, &mut std::io::sink()).map_err(|e| unreadable(&e))?;
+        if total > cap {
             return Err(SheetError::TooLarge);
         }
     }
@@ -459,6 +462,31 @@ mod tests {
         assert_eq!(book.rows[3][0], Cell::Text("A1".into()), "the merged value fills the cells below");
         assert_eq!(book.rows[3][1], Cell::Number(430602199101010000.0));
         assert_eq!(read(&bytes, Some("旧表")).unwrap_err(), SheetError::UnknownSheet("旧表".into()));
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_whatever_sizes_it_declares() {
+        use std::io::Write;
+        let bomb = |declared: Option<u32>| {
+            let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let deflated =
+                zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            zip.start_file("xl/sharedStrings.xml", deflated).unwrap();
+            zip.write_all(&vec![b'0'; 3 << 20]).unwrap();
+            let mut bytes = zip.finish().unwrap().into_inner();
+            // The lie: the local header and the central directory say 100 bytes.
+            if let Some(size) = declared {
+                for (signature, at) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+                    let start = bytes.windows(4).position(|w| w == signature).unwrap();
+                    bytes[start + at..start + at + 4].copy_from_slice(&size.to_le_bytes());
+                }
+            }
+            bytes
+        };
+        assert!(bomb(None).len() < 64 << 10, "3 MB of one byte deflates to a few kB");
+        assert_eq!(check_unzipped_size(&bomb(None), 1 << 20), Err(SheetError::TooLarge));
+        assert!(check_unzipped_size(&bomb(Some(100)), 1 << 20).is_err(), "a lying size is not believed");
+        assert_eq!(check_unzipped_size(&bomb(None), 4 << 20), Ok(()));
     }
 
     #[test]
