@@ -442,6 +442,45 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     assert!(rows[2][5].contains("yuan"), "{:?}", rows[2]);
 }
 
+/// An old-format (.xls) ledger, built by `tests/fixtures/make_xls.py`: a hidden
+/// notes sheet first, a merged title and a note above the header, household
+/// cells merged down, date cells, full-width digits, a blank row, a birth date
+/// that disagrees with its ID, and an ID stored as a number.
+#[tokio::test]
+async fn an_old_format_xls_ledger_is_read_like_any_other() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let file = include_bytes!("fixtures/ledger.xls").to_vec();
+    let report: Value = import(&app, &worker, "", file.clone()).await.json().await.unwrap();
+    assert_eq!(report["sheets"], json!(["花名册"]), "the hidden sheet is skipped: {report}");
+    assert_eq!(report["header_row"], 3);
+    let fields: Vec<&str> =
+        report["columns"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert_eq!(
+        fields,
+        ["household_number", "community", "name", "id_number", "relation", "birth_date", "monthly_income"]
+    );
+    let issues: Vec<(i64, i64, &str)> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["row"].as_i64().unwrap(), i["column"].as_i64().unwrap(), i["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        issues,
+        [(7, 5, "birth_mismatch"), (8, 3, "id_as_number")],
+        "rows as the sheet numbers them, columns from 0"
+    );
+    let t = &report["totals"];
+    assert_eq!((&t["households_new"], &t["persons_new"], &t["households_rejected"]), (&json!(1), &json!(2), &json!(2)));
+    let report: Value = import(&app, &worker, "?dry_run=false", file).await.json().await.unwrap();
+    assert_eq!(report["committed"], true);
+    // The full-width ID was read as the ID it is; the merged cells gave 钱二 her household.
+    let found = search(&app, &worker, json!({"id_number": ids()[1]})).await;
+    assert_eq!((&found["total"], &found["items"][0]["number"]), (&json!(1), &json!("X1")));
+    assert_eq!((&found["items"][0]["members"], &found["items"][0]["head_name"]), (&json!(2), &json!("赵一")));
+}
+
 #[tokio::test]
 async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     let app = TestApp::spawn().await;
