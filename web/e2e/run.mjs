@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createHmac } from "node:crypto";
+import { inflateRawSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 const base = required("ZHONGFU_URL");
@@ -14,6 +15,21 @@ const demoPassword = required("ZHONGFU_DEMO_PASSWORD");
 const captchaAnswer = required("ZHONGFU_CAPTCHA");
 const shots = fileURLToPath(new URL("../../target/e2e/", import.meta.url));
 mkdirSync(shots, { recursive: true });
+
+/** One file of a zip archive (an .xlsx), found through the central directory. */
+function unzipEntry(zip, wanted) {
+  for (let at = zip.lastIndexOf(Buffer.from("PK\x01\x02", "latin1")); at >= 0; at = zip.lastIndexOf(Buffer.from("PK\x01\x02", "latin1"), at - 1)) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    if (zip.toString("utf8", at + 46, at + 46 + nameLength) !== wanted) continue;
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(start, start + size);
+    return (method === 8 ? inflateRawSync(data) : data).toString("utf8");
+  }
+  return "";
+}
 
 function required(name) {
   const value = process.env[name];
@@ -236,7 +252,14 @@ try {
   await page.screenshot({ path: shots + "import.png", fullPage: true });
   const report = page.waitForEvent("download");
   await page.getByTestId("error-report").click();
-  check((await report).suggestedFilename().endsWith(".xlsx"), "the error report downloads as .xlsx");
+  const download = await report;
+  check(download.suggestedFilename().endsWith(".xlsx"), "the error report downloads as .xlsx");
+  // Open it: the issue sheet names the row's problem in both languages.
+  const strings = unzipEntry(readFileSync(await download.path()), "xl/sharedStrings.xml");
+  check(
+    strings.includes("性别与身份证号不符") && strings.includes("Reason") && strings.includes("sex does not match"),
+    "the error report lists the row's problem in Chinese and English",
+  );
   await page.getByTestId("commit").click();
   await page.locator(".el-message-box__btns .el-button--primary").click();
   await page.locator(".el-message--success").waitFor();
@@ -257,6 +280,14 @@ try {
   await page.getByText(head).waitFor();
   check(true, "the full ID number shows after a confirmed reveal");
   await page.screenshot({ path: shots + "household.png", fullPage: true });
+  // A category started from the household page.
+  await page.getByTestId("add-holding").click();
+  await page.getByTestId("holding-category").click();
+  await page.locator(".el-select-dropdown:visible .el-select-dropdown__item", { hasText: "临时救助" }).first().click();
+  await page.getByTestId("holding-save").click();
+  await page.locator("[data-testid=holdings] .el-table__body tr", { hasText: "临时救助" }).waitFor();
+  check(true, "a worker starts a category on the household page");
+  await page.locator(".el-message--success").waitFor({ state: "detached" });
 
   // A second tab of the same session.
   const tab = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: "zh-CN" });
@@ -428,6 +459,7 @@ try {
   check((await sweepStatus.locator("[role=progressbar]").getAttribute("aria-valuenow")) === "100", "the sweep runs to 100%");
   check(digits(await page.getByTestId("sweep-chart").getAttribute("data-total")) > 0, "the chart shows findings per policy");
   check((await page.locator("[data-testid=sweep-streets] .el-table__body tr").count()) >= 10, "the street table lists the streets");
+  check(digits(await page.getByTestId("sweep-area-chart").getAttribute("data-total")) > 0, "the street chart shows findings per street");
   await page.getByTestId("sweep-policy").click();
   const listed = page.waitForResponse((r) => r.url().endsWith("/api/v1/sweep/results"));
   await page.locator(".el-select-dropdown:visible .el-select-dropdown__item", { hasText: "城乡最低生活保障" }).click();
