@@ -57,18 +57,50 @@ export interface Completion {
   label: string;
 }
 
-/** Fields and parameters starting with what is being typed (from two characters, or after `params.`). */
+/**
+ * The variables that member macros open before `caret` bind, innermost last:
+ * in `members.exists(m, m.age > 60 && ` the caret is inside `m`'s macro.
+ */
+export function boundVariables(text: string, caret: number): string[] {
+  const before = text.slice(0, caret);
+  const out: string[] = [];
+  for (const m of before.matchAll(/members\.\w+\(\s*([A-Za-z_]\w*)\s*,/g)) {
+    // Still open at the caret: its parentheses are not all closed yet.
+    let depth = 1;
+    for (const ch of before.slice(m.index + m[0].length)) {
+      if (ch === "(") depth++;
+      else if (ch === ")" && --depth === 0) break;
+    }
+    if (depth > 0) out.push(m[1]);
+  }
+  return out;
+}
+
+/**
+ * Fields and parameters starting with what is being typed (from two characters,
+ * or after `params.`); after `m.` inside a member macro binding `m`, a member's fields.
+ */
 export function completions(
   prefix: string,
   fields: RuleField[],
   params: RuleParam[],
   locale: Locale | string,
   limit = 8,
+  bound: string[] = [],
 ): Completion[] {
   if (prefix.length < 2 || /^\d/.test(prefix)) return [];
   const en = locale === "en";
   const out: Completion[] = [];
-  if (prefix.startsWith("params.")) {
+  const dot = prefix.indexOf(".");
+  const variable = dot > 0 ? prefix.slice(0, dot) : "";
+  if (variable && bound.includes(variable)) {
+    const rest = prefix.slice(dot + 1);
+    for (const f of fields) {
+      if (f.level === "person" && f.name.startsWith(rest) && f.name !== rest) {
+        out.push({ insert: `${variable}.${f.name}`, label: en ? f.label_en : f.label_zh });
+      }
+    }
+  } else if (prefix.startsWith("params.")) {
     const rest = prefix.slice("params.".length);
     for (const p of params) {
       if (p.name.startsWith(rest) && p.name !== rest) out.push({ insert: `params.${p.name}`, label: en ? p.label_en : p.label });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PolicyEntry, PolicyVersion, RuleField, RuleParam } from "../api";
 import {
   blankDefinition,
+  boundVariables,
   completions,
   conditionMark,
   departments,
@@ -52,6 +53,8 @@ const fields: RuleField[] = [
   { name: "per_capita_income", label_zh: "家庭月人均收入（分）", label_en: "income per member", level: "household", type: "money", values: [] },
   { name: "persons", label_zh: "人", label_en: "persons", level: "household", type: "int", values: [] },
   { name: "size", label_zh: "家庭人口", label_en: "household size", level: "household", type: "int", values: [] },
+  { name: "age", label_zh: "年龄", label_en: "age", level: "person", type: "int", values: [] },
+  { name: "sex", label_zh: "性别", label_en: "sex", level: "person", type: "code", values: ["male", "female"] },
 ];
 const params: RuleParam[] = [
   { name: "dibao_line", label: "低保标准", label_en: "allowance line", unit: "fen", value: 76000, values: [] },
@@ -80,6 +83,18 @@ describe("completion", () => {
       { insert: "params.dibao_line", label: "低保标准" },
       { insert: "params.dibao_edge_line", label: "低边标准" },
     ]);
+  });
+
+  it("offers a member's fields after the variable a member macro binds, while it is open", () => {
+    const rule = "size > 2 && members.exists(m, m.sex == 'female' && m.a";
+    expect(boundVariables(rule, rule.length)).toEqual(["m"]);
+    expect(boundVariables("members.count(x, (x.age > 1)) > 1 && m", 38)).toEqual([]);
+    expect(boundVariables("members.all(p, members.exists(q, q.", 35)).toEqual(["p", "q"]);
+    expect(completions("m.a", fields, params, "en", 8, ["m"])).toEqual([{ insert: "m.age", label: "age" }]);
+    expect(completions("m.", fields, params, "zh-CN", 8, ["m"]).map((c) => c.insert)).toEqual(["m.age", "m.sex"]);
+    // Outside the macro `m.` is nothing; household fields are never a member's.
+    expect(completions("m.", fields, params, "zh-CN", 8, [])).toEqual([]);
+    expect(completions("m.si", fields, params, "zh-CN", 8, ["m"])).toEqual([]);
   });
 
   it("inserts at the caret or over a selection", () => {
