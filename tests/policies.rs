@@ -528,11 +528,13 @@ async fn the_holders_of_a_policy_that_has_ended_are_listed_to_stop() {
     assert_eq!(stale["total"], holders["total"], "{holders}");
 }
 
-/// Next year's 低保 line is entered once, from its day on; the rules read it on their date.
+/// Next year's 低保 line is proposed by one officer and applied by another, from
+/// its day on; the rules read it on their date.
 #[tokio::test]
-async fn a_district_parameter_takes_a_new_value_from_a_day_on() {
+async fn a_district_parameter_takes_a_new_value_from_a_day_on_once_a_second_officer_applies_it() {
     let app = TestApp::spawn().await;
     let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    let checker = app.signed_in("district-checker", &[Role::District], DISTRICT).await;
     let today = chrono::Local::now().date_naive();
     let set = |name: &'static str, from: String, value: i64| {
         let (app, district) = (&app, &district);
@@ -548,15 +550,60 @@ async fn a_district_parameter_takes_a_new_value_from_a_day_on() {
             .await
         }
     };
+    let line_now = |who| {
+        let app = &app;
+        async move {
+            let vocab: Value = app.get_as(who, "/api/v1/policies/fields").await.json().await.unwrap();
+            vocab["params"].as_array().unwrap().iter().find(|p| p["name"] == "dibao_line").unwrap().clone()
+        }
+    };
+    let before = line_now(&district).await;
     let res = set("dibao_line", today.to_string(), 123_400).await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-    let vocab: Value = app.get_as(&district, "/api/v1/policies/fields").await.json().await.unwrap();
-    let line = vocab["params"].as_array().unwrap().iter().find(|p| p["name"] == "dibao_line").unwrap().clone();
+    assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
+    let change: Value = res.json().await.unwrap();
+    assert_eq!((&change["status"], &change["proposed_by_name"]), (&json!("proposed"), &json!("district-officer")));
+    // Proposed, not in force: the line stays, and the proposal waits in the list.
+    assert_eq!(line_now(&district).await, before);
+    let open: Value = app.get_as(&checker, "/api/v1/param-changes").await.json().await.unwrap();
+    assert_eq!(open["items"].as_array().unwrap().len(), 1);
+    let apply = |who, id: &Value| {
+        let app = &app;
+        let path = format!("/api/v1/param-changes/{id}/apply");
+        async move { send(app, who, Method::POST, &path, None, json!({})).await }
+    };
+    // Its proposer may not apply it; another officer does.
+    let res = apply(&district, &change["id"]).await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["code"].clone()),
+        (409, json!("maker_checker"))
+    );
+    assert_eq!(apply(&checker, &change["id"]).await.status(), 200);
+    let line = line_now(&district).await;
     assert_eq!(line["value"], 123_400, "in force today: {line}");
     assert!(line["values"].as_array().unwrap().len() >= 2, "the earlier values stay: {line}");
-    let filter =
-        zhongfu_store::identity::AuditFilter { action: Some("policy.param".into()), limit: 5, ..Default::default() };
-    assert_eq!(app.store.audit_page(&filter).await.unwrap().records.len(), 1);
+    assert_eq!(apply(&checker, &change["id"]).await.status(), 409, "applied once");
+    assert_eq!(apply(&checker, &json!(999_999)).await.status(), 404);
+    let open: Value = app.get_as(&checker, "/api/v1/param-changes").await.json().await.unwrap();
+    assert_eq!(open["items"], json!([]));
+    let audited = |action: &str| {
+        let filter =
+            zhongfu_store::identity::AuditFilter { action: Some(action.into()), limit: 5, ..Default::default() };
+        let store = app.store.clone();
+        async move { store.audit_page(&filter).await.unwrap().records }
+    };
+    assert_eq!(audited("policy.param_propose").await.len(), 1);
+    let applied = audited("policy.param").await;
+    assert_eq!((applied.len(), applied[0].actor_name.as_str()), (1, "district-checker"));
+    // A proposal discarded with a reason never takes effect.
+    let change: Value = set("dibao_line", today.to_string(), 99_900).await.json().await.unwrap();
+    let path = format!("/api/v1/param-changes/{}/discard", change["id"]);
+    let res = send(&app, &checker, Method::POST, &path, None, json!({ "reason": " " })).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("reason")));
+    let res = send(&app, &checker, Method::POST, &path, None, json!({ "reason": "数字有误" })).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(apply(&checker, &change["id"]).await.status(), 409);
+    assert_eq!(line_now(&district).await["value"], 123_400);
+    assert_eq!(audited("policy.param_discard").await.len(), 1);
     // Refused: a value below zero, a parameter that does not exist, a street.
     let res = set("dibao_line", today.to_string(), -1).await;
     assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("value")));

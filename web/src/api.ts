@@ -417,6 +417,18 @@ export interface RuleField {
   values: string[];
 }
 
+/** A parameter value proposed by one account, waiting for another to apply it. */
+export interface ParamChange {
+  id: number;
+  name: string;
+  from: string;
+  value: number;
+  status: "proposed" | "applied" | "discarded";
+  proposed_by: number;
+  proposed_by_name: string | null;
+  proposed_at: string;
+}
+
 export interface RuleParam {
   name: string;
   label: string;
@@ -647,8 +659,12 @@ export const api = {
   saveDraft: (id: number, definition: PolicyDefinition) =>
     put<PolicyVersion>(`/api/v1/policies/${id}/draft`, { definition }),
   createPolicy: (definition: PolicyDefinition) => postJSON<PolicyVersion>("/api/v1/policies", { definition }),
+  /** Proposes a value; it takes effect when another account applies it. */
   setParam: (name: string, from: string, value: number) =>
-    request<RuleParam>("PUT", `/api/v1/policy-params/${encodeURIComponent(name)}`, { from, value }),
+    request<ParamChange>("PUT", `/api/v1/policy-params/${encodeURIComponent(name)}`, { from, value }),
+  paramChanges: () => getJSON<{ items: ParamChange[] }>("/api/v1/param-changes").then((r) => r.items),
+  applyParam: (id: number) => postJSON<RuleParam>(`/api/v1/param-changes/${id}/apply`),
+  discardParam: (id: number, reason: string) => postJSON<void>(`/api/v1/param-changes/${id}/discard`, { reason }),
   publishPolicy: (versionId: number) => postJSON<PolicyVersion>(`/api/v1/policy-versions/${versionId}/publish`),
   discardDraft: (versionId: number, reason: string) =>
     postJSON<void>(`/api/v1/policy-versions/${versionId}/discard`, { reason }),

@@ -297,15 +297,24 @@ pub trait PolicyStore {
         definition: &zhongfu_domain::policy::PolicyDef,
     ) -> Result<Option<policy::PolicyVersion>>;
 
-    /// Gives district parameter `name` a value from a day on; None if there is no
-    /// such parameter. Audited with the values before and after.
-    async fn set_param_value(
+    /// Proposes a value for district parameter `name` from a day on; None if there
+    /// is no such parameter. Nothing changes until another account applies it. Audited.
+    async fn propose_param_value(
         &self,
         actor: &Actor,
         name: &str,
         from: chrono::NaiveDate,
         value: i64,
-    ) -> Result<Option<zhongfu_domain::policy::ParamDef>>;
+    ) -> Result<Option<policy::ParamChange>>;
+
+    /// The proposed parameter values waiting for a second account, oldest first.
+    async fn open_param_changes(&self) -> Result<Vec<policy::ParamChange>>;
+
+    /// Applies a proposed value (its proposer may not); audited with the values before and after.
+    async fn apply_param_change(&self, actor: &Actor, id: i64) -> Result<policy::ParamDecision>;
+
+    /// Discards a proposed value with the reason; false if `id` is not open.
+    async fn discard_param_change(&self, actor: &Actor, id: i64, reason: &str) -> Result<bool>;
 
     /// Makes a draft the active version; its drafter may not.
     async fn publish_policy(&self, actor: &Actor, version_id: i64) -> Result<policy::PublishOutcome>;

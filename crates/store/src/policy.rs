@@ -31,6 +31,61 @@ pub struct PolicyVersion {
     pub approved_at: Option<String>,
 }
 
+/// A new value proposed for a district parameter: it takes effect only when
+/// another account with the publish permission applies it (maker ≠ checker).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParamChange {
+    pub id: i64,
+    pub name: String,
+    pub from: NaiveDate,
+    /// In the parameter's unit (fen for money).
+    pub value: i64,
+    /// `proposed`, `applied` or `discarded`.
+    pub status: String,
+    pub proposed_by: i64,
+    pub proposed_by_name: Option<String>,
+    pub proposed_at: String,
+}
+
+macro_rules! select_param_changes {
+    ($where:literal) => {
+        concat!(
+            "SELECT c.id, c.name, c.from_date, c.value, c.status, c.proposed_by, a.display_name, c.proposed_at
+               FROM param_change c LEFT JOIN account a ON a.id = c.proposed_by ",
+            $where
+        )
+    };
+}
+pub(crate) const OPEN_PARAM_CHANGES: &str = select_param_changes!("WHERE c.status = 'proposed' ORDER BY c.id");
+pub(crate) const PARAM_CHANGE: &str = select_param_changes!("WHERE c.id = $1");
+pub(crate) type ParamChangeRow = (i64, String, String, i64, String, i64, Option<String>, String);
+
+pub(crate) fn param_change_from_row(r: ParamChangeRow) -> Result<ParamChange, StoreError> {
+    let from = NaiveDate::parse_from_str(&r.2, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(ParamChange {
+        id: r.0,
+        name: r.1,
+        from,
+        value: r.3,
+        status: r.4,
+        proposed_by: r.5,
+        proposed_by_name: r.6,
+        proposed_at: r.7,
+    })
+}
+
+/// What came of applying a proposed parameter value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamDecision {
+    /// Applied: the parameter as it is now.
+    Applied(Box<ParamDef>),
+    NotFound,
+    /// Already applied or discarded.
+    NotOpen,
+    /// Maker ≠ checker: its proposer can't apply it.
+    OwnProposal,
+}
+
 /// What came of publishing a draft.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublishOutcome {

@@ -149,36 +149,116 @@ macro_rules! policy_store {
                     .map_or(PublishOutcome::NotFound, |v| PublishOutcome::Published(Box::new(v))))
             }
 
-            async fn set_param_value(
+            async fn propose_param_value(
                 &self,
                 actor: &Actor,
                 name: &str,
                 from: chrono::NaiveDate,
                 value: i64,
-            ) -> Result<Option<zhongfu_domain::policy::ParamDef>> {
+            ) -> Result<Option<$crate::policy::ParamChange>> {
                 let mut tx = self.begin_write().await?;
-                let stored: Option<String> = sqlx::query_scalar("SELECT definition FROM policy_param WHERE name = $1")
+                let known: Option<String> = sqlx::query_scalar("SELECT name FROM policy_param WHERE name = $1")
                     .bind(name)
                     .fetch_optional(&mut *tx)
                     .await?;
-                let Some(stored) = stored else { return Ok(None) };
+                if known.is_none() {
+                    return Ok(None);
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO param_change (name, from_date, value, proposed_by, proposed_at)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(name)
+                .bind(from.to_string())
+                .bind(value)
+                .bind(actor.id)
+                .bind($crate::audit::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                let event = AuditEvent {
+                    action: "policy.param_propose".into(),
+                    entity: "policy_param".into(),
+                    entity_id: name.to_owned(),
+                    diff: serde_json::json!({ "change": id, "from": from.to_string(), "value": value }).to_string(),
+                };
+                append_audit!(tx, actor, &event);
+                tx.commit().await?;
+                Ok(self.open_param_changes().await?.into_iter().find(|c| c.id == id))
+            }
+
+            async fn open_param_changes(&self) -> Result<Vec<$crate::policy::ParamChange>> {
+                let rows: Vec<$crate::policy::ParamChangeRow> =
+                    sqlx::query_as($crate::policy::OPEN_PARAM_CHANGES).fetch_all(&self.pool).await?;
+                rows.into_iter().map($crate::policy::param_change_from_row).collect()
+            }
+
+            async fn apply_param_change(&self, actor: &Actor, id: i64) -> Result<$crate::policy::ParamDecision> {
+                use $crate::policy::ParamDecision;
+                let mut tx = self.begin_write().await?;
+                let row: Option<$crate::policy::ParamChangeRow> =
+                    sqlx::query_as($crate::policy::PARAM_CHANGE).bind(id).fetch_optional(&mut *tx).await?;
+                let Some(change) = row.map($crate::policy::param_change_from_row).transpose()? else {
+                    return Ok(ParamDecision::NotFound);
+                };
+                if change.status != "proposed" {
+                    return Ok(ParamDecision::NotOpen);
+                }
+                if actor.id == Some(change.proposed_by) {
+                    return Ok(ParamDecision::OwnProposal);
+                }
+                let stored: String = sqlx::query_scalar("SELECT definition FROM policy_param WHERE name = $1")
+                    .bind(&change.name)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 let mut def = $crate::policy::param_from_json(&stored)?;
                 let before = def.values.clone();
-                def.set(from, value);
+                def.set(change.from, change.value);
                 sqlx::query("UPDATE policy_param SET definition = $2 WHERE name = $1")
-                    .bind(name)
+                    .bind(&change.name)
                     .bind(serde_json::to_string(&def).unwrap_or_default())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE param_change SET status = 'applied', decided_by = $2, decided_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(actor.id)
+                    .bind($crate::audit::now())
                     .execute(&mut *tx)
                     .await?;
                 let event = AuditEvent {
                     action: "policy.param".into(),
                     entity: "policy_param".into(),
-                    entity_id: name.to_owned(),
-                    diff: serde_json::json!({ "values": [before, def.values] }).to_string(),
+                    entity_id: change.name.clone(),
+                    diff: serde_json::json!({ "values": [before, def.values], "change": id,
+                                              "proposed_by": change.proposed_by_name })
+                    .to_string(),
                 };
                 append_audit!(tx, actor, &event);
                 tx.commit().await?;
-                Ok(Some(def))
+                Ok(ParamDecision::Applied(Box::new(def)))
+            }
+
+            async fn discard_param_change(&self, actor: &Actor, id: i64, reason: &str) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let name: Option<String> = sqlx::query_scalar(
+                    "UPDATE param_change SET status = 'discarded', decided_by = $2, decided_at = $3, reason = $4
+                      WHERE id = $1 AND status = 'proposed' RETURNING name",
+                )
+                .bind(id)
+                .bind(actor.id)
+                .bind($crate::audit::now())
+                .bind(reason)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(name) = name else { return Ok(false) };
+                let event = AuditEvent {
+                    action: "policy.param_discard".into(),
+                    entity: "policy_param".into(),
+                    entity_id: name,
+                    diff: serde_json::json!({ "change": id, "reason": reason }).to_string(),
+                };
+                append_audit!(tx, actor, &event);
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn discard_draft(&self, actor: &Actor, version_id: i64, reason: &str) -> Result<bool> {

@@ -131,7 +131,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/policies/{id}/test", Access::Permission(Permission::PolicyWrite)),
     ("POST", "/api/v1/policy-versions/{id}/publish", Access::Permission(Permission::PolicyPublish)),
     ("POST", "/api/v1/policy-versions/{id}/discard", Access::Permission(Permission::PolicyWrite)),
-    ("PUT", "/api/v1/policy-params/{name}", Access::Permission(Permission::PolicyPublish)),
+    // A parameter's new value is proposed by one account and applied by another (maker ≠ checker).
+    ("PUT", "/api/v1/policy-params/{name}", Access::Permission(Permission::PolicyWrite)),
+    ("GET", "/api/v1/param-changes", Access::Permission(Permission::PolicyRead)),
+    ("POST", "/api/v1/param-changes/{id}/apply", Access::Permission(Permission::PolicyPublish)),
+    ("POST", "/api/v1/param-changes/{id}/discard", Access::Permission(Permission::PolicyWrite)),
     ("GET", "/api/v1/sweep", Access::Permission(Permission::PolicyRead)),
     ("POST", "/api/v1/sweep", Access::Permission(Permission::SweepRun)),
     ("POST", "/api/v1/sweep/results", Access::Permission(Permission::PolicyRead)),

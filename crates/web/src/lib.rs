@@ -67,7 +67,7 @@ pub struct AppState {
         households::history, households::reveal, households::reveal_member_phone, households::reveal_household_phone, households::update, households::update_member, households::add_member,
         households::remove_member, households::move_member, households::add_holding, households::update_holding, households::remove_holding, households::split, households::merge, households::export, imports::import, imports::error_report, imports::template, imports::mappings, imports::save_mapping, imports::start_job, imports::job_status, imports::cancel_job,
         policies::list, policies::detail, policies::vocabulary_list, policies::check_rule, policies::create, policies::draft,
-        policies::publish, policies::discard, policies::set_param, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
+        policies::publish, policies::discard, policies::set_param, policies::param_changes, policies::apply_param, policies::discard_param, policies::test, policies::start_sweep, policies::sweep_status, policies::results, policies::export,
         policies::mark, policies::start_taper, policies::end_taper),
     tags(
         (name = "divisions", description = "行政区划 Administrative divisions"),
@@ -148,6 +148,9 @@ pub fn router(state: AppState) -> Router {
         .route("/policy-versions/{id}/publish", post(policies::publish))
         .route("/policy-versions/{id}/discard", post(policies::discard))
         .route("/policy-params/{name}", put(policies::set_param))
+        .route("/param-changes", get(policies::param_changes))
+        .route("/param-changes/{id}/apply", post(policies::apply_param))
+        .route("/param-changes/{id}/discard", post(policies::discard_param))
         .route("/sweep", get(policies::sweep_status).post(policies::start_sweep))
         .route("/sweep/results", post(policies::results))
         .route("/sweep/export", post(policies::export))

@@ -17,7 +17,7 @@ use zhongfu_domain::policy::{
     Checked, FindingKind, Level, PolicyDef, PolicyError, Vocabulary, check, fields, vocabulary,
 };
 use zhongfu_store::AuditEvent;
-use zhongfu_store::policy::{MemberLabel, PolicyVersion, PublishOutcome, SweepMark};
+use zhongfu_store::policy::{MemberLabel, ParamChange, ParamDecision, PolicyVersion, PublishOutcome, SweepMark};
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -295,16 +295,17 @@ pub struct ParamValueForm {
     pub value: i64,
 }
 
-/// Gives a district parameter (`params.dibao_line`…) a value from a day on, e.g.
-/// next year's 低保 line; audited. The lists are swept again on their date.
+/// Proposes a value for a district parameter (`params.dibao_line`…) from a day
+/// on, e.g. next year's 低保 line. Nothing changes until another account with the
+/// publish permission applies it (`POST /param-changes/{id}/apply`). Audited.
 #[utoipa::path(put, path = "/api/v1/policy-params/{name}", tag = "policies", request_body = ParamValueForm,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn set_param(
     State(state): State<AppState>,
     axum::Extension(p): axum::Extension<Principal>,
     Path(name): Path<String>,
     Json(form): Json<ParamValueForm>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<(StatusCode, Json<ParamChange>), ApiError> {
     if !(0..=1_000_000_000_000).contains(&form.value) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -314,10 +315,65 @@ pub async fn set_param(
         )
         .with_field("value"));
     }
-    let def =
-        state.store.set_param_value(&p.actor(), &name, form.from, form.value).await?.ok_or_else(ApiError::not_found)?;
-    state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), state.sweeper.lists_date());
-    Ok(Json(serde_json::to_value(def).unwrap_or_default()))
+    let change = state
+        .store
+        .propose_param_value(&p.actor(), &name, form.from, form.value)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((StatusCode::ACCEPTED, Json(change)))
+}
+
+/// Proposed parameter values waiting for a second account, oldest first.
+#[utoipa::path(get, path = "/api/v1/param-changes", tag = "policies", responses((status = 200, body = Object)))]
+pub async fn param_changes(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(serde_json::json!({ "items": state.store.open_param_changes().await? })))
+}
+
+/// Applies a proposed parameter value; its proposer may not (maker ≠ checker).
+/// The lists are swept again on their date.
+#[utoipa::path(post, path = "/api/v1/param-changes/{id}/apply", tag = "policies",
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn apply_param(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    match state.store.apply_param_change(&p.actor(), id).await? {
+        ParamDecision::Applied(def) => {
+            state.sweeper.start(state.store.clone(), state.district.prefix().to_owned(), state.sweeper.lists_date());
+            Ok(Json(serde_json::to_value(def).unwrap_or_default()))
+        }
+        ParamDecision::NotFound => Err(ApiError::not_found()),
+        ParamDecision::NotOpen => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_open",
+            "该取值已执行或已作废",
+            "this value has already been applied or discarded",
+        )),
+        ParamDecision::OwnProposal => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "maker_checker",
+            "不能执行自己提出的参数取值，须由另一位有发布权限的人员审核",
+            "you proposed this value: another account with the publish permission must approve it",
+        )),
+    }
+}
+
+/// Discards a proposed parameter value, saying why (its proposer withdrawing it, or a checker turning it down).
+#[utoipa::path(post, path = "/api/v1/param-changes/{id}/discard", tag = "policies", request_body = DiscardForm,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn discard_param(
+    State(state): State<AppState>,
+    axum::Extension(p): axum::Extension<Principal>,
+    Path(id): Path<i64>,
+    Json(form): Json<DiscardForm>,
+) -> Result<StatusCode, ApiError> {
+    let reason = discard_reason(&form)?;
+    if state.store.discard_param_change(&p.actor(), id, reason).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
 }
 
 /// Why a draft is discarded.
@@ -335,6 +391,16 @@ pub async fn discard(
     Path(id): Path<i64>,
     Json(form): Json<DiscardForm>,
 ) -> Result<StatusCode, ApiError> {
+    let reason = discard_reason(&form)?;
+    if state.store.discard_draft(&p.actor(), id, reason).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// The reason for discarding, trimmed: 1 to 200 characters.
+fn discard_reason(form: &DiscardForm) -> Result<&str, ApiError> {
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > 200 {
         return Err(ApiError::new(
@@ -345,11 +411,7 @@ pub async fn discard(
         )
         .with_field("reason"));
     }
-    if state.store.discard_draft(&p.actor(), id, reason).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    Ok(reason)
 }
 
 /// Which household to test a policy against.
