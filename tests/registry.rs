@@ -1528,3 +1528,51 @@ async fn a_worker_starts_corrects_ends_and_removes_a_category_on_the_household_p
     assert_eq!(update["end_date"], json!([null, "2026-02-28"]), "{update}");
     assert_eq!(update["category"], "judicial_aid");
 }
+
+#[tokio::test]
+async fn the_housing_condition_is_kept_edited_cleared_and_imported() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    // A ledger with a 住房状况 column (a synonym): one household poor, one with a value nobody knows.
+    let ledger = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系,住房状况\nH1,430602001001,甲,{},户主,较差\nH2,430602001001,乙,{},户主,破旧\n",
+        ids[0], ids[2]
+    );
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["columns"][5]["field"], "housing_condition", "{report}");
+    let issue = &report["issues"][0];
+    assert_eq!(
+        (&issue["row"], &issue["code"], &report["totals"]["households_new"]),
+        (&json!(3), &json!("unknown_value"), &json!(1))
+    );
+    assert!(issue["message_zh"].as_str().unwrap().contains("一般"), "the allowed values are named: {issue}");
+    let id = search(&app, &worker, json!({"number": "H1"})).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let page = || {
+        let (app, worker, path) = (&app, &worker, &path);
+        async move { app.get_as(worker, path).await.json::<Value>().await.unwrap() }
+    };
+    let before = page().await;
+    assert_eq!(before["housing_condition"], "poor");
+    // An edit that does not name it keeps it; a value sets it; "" clears it; an unknown one is refused.
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&before, "湖滨路1号")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(page().await["housing_condition"], "poor");
+    let mut form = household_form(&before, "湖滨路1号");
+    form["housing_condition"] = json!("fair");
+    assert_eq!(send(&app, &worker, reqwest::Method::PUT, &path, Some(2), form.clone()).await.status(), 200);
+    assert_eq!(page().await["housing_condition"], "fair");
+    form["housing_condition"] = json!("shabby");
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(3), form.clone()).await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
+        (400, json!("housing_condition"))
+    );
+    form["housing_condition"] = json!("");
+    assert_eq!(send(&app, &worker, reqwest::Method::PUT, &path, Some(3), form).await.status(), 200);
+    assert_eq!(page().await["housing_condition"], Value::Null);
+    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
+    let diff = history["records"][1]["diff"].as_str().unwrap();
+    assert!(diff.contains(r#""housing_condition":["poor","fair"]"#), "{diff}");
+}

@@ -167,6 +167,7 @@ export type Codes = Record<
   | "relation"
   | "registration"
   | "tenure"
+  | "housing_condition"
   | "marital"
   | "health"
   | "disability_kind"
@@ -230,6 +231,8 @@ export interface HouseholdDetail {
   phone_masked: string | null;
   registration: string;
   tenure: string;
+  /** `good`, `fair` or `poor`; null when not recorded. */
+  housing_condition: string | null;
   dangerous_housing: boolean;
   assets_fen: number;
   tags: string[];

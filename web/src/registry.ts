@@ -83,6 +83,7 @@ const DIFF_LABELS: Record<string, string> = {
   registration: "registration",
   tenure: "tenure",
   dangerous_housing: "dangerous",
+  housing_condition: "housingCondition",
   assets_fen: "assets",
   tags: "tag",
   name: "name",
@@ -146,7 +147,7 @@ export function householdChanges(
   const compare = (prefix: string, key: string, a: unknown, b: unknown) => {
     if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(DIFF_LABELS[key])}：${show(key, a)} → ${show(key, b)}`);
   };
-  const facts = ["community_name", "address", "phone_masked", "registration", "tenure", "dangerous_housing", "assets_fen", "tags"] as const;
+  const facts = ["community_name", "address", "phone_masked", "registration", "tenure", "housing_condition", "dangerous_housing", "assets_fen", "tags"] as const;
   for (const key of facts) compare("", key, before[key], after[key]);
   const people = [
     "name",

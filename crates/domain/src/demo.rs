@@ -17,8 +17,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::policy::{Catalogue, Columns, Engine, FindingKind, HouseholdFacts, Level, PolicyDef, build_engine};
 use crate::registry::{
-    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration,
-    Relation, Schooling, Tag, Tenure, WorkAbility,
+    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, HousingCondition, Marital, Person,
+    Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
 };
 use crate::{DivisionCode, Fen, IdNumber};
 
@@ -298,11 +298,21 @@ impl DemoGenerator {
             phone: Some(self.phone()),
             registration: if rural || self.rng.random_bool(0.1) { Registration::Rural } else { Registration::Urban },
             tenure: pick(&mut self.rng, &TENURES),
+            housing_condition: None,
             dangerous_housing: rural && self.rng.random_bool(0.05),
             assets: Fen(self.rng.random_range(0..3_000_000)),
             tags: Vec::new(),
             categories: Vec::new(),
             members: Vec::new(),
+        };
+        // A 危房 is in poor condition; other homes mostly good or fair, some
+        // unrecorded (read off the assets drawn, so the random stream is as before).
+        h.housing_condition = match h.assets.0 % 10 {
+            _ if h.dangerous_housing => Some(HousingCondition::Poor),
+            0 => None,
+            1..=5 => Some(HousingCondition::Good),
+            6..=8 => Some(HousingCondition::Fair),
+            _ => Some(HousingCondition::Poor),
         };
         self.incomes(kind, &mut members);
         h.members = members;
@@ -681,13 +691,14 @@ fn pick<T: Copy>(rng: &mut SmallRng, weighted: &[(T, u32)]) -> T {
 
 /// The ledger columns, one row per person (household columns repeat), as
 /// district Excel ledgers lay them out. `zhongfu import` reads the same.
-pub const CSV_COLUMNS: [&str; 26] = [
+pub const CSV_COLUMNS: [&str; 27] = [
     "户编号",
     "社区代码",
     "家庭住址",
     "家庭电话",
     "户籍性质",
     "住房情况",
+    "住房条件",
     "是否危房",
     "家庭财产(元)",
     "家庭标签",
@@ -727,13 +738,14 @@ pub fn write_csv_household<W: Write>(out: &mut W, h: &Household) -> io::Result<(
         };
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
             h.number,
             h.community,
             h.address,
             h.phone.as_deref().unwrap_or(""),
             h.registration.label_zh(),
             h.tenure.label_zh(),
+            h.housing_condition.map_or("", |c| c.label_zh()),
             if h.dangerous_housing { "是" } else { "否" },
             h.assets,
             household_tags,

@@ -13,8 +13,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::registry::{
-    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration,
-    Relation, Schooling, Tag, Tenure, WorkAbility,
+    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, HousingCondition, Marital, Person,
+    Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
 };
 use crate::{DivisionCode, Fen, IdNumber, Sex};
 
@@ -95,6 +95,7 @@ fields! {
     Registration = "registration", "户籍性质", ["户口性质", "户籍类型", "城乡类别", "户籍类别"];
     Tenure = "tenure", "住房情况", ["住房性质", "住房类型", "住房"];
     DangerousHousing = "dangerous_housing", "是否危房", ["危房"];
+    HousingCondition = "housing_condition", "住房条件", ["住房状况", "房屋状况", "房屋条件", "房屋质量"];
     Assets = "assets", "家庭财产", ["家庭资产", "财产", "资产"];
     HouseholdTags = "household_tags", "家庭标签", ["标签"];
     HouseholdCategories = "household_categories", "家庭救助类别", ["救助类别", "保障类别", "救助类型", "对象类别"];
@@ -546,6 +547,7 @@ fn read_household(
         Field::HouseholdPhone,
         Field::Registration,
         Field::Tenure,
+        Field::HousingCondition,
         Field::DangerousHousing,
         Field::Assets,
     ] {
@@ -605,6 +607,12 @@ fn read_household(
         known(parse_registration, Field::Registration),
     );
     let tenure = household_value(cell(Field::Tenure), Field::Tenure, issues, known(parse_tenure, Field::Tenure));
+    let condition = household_value(
+        cell(Field::HousingCondition),
+        Field::HousingCondition,
+        issues,
+        known(HousingCondition::parse, Field::HousingCondition),
+    );
     let dangerous = household_value(
         cell(Field::DangerousHousing),
         Field::DangerousHousing,
@@ -647,6 +655,7 @@ fn read_household(
         phone,
         registration: registration.unwrap_or(Registration::Urban),
         tenure: tenure.unwrap_or(Tenure::Own),
+        housing_condition: condition,
         dangerous_housing: dangerous.unwrap_or(false),
         assets: assets.unwrap_or(Fen::ZERO),
         tags,
@@ -724,6 +733,7 @@ pub fn allowed_values(field: Field) -> Vec<&'static str> {
     match field {
         Field::Registration => labels(Registration::ALL, Registration::label_zh),
         Field::Tenure => labels(Tenure::ALL, Tenure::label_zh),
+        Field::HousingCondition => labels(HousingCondition::ALL, HousingCondition::label_zh),
         Field::DangerousHousing => vec!["是", "否"],
         Field::HouseholdTags => labels(Tag::ALL, Tag::label_zh),
         Field::HouseholdCategories | Field::PersonCategories => labels(Category::ALL, Category::label_zh),

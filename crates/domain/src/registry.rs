@@ -157,6 +157,15 @@ coded!(
 );
 
 coded!(
+    /// The state of the home the household lives in (住房条件), beside the 危房 flag.
+    HousingCondition {
+        Good = "good", "良好", "good";
+        Fair = "fair", "一般", "fair";
+        Poor = "poor", "较差", "poor";
+    }
+);
+
+coded!(
     /// Household tags used for targeting and follow-up.
     Tag {
         LivingAlone = "living_alone", "独居", "living alone";
@@ -273,6 +282,8 @@ pub struct Household {
     pub phone: Option<String>,
     pub registration: Registration,
     pub tenure: Tenure,
+    /// The home's state, if recorded.
+    pub housing_condition: Option<HousingCondition>,
     /// Rated C or D: 危房.
     pub dangerous_housing: bool,
     /// Household assets (savings, vehicles, …) in fen.

@@ -223,7 +223,8 @@ impl<'a> SealedBatch<'a> {
 }
 
 pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, community, address, \
-    phone_cipher, phone_bidx, phone_masked, registration, tenure, dangerous_housing, assets_fen, tags, digest) ";
+    phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition, dangerous_housing, assets_fen, tags, \
+    digest) ";
 
 pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
@@ -296,6 +297,10 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
     let mut r = Record(Vec::with_capacity(160 * (h.members.len() + 1)));
     r.text(&h.number).text(h.community.as_str()).text(&h.address).maybe(h.phone.as_deref(), Record::text);
     r.text(h.registration.code()).text(h.tenure.code()).num(i64::from(h.dangerous_housing)).num(h.assets.0);
+    // Only when recorded, so digests stored before the field was added still match.
+    if let Some(c) = h.housing_condition {
+        r.text(c.code());
+    }
     r.num(h.tags.len() as i64);
     for tag in &h.tags {
         r.text(tag.code());
@@ -583,6 +588,8 @@ pub struct HouseholdDetail {
     pub phone_masked: Option<String>,
     pub registration: String,
     pub tenure: String,
+    /// `good`, `fair` or `poor`; none when not recorded.
+    pub housing_condition: Option<String>,
     pub dangerous_housing: bool,
     pub assets_fen: i64,
     pub tags: Vec<String>,
@@ -599,6 +606,8 @@ pub struct HouseholdEdit {
     pub phone: Option<Option<String>>,
     pub registration: Registration,
     pub tenure: Tenure,
+    /// `None` keeps it, `Some(None)` clears it.
+    pub housing_condition: Option<Option<zhongfu_domain::registry::HousingCondition>>,
     pub dangerous_housing: bool,
     pub assets: Fen,
     pub tags: Vec<Tag>,
@@ -870,7 +879,7 @@ pub(crate) const COUNT_HOLDERS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT g.
 
 pub(crate) const SELECT_DETAIL: &str = "
     SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
-           h.registration, h.tenure, h.dangerous_housing, h.assets_fen, h.tags, h.version
+           h.registration, h.tenure, h.housing_condition, h.dangerous_housing, h.assets_fen, h.tags, h.version
       FROM household h LEFT JOIN division d ON d.code = h.community
      WHERE h.id = $1 AND h.community LIKE $2
        AND ($3 = 0 OR EXISTS (SELECT 1 FROM pairing pr
@@ -915,6 +924,7 @@ pub(crate) const BUMP_VERSION: &str = "
 pub(crate) const UPDATE_HOUSEHOLD: &str = "
     UPDATE household SET community = $2, address = $3, registration = $4, tenure = $5, dangerous_housing = $6,
            assets_fen = $7, tags = $8, digest = NULL WHERE id = $1";
+pub(crate) const UPDATE_HOUSING_CONDITION: &str = "UPDATE household SET housing_condition = $2 WHERE id = $1";
 pub(crate) const UPDATE_HOUSEHOLD_PHONE: &str =
     "UPDATE household SET phone_cipher = $2, phone_bidx = $3, phone_masked = $4 WHERE id = $1";
 
@@ -951,9 +961,9 @@ pub(crate) const DELETE_MEMBER: &str = "DELETE FROM person WHERE id = $1 AND hou
 /// A new household with the facts of household `$1` and the number `$2`.
 pub(crate) const COPY_HOUSEHOLD: &str = "
     INSERT INTO household (number, community, address, phone_cipher, phone_bidx, phone_masked, registration, tenure,
-                           dangerous_housing, assets_fen, tags)
-    SELECT $2, community, address, phone_cipher, phone_bidx, phone_masked, registration, tenure, dangerous_housing,
-           0, tags
+                           housing_condition, dangerous_housing, assets_fen, tags)
+    SELECT $2, community, address, phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition,
+           dangerous_housing, 0, tags
       FROM household WHERE id = $1
     RETURNING id";
 pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE id = $1";
@@ -980,6 +990,9 @@ pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, pho
     put("registration", before.registration.clone().into(), edit.registration.code().into());
     put("tenure", before.tenure.clone().into(), edit.tenure.code().into());
     put("dangerous_housing", before.dangerous_housing.into(), edit.dangerous_housing.into());
+    if let Some(after) = edit.housing_condition {
+        put("housing_condition", before.housing_condition.clone().into(), after.map(|c| c.code()).into());
+    }
     put("assets_fen", before.assets_fen.into(), edit.assets.0.into());
     let tags_after: Vec<&str> = edit.tags.iter().map(|t| t.code()).collect();
     put("tags", before.tags.clone().into(), tags_after.into());
@@ -1326,6 +1339,7 @@ mod tests {
             phone: None,
             registration: Registration::Urban,
             tenure: Tenure::Own,
+            housing_condition: None,
             dangerous_housing: false,
             assets: Fen(0),
             tags: Vec::new(),

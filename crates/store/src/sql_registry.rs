@@ -190,6 +190,13 @@ macro_rules! registry_store {
                 .bind(edit.tags.iter().map(|t| t.code()).collect::<Vec<_>>().join(","))
                 .execute(&mut *tx)
                 .await?;
+            if let Some(condition) = edit.housing_condition {
+                sqlx::query($crate::registry::UPDATE_HOUSING_CONDITION)
+                    .bind(id)
+                    .bind(condition.map(|c| c.code()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let phone = edit.phone.as_ref().map(|p| p.as_deref().map(|p| seal_phone(&self.keys, p)));
             if let Some(phone) = &phone {
                 sqlx::query($crate::registry::UPDATE_HOUSEHOLD_PHONE)
@@ -795,6 +802,7 @@ macro_rules! registry_store {
                         .push_bind(phone.map(|s| &s.masked))
                         .push_bind(h.registration.code())
                         .push_bind(h.tenure.code())
+                        .push_bind(h.housing_condition.map(|c| c.code()))
                         .push_bind(h.dangerous_housing)
                         .push_bind(h.assets.0)
                         .push_bind(tags(h))
@@ -851,6 +859,9 @@ macro_rules! registry_store {
                 }
                 if said.has(Field::Tenure) {
                     q.push(", tenure = ").push_bind(h.tenure.code());
+                }
+                if said.has(Field::HousingCondition) {
+                    q.push(", housing_condition = ").push_bind(h.housing_condition.map(|c| c.code()));
                 }
                 if said.has(Field::DangerousHousing) {
                     q.push(", dangerous_housing = ").push_bind(h.dangerous_housing);
@@ -1203,6 +1214,7 @@ macro_rules! registry_store {
                 phone_masked: r.try_get("phone_masked")?,
                 registration: r.try_get("registration")?,
                 tenure: r.try_get("tenure")?,
+                housing_condition: r.try_get("housing_condition")?,
                 dangerous_housing: r.try_get("dangerous_housing")?,
                 assets_fen: r.try_get("assets_fen")?,
                 tags: $crate::registry::split_list(r.try_get("tags")?),

@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhongfu_domain::registry::{
-    Category, DisabilityKind, Employment, Health, Marital, Person, Registration, Relation, Schooling, Tag, Tenure,
-    WorkAbility,
+    Category, DisabilityKind, Employment, Health, HousingCondition, Marital, Person, Registration, Relation, Schooling,
+    Tag, Tenure, WorkAbility,
 };
 use zhongfu_domain::{Fen, IdNumber};
 use zhongfu_store::AuditEvent;
@@ -64,6 +64,7 @@ pub struct Codes {
     pub relation: Vec<Code>,
     pub registration: Vec<Code>,
     pub tenure: Vec<Code>,
+    pub housing_condition: Vec<Code>,
     pub marital: Vec<Code>,
     pub health: Vec<Code>,
     pub disability_kind: Vec<Code>,
@@ -86,6 +87,7 @@ pub async fn codes() -> Json<Codes> {
         relation: codes!(Relation),
         registration: codes!(Registration),
         tenure: codes!(Tenure),
+        housing_condition: codes!(HousingCondition),
         marital: codes!(Marital),
         health: codes!(Health),
         disability_kind: codes!(DisabilityKind),
@@ -476,6 +478,8 @@ pub struct HouseholdForm {
     pub phone: Option<String>,
     pub registration: String,
     pub tenure: String,
+    /// `good`, `fair` or `poor` (住房条件). Absent keeps it; an empty string clears it.
+    pub housing_condition: Option<String>,
     pub dangerous_housing: bool,
     pub assets_fen: i64,
     pub tags: Vec<String>,
@@ -524,6 +528,11 @@ pub async fn update(
         phone: phone_edit("phone", &form.phone)?,
         registration: required("registration", &form.registration, Registration::parse)?,
         tenure: required("tenure", &form.tenure, Tenure::parse)?,
+        housing_condition: match form.housing_condition.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(c) => Some(Some(required("housing_condition", c, HousingCondition::parse)?)),
+        },
         dangerous_housing: form.dangerous_housing,
         assets: Fen(form.assets_fen),
         tags,

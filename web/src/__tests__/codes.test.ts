@@ -9,6 +9,7 @@ describe("registry codes and money", () => {
       relation: [],
       registration: [],
       tenure: [],
+      housing_condition: [],
       marital: [],
       health: [],
       disability_kind: [],

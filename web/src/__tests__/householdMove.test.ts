@@ -28,6 +28,7 @@ const household: HouseholdDetail = {
   phone_masked: null,
   registration: "urban",
   tenure: "own",
+  housing_condition: null,
   dangerous_housing: false,
   assets_fen: 0,
   tags: [],

@@ -32,6 +32,7 @@ beforeEach(() => {
     relation: [],
     registration: [],
     tenure: [],
+    housing_condition: [],
     marital: [],
     health: [],
     disability_kind: [],
