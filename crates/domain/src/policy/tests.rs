@@ -243,6 +243,22 @@ impl Gen {
         }
     }
 
+    /// A test of coded or set field `f` (written `name`, e.g. `m.schooling`)
+    /// against values from its own list: `==`, `!=`, `in [..]`, or membership for a set.
+    fn coded(&mut self, f: &str, name: &str) -> String {
+        let values = fields().into_iter().find(|x| x.name == f).map(|x| x.values).unwrap_or_default();
+        let mut value = || format!("'{}'", values[self.rng.random_range(0..values.len())]);
+        let (a, b) = (value(), value());
+        if matches!(f, "tags" | "household_categories") {
+            return format!("{a} in {name}");
+        }
+        match self.rng.random_range(0..3) {
+            0 => format!("{name} == {a}"),
+            1 => format!("{name} != {a}"),
+            _ => format!("{name} in [{a}, {b}]"),
+        }
+    }
+
     fn member_bool(&mut self, depth: u32) -> String {
         self.member = Some("m");
         let b = self.boolean(depth);
@@ -253,7 +269,7 @@ impl Gen {
     fn boolean(&mut self, depth: u32) -> String {
         let leaf = depth == 0 || self.rng.random_bool(0.3);
         if leaf {
-            return match self.rng.random_range(0..7) {
+            return match self.rng.random_range(0..9) {
                 0 if self.person() => {
                     let s = self.pick(&["'male'", "'female'"]);
                     format!("{} == {s}", self.field("sex"))
@@ -269,6 +285,24 @@ impl Gen {
                 3 => self
                     .pick(&["dangerous_housing", "true", "false", "'living_alone' in tags", "housing == 'rent'"])
                     .to_owned(),
+                4 if self.person() => {
+                    let f = self.pick(&[
+                        "relation",
+                        "marital",
+                        "illness",
+                        "disability.type",
+                        "work_ability",
+                        "employment",
+                        "schooling",
+                        "sex",
+                    ]);
+                    let name = self.field(f);
+                    self.coded(f, &name)
+                }
+                5 => {
+                    let f = self.pick(&["housing", "registration", "tags", "household_categories"]);
+                    self.coded(f, f)
+                }
                 _ => {
                     let op = self.pick(&["<", "<=", ">", ">=", "==", "!="]);
                     format!("{} {op} {}", self.int(depth.saturating_sub(1)), self.int(depth.saturating_sub(1)))
