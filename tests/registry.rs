@@ -389,6 +389,7 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     assert_eq!(report["header_row"], 2);
     assert_eq!(report["columns"][3]["field"], "id_number");
     assert!(report["preview"][0][3].as_str().unwrap().contains("********"), "the preview masks IDs");
+    assert_eq!(report["preview"][0][6], "1,200.00", "the preview shows values as they will be stored");
     let t = &report["totals"];
     assert_eq!(
         (t["rows"].as_i64(), t["households_new"].as_i64(), t["persons_new"].as_i64()),

@@ -935,6 +935,52 @@ fn list_cell<T>(
     })
 }
 
+/// A cell as the import will store it, for the dry run's preview: codes as
+/// their Chinese labels, money in yuan, dates as `YYYY-MM-DD`, phones cleaned,
+/// ID numbers masked. A value that does not read is shown as typed (the issue
+/// list says why).
+pub fn as_mapped(field: Field, cell: &Cell, today: NaiveDate) -> String {
+    fn label<T>(parsed: Option<T>, zh: fn(T) -> &'static str) -> Option<String> {
+        parsed.map(|v| zh(v).to_owned())
+    }
+    fn labels<T: Copy>(
+        cell: &Cell,
+        field: Field,
+        parse: fn(&str) -> Option<T>,
+        zh: fn(T) -> &'static str,
+    ) -> Option<String> {
+        list(cell, field, parse).ok().map(|vs| vs.into_iter().map(zh).collect::<Vec<_>>().join("、"))
+    }
+    let text = clean(&cell.display());
+    if text.is_empty() {
+        return text;
+    }
+    let shown = match field {
+        Field::IdNumber => return parse_id(cell, today).map_or_else(|_| mask_id_text(&text), |id| id.masked()),
+        Field::Phone | Field::HouseholdPhone => parse_phone(cell).ok().map(|p| crate::pii::mask_phone(&p)),
+        Field::MonthlyIncome | Field::Assets => parse_money(cell).ok().map(Fen::grouped),
+        Field::DeathDate | Field::BirthDate => parse_date(cell).ok().map(|d| d.to_string()),
+        Field::Relation => label(parse_relation(&text), Relation::label_zh),
+        Field::Registration => label(parse_registration(&text), Registration::label_zh),
+        Field::Tenure => label(parse_tenure(&text), Tenure::label_zh),
+        Field::HousingCondition => label(HousingCondition::parse(&text), HousingCondition::label_zh),
+        Field::Marital => label(parse_marital(&text), Marital::label_zh),
+        Field::Health => label(parse_health(&text), Health::label_zh),
+        Field::WorkAbility => label(parse_work(&text), WorkAbility::label_zh),
+        Field::Employment => label(Employment::parse(&text), Employment::label_zh),
+        Field::Schooling => label(Schooling::parse(&text), Schooling::label_zh),
+        Field::DisabilityKind => label(DisabilityKind::parse(text.trim_end_matches("残疾")), DisabilityKind::label_zh),
+        Field::DisabilityGrade => parse_grade(&text).map(|g| format!("{g}级")),
+        Field::DangerousHousing => parse_yes_no(&text).map(|b| if b { "是" } else { "否" }.to_owned()),
+        Field::HouseholdTags => labels(cell, field, Tag::parse, Tag::label_zh),
+        Field::HouseholdCategories | Field::PersonCategories => {
+            labels(cell, field, Category::parse, Category::label_zh)
+        }
+        _ => None,
+    };
+    shown.unwrap_or(text)
+}
+
 /// An ID number from a cell. A number cell (or its scientific-notation
 /// text) has lost its last digits in Excel and cannot be trusted.
 pub fn parse_id(cell: &Cell, today: NaiveDate) -> Result<IdNumber, Reject> {

@@ -306,7 +306,7 @@ pub async fn run_watched(
         .iter()
         .filter(|(_, r)| r.iter().any(|c| !c.display().trim().is_empty()))
         .take(PREVIEW_ROWS)
-        .map(|(_, r)| (0..width).map(|c| shown(r.get(c), mapping.get(c).copied().flatten())).collect())
+        .map(|(_, r)| (0..width).map(|c| preview_cell(r.get(c), mapping.get(c).copied().flatten())).collect())
         .collect();
     let number_for = |id: &IdNumber| store.household_number_for(id);
     let ctx = Context { today: today(), communities: &communities, default_community, number_for: &number_for };
@@ -485,7 +485,16 @@ async fn resweep(state: &AppState, report: &ImportReport) {
     }
 }
 
-/// A cell as the preview and the error report show it: ID numbers masked.
+/// A cell of the preview: as the import will store it where the column is mapped,
+/// as typed where it is not (ID numbers masked either way).
+fn preview_cell(cell: Option<&Cell>, field: Option<Field>) -> String {
+    match (cell, field) {
+        (Some(c), Some(f)) => ledger::as_mapped(f, c, today()),
+        _ => shown(cell, field),
+    }
+}
+
+/// A cell as the error report shows it: as typed, ID numbers masked.
 fn shown(cell: Option<&Cell>, field: Option<Field>) -> String {
     let text = cell.map(Cell::display).unwrap_or_default();
     if field == Some(Field::IdNumber) { ledger::mask_id_text(&text) } else { text }

@@ -319,3 +319,20 @@ fn an_address_over_a_hundred_characters_holds_the_household_back() {
     let issue = parsed.issues.iter().find(|i| i.code == "too_long").unwrap();
     assert_eq!((issue.row, issue.column, issue.field), (2, Some(2), Some(Field::Address)));
 }
+
+#[test]
+fn the_preview_shows_a_cell_as_it_will_be_stored() {
+    let id = IdNumber::from_parts("430602", NaiveDate::from_ymd_opt(1960, 3, 4).unwrap(), 11).unwrap();
+    let shown = |f: Field, c: Cell| as_mapped(f, &c, today());
+    assert_eq!(shown(Field::IdNumber, t(&id.as_str().to_lowercase())), id.masked());
+    assert_eq!(shown(Field::MonthlyIncome, t("1,200元")), "1,200.00");
+    assert_eq!(shown(Field::Relation, t("妻子")), "配偶");
+    assert_eq!(shown(Field::DisabilityKind, t("肢体残疾")), "肢体");
+    assert_eq!(shown(Field::DangerousHousing, t("Y")), "是");
+    assert_eq!(shown(Field::HouseholdCategories, t("低保，特困")), "低保、特困");
+    assert_eq!(shown(Field::DeathDate, Cell::Date(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap())), "2026-01-02");
+    assert_eq!(shown(Field::Phone, t("138 1234 5678")), "138****5678");
+    // What does not read is shown as typed; the issues say why.
+    assert_eq!(shown(Field::MonthlyIncome, t("约800")), "约800");
+    assert_eq!(shown(Field::Name, t(" 张三 ")), "张三");
+}
