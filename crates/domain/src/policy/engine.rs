@@ -969,6 +969,9 @@ impl Engine {
     /// its dead row: read findings through `Columns::is_live`.
     pub fn update(&self, cols: &mut Columns, findings: &mut Findings, household: i64, facts: Option<&HouseholdFacts>) {
         match facts {
+            // Two edits' re-evaluations may arrive out of order: an older read of the
+            // household does not overwrite a newer one.
+            Some(f) if cols.row_of(household).is_some_and(|r| cols.household_version(r) > f.version) => return,
             Some(f) => cols.push(f),
             None => cols.remove(household),
         }

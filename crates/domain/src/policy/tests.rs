@@ -677,3 +677,28 @@ fn policies_overlap_when_both_are_in_force_on_some_day() {
     assert!(old.overlaps(&def(day(2025, 12, 31), None)));
     assert!(def(day(2026, 1, 1), None).overlaps(&def(day(2030, 1, 1), None)));
 }
+
+#[test]
+fn a_late_re_evaluation_of_an_older_read_does_not_undo_a_newer_one() {
+    let hs = households(20, 5);
+    let mut cols = Columns::build(date(), hs.clone());
+    let engine = engine_for(&[("per_capita_income < params.dibao_line", Level::Household, "dibao")]);
+    let mut findings = engine.sweep(&cols, 1);
+    let mut older = hs[0].clone();
+    older.version += 1;
+    let mut newer = older.clone();
+    newer.version += 1;
+    for m in &mut newer.members {
+        m.income = crate::Fen(9_000_000);
+    }
+    let row = |cols: &Columns| cols.row_of(hs[0].id).unwrap();
+    engine.update(&mut cols, &mut findings, hs[0].id, Some(&newer));
+    let after_newer = (cols.household_version(row(&cols)), cols.per_capita(row(&cols) as usize));
+    // The older read arrives last: ignored.
+    engine.update(&mut cols, &mut findings, hs[0].id, Some(&older));
+    assert_eq!((cols.household_version(row(&cols)), cols.per_capita(row(&cols) as usize)), after_newer);
+    assert_eq!(after_newer.0, hs[0].version + 2);
+    // The same version again (a re-read) is applied.
+    engine.update(&mut cols, &mut findings, hs[0].id, Some(&newer));
+    assert_eq!(cols.household_version(row(&cols)), hs[0].version + 2);
+}
