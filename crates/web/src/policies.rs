@@ -369,11 +369,7 @@ pub async fn discard_param(
     Json(form): Json<DiscardForm>,
 ) -> Result<StatusCode, ApiError> {
     let reason = discard_reason(&form)?;
-    if state.store.discard_param_change(&p.actor(), id, reason).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    discarded(state.store.discard_param_change(&p.actor(), id, reason).await?)
 }
 
 /// Why a draft is discarded.
@@ -392,11 +388,12 @@ pub async fn discard(
     Json(form): Json<DiscardForm>,
 ) -> Result<StatusCode, ApiError> {
     let reason = discard_reason(&form)?;
-    if state.store.discard_draft(&p.actor(), id, reason).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    discarded(state.store.discard_draft(&p.actor(), id, reason).await?)
+}
+
+/// 204 when something was discarded, 404 when there was nothing open to discard.
+fn discarded(found: bool) -> Result<StatusCode, ApiError> {
+    if found { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found()) }
 }
 
 /// The reason for discarding, trimmed: 1 to 200 characters.
