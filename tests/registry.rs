@@ -426,6 +426,13 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     let found = search(&app, &worker, json!({"id_number": ids()[1]})).await;
     assert_eq!(found["items"][0]["number"], "T1");
     assert_eq!(found["items"][0]["monthly_income_fen"], 120_000);
+    // Its history starts with the import that registered it (the batch's one record).
+    let id = found["items"][0]["id"].as_i64().unwrap();
+    let history: Value = app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    let records = history["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{history}");
+    assert_eq!((&records[0]["action"], &records[0]["actor_name"]), (&json!("household.import"), &json!("street-a")));
+    assert!(records[0]["diff"].as_str().unwrap().contains(r#""households":[null,1]"#), "{history}");
     // The error report highlights the bad cells and lists every issue.
     let res = app
         .client

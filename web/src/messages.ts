@@ -189,6 +189,7 @@ const zhCN = {
     },
   },
   history: {
+    batch: "随同批 {households} 户、{persons} 人一并登记",
     household: {
       create: "新建家庭",
       import: "导入台账新建",
@@ -787,6 +788,7 @@ const en: Messages = {
     },
   },
   history: {
+    batch: "Registered in a batch of {households} households, {persons} persons",
     household: {
       create: "Household created",
       import: "Created from a ledger",

@@ -132,6 +132,18 @@ export function diffLines(diff: string, label: (key: string) => string | null, c
   });
 }
 
+/** The size of an import batch from its audit record's diff (`{"households":[null,n],"persons":[null,m]}`). */
+export function batchSize(diff: string): { households: number; persons: number } | null {
+  try {
+    const d = JSON.parse(diff) as { households?: unknown; persons?: unknown };
+    const n = Array.isArray(d.households) ? d.households[1] : undefined;
+    const m = Array.isArray(d.persons) ? d.persons[1] : undefined;
+    return typeof n === "number" && typeof m === "number" ? { households: n, persons: m } : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * What changed in a household between the version an edit was made against and
  * the one saved meanwhile, as lines of `label：before → after` (members by name).

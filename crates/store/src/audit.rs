@@ -103,6 +103,7 @@ macro_rules! append_audit {
             .execute(&mut *$tx)
             .await?;
         sqlx::query($crate::audit::SET_HEAD_HASH).bind(&hash).execute(&mut *$tx).await?;
+        seq
     }};
 }
 

@@ -325,6 +325,8 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub entity: Option<String>,
     pub entity_id: Option<String>,
+    /// Also the record numbered so, whatever its entity (the batch that registered a household).
+    pub or_seq: Option<i64>,
     /// Records by accounts of this unit.
     pub unit_id: Option<i64>,
     /// Records by accounts whose jurisdiction starts with this prefix (an
@@ -370,12 +372,18 @@ macro_rules! push_audit_filter {
             q.push(" AND (action = ").push_bind(action.clone());
             q.push(" OR action LIKE ").push_bind(format!("{}.%", $crate::like_escape(action))).push(" ESCAPE '\\')");
         }
+        q.push(" AND ((1 = 1");
         if let Some(entity) = &f.entity {
             q.push(" AND entity = ").push_bind(entity.clone());
         }
         if let Some(id) = &f.entity_id {
             q.push(" AND entity_id = ").push_bind(id.clone());
         }
+        q.push(")");
+        if let Some(seq) = f.or_seq {
+            q.push(" OR seq = ").push_bind(seq);
+        }
+        q.push(")");
         if let Some(prefix) = &f.within {
             q.push(" AND actor_id IN (SELECT id FROM account WHERE jurisdiction LIKE ")
                 .push_bind(format!("{}%", $crate::like_escape(prefix)))

@@ -224,7 +224,7 @@ impl<'a> SealedBatch<'a> {
 
 pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, community, address, \
     phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition, dangerous_housing, assets_fen, tags, \
-    digest) ";
+    digest, created_audit) ";
 
 pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
@@ -594,6 +594,9 @@ pub struct HouseholdDetail {
     pub assets_fen: i64,
     pub tags: Vec<String>,
     pub version: i64,
+    /// The audit record that registered the household (an import's batch), if known.
+    #[serde(skip)]
+    pub created_audit: Option<i64>,
     pub members: Vec<MemberView>,
     pub holdings: Vec<HoldingView>,
 }
@@ -879,7 +882,8 @@ pub(crate) const COUNT_HOLDERS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT g.
 
 pub(crate) const SELECT_DETAIL: &str = "
     SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
-           h.registration, h.tenure, h.housing_condition, h.dangerous_housing, h.assets_fen, h.tags, h.version
+           h.registration, h.tenure, h.housing_condition, h.dangerous_housing, h.assets_fen, h.tags, h.version,
+           h.created_audit
       FROM household h LEFT JOIN division d ON d.code = h.community
      WHERE h.id = $1 AND h.community LIKE $2
        AND ($3 = 0 OR EXISTS (SELECT 1 FROM pairing pr

@@ -10,9 +10,10 @@ macro_rules! registry_store {
         async fn insert_households(&self, actor: &Actor, households: &[Household]) -> Result<()> {
             let batch = SealedBatch::new(&self.keys, households);
             let mut tx = self.begin_write().await?;
-            let household_ids = self.insert_household_rows(&mut tx, &batch).await?;
+            // The batch's record first: each household remembers it as how it arrived.
+            let seq = append_audit!(tx, actor, &batch_event(&batch));
+            let household_ids = self.insert_household_rows(&mut tx, &batch, seq).await?;
             self.insert_members(&mut tx, &batch, &household_ids).await?;
-            append_audit!(tx, actor, &batch_event(&batch));
             tx.commit().await?;
             Ok(())
         }
@@ -691,9 +692,9 @@ macro_rules! registry_store {
             let mut written: Vec<i64> = plan.changed.iter().map(|c| c.1).collect();
             let mut tx = self.begin_write().await?;
             if !new.households.is_empty() {
-                let ids = self.insert_household_rows(&mut tx, &new).await?;
+                let seq = append_audit!(tx, actor, &$crate::registry::import_event("household.import", &new));
+                let ids = self.insert_household_rows(&mut tx, &new, seq).await?;
                 self.insert_members(&mut tx, &new, &ids).await?;
-                append_audit!(tx, actor, &$crate::registry::import_event("household.import", &new));
                 written.extend(ids.values());
             }
             if !changed.households.is_empty() {
@@ -788,6 +789,7 @@ macro_rules! registry_store {
             &self,
             tx: &mut sqlx::Transaction<'_, $db>,
             batch: &SealedBatch<'_>,
+            created_audit: i64,
         ) -> Result<HashMap<String, i64>> {
             let mut household_ids = HashMap::with_capacity(batch.households.len());
             for chunk in batch.households.chunks(HOUSEHOLD_CHUNK) {
@@ -806,7 +808,8 @@ macro_rules! registry_store {
                         .push_bind(h.dangerous_housing)
                         .push_bind(h.assets.0)
                         .push_bind(tags(h))
-                        .push_bind(&s.digest);
+                        .push_bind(&s.digest)
+                        .push_bind(created_audit);
                 });
                 q.push(" RETURNING number, id");
                 let ids: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
@@ -1219,6 +1222,7 @@ macro_rules! registry_store {
                 assets_fen: r.try_get("assets_fen")?,
                 tags: $crate::registry::split_list(r.try_get("tags")?),
                 version: r.try_get("version")?,
+                created_audit: r.try_get("created_audit")?,
                 members,
                 holdings: holdings
                     .into_iter()

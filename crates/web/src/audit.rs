@@ -82,6 +82,7 @@ impl AuditQuery {
             action: clean(&self.action),
             entity: clean(&self.entity),
             entity_id: clean(&self.entity_id),
+            or_seq: None,
             unit_id: unit,
             within: None,
             from: from.map(|d| d.to_string()),

@@ -294,10 +294,12 @@ pub async fn history(
     axum::Extension(p): axum::Extension<Principal>,
     Path(id): Path<i64>,
 ) -> Result<Json<History>, ApiError> {
-    state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
+    let household = state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
     let filter = AuditFilter {
         entity: Some("household".into()),
         entity_id: Some(id.to_string()),
+        // How it arrived: the import (or generator) batch that registered it.
+        or_seq: household.created_audit,
         limit: 200,
         ..AuditFilter::default()
     };

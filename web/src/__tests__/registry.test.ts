@@ -3,6 +3,7 @@ import type { Division, Holding, HouseholdDetail, HouseholdSummary, Member } fro
 import {
   canMove,
   diffLines,
+  batchSize,
   householdChanges,
   cascaderDepth,
   divisionCount,
@@ -109,6 +110,14 @@ describe("a household's history", () => {
     expect(diffLines('{"address":[null,"x"]}', label)).toEqual(["家庭住址：– → x"]);
     expect(diffLines("not json", label)).toEqual(["not json"]);
     expect(diffLines("", label)).toEqual([]);
+  });
+});
+
+describe("an import batch in a household's history", () => {
+  it("reads the batch's size off its record, and nothing off another record", () => {
+    expect(batchSize('{"households":[null,51],"persons":[null,200]}')).toEqual({ households: 51, persons: 200 });
+    expect(batchSize('{"address":["a","b"]}')).toBeNull();
+    expect(batchSize("not json")).toBeNull();
   });
 });
 
