@@ -1585,3 +1585,37 @@ async fn the_housing_condition_is_kept_edited_cleared_and_imported() {
     let diff = history["records"][1]["diff"].as_str().unwrap();
     assert!(diff.contains(r#""housing_condition":["poor","fair"]"#), "{diff}");
 }
+
+#[tokio::test]
+async fn a_ledger_says_when_each_category_began() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    // The head's row lists the household's 低保 and her own 高龄津贴 from March 2024; the
+    // spouse's 残疾人护理补贴 from a date cell's text; another household's date does not read.
+    let ledger = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系,家庭救助类别,个人救助类别,纳入时间\n\
+         Q1,430602001001,甲,{},户主,低保,高龄津贴,2024-03-01\n\
+         Q1,430602001001,乙,{},配偶,,重度残疾人护理补贴,2025年7月1日\n\
+         Q2,430602001001,丙,{},户主,低保,,去年\n",
+        ids[0], ids[1], ids[2]
+    );
+    let report: Value =
+        import(&app, &worker, "?dry_run=false", ledger.clone().into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["columns"][7]["field"], "category_start", "{report}");
+    let issue = &report["issues"][0];
+    assert_eq!((&issue["row"], &issue["field"]), (&json!(4), &json!("category_start")), "{report}");
+    assert_eq!((&report["totals"]["households_new"], &report["totals"]["households_rejected"]), (&json!(1), &json!(1)));
+    let id = search(&app, &worker, json!({"number": "Q1"})).await["items"][0]["id"].as_i64().unwrap();
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let start = |category: &str| {
+        let held = page["holdings"].as_array().unwrap().iter().find(|h| h["category"] == category).unwrap();
+        held["start_date"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(start("dibao"), "2024-03-01");
+    assert_eq!(start("elderly_allowance"), "2024-03-01");
+    assert_eq!(start("disability_care"), "2025-07-01");
+    // The same sheet again changes nothing: the categories keep their starts.
+    let again: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(again["totals"]["households_unchanged"], 1, "{again}");
+}

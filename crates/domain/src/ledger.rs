@@ -113,6 +113,7 @@ fields! {
     Schooling = "schooling", "在校情况", ["就学情况", "在学情况"];
     MonthlyIncome = "monthly_income", "月收入", ["个人月收入", "收入", "月收入元"];
     PersonCategories = "person_categories", "个人救助类别", ["个人类别"];
+    CategoryStart = "category_start", "享受起始日期", ["救助起始日期", "纳入时间", "纳入日期", "享受时间", "享受起始时间", "保障起始日期"];
     DeathDate = "death_date", "死亡日期", ["死亡时间"];
     Sex = "sex", "性别", [];
     BirthDate = "birth_date", "出生日期", ["出生年月日", "出生年月"];
@@ -647,7 +648,14 @@ fn read_household(
             message_en: "a household number has at most 40 characters".into(),
         });
     }
-    let start = ctx.today.with_day(1).unwrap_or(ctx.today);
+    // The household's categories began on the start date of the row that lists them, if
+    // the ledger has one (a bad date is reported once, by that row's member).
+    let since = rows
+        .iter()
+        .find(|r| r.get(Field::HouseholdCategories).is_some())
+        .and_then(|r| r.get(Field::CategoryStart))
+        .and_then(|(_, c)| parse_date(c).ok());
+    let start = since.unwrap_or_else(|| ctx.today.with_day(1).unwrap_or(ctx.today));
     Some(Household {
         number,
         community,
@@ -866,6 +874,14 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
             None
         }
     });
+    // The day the categories on this row began, when the ledger says (else this month).
+    let since = row.get(Field::CategoryStart).and_then(|(_, c)| match parse_date(c) {
+        Ok(d) => Some(d),
+        Err(r) => {
+            rejects.push((Field::CategoryStart, r));
+            None
+        }
+    });
     let categories = row.get(Field::PersonCategories).map(|(_, c)| list(c, Field::PersonCategories, Category::parse));
     let categories = match categories {
         Some(Err(r)) => {
@@ -892,7 +908,7 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
     let age = id_number.age_on(ctx.today);
     // A death ends the person's categories with the month of death, as recording it in the console does.
     let end = death_date.and_then(|d| d.with_day(1)?.checked_add_months(chrono::Months::new(1))?.pred_opt());
-    let start = ctx.today.with_day(1).unwrap_or(ctx.today);
+    let start = since.unwrap_or_else(|| ctx.today.with_day(1).unwrap_or(ctx.today));
     let start = end.map_or(start, |e| start.min(e.with_day(1).unwrap_or(e)));
     Some(Person {
         name,

@@ -1239,7 +1239,8 @@ pub(crate) fn holding_changes<'a>(
                 && s.household_id == w.household_id
                 && s.person_id == w.person_id
                 && s.category == w.holding.category.code()
-                && s.end_date.is_none_or(|e| e >= w.holding.start)
+                // Held now (or from the start the sheet gives, if later): one that ended stays history.
+                && s.end_date.is_none_or(|e| e >= w.holding.start.max(month))
         });
         match found {
             Some(k) => {
