@@ -99,6 +99,7 @@ const DIFF_LABELS: Record<string, string> = {
   monthly_income_fen: "monthlyIncome",
   death_date: "deathDate",
   persons: "members",
+  person: "member",
   category: "category",
   start_date: "start",
   end_date: "end",
@@ -109,7 +110,11 @@ const DIFF_LABELS: Record<string, string> = {
  * each change, `label: value` for the rest; the raw text if it is not JSON.
  * `label(key)` names a key (null: the key itself); money (`…_fen`) reads in yuan.
  */
-export function diffLines(diff: string, label: (key: string) => string | null, code?: (key: string, value: string) => string): string[] {
+export function diffLines(
+  diff: string,
+  label: (key: string) => string | null,
+  code?: (key: string, value: string | number) => string,
+): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(diff);
@@ -120,12 +125,13 @@ export function diffLines(diff: string, label: (key: string) => string | null, c
   const show = (key: string, v: unknown): string => {
     if (v === null || v === undefined || v === "") return "–";
     if (typeof v === "number" && key.endsWith("_fen")) return (v / 100).toFixed(2);
-    if (typeof v === "string" && code) return code(key, v);
+    if ((typeof v === "string" || typeof v === "number") && code) return code(key, v);
     if (Array.isArray(v)) return v.length ? v.map((x) => show(key, x)).join("、") : "–";
     if (typeof v === "object") return Object.values(v as Record<string, unknown>).map((x) => show(key, x)).join(" ");
     return String(v);
   };
-  return Object.entries(parsed as Record<string, unknown>).map(([key, v]) => {
+  // A holding's row id says nothing to a reader.
+  return Object.entries(parsed as Record<string, unknown>).filter(([key]) => key !== "holding").map(([key, v]) => {
     const name = label(DIFF_LABELS[key] ?? key) ?? key;
     const pair = Array.isArray(v) && v.length === 2 && !key.endsWith("tags") ? (v as [unknown, unknown]) : null;
     return pair ? `${name}：${show(key, pair[0])} → ${show(key, pair[1])}` : `${name}：${show(key, v)}`;

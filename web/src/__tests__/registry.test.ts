@@ -102,8 +102,12 @@ describe("a household's history", () => {
   });
 
   it("reads codes in the reader's language when given a reader", () => {
-    const code = (k: string, v: string) => (k === "category" && v === "dibao" ? "低保" : v);
-    expect(diffLines('{"category":"dibao","end_date":[null,"2026-10-31"]}', label, code)).toEqual(["category：低保", "end_date：– → 2026-10-31"]);
+    const code = (k: string, v: string | number) => (k === "category" && v === "dibao" ? "低保" : k === "person" ? "张三" : String(v));
+    expect(diffLines('{"category":"dibao","end_date":[null,"2026-10-31"],"holding":12,"person":7}', label, code)).toEqual([
+      "category：低保",
+      "end_date：– → 2026-10-31",
+      "person：张三",
+    ]);
   });
 
   it("shows nothing as a dash and text that is not JSON as it is", () => {
