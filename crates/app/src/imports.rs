@@ -13,6 +13,8 @@ pub struct ImportRequest {
     pub file: PathBuf,
     pub community: Option<String>,
     pub sheet: Option<String>,
+    /// Field codes in column order (`name,id_number,,relation`), for headers not recognised.
+    pub mapping: Option<String>,
     pub dry_run: bool,
 }
 
@@ -24,6 +26,8 @@ pub enum ImportFailure {
     TooLarge { path: String, size: usize, limit: usize },
     #[error("--community: {0}")]
     Community(String),
+    #[error("--mapping: {0}")]
+    Mapping(String),
     #[error(transparent)]
     Start(#[from] StartError),
     #[error(transparent)]
@@ -42,8 +46,14 @@ pub async fn households(settings: &Settings, request: ImportRequest) -> Result<I
         Some(c) => Some(DivisionCode::parse(c.trim()).map_err(|e| ImportFailure::Community(e.to_string()))?),
         None => None,
     };
+    let mapping = request
+        .mapping
+        .as_deref()
+        .map(zhongfu_domain::ledger::parse_mapping)
+        .transpose()
+        .map_err(|r| ImportFailure::Mapping(format!("{} ({})", r.en, r.zh)))?;
     let (store, _) = open_migrated(settings).await?;
-    let job = ImportJob { bytes, sheet: request.sheet, community, mapping: None, dry_run: request.dry_run };
+    let job = ImportJob { bytes, sheet: request.sheet, community, mapping, dry_run: request.dry_run };
     let scope = Scope::new(settings.district);
     Ok(imports::run(&store, &Actor::system("zhongfu import"), &scope, job).await?)
 }

@@ -87,6 +87,10 @@ enum ImportCommand {
         /// The sheet to read when the workbook has several.
         #[arg(long)]
         sheet: Option<String>,
+        /// Field codes in column order, comma separated, empty for a column to skip
+        /// (e.g. `name,id_number,,relation`): for headers the import does not recognise.
+        #[arg(long)]
+        mapping: Option<String>,
         /// Check everything, write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -216,8 +220,8 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e, 1),
                 }
             }
-            Command::Import { command: ImportCommand::Households { file, community, sheet, dry_run, json } } => {
-                let request = imports::ImportRequest { file, community, sheet, dry_run };
+            Command::Import { command: ImportCommand::Households { file, community, sheet, mapping, dry_run, json } } => {
+                let request = imports::ImportRequest { file, community, sheet, mapping, dry_run };
                 match imports::households(&settings, request).await {
                     Ok(report) => {
                         if json {

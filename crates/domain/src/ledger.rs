@@ -317,6 +317,33 @@ fn reject(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> R
     Reject { code, zh: zh.into(), en: en.into() }
 }
 
+/// A column mapping as written by hand: field codes in column order, comma
+/// separated, an empty one for a column not to import (`name,id_number,,relation`).
+/// Each field takes one column.
+pub fn parse_mapping(text: &str) -> Result<Vec<Option<Field>>, Reject> {
+    let mapping = text
+        .split(',')
+        .map(|code| match code.trim() {
+            "" => Ok(None),
+            code => Field::parse(code).map(Some).ok_or_else(|| {
+                reject("invalid_mapping", format!("未知字段：{code}"), format!("unknown field: {code}"))
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Two columns for one field would leave the second silently read.
+    for (j, f) in mapping.iter().enumerate() {
+        if let Some((i, f)) = f.and_then(|f| mapping[..j].iter().position(|g| *g == Some(f)).map(|i| (i, f))) {
+            let (a, b) = (column_letter(i), column_letter(j));
+            return Err(reject(
+                "invalid_mapping",
+                format!("{a} 列和 {b} 列都对应了“{}”：每个字段只能对应一列", f.label_zh()),
+                format!("columns {a} and {b} are both mapped to {}: a field takes one column", f.code()),
+            ));
+        }
+    }
+    Ok(mapping)
+}
+
 /// Reads the data rows below `header` (0-based) with the confirmed `mapping`, all at once.
 pub fn parse_rows(rows: &[Vec<Cell>], header: usize, mapping: &[Option<Field>], ctx: &Context<'_>) -> Parsed {
     let numbered: Vec<(usize, Vec<Cell>)> =

@@ -549,44 +549,12 @@ impl ImportQuery {
             Some(c) => Some(crate::divisions::parse_code("community", c)?),
             None => None,
         };
-        let mapping = match self.mapping.as_deref() {
-            None => None,
-            Some(m) => Some(
-                m.split(',')
-                    .map(|code| match code.trim() {
-                        "" => Ok(None),
-                        code => Field::parse(code).map(Some).ok_or_else(|| {
-                            ApiError::new(
-                                StatusCode::BAD_REQUEST,
-                                "invalid_mapping",
-                                format!("未知字段：{code}"),
-                                format!("unknown field: {code}"),
-                            )
-                            .with_field("mapping")
-                        }),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-        };
-        // One column per field: two would leave the second silently read.
-        if let Some(m) = &mapping {
-            for (j, f) in m.iter().enumerate() {
-                if let Some(i) = f.and_then(|f| m[..j].iter().position(|g| *g == Some(f))) {
-                    let (a, b) = (ledger::column_letter(i), ledger::column_letter(j));
-                    let name = f.map_or("", |f| f.label_zh());
-                    return Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_mapping",
-                        format!("{a} 列和 {b} 列都对应了“{name}”：每个字段只能对应一列"),
-                        format!(
-                            "columns {a} and {b} are both mapped to {}: a field takes one column",
-                            f.map_or("", |f| f.code())
-                        ),
-                    )
-                    .with_field("mapping"));
-                }
-            }
-        }
+        let mapping = self
+            .mapping
+            .as_deref()
+            .map(ledger::parse_mapping)
+            .transpose()
+            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, r.code, r.zh, r.en).with_field("mapping"))?;
         if bytes.is_empty() {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,

@@ -336,3 +336,15 @@ fn the_preview_shows_a_cell_as_it_will_be_stored() {
     assert_eq!(shown(Field::MonthlyIncome, t("约800")), "约800");
     assert_eq!(shown(Field::Name, t(" 张三 ")), "张三");
 }
+
+#[test]
+fn a_mapping_written_by_hand_names_each_column_once() {
+    assert_eq!(
+        parse_mapping("name, id_number,,relation").unwrap(),
+        vec![Some(Field::Name), Some(Field::IdNumber), None, Some(Field::Relation)]
+    );
+    let unknown = parse_mapping("name,shoe_size").unwrap_err();
+    assert_eq!((unknown.code, unknown.en.as_str()), ("invalid_mapping", "unknown field: shoe_size"));
+    let twice = parse_mapping("name,id_number,relation,name").unwrap_err();
+    assert!(twice.zh.contains("A 列和 D 列") && twice.en.contains("columns A and D"), "{}", twice.zh);
+}
