@@ -1466,6 +1466,7 @@ async fn a_worker_starts_corrects_ends_and_removes_a_category_on_the_household_p
         (json!({"category": "not-a-category", "start_date": "2026-01-01"}), "category"),
         (json!({"category": "国家司法救助", "start_date": "2026/01/01"}), "start_date"),
         (json!({"category": "国家司法救助", "start_date": "2026-03-01", "end_date": "2026-02-01"}), "end_date"),
+        (json!({"category": "国家司法救助", "start_date": "20255-01-01"}), "start_date"),
     ] {
         let res = send(&app, &worker, reqwest::Method::POST, &path, Some(version), body).await;
         assert_eq!(res.status(), 400);

@@ -152,6 +152,9 @@ pub(crate) struct HoldingRow<'a> {
     pub community: &'a str,
     pub person_id: Option<i64>,
     pub holding: &'a Holding,
+    /// The start to write: the holding's, or later where an earlier one of the
+    /// same category ran until after it.
+    pub start: NaiveDate,
 }
 
 impl<'a> SealedBatch<'a> {
@@ -205,6 +208,7 @@ impl<'a> SealedBatch<'a> {
                 community: h.household.community.as_str(),
                 person_id: None,
                 holding,
+                start: holding.start,
             }));
         }
         for m in &self.members {
@@ -216,6 +220,7 @@ impl<'a> SealedBatch<'a> {
                 community: m.community,
                 person_id: Some(person_id),
                 holding,
+                start: holding.start,
             }));
         }
         rows
@@ -236,8 +241,9 @@ pub(crate) const INSERT_HOLDING: &str =
 /// Persons are inserted in chunks that keep bound parameters under both
 /// backends' limits (21 columns × 1,500 rows).
 pub(crate) const PERSON_CHUNK: usize = 1500;
-/// Households: 12 columns × 2,500 rows.
-pub(crate) const HOUSEHOLD_CHUNK: usize = 2500;
+/// Households: 14 columns × 2,000 rows (SQLite takes at most 32,766 bound values;
+/// a test counts the columns).
+pub(crate) const HOUSEHOLD_CHUNK: usize = 2000;
 
 pub(crate) fn sex_code(p: &Person) -> &'static str {
     match p.id_number.sex() {
@@ -1239,8 +1245,8 @@ pub(crate) fn holding_changes<'a>(
                 && s.household_id == w.household_id
                 && s.person_id == w.person_id
                 && s.category == w.holding.category.code()
-                // Held now (or from the start the sheet gives, if later): one that ended stays history.
-                && s.end_date.is_none_or(|e| e >= w.holding.start.max(month))
+                // Held now: one that ended before this month stays history.
+                && s.end_date.is_none_or(|e| e >= month)
         });
         match found {
             Some(k) => {
@@ -1250,7 +1256,24 @@ pub(crate) fn holding_changes<'a>(
                     changes.end.push((s.id, end.max(s.start_date)));
                 }
             }
-            None => changes.insert.push(w),
+            None => {
+                // A start the sheet gives may reach back into an ended holding of the
+                // same category: the new one begins the day after it ended.
+                let mut w = w;
+                let last_end = stored
+                    .iter()
+                    .filter(|s| {
+                        s.household_id == w.household_id
+                            && s.person_id == w.person_id
+                            && s.category == w.holding.category.code()
+                    })
+                    .filter_map(|s| s.end_date)
+                    .max();
+                if let Some(next) = last_end.filter(|&e| e >= w.start).and_then(|e| e.succ_opt()) {
+                    w.start = next;
+                }
+                changes.insert.push(w)
+            }
         }
     }
     let before = month.pred_opt().unwrap_or(month);
@@ -1318,6 +1341,13 @@ pub(crate) fn plan(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_chunk_of_rows_binds_no_more_values_than_sqlite_takes() {
+        let columns = |sql: &str| sql[sql.find('(').unwrap()..].split(',').count();
+        assert!(HOUSEHOLD_CHUNK * columns(INSERT_HOUSEHOLD) <= 32_766, "{}", columns(INSERT_HOUSEHOLD));
+        assert!(PERSON_CHUNK * columns(INSERT_PERSON) <= 32_766, "{}", columns(INSERT_PERSON));
+    }
+
     use super::*;
 
     fn household() -> Household {
@@ -1419,7 +1449,9 @@ mod tests {
         let listed = |category| Holding { category, start: month, end: None };
         let (dibao, severe) = (listed(Category::Dibao), listed(Category::DisabilityCare));
         let died = Holding { category: Category::DisabilityLiving, start: month, end: Some(day(2026, 11, 30)) };
-        let row = |person_id, holding| HoldingRow { household_id: 7, community: "430602001001", person_id, holding };
+        fn row(person_id: Option<i64>, holding: &Holding) -> HoldingRow<'_> {
+            HoldingRow { household_id: 7, community: "430602001001", person_id, holding, start: holding.start }
+        }
         let wanted = vec![row(None, &dibao), row(Some(70), &died), row(Some(70), &severe)];
         let changes = holding_changes(wanted, &stored, month);
         // 低保 held since 2023 keeps its start; only 护理补贴 is new.
@@ -1429,5 +1461,10 @@ mod tests {
         assert_eq!(changes.end, [(2, day(2026, 11, 30))]);
         // 孤儿 was to begin next month and is no longer listed: it goes.
         assert_eq!(changes.delete, [4]);
+        // A ledger's start reaching back into the 临时救助 that ended in April 2025: the new one
+        // begins the day after, so the two never overlap.
+        let again = Holding { category: Category::Temporary, start: day(2025, 1, 1), end: None };
+        let changes = holding_changes(vec![row(None, &again)], &stored, month);
+        assert_eq!(changes.insert.iter().map(|r| r.start).collect::<Vec<_>>(), [day(2025, 5, 1)]);
     }
 }

@@ -206,6 +206,25 @@ macro_rules! policy_store {
                 if actor.id == Some(change.proposed_by) {
                     return Ok(ParamDecision::OwnProposal);
                 }
+                // Claimed while still proposed, so a discard or another checker meanwhile
+                // makes this one NotOpen; then the parameter's row is locked (a no-op
+                // write) before it is read, so two values applied at once both stay.
+                let claimed: Option<i64> = sqlx::query_scalar(
+                    "UPDATE param_change SET status = 'applied', decided_by = $2, decided_at = $3
+                      WHERE id = $1 AND status = 'proposed' RETURNING id",
+                )
+                .bind(id)
+                .bind(actor.id)
+                .bind($crate::audit::now())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if claimed.is_none() {
+                    return Ok(ParamDecision::NotOpen);
+                }
+                sqlx::query("UPDATE policy_param SET definition = definition WHERE name = $1")
+                    .bind(&change.name)
+                    .execute(&mut *tx)
+                    .await?;
                 let stored: String = sqlx::query_scalar("SELECT definition FROM policy_param WHERE name = $1")
                     .bind(&change.name)
                     .fetch_one(&mut *tx)
@@ -216,12 +235,6 @@ macro_rules! policy_store {
                 sqlx::query("UPDATE policy_param SET definition = $2 WHERE name = $1")
                     .bind(&change.name)
                     .bind(serde_json::to_string(&def).unwrap_or_default())
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE param_change SET status = 'applied', decided_by = $2, decided_at = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(actor.id)
-                    .bind($crate::audit::now())
                     .execute(&mut *tx)
                     .await?;
                 let event = AuditEvent {

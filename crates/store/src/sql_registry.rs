@@ -1054,7 +1054,7 @@ macro_rules! registry_store {
                         .push_bind(r.community)
                         .push_bind(r.person_id)
                         .push_bind(r.holding.category.code())
-                        .push_bind(r.holding.start)
+                        .push_bind(r.start)
                         .push_bind(r.holding.end);
                 });
                 q

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhongfu_domain::registry::{
@@ -497,6 +497,16 @@ fn phone_edit(field: &'static str, phone: &Option<String>) -> Result<Option<Opti
     }
 }
 
+/// A date of this registry's world: 1900 to 2100 (a typo like 20255 or -2025 is refused,
+/// not handed to a database that cannot store it).
+pub(crate) fn plausible(field: &'static str, d: NaiveDate) -> Result<NaiveDate, ApiError> {
+    if (1900..=2100).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(bad(field, "日期应在1900年至2100年之间", "a date is between 1900 and 2100"))
+    }
+}
+
 fn required<T>(field: &'static str, value: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiError> {
     parse(value).ok_or_else(|| bad(field, "取值不在可选范围内", "not one of the allowed values"))
 }
@@ -582,7 +592,8 @@ impl MemberForm {
             None => None,
             Some(d) => {
                 let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))?;
+                    .map_err(|_| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
+                    .and_then(|d| plausible("death_date", d))?;
                 if date > today() {
                     return Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future"));
                 }
@@ -702,6 +713,7 @@ impl HoldingForm {
         let date = |field: &'static str, d: &str| {
             NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
                 .map_err(|_| bad(field, "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
+                .and_then(|d| plausible(field, d))
         };
         let start = date("start_date", &self.start_date)?;
         let end = optional(self.end_date.as_deref()).map(|d| date("end_date", d)).transpose()?;

@@ -306,6 +306,7 @@ pub async fn set_param(
     Path(name): Path<String>,
     Json(form): Json<ParamValueForm>,
 ) -> Result<(StatusCode, Json<ParamChange>), ApiError> {
+    crate::households::plausible("from", form.from)?;
     if !(0..=1_000_000_000_000).contains(&form.value) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -257,6 +257,9 @@ pub struct Columns {
     communities: Vec<DivisionCode>,
     community_index: HashMap<DivisionCode, u32>,
     by_id: HashMap<i64, u32>,
+    /// Households removed since loading, with their version then: a late
+    /// re-evaluation of one of them must not bring it back.
+    removed: HashMap<i64, i64>,
 }
 
 impl Columns {
@@ -386,6 +389,16 @@ impl Columns {
     pub fn remove(&mut self, household: i64) {
         if let Some(row) = self.by_id.remove(&household) {
             self.hh_live[row as usize] = false;
+            self.removed.insert(household, self.hh_version[row as usize]);
+        }
+    }
+
+    /// Whether facts of `household` at `version` are older than what the columns
+    /// already know of it (its row now, or its removal).
+    pub fn is_stale(&self, household: i64, version: i64) -> bool {
+        match self.by_id.get(&household) {
+            Some(&row) => self.hh_version[row as usize] > version,
+            None => self.removed.get(&household).is_some_and(|&v| v >= version),
         }
     }
 

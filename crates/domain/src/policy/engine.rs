@@ -970,8 +970,8 @@ impl Engine {
     pub fn update(&self, cols: &mut Columns, findings: &mut Findings, household: i64, facts: Option<&HouseholdFacts>) {
         match facts {
             // Two edits' re-evaluations may arrive out of order: an older read of the
-            // household does not overwrite a newer one.
-            Some(f) if cols.row_of(household).is_some_and(|r| cols.household_version(r) > f.version) => return,
+            // household does not overwrite a newer one, nor bring back one since removed.
+            Some(f) if cols.is_stale(household, f.version) => return,
             Some(f) => cols.push(f),
             None => cols.remove(household),
         }

@@ -701,4 +701,8 @@ fn a_late_re_evaluation_of_an_older_read_does_not_undo_a_newer_one() {
     // The same version again (a re-read) is applied.
     engine.update(&mut cols, &mut findings, hs[0].id, Some(&newer));
     assert_eq!(cols.household_version(row(&cols)), hs[0].version + 2);
+    // Removed (merged away), then a read from before the removal arrives: it stays removed.
+    engine.update(&mut cols, &mut findings, hs[0].id, None);
+    engine.update(&mut cols, &mut findings, hs[0].id, Some(&newer));
+    assert_eq!(cols.row_of(hs[0].id), None);
 }
