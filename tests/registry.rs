@@ -434,6 +434,7 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     assert_eq!(records.len(), 1, "{history}");
     assert_eq!((&records[0]["action"], &records[0]["actor_name"]), (&json!("household.import"), &json!("street-a")));
     assert!(records[0]["diff"].as_str().unwrap().contains(r#""households":[null,1]"#), "{history}");
+    assert_eq!(records[0]["entity_id"], "", "the batch's numbers stay out of one household's history");
     // The error report highlights the bad cells and lists every issue.
     let res = app
         .client

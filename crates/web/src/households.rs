@@ -303,7 +303,13 @@ pub async fn history(
         limit: 200,
         ..AuditFilter::default()
     };
-    Ok(Json(History { records: state.store.audit_page(&filter).await?.records }))
+    let mut records = state.store.audit_page(&filter).await?.records;
+    // The batch's record names its first and last household, maybe of other streets: not shown here.
+    let own = id.to_string();
+    for r in records.iter_mut().filter(|r| r.entity_id != own) {
+        r.entity_id.clear();
+    }
+    Ok(Json(History { records }))
 }
 
 #[derive(Serialize, ToSchema)]
