@@ -182,8 +182,10 @@ macro_rules! policy_store {
                     diff: serde_json::json!({ "change": id, "from": from.to_string(), "value": value }).to_string(),
                 };
                 append_audit!(tx, actor, &event);
+                let row: $crate::policy::ParamChangeRow =
+                    sqlx::query_as($crate::policy::PARAM_CHANGE).bind(id).fetch_one(&mut *tx).await?;
                 tx.commit().await?;
-                Ok(self.open_param_changes().await?.into_iter().find(|c| c.id == id))
+                Ok(Some($crate::policy::param_change_from_row(row)?))
             }
 
             async fn open_param_changes(&self) -> Result<Vec<$crate::policy::ParamChange>> {
