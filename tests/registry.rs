@@ -575,7 +575,29 @@ async fn the_template_lists_the_columns() {
     assert_eq!(res.status(), 200);
     let rows = read_xlsx(&res.bytes().await.unwrap());
     assert_eq!(rows[0][0], "户编号");
-    assert!(rows[0].contains(&"身份证号".to_owned()));
+    for column in ["身份证号", "住房条件", "经营净收入(元)", "转移净收入(元)", "享受起始日期"]
+    {
+        assert!(rows[0].contains(&column.to_owned()), "{column}: {:?}", rows[0]);
+    }
+    // The template's own headers map back to fields: a filled-in template imports as it is.
+    let ids = ids();
+    let mut sheet = rows[0].join(",");
+    let mut row = vec![String::new(); rows[0].len()];
+    for (header, value) in [
+        ("户编号", "TP1"),
+        ("社区代码", "430602001001"),
+        ("姓名", "甲"),
+        ("身份证号", ids[0].as_str()),
+        ("与户主关系", "户主"),
+        ("其他收入(元)", "120"),
+    ] {
+        row[rows[0].iter().position(|h| h == header).unwrap()] = value.to_owned();
+    }
+    sheet.push_str(&format!("\n{}\n", row.join(",")));
+    let report: Value = import(&app, &worker, "?dry_run=false", sheet.into_bytes()).await.json().await.unwrap();
+    let unmapped: Vec<&Value> = report["columns"].as_array().unwrap().iter().filter(|c| c["field"].is_null()).collect();
+    assert!(unmapped.is_empty(), "every column is a field: {unmapped:?}");
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
 }
 
 #[tokio::test]
@@ -1620,4 +1642,67 @@ async fn a_ledger_says_when_each_category_began() {
     // The same sheet again changes nothing: the categories keep their starts.
     let again: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
     assert_eq!(again["totals"]["households_unchanged"], 1, "{again}");
+}
+
+#[tokio::test]
+async fn a_households_own_income_counts_in_its_per_capita_income_and_its_lists() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(20, 3).await;
+    let district = app.signed_in("district", &[Role::District], "430602000000").await;
+    app.sweep(&district).await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    // No member earns; the family's shop and a son's support (赡养费) do: 1,700 yuan for two.
+    let ledger = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系,月收入(元),经营净收入(元),赡养费\n\
+         N1,430602001001,甲,{},户主,0,\"1,500\",\nN1,430602001001,乙,{},配偶,0,,200\n",
+        ids[0], ids[1]
+    );
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(
+        (&report["columns"][6]["field"], &report["columns"][7]["field"]),
+        (&json!("business_income"), &json!("transfer_income")),
+        "{report}"
+    );
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let found = search(&app, &worker, json!({"number": "N1"})).await;
+    let row = &found["items"][0];
+    assert_eq!((&row["monthly_income_fen"], &row["per_capita_income_fen"]), (&json!(170_000), &json!(85_000)));
+    let under_line = search(&app, &worker, json!({"number": "N1", "income_max": 80_000})).await;
+    assert_eq!(under_line["total"], 0, "the per-capita filter counts the household's own income");
+    let dibao = |rows: Vec<(String, String, Value)>| rows.iter().any(|(p, k, _)| p == "dibao" && k == "missing");
+    assert!(!dibao(rows_of(&app, &district, "N1").await), "85,000 fen a head is over the 76,000 line");
+
+    let id = row["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!(
+        page["income_items"],
+        json!([{"kind": "business", "monthly_fen": 150_000}, {"kind": "transfer", "monthly_fen": 20_000}])
+    );
+    // Refused: a kind nobody knows, a kind twice, a negative amount; the field is named.
+    for items in [
+        json!([{"kind": "lottery", "monthly_fen": 1}]),
+        json!([{"kind": "other", "monthly_fen": 1}, {"kind": "other", "monthly_fen": 2}]),
+        json!([{"kind": "other", "monthly_fen": -1}]),
+    ] {
+        let mut form = household_form(&page, "湖滨路1号");
+        form["income_items"] = items;
+        let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), form).await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.json::<Value>().await.unwrap()["field"], "income_items");
+    }
+    // An edit that leaves them out keeps them; the shop closes: the support alone is left.
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, "湖滨路1号")).await;
+    assert_eq!(res.status(), 200);
+    let mut form = household_form(&page, "湖滨路1号");
+    form["income_items"] = json!([{"kind": "business", "monthly_fen": 0}, {"kind": "transfer", "monthly_fen": 20_000}]);
+    assert_eq!(send(&app, &worker, reqwest::Method::PUT, &path, Some(2), form).await.status(), 200);
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!(page["income_items"], json!([{"kind": "transfer", "monthly_fen": 20_000}]));
+    // The lists follow in the same request: 10,000 fen a head qualifies for 低保.
+    assert!(dibao(rows_of(&app, &district, "N1").await));
+    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
+    let diff = history["records"][0]["diff"].as_str().unwrap();
+    assert!(diff.contains(r#""income_items":["business:150000,transfer:20000","transfer:20000"]"#), "{diff}");
 }

@@ -297,14 +297,17 @@ try {
   await second.getByTestId("edit-household").click();
   await page.getByTestId("edit-household").click();
   await page.getByTestId("address-input").fill("洞庭南路 8 号");
+  await page.getByTestId("income-transfer").fill("312.34");
   await page.getByTestId("save-household").click();
   await page.locator(".el-message--success").waitFor();
   await page.getByTestId("address").getByText("洞庭南路 8 号").waitFor();
+  check((await page.getByTestId("income-items").innerText()).includes("转移净收入 312.34"), "the household's own income is saved with the edit");
   await second.getByTestId("address-input").fill("洞庭北路 9 号");
   await second.getByTestId("save-household").click();
   await second.getByText("该户已被他人修改").waitFor();
   check(await second.getByTestId("address").getByText("洞庭南路 8 号").isVisible(), "the second tab's stale edit is refused and shows what changed");
   check((await second.getByTestId("stale-changes").innerText()).includes("洞庭南路 8 号"), "…listing the field another edit changed, before → after");
+  check((await second.getByTestId("stale-changes").innerText()).includes("转移净收入 312.34"), "…its income items among them");
   await second.locator(".el-message-box__btns .el-button--primary").click();
   check((await second.getByTestId("address-input").inputValue()) === "洞庭北路 9 号", "…and keeps what the second tab typed, to check and save again");
   await second.screenshot({ path: shots + "household-conflict.png", fullPage: true });

@@ -168,6 +168,7 @@ export type Codes = Record<
   | "registration"
   | "tenure"
   | "housing_condition"
+  | "income_kind"
   | "marital"
   | "health"
   | "disability_kind"
@@ -222,6 +223,12 @@ export interface Holding {
   end_date: string | null;
 }
 
+/** One kind of a household's own monthly income. */
+export interface IncomeItem {
+  kind: string;
+  monthly_fen: number;
+}
+
 export interface HouseholdDetail {
   id: number;
   number: string;
@@ -233,6 +240,8 @@ export interface HouseholdDetail {
   tenure: string;
   /** `good`, `fair` or `poor`; null when not recorded. */
   housing_condition: string | null;
+  /** The household's own monthly income by kind (members' incomes aside). */
+  income_items: IncomeItem[];
   dangerous_housing: boolean;
   assets_fen: number;
   tags: string[];

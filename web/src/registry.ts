@@ -1,6 +1,6 @@
 // Pure helpers of the registry screens: who may be moved to another household,
 // the household picker's options, the division cascader's nodes, counts beside filters.
-import type { Division, Holding, HouseholdDetail, HouseholdFacets, HouseholdSummary, Member } from "./api";
+import type { Division, Holding, HouseholdDetail, HouseholdFacets, HouseholdSummary, IncomeItem, Member } from "./api";
 
 /**
  * The head does not move out (the server refuses it too): with others left, another member
@@ -84,6 +84,7 @@ const DIFF_LABELS: Record<string, string> = {
   tenure: "tenure",
   dangerous_housing: "dangerous",
   housing_condition: "housingCondition",
+  income_items: "incomeItems",
   assets_fen: "assets",
   tags: "tag",
   name: "name",
@@ -138,6 +139,24 @@ export function diffLines(
   });
 }
 
+/**
+ * A household's income items as the page shows them: `经营净收入 1500.00、转移净收入 200.00`.
+ * Takes them as sent (a list) or as an audit record stores them (`business:150000,transfer:20000`).
+ */
+export function incomeItemsText(items: IncomeItem[] | string, kindLabel: (kind: string) => string): string {
+  const list =
+    typeof items === "string"
+      ? items
+          .split(",")
+          .filter(Boolean)
+          .map((part) => {
+            const [kind, fen] = part.split(":");
+            return { kind, monthly_fen: Number(fen) };
+          })
+      : items;
+  return list.map((i) => `${kindLabel(i.kind)} ${(i.monthly_fen / 100).toFixed(2)}`).join("、") || "–";
+}
+
 /** The size of an import batch from its audit record's diff (`{"households":[null,n],"persons":[null,m]}`). */
 export function batchSize(diff: string): { households: number; persons: number } | null {
   try {
@@ -165,7 +184,7 @@ export function householdChanges(
   const compare = (prefix: string, key: string, a: unknown, b: unknown) => {
     if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(DIFF_LABELS[key])}：${show(key, a)} → ${show(key, b)}`);
   };
-  const facts = ["community_name", "address", "phone_masked", "registration", "tenure", "housing_condition", "dangerous_housing", "assets_fen", "tags"] as const;
+  const facts = ["community_name", "address", "phone_masked", "registration", "tenure", "housing_condition", "dangerous_housing", "assets_fen", "income_items", "tags"] as const;
   for (const key of facts) compare("", key, before[key], after[key]);
   const people = [
     "name",

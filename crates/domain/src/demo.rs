@@ -17,8 +17,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::policy::{Catalogue, Columns, Engine, FindingKind, HouseholdFacts, Level, PolicyDef, build_engine};
 use crate::registry::{
-    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, HousingCondition, Marital, Person,
-    Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
+    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, HousingCondition, IncomeItem,
+    IncomeKind, Marital, Person, Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
 };
 use crate::{DivisionCode, Fen, IdNumber};
 
@@ -301,6 +301,7 @@ impl DemoGenerator {
             housing_condition: None,
             dangerous_housing: rural && self.rng.random_bool(0.05),
             assets: Fen(self.rng.random_range(0..3_000_000)),
+            income_items: Vec::new(),
             tags: Vec::new(),
             categories: Vec::new(),
             members: Vec::new(),
@@ -314,7 +315,7 @@ impl DemoGenerator {
             6..=8 => Some(HousingCondition::Fair),
             _ => Some(HousingCondition::Poor),
         };
-        self.incomes(kind, &mut members);
+        h.income_items = self.incomes(kind, &h, &mut members);
         h.members = members;
         self.benefits(kind, &mut h);
         h.tags = tags(&h, self.config.today, &mut self.rng);
@@ -469,7 +470,10 @@ impl DemoGenerator {
 
     /// Sets members' incomes so the household's per-capita income fits its kind,
     /// with a few households on the wrong side of the line.
-    fn incomes(&mut self, kind: Kind, members: &mut [Person]) {
+    /// Part of it is the household's own (a village farm's 经营净收入, support
+    /// paid by children living elsewhere), read off the facts already drawn so the
+    /// random stream is as before.
+    fn incomes(&mut self, kind: Kind, h: &Household, members: &mut [Person]) -> Vec<IncomeItem> {
         let line = DEMO_DIBAO_LINE.0;
         let stray = self.rng.random_bool(0.03);
         let per_capita = match (kind, stray) {
@@ -481,6 +485,17 @@ impl DemoGenerator {
         };
         let living = members.iter().filter(|m| m.death_date.is_none()).count() as i64;
         let mut total = per_capita * living;
+        let mut items = Vec::new();
+        let own = match h.registration {
+            Registration::Rural => Some((IncomeKind::Business, total / 3)),
+            Registration::Urban if h.assets.0 % 7 == 3 => Some((IncomeKind::Transfer, total / 4)),
+            Registration::Urban => None,
+        };
+        if let Some((kind, amount)) = own.filter(|&(_, amount)| amount >= 100) {
+            let amount = amount / 100 * 100;
+            items.push(IncomeItem { kind, monthly: Fen(amount) });
+            total -= amount;
+        }
         let earners: Vec<usize> = (0..members.len())
             .filter(|&i| {
                 members[i].death_date.is_none()
@@ -505,6 +520,7 @@ impl DemoGenerator {
             members[i].monthly_income = Fen(share);
             total -= share;
         }
+        items
     }
 
     fn benefits(&mut self, kind: Kind, h: &mut Household) {
@@ -691,7 +707,7 @@ fn pick<T: Copy>(rng: &mut SmallRng, weighted: &[(T, u32)]) -> T {
 
 /// The ledger columns, one row per person (household columns repeat), as
 /// district Excel ledgers lay them out. `zhongfu import` reads the same.
-pub const CSV_COLUMNS: [&str; 27] = [
+pub const CSV_COLUMNS: [&str; 31] = [
     "户编号",
     "社区代码",
     "家庭住址",
@@ -701,6 +717,10 @@ pub const CSV_COLUMNS: [&str; 27] = [
     "住房条件",
     "是否危房",
     "家庭财产(元)",
+    "经营净收入(元)",
+    "财产净收入(元)",
+    "转移净收入(元)",
+    "其他收入(元)",
     "家庭标签",
     "家庭救助类别",
     "姓名",
@@ -731,6 +751,10 @@ pub fn write_csv_header<W: Write>(out: &mut W) -> io::Result<()> {
 pub fn write_csv_household<W: Write>(out: &mut W, h: &Household) -> io::Result<()> {
     let household_tags = join(h.tags.iter().map(|t| t.label_zh()));
     let household_categories = join(h.categories.iter().map(|c| c.category.label_zh()));
+    let item = |kind: IncomeKind| {
+        h.income_items.iter().find(|i| i.kind == kind).map(|i| i.monthly.to_string()).unwrap_or_default()
+    };
+    let items = IncomeKind::ALL.iter().map(|&k| item(k)).collect::<Vec<_>>().join(",");
     for p in &h.members {
         let (kind, grade, certificate) = match &p.disability {
             Some(d) => (d.kind.label_zh(), d.grade.to_string(), d.certificate.as_str()),
@@ -738,7 +762,7 @@ pub fn write_csv_household<W: Write>(out: &mut W, h: &Household) -> io::Result<(
         };
         writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
             h.number,
             h.community,
             h.address,
@@ -748,6 +772,7 @@ pub fn write_csv_household<W: Write>(out: &mut W, h: &Household) -> io::Result<(
             h.housing_condition.map_or("", |c| c.label_zh()),
             if h.dangerous_housing { "是" } else { "否" },
             h.assets,
+            items,
             household_tags,
             household_categories,
             p.name,

@@ -13,8 +13,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::registry::{
-    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, HousingCondition, Marital, Person,
-    Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
+    Category, Disability, DisabilityKind, Employment, Health, Holding, Household, HousingCondition, IncomeItem,
+    IncomeKind, Marital, Person, Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
 };
 use crate::{DivisionCode, Fen, IdNumber, Sex};
 
@@ -97,6 +97,10 @@ fields! {
     DangerousHousing = "dangerous_housing", "是否危房", ["危房"];
     HousingCondition = "housing_condition", "住房条件", ["住房状况", "房屋状况", "房屋条件", "房屋质量"];
     Assets = "assets", "家庭财产", ["家庭资产", "财产", "资产"];
+    BusinessIncome = "business_income", "经营净收入", ["经营收入", "经营性收入", "家庭经营收入", "生产经营收入"];
+    PropertyIncome = "property_income", "财产净收入", ["财产收入", "财产性收入", "租金收入"];
+    TransferIncome = "transfer_income", "转移净收入", ["转移收入", "转移性收入", "赡养费", "赡养抚养费"];
+    OtherIncome = "other_income", "其他收入", ["其它收入"];
     HouseholdTags = "household_tags", "家庭标签", ["标签"];
     HouseholdCategories = "household_categories", "家庭救助类别", ["救助类别", "保障类别", "救助类型", "对象类别"];
     Name = "name", "姓名", ["成员姓名", "名字", "家庭成员姓名"];
@@ -578,6 +582,10 @@ fn read_household(
         Field::HousingCondition,
         Field::DangerousHousing,
         Field::Assets,
+        Field::BusinessIncome,
+        Field::PropertyIncome,
+        Field::TransferIncome,
+        Field::OtherIncome,
     ] {
         let mut filled = rows.iter().filter_map(|r| r.get(field).map(|(c, cell)| (r.number, c, cell)));
         let Some((first_row, _, first_cell)) = filled.next() else { continue };
@@ -647,8 +655,15 @@ fn read_household(
         issues,
         known(parse_yes_no, Field::DangerousHousing),
     );
-    let assets = cell(Field::Assets)
-        .and_then(|(row, col, c)| parse_money(c).map_err(|r| issues.push(issue(row, col, Field::Assets, c, r))).ok());
+    let money = |field: Field, issues: &mut Vec<Issue>| {
+        cell(field).and_then(|(row, col, c)| parse_money(c).map_err(|r| issues.push(issue(row, col, field, c, r))).ok())
+    };
+    let assets = money(Field::Assets, issues);
+    let income_items = INCOME_FIELDS
+        .iter()
+        .filter_map(|&(field, kind)| Some(IncomeItem { kind, monthly: money(field, issues)? }))
+        .filter(|i| i.monthly != Fen::ZERO)
+        .collect();
     let phone = cell(Field::HouseholdPhone).and_then(|(row, col, c)| {
         parse_phone(c).map_err(|r| issues.push(issue(row, col, Field::HouseholdPhone, c, r))).ok()
     });
@@ -693,11 +708,20 @@ fn read_household(
         housing_condition: condition,
         dangerous_housing: dangerous.unwrap_or(false),
         assets: assets.unwrap_or(Fen::ZERO),
+        income_items,
         tags,
         categories: categories.into_iter().map(|category| Holding { category, start, end: None }).collect(),
         members,
     })
 }
+
+/// The columns of a household's own income, by kind.
+pub const INCOME_FIELDS: [(Field, IncomeKind); 4] = [
+    (Field::BusinessIncome, IncomeKind::Business),
+    (Field::PropertyIncome, IncomeKind::Property),
+    (Field::TransferIncome, IncomeKind::Transfer),
+    (Field::OtherIncome, IncomeKind::Other),
+];
 
 /// A parser that rejects what it does not know with the column's allowed values.
 fn known<T>(parse: fn(&str) -> Option<T>, field: Field) -> impl Fn(&str) -> Result<T, Reject> {
@@ -1001,7 +1025,12 @@ pub fn as_mapped(field: Field, cell: &Cell, today: NaiveDate) -> String {
     let shown = match field {
         Field::IdNumber => return parse_id(cell, today).map_or_else(|_| mask_id_text(&text), |id| id.masked()),
         Field::Phone | Field::HouseholdPhone => parse_phone(cell).ok().map(|p| crate::pii::mask_phone(&p)),
-        Field::MonthlyIncome | Field::Assets => parse_money(cell).ok().map(Fen::grouped),
+        Field::MonthlyIncome
+        | Field::Assets
+        | Field::BusinessIncome
+        | Field::PropertyIncome
+        | Field::TransferIncome
+        | Field::OtherIncome => parse_money(cell).ok().map(Fen::grouped),
         Field::DeathDate | Field::BirthDate => parse_date(cell).ok().map(|d| d.to_string()),
         Field::Relation => label(parse_relation(&text), Relation::label_zh),
         Field::Registration => label(parse_registration(&text), Registration::label_zh),

@@ -166,6 +166,52 @@ coded!(
 );
 
 coded!(
+    /// A household's monthly income that no one member earns (家庭收入项目),
+    /// as the income check of 低保 counts it beside the members' own wages and
+    /// pensions: the family's farm or shop, rents and interest, and what it
+    /// receives (赡养费、抚养费, compensation).
+    IncomeKind {
+        Business = "business", "经营净收入", "net business income";
+        Property = "property", "财产净收入", "net property income";
+        Transfer = "transfer", "转移净收入", "net transfer income";
+        Other = "other", "其他收入", "other income";
+    }
+);
+
+/// One item of a household's monthly income.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomeItem {
+    pub kind: IncomeKind,
+    #[serde(rename = "monthly_fen")]
+    pub monthly: Fen,
+}
+
+impl IncomeItem {
+    /// Items as stored: `business:120000,transfer:50000`, in `IncomeKind` order.
+    pub fn encode(items: &[IncomeItem]) -> String {
+        let mut items = items.to_vec();
+        items.sort_by_key(|i| i.kind);
+        items.iter().map(|i| format!("{}:{}", i.kind.code(), i.monthly.0)).collect::<Vec<_>>().join(",")
+    }
+
+    /// Reads what [`IncomeItem::encode`] wrote; `None` when it is damaged.
+    pub fn decode(s: &str) -> Option<Vec<IncomeItem>> {
+        s.split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (kind, fen) = p.split_once(':')?;
+                Some(IncomeItem { kind: IncomeKind::parse(kind)?, monthly: Fen(fen.parse().ok()?) })
+            })
+            .collect()
+    }
+
+    /// The sum of the items.
+    pub fn total(items: &[IncomeItem]) -> Fen {
+        items.iter().map(|i| i.monthly).sum()
+    }
+}
+
+coded!(
     /// Household tags used for targeting and follow-up.
     Tag {
         LivingAlone = "living_alone", "独居", "living alone";
@@ -288,15 +334,17 @@ pub struct Household {
     pub dangerous_housing: bool,
     /// Household assets (savings, vehicles, …) in fen.
     pub assets: Fen,
+    /// Monthly income of the household as a whole, one item per kind.
+    pub income_items: Vec<IncomeItem>,
     pub tags: Vec<Tag>,
     pub categories: Vec<Holding>,
     pub members: Vec<Person>,
 }
 
 impl Household {
-    /// Sum of the members' monthly incomes.
+    /// The members' monthly incomes and the household's income items.
     pub fn monthly_income(&self) -> Fen {
-        self.members.iter().map(|m| m.monthly_income).sum()
+        self.members.iter().map(|m| m.monthly_income).sum::<Fen>() + IncomeItem::total(&self.income_items)
     }
 
     /// Monthly income per living member, in fen (rounded down).
@@ -317,6 +365,20 @@ mod tests {
         assert_eq!(Relation::parse("户主"), Some(Relation::Head));
         assert_eq!(DisabilityKind::parse("视力"), Some(DisabilityKind::Visual));
         assert_eq!(Tenure::parse("别墅"), None);
+    }
+
+    #[test]
+    fn income_items_round_trip_in_kind_order() {
+        let items = [
+            IncomeItem { kind: IncomeKind::Transfer, monthly: Fen(50_000) },
+            IncomeItem { kind: IncomeKind::Business, monthly: Fen(120_000) },
+        ];
+        let stored = IncomeItem::encode(&items);
+        assert_eq!(stored, "business:120000,transfer:50000");
+        assert_eq!(IncomeItem::decode(&stored), Some(vec![items[1], items[0]]));
+        assert_eq!(IncomeItem::decode(""), Some(Vec::new()));
+        assert_eq!(IncomeItem::decode("wages:1"), None);
+        assert_eq!(IncomeItem::total(&items), Fen(170_000));
     }
 
     #[test]

@@ -30,8 +30,8 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit");
-pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit");
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit", 16 "0016_income_items");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit", 16 "0016_income_items");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.

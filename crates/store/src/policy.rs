@@ -192,11 +192,12 @@ macro_rules! facts {
 }
 
 pub(crate) const HOUSEHOLD_FACTS: [&str; 2] = facts!(
-    "SELECT h.id, h.version, h.community, h.registration, h.tenure, h.dangerous_housing, h.assets_fen, h.tags
+    "SELECT h.id, h.version, h.community, h.registration, h.tenure, h.dangerous_housing, h.assets_fen,
+            h.items_income_fen, h.tags
        FROM household h",
     "ORDER BY h.id"
 );
-pub(crate) type HouseholdFactRow = (i64, i64, String, String, String, bool, i64, String);
+pub(crate) type HouseholdFactRow = (i64, i64, String, String, String, bool, i64, i64, String);
 
 pub(crate) const PERSON_FACTS: [&str; 2] = facts!(
     "SELECT p.id, p.household_id, p.birth_date, p.sex, p.relation, p.marital, p.health, p.disability_kind,
@@ -236,7 +237,7 @@ fn code<T>(parse: fn(&str) -> Option<T>, s: &str, what: &str) -> crate::Result<T
 }
 
 pub(crate) fn household_facts(r: HouseholdFactRow) -> crate::Result<HouseholdFacts> {
-    let (id, version, community, registration, tenure, dangerous_housing, assets, tags) = r;
+    let (id, version, community, registration, tenure, dangerous_housing, assets, other_income, tags) = r;
     Ok(HouseholdFacts {
         id,
         version,
@@ -245,6 +246,7 @@ pub(crate) fn household_facts(r: HouseholdFactRow) -> crate::Result<HouseholdFac
         tenure: code(Tenure::parse, &tenure, "tenure")?,
         dangerous_housing,
         assets: Fen(assets),
+        other_income: Fen(other_income),
         tags: tags.split(',').filter_map(Tag::parse).collect(),
         holdings: Vec::new(),
         members: Vec::new(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use zhongfu_domain::pii::PiiKeys;
-use zhongfu_domain::registry::Household;
+use zhongfu_domain::registry::{Household, IncomeItem};
 use zhongfu_domain::{DivisionCode, Scope};
 
 use crate::audit::{append_audit, verify_audit};

@@ -8,8 +8,8 @@ use serde::Serialize;
 use zhongfu_domain::ledger::Said;
 use zhongfu_domain::pii::{IndexKind, PiiKeys, mask_phone};
 use zhongfu_domain::registry::{
-    Category, DisabilityKind, Employment, Health, Holding, Household, Marital, Person, Registration, Relation,
-    Schooling, Tag, Tenure, WorkAbility,
+    Category, DisabilityKind, Employment, Health, Holding, Household, IncomeItem, Marital, Person, Registration,
+    Relation, Schooling, Tag, Tenure, WorkAbility,
 };
 use zhongfu_domain::{DivisionCode, Fen, IdNumber, Scope};
 
@@ -228,8 +228,8 @@ impl<'a> SealedBatch<'a> {
 }
 
 pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, community, address, \
-    phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition, dangerous_housing, assets_fen, tags, \
-    digest, created_audit) ";
+    phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition, dangerous_housing, assets_fen, \
+    income_items, items_income_fen, tags, digest, created_audit) ";
 
 pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
@@ -241,7 +241,7 @@ pub(crate) const INSERT_HOLDING: &str =
 /// Persons are inserted in chunks that keep bound parameters under both
 /// backends' limits (21 columns × 1,500 rows).
 pub(crate) const PERSON_CHUNK: usize = 1500;
-/// Households: 14 columns × 2,000 rows (SQLite takes at most 32,766 bound values;
+/// Households: 16 columns × 2,000 rows (SQLite takes at most 32,766 bound values;
 /// a test counts the columns).
 pub(crate) const HOUSEHOLD_CHUNK: usize = 2000;
 
@@ -306,6 +306,9 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
     // Only when recorded, so digests stored before the field was added still match.
     if let Some(c) = h.housing_condition {
         r.text(c.code());
+    }
+    if !h.income_items.is_empty() {
+        r.text(&IncomeItem::encode(&h.income_items));
     }
     r.num(h.tags.len() as i64);
     for tag in &h.tags {
@@ -598,6 +601,8 @@ pub struct HouseholdDetail {
     pub housing_condition: Option<String>,
     pub dangerous_housing: bool,
     pub assets_fen: i64,
+    /// The household's own monthly income, one item per kind.
+    pub income_items: Vec<IncomeItem>,
     pub tags: Vec<String>,
     pub version: i64,
     /// The audit record that registered the household (an import's batch), if known.
@@ -619,6 +624,8 @@ pub struct HouseholdEdit {
     pub housing_condition: Option<Option<zhongfu_domain::registry::HousingCondition>>,
     pub dangerous_housing: bool,
     pub assets: Fen,
+    /// `None` keeps them; `Some` replaces them (empty clears them).
+    pub income_items: Option<Vec<IncomeItem>>,
     pub tags: Vec<Tag>,
 }
 
@@ -769,7 +776,8 @@ pub enum ConflictReason {
 /// Monthly income per living member of `h`, in fen (an SQL expression).
 macro_rules! per_capita {
     () => {
-        "(SELECT CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT) / CASE WHEN COUNT(*) = 0 THEN 1 ELSE COUNT(*) END
+        "(SELECT (h.items_income_fen + CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT))
+                 / CASE WHEN COUNT(*) = 0 THEN 1 ELSE COUNT(*) END
             FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL)"
     };
 }
@@ -850,7 +858,7 @@ pub(crate) const SUMMARY_COLUMNS: &str = concat!(
             ",
     living_members!(),
     " AS members,
-            (SELECT CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT)
+            (SELECT h.items_income_fen + CAST(COALESCE(SUM(p.monthly_income_fen), 0) AS BIGINT)
                FROM person p WHERE p.household_id = h.id AND p.death_date IS NULL) AS income, ",
     per_capita!(),
     " AS per_capita"
@@ -888,8 +896,8 @@ pub(crate) const COUNT_HOLDERS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT g.
 
 pub(crate) const SELECT_DETAIL: &str = "
     SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
-           h.registration, h.tenure, h.housing_condition, h.dangerous_housing, h.assets_fen, h.tags, h.version,
-           h.created_audit
+           h.registration, h.tenure, h.housing_condition, h.dangerous_housing, h.assets_fen, h.income_items, h.tags,
+           h.version, h.created_audit
       FROM household h LEFT JOIN division d ON d.code = h.community
      WHERE h.id = $1 AND h.community LIKE $2
        AND ($3 = 0 OR EXISTS (SELECT 1 FROM pairing pr
@@ -935,6 +943,8 @@ pub(crate) const UPDATE_HOUSEHOLD: &str = "
     UPDATE household SET community = $2, address = $3, registration = $4, tenure = $5, dangerous_housing = $6,
            assets_fen = $7, tags = $8, digest = NULL WHERE id = $1";
 pub(crate) const UPDATE_HOUSING_CONDITION: &str = "UPDATE household SET housing_condition = $2 WHERE id = $1";
+pub(crate) const UPDATE_INCOME_ITEMS: &str =
+    "UPDATE household SET income_items = $2, items_income_fen = $3 WHERE id = $1";
 pub(crate) const UPDATE_HOUSEHOLD_PHONE: &str =
     "UPDATE household SET phone_cipher = $2, phone_bidx = $3, phone_masked = $4 WHERE id = $1";
 
@@ -1004,6 +1014,10 @@ pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, pho
         put("housing_condition", before.housing_condition.clone().into(), after.map(|c| c.code()).into());
     }
     put("assets_fen", before.assets_fen.into(), edit.assets.0.into());
+    if let Some(after) = &edit.income_items {
+        let items = |items: &[IncomeItem]| serde_json::Value::from(IncomeItem::encode(items));
+        put("income_items", items(&before.income_items), items(after));
+    }
     let tags_after: Vec<&str> = edit.tags.iter().map(|t| t.code()).collect();
     put("tags", before.tags.clone().into(), tags_after.into());
     serde_json::Value::Object(diff).to_string()
@@ -1190,6 +1204,23 @@ impl StoredHolding {
 
 pub(crate) const STORED_HOLDINGS: &str =
     "SELECT id, household_id, person_id, category, start_date, end_date FROM holding WHERE household_id IN ";
+/// A household's own income items as stored: (household id, items).
+pub(crate) const STORED_INCOME_ITEMS: &str = "SELECT id, income_items FROM household WHERE id IN ";
+
+/// A household's income items after a sheet: the kinds it has a column for as
+/// the sheet says, the others as stored.
+pub(crate) fn merged_income_items(stored: &str, sheet: &[IncomeItem], said: Said) -> Vec<IncomeItem> {
+    let from_sheet = |kind| zhongfu_domain::ledger::INCOME_FIELDS.iter().any(|&(f, k)| k == kind && said.has(f));
+    let mut items: Vec<IncomeItem> = IncomeItem::decode(stored)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !from_sheet(i.kind))
+        .chain(sheet.iter().copied())
+        .collect();
+    items.sort_by_key(|i| i.kind);
+    items
+}
+
 /// Members as stored: (person id, household id, ID blind index, relation).
 pub(crate) const STORED_MEMBERS: &str = "SELECT id, household_id, id_bidx, relation FROM person WHERE household_id IN ";
 /// `(ids…)` after a query's `IN`.
@@ -1377,6 +1408,7 @@ mod tests {
             housing_condition: None,
             dangerous_housing: false,
             assets: Fen(0),
+            income_items: Vec::new(),
             tags: Vec::new(),
             categories: Vec::new(),
             members: vec![person("张三", 11), person("李四", 22)],
@@ -1384,12 +1416,32 @@ mod tests {
     }
 
     #[test]
+    fn a_sheet_replaces_only_the_income_kinds_it_has_columns_for() {
+        use zhongfu_domain::ledger::Field;
+        use zhongfu_domain::registry::IncomeKind::{Business, Property, Transfer};
+        let item = |kind, fen| IncomeItem { kind, monthly: Fen(fen) };
+        let stored = "business:100,transfer:300";
+        let said = Said::of(&[Some(Field::Name), Some(Field::BusinessIncome), Some(Field::PropertyIncome)]);
+        // The sheet's business income is blank (none), its property income 200; transfer has no column.
+        let merged = merged_income_items(stored, &[item(Property, 200)], said);
+        assert_eq!(merged, vec![item(Property, 200), item(Transfer, 300)]);
+        assert_eq!(
+            merged_income_items(stored, &[], Said::of(&[Some(Field::Name)])),
+            vec![item(Business, 100), item(Transfer, 300)]
+        );
+    }
+
+    #[test]
     fn a_digest_changes_with_any_fact_and_only_then() {
         let keys = PiiKeys::new(1, &[7; 32]);
         let base = digest(&keys, &household());
         assert_eq!(digest(&keys, &household()), base, "the same household, the same digest");
-        let changed: [fn(&mut Household); 9] = [
+        let changed: [fn(&mut Household); 10] = [
             |h| h.address.push('A'),
+            |h| {
+                h.income_items
+                    .push(IncomeItem { kind: zhongfu_domain::registry::IncomeKind::Property, monthly: Fen(1) })
+            },
             |h| h.phone = Some(String::new()),
             |h| h.assets = Fen(1),
             |h| h.tags.push(Tag::LivingAlone),

@@ -198,6 +198,14 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
+            if let Some(items) = &edit.income_items {
+                sqlx::query($crate::registry::UPDATE_INCOME_ITEMS)
+                    .bind(id)
+                    .bind(IncomeItem::encode(items))
+                    .bind(IncomeItem::total(items).0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let phone = edit.phone.as_ref().map(|p| p.as_deref().map(|p| seal_phone(&self.keys, p)));
             if let Some(phone) = &phone {
                 sqlx::query($crate::registry::UPDATE_HOUSEHOLD_PHONE)
@@ -807,6 +815,8 @@ macro_rules! registry_store {
                         .push_bind(h.housing_condition.map(|c| c.code()))
                         .push_bind(h.dangerous_housing)
                         .push_bind(h.assets.0)
+                        .push_bind(IncomeItem::encode(&h.income_items))
+                        .push_bind(IncomeItem::total(&h.income_items).0)
                         .push_bind(tags(h))
                         .push_bind(&s.digest)
                         .push_bind(created_audit);
@@ -835,7 +845,14 @@ macro_rules! registry_store {
             let household_ids: Vec<i64> = ids.values().copied().collect();
             let mut stored: HashMap<(i64, Vec<u8>), (i64, String)> = HashMap::new();
             let mut holdings: Vec<StoredHolding> = Vec::new();
+            let items_said = zhongfu_domain::ledger::INCOME_FIELDS.iter().any(|&(f, _)| said.has(f));
+            let mut stored_items: HashMap<i64, String> = HashMap::new();
             for chunk in household_ids.chunks(1000) {
+                if items_said {
+                    let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_INCOME_ITEMS);
+                    $crate::registry::push_ids(&mut q, chunk);
+                    stored_items.extend(q.build_query_as::<(i64, String)>().fetch_all(&mut **tx).await?);
+                }
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_MEMBERS);
                 $crate::registry::push_ids(&mut q, chunk);
                 let rows: Vec<(i64, i64, Vec<u8>, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
@@ -871,6 +888,12 @@ macro_rules! registry_store {
                 }
                 if said.has(Field::Assets) {
                     q.push(", assets_fen = ").push_bind(h.assets.0);
+                }
+                if items_said {
+                    let stored = stored_items.get(&id).map_or("", String::as_str);
+                    let items = $crate::registry::merged_income_items(stored, &h.income_items, said);
+                    q.push(", income_items = ").push_bind(IncomeItem::encode(&items));
+                    q.push(", items_income_fen = ").push_bind(IncomeItem::total(&items).0);
                 }
                 if said.has(Field::HouseholdTags) {
                     q.push(", tags = ").push_bind(tags(h));
@@ -1220,6 +1243,8 @@ macro_rules! registry_store {
                 housing_condition: r.try_get("housing_condition")?,
                 dangerous_housing: r.try_get("dangerous_housing")?,
                 assets_fen: r.try_get("assets_fen")?,
+                income_items: IncomeItem::decode(r.try_get("income_items")?)
+                    .ok_or_else(|| $crate::StoreError::Corrupt(format!("household {id}: income items")))?,
                 tags: $crate::registry::split_list(r.try_get("tags")?),
                 version: r.try_get("version")?,
                 created_audit: r.try_get("created_audit")?,

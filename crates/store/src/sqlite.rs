@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use zhongfu_domain::pii::PiiKeys;
-use zhongfu_domain::registry::Household;
+use zhongfu_domain::registry::{Household, IncomeItem};
 use zhongfu_domain::{DivisionCode, Scope};
 
 use crate::audit::{append_audit, verify_audit};

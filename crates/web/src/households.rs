@@ -11,8 +11,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhongfu_domain::registry::{
-    Category, DisabilityKind, Employment, Health, HousingCondition, Marital, Person, Registration, Relation, Schooling,
-    Tag, Tenure, WorkAbility,
+    Category, DisabilityKind, Employment, Health, HousingCondition, IncomeItem, IncomeKind, Marital, Person,
+    Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
 };
 use zhongfu_domain::{Fen, IdNumber};
 use zhongfu_store::AuditEvent;
@@ -65,6 +65,7 @@ pub struct Codes {
     pub registration: Vec<Code>,
     pub tenure: Vec<Code>,
     pub housing_condition: Vec<Code>,
+    pub income_kind: Vec<Code>,
     pub marital: Vec<Code>,
     pub health: Vec<Code>,
     pub disability_kind: Vec<Code>,
@@ -88,6 +89,7 @@ pub async fn codes() -> Json<Codes> {
         registration: codes!(Registration),
         tenure: codes!(Tenure),
         housing_condition: codes!(HousingCondition),
+        income_kind: codes!(IncomeKind),
         marital: codes!(Marital),
         health: codes!(Health),
         disability_kind: codes!(DisabilityKind),
@@ -490,7 +492,40 @@ pub struct HouseholdForm {
     pub housing_condition: Option<String>,
     pub dangerous_housing: bool,
     pub assets_fen: i64,
+    /// The household's own monthly income by kind (`business`, `property`,
+    /// `transfer`, `other`). Absent keeps them; a list replaces them.
+    pub income_items: Option<Vec<IncomeItemForm>>,
     pub tags: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IncomeItemForm {
+    pub kind: String,
+    pub monthly_fen: i64,
+}
+
+/// Income items as the household page sends them: each kind once, amounts not
+/// negative; an item of 0 is left out.
+fn income_items(form: &[IncomeItemForm]) -> Result<Vec<IncomeItem>, ApiError> {
+    let mut items: Vec<IncomeItem> = Vec::new();
+    for item in form {
+        let kind = required("income_items", item.kind.trim(), IncomeKind::parse)?;
+        if !(0..=100_000_000_000).contains(&item.monthly_fen) {
+            return Err(bad(
+                "income_items",
+                "收入金额应在0至10亿元之间",
+                "an income is between 0 and 1,000,000,000 yuan",
+            ));
+        }
+        if items.iter().any(|i| i.kind == kind) {
+            return Err(bad("income_items", "每种收入只能填写一次", "each kind of income is given once"));
+        }
+        if item.monthly_fen > 0 {
+            items.push(IncomeItem { kind, monthly: Fen(item.monthly_fen) });
+        }
+    }
+    items.sort_by_key(|i| i.kind);
+    Ok(items)
 }
 
 fn phone_edit(field: &'static str, phone: &Option<String>) -> Result<Option<Option<String>>, ApiError> {
@@ -553,6 +588,7 @@ pub async fn update(
         },
         dangerous_housing: form.dangerous_housing,
         assets: Fen(form.assets_fen),
+        income_items: form.income_items.as_deref().map(income_items).transpose()?,
         tags,
     };
     let result = state.store.update_household(&p.actor(), &p.scope(), id, version, &edit, today()).await?;

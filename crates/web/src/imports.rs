@@ -694,15 +694,20 @@ pub async fn template() -> Result<Response, ApiError> {
 }
 
 /// The template's columns, in order.
-pub const TEMPLATE: [Field; 25] = [
+pub const TEMPLATE: [Field; 31] = [
     Field::HouseholdNumber,
     Field::Community,
     Field::Address,
     Field::HouseholdPhone,
     Field::Registration,
     Field::Tenure,
+    Field::HousingCondition,
     Field::DangerousHousing,
     Field::Assets,
+    Field::BusinessIncome,
+    Field::PropertyIncome,
+    Field::TransferIncome,
+    Field::OtherIncome,
     Field::HouseholdTags,
     Field::HouseholdCategories,
     Field::Name,
@@ -719,6 +724,7 @@ pub const TEMPLATE: [Field; 25] = [
     Field::Schooling,
     Field::MonthlyIncome,
     Field::PersonCategories,
+    Field::CategoryStart,
     Field::DeathDate,
 ];
 
@@ -732,7 +738,11 @@ fn template_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     for (col, field) in (0u16..).zip(TEMPLATE) {
         let title = match field {
             Field::Assets => "家庭财产(元)".to_owned(),
-            Field::MonthlyIncome => "月收入(元)".to_owned(),
+            Field::MonthlyIncome
+            | Field::BusinessIncome
+            | Field::PropertyIncome
+            | Field::TransferIncome
+            | Field::OtherIncome => format!("{}(元)", field.label_zh()),
             f => f.label_zh().to_owned(),
         };
         sheet.write_string_with_format(0, col, &title, &bold)?;

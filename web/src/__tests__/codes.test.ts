@@ -10,6 +10,7 @@ describe("registry codes and money", () => {
       registration: [],
       tenure: [],
       housing_condition: [],
+      income_kind: [],
       marital: [],
       health: [],
       disability_kind: [],

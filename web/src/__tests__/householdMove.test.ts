@@ -29,6 +29,7 @@ const household: HouseholdDetail = {
   registration: "urban",
   tenure: "own",
   housing_condition: null,
+  income_items: [],
   dangerous_housing: false,
   assets_fen: 0,
   tags: [],

@@ -33,6 +33,7 @@ beforeEach(() => {
     registration: [],
     tenure: [],
     housing_condition: [],
+    income_kind: [],
     marital: [],
     health: [],
     disability_kind: [],

@@ -5,6 +5,7 @@ import {
   diffLines,
   batchSize,
   householdChanges,
+  incomeItemsText,
   cascaderDepth,
   divisionCount,
   divisionNodes,
@@ -162,6 +163,31 @@ describe("what changed meanwhile", () => {
       "低保 · 结束：– → 2026-10-31",
       "添加类别：临时救助（张三） 2026-11-01",
       "删除类别：护理补贴（张三）",
+    ]);
+  });
+});
+
+describe("a household's own income", () => {
+  const kind = (k: string) => ({ business: "经营净收入", transfer: "转移净收入" })[k] ?? k;
+
+  it("reads the same from the page's list and from a history record", () => {
+    const items = [
+      { kind: "business", monthly_fen: 150000 },
+      { kind: "transfer", monthly_fen: 20050 },
+    ];
+    expect(incomeItemsText(items, kind)).toBe("经营净收入 1500.00、转移净收入 200.50");
+    expect(incomeItemsText("business:150000,transfer:20050", kind)).toBe("经营净收入 1500.00、转移净收入 200.50");
+    expect(incomeItemsText([], kind)).toBe("–");
+    expect(incomeItemsText("", kind)).toBe("–");
+  });
+
+  it("is listed among what changed meanwhile", () => {
+    const household = (income_items: unknown) =>
+      ({ address: "x", tags: [], members: [], holdings: [], income_items }) as unknown as HouseholdDetail;
+    const label = (k: string) => ({ incomeItems: "家庭收入项目" })[k] ?? k;
+    const show = (_key: string, v: unknown) => incomeItemsText(v as never, kind);
+    expect(householdChanges(household([]), household([{ kind: "transfer", monthly_fen: 20000 }]), label, show)).toEqual([
+      "家庭收入项目：– → 转移净收入 200.00",
     ]);
   });
 });

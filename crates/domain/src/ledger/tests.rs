@@ -348,3 +348,38 @@ fn a_mapping_written_by_hand_names_each_column_once() {
     let twice = parse_mapping("name,id_number,relation,name").unwrap_err();
     assert!(twice.zh.contains("A 列和 D 列") && twice.en.contains("columns A and D"), "{}", twice.zh);
 }
+
+#[test]
+fn a_households_own_income_is_read_from_its_columns_by_kind() {
+    let rows = vec![
+        row(&[
+            "户编号",
+            "社区代码",
+            "姓名",
+            "身份证号",
+            "与户主关系",
+            "月收入",
+            "经营性收入(元)",
+            "赡养费",
+            "租金收入",
+        ]),
+        row(&["I1", "430602001001", "赵一", &id((1960, 3, 4), 11), "户主", "800", "1,200元", "", "0"]),
+        row(&["I1", "430602001001", "钱二", &id((1962, 3, 4), 22), "配偶", "", "", "300", ""]),
+        row(&["I2", "430602001001", "孙三", &id((1970, 3, 4), 31), "户主", "", "一千", "", ""]),
+    ];
+    let parsed = parse(&rows);
+    let numbers: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
+    assert_eq!(numbers, ["I1"], "a bad amount holds its household back");
+    let h = &parsed.households[0].household;
+    assert_eq!(
+        h.income_items,
+        vec![
+            IncomeItem { kind: IncomeKind::Business, monthly: Fen(120_000) },
+            IncomeItem { kind: IncomeKind::Transfer, monthly: Fen(30_000) },
+        ]
+    );
+    assert_eq!(h.monthly_income(), Fen(230_000), "the members' income and the household's");
+    assert_eq!(h.per_capita_income(), Fen(115_000));
+    let issue = parsed.issues.iter().find(|i| i.row == 4).unwrap();
+    assert_eq!((issue.column, issue.field, issue.code), (Some(6), Some(Field::BusinessIncome), "invalid_amount"));
+}

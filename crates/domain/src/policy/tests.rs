@@ -115,6 +115,7 @@ fn the_sweep_finds_both_lists_with_the_deciding_condition() {
     for m in &mut hs[over].members {
         m.income = crate::Fen(200_000);
     }
+    hs[over].other_income = crate::Fen(0);
     let cols = Columns::build(date(), hs.clone());
     let engine =
         engine_for(&[("per_capita_income < params.dibao_line && assets <= 5000000", Level::Household, "dibao")]);
@@ -191,6 +192,20 @@ fn boundaries_are_exact() {
     assert_eq!(at(75_999, sixty, 2), vec![true, true, true]);
     assert_eq!(at(76_000, fifty_nine, 3), vec![false, false, false]);
     assert_eq!(at(76_001, sixty, 1), vec![false, true, true]);
+}
+
+#[test]
+fn household_income_items_count_in_its_income() {
+    let engine = engine_for(&[("per_capita_income < params.dibao_line", Level::Household, "dibao")]);
+    let with = |own: i64, items: i64| {
+        let mut h = alone(NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(), own, None);
+        h.other_income = crate::Fen(items);
+        let cols = Columns::build(date(), [h]);
+        (cols.per_capita(0), engine.sweep(&cols, 1).iter().any(|f| f.kind == FindingKind::Missing))
+    };
+    assert_eq!(with(50_000, 25_999), (75_999, true));
+    assert_eq!(with(50_000, 26_000), (76_000, false), "a rent of 260 yuan takes the household to the line");
+    assert_eq!(with(0, 76_000), (76_000, false), "no member earns, the household still has income");
 }
 
 /// Random rules from the supported grammar.
@@ -466,6 +481,7 @@ fn alone(birth: NaiveDate, income: i64, disability: Option<(crate::registry::Dis
         tenure: Tenure::Rent,
         dangerous_housing: false,
         assets: crate::Fen(0),
+        other_income: crate::Fen(0),
         tags: vec![Tag::LivingAlone],
         holdings: Vec::new(),
         members: vec![PersonFacts {
