@@ -1170,7 +1170,13 @@ async fn assert_facets_match(app: &TestApp, who: &Session, base: Value) {
         assert!(code.starts_with(&facets["area"].as_str().unwrap()[..6]), "{code}");
         assert_eq!(search(app, who, with("division", code)).await["total"], *n, "division {code} under {base}");
     }
-    for (facet, key) in [("categories", "category"), ("tags", "tag")] {
+    let facets_of = [
+        ("categories", "category"),
+        ("tags", "tag"),
+        ("disability_kinds", "disability_kind"),
+        ("work_abilities", "work_ability"),
+    ];
+    for (facet, key) in facets_of {
         let counts = facets[facet].as_object().unwrap();
         assert!(!counts.is_empty(), "{facet} under {base}");
         for (code, n) in counts.iter().take(4) {

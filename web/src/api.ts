@@ -257,6 +257,10 @@ export interface HouseholdFacets {
   divisions: Record<string, number>;
   categories: Record<string, number>;
   tags: Record<string, number>;
+  /** Households with a living member of each disability type (meeting the other member criteria). */
+  disability_kinds: Record<string, number>;
+  /** Households with a living member of each work ability, likewise. */
+  work_abilities: Record<string, number>;
 }
 
 /** The registry search the filter panel sends (in the body: names and IDs stay out of URLs). */

@@ -520,6 +520,10 @@ pub struct HouseholdFacets {
     /// Per category held today by the household or a member.
     pub categories: BTreeMap<String, i64>,
     pub tags: BTreeMap<String, i64>,
+    /// Per disability type of a living member (who also meets the filter's other member criteria).
+    pub disability_kinds: BTreeMap<String, i64>,
+    /// Per work ability of a living member, likewise.
+    pub work_abilities: BTreeMap<String, i64>,
 }
 
 impl HouseholdFacets {
@@ -548,6 +552,27 @@ pub(crate) fn full_code(prefix: &str) -> String {
 pub(crate) const CATEGORY_FACET: &str = "SELECT g.category, COUNT(DISTINCT h.id) FROM household h \
     JOIN holding g ON g.household_id = h.id AND g.start_date <= ";
 pub(crate) const GROUP_CATEGORY: &str = " GROUP BY g.category";
+
+/// Households per value of a member's column `{column}` (a fixed name, not input):
+/// the household filter without member criteria, then `person p` joined.
+pub(crate) fn member_facet(column: &str) -> String {
+    format!("SELECT p.{column}, COUNT(DISTINCT h.id) FROM household h JOIN person p ON p.household_id = h.id WHERE ")
+}
+
+impl HouseholdFilter {
+    /// The filter without its member criteria (a member facet applies them to the joined member).
+    pub(crate) fn households_only(&self) -> Self {
+        Self {
+            name: None,
+            age_min: None,
+            age_max: None,
+            disability_kind: None,
+            disability_grade: None,
+            work_ability: None,
+            ..self.clone()
+        }
+    }
+}
 
 /// A member as the household page shows them: ID and phone masked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -1142,6 +1167,25 @@ macro_rules! push_household_filter {
         }
         if f.has_person_criteria() {
             q.push(" AND EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id");
+            $crate::registry::push_member_criteria!(*q, f);
+            q.push(")");
+        }
+        if let Some(min) = f.income_min {
+            q.push(concat!(" AND ", $crate::registry::per_capita!(), " >= ")).push_bind(min.0);
+        }
+        if let Some(max) = f.income_max {
+            q.push(concat!(" AND ", $crate::registry::per_capita!(), " <= ")).push_bind(max.0);
+        }
+    }};
+}
+pub(crate) use push_household_filter;
+
+/// The filter's member criteria on `person p`, all on the same member: a list
+/// filtered by age and disability holds households with one member who is both.
+macro_rules! push_member_criteria {
+    ($q:expr, $f:expr) => {{
+        let (q, f) = (&mut $q, $f);
+        {
             if let Some(name) = &f.name {
                 q.push(" AND p.name LIKE ").push_bind(format!("%{}%", $crate::like_escape(name))).push(" ESCAPE '\\'");
             }
@@ -1164,17 +1208,10 @@ macro_rules! push_household_filter {
             if let Some(w) = f.work_ability {
                 q.push(" AND p.work_ability = ").push_bind(w.code());
             }
-            q.push(")");
-        }
-        if let Some(min) = f.income_min {
-            q.push(concat!(" AND ", $crate::registry::per_capita!(), " >= ")).push_bind(min.0);
-        }
-        if let Some(max) = f.income_max {
-            q.push(concat!(" AND ", $crate::registry::per_capita!(), " <= ")).push_bind(max.0);
         }
     }};
 }
-pub(crate) use push_household_filter;
+pub(crate) use push_member_criteria;
 
 /// A holding as stored, for an update to compare with the sheet's.
 #[derive(Clone, Debug)]

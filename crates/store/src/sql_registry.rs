@@ -130,11 +130,33 @@ macro_rules! registry_store {
                     tag_counts.insert(tag.code().to_owned(), n);
                 }
             }
+            // Members' disability types and work abilities: one grouped join each, the
+            // facet's own criterion left out, the other member criteria on the same member.
+            let mut member_counts = Vec::with_capacity(2);
+            for column in ["disability_kind", "work_ability"] {
+                let mut others = filter.clone();
+                if column == "disability_kind" {
+                    others.disability_kind = None;
+                } else {
+                    others.work_ability = None;
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::member_facet(column));
+                push_household_filter!(q, scope, &others.households_only(), self.keys);
+                q.push(" AND p.death_date IS NULL AND p.").push(column).push(" IS NOT NULL");
+                $crate::registry::push_member_criteria!(q, &others);
+                q.push(" GROUP BY p.").push(column);
+                let counts: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+                member_counts.push(counts.into_iter().collect());
+            }
+            let work_abilities = member_counts.pop().unwrap_or_default();
+            let disability_kinds = member_counts.pop().unwrap_or_default();
             let facets = HouseholdFacets {
                 area: area.as_str().to_owned(),
                 divisions: parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect(),
                 categories: categories.into_iter().collect(),
                 tags: tag_counts,
+                disability_kinds,
+                work_abilities,
             };
             if let Some((key, seq)) = remembered {
                 self.facets.put(key, seq, facets.clone());

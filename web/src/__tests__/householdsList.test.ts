@@ -18,6 +18,8 @@ const page = {
     divisions: { "430602001000": 12 },
     categories: { dibao: 12 },
     tags: {},
+    disability_kinds: {},
+    work_abilities: {},
   },
 };
 
