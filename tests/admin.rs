@@ -281,3 +281,59 @@ async fn the_security_administrator_reads_the_roles_and_their_permissions() {
     let street = app.signed_in("street", &[Role::Street], STREET_A).await;
     assert_eq!(app.get_as(&street, "/api/v1/roles").await.status(), 403);
 }
+
+/// A district changes the key its personal data is encrypted with: every value is
+/// rewritten under the new key, lookups by blind index still find everyone, and a
+/// second run has nothing left to do.
+#[tokio::test]
+async fn a_new_encryption_key_is_rotated_in_and_lookups_still_find_everyone() {
+    use zhongfu_store::registry::HouseholdFilter;
+    use zhongfu_store::{Actor, Store};
+    let db = crate::helpers::TestDb::new().await;
+    let settings = |keys: &str, current: u8| {
+        let mut config = crate::helpers::config(&db);
+        (config.pii_encryption_keys, config.pii_key_id) = (keys.to_owned(), current);
+        config.validate().expect("settings")
+    };
+    let new_key = format!("2:{}", "3c".repeat(32));
+    let scope = zhongfu_domain::Scope::new(crate::helpers::district());
+    let today = chrono::Local::now().date_naive();
+    let actor = Actor::system("test");
+    let (old, _) = zhongfu::open_migrated(&settings("", 1)).await.unwrap();
+    let households = crate::helpers::demo_households(12, 4);
+    old.insert_households(&actor, &households).await.unwrap();
+    let id_number = households[5].members[0].id_number.clone();
+    let person_of = |store: std::sync::Arc<dyn Store>| {
+        let (scope, id_number) = (scope.clone(), id_number.clone());
+        async move {
+            let mut filter = HouseholdFilter::new(today);
+            filter.id_number = Some(id_number.clone());
+            let page = store.households(&scope, &filter).await.unwrap();
+            assert_eq!(page.items.len(), 1, "found by the blind index");
+            let household = store.household(&scope, page.items[0].id, today).await.unwrap().unwrap();
+            household.members.iter().find(|m| m.id_masked == id_number.masked()).unwrap().id
+        }
+    };
+    let person = person_of(old.clone()).await;
+    drop(old);
+
+    let (rotated, _) = zhongfu::open_migrated(&settings(&new_key, 2)).await.unwrap();
+    let report = rotated.rotate_pii_key(&actor).await.unwrap();
+    let persons: u64 = households.iter().map(|h| h.members.len() as u64).sum();
+    let ids = report.columns.iter().find(|c| (c.table, c.column) == ("person", "id_cipher")).unwrap();
+    assert_eq!((report.key_id, ids.checked, ids.rewritten, report.unreadable()), (2, persons, persons, 0));
+    let again = rotated.rotate_pii_key(&actor).await.unwrap();
+    assert_eq!((again.rewritten(), again.unreadable()), (0, 0), "nothing is left under the old key");
+    assert_eq!(person_of(rotated.clone()).await, person);
+    let revealed = rotated.reveal_id_number(&actor, &scope, person).await.unwrap();
+    assert_eq!(revealed.as_deref(), Some(id_number.as_str()));
+    let audit = rotated.verify_audit().await.unwrap();
+    assert!(audit.broken.is_none());
+    drop(rotated);
+
+    // Without the new key the values can no longer be read: they really moved.
+    let (without, _) = zhongfu::open_migrated(&settings("", 1)).await.unwrap();
+    assert!(without.reveal_id_number(&actor, &scope, person).await.is_err());
+    let stuck = without.rotate_pii_key(&actor).await.unwrap();
+    assert_eq!(stuck.unreadable(), report.rewritten(), "each value is reported, none is lost");
+}

@@ -122,7 +122,7 @@ pub fn settings(db: &TestDb) -> Settings {
     config(db).validate().expect("test settings")
 }
 
-fn config(db: &TestDb) -> Config {
+pub fn config(db: &TestDb) -> Config {
     Config {
         listen: "127.0.0.1:0".into(),
         database_url: db.url.clone(),

@@ -23,6 +23,12 @@ pub struct Config {
     /// written to) `pii_key_file`.
     pub pii_key: String,
     pub pii_key_file: PathBuf,
+    /// Further encryption keys for personal data, `id:64-hex` separated by commas
+    /// (ids 2 to 255; key 1 comes from `pii_key`, which also keys the blind indexes).
+    pub pii_encryption_keys: String,
+    /// The encryption key new values are written with; `zhongfu admin rotate-pii-key`
+    /// re-encrypts the stored ones with it.
+    pub pii_key_id: u8,
     /// `text` or `json`.
     pub log_format: String,
     /// Demo mode (`make run`): demo accounts keep their printed passwords.
@@ -51,6 +57,8 @@ impl Default for Config {
             district: "430602000000".into(),
             pii_key: String::new(),
             pii_key_file: "data/pii.key".into(),
+            pii_encryption_keys: String::new(),
+            pii_key_id: 1,
             log_format: "text".into(),
             demo_mode: false,
             captcha_test_answer: String::new(),
@@ -93,6 +101,9 @@ pub struct Settings {
     pub database_url: String,
     pub district: DivisionCode,
     pub pii_secret: [u8; 32],
+    /// Encryption keys beside key 1, by id.
+    pub pii_encryption_keys: Vec<(u8, [u8; 32])>,
+    pub pii_key_id: u8,
     pub json_logs: bool,
     pub demo_mode: bool,
     pub captcha_test_answer: Option<String>,
@@ -111,7 +122,8 @@ impl Config {
             None if Path::new("zhongfu.toml").exists() => Self::from_file(Path::new("zhongfu.toml"))?,
             None => Self::default(),
         };
-        let vars: [(&str, &mut String); 6] = [
+        let vars: [(&str, &mut String); 7] = [
+            ("ZHONGFU_PII_ENCRYPTION_KEYS", &mut config.pii_encryption_keys),
             ("ZHONGFU_LISTEN", &mut config.listen),
             ("ZHONGFU_DISTRICT", &mut config.district),
             ("ZHONGFU_PII_KEY", &mut config.pii_key),
@@ -129,6 +141,10 @@ impl Config {
         }
         if let Some(v) = env("ZHONGFU_REQUIRE_SECOND_FACTOR").filter(|v| !v.is_empty()) {
             config.require_second_factor = flag("require_second_factor (ZHONGFU_REQUIRE_SECOND_FACTOR)", &v)?;
+        }
+        if let Some(v) = env("ZHONGFU_PII_KEY_ID").filter(|v| !v.is_empty()) {
+            config.pii_key_id =
+                v.trim().parse().map_err(|_| bad("pii_key_id (ZHONGFU_PII_KEY_ID)", &v, "expected 1 to 255"))?;
         }
         if let Some(v) = env("ZHONGFU_PII_KEY_FILE").filter(|v| !v.is_empty()) {
             config.pii_key_file = v.into();
@@ -173,6 +189,31 @@ impl Config {
         } else {
             parse_key(&self.pii_key).map_err(|reason| bad("pii_key (ZHONGFU_PII_KEY)", "…", reason))?
         };
+        let mut pii_encryption_keys: Vec<(u8, [u8; 32])> = Vec::new();
+        let setting = "pii_encryption_keys (ZHONGFU_PII_ENCRYPTION_KEYS)";
+        for entry in self.pii_encryption_keys.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (id, key) =
+                entry.split_once(':').ok_or_else(|| bad(setting, "…", "expected id:key, e.g. 2:<64 hex>"))?;
+            let id: u8 = id
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&id| id >= 2)
+                .ok_or_else(|| bad(setting, id, "a key id is 2 to 255 (key 1 is the one pii_key gives)"))?;
+            if pii_encryption_keys.iter().any(|(seen, _)| *seen == id) {
+                return Err(bad(setting, &id.to_string(), "each key id once"));
+            }
+            pii_encryption_keys.push((id, parse_key(key.trim()).map_err(|reason| bad(setting, "…", reason))?));
+        }
+        if self.pii_key_id == 0
+            || (self.pii_key_id != 1 && !pii_encryption_keys.iter().any(|(id, _)| *id == self.pii_key_id))
+        {
+            return Err(bad(
+                "pii_key_id (ZHONGFU_PII_KEY_ID)",
+                &self.pii_key_id.to_string(),
+                "expected 1 or the id of a key in pii_encryption_keys",
+            ));
+        }
         let policy = PasswordPolicy {
             min_length: self.password_min_length,
             min_classes: self.password_min_classes,
@@ -202,6 +243,8 @@ impl Config {
             database_url: url.clone(),
             district,
             pii_secret,
+            pii_encryption_keys,
+            pii_key_id: self.pii_key_id,
             json_logs: format == "json",
             demo_mode: self.demo_mode,
             captcha_test_answer: Some(self.captcha_test_answer.trim().to_uppercase()).filter(|a| !a.is_empty()),
@@ -280,6 +323,24 @@ mod tests {
         assert!(weak.validate().unwrap_err().to_string().contains("password_min_length"));
         let c = Config { pii_key: "xyz".into(), ..Config::default() };
         assert!(c.validate().unwrap_err().to_string().contains("ZHONGFU_PII_KEY"));
+    }
+
+    #[test]
+    fn encryption_keys_are_read_by_id_and_the_current_one_must_be_given() {
+        let key = "ab".repeat(32);
+        let load = |vars: &[(&str, &str)]| with_key(Config::load(None, env(vars)).unwrap()).validate();
+        let ok = load(&[("ZHONGFU_PII_ENCRYPTION_KEYS", &format!(" 2:{key}, 7:{key}")), ("ZHONGFU_PII_KEY_ID", "7")]);
+        let ok = ok.unwrap();
+        assert_eq!(ok.pii_encryption_keys.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [2, 7]);
+        assert_eq!(ok.pii_key_id, 7);
+        let err = |vars: &[(&str, &str)]| load(vars).unwrap_err().to_string();
+        assert!(err(&[("ZHONGFU_PII_KEY_ID", "3")]).contains("ZHONGFU_PII_KEY_ID"), "no key 3 was given");
+        let unparsed = Config::load(None, env(&[("ZHONGFU_PII_KEY_ID", "x")])).unwrap_err().to_string();
+        assert!(unparsed.contains("ZHONGFU_PII_KEY_ID"), "{unparsed}");
+        for bad in [format!("1:{key}"), format!("2:{key},2:{key}"), "2:abc".into(), key.clone()] {
+            let message = err(&[("ZHONGFU_PII_ENCRYPTION_KEYS", &bad)]);
+            assert!(message.contains("ZHONGFU_PII_ENCRYPTION_KEYS") && !message.contains(&key[..8]), "{message}");
+        }
     }
 
     #[test]

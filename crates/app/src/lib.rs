@@ -31,9 +31,17 @@ pub enum StartError {
     Bind(#[from] BindError),
 }
 
+/// The personal-data keys of the settings: key 1 from the master secret, the
+/// further encryption keys, the configured one current (validated to exist).
+pub fn pii_keys(settings: &Settings) -> PiiKeys {
+    let keys = (settings.pii_encryption_keys.iter())
+        .fold(PiiKeys::new(1, &settings.pii_secret), |keys, (id, secret)| keys.with_encryption_key(*id, secret));
+    keys.encrypting_with(settings.pii_key_id).unwrap_or_else(|| PiiKeys::new(1, &settings.pii_secret))
+}
+
 /// Opens the store named in the settings, with the personal-data keys.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, OpenError> {
-    let keys = Arc::new(PiiKeys::new(1, &settings.pii_secret));
+    let keys = Arc::new(pii_keys(settings));
     zhongfu_store::open(&settings.database_url, keys).await
 }
 

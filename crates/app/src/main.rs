@@ -149,6 +149,15 @@ enum AdminCommand {
         #[arg(long, default_value = "admin")]
         username: String,
     },
+    /// Re-encrypt every stored ID number, phone, certificate and TOTP secret with the
+    /// current key (`pii_key_id`), decrypting old values with the keys configured beside
+    /// it (`pii_encryption_keys`). Safe to stop and run again; exit code 1 if any value
+    /// could not be decrypted.
+    RotatePiiKey {
+        /// Print one JSON object with the counts per column.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -282,6 +291,14 @@ fn main() -> ExitCode {
                     }
                     Err(e) => fail(&e, 1),
                 }
+            }
+            Command::Admin { command: AdminCommand::RotatePiiKey { json } } => {
+                let store = match open_migrated(&settings).await {
+                    Ok((store, _)) => store,
+                    Err(e) => return fail(&e, start_exit_code(&e)),
+                };
+                let rotated = store.rotate_pii_key(&zhongfu_store::Actor::system("zhongfu admin rotate-pii-key")).await;
+                figures(rotated, json, |r| r.unreadable() == 0)
             }
             Command::Audit { command: AuditCommand::Verify { json } } => {
                 let store = match open_migrated(&settings).await {

@@ -31,10 +31,14 @@ pub enum IndexKind {
     Record,
 }
 
-/// The keys for personal data, derived from one 32-byte secret.
+/// The keys for personal data. The master secret gives the blind-index key
+/// and encryption key 1; further encryption keys can be added by id, and the
+/// current one encrypts new values. Rotating to a new encryption key leaves
+/// blind indexes (and what is derived from them) as they are; old values are
+/// decrypted by the id written in front of them until they are re-encrypted.
 pub struct PiiKeys {
     key_id: u8,
-    cipher: Aes256Gcm,
+    ciphers: Vec<(u8, Aes256Gcm)>,
     index_key: [u8; 32],
 }
 
@@ -42,6 +46,10 @@ impl std::fmt::Debug for PiiKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PiiKeys(key {})", self.key_id)
     }
+}
+
+fn cipher_of(secret: &[u8; 32]) -> Aes256Gcm {
+    Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&derive(secret, b"zhongfu pii encryption v1")))
 }
 
 fn derive(secret: &[u8; 32], label: &[u8]) -> [u8; 32] {
@@ -54,16 +62,40 @@ impl PiiKeys {
     /// Derives the encryption and index keys from a secret; `key_id` is
     /// written in front of every ciphertext.
     pub fn new(key_id: u8, secret: &[u8; 32]) -> Self {
-        let enc = derive(secret, b"zhongfu pii encryption v1");
         Self {
             key_id,
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&enc)),
+            ciphers: vec![(key_id, cipher_of(secret))],
             index_key: derive(secret, b"zhongfu pii blind index v1"),
         }
     }
 
+    /// Adds encryption key `key_id` (replacing one of that id).
+    pub fn with_encryption_key(mut self, key_id: u8, secret: &[u8; 32]) -> Self {
+        self.ciphers.retain(|(id, _)| *id != key_id);
+        self.ciphers.push((key_id, cipher_of(secret)));
+        self
+    }
+
+    /// Encrypts new values with key `key_id`; `None` when no such key was given.
+    pub fn encrypting_with(mut self, key_id: u8) -> Option<Self> {
+        self.ciphers.iter().any(|(id, _)| *id == key_id).then(|| {
+            self.key_id = key_id;
+            self
+        })
+    }
+
+    /// The key new values are encrypted with.
     pub fn key_id(&self) -> u8 {
         self.key_id
+    }
+
+    /// Whether a stored value is under the current key (a rotation rewrites the others).
+    pub fn is_current(&self, blob: &[u8]) -> bool {
+        blob.first() == Some(&self.key_id)
+    }
+
+    fn cipher(&self, key_id: u8) -> Option<&Aes256Gcm> {
+        self.ciphers.iter().find(|(id, _)| *id == key_id).map(|(_, c)| c)
     }
 
     /// `key id ‖ nonce ‖ ciphertext+tag`, with a fresh random nonce.
@@ -74,7 +106,8 @@ impl PiiKeys {
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
         let nonce = Nonce::from_slice(&bytes);
         // Encryption of an in-memory buffer cannot fail for our sizes.
-        let sealed = self.cipher.encrypt(nonce, plain.as_bytes()).unwrap_or_default();
+        let cipher = self.cipher(self.key_id).unwrap_or_else(|| unreachable!("the current key is one of the keys"));
+        let sealed = cipher.encrypt(nonce, plain.as_bytes()).unwrap_or_default();
         let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
         out.push(self.key_id);
         out.extend_from_slice(nonce);
@@ -84,14 +117,12 @@ impl PiiKeys {
 
     pub fn decrypt(&self, blob: &[u8]) -> Result<String, PiiError> {
         let (&key_id, rest) = blob.split_first().ok_or(PiiError::Damaged)?;
-        if key_id != self.key_id {
-            return Err(PiiError::UnknownKey(key_id));
-        }
+        let cipher = self.cipher(key_id).ok_or(PiiError::UnknownKey(key_id))?;
         if rest.len() < NONCE_LEN {
             return Err(PiiError::Damaged);
         }
         let (nonce, sealed) = rest.split_at(NONCE_LEN);
-        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), sealed).map_err(|_| PiiError::Damaged)?;
+        let plain = cipher.decrypt(Nonce::from_slice(nonce), sealed).map_err(|_| PiiError::Damaged)?;
         String::from_utf8(plain).map_err(|_| PiiError::Damaged)
     }
 
@@ -152,6 +183,23 @@ mod tests {
         let other = PiiKeys::new(2, &[7u8; 32]);
         assert_eq!(other.decrypt(&k.encrypt("x")), Err(PiiError::UnknownKey(1)));
         assert_eq!(PiiKeys::new(1, &[8u8; 32]).decrypt(&k.encrypt("x")), Err(PiiError::Damaged));
+    }
+
+    #[test]
+    fn a_new_encryption_key_encrypts_and_the_old_one_still_decrypts() {
+        let old = keys();
+        let before = old.encrypt("430602199101010071");
+        let rotated = keys().with_encryption_key(2, &[9u8; 32]).encrypting_with(2).unwrap();
+        let after = rotated.encrypt("430602199101010071");
+        assert_eq!((before[0], after[0]), (1, 2), "the key id leads the value");
+        assert!(old.is_current(&before) && !rotated.is_current(&before) && rotated.is_current(&after));
+        assert_eq!(rotated.decrypt(&before).unwrap(), "430602199101010071");
+        assert_eq!(rotated.decrypt(&after).unwrap(), "430602199101010071");
+        assert_eq!(old.decrypt(&after), Err(PiiError::UnknownKey(2)));
+        // Blind indexes come from the master secret: lookups are unchanged by the rotation.
+        let index = |k: &PiiKeys| k.blind_index(IndexKind::IdNumber, "430602199101010071");
+        assert_eq!(index(&old), index(&rotated));
+        assert!(keys().encrypting_with(3).is_none(), "no key 3 was given");
     }
 
     #[test]

@@ -149,3 +149,48 @@ macro_rules! verify_audit {
 }
 
 pub(crate) use {append_audit, verify_audit};
+
+/// Every column holding encrypted personal data, by table (each table keyed by `id`).
+pub(crate) const ENCRYPTED_COLUMNS: [(&str, &str); 8] = [
+    ("household", "phone_cipher"),
+    ("person", "id_cipher"),
+    ("person", "phone_cipher"),
+    ("person", "disability_cert"),
+    ("account", "phone_cipher"),
+    ("account", "totp_cipher"),
+    ("volunteer_application", "phone_cipher"),
+    ("volunteer_application", "id_cipher"),
+];
+
+/// Rows read and rewritten per transaction by a key rotation.
+pub(crate) const ROTATE_PAGE: i64 = 1000;
+
+/// What a rotation of the personal-data encryption key did, column by column.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PiiRotation {
+    /// The key every value is now encrypted with.
+    pub key_id: u8,
+    pub columns: Vec<RotatedColumn>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RotatedColumn {
+    pub table: &'static str,
+    pub column: &'static str,
+    /// Values read (not empty).
+    pub checked: u64,
+    /// Values re-encrypted with the current key.
+    pub rewritten: u64,
+    /// Values no configured key decrypts (left as they are).
+    pub unreadable: u64,
+}
+
+impl PiiRotation {
+    pub fn rewritten(&self) -> u64 {
+        self.columns.iter().map(|c| c.rewritten).sum()
+    }
+
+    pub fn unreadable(&self) -> u64 {
+        self.columns.iter().map(|c| c.unreadable).sum()
+    }
+}

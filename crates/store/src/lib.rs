@@ -28,7 +28,7 @@ mod sql_registry;
 mod sqlite;
 pub mod volunteers;
 
-pub use audit::{Actor, AuditEvent, AuditVerifyReport};
+pub use audit::{Actor, AuditEvent, AuditVerifyReport, PiiRotation, RotatedColumn};
 use chrono::{DateTime, Utc};
 use identity::{
     Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, SignInFailure, Unit,
@@ -371,6 +371,11 @@ pub trait Store: RegistryStore + PolicyStore + Send + Sync + std::fmt::Debug {
 
     /// Walks the whole audit chain; `broken` names the first bad record.
     async fn verify_audit(&self) -> Result<AuditVerifyReport>;
+
+    /// Re-encrypts every stored personal value that is not under the current
+    /// key, a page of rows per transaction (safe to stop and run again; an edit
+    /// made meanwhile is not overwritten). Blind indexes do not change. Audited.
+    async fn rotate_pii_key(&self, actor: &Actor) -> Result<PiiRotation>;
 
     // Identity: units, accounts, sessions, captchas. Changes are audited in
     // their own transaction; a change of password or roles ends sessions.

@@ -105,6 +105,62 @@ macro_rules! sql_store {
                 Ok(verify_audit!(&self.pool))
             }
 
+            async fn rotate_pii_key(&self, actor: &Actor) -> Result<$crate::PiiRotation> {
+                use $crate::audit::{ENCRYPTED_COLUMNS, ROTATE_PAGE};
+                let mut report = $crate::PiiRotation { key_id: self.keys.key_id(), columns: Vec::new() };
+                for (table, column) in ENCRYPTED_COLUMNS {
+                    // Names from the fixed list above, never from input.
+                    let select = format!(
+                        "SELECT id, {column} FROM {table} WHERE id > $1 AND {column} IS NOT NULL ORDER BY id LIMIT {ROTATE_PAGE}"
+                    );
+                    let update = format!("UPDATE {table} SET {column} = $2 WHERE id = $1 AND {column} = $3");
+                    let mut done = $crate::RotatedColumn { table, column, ..Default::default() };
+                    let mut after = 0i64;
+                    loop {
+                        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(select.clone()))
+                            .bind(after)
+                            .fetch_all(&self.pool)
+                            .await?;
+                        let Some(&(last, _)) = rows.last() else { break };
+                        after = last;
+                        let mut tx = self.begin_write().await?;
+                        for (id, blob) in &rows {
+                            done.checked += 1;
+                            if self.keys.is_current(blob) {
+                                continue;
+                            }
+                            let Ok(plain) = self.keys.decrypt(blob) else {
+                                done.unreadable += 1;
+                                continue;
+                            };
+                            let sealed = self.keys.encrypt(&plain);
+                            let res = sqlx::query(sqlx::AssertSqlSafe(update.clone()))
+                                .bind(id)
+                                .bind(&sealed)
+                                .bind(blob)
+                                .execute(&mut *tx)
+                                .await?;
+                            done.rewritten += res.rows_affected();
+                        }
+                        tx.commit().await?;
+                    }
+                    report.columns.push(done);
+                }
+                let counts: serde_json::Map<String, serde_json::Value> = (report.columns.iter())
+                    .map(|c| (format!("{}.{}", c.table, c.column), serde_json::json!([c.checked, c.rewritten, c.unreadable])))
+                    .collect();
+                let event = AuditEvent {
+                    action: "pii.rotate_key".into(),
+                    entity: "pii".into(),
+                    entity_id: report.key_id.to_string(),
+                    diff: serde_json::json!({ "key_id": report.key_id, "checked_rewritten_unreadable": counts }).to_string(),
+                };
+                let mut tx = self.begin_write().await?;
+                append_audit!(tx, actor, &event);
+                tx.commit().await?;
+                Ok(report)
+            }
+
             async fn household_count(&self, scope: &Scope) -> Result<i64> {
                 let n = sqlx::query_scalar("SELECT COUNT(*) FROM household WHERE community LIKE $1")
                     .bind(format!("{}%", scope.prefix()))
