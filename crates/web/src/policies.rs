@@ -632,14 +632,49 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
         .into_iter()
         .map(|m| ((m.policy_id, m.household_id, m.person_id, m.kind.clone()), m))
         .collect();
-    // Pick the rows under the snapshot's lock, label them after.
+    // Pick the rows under the snapshot's lock; explain them a chunk at a time, letting go
+    // of the lock between chunks so an edit's re-evaluation is not kept waiting behind a
+    // long export; label them after. A full sweep installed meanwhile starts it again.
+    for _ in 0..3 {
+        let Some(listed) = pick(state, filter, (&area, kind), department.as_deref(), &marks, limit).await else {
+            continue;
+        };
+        return label(state, &scope, &marks, listed).await;
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "lists_changed",
+        "名单正在更新，请稍后重试",
+        "the lists are being updated: try again shortly",
+    ))
+}
+
+/// Rows of one listing: page rows with their explanations (conditions, benefit), the
+/// total and the counts per policy, street and community.
+type PageRow =
+    (i64, String, String, (zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>), i64, Option<i64>);
+type Picked = (Vec<PageRow>, usize, Vec<serde_json::Value>, Vec<serde_json::Value>, Vec<serde_json::Value>);
+type Explained = Vec<(Vec<zhongfu_domain::policy::ConditionOutcome>, Option<i64>)>;
+
+/// Rows explained per hold of the snapshot's lock.
+const EXPLAIN_CHUNK: usize = 256;
+
+/// The listing as of one full sweep; `None` when another was installed before it was explained.
+async fn pick(
+    state: &AppState,
+    filter: &ResultFilter,
+    (area, kind): (&str, Option<ListedKind>),
+    department: Option<&str>,
+    marks: &HashMap<MarkKey, SweepMark>,
+    limit: usize,
+) -> Option<Option<(Picked, Explained)>> {
     let picked = state.sweeper.read(|s| {
         let visible: Vec<(&zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>)> = s
             .findings()
-            .filter(|f| s.columns.community(f.household(&s.columns)).as_str().starts_with(area.as_str()))
+            .filter(|f| s.columns.community(f.household(&s.columns)).as_str().starts_with(area))
             .filter(|f| {
                 let def = &s.policies[f.policy as usize].definition;
-                department.as_deref().is_none_or(|d| def.department == d)
+                department.is_none_or(|d| def.department == d)
             })
             .filter(|f| {
                 if filter.include_dismissed {
@@ -651,7 +686,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                         && m.household_version == s.columns.household_version(f.household(&s.columns))
                 })
             })
-            .map(|f| listed_kind(s, f, &marks))
+            .map(|f| listed_kind(s, f, marks))
             .collect();
         let of_policy = |f: &zhongfu_domain::policy::Finding| {
             filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id)
@@ -674,7 +709,6 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             .take(limit)
             .map(|(f, listed, taper_ends)| {
                 let policy = &s.policies[f.policy as usize];
-                let explained = s.explain(f);
                 (
                     policy.policy_id,
                     policy.definition.code.clone(),
@@ -682,7 +716,6 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
                     (*f, listed, taper_ends),
                     s.columns.household_id(f.household(&s.columns)),
                     f.person().map(|r| s.columns.person_id(r)),
-                    explained,
                 )
             })
             .collect();
@@ -707,9 +740,28 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             rows
         };
         let (by_street, by_community) = (by_area(areas.by_street), by_area(areas.by_community));
-        (page, total, by_policy, by_street, by_community)
+        (s.generation, (page, total, by_policy, by_street, by_community))
     });
-    let Some((page, total, mut by_policy, by_street, by_community)) = picked else {
+    let Some((generation, picked)) = picked else { return Some(None) };
+    let mut explained: Explained = Vec::with_capacity(picked.0.len());
+    for chunk in picked.0.chunks(EXPLAIN_CHUNK) {
+        let done = state.sweeper.read(|s| {
+            (s.generation == generation).then(|| chunk.iter().map(|row| s.explain(&row.3.0)).collect::<Explained>())
+        });
+        explained.extend(done.flatten()?);
+        tokio::task::yield_now().await;
+    }
+    Some(Some((picked, explained)))
+}
+
+/// The picked rows with their households' labels and marks.
+async fn label(
+    state: &AppState,
+    scope: &zhongfu_domain::Scope,
+    marks: &HashMap<MarkKey, SweepMark>,
+    listed: Option<(Picked, Explained)>,
+) -> Result<Listed, ApiError> {
+    let Some(((page, total, mut by_policy, by_street, by_community), explained)) = listed else {
         return Ok(Listed {
             rows: Vec::new(),
             total: 0,
@@ -722,7 +774,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     let mut ids: Vec<i64> = page.iter().map(|r| r.4).collect();
     ids.sort_unstable();
     ids.dedup();
-    let labels = state.store.finding_labels(&scope, &ids).await?;
+    let labels = state.store.finding_labels(scope, &ids).await?;
     // Looked up per row: by person, and per household its head (or, lacking one, any member).
     let by_person: HashMap<i64, &MemberLabel> = labels.iter().map(|l| (l.person_id, l)).collect();
     let mut by_household: HashMap<i64, &MemberLabel> = HashMap::new();
@@ -734,38 +786,41 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
     }
     let rows = page
         .into_iter()
-        .map(|(policy_id, code, name, (f, listed, taper_ends), household_id, person_id, (conditions, benefit_fen))| {
-            let any = by_household.get(&household_id).copied();
-            let person = match person_id {
-                Some(pid) => by_person.get(&pid).copied(),
-                None => any.filter(|l| l.relation == "head"),
-            };
-            let mark = marks.get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind).to_owned()));
-            ResultRow {
-                policy_id,
-                policy_code: code,
-                policy_name: name,
-                kind: listed.code().into(),
-                household_id,
-                household_number: any.map(|l| l.household_number.clone()).unwrap_or_default(),
-                community: any.map(|l| l.community.clone()).unwrap_or_default(),
-                community_name: any.map(|l| l.community_name.clone()).unwrap_or_default(),
-                person_id,
-                name: person.map(|l| l.name.clone()).unwrap_or_default(),
-                id_masked: person.map(|l| l.id_masked.clone()).unwrap_or_default(),
-                // What qualifying would bring, never below nothing; a row that no longer
-                // qualifies brings nothing new (its formula would read negative).
-                benefit_fen: match f.kind {
-                    FindingKind::Stale => None,
-                    _ => benefit_fen.map(|b| b.max(0)),
-                },
-                reason: reason(f.kind, &conditions),
-                conditions,
-                mark: mark.map(|m| m.status.clone()),
-                mark_reason: mark.and_then(|m| m.reason.clone()),
-                taper_ends,
-            }
-        })
+        .zip(explained)
+        .map(
+            |((policy_id, code, name, (f, listed, taper_ends), household_id, person_id), (conditions, benefit_fen))| {
+                let any = by_household.get(&household_id).copied();
+                let person = match person_id {
+                    Some(pid) => by_person.get(&pid).copied(),
+                    None => any.filter(|l| l.relation == "head"),
+                };
+                let mark = marks.get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind).to_owned()));
+                ResultRow {
+                    policy_id,
+                    policy_code: code,
+                    policy_name: name,
+                    kind: listed.code().into(),
+                    household_id,
+                    household_number: any.map(|l| l.household_number.clone()).unwrap_or_default(),
+                    community: any.map(|l| l.community.clone()).unwrap_or_default(),
+                    community_name: any.map(|l| l.community_name.clone()).unwrap_or_default(),
+                    person_id,
+                    name: person.map(|l| l.name.clone()).unwrap_or_default(),
+                    id_masked: person.map(|l| l.id_masked.clone()).unwrap_or_default(),
+                    // What qualifying would bring, never below nothing; a row that no longer
+                    // qualifies brings nothing new (its formula would read negative).
+                    benefit_fen: match f.kind {
+                        FindingKind::Stale => None,
+                        _ => benefit_fen.map(|b| b.max(0)),
+                    },
+                    reason: reason(f.kind, &conditions),
+                    conditions,
+                    mark: mark.map(|m| m.status.clone()),
+                    mark_reason: mark.and_then(|m| m.reason.clone()),
+                    taper_ends,
+                }
+            },
+        )
         .collect();
     Ok(Listed { rows, total, by_policy, by_street, by_community })
 }

@@ -33,6 +33,9 @@ pub struct Snapshot {
     pub policies: Vec<ActivePolicy>,
     /// Every finding, those of replaced rows included: read them through `findings()`.
     findings: Findings,
+    /// Which full sweep made it (each one installed counts up): a reader that lets go of
+    /// the lock between steps checks that its rows still mean the same.
+    pub generation: u64,
 }
 
 impl Snapshot {
@@ -60,7 +63,7 @@ impl Snapshot {
         let left_out = refused.iter().map(|(i, e)| format!("{}：{} / {e}", defs[*i].name, e.message_zh())).collect();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let findings = engine.sweep(&columns, threads);
-        (Self { date, columns, engine, policies, findings }, left_out)
+        (Self { date, columns, engine, policies, findings, generation: 0 }, left_out)
     }
 
     /// The findings of households as they are now.
@@ -221,7 +224,12 @@ impl Sweeper {
             snapshot.policies.len(),
             snapshot.engine.interpreted(),
         );
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(snapshot);
+        {
+            let mut guard = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+            let mut snapshot = snapshot;
+            snapshot.generation = guard.as_ref().map_or(1, |s| s.generation + 1);
+            *guard = Some(snapshot);
+        }
         let dirty = lock(&self.dirty).take().unwrap_or_default();
         for id in dirty {
             self.refresh(store, id).await;
