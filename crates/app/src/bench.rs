@@ -183,7 +183,8 @@ impl PrivatePeak {
 
 /// The ledger's columns as plain text, with the indexes our registry keeps.
 const BASELINE_TABLE: &str = "CREATE TABLE ledger (number TEXT, community TEXT, address TEXT, phone TEXT,
-    registration TEXT, tenure TEXT, dangerous TEXT, assets TEXT, tags TEXT, categories TEXT, name TEXT,
+    registration TEXT, tenure TEXT, housing_condition TEXT, dangerous TEXT, assets TEXT, business_income TEXT,
+    property_income TEXT, transfer_income TEXT, other_income TEXT, tags TEXT, categories TEXT, name TEXT,
     id_number TEXT, relation TEXT, person_phone TEXT, marital TEXT, health TEXT, disability TEXT, grade TEXT,
     certificate TEXT, work TEXT, employment TEXT, schooling TEXT, income TEXT, person_categories TEXT,
     death TEXT, note TEXT);
@@ -580,4 +581,15 @@ async fn run_lookup(
         list_matches,
         list_page,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// The bare load's table has a column for each of the ledger's, in order.
+    #[test]
+    fn the_baseline_table_has_the_ledgers_columns() {
+        let table = super::BASELINE_TABLE.split(';').next().unwrap_or_default();
+        let columns = table.split_once('(').map_or(0, |(_, list)| list.matches(" TEXT").count());
+        assert_eq!(columns, zhongfu_domain::demo::CSV_COLUMNS.len());
+    }
 }
