@@ -322,6 +322,7 @@ async fn a_new_encryption_key_is_rotated_in_and_lookups_still_find_everyone() {
     let persons: u64 = households.iter().map(|h| h.members.len() as u64).sum();
     let ids = report.columns.iter().find(|c| (c.table, c.column) == ("person", "id_cipher")).unwrap();
     assert_eq!((report.key_id, ids.checked, ids.rewritten, report.unreadable()), (2, persons, persons, 0));
+    assert_eq!(report.remaining(), 0, "{report:?}");
     let again = rotated.rotate_pii_key(&actor).await.unwrap();
     assert_eq!((again.rewritten(), again.unreadable()), (0, 0), "nothing is left under the old key");
     assert_eq!(person_of(rotated.clone()).await, person);
@@ -336,4 +337,5 @@ async fn a_new_encryption_key_is_rotated_in_and_lookups_still_find_everyone() {
     assert!(without.reveal_id_number(&actor, &scope, person).await.is_err());
     let stuck = without.rotate_pii_key(&actor).await.unwrap();
     assert_eq!(stuck.unreadable(), report.rewritten(), "each value is reported, none is lost");
+    assert_eq!(stuck.remaining(), report.rewritten());
 }

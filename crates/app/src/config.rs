@@ -194,16 +194,18 @@ impl Config {
         for entry in self.pii_encryption_keys.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (id, key) =
                 entry.split_once(':').ok_or_else(|| bad(setting, "…", "expected id:key, e.g. 2:<64 hex>"))?;
-            let id: u8 = id
-                .trim()
-                .parse()
-                .ok()
-                .filter(|&id| id >= 2)
-                .ok_or_else(|| bad(setting, id, "a key id is 2 to 255 (key 1 is the one pii_key gives)"))?;
+            // The value is never repeated in a message: a key typed in the wrong place would be.
+            let id: u8 = id.trim().parse().ok().filter(|&id| id >= 2).ok_or_else(|| {
+                bad(setting, "…", "each entry is id:key with an id of 2 to 255 (key 1 is the one pii_key gives)")
+            })?;
+            let key = parse_key(key.trim()).map_err(|reason| bad(setting, "…", reason))?;
             if pii_encryption_keys.iter().any(|(seen, _)| *seen == id) {
                 return Err(bad(setting, &id.to_string(), "each key id once"));
             }
-            pii_encryption_keys.push((id, parse_key(key.trim()).map_err(|reason| bad(setting, "…", reason))?));
+            if key == pii_secret || pii_encryption_keys.iter().any(|(_, seen)| *seen == key) {
+                return Err(bad(setting, &id.to_string(), "each key differs from pii_key and from the others"));
+            }
+            pii_encryption_keys.push((id, key));
         }
         if self.pii_key_id == 0
             || (self.pii_key_id != 1 && !pii_encryption_keys.iter().any(|(id, _)| *id == self.pii_key_id))
@@ -329,7 +331,10 @@ mod tests {
     fn encryption_keys_are_read_by_id_and_the_current_one_must_be_given() {
         let key = "ab".repeat(32);
         let load = |vars: &[(&str, &str)]| with_key(Config::load(None, env(vars)).unwrap()).validate();
-        let ok = load(&[("ZHONGFU_PII_ENCRYPTION_KEYS", &format!(" 2:{key}, 7:{key}")), ("ZHONGFU_PII_KEY_ID", "7")]);
+        let ok = load(&[
+            ("ZHONGFU_PII_ENCRYPTION_KEYS", &format!(" 2:{key}, 7:{}", "ef".repeat(32))),
+            ("ZHONGFU_PII_KEY_ID", "7"),
+        ]);
         let ok = ok.unwrap();
         assert_eq!(ok.pii_encryption_keys.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [2, 7]);
         assert_eq!(ok.pii_key_id, 7);
@@ -337,7 +342,16 @@ mod tests {
         assert!(err(&[("ZHONGFU_PII_KEY_ID", "3")]).contains("ZHONGFU_PII_KEY_ID"), "no key 3 was given");
         let unparsed = Config::load(None, env(&[("ZHONGFU_PII_KEY_ID", "x")])).unwrap_err().to_string();
         assert!(unparsed.contains("ZHONGFU_PII_KEY_ID"), "{unparsed}");
-        for bad in [format!("1:{key}"), format!("2:{key},2:{key}"), "2:abc".into(), key.clone()] {
+        let (other, master) = ("cd".repeat(32), "11".repeat(32));
+        for bad in [
+            format!("1:{key}"),
+            format!("2:{key},2:{other}"),
+            format!("2:{key},3:{key}"),
+            format!("2:{master}"),
+            format!("{key}:2"),
+            "2:abc".into(),
+            key.clone(),
+        ] {
             let message = err(&[("ZHONGFU_PII_ENCRYPTION_KEYS", &bad)]);
             assert!(message.contains("ZHONGFU_PII_ENCRYPTION_KEYS") && !message.contains(&key[..8]), "{message}");
         }

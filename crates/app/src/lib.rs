@@ -36,7 +36,8 @@ pub enum StartError {
 pub fn pii_keys(settings: &Settings) -> PiiKeys {
     let keys = (settings.pii_encryption_keys.iter())
         .fold(PiiKeys::new(1, &settings.pii_secret), |keys, (id, secret)| keys.with_encryption_key(*id, secret));
-    keys.encrypting_with(settings.pii_key_id).unwrap_or_else(|| PiiKeys::new(1, &settings.pii_secret))
+    // `Config::validate` refuses a current key that is not among them.
+    keys.encrypting_with(settings.pii_key_id).unwrap_or_else(|| unreachable!("pii_key_id names a configured key"))
 }
 
 /// Opens the store named in the settings, with the personal-data keys.

@@ -151,9 +151,13 @@ enum AdminCommand {
     },
     /// Re-encrypt every stored ID number, phone, certificate and TOTP secret with the
     /// current key (`pii_key_id`), decrypting old values with the keys configured beside
-    /// it (`pii_encryption_keys`). Safe to stop and run again; exit code 1 if any value
-    /// could not be decrypted.
+    /// it (`pii_encryption_keys`). Safe to stop and run again; exit code 1 while any
+    /// value is left under another key.
     RotatePiiKey {
+        /// The key to rotate to: must be the configured `pii_key_id` (a check against
+        /// rotating to the wrong key by a missing setting).
+        #[arg(long)]
+        to: u8,
         /// Print one JSON object with the counts per column.
         #[arg(long)]
         json: bool,
@@ -292,13 +296,20 @@ fn main() -> ExitCode {
                     Err(e) => fail(&e, 1),
                 }
             }
-            Command::Admin { command: AdminCommand::RotatePiiKey { json } } => {
+            Command::Admin { command: AdminCommand::RotatePiiKey { to, json } } => {
+                if to != settings.pii_key_id {
+                    eprintln!(
+                        "zhongfu: error: the current key is {} (pii_key_id, ZHONGFU_PII_KEY_ID), not {to}: set it and run again",
+                        settings.pii_key_id
+                    );
+                    return ExitCode::from(2);
+                }
                 let store = match open_migrated(&settings).await {
                     Ok((store, _)) => store,
                     Err(e) => return fail(&e, start_exit_code(&e)),
                 };
                 let rotated = store.rotate_pii_key(&zhongfu_store::Actor::system("zhongfu admin rotate-pii-key")).await;
-                figures(rotated, json, |r| r.unreadable() == 0)
+                figures(rotated, json, |r| r.remaining() == 0)
             }
             Command::Audit { command: AuditCommand::Verify { json } } => {
                 let store = match open_migrated(&settings).await {

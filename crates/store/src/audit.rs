@@ -183,6 +183,9 @@ pub struct RotatedColumn {
     pub rewritten: u64,
     /// Values no configured key decrypts (left as they are).
     pub unreadable: u64,
+    /// Values not under the current key once the pass is over, counted afresh (those
+    /// unreadable, and any written meanwhile by a server still on the old key).
+    pub remaining: u64,
 }
 
 impl PiiRotation {
@@ -192,5 +195,9 @@ impl PiiRotation {
 
     pub fn unreadable(&self) -> u64 {
         self.columns.iter().map(|c| c.unreadable).sum()
+    }
+
+    pub fn remaining(&self) -> u64 {
+        self.columns.iter().map(|c| c.remaining).sum()
     }
 }

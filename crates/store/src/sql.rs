@@ -144,16 +144,25 @@ macro_rules! sql_store {
                         }
                         tx.commit().await?;
                     }
+                    // The key id is the value's first byte.
+                    let other_key = if $crate::Store::backend(self) == "postgres" {
+                        format!("get_byte({column}, 0) <> {}", self.keys.key_id())
+                    } else {
+                        format!("substr({column}, 1, 1) <> X'{:02X}'", self.keys.key_id())
+                    };
+                    let count = format!("SELECT COUNT(*) FROM {table} WHERE {column} IS NOT NULL AND {other_key}");
+                    let remaining: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count)).fetch_one(&self.pool).await?;
+                    done.remaining = remaining.max(0) as u64;
                     report.columns.push(done);
                 }
                 let counts: serde_json::Map<String, serde_json::Value> = (report.columns.iter())
-                    .map(|c| (format!("{}.{}", c.table, c.column), serde_json::json!([c.checked, c.rewritten, c.unreadable])))
+                    .map(|c| (format!("{}.{}", c.table, c.column), serde_json::json!([c.checked, c.rewritten, c.remaining])))
                     .collect();
                 let event = AuditEvent {
                     action: "pii.rotate_key".into(),
                     entity: "pii".into(),
                     entity_id: report.key_id.to_string(),
-                    diff: serde_json::json!({ "key_id": report.key_id, "checked_rewritten_unreadable": counts }).to_string(),
+                    diff: serde_json::json!({ "key_id": report.key_id, "checked_rewritten_remaining": counts }).to_string(),
                 };
                 let mut tx = self.begin_write().await?;
                 append_audit!(tx, actor, &event);
