@@ -712,6 +712,12 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
     assert_eq!(taken.status(), 409);
     let body: Value = taken.json().await.unwrap();
     assert_eq!((&body["code"], &body["field"]), (&json!("number_taken"), &json!("number")), "{body}");
+    // The new household gets its own income and assets: a merge keeps both households'.
+    let mut form = household_form(&split, "洞庭路2号");
+    (form["assets_fen"], form["income_items"]) = (json!(100_000), json!([{"kind": "other", "monthly_fen": 50_000}]));
+    let res = send(&app, &worker, reqwest::Method::PUT, &format!("/api/v1/households/{new_id}"), Some(1), form).await;
+    assert_eq!(res.status(), 200);
+    let before: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
     // Merge it back: the stale version of the absorbed household is refused first.
     let merge = format!("/api/v1/households/{id}/merge");
     let res =
@@ -722,9 +728,19 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
         send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 0})).await;
     assert_eq!(res.status(), 412);
     let res =
-        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 1})).await;
+        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 2})).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let merged: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    assert_eq!(merged["assets_fen"].as_i64(), before["assets_fen"].as_i64().map(|a| a + 100_000));
+    let other_income = |h: &Value| {
+        h["income_items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "other")
+            .map_or(0, |i| i["monthly_fen"].as_i64().unwrap())
+    };
+    assert_eq!(other_income(&merged), other_income(&before) + 50_000, "{}", merged["income_items"]);
     assert_eq!(merged["members"].as_array().unwrap().len(), members.len());
     assert_eq!(merged["members"].as_array().unwrap().iter().filter(|m| m["relation"] == "head").count(), 1);
     assert_eq!(
@@ -1691,6 +1707,7 @@ async fn a_households_own_income_counts_in_its_per_capita_income_and_its_lists()
         json!([{"kind": "lottery", "monthly_fen": 1}]),
         json!([{"kind": "other", "monthly_fen": 1}, {"kind": "other", "monthly_fen": 2}]),
         json!([{"kind": "other", "monthly_fen": -1}]),
+        json!([{"kind": "other", "monthly_fen": 100_000_000_001_i64}]),
     ] {
         let mut form = household_form(&page, "湖滨路1号");
         form["income_items"] = items;

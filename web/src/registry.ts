@@ -1,6 +1,7 @@
 // Pure helpers of the registry screens: who may be moved to another household,
 // the household picker's options, the division cascader's nodes, counts beside filters.
 import type { Division, Holding, HouseholdDetail, HouseholdFacets, HouseholdSummary, IncomeItem, Member } from "./api";
+import { yuan } from "./codes";
 
 /**
  * The head does not move out (the server refuses it too): with others left, another member
@@ -140,7 +141,7 @@ export function diffLines(
 }
 
 /**
- * A household's income items as the page shows them: `经营净收入 1500.00、转移净收入 200.00`.
+ * A household's income items as the page shows them: `经营净收入 1,500.00、转移净收入 200.00`.
  * Takes them as sent (a list) or as an audit record stores them (`business:150000,transfer:20000`).
  */
 export function incomeItemsText(items: IncomeItem[] | string, kindLabel: (kind: string) => string): string {
@@ -154,7 +155,12 @@ export function incomeItemsText(items: IncomeItem[] | string, kindLabel: (kind: 
             return { kind, monthly_fen: Number(fen) };
           })
       : items;
-  return list.map((i) => `${kindLabel(i.kind)} ${(i.monthly_fen / 100).toFixed(2)}`).join("、") || "–";
+  return (
+    list
+      .filter((i) => Number.isFinite(i.monthly_fen))
+      .map((i) => `${kindLabel(i.kind)} ${yuan(i.monthly_fen)}`)
+      .join("、") || "–"
+  );
 }
 
 /** The size of an import batch from its audit record's diff (`{"households":[null,n],"persons":[null,m]}`). */

@@ -715,6 +715,41 @@ fn read_household(
     })
 }
 
+/// The fields a household's digest covers (what a re-import compares). A sheet
+/// without some of them leaves those as stored, so its digest says which it had.
+pub const DIGEST_FIELDS: [Field; 30] = [
+    Field::HouseholdNumber,
+    Field::Community,
+    Field::Address,
+    Field::HouseholdPhone,
+    Field::Registration,
+    Field::Tenure,
+    Field::DangerousHousing,
+    Field::HousingCondition,
+    Field::Assets,
+    Field::BusinessIncome,
+    Field::PropertyIncome,
+    Field::TransferIncome,
+    Field::OtherIncome,
+    Field::HouseholdTags,
+    Field::HouseholdCategories,
+    Field::Name,
+    Field::IdNumber,
+    Field::Relation,
+    Field::Phone,
+    Field::Marital,
+    Field::Health,
+    Field::DisabilityKind,
+    Field::DisabilityGrade,
+    Field::DisabilityCert,
+    Field::WorkAbility,
+    Field::Employment,
+    Field::Schooling,
+    Field::MonthlyIncome,
+    Field::PersonCategories,
+    Field::DeathDate,
+];
+
 /// The columns of a household's own income, by kind.
 pub const INCOME_FIELDS: [(Field, IncomeKind); 4] = [
     (Field::BusinessIncome, IncomeKind::Business),
@@ -1109,7 +1144,7 @@ pub fn parse_money(cell: &Cell) -> Result<Fen, Reject> {
         )
     };
     let fen = match cell {
-        Cell::Number(n) if *n >= 0.0 && n.is_finite() => (n * 100.0).round(),
+        Cell::Number(n) if *n >= 0.0 && n.is_finite() => (n * 100.0).round() as i64,
         Cell::Number(_) => return Err(bad()),
         other => {
             let text = clean(&other.display()).replace([',', ' ', '，'], "");
@@ -1125,10 +1160,18 @@ pub fn parse_money(cell: &Cell) -> Result<Fen, Reject> {
             }
             let whole: i64 = whole.parse().map_err(|_| bad())?;
             let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-            return Ok(Fen(whole * 100 + frac));
+            whole * 100 + frac
         }
     };
-    Ok(Fen(fen as i64))
+    let fen = fen as i64;
+    if fen > Fen::MAX_AMOUNT.0 {
+        return Err(reject(
+            "amount_too_large",
+            "金额过大：不能超过10亿元（请检查单位是否为元）",
+            "the amount is too large: at most 1,000,000,000 yuan (is it in yuan?)",
+        ));
+    }
+    Ok(Fen(fen))
 }
 
 /// A date: `2026-01-05`, `2026/1/5`, `2026.1.5`, `2026年1月5日`, `20260105`,

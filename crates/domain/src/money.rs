@@ -13,6 +13,9 @@ pub struct Fen(pub i64);
 
 impl Fen {
     pub const ZERO: Self = Self(0);
+    /// The largest amount a person may enter (1,000,000,000 yuan): far above any real
+    /// income or asset, far below where sums of them could overflow.
+    pub const MAX_AMOUNT: Self = Self(100_000_000_000);
 
     pub fn from_yuan(yuan: i64) -> Self {
         Self(yuan * 100)

@@ -205,6 +205,19 @@ impl IncomeItem {
             .collect()
     }
 
+    /// Two households' items as one household's (merged households): amounts of a kind added.
+    pub fn combined(a: &[IncomeItem], b: &[IncomeItem]) -> Vec<IncomeItem> {
+        let mut items: Vec<IncomeItem> = a.to_vec();
+        for item in b {
+            match items.iter_mut().find(|i| i.kind == item.kind) {
+                Some(same) => same.monthly = same.monthly + item.monthly,
+                None => items.push(*item),
+            }
+        }
+        items.sort_by_key(|i| i.kind);
+        items
+    }
+
     /// The sum of the items.
     pub fn total(items: &[IncomeItem]) -> Fen {
         items.iter().map(|i| i.monthly).sum()
@@ -342,9 +355,10 @@ pub struct Household {
 }
 
 impl Household {
-    /// The members' monthly incomes and the household's income items.
+    /// The living members' monthly incomes and the household's income items.
     pub fn monthly_income(&self) -> Fen {
-        self.members.iter().map(|m| m.monthly_income).sum::<Fen>() + IncomeItem::total(&self.income_items)
+        let members: Fen = self.members.iter().filter(|m| m.death_date.is_none()).map(|m| m.monthly_income).sum();
+        members + IncomeItem::total(&self.income_items)
     }
 
     /// Monthly income per living member, in fen (rounded down).
@@ -379,6 +393,11 @@ mod tests {
         assert_eq!(IncomeItem::decode(""), Some(Vec::new()));
         assert_eq!(IncomeItem::decode("wages:1"), None);
         assert_eq!(IncomeItem::total(&items), Fen(170_000));
+        let other = [
+            IncomeItem { kind: IncomeKind::Business, monthly: Fen(1) },
+            IncomeItem { kind: IncomeKind::Other, monthly: Fen(2) },
+        ];
+        assert_eq!(IncomeItem::encode(&IncomeItem::combined(&items, &other)), "business:120001,transfer:50000,other:2");
     }
 
     #[test]

@@ -93,10 +93,10 @@ pub(crate) struct HouseholdSeals {
 }
 
 impl HouseholdSeals {
-    fn new(keys: &PiiKeys, h: &Household) -> Self {
+    fn new(keys: &PiiKeys, h: &Household, said: Said) -> Self {
         Self {
             phone: h.phone.as_deref().map(|p| seal_phone(keys, p)),
-            digest: digest(keys, h),
+            digest: digest(keys, h, said),
             members: h.members.iter().map(|m| MemberSeals::new(keys, m)).collect(),
         }
     }
@@ -115,7 +115,7 @@ pub struct ImportBatch {
 
 impl ImportBatch {
     pub(crate) fn new(keys: &PiiKeys, households: Vec<Household>, said: Said) -> Self {
-        let seals = households.iter().map(|h| HouseholdSeals::new(keys, h)).collect();
+        let seals = households.iter().map(|h| HouseholdSeals::new(keys, h, said)).collect();
         Self { households, seals, said }
     }
 
@@ -160,7 +160,7 @@ pub(crate) struct HoldingRow<'a> {
 impl<'a> SealedBatch<'a> {
     pub fn new(keys: &PiiKeys, households: &'a [Household]) -> Self {
         let mut seals: Vec<Option<HouseholdSeals>> =
-            households.iter().map(|h| Some(HouseholdSeals::new(keys, h))).collect();
+            households.iter().map(|h| Some(HouseholdSeals::new(keys, h, Said::all()))).collect();
         Self::take(households, &mut seals, 0..households.len())
     }
 
@@ -299,7 +299,12 @@ pub(crate) fn import_event(action: &str, batch: &SealedBatch<'_>) -> crate::Audi
 /// equal digests mean a re-import would change nothing. A category's start is
 /// left out: a ledger does not say it (an import starts it in the import's
 /// month), so the same sheet imported again next month is still unchanged.
-pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
+///
+/// `said`: the fields the sheet has columns for. One that leaves some of them out
+/// keeps those as stored, so its digest says which it had (a sheet with a blank
+/// income column then differs from one without the column); a sheet with all of
+/// them, like a household written whole, adds nothing, as before.
+pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
     let mut r = Record(Vec::with_capacity(160 * (h.members.len() + 1)));
     r.text(&h.number).text(h.community.as_str()).text(&h.address).maybe(h.phone.as_deref(), Record::text);
     r.text(h.registration.code()).text(h.tenure.code()).num(i64::from(h.dangerous_housing)).num(h.assets.0);
@@ -321,6 +326,11 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household) -> Vec<u8> {
         r.maybe(m.disability.as_ref(), |r, d| r.text(d.kind.code()).num(i64::from(d.grade)).text(&d.certificate));
         r.text(m.work_ability.code()).text(m.employment.code()).text(m.schooling.code()).num(m.monthly_income.0);
         r.holdings(&m.categories).maybe(m.death_date, Record::date);
+    }
+    let fields = zhongfu_domain::ledger::DIGEST_FIELDS.iter().enumerate();
+    let mask = fields.filter(|(_, f)| said.has(**f)).fold(0i64, |mask, (i, _)| mask | 1 << i);
+    if mask != (1 << zhongfu_domain::ledger::DIGEST_FIELDS.len()) - 1 {
+        r.num(mask);
     }
     keys.blind_index_bytes(IndexKind::Record, &r.0)
 }
@@ -1471,8 +1481,8 @@ mod tests {
     #[test]
     fn a_digest_changes_with_any_fact_and_only_then() {
         let keys = PiiKeys::new(1, &[7; 32]);
-        let base = digest(&keys, &household());
-        assert_eq!(digest(&keys, &household()), base, "the same household, the same digest");
+        let base = digest(&keys, &household(), Said::all());
+        assert_eq!(digest(&keys, &household(), Said::all()), base, "the same household, the same digest");
         let changed: [fn(&mut Household); 10] = [
             |h| h.address.push('A'),
             |h| {
@@ -1503,7 +1513,7 @@ mod tests {
         for (i, change) in changed.iter().enumerate() {
             let mut h = household();
             change(&mut h);
-            assert_ne!(digest(&keys, &h), base, "change {i}");
+            assert_ne!(digest(&keys, &h, Said::all()), base, "change {i}");
         }
         // The same categories imported in another month (their start is the import's month) are no change.
         let held = |start: (i32, u32)| {
@@ -1511,10 +1521,21 @@ mod tests {
             let start = NaiveDate::from_ymd_opt(start.0, start.1, 1).unwrap();
             h.categories.push(Holding { category: Category::Dibao, start, end: None });
             h.members[0].categories.push(Holding { category: Category::Tekun, start, end: None });
-            digest(&keys, &h)
+            digest(&keys, &h, Said::all())
         };
         assert_eq!(held((2026, 11)), held((2026, 12)));
         assert_ne!(held((2026, 11)), base);
+        // A sheet without some of the fields leaves them as stored: its digest says so, and a
+        // sheet with those columns left blank is another sheet. One with all of them is as whole.
+        use zhongfu_domain::ledger::{DIGEST_FIELDS, Field};
+        let whole = Said::of(&DIGEST_FIELDS.map(Some));
+        assert_eq!(digest(&keys, &household(), whole), base);
+        let without = Said::of(&[Some(Field::Name), Some(Field::IdNumber), Some(Field::Relation)]);
+        let blank_income =
+            Said::of(&[Some(Field::Name), Some(Field::IdNumber), Some(Field::Relation), Some(Field::OtherIncome)]);
+        let (a, b) = (digest(&keys, &household(), without), digest(&keys, &household(), blank_income));
+        assert!(a != b && a != base && b != base);
+        assert_eq!(digest(&keys, &household(), without), a, "the same sheet again, the same digest");
     }
 
     #[test]

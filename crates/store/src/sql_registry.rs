@@ -557,9 +557,24 @@ macro_rules! registry_store {
                 .await?;
             sqlx::query("DELETE FROM household WHERE id = $1").bind(other).execute(&mut *tx).await?;
             sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
+            // One household now: its assets and its own income are both households'.
+            let items = IncomeItem::combined(&before.income_items, &absorbed.income_items);
+            let assets = before.assets_fen.saturating_add(absorbed.assets_fen);
+            sqlx::query("UPDATE household SET assets_fen = $2, income_items = $3, items_income_fen = $4 WHERE id = $1")
+                .bind(id)
+                .bind(assets)
+                .bind(IncomeItem::encode(&items))
+                .bind(IncomeItem::total(&items).0)
+                .execute(&mut *tx)
+                .await?;
             let moved: Vec<i64> = absorbed.members.iter().map(|m| m.id).collect();
-            let diff =
-                serde_json::json!({ "merged": [null, absorbed.number], "members": [null, moved] }).to_string();
+            let diff = serde_json::json!({
+                "merged": [null, absorbed.number],
+                "members": [null, moved],
+                "assets_fen": [before.assets_fen, assets],
+                "income_items": [IncomeItem::encode(&before.income_items), IncomeItem::encode(&items)],
+            })
+            .to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.merge", id, diff));
             let diff = serde_json::json!({ "merged_into": [null, before.number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.merged_away", other, diff));

@@ -510,7 +510,7 @@ fn income_items(form: &[IncomeItemForm]) -> Result<Vec<IncomeItem>, ApiError> {
     let mut items: Vec<IncomeItem> = Vec::new();
     for item in form {
         let kind = required("income_items", item.kind.trim(), IncomeKind::parse)?;
-        if !(0..=100_000_000_000).contains(&item.monthly_fen) {
+        if !(0..=Fen::MAX_AMOUNT.0).contains(&item.monthly_fen) {
             return Err(bad(
                 "income_items",
                 "收入金额应在0至10亿元之间",
@@ -570,8 +570,8 @@ pub async fn update(
     if !p.scope().covers(&community) || state.store.division(&community).await?.is_none() {
         return Err(bad("community", "该社区不在您的管辖范围内", "this community is outside your jurisdiction"));
     }
-    if form.assets_fen < 0 {
-        return Err(bad("assets_fen", "家庭财产不能为负数", "assets cannot be negative"));
+    if !(0..=Fen::MAX_AMOUNT.0).contains(&form.assets_fen) {
+        return Err(bad("assets_fen", "家庭财产应在0至10亿元之间", "assets are between 0 and 1,000,000,000 yuan"));
     }
     let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>()?;
     let edit = HouseholdEdit {
@@ -627,8 +627,12 @@ impl MemberForm {
             (Some(_), _) => return Err(bad("disability_grade", "残疾等级为1–4级", "a disability grade is 1 to 4")),
             (None, Some(_)) => return Err(bad("disability_kind", "请填写残疾类别", "give the disability type")),
         };
-        if self.monthly_income_fen < 0 {
-            return Err(bad("monthly_income_fen", "月收入不能为负数", "income cannot be negative"));
+        if !(0..=Fen::MAX_AMOUNT.0).contains(&self.monthly_income_fen) {
+            return Err(bad(
+                "monthly_income_fen",
+                "月收入应在0至10亿元之间",
+                "an income is between 0 and 1,000,000,000 yuan",
+            ));
         }
         let death_date = match optional(self.death_date.as_deref()) {
             None => None,

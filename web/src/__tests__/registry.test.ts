@@ -175,8 +175,9 @@ describe("a household's own income", () => {
       { kind: "business", monthly_fen: 150000 },
       { kind: "transfer", monthly_fen: 20050 },
     ];
-    expect(incomeItemsText(items, kind)).toBe("经营净收入 1500.00、转移净收入 200.50");
-    expect(incomeItemsText("business:150000,transfer:20050", kind)).toBe("经营净收入 1500.00、转移净收入 200.50");
+    expect(incomeItemsText(items, kind)).toBe("经营净收入 1,500.00、转移净收入 200.50");
+    expect(incomeItemsText("business:150000,transfer:20050", kind)).toBe("经营净收入 1,500.00、转移净收入 200.50");
+    expect(incomeItemsText("business:x,transfer:100", kind)).toBe("转移净收入 1.00");
     expect(incomeItemsText([], kind)).toBe("–");
     expect(incomeItemsText("", kind)).toBe("–");
   });

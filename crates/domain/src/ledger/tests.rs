@@ -383,3 +383,11 @@ fn a_households_own_income_is_read_from_its_columns_by_kind() {
     let issue = parsed.issues.iter().find(|i| i.row == 4).unwrap();
     assert_eq!((issue.column, issue.field, issue.code), (Some(6), Some(Field::BusinessIncome), "invalid_amount"));
 }
+
+#[test]
+fn an_amount_past_a_billion_yuan_is_refused_not_wrapped() {
+    assert_eq!(parse_money(&t("1,000,000,000")), Ok(Fen::MAX_AMOUNT));
+    for cell in [t("1000000000.01"), Cell::Number(1e20), t("999999999999")] {
+        assert_eq!(parse_money(&cell).unwrap_err().code, "amount_too_large", "{cell:?}");
+    }
+}

@@ -361,7 +361,8 @@ impl Columns {
         self.hh_community.push(community);
         self.size.push(size.min(255) as u8);
         self.total_income.push(total);
-        self.per_capita.push(if size == 0 { 0 } else { total / size });
+        // As the registry's lists count it: a household with no living member is over one.
+        self.per_capita.push(total / size.max(1));
         self.assets.push(h.assets.0);
         self.housing.push(index_of(Tenure::ALL, &h.tenure));
         self.dangerous.push(u8::from(h.dangerous_housing));
