@@ -715,40 +715,14 @@ fn read_household(
     })
 }
 
-/// The fields a household's digest covers (what a re-import compares). A sheet
-/// without some of them leaves those as stored, so its digest says which it had.
-pub const DIGEST_FIELDS: [Field; 30] = [
-    Field::HouseholdNumber,
-    Field::Community,
-    Field::Address,
-    Field::HouseholdPhone,
-    Field::Registration,
-    Field::Tenure,
-    Field::DangerousHousing,
-    Field::HousingCondition,
-    Field::Assets,
-    Field::BusinessIncome,
-    Field::PropertyIncome,
-    Field::TransferIncome,
-    Field::OtherIncome,
-    Field::HouseholdTags,
-    Field::HouseholdCategories,
-    Field::Name,
-    Field::IdNumber,
-    Field::Relation,
-    Field::Phone,
-    Field::Marital,
-    Field::Health,
-    Field::DisabilityKind,
-    Field::DisabilityGrade,
-    Field::DisabilityCert,
-    Field::WorkAbility,
-    Field::Employment,
-    Field::Schooling,
-    Field::MonthlyIncome,
-    Field::PersonCategories,
-    Field::DeathDate,
-];
+impl Field {
+    /// Whether a household's digest covers the field (what a re-import compares). A sheet
+    /// without some of these leaves them as stored, so its digest says which it had. Sex and
+    /// birth date come from the ID, a category's start is left out on purpose, a note is not kept.
+    pub fn in_digest(self) -> bool {
+        !matches!(self, Field::Sex | Field::BirthDate | Field::CategoryStart | Field::Note)
+    }
+}
 
 /// The columns of a household's own income, by kind.
 pub const INCOME_FIELDS: [(Field, IncomeKind); 4] = [

@@ -327,9 +327,9 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
         r.text(m.work_ability.code()).text(m.employment.code()).text(m.schooling.code()).num(m.monthly_income.0);
         r.holdings(&m.categories).maybe(m.death_date, Record::date);
     }
-    let fields = zhongfu_domain::ledger::DIGEST_FIELDS.iter().enumerate();
-    let mask = fields.filter(|(_, f)| said.has(**f)).fold(0i64, |mask, (i, _)| mask | 1 << i);
-    if mask != (1 << zhongfu_domain::ledger::DIGEST_FIELDS.len()) - 1 {
+    let covered = || zhongfu_domain::ledger::Field::ALL.iter().filter(|f| f.in_digest());
+    let mask = covered().enumerate().filter(|(_, f)| said.has(**f)).fold(0i64, |mask, (i, _)| mask | 1 << i);
+    if mask != (1 << covered().count()) - 1 {
         r.num(mask);
     }
     keys.blind_index_bytes(IndexKind::Record, &r.0)
@@ -1527,8 +1527,8 @@ mod tests {
         assert_ne!(held((2026, 11)), base);
         // A sheet without some of the fields leaves them as stored: its digest says so, and a
         // sheet with those columns left blank is another sheet. One with all of them is as whole.
-        use zhongfu_domain::ledger::{DIGEST_FIELDS, Field};
-        let whole = Said::of(&DIGEST_FIELDS.map(Some));
+        use zhongfu_domain::ledger::Field;
+        let whole = Said::of(&Field::ALL.iter().filter(|f| f.in_digest()).map(|f| Some(*f)).collect::<Vec<_>>());
         assert_eq!(digest(&keys, &household(), whole), base);
         let without = Said::of(&[Some(Field::Name), Some(Field::IdNumber), Some(Field::Relation)]);
         let blank_income =
