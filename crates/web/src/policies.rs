@@ -630,7 +630,7 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
         .sweep_marks(&area)
         .await?
         .into_iter()
-        .map(|m| ((m.policy_id, m.household_id, m.person_id, m.kind.clone()), m))
+        .filter_map(|m| Some(((m.policy_id, m.household_id, m.person_id, mark_kind(&m.kind)?), m)))
         .collect();
     // Pick the rows under the snapshot's lock; explain them a chunk at a time, letting go
     // of the lock between chunks so an edit's re-evaluation is not kept waiting behind a
@@ -794,7 +794,7 @@ async fn label(
                     Some(pid) => by_person.get(&pid).copied(),
                     None => any.filter(|l| l.relation == "head"),
                 };
-                let mark = marks.get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind).to_owned()));
+                let mark = marks.get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind)));
                 ResultRow {
                     policy_id,
                     policy_code: code,
@@ -825,18 +825,25 @@ async fn label(
     Ok(Listed { rows, total, by_policy, by_street, by_community })
 }
 
-type MarkKey = (i64, i64, i64, String);
+/// A mark's row: policy, household, person (0 for the household) and kind. Looked up for
+/// every finding of a listing, under the snapshot's lock, so it holds no allocation.
+type MarkKey = (i64, i64, i64, &'static str);
+
+/// A stored mark's kind as the one the listing looks up; none for a kind it never asks for.
+fn mark_kind(kind: &str) -> Option<&'static str> {
+    ["missing", "stale", "unknown", "taper"].into_iter().find(|k| *k == kind)
+}
 
 fn key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding) -> MarkKey {
     mark_key(s, f, kind_code(f.kind))
 }
 
-fn mark_key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding, kind: &str) -> MarkKey {
+fn mark_key(s: &crate::sweep::Snapshot, f: &zhongfu_domain::policy::Finding, kind: &'static str) -> MarkKey {
     (
         s.policies[f.policy as usize].policy_id,
         s.columns.household_id(f.household(&s.columns)),
         f.person().map_or(0, |r| s.columns.person_id(r)),
-        kind.to_owned(),
+        kind,
     )
 }
 
