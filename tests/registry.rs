@@ -1715,6 +1715,14 @@ async fn a_households_own_income_counts_in_its_per_capita_income_and_its_lists()
         assert_eq!(res.status(), 400);
         assert_eq!(res.json::<Value>().await.unwrap()["field"], "income_items");
     }
+    // Assets past the same bound are refused the same way.
+    let mut form = household_form(&page, "湖滨路1号");
+    form["assets_fen"] = json!(100_000_000_001_i64);
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), form).await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
+        (400, json!("assets_fen"))
+    );
     // An edit that leaves them out keeps them; the shop closes: the support alone is left.
     let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, "湖滨路1号")).await;
     assert_eq!(res.status(), 200);

@@ -237,7 +237,7 @@ fn code<T>(parse: fn(&str) -> Option<T>, s: &str, what: &str) -> crate::Result<T
 }
 
 pub(crate) fn household_facts(r: HouseholdFactRow) -> crate::Result<HouseholdFacts> {
-    let (id, version, community, registration, tenure, dangerous_housing, assets, other_income, tags) = r;
+    let (id, version, community, registration, tenure, dangerous_housing, assets, items_income, tags) = r;
     Ok(HouseholdFacts {
         id,
         version,
@@ -246,7 +246,7 @@ pub(crate) fn household_facts(r: HouseholdFactRow) -> crate::Result<HouseholdFac
         tenure: code(Tenure::parse, &tenure, "tenure")?,
         dangerous_housing,
         assets: Fen(assets),
-        other_income: Fen(other_income),
+        items_income: Fen(items_income),
         tags: tags.split(',').filter_map(Tag::parse).collect(),
         holdings: Vec::new(),
         members: Vec::new(),

@@ -1195,29 +1195,27 @@ pub(crate) use push_household_filter;
 macro_rules! push_member_criteria {
     ($q:expr, $f:expr) => {{
         let (q, f) = (&mut $q, $f);
-        {
-            if let Some(name) = &f.name {
-                q.push(" AND p.name LIKE ").push_bind(format!("%{}%", $crate::like_escape(name))).push(" ESCAPE '\\'");
-            }
-            let (born_from, born_to) = f.birth_bounds();
-            if f.age_min.is_some() || f.age_max.is_some() || f.disability_kind.is_some() || f.work_ability.is_some() {
-                q.push(" AND p.death_date IS NULL");
-            }
-            if let Some(d) = born_from {
-                q.push(" AND p.birth_date >= ").push_bind(d);
-            }
-            if let Some(d) = born_to {
-                q.push(" AND p.birth_date <= ").push_bind(d);
-            }
-            if let Some(k) = f.disability_kind {
-                q.push(" AND p.disability_kind = ").push_bind(k.code());
-            }
-            if let Some(g) = f.disability_grade {
-                q.push(" AND p.disability_grade = ").push_bind(i64::from(g));
-            }
-            if let Some(w) = f.work_ability {
-                q.push(" AND p.work_ability = ").push_bind(w.code());
-            }
+        if let Some(name) = &f.name {
+            q.push(" AND p.name LIKE ").push_bind(format!("%{}%", $crate::like_escape(name))).push(" ESCAPE '\\'");
+        }
+        let (born_from, born_to) = f.birth_bounds();
+        if f.age_min.is_some() || f.age_max.is_some() || f.disability_kind.is_some() || f.work_ability.is_some() {
+            q.push(" AND p.death_date IS NULL");
+        }
+        if let Some(d) = born_from {
+            q.push(" AND p.birth_date >= ").push_bind(d);
+        }
+        if let Some(d) = born_to {
+            q.push(" AND p.birth_date <= ").push_bind(d);
+        }
+        if let Some(k) = f.disability_kind {
+            q.push(" AND p.disability_kind = ").push_bind(k.code());
+        }
+        if let Some(g) = f.disability_grade {
+            q.push(" AND p.disability_grade = ").push_bind(i64::from(g));
+        }
+        if let Some(w) = f.work_ability {
+            q.push(" AND p.work_ability = ").push_bind(w.code());
         }
     }};
 }

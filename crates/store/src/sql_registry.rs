@@ -132,24 +132,21 @@ macro_rules! registry_store {
             }
             // Members' disability types and work abilities: one grouped join each, the
             // facet's own criterion left out, the other member criteria on the same member.
-            let mut member_counts = Vec::with_capacity(2);
-            for column in ["disability_kind", "work_ability"] {
+            let mut member_counts = [std::collections::BTreeMap::new(), std::collections::BTreeMap::new()];
+            let member_columns: [(&str, fn(&mut HouseholdFilter)); 2] =
+                [("disability_kind", |f| f.disability_kind = None), ("work_ability", |f| f.work_ability = None)];
+            for (counts, (column, leave_out)) in member_counts.iter_mut().zip(member_columns) {
                 let mut others = filter.clone();
-                if column == "disability_kind" {
-                    others.disability_kind = None;
-                } else {
-                    others.work_ability = None;
-                }
+                leave_out(&mut others);
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::member_facet(column));
                 push_household_filter!(q, scope, &others.households_only(), self.keys);
                 q.push(" AND p.death_date IS NULL AND p.").push(column).push(" IS NOT NULL");
                 $crate::registry::push_member_criteria!(q, &others);
                 q.push(" GROUP BY p.").push(column);
-                let counts: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
-                member_counts.push(counts.into_iter().collect());
+                let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+                counts.extend(rows);
             }
-            let work_abilities = member_counts.pop().unwrap_or_default();
-            let disability_kinds = member_counts.pop().unwrap_or_default();
+            let [disability_kinds, work_abilities] = member_counts;
             let facets = HouseholdFacets {
                 area: area.as_str().to_owned(),
                 divisions: parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect(),
@@ -560,9 +557,9 @@ macro_rules! registry_store {
             // One household now: its assets and its own income are both households'.
             let items = IncomeItem::combined(&before.income_items, &absorbed.income_items);
             let assets = before.assets_fen.saturating_add(absorbed.assets_fen);
-            sqlx::query("UPDATE household SET assets_fen = $2, income_items = $3, items_income_fen = $4 WHERE id = $1")
+            sqlx::query("UPDATE household SET assets_fen = $2 WHERE id = $1").bind(id).bind(assets).execute(&mut *tx).await?;
+            sqlx::query($crate::registry::UPDATE_INCOME_ITEMS)
                 .bind(id)
-                .bind(assets)
                 .bind(IncomeItem::encode(&items))
                 .bind(IncomeItem::total(&items).0)
                 .execute(&mut *tx)

@@ -510,22 +510,25 @@ fn income_items(form: &[IncomeItemForm]) -> Result<Vec<IncomeItem>, ApiError> {
     let mut items: Vec<IncomeItem> = Vec::new();
     for item in form {
         let kind = required("income_items", item.kind.trim(), IncomeKind::parse)?;
-        if !(0..=Fen::MAX_AMOUNT.0).contains(&item.monthly_fen) {
-            return Err(bad(
-                "income_items",
-                "收入金额应在0至10亿元之间",
-                "an income is between 0 and 1,000,000,000 yuan",
-            ));
-        }
+        let monthly = amount("income_items", item.monthly_fen)?;
         if items.iter().any(|i| i.kind == kind) {
             return Err(bad("income_items", "每种收入只能填写一次", "each kind of income is given once"));
         }
-        if item.monthly_fen > 0 {
-            items.push(IncomeItem { kind, monthly: Fen(item.monthly_fen) });
+        if monthly > Fen::ZERO {
+            items.push(IncomeItem { kind, monthly });
         }
     }
     items.sort_by_key(|i| i.kind);
     Ok(items)
+}
+
+/// An amount a person typed: 0 to 1,000,000,000 yuan (`Fen::MAX_AMOUNT`), as a sheet's cell.
+fn amount(field: &'static str, fen: i64) -> Result<Fen, ApiError> {
+    if (0..=Fen::MAX_AMOUNT.0).contains(&fen) {
+        Ok(Fen(fen))
+    } else {
+        Err(bad(field, "金额应在0至10亿元之间", "an amount is between 0 and 1,000,000,000 yuan"))
+    }
 }
 
 fn phone_edit(field: &'static str, phone: &Option<String>) -> Result<Option<Option<String>>, ApiError> {
@@ -570,9 +573,6 @@ pub async fn update(
     if !p.scope().covers(&community) || state.store.division(&community).await?.is_none() {
         return Err(bad("community", "该社区不在您的管辖范围内", "this community is outside your jurisdiction"));
     }
-    if !(0..=Fen::MAX_AMOUNT.0).contains(&form.assets_fen) {
-        return Err(bad("assets_fen", "家庭财产应在0至10亿元之间", "assets are between 0 and 1,000,000,000 yuan"));
-    }
     let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>()?;
     let edit = HouseholdEdit {
         community,
@@ -587,7 +587,7 @@ pub async fn update(
             Some(c) => Some(Some(required("housing_condition", c, HousingCondition::parse)?)),
         },
         dangerous_housing: form.dangerous_housing,
-        assets: Fen(form.assets_fen),
+        assets: amount("assets_fen", form.assets_fen)?,
         income_items: form.income_items.as_deref().map(income_items).transpose()?,
         tags,
     };
@@ -627,13 +627,7 @@ impl MemberForm {
             (Some(_), _) => return Err(bad("disability_grade", "残疾等级为1–4级", "a disability grade is 1 to 4")),
             (None, Some(_)) => return Err(bad("disability_kind", "请填写残疾类别", "give the disability type")),
         };
-        if !(0..=Fen::MAX_AMOUNT.0).contains(&self.monthly_income_fen) {
-            return Err(bad(
-                "monthly_income_fen",
-                "月收入应在0至10亿元之间",
-                "an income is between 0 and 1,000,000,000 yuan",
-            ));
-        }
+        let monthly_income = amount("monthly_income_fen", self.monthly_income_fen)?;
         let death_date = match optional(self.death_date.as_deref()) {
             None => None,
             Some(d) => {
@@ -663,7 +657,7 @@ impl MemberForm {
             work_ability: required("work_ability", &self.work_ability, WorkAbility::parse)?,
             employment: required("employment", &self.employment, Employment::parse)?,
             schooling: required("schooling", &self.schooling, Schooling::parse)?,
-            monthly_income: Fen(self.monthly_income_fen),
+            monthly_income,
             death_date,
         })
     }

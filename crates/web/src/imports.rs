@@ -737,8 +737,8 @@ fn template_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let text = Format::new().set_num_format("@");
     for (col, field) in (0u16..).zip(TEMPLATE) {
         let title = match field {
-            Field::Assets => "家庭财产(元)".to_owned(),
-            Field::MonthlyIncome
+            Field::Assets
+            | Field::MonthlyIncome
             | Field::BusinessIncome
             | Field::PropertyIncome
             | Field::TransferIncome

@@ -659,7 +659,8 @@ type Explained = Vec<(Vec<zhongfu_domain::policy::ConditionOutcome>, Option<i64>
 /// Rows explained per hold of the snapshot's lock.
 const EXPLAIN_CHUNK: usize = 256;
 
-/// The listing as of one full sweep; `None` when another was installed before it was explained.
+/// The listing as of one full sweep (empty before the first); `None` when another was
+/// installed before it was explained.
 async fn pick(
     state: &AppState,
     filter: &ResultFilter,
@@ -667,7 +668,7 @@ async fn pick(
     department: Option<&str>,
     marks: &HashMap<MarkKey, SweepMark>,
     limit: usize,
-) -> Option<Option<(Picked, Explained)>> {
+) -> Option<(Picked, Explained)> {
     let picked = state.sweeper.read(|s| {
         let visible: Vec<(&zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>)> = s
             .findings()
@@ -742,7 +743,9 @@ async fn pick(
         let (by_street, by_community) = (by_area(areas.by_street), by_area(areas.by_community));
         (s.generation, (page, total, by_policy, by_street, by_community))
     });
-    let Some((generation, picked)) = picked else { return Some(None) };
+    let Some((generation, picked)) = picked else {
+        return Some(((Vec::new(), 0, Vec::new(), Vec::new(), Vec::new()), Vec::new()));
+    };
     let mut explained: Explained = Vec::with_capacity(picked.0.len());
     for chunk in picked.0.chunks(EXPLAIN_CHUNK) {
         let done = state.sweeper.read(|s| {
@@ -751,7 +754,7 @@ async fn pick(
         explained.extend(done.flatten()?);
         tokio::task::yield_now().await;
     }
-    Some(Some((picked, explained)))
+    Some((picked, explained))
 }
 
 /// The picked rows with their households' labels and marks.
@@ -759,17 +762,8 @@ async fn label(
     state: &AppState,
     scope: &zhongfu_domain::Scope,
     marks: &HashMap<MarkKey, SweepMark>,
-    listed: Option<(Picked, Explained)>,
+    ((page, total, mut by_policy, by_street, by_community), explained): (Picked, Explained),
 ) -> Result<Listed, ApiError> {
-    let Some(((page, total, mut by_policy, by_street, by_community), explained)) = listed else {
-        return Ok(Listed {
-            rows: Vec::new(),
-            total: 0,
-            by_policy: Vec::new(),
-            by_street: Vec::new(),
-            by_community: Vec::new(),
-        });
-    };
     by_policy.sort_by_key(|v| v["policy_id"].as_i64());
     let mut ids: Vec<i64> = page.iter().map(|r| r.4).collect();
     ids.sort_unstable();

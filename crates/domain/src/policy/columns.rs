@@ -43,7 +43,7 @@ pub struct HouseholdFacts {
     pub dangerous_housing: bool,
     pub assets: Fen,
     /// The household's own income items, summed (members' incomes aside).
-    pub other_income: Fen,
+    pub items_income: Fen,
     pub tags: Vec<Tag>,
     pub holdings: Vec<Holding>,
     pub members: Vec<PersonFacts>,
@@ -80,7 +80,7 @@ impl HouseholdFacts {
             tenure: h.tenure,
             dangerous_housing: h.dangerous_housing,
             assets: h.assets,
-            other_income: IncomeItem::total(&h.income_items),
+            items_income: IncomeItem::total(&h.income_items),
             tags: h.tags.clone(),
             holdings: h.categories.clone(),
             members,
@@ -353,7 +353,7 @@ impl Columns {
         }
         let hh_bits = category_bits(&h.holdings, date);
         let living: Vec<&PersonFacts> = h.members.iter().filter(|p| p.death.is_none_or(|d| d > date)).collect();
-        let total: i64 = living.iter().map(|p| p.income.0).sum::<i64>() + h.other_income.0;
+        let total: i64 = living.iter().map(|p| p.income.0).sum::<i64>() + h.items_income.0;
         let size = living.len() as i64;
         self.hh_id.push(h.id);
         self.hh_version.push(h.version);

@@ -115,7 +115,7 @@ fn the_sweep_finds_both_lists_with_the_deciding_condition() {
     for m in &mut hs[over].members {
         m.income = crate::Fen(200_000);
     }
-    hs[over].other_income = crate::Fen(0);
+    hs[over].items_income = crate::Fen(0);
     let cols = Columns::build(date(), hs.clone());
     let engine =
         engine_for(&[("per_capita_income < params.dibao_line && assets <= 5000000", Level::Household, "dibao")]);
@@ -199,7 +199,7 @@ fn household_income_items_count_in_its_income() {
     let engine = engine_for(&[("per_capita_income < params.dibao_line", Level::Household, "dibao")]);
     let with = |own: i64, items: i64| {
         let mut h = alone(NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(), own, None);
-        h.other_income = crate::Fen(items);
+        h.items_income = crate::Fen(items);
         let cols = Columns::build(date(), [h]);
         (cols.per_capita(0), engine.sweep(&cols, 1).iter().any(|f| f.kind == FindingKind::Missing))
     };
@@ -481,7 +481,7 @@ fn alone(birth: NaiveDate, income: i64, disability: Option<(crate::registry::Dis
         tenure: Tenure::Rent,
         dangerous_housing: false,
         assets: crate::Fen(0),
-        other_income: crate::Fen(0),
+        items_income: crate::Fen(0),
         tags: vec![Tag::LivingAlone],
         holdings: Vec::new(),
         members: vec![PersonFacts {
