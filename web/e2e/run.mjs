@@ -70,9 +70,14 @@ function totpCode(base32) {
 
 /** Fills the sign-in form and submits it; returns the HTTP status and the error shown, if any. */
 async function signIn(page, login, password) {
-  await page.getByTestId("login-account").fill(login);
-  await page.getByTestId("login-password").fill(password);
-  await page.getByTestId("login-captcha").fill(captchaAnswer);
+  // The form is ready once its captcha has loaded; typing before that can be lost when the
+  // page settles (the sign-in page is reached by a redirect), and nothing would be sent.
+  await page.getByTestId("captcha-image").waitFor();
+  const fields = [["login-account", login], ["login-password", password], ["login-captcha", captchaAnswer]];
+  for (const [testid, value] of fields) await page.getByTestId(testid).fill(value);
+  for (const [testid, value] of fields) {
+    if ((await page.getByTestId(testid).inputValue()) !== value) await page.getByTestId(testid).fill(value);
+  }
   const answered = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/sign-in"));
   await page.getByTestId("login-submit").click();
   const status = (await answered).status();
