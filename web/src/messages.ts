@@ -592,6 +592,7 @@ const zhCN = {
     policy_write: "起草政策",
     policy_publish: "发布政策",
     sweep_run: "运行政策找人",
+    sweep_export: "导出政策找人名单",
   },
   common: {
     loading: "加载中…",
@@ -1200,6 +1201,7 @@ const en: Messages = {
     policy_write: "Draft policies",
     policy_publish: "Publish policies",
     sweep_run: "Run the sweep",
+    sweep_export: "Export the sweep's lists",
   },
   common: {
     loading: "Loading…",

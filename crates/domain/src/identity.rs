@@ -38,6 +38,8 @@ pub enum Permission {
     PolicyPublish,
     /// Start a sweep and mark its results.
     SweepRun,
+    /// Download the sweep's lists as Excel (personal data, masked; audited).
+    SweepExport,
 }
 
 macro_rules! roles {
@@ -80,10 +82,10 @@ roles! {
     AuditAdmin = "audit_admin", "审计管理员", "audit administrator", [AuditRead, AuditExport];
     District = "district", "区级民政", "district civil affairs",
         [StatsRead, RegistryRead, RegistryWrite, RegistryExport, PiiReveal, VolunteersApprove, PaymentsApprove,
-         PolicyRead, PolicyWrite, PolicyPublish, SweepRun];
-    Street = "street", "街道经办", "street window", [StatsRead, RegistryRead, RegistryWrite, RegistryExport, PiiReveal, VolunteersApprove, PolicyRead, SweepRun];
+         PolicyRead, PolicyWrite, PolicyPublish, SweepRun, SweepExport];
+    Street = "street", "街道经办", "street window", [StatsRead, RegistryRead, RegistryWrite, RegistryExport, PiiReveal, VolunteersApprove, PolicyRead, SweepRun, SweepExport];
     Community = "community", "社区工作者", "community worker", [StatsRead, RegistryRead, RegistryWrite, VolunteersApprove, PolicyRead];
-    Department = "department", "部门经办", "department handler", [TasksRead, PolicyRead];
+    Department = "department", "部门经办", "department handler", [TasksRead, PolicyRead, SweepExport];
     SocialWorker = "social_worker", "社工", "social worker", [RegistryRead];
     Helper = "helper", "结对干部", "paired helper", [RegistryRead];
     Volunteer = "volunteer", "志愿者", "volunteer", [TasksRead];

@@ -139,7 +139,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/sweep", Access::Permission(Permission::PolicyRead)),
     ("POST", "/api/v1/sweep", Access::Permission(Permission::SweepRun)),
     ("POST", "/api/v1/sweep/results", Access::Permission(Permission::PolicyRead)),
-    ("POST", "/api/v1/sweep/export", Access::Permission(Permission::PolicyRead)),
+    ("POST", "/api/v1/sweep/export", Access::Permission(Permission::SweepExport)),
     ("POST", "/api/v1/sweep/marks", Access::Permission(Permission::SweepRun)),
     // Starting a 渐退期 is a decision on a row, like a dismissal.
     ("POST", "/api/v1/sweep/tapers", Access::Permission(Permission::SweepRun)),
