@@ -302,6 +302,21 @@ async fn a_department_sees_only_its_own_policies_rows() {
     assert!(theirs["status"].get("findings").is_none() && all["status"]["findings"].as_u64().unwrap() > 0, "{theirs}");
     // Not a sweep runner, not a marker.
     assert_eq!(app.post_as(&handler, "/api/v1/sweep", json!({})).await.status(), 403);
+    // Its lists go out as Excel, its policies' rows only.
+    let res = app.post_as(&handler, "/api/v1/sweep/export", json!({ "limit": 200 })).await;
+    assert_eq!(res.status(), 200);
+    let sheet = crate::registry::read_xlsx(&res.bytes().await.unwrap());
+    let names: Vec<&str> =
+        theirs["by_policy"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(sheet.len() > 4, "{sheet:?}");
+    for row in &sheet[4..] {
+        assert!(names.contains(&row[0].as_str()), "{row:?} is not among {names:?}");
+    }
+    // A community worker reads the lists of its community but may not take them away as a file.
+    let worker = app.signed_in("community-worker", &[Role::Community], "430602001001").await;
+    let res = app.post_as(&worker, "/api/v1/sweep/results", json!({ "limit": 1 })).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.post_as(&worker, "/api/v1/sweep/export", json!({})).await.status(), 403);
 }
 
 /// When the last sweep finished, or `None` while one runs.
@@ -415,6 +430,58 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     assert_eq!(res.status(), 422);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["field"], "date", "{body}");
+}
+
+#[tokio::test]
+async fn a_list_pages_through_one_order_without_gaps_or_repeats() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(120, 5).await;
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    app.sweep(&district).await;
+    let page = |offset: usize, limit: usize| {
+        let (app, district) = (&app, &district);
+        async move {
+            let body = json!({ "offset": offset, "limit": limit });
+            let page: Value = app.post_as(district, "/api/v1/sweep/results", body).await.json().await.unwrap();
+            page
+        }
+    };
+    let key = |r: &Value| {
+        (r["policy_id"].as_i64().unwrap(), r["household_id"].as_i64().unwrap(), r["person_id"].as_i64().unwrap_or(0))
+    };
+    // Pages of 200 from the start, and pages of 37 (which cut the first ones elsewhere).
+    let total = page(0, 1).await["total"].as_u64().unwrap() as usize;
+    assert!(total > 400, "{total}");
+    let mut long = Vec::new();
+    while long.len() < total {
+        let items = page(long.len(), 200).await["items"].as_array().unwrap().clone();
+        assert!(!items.is_empty());
+        long.extend(items.iter().map(key));
+    }
+    let mut short = Vec::new();
+    while short.len() < 400 {
+        short.extend(page(short.len(), 37).await["items"].as_array().unwrap().iter().map(key));
+    }
+    assert_eq!(short[..400], long[..400]);
+    // One order: a policy's rows together, by household and person within it; none twice.
+    let mut seen = std::collections::HashSet::new();
+    let mut done_policies = std::collections::HashSet::new();
+    for pair in long.windows(2) {
+        let ((p0, h0, m0), (p1, h1, m1)) = (pair[0], pair[1]);
+        if p0 == p1 {
+            assert!((h0, m0) < (h1, m1), "{:?} before {:?}", pair[0], pair[1]);
+        } else {
+            assert!(done_policies.insert(p0), "policy {p0} appears in two places");
+        }
+    }
+    for k in &long {
+        assert!(seen.insert(*k), "{k:?} twice");
+    }
+    assert_eq!(long.len(), total);
+    // Past the end: nothing, and the total still said.
+    let after = page(total + 5, 20).await;
+    assert_eq!(after["items"], json!([]));
+    assert_eq!(after["total"].as_u64().unwrap() as usize, total);
 }
 
 /// Every finding row of `area` (all pages) as (household, person, policy, kind), sorted.

@@ -280,7 +280,7 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
     assert_eq!(page["members"].as_array().unwrap().iter().filter(|m| m["relation"] == "head").count(), 1);
 }
 
-fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
     read_sheet(bytes, 0)
 }
 

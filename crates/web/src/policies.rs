@@ -3,7 +3,7 @@
 //! registry; lists of 应享未享 and 应退未退 with the condition that decides
 //! each row, marks, and export.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::households::{bad, today};
-use crate::sweep::{Counts, ListedKind, SweepStatus, tally};
+use crate::sweep::{Counts, ListedKind, SweepStatus, Tally};
 
 /// A policy with its active version and open draft.
 #[derive(Serialize)]
@@ -670,77 +670,95 @@ async fn pick(
     limit: usize,
 ) -> Option<(Picked, Explained)> {
     let picked = state.sweeper.read(|s| {
-        let visible: Vec<(&zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>)> = s
-            .findings()
-            .filter(|f| s.columns.community(f.household(&s.columns)).as_str().starts_with(area))
-            .filter(|f| {
-                let def = &s.policies[f.policy as usize].definition;
-                department.is_none_or(|d| def.department == d)
-            })
-            .filter(|f| {
-                if filter.include_dismissed {
-                    return true;
-                }
-                let key = key(s, f);
-                !marks.get(&key).is_some_and(|m| {
-                    m.status == "dismissed"
-                        && m.household_version == s.columns.household_version(f.household(&s.columns))
+        let cols = &s.columns;
+        // What the filter asks, per community slot and per policy, worked out once: the
+        // loop below reads every finding of the district.
+        let in_area: Vec<bool> = cols.communities().iter().map(|c| c.as_str().starts_with(area)).collect();
+        let of_department: Vec<bool> =
+            s.policies.iter().map(|p| department.is_none_or(|d| p.definition.department == d)).collect();
+        let of_policy: Vec<bool> =
+            s.policies.iter().map(|p| filter.policy_id.is_none_or(|id| p.policy_id == id)).collect();
+        // Households with a mark: only their findings are looked up among the marks.
+        let mut marked = vec![false; cols.household_rows()];
+        for (_, household, _, _) in marks.keys() {
+            if let Some(row) = cols.row_of(*household) {
+                marked[row as usize] = true;
+            }
+        }
+        let dismissed = |f: &zhongfu_domain::policy::Finding| {
+            !filter.include_dismissed
+                && marks.get(&key(s, f)).is_some_and(|m| {
+                    m.status == "dismissed" && m.household_version == cols.household_version(f.household(cols))
                 })
-            })
-            .map(|f| listed_kind(s, f, marks))
-            .collect();
-        let of_policy = |f: &zhongfu_domain::policy::Finding| {
-            filter.policy_id.is_none_or(|id| s.policies[f.policy as usize].policy_id == id)
         };
         // Counts per policy show every policy (to choose one); per street, the chosen policy's.
-        let by_policy = tally(s, visible.iter().map(|(f, k, _)| (*f, *k))).by_policy;
-        let areas = tally(s, visible.iter().filter(|(f, _, _)| of_policy(f)).map(|(f, k, _)| (*f, *k)));
-        let mut chosen: Vec<_> = visible
-            .into_iter()
-            .filter(|(f, _, _)| of_policy(f))
-            .filter(|(_, k, _)| kind.is_none_or(|want| *k == want))
-            .collect();
-        chosen.sort_by_key(|(f, _, _)| {
-            (f.policy, s.columns.household_id(f.household(&s.columns)), f.person().map(|r| s.columns.person_id(r)))
-        });
+        let mut tally = Tally::new(s);
+        let mut chosen = Vec::new();
+        for f in s.findings() {
+            let (row, policy) = (f.household(cols), f.policy as usize);
+            let slot = cols.community_slot(row);
+            if !in_area[slot] || !of_department[policy] || (marked[row as usize] && dismissed(f)) {
+                continue;
+            }
+            let (f, listed, taper_ends) =
+                if marked[row as usize] { listed_kind(s, f, marks) } else { (f, ListedKind::of(f.kind), None) };
+            tally.by_policy[policy].add(listed);
+            if of_policy[policy] {
+                tally.by_community[slot].add(listed);
+                if kind.is_none_or(|want| listed == want) {
+                    chosen.push((*f, listed, taper_ends));
+                }
+            }
+        }
+        // The page only is put in order: the rows before it are set apart, not sorted.
         let total = chosen.len();
-        let page: Vec<_> = chosen
+        let order = |(f, _, _): &(zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>)| {
+            (f.policy, cols.household_id(f.household(cols)), f.person().map(|r| cols.person_id(r)))
+        };
+        let from = filter.offset.min(total);
+        let to = from.saturating_add(limit).min(total);
+        if to < total {
+            chosen.select_nth_unstable_by_key(to, order);
+            chosen.truncate(to);
+        }
+        if from > 0 && from < to {
+            chosen.select_nth_unstable_by_key(from, order);
+        }
+        let mut page_rows = chosen.split_off(from);
+        page_rows.sort_unstable_by_key(order);
+        let page: Vec<_> = page_rows
             .into_iter()
-            .skip(filter.offset)
-            .take(limit)
             .map(|(f, listed, taper_ends)| {
                 let policy = &s.policies[f.policy as usize];
                 (
                     policy.policy_id,
                     policy.definition.code.clone(),
                     policy.definition.name.clone(),
-                    (*f, listed, taper_ends),
-                    s.columns.household_id(f.household(&s.columns)),
-                    f.person().map(|r| s.columns.person_id(r)),
+                    (f, listed, taper_ends),
+                    cols.household_id(f.household(cols)),
+                    f.person().map(|r| cols.person_id(r)),
                 )
             })
             .collect();
-        let by_policy: Vec<serde_json::Value> = by_policy
-            .into_iter()
-            .map(|(i, c)| {
-                let p = &s.policies[i];
+        let by_policy: Vec<serde_json::Value> = (s.policies.iter().zip(&tally.by_policy))
+            .filter(|(_, c)| !c.is_empty())
+            .map(|(p, c)| {
                 serde_json::json!({ "policy_id": p.policy_id, "code": p.definition.code, "name": p.definition.name,
                                     "department": p.definition.department, "missing": c.missing, "stale": c.stale,
                                     "taper": c.taper, "unknown": c.unknown })
             })
             .collect();
-        let by_area = |counts: HashMap<String, Counts>| -> Vec<serde_json::Value> {
-            let mut rows: Vec<serde_json::Value> = counts
+        let by_area = |counts: BTreeMap<String, Counts>| -> Vec<serde_json::Value> {
+            counts
                 .into_iter()
                 .map(|(code, c)| {
                     serde_json::json!({ "code": code, "missing": c.missing, "stale": c.stale, "taper": c.taper,
                                         "unknown": c.unknown })
                 })
-                .collect();
-            rows.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
-            rows
+                .collect()
         };
-        let (by_street, by_community) = (by_area(areas.by_street), by_area(areas.by_community));
+        let (streets, communities) = tally.areas(s);
+        let (by_street, by_community) = (by_area(streets), by_area(communities));
         (s.generation, (page, total, by_policy, by_street, by_community))
     });
     let Some((generation, picked)) = picked else {

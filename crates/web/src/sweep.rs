@@ -4,7 +4,7 @@
 //! it in, so it never blocks edits.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -341,6 +341,17 @@ pub struct Counts {
 }
 
 impl Counts {
+    pub fn is_empty(&self) -> bool {
+        self.missing + self.stale + self.taper + self.unknown == 0
+    }
+
+    pub fn merge(&mut self, other: &Counts) {
+        self.missing += other.missing;
+        self.stale += other.stale;
+        self.taper += other.taper;
+        self.unknown += other.unknown;
+    }
+
     pub fn add(&mut self, kind: ListedKind) {
         match kind {
             ListedKind::Missing => self.missing += 1,
@@ -378,25 +389,35 @@ pub async fn nightly(sweeper: Arc<Sweeper>, store: Arc<dyn Store>, district: Str
     }
 }
 
-/// Listed findings counted per policy (by index), per street and per community (by code).
-#[derive(Default)]
+/// Listed findings counted per policy (by index) and per community (by its slot in the
+/// columns): plain arrays, as a district's listing counts millions of rows.
 pub struct Tally {
-    pub by_policy: HashMap<usize, Counts>,
-    pub by_street: HashMap<String, Counts>,
-    pub by_community: HashMap<String, Counts>,
+    pub by_policy: Vec<Counts>,
+    pub by_community: Vec<Counts>,
 }
 
-/// Tallies listed findings per policy, per street (the community's parent) and per community.
-pub fn tally<'a>(snapshot: &Snapshot, findings: impl Iterator<Item = (&'a Finding, ListedKind)>) -> Tally {
-    let mut t = Tally::default();
-    for (f, kind) in findings {
-        t.by_policy.entry(f.policy as usize).or_default().add(kind);
-        let community = snapshot.columns.community(f.household(&snapshot.columns));
-        let street = community.parent().unwrap_or(*community);
-        t.by_street.entry(street.as_str().to_owned()).or_default().add(kind);
-        t.by_community.entry(community.as_str().to_owned()).or_default().add(kind);
+impl Tally {
+    pub fn new(snapshot: &Snapshot) -> Self {
+        Self {
+            by_policy: vec![Counts::default(); snapshot.policies.len()],
+            by_community: vec![Counts::default(); snapshot.columns.communities().len()],
+        }
     }
-    t
+
+    /// Counts per street (a community's parent) and per community, by code, leaving out
+    /// those with nothing listed.
+    pub fn areas(&self, snapshot: &Snapshot) -> (BTreeMap<String, Counts>, BTreeMap<String, Counts>) {
+        let (mut streets, mut communities) = (BTreeMap::new(), BTreeMap::new());
+        for (code, counts) in snapshot.columns.communities().iter().zip(&self.by_community) {
+            if counts.is_empty() {
+                continue;
+            }
+            let street = code.parent().unwrap_or(*code);
+            streets.entry(street.as_str().to_owned()).or_insert_with(Counts::default).merge(counts);
+            communities.insert(code.as_str().to_owned(), counts.clone());
+        }
+        (streets, communities)
+    }
 }
 
 #[cfg(test)]

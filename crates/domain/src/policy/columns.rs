@@ -334,6 +334,17 @@ impl Columns {
         &self.communities[self.hh_community[row as usize] as usize]
     }
 
+    /// Where a household row's community is in `communities()`: a reader that
+    /// tallies or filters millions of rows by community works on these.
+    pub fn community_slot(&self, row: u32) -> usize {
+        self.hh_community[row as usize] as usize
+    }
+
+    /// Every community the columns have met, by slot.
+    pub fn communities(&self) -> &[DivisionCode] {
+        &self.communities
+    }
+
     /// Persons of a household row.
     pub fn persons(&self, row: u32) -> std::ops::Range<u32> {
         self.hh_start[row as usize]..self.hh_start[row as usize + 1]
