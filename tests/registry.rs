@@ -452,6 +452,40 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     assert!(rows[2][5].contains("yuan"), "{:?}", rows[2]);
 }
 
+#[tokio::test]
+async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_both_rows() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    let file = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系\n\
+         D1,430602001001,赵一,{},户主\n\
+         D2,430602001001,孙三,{},户主\n\
+         D3,430602001001,李四,{},户主\n\
+         D3,430602001001,赵一,{},子女\n",
+        ids[0], ids[2], ids[3], ids[0]
+    );
+    let report: Value = import(&app, &worker, "?dry_run=false", file.into_bytes()).await.json().await.unwrap();
+    let issues: Vec<(i64, &str, &str)> = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["row"].as_i64().unwrap(), i["code"].as_str().unwrap(), i["message_zh"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        issues,
+        [(2, "id_repeated", "该身份证号在表中第5行再次出现"), (5, "id_repeated", "该身份证号在表中第2行已出现")]
+    );
+    assert_eq!(
+        (report["totals"]["households_new"].as_i64(), report["totals"]["households_rejected"].as_i64()),
+        (Some(1), Some(2))
+    );
+    for (id, registered) in [(&ids[0], false), (&ids[2], true), (&ids[3], false)] {
+        let found = search(&app, &worker, json!({ "id_number": id })).await;
+        assert_eq!(found["total"] == 1, registered, "{found}");
+    }
+}
+
 /// An old-format (.xls) ledger, built by `tests/fixtures/make_xls.py`: a hidden
 /// notes sheet first, a merged title and a note above the header, household
 /// cells merged down, date cells, full-width digits, a blank row, a birth date

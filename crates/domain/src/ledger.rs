@@ -355,6 +355,39 @@ pub fn parse_rows(rows: &[Vec<Cell>], header: usize, mapping: &[Option<Field>], 
     LedgerReader::new(header + 1, mapping.to_vec(), *ctx).parse(&numbered)
 }
 
+/// A pass over a sheet's ID column ahead of the reading: which ID numbers it holds
+/// more than once. Fed each data row's ID cell in order; keeps eight bytes per ID.
+#[derive(Debug, Default)]
+pub struct Repeats {
+    first: HashMap<u64, usize>,
+    again: HashMap<String, usize>,
+}
+
+impl Repeats {
+    pub fn see(&mut self, row: usize, cell: &Cell, today: NaiveDate) {
+        let Ok(id) = parse_id(cell, today) else { return };
+        // The first 17 digits decide the number (the 18th is their check).
+        let key = id.as_str().bytes().take(17).fold(0u64, |k, d| k * 10 + u64::from(d - b'0'));
+        match self.first.entry(key) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(row);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.again.entry(id.as_str().to_owned()).or_insert(row);
+            }
+        }
+    }
+
+    /// How many ID numbers appear more than once.
+    pub fn len(&self) -> usize {
+        self.again.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.again.is_empty()
+    }
+}
+
 /// Reads a ledger batch by batch, remembering across batches the ID numbers
 /// and household numbers already met. A batch should end where a household
 /// ends: cut it at [`LedgerReader::last_start`].
@@ -365,13 +398,33 @@ pub struct LedgerReader<'a> {
     ctx: Context<'a>,
     /// ID number → the row it first appeared on.
     seen_ids: HashMap<String, usize>,
+    /// ID numbers found again further down the sheet (by a pass ahead of the reading),
+    /// with the row of their second appearance.
+    again: HashMap<String, usize>,
     numbers: HashSet<String>,
     started: bool,
 }
 
 impl<'a> LedgerReader<'a> {
     pub fn new(header_row: usize, mapping: Vec<Option<Field>>, ctx: Context<'a>) -> Self {
-        Self { header_row, mapping, ctx, seen_ids: HashMap::new(), numbers: HashSet::new(), started: false }
+        let (seen_ids, again, numbers) = (HashMap::new(), HashMap::new(), HashSet::new());
+        Self { header_row, mapping, ctx, seen_ids, again, numbers, started: false }
+    }
+
+    /// The ID numbers the whole sheet holds twice (`Repeats`): their first rows are
+    /// held back too, however far apart the two are (a batch only sees its own rows).
+    pub fn expect_repeats(&mut self, repeats: Repeats) {
+        self.again = repeats.again;
+    }
+
+    /// The sheet's column of ID numbers, if mapped.
+    pub fn id_column(&self) -> Option<usize> {
+        self.mapping.iter().position(|m| *m == Some(Field::IdNumber))
+    }
+
+    /// Whether a sheet row is a data row (below the header).
+    pub fn is_data_row(&self, row: usize) -> bool {
+        row > self.header_row
     }
 
     fn rows<'r>(&self, rows: &'r [(usize, Vec<Cell>)]) -> Vec<Row<'r>> {
@@ -496,6 +549,18 @@ impl<'a> LedgerReader<'a> {
                     }
                     ok = false;
                 } else {
+                    if let Some(&later) = self.again.get(&id) {
+                        parsed.issues.push(Issue {
+                            row: row.number,
+                            column: row.get(Field::IdNumber).map(|(c, _)| c),
+                            field: Some(Field::IdNumber),
+                            value: id_number.masked(),
+                            code: "id_repeated",
+                            message_zh: format!("该身份证号在表中第{later}行再次出现"),
+                            message_en: format!("this ID number appears again in row {later}"),
+                        });
+                        ok = false;
+                    }
                     self.seen_ids.insert(id.clone(), row.number);
                     if household.is_some() {
                         first_in_batch.insert(id, households.len());

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use utoipa::{IntoParams, ToSchema};
 
-use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, LedgerReader, Parsed, Said};
+use zhongfu_domain::ledger::{self, Cell, Context, Field, Issue, LedgerReader, Parsed, Repeats, Said};
 use zhongfu_domain::registry::Household;
 use zhongfu_domain::{DivisionCode, DivisionLevel, IdNumber, Scope};
 use zhongfu_store::registry::{ConflictReason, ImportBatch, ImportPlan};
@@ -240,7 +240,8 @@ pub async fn run_watched(
     let own = *scope.jurisdiction();
     let default_community = job.community.or((own.level() == DivisionLevel::Village).then_some(own));
     let started = std::time::Instant::now();
-    let (opened, mut rx) = sheets::stream(job.bytes, job.sheet.clone(), READ_BATCH).await?;
+    let bytes = Arc::new(job.bytes);
+    let (opened, mut rx) = sheets::stream(bytes.clone(), job.sheet.clone(), READ_BATCH).await?;
     progress.total.store(opened.rows, Ordering::Relaxed);
     // The header is among the first rows.
     let mut pending: sheets::Rows = Vec::new();
@@ -309,9 +310,22 @@ pub async fn run_watched(
         .map(|(_, r)| (0..width).map(|c| preview_cell(r.get(c), mapping.get(c).copied().flatten())).collect())
         .collect();
     let number_for = |id: &IdNumber| store.household_number_for(id);
-    let ctx = Context { today: today(), communities: &communities, default_community, number_for: &number_for };
+    let day = today();
+    let ctx = Context { today: day, communities: &communities, default_community, number_for: &number_for };
     let said = Said::of(&mapping);
     let mut reader = LedgerReader::new(header_row, mapping.clone(), ctx);
+    // An ID number twice in the sheet holds back both households, however far apart
+    // (a batch sees only its own rows): one pass over the ID column first finds them.
+    if let Some(column) = reader.id_column().filter(|_| !map_first) {
+        let header = header_row;
+        let repeats = sheets::fold_column(bytes, job.sheet.clone(), column, Repeats::default(), move |r, row, cell| {
+            if row > header {
+                r.see(row, cell, day);
+            }
+        })
+        .await?;
+        reader.expect_repeats(repeats);
+    }
     let mut outcome = Outcome::default();
     let mut batches = Batches { pending, rx, finished: false };
     // The next batch is read, checked and sealed while the one before is

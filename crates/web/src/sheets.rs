@@ -5,6 +5,7 @@
 //! worker looks.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use calamine::{Data, Reader, SheetVisible};
 use zhongfu_domain::ledger::Cell;
@@ -108,7 +109,7 @@ pub type Rows = Vec<(usize, Vec<Cell>)>;
 /// `batch`, at most two batches ahead of the reader: memory stays bounded
 /// whatever the file's length. Dropping the receiver stops the reading.
 pub async fn stream(
-    bytes: Vec<u8>,
+    bytes: Arc<Vec<u8>>,
     sheet: Option<String>,
     batch: usize,
 ) -> Result<(Opened, tokio::sync::mpsc::Receiver<Rows>), SheetError> {
@@ -157,11 +158,49 @@ pub async fn stream(
 fn each_row(
     bytes: &[u8],
     sheet: Option<&str>,
+    on_open: impl FnMut(&Opened),
+    on_row: impl FnMut(usize, Vec<Cell>) -> bool,
+) -> Result<Opened, SheetError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        check_unzipped_size(bytes, MAX_UNZIPPED)?;
+    }
+    each_row_unchecked(bytes, sheet, on_open, on_row)
+}
+
+/// Reads the rows again, for a pass over one column of a sheet `stream` has
+/// opened (its unpacked size already checked), off the async threads.
+pub async fn fold_column<T: Send + 'static>(
+    bytes: Arc<Vec<u8>>,
+    sheet: Option<String>,
+    column: usize,
+    mut state: T,
+    on_cell: impl Fn(&mut T, usize, &Cell) + Send + 'static,
+) -> Result<T, SheetError> {
+    tokio::task::spawn_blocking(move || {
+        each_row_unchecked(
+            &bytes,
+            sheet.as_deref(),
+            |_| {},
+            |number, cells| {
+                if let Some(cell) = cells.get(column) {
+                    on_cell(&mut state, number, cell);
+                }
+                true
+            },
+        )
+        .map(|_| state)
+    })
+    .await
+    .map_err(|e| SheetError::Unreadable(e.to_string()))?
+}
+
+fn each_row_unchecked(
+    bytes: &[u8],
+    sheet: Option<&str>,
     mut on_open: impl FnMut(&Opened),
     mut on_row: impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        check_unzipped_size(bytes, MAX_UNZIPPED)?;
         read_xlsx(bytes, sheet, &mut on_open, &mut on_row)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         read_xls(bytes, sheet, &mut on_open, &mut on_row)

@@ -391,3 +391,50 @@ fn an_amount_past_a_billion_yuan_is_refused_not_wrapped() {
         assert_eq!(parse_money(&cell).unwrap_err().code, "amount_too_large", "{cell:?}");
     }
 }
+
+#[test]
+fn an_id_twice_far_apart_holds_back_both_households_once_the_pass_ahead_has_found_it() {
+    let (a, b, c) = (id((1960, 1, 2), 11), id((1962, 5, 6), 22), id((1970, 3, 4), 31));
+    let header = row(&["户编号", "社区代码", "姓名", "身份证号", "与户主关系"]);
+    let first =
+        vec![(2, row(&["X1", "430602001001", "甲", &a, "户主"])), (3, row(&["Z1", "430602001001", "丙", &c, "户主"]))];
+    let second = vec![
+        (40_002, row(&["Y1", "430602001001", "乙", &b, "户主"])),
+        (40_003, row(&["Y1", "430602001001", "甲", &a, "子女"])),
+    ];
+    let communities = communities();
+    let number_for = |id: &IdNumber| format!("H{}", &id.as_str()[14..]);
+    let ctx = Context { today: today(), communities: &communities, default_community: None, number_for: &number_for };
+    let (_, mapping) = find_header(std::slice::from_ref(&header)).unwrap();
+    // Read batch by batch, as an import does, without and then with the pass ahead.
+    let read = |repeats: Option<Repeats>| {
+        let mut reader = LedgerReader::new(1, mapping.clone(), ctx);
+        if let Some(r) = repeats {
+            reader.expect_repeats(r);
+        }
+        (reader.parse(&first), reader.parse(&second))
+    };
+    let numbers = |p: &Parsed| p.households.iter().map(|h| h.household.number.clone()).collect::<Vec<_>>();
+    let (one, two) = read(None);
+    assert_eq!(numbers(&one), ["X1", "Z1"], "the first batch alone cannot know");
+    assert!(numbers(&two).is_empty());
+    let mut repeats = Repeats::default();
+    let column = mapping.iter().position(|m| *m == Some(Field::IdNumber)).unwrap();
+    for (number, cells) in first.iter().chain(&second) {
+        repeats.see(*number, &cells[column], today());
+    }
+    assert_eq!(repeats.len(), 1);
+    let (one, two) = read(Some(repeats));
+    assert_eq!(numbers(&one), ["Z1"], "甲's first household is held back too");
+    assert!(numbers(&two).is_empty());
+    let said: Vec<(usize, String)> =
+        one.issues.iter().chain(&two.issues).map(|i| (i.row, i.message_en.clone())).collect();
+    assert_eq!(
+        said,
+        [
+            (2, "this ID number appears again in row 40003".to_owned()),
+            (40_003, "this ID number already appears in row 2".to_owned())
+        ]
+    );
+    assert!(one.issues[0].message_zh.contains("第40003行再次出现"));
+}
