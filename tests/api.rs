@@ -151,3 +151,37 @@ async fn responses_are_compressed_when_asked() {
         .unwrap();
     assert_eq!(res.headers()["content-encoding"], "gzip");
 }
+
+#[tokio::test]
+async fn a_bad_body_names_its_field_to_a_client_that_takes_compressed_answers() {
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let officer = app.signed_in("officer", &[Role::District], DISTRICT).await;
+    // Browsers ask for compressed answers: the error is still rendered, then compressed.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/households/search", app.address))
+        .header("cookie", &officer.cookie)
+        .header("x-csrf-token", &officer.csrf)
+        .header("accept-encoding", "gzip")
+        .header("content-type", "application/json")
+        .body(r#"{"per_page":"20"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let gzipped = res.headers().get("content-encoding").is_some_and(|v| v == "gzip");
+    let bytes = res.bytes().await.unwrap();
+    let mut text = String::new();
+    if gzipped {
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+    } else {
+        text = String::from_utf8(bytes.to_vec()).unwrap();
+    }
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (&body["code"], &body["field"]),
+        (&serde_json::json!("invalid_body"), &serde_json::json!("per_page")),
+        "{body}"
+    );
+}

@@ -181,9 +181,10 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("request", method = %req.method(), route, request_id = id)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // Outside the error rendering, which reads the bodies of axum's own errors.
+                .layer(CompressionLayer::new())
                 .layer(middleware::from_fn_with_state(state.clone(), metrics::record))
-                .layer(middleware::from_fn(error::render_errors))
-                .layer(CompressionLayer::new()),
+                .layer(middleware::from_fn(error::render_errors)),
         )
         .with_state(state)
 }
