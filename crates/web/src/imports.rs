@@ -317,13 +317,14 @@ pub async fn run_watched(
     // An ID number twice in the sheet holds back both households, however far apart
     // (a batch sees only its own rows): one pass over the ID column first finds them.
     if let Some(column) = reader.id_column().filter(|_| !map_first) {
-        let header = header_row;
+        let (header, pass) = (header_row, std::time::Instant::now());
         let repeats = sheets::fold_column(bytes, job.sheet.clone(), column, Repeats::default(), move |r, row, cell| {
             if row > header {
                 r.see(row, cell, day);
             }
         })
         .await?;
+        tracing::info!(repeated = repeats.len(), elapsed = ?pass.elapsed(), "ledger ID pass");
         reader.expect_repeats(repeats);
     }
     let mut outcome = Outcome::default();
