@@ -574,8 +574,8 @@ impl ImportQuery {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "empty_file",
-                "请选择要导入的文件",
-                "choose a file to import",
+                "文件是空的（0 字节）：请选择要导入的台账文件",
+                "the file is empty (0 bytes): choose the ledger to import",
             )
             .with_field("file"));
         }

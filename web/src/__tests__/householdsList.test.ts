@@ -145,4 +145,25 @@ describe("the registry list", () => {
     expect(document.body.textContent).toContain("低保 (12)");
     wrapper.unmount();
   });
+  it("empties the list when a search is refused, instead of leaving the last answer as if it matched", async () => {
+    const fetcher = globalThis.fetch as unknown as (url: string, init?: RequestInit) => Promise<Response>;
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    expect(document.body.textContent).toContain("共 12 户");
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url.endsWith("/search")) {
+          const body = { code: "invalid_id_number", message: "身份证号校验位不正确", field: "id_number" };
+          return new Response(JSON.stringify(body), { status: 400, headers: { "content-type": "application/json" } });
+        }
+        return fetcher(url, init);
+      }),
+    );
+    (wrapper.vm as unknown as { submit: () => void }).submit();
+    await flushPromises();
+    expect(document.body.textContent).not.toContain("共 12 户");
+    expect(wrapper.find("[data-testid=households-refused]").text()).toContain("身份证号校验位不正确");
+    wrapper.unmount();
+  });
 });
