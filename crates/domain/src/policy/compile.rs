@@ -278,14 +278,19 @@ impl Vocabulary {
     /// Parses and compiles a condition (`want_bool`) or a benefit (int) for
     /// a rule evaluated per `level`.
     pub fn compile(&self, source: &str, level: Level, want: Want) -> Result<Ex, RuleError> {
+        if source.trim().is_empty() {
+            let (message_zh, message_en) = ("规则不能为空".into(), "the rule is empty".into());
+            return Err(RuleError { kind: RuleErrorKind::Syntax, message_zh, message_en, line: 1, column: 1 });
+        }
         let program = cel::Env::default().compile(source).map_err(|e| {
             let first = e.errors.first();
-            let (line, column) = first.map(|e| (e.pos.0.max(1) as u32, e.pos.1.max(0) as u32 + 1)).unwrap_or((1, 1));
-            let msg = first.map(|e| e.msg.clone()).unwrap_or_default();
+            // The parser counts lines and columns from 1, in characters.
+            let (line, column) = first.map(|e| (e.pos.0.max(1) as u32, e.pos.1.max(1) as u32)).unwrap_or((1, 1));
+            let (zh, en) = syntax_message(first.map_or("", |e| e.msg.as_str()));
             RuleError {
                 kind: RuleErrorKind::Syntax,
-                message_zh: format!("语法错误：{msg}"),
-                message_en: format!("syntax error: {msg}"),
+                message_zh: format!("语法错误：{zh}"),
+                message_en: format!("syntax error: {en}"),
                 line,
                 column,
             }
@@ -830,5 +835,37 @@ impl Ex {
             }
             _ => vec![self],
         }
+    }
+}
+
+/// The parser's message in words a policy officer reads (its grammar's token
+/// names are left out); a message it has not been taught is passed on as it is.
+fn syntax_message(msg: &str) -> (String, String) {
+    let msg = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
+    let quoted = |rest: &str| rest.strip_prefix('\'').and_then(|r| r.split_once("' ")).map(|(q, _)| q.to_owned());
+    if let Some(c) = msg.strip_prefix("token recognition error at: '") {
+        let c = c.strip_suffix('\'').unwrap_or(c);
+        return (
+            format!("无法识别“{c}”：字段用英文名书写（见字段列表），文字要放在引号里"),
+            format!(
+                "'{c}' is not understood: fields are written by their English names (see the field list), text goes in quotes"
+            ),
+        );
+    }
+    if msg.starts_with("mismatched input '<EOF>'") {
+        return (
+            "规则在这里不完整，后面还缺少内容".into(),
+            "the rule ends too early: something is missing here".into(),
+        );
+    }
+    let unexpected =
+        ["extraneous input ", "mismatched input ", "no viable alternative at input "].iter().find_map(|p| {
+            msg.strip_prefix(p)
+                .and_then(quoted)
+                .or_else(|| msg.strip_prefix(p).map(|r| r.trim_matches('\'').to_owned()))
+        });
+    match unexpected {
+        Some(t) => (format!("这里不应出现“{t}”"), format!("'{t}' is not expected here")),
+        None => (msg.to_owned(), msg.to_owned()),
     }
 }

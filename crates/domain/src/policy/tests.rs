@@ -722,3 +722,29 @@ fn a_late_re_evaluation_of_an_older_read_does_not_undo_a_newer_one() {
     engine.update(&mut cols, &mut findings, hs[0].id, Some(&newer));
     assert_eq!(cols.row_of(hs[0].id), None);
 }
+
+#[test]
+fn syntax_errors_point_at_the_character_and_say_what_is_wrong_in_words() {
+    let v = vocab();
+    let e = v.compile("年龄 > 60", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!((e.kind, e.line, e.column), (RuleErrorKind::Syntax, 1, 1), "{e:?}");
+    assert!(e.message_zh.contains("无法识别“年”") && e.message_en.contains("'年' is not understood"), "{e:?}");
+    let e = v.compile("age > 60 && 年龄", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!(e.column, 13, "{e:?}");
+    let e = v.compile("age > ", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!(
+        (e.column, e.message_en.as_str()),
+        (7, "syntax error: the rule ends too early: something is missing here")
+    );
+    let e = v.compile("age > 60)", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!((e.column, e.message_zh.as_str()), (9, "语法错误：这里不应出现“)”"), "{e:?}");
+    for blank in ["", "  \n "] {
+        let e = v.compile(blank, Level::Person, Want::Bool).unwrap_err();
+        assert_eq!((e.kind, e.message_zh.as_str()), (RuleErrorKind::Syntax, "规则不能为空"), "{e:?}");
+    }
+    // Nothing of the parser's grammar is shown.
+    for rule in ["age >> 1", "a.b(", "age 60"] {
+        let e = v.compile(rule, Level::Person, Want::Bool).unwrap_err();
+        assert!(!e.message_en.contains("NUM_INT") && !e.message_en.contains("expecting"), "{rule}: {e:?}");
+    }
+}
