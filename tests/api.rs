@@ -185,3 +185,24 @@ async fn a_bad_body_names_its_field_to_a_client_that_takes_compressed_answers() 
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_registry_search_refuses_what_it_cannot_mean_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let officer = app.signed_in("officer", &[Role::District], DISTRICT).await;
+    for (body, status, field) in [
+        (serde_json::json!({ "page": 0 }), 400, "page"),
+        (serde_json::json!({ "per_page": 0 }), 400, "per_page"),
+        (serde_json::json!({ "income_min": -5 }), 400, "income_min"),
+        (serde_json::json!({ "income_max": -1 }), 400, "income_max"),
+        // A misspelt filter would otherwise list everyone.
+        (serde_json::json!({ "categroy": "dibao" }), 422, "categroy"),
+    ] {
+        let res = app.post_as(&officer, "/api/v1/households/search", body.clone()).await;
+        assert_eq!(res.status(), status, "{body}");
+        let answer = json(res).await;
+        assert_eq!(answer["field"], field, "{body}: {answer}");
+    }
+    let res = app.post_as(&officer, "/api/v1/households/search", serde_json::json!({ "per_page": 1000 })).await;
+    assert_eq!(res.status(), 200, "more than a page holds is cut, not refused");
+}

@@ -99,8 +99,10 @@ pub async fn codes() -> Json<Codes> {
     })
 }
 
-/// A registry search, as the console's filter panel sends it.
+/// A registry search, as the console's filter panel sends it. A field it does not
+/// know is refused, not ignored: a misspelt filter would otherwise list everyone.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Search {
     /// A street or community code (12 digits) within your jurisdiction.
     pub division: Option<String>,
@@ -170,7 +172,10 @@ impl Search {
         }
         f.disability_grade = self.disability_grade;
         f.work_ability = coded("work_ability", &self.work_ability, WorkAbility::parse)?;
-        if self.income_min.zip(self.income_max).is_some_and(|(a, b)| a > b) {
+        if self.income_min.is_some_and(|a| a < 0) {
+            return Err(bad("income_min", "收入不能为负数", "an income is not negative"));
+        }
+        if self.income_min.zip(self.income_max).is_some_and(|(a, b)| a > b) || self.income_max.is_some_and(|a| a < 0) {
             return Err(bad("income_max", "收入范围不正确", "the income range is not valid"));
         }
         f.income_min = self.income_min.map(Fen);
@@ -183,8 +188,15 @@ impl Search {
             Some(_) => return Err(bad("sort", "排序字段不正确", "sort by number, community, members or income")),
         };
         f.descending = self.descending.unwrap_or(false);
-        f.limit = self.per_page.unwrap_or(20).clamp(1, PAGE_LIMIT);
-        f.offset = (self.page.unwrap_or(1).max(1) - 1).saturating_mul(f.limit);
+        if self.page.is_some_and(|p| p < 1) {
+            return Err(bad("page", "页码从 1 开始", "pages are counted from 1"));
+        }
+        if self.per_page.is_some_and(|n| n < 1) {
+            return Err(bad("per_page", "每页至少 1 条", "a page holds at least 1 row"));
+        }
+        // More than a page holds is cut to the most it holds.
+        f.limit = self.per_page.unwrap_or(20).min(PAGE_LIMIT);
+        f.offset = (self.page.unwrap_or(1) - 1).saturating_mul(f.limit);
         Ok(f)
     }
 
