@@ -166,4 +166,34 @@ describe("the registry list", () => {
     expect(wrapper.find("[data-testid=households-refused]").text()).toContain("身份证号校验位不正确");
     wrapper.unmount();
   });
+  it("shows a card per household on a phone, each opening the household", async () => {
+    const wide = window.matchMedia;
+    window.matchMedia = ((query: string) => ({ ...wide(query), matches: true })) as typeof window.matchMedia;
+    page.items = [
+      {
+        id: 7,
+        number: "H-7",
+        community: "430602001001",
+        community_name: "郭亮社区",
+        head_name: "王芳",
+        head_id_masked: "430602********0071",
+        members: 3,
+        per_capita_income_fen: 50000,
+        categories: ["dibao"],
+        tags: [],
+      },
+    ] as never;
+    try {
+      const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
+      await flushPromises();
+      expect(wrapper.find("[data-testid=households-table]").exists()).toBe(false);
+      const card = wrapper.find("[data-testid=households-cards] .row-card");
+      expect(card.text()).toContain("王芳");
+      expect(card.text()).toContain("430602********0071");
+      expect(card.text()).toContain("低保");
+    } finally {
+      window.matchMedia = wide;
+      page.items = [];
+    }
+  });
 });
