@@ -479,7 +479,7 @@ try {
   await page.screenshot({ path: shots + "sweep.png", fullPage: true });
   await page.getByTestId("reason-0").first().click();
   await page.getByTestId("reason-dialog").waitFor();
-  check((await page.getByTestId("reason-dialog").innerText()).includes("params.dibao_line"), "a row's reason names params.dibao_line");
+  check((await page.getByTestId("reason-dialog").innerText()).includes("低保标准（每人每月）"), "a row's reason names the 低保 line as workers know it");
   // Let the dialog finish fading in before the picture.
   await page.waitForFunction(() => !document.querySelector("[class*=-enter-active]"));
   await page.screenshot({ path: shots + "sweep-reason.png" });

@@ -176,3 +176,29 @@ export function paramValue(value: number | null, unit: string): string {
   if (unit === "fen") return yuan(value);
   return value.toLocaleString("en-US");
 }
+
+/** The names a rule is written in, and the labels a reader knows them by. */
+export interface Vocabulary {
+  fields: { name: string; label_zh: string; label_en: string }[];
+  params: { name: string; label: string; label_en: string }[];
+}
+
+/**
+ * A condition as a worker reads it: fields and parameters by their labels, a quoted
+ * code by its name (`per_capita_income > params.dibao_line` → `人均月收入 > 低保标准`).
+ * Names it does not know are left as written.
+ */
+export function readable(text: string, vocab: Vocabulary | undefined, locale: string, codeLabel: (code: string) => string | undefined): string {
+  if (!Array.isArray(vocab?.fields) || !Array.isArray(vocab.params)) return text;
+  const en = locale === "en";
+  const fields = new Map(vocab.fields.map((f) => [f.name, en ? f.label_en : f.label_zh]));
+  const params = new Map(vocab.params.map((p) => [p.name, en ? p.label_en : p.label]));
+  return text.replace(
+    /'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g,
+    (whole: string, code?: string, param?: string, field?: string) => {
+      if (code) return codeLabel(code) ? `“${codeLabel(code)}”` : whole;
+      if (param) return params.get(param) ?? whole;
+      return (field && fields.get(field)) ?? whole;
+    },
+  );
+}

@@ -14,6 +14,7 @@ import {
   problemExcerpt,
   problemRange,
   wordBefore,
+  readable,
 } from "../policy";
 
 const problem = { field: "condition", line: 2, column: 4, message_zh: "未知字段 per_capita_incom", message_en: "unknown field per_capita_incom" };
@@ -162,5 +163,35 @@ describe("values", () => {
 
   it("marks conditions ✓, ✗ or ?", () => {
     expect([true, false, null].map(conditionMark)).toEqual(["✓", "✗", "?"]);
+  });
+});
+
+describe("a condition as a worker reads it", () => {
+  const vocab = {
+    fields: [
+      { name: "per_capita_income", label_zh: "人均月收入", label_en: "income per person" },
+      { name: "categories", label_zh: "救助类别", label_en: "categories" },
+      { name: "disability.grade", label_zh: "残疾等级", label_en: "disability grade" },
+      { name: "size", label_zh: "家庭人口", label_en: "household size" },
+    ],
+    params: [{ name: "dibao_line", label: "低保标准", label_en: "dibao line" }],
+  };
+  const codes: Record<string, string> = { tekun: "特困" };
+  const code = (c: string) => codes[c];
+
+  it("names fields, parameters and codes by their labels, values untouched", () => {
+    expect(readable("per_capita_income 1,320.00 > params.dibao_line 1,100.00", vocab, "zh-CN", code)).toBe(
+      "人均月收入 1,320.00 > 低保标准 1,100.00",
+    );
+    expect(readable("!members.all(m, 'tekun' in m.categories) = true", vocab, "zh-CN", code)).toBe(
+      "!members.all(m, “特困” in 救助类别) = true",
+    );
+    expect(readable("m.disability.grade <= 2", vocab, "zh-CN", code)).toBe("残疾等级 <= 2");
+    expect(readable("params.dibao_line * size", vocab, "en", code)).toBe("dibao line * household size");
+  });
+
+  it("leaves what it does not know as written", () => {
+    expect(readable("unknown_field > 1 && 'nocode' in categories", vocab, "zh-CN", code)).toBe("unknown_field > 1 && 'nocode' in 救助类别");
+    expect(readable("size > 1", undefined, "zh-CN", code)).toBe("size > 1");
   });
 });
