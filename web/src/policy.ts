@@ -191,7 +191,9 @@ export interface Vocabulary {
 export function readable(text: string, vocab: Vocabulary | undefined, locale: string, codeLabel: (code: string) => string | undefined): string {
   if (!Array.isArray(vocab?.fields) || !Array.isArray(vocab.params)) return text;
   const en = locale === "en";
-  const fields = new Map(vocab.fields.map((f) => [f.name, en ? f.label_en : f.label_zh]));
+  // Reasons show money in yuan: a label's "(fen)" would mislead there.
+  const plain = (label: string) => label.replace(/\s*[（(](分|fen|in fen)[）)]$/, "");
+  const fields = new Map(vocab.fields.map((f) => [f.name, plain(en ? f.label_en : f.label_zh)]));
   const params = new Map(vocab.params.map((p) => [p.name, en ? p.label_en : p.label]));
   return text.replace(
     /'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g,

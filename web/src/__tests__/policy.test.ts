@@ -169,7 +169,7 @@ describe("values", () => {
 describe("a condition as a worker reads it", () => {
   const vocab = {
     fields: [
-      { name: "per_capita_income", label_zh: "人均月收入", label_en: "income per person" },
+      { name: "per_capita_income", label_zh: "人均月收入（分）", label_en: "income per person (fen)" },
       { name: "categories", label_zh: "救助类别", label_en: "categories" },
       { name: "disability.grade", label_zh: "残疾等级", label_en: "disability grade" },
       { name: "size", label_zh: "家庭人口", label_en: "household size" },
@@ -188,6 +188,7 @@ describe("a condition as a worker reads it", () => {
     );
     expect(readable("m.disability.grade <= 2", vocab, "zh-CN", code)).toBe("残疾等级 <= 2");
     expect(readable("params.dibao_line * size", vocab, "en", code)).toBe("dibao line * household size");
+    expect(readable("per_capita_income 1.00", vocab, "en", code)).toBe("income per person 1.00");
   });
 
   it("leaves what it does not know as written", () => {
