@@ -474,7 +474,7 @@ async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_bot
         .collect();
     assert_eq!(
         issues,
-        [(2, "id_repeated", "该身份证号在表中第5行再次出现"), (5, "id_repeated", "该身份证号在表中第2行已出现")]
+        [(2, "id_repeated", "该身份证号在表中第5行也出现"), (5, "id_repeated", "该身份证号在表中第2行已出现")]
     );
     assert_eq!(
         (report["totals"]["households_new"].as_i64(), report["totals"]["households_rejected"].as_i64()),

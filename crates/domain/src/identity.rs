@@ -178,6 +178,7 @@ impl Roles {
         self.0.iter().any(|r| r.is_administrator())
             || self.allows(Permission::PaymentsApprove)
             || self.allows(Permission::RegistryExport)
+            || self.allows(Permission::SweepExport)
     }
 }
 
@@ -208,6 +209,7 @@ mod tests {
         assert!(roles(&[Role::AuditAdmin]).requires_totp());
         assert!(roles(&[Role::District]).requires_totp());
         assert!(roles(&[Role::Street]).requires_totp());
+        assert!(roles(&[Role::Department]).requires_totp(), "it exports the sweep's lists");
         assert!(!roles(&[Role::Community]).requires_totp());
         assert!(!roles(&[Role::Volunteer]).requires_totp());
     }

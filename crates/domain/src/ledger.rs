@@ -360,7 +360,8 @@ pub fn parse_rows(rows: &[Vec<Cell>], header: usize, mapping: &[Option<Field>], 
 #[derive(Debug, Default)]
 pub struct Repeats {
     first: HashMap<u64, usize>,
-    again: HashMap<String, usize>,
+    /// Each ID seen again: the rows of its first two appearances.
+    again: HashMap<String, (usize, usize)>,
 }
 
 impl Repeats {
@@ -372,8 +373,8 @@ impl Repeats {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(row);
             }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.again.entry(id.as_str().to_owned()).or_insert(row);
+            std::collections::hash_map::Entry::Occupied(first) => {
+                self.again.entry(id.as_str().to_owned()).or_insert((*first.get(), row));
             }
         }
     }
@@ -398,9 +399,9 @@ pub struct LedgerReader<'a> {
     ctx: Context<'a>,
     /// ID number → the row it first appeared on.
     seen_ids: HashMap<String, usize>,
-    /// ID numbers found again further down the sheet (by a pass ahead of the reading),
-    /// with the row of their second appearance.
-    again: HashMap<String, usize>,
+    /// ID numbers the sheet holds more than once (found by a pass ahead of the
+    /// reading), with the rows of their first two appearances.
+    again: HashMap<String, (usize, usize)>,
     numbers: HashSet<String>,
     started: bool,
 }
@@ -549,15 +550,18 @@ impl<'a> LedgerReader<'a> {
                     }
                     ok = false;
                 } else {
-                    if let Some(&later) = self.again.get(&id) {
+                    // The reader may meet an ID first on a row further down (a household's
+                    // rows need not be together): name the other appearance, not this one.
+                    if let Some(&(a, b)) = self.again.get(&id) {
+                        let other = if row.number == b { a } else { b };
                         parsed.issues.push(Issue {
                             row: row.number,
                             column: row.get(Field::IdNumber).map(|(c, _)| c),
                             field: Some(Field::IdNumber),
                             value: id_number.masked(),
                             code: "id_repeated",
-                            message_zh: format!("该身份证号在表中第{later}行再次出现"),
-                            message_en: format!("this ID number appears again in row {later}"),
+                            message_zh: format!("该身份证号在表中第{other}行也出现"),
+                            message_en: format!("this ID number also appears in row {other}"),
                         });
                         ok = false;
                     }

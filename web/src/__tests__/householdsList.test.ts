@@ -196,4 +196,36 @@ describe("the registry list", () => {
       page.items = [];
     }
   });
+  it("keeps the newest search's answer when an older one arrives after it", async () => {
+    const fetcher = globalThis.fetch as unknown as (url: string, init?: RequestInit) => Promise<Response>;
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let searches = 0;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url.endsWith("/search")) {
+          searches += 1;
+          if (searches === 1) {
+            await held; // the first (valid) search is slow
+            return new Response(JSON.stringify({ ...page, total: 99 }));
+          }
+          const body = { code: "invalid_id_number", message: "身份证号校验位不正确", field: "id_number" };
+          return new Response(JSON.stringify(body), { status: 400, headers: { "content-type": "application/json" } });
+        }
+        return fetcher(url, init);
+      }),
+    );
+    const view = wrapper.vm as unknown as { submit: () => void };
+    view.submit();
+    view.submit();
+    await flushPromises();
+    release();
+    await flushPromises();
+    expect(document.body.textContent).not.toContain("共 99 户");
+    expect(wrapper.find("[data-testid=households-refused]").exists()).toBe(true);
+    wrapper.unmount();
+  });
 });

@@ -432,9 +432,37 @@ fn an_id_twice_far_apart_holds_back_both_households_once_the_pass_ahead_has_foun
     assert_eq!(
         said,
         [
-            (2, "this ID number appears again in row 40003".to_owned()),
+            (2, "this ID number also appears in row 40003".to_owned()),
             (40_003, "this ID number already appears in row 2".to_owned())
         ]
     );
-    assert!(one.issues[0].message_zh.contains("第40003行再次出现"));
+    assert!(one.issues[0].message_zh.contains("第40003行也出现"));
+}
+
+#[test]
+fn a_repeat_met_first_further_down_names_the_other_row() {
+    // 户 H1's rows are not together: the reader reads H1 (rows 2 and 4) before H2 (row 3).
+    let (a, b, x) = (id((1960, 1, 2), 11), id((1962, 5, 6), 22), id((1970, 3, 4), 31));
+    let rows = vec![
+        (2, row(&["H1", "430602001001", "甲", &a, "户主"])),
+        (3, row(&["H2", "430602001001", "乙", &x, "户主"])),
+        (4, row(&["H1", "430602001001", "丙", &x, "子女"])),
+        (5, row(&["H3", "430602001001", "丁", &b, "户主"])),
+    ];
+    let header = row(&["户编号", "社区代码", "姓名", "身份证号", "与户主关系"]);
+    let communities = communities();
+    let number_for = |id: &IdNumber| format!("H{}", &id.as_str()[14..]);
+    let ctx = Context { today: today(), communities: &communities, default_community: None, number_for: &number_for };
+    let (_, mapping) = find_header(std::slice::from_ref(&header)).unwrap();
+    let mut repeats = Repeats::default();
+    for (number, cells) in &rows {
+        repeats.see(*number, &cells[3], today());
+    }
+    let mut reader = LedgerReader::new(1, mapping, ctx);
+    reader.expect_repeats(repeats);
+    let parsed = reader.parse(&rows);
+    let said: Vec<(usize, &str)> = parsed.issues.iter().map(|i| (i.row, i.message_en.as_str())).collect();
+    assert_eq!(said, [(4, "this ID number also appears in row 3"), (3, "this ID number already appears in row 4")]);
+    let kept: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
+    assert_eq!(kept, ["H3"]);
 }
