@@ -129,7 +129,8 @@ export function diffLines(
     if (typeof v === "number" && key.endsWith("_fen")) return (v / 100).toFixed(2);
     if ((typeof v === "string" || typeof v === "number") && code) return code(key, v);
     if (Array.isArray(v)) return v.length ? v.map((x) => show(key, x)).join("、") : "–";
-    if (typeof v === "object") return Object.values(v as Record<string, unknown>).map((x) => show(key, x)).join(" ");
+    // A member as a whole ({name, id_number, relation}): each part read as its own key.
+    if (typeof v === "object") return Object.entries(v as Record<string, unknown>).map(([k, x]) => show(k, x)).join(" ");
     return String(v);
   };
   // A holding's row id says nothing to a reader.

@@ -192,3 +192,11 @@ describe("a household's own income", () => {
     ]);
   });
 });
+
+describe("a member in a history record", () => {
+  it("reads each part of the member as its own field (the relation in words)", () => {
+    const code = (key: string, v: string | number) => (key === "relation" && v === "child" ? "子女" : String(v));
+    const lines = diffLines('{"member":[null,{"name":"测试成员","id_number":"430602********0852","relation":"child"}]}', () => "成员", code);
+    expect(lines).toEqual(["成员：– → 测试成员 430602********0852 子女"]);
+  });
+});
