@@ -259,6 +259,8 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     // The district's figures are for the district: a street's status and lists leave them out.
     let whole: Value = app.get_as(&district, "/api/v1/sweep").await.json().await.unwrap();
     assert!(whole["findings"].as_u64().unwrap() > 0 && whole["households"].as_u64().unwrap() >= 400, "{whole}");
+    let dashboard: Value = app.get_as(&district, "/api/v1/dashboard").await.json().await.unwrap();
+    assert_eq!(whole["persons"], dashboard["totals"]["persons"], "the sweep and the dashboard count the living alike");
     let narrow: Value = app.get_as(&street, "/api/v1/sweep").await.json().await.unwrap();
     assert!(narrow.get("households").is_none() && narrow.get("persons").is_none(), "{narrow}");
     assert!(narrow.get("findings").is_none() && narrow["policies"] == whole["policies"], "{narrow}");

@@ -220,7 +220,7 @@ impl Sweeper {
         let (snapshot, left_out, evaluate_ms) = built;
         let summary = (
             snapshot.columns.households(),
-            snapshot.columns.person_rows(),
+            snapshot.columns.living_persons(),
             snapshot.policies.len(),
             snapshot.engine.interpreted(),
         );

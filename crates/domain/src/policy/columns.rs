@@ -291,6 +291,11 @@ impl Columns {
         self.p_id.len()
     }
 
+    /// Living persons of the households still in the registry (as the dashboard counts them).
+    pub fn living_persons(&self) -> usize {
+        self.p_alive.iter().zip(&self.p_household).filter(|&(&alive, &h)| alive && self.hh_live[h as usize]).count()
+    }
+
     /// Households in the registry now.
     pub fn households(&self) -> usize {
         self.by_id.len()
