@@ -310,6 +310,8 @@ export interface ImportReport {
   totals: Record<string, number>;
   issues_total: number;
   issues: ImportIssue[];
+  /** What the sheet leaves out that the lists rely on (nothing is held back for it). */
+  notices?: { code: string; message_zh: string; message_en: string }[];
   /** [code, Chinese name, English name]. */
   fields: [string, string, string][];
 }

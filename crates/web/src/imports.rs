@@ -86,11 +86,43 @@ pub struct ImportReport {
     pub issues_total: usize,
     #[schema(value_type = Vec<Object>)]
     pub issues: Vec<Issue>,
+    /// What the sheet leaves out that the lists rely on: said, not refused.
+    pub notices: Vec<Notice>,
     /// Field codes with their Chinese and English names, for the mapping dropdowns.
     pub fields: Vec<(String, String, String)>,
     /// The households written (new and replaced), for the sweep's lists.
     #[serde(skip)]
     pub written: Vec<i64>,
+}
+
+/// A word about the sheet as a whole (not a row's fault; nothing is held back for it).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Notice {
+    pub code: &'static str,
+    pub message_zh: &'static str,
+    pub message_en: &'static str,
+}
+
+/// Notices for a sheet mapped as `said`: an income or assets column missing means the
+/// households it registers have none recorded, and the sweep judges them as having none.
+fn notices(said: Said) -> Vec<Notice> {
+    let incomes = std::iter::once(Field::MonthlyIncome).chain(ledger::INCOME_FIELDS.iter().map(|(f, _)| *f));
+    let mut out = Vec::new();
+    if !incomes.into_iter().any(|f| said.has(f)) {
+        out.push(Notice {
+            code: "no_income",
+            message_zh: "表中没有收入列：新登记的家庭收入将记为 0，政策找人会按“无收入”判断（例如列入低保应享未享）。请加上收入列，或登记后逐户补录",
+            message_en: "the sheet has no income column: new households are registered with no income, and the sweep will judge them as having none (listing them for 低保, for instance); add an income column, or record incomes after registering",
+        });
+    }
+    if !said.has(Field::Assets) {
+        out.push(Notice {
+            code: "no_assets",
+            message_zh: "表中没有家庭财产列：新登记的家庭财产将记为 0",
+            message_en: "the sheet has no assets column: new households are registered with no assets",
+        });
+    }
+    out
 }
 
 /// An import as the command line and the API ask for it.
@@ -372,6 +404,7 @@ pub async fn run_watched(
         totals: outcome.totals,
         issues_total: outcome.issues.len(),
         issues: outcome.issues,
+        notices: if map_first { Vec::new() } else { notices(said) },
         fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned(), f.label_en())).collect(),
         written: outcome.written,
     })
