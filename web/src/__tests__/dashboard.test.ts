@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n, setLocale } from "../i18n";
 import DashboardView from "../views/DashboardView.vue";
-import type { Dashboard } from "../api";
+import type { Account, Dashboard } from "../api";
+import { session } from "../session";
 
 const data: Dashboard = {
   district: { code: "430602000000", name: "岳阳楼区" },
@@ -20,6 +21,7 @@ function mountWith(body: Dashboard) {
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  session.me = null;
   setLocale("zh-CN");
 });
 
@@ -49,5 +51,25 @@ describe("the dashboard", () => {
     await flushPromises();
     expect(wrapper.text()).toContain("服务器内部错误");
     expect(wrapper.text()).toContain("重试");
+  });
+  it("names a street's own area above the district's", async () => {
+    session.me = {
+      account: { jurisdiction: "430602001000" } as Account,
+      permissions: ["stats_read"],
+      csrf_token: "t",
+      second_factor_pending: false,
+      second_factor_required: false,
+    };
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string) => {
+        const body = url.includes("/divisions/") ? { code: "430602001000", name: "岳阳楼街道", level: "township" } : data;
+        return new Response(JSON.stringify(body), { status: 200 });
+      }),
+    );
+    const wrapper = mount(DashboardView, { global: { plugins: [i18n], stubs: { StreetChart: true } } });
+    await flushPromises();
+    expect(wrapper.find("h1").text()).toBe("岳阳楼街道 岳阳楼区");
+    expect(wrapper.find("h1 .within").text()).toBe("岳阳楼区");
   });
 });
