@@ -535,16 +535,20 @@ impl<'a> LedgerReader<'a> {
                     continue;
                 };
                 let id = id_number.as_str().to_owned();
+                let repeated = |message_zh, message_en| Issue {
+                    row: row.number,
+                    column: row.get(Field::IdNumber).map(|(c, _)| c),
+                    field: Some(Field::IdNumber),
+                    value: id_number.masked(),
+                    code: "id_repeated",
+                    message_zh,
+                    message_en,
+                };
                 if let Some(&first_row) = self.seen_ids.get(&id) {
-                    parsed.issues.push(Issue {
-                        row: row.number,
-                        column: row.get(Field::IdNumber).map(|(c, _)| c),
-                        field: Some(Field::IdNumber),
-                        value: id_number.masked(),
-                        code: "id_repeated",
-                        message_zh: format!("该身份证号在表中第{first_row}行已出现"),
-                        message_en: format!("this ID number already appears in row {first_row}"),
-                    });
+                    parsed.issues.push(repeated(
+                        format!("该身份证号在表中第{first_row}行已出现"),
+                        format!("this ID number already appears in row {first_row}"),
+                    ));
                     if let Some(&first) = first_in_batch.get(&id) {
                         bad.insert(first);
                     }
@@ -554,15 +558,10 @@ impl<'a> LedgerReader<'a> {
                     // rows need not be together): name the other appearance, not this one.
                     if let Some(&(a, b)) = self.again.get(&id) {
                         let other = if row.number == b { a } else { b };
-                        parsed.issues.push(Issue {
-                            row: row.number,
-                            column: row.get(Field::IdNumber).map(|(c, _)| c),
-                            field: Some(Field::IdNumber),
-                            value: id_number.masked(),
-                            code: "id_repeated",
-                            message_zh: format!("该身份证号在表中第{other}行也出现"),
-                            message_en: format!("this ID number also appears in row {other}"),
-                        });
+                        parsed.issues.push(repeated(
+                            format!("该身份证号在表中第{other}行也出现"),
+                            format!("this ID number also appears in row {other}"),
+                        ));
                         ok = false;
                     }
                     self.seen_ids.insert(id.clone(), row.number);
