@@ -33,7 +33,8 @@ export function yuan(fen: number): string {
 
 /** Yuan typed by a person (may be empty) to fen. */
 export function toFen(yuanText: string | number | null | undefined): number | undefined {
-  if (yuanText === null || yuanText === undefined || yuanText === "") return undefined;
-  const n = Number(yuanText);
+  if (yuanText === null || yuanText === undefined || String(yuanText).trim() === "") return undefined;
+  // "1,200" as typed in a ledger: the grouping commas are not part of the amount.
+  const n = Number(String(yuanText).replace(/,/g, "").trim());
   return Number.isFinite(n) ? Math.round(n * 100) : undefined;
 }

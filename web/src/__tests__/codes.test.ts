@@ -29,6 +29,9 @@ describe("registry codes and money", () => {
     expect(yuan(-5)).toBe("-0.05");
     expect(toFen("1320.5")).toBe(132050);
     expect(toFen("")).toBeUndefined();
+    expect(toFen("  ")).toBeUndefined();
+    expect(toFen("1,200.50")).toBe(120050);
+    expect(toFen("abc")).toBeUndefined();
     expect(toFen("abc")).toBeUndefined();
   });
 });

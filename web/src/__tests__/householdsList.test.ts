@@ -228,4 +228,22 @@ describe("the registry list", () => {
     expect(wrapper.find("[data-testid=households-refused]").exists()).toBe(true);
     wrapper.unmount();
   });
+  it("says so when an income box holds something that is not an amount, and does not search", async () => {
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    const searches = () => calls.filter((c) => c.url.endsWith("/search")).length;
+    const before = searches();
+    const view = wrapper.vm as unknown as { filter: { income_min: string }; submit: () => void };
+    view.filter.income_min = "abc";
+    view.submit();
+    await flushPromises();
+    expect(searches()).toBe(before);
+    expect(document.body.textContent).toContain("人均月收入请填写数字");
+    view.filter.income_min = "1,200";
+    view.submit();
+    await flushPromises();
+    const last = calls.filter((c) => c.url.endsWith("/search")).pop();
+    expect((last?.body as { income_min?: number }).income_min).toBe(120000);
+    wrapper.unmount();
+  });
 });
