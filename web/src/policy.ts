@@ -184,23 +184,22 @@ export interface Vocabulary {
 }
 
 /**
- * A condition as a worker reads it: fields and parameters by their labels, a quoted
+ * Conditions as a worker reads them: fields and parameters by their labels, a quoted
  * code by its name (`per_capita_income > params.dibao_line` → `人均月收入 > 低保标准`).
- * Names it does not know are left as written.
+ * Names it does not know are left as written. Built once per vocabulary and language.
  */
-export function readable(text: string, vocab: Vocabulary | undefined, locale: string, codeLabel: (code: string) => string | undefined): string {
-  if (!Array.isArray(vocab?.fields) || !Array.isArray(vocab.params)) return text;
+export function readable(vocab: Vocabulary | undefined, locale: string, codeLabel: (code: string) => string | undefined): (text: string) => string {
+  if (!vocab) return (text) => text;
   const en = locale === "en";
   // Reasons show money in yuan: a label's "(fen)" would mislead there.
   const plain = (label: string) => label.replace(/\s*[（(](分|fen|in fen)[）)]$/, "");
   const fields = new Map(vocab.fields.map((f) => [f.name, plain(en ? f.label_en : f.label_zh)]));
   const params = new Map(vocab.params.map((p) => [p.name, en ? p.label_en : p.label]));
-  return text.replace(
-    /'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g,
-    (whole: string, code?: string, param?: string, field?: string) => {
-      if (code) return codeLabel(code) ? `“${codeLabel(code)}”` : whole;
-      if (param) return params.get(param) ?? whole;
-      return (field && fields.get(field)) ?? whole;
-    },
-  );
+  const named = (whole: string, code?: string, param?: string, field?: string) => {
+    const coded = code && codeLabel(code);
+    if (code) return coded ? `“${coded}”` : whole;
+    if (param) return params.get(param) ?? whole;
+    return (field && fields.get(field)) ?? whole;
+  };
+  return (text) => text.replace(/'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g, named);
 }

@@ -356,7 +356,8 @@ pub fn parse_rows(rows: &[Vec<Cell>], header: usize, mapping: &[Option<Field>], 
 }
 
 /// A pass over a sheet's ID column ahead of the reading: which ID numbers it holds
-/// more than once. Fed each data row's ID cell in order; keeps eight bytes per ID.
+/// more than once. Fed each data row's ID cell in order; keeps each ID as a number
+/// (its first 17 digits) with its row, sixteen bytes.
 #[derive(Debug, Default)]
 pub struct Repeats {
     first: HashMap<u64, usize>,
@@ -421,11 +422,6 @@ impl<'a> LedgerReader<'a> {
     /// The sheet's column of ID numbers, if mapped.
     pub fn id_column(&self) -> Option<usize> {
         self.mapping.iter().position(|m| *m == Some(Field::IdNumber))
-    }
-
-    /// Whether a sheet row is a data row (below the header).
-    pub fn is_data_row(&self, row: usize) -> bool {
-        row > self.header_row
     }
 
     fn rows<'r>(&self, rows: &'r [(usize, Vec<Cell>)]) -> Vec<Row<'r>> {

@@ -172,14 +172,11 @@ impl Search {
         }
         f.disability_grade = self.disability_grade;
         f.work_ability = coded("work_ability", &self.work_ability, WorkAbility::parse)?;
-        if self.income_min.is_some_and(|a| a < 0) {
-            return Err(bad("income_min", "收入不能为负数", "an income is not negative"));
-        }
-        if self.income_min.zip(self.income_max).is_some_and(|(a, b)| a > b) || self.income_max.is_some_and(|a| a < 0) {
+        f.income_min = self.income_min.map(|v| amount("income_min", v)).transpose()?;
+        f.income_max = self.income_max.map(|v| amount("income_max", v)).transpose()?;
+        if f.income_min.zip(f.income_max).is_some_and(|(a, b)| a > b) {
             return Err(bad("income_max", "收入范围不正确", "the income range is not valid"));
         }
-        f.income_min = self.income_min.map(Fen);
-        f.income_max = self.income_max.map(Fen);
         f.sort = match optional(self.sort.as_deref()) {
             Some("number") => HouseholdSort::Number,
             None | Some("community") => HouseholdSort::Community,

@@ -106,9 +106,9 @@ pub struct Notice {
 /// Notices for a sheet mapped as `said`: an income or assets column missing means the
 /// households it registers have none recorded, and the sweep judges them as having none.
 fn notices(said: Said) -> Vec<Notice> {
-    let incomes = std::iter::once(Field::MonthlyIncome).chain(ledger::INCOME_FIELDS.iter().map(|(f, _)| *f));
+    let mut incomes = std::iter::once(Field::MonthlyIncome).chain(ledger::INCOME_FIELDS.iter().map(|(f, _)| *f));
     let mut out = Vec::new();
-    if !incomes.into_iter().any(|f| said.has(f)) {
+    if !incomes.any(|f| said.has(f)) {
         out.push(Notice {
             code: "no_income",
             message_zh: "表中没有收入列：新登记的家庭收入将记为 0，政策找人会按“无收入”判断（例如列入低保应享未享）。请加上收入列，或登记后逐户补录",

@@ -180,19 +180,19 @@ describe("a condition as a worker reads it", () => {
   const code = (c: string) => codes[c];
 
   it("names fields, parameters and codes by their labels, values untouched", () => {
-    expect(readable("per_capita_income 1,320.00 > params.dibao_line 1,100.00", vocab, "zh-CN", code)).toBe(
+    expect(readable(vocab, "zh-CN", code)("per_capita_income 1,320.00 > params.dibao_line 1,100.00")).toBe(
       "人均月收入 1,320.00 > 低保标准 1,100.00",
     );
-    expect(readable("!members.all(m, 'tekun' in m.categories) = true", vocab, "zh-CN", code)).toBe(
+    expect(readable(vocab, "zh-CN", code)("!members.all(m, 'tekun' in m.categories) = true")).toBe(
       "!members.all(m, “特困” in 救助类别) = true",
     );
-    expect(readable("m.disability.grade <= 2", vocab, "zh-CN", code)).toBe("残疾等级 <= 2");
-    expect(readable("params.dibao_line * size", vocab, "en", code)).toBe("dibao line * household size");
-    expect(readable("per_capita_income 1.00", vocab, "en", code)).toBe("income per person 1.00");
+    expect(readable(vocab, "zh-CN", code)("m.disability.grade <= 2")).toBe("残疾等级 <= 2");
+    expect(readable(vocab, "en", code)("params.dibao_line * size")).toBe("dibao line * household size");
+    expect(readable(vocab, "en", code)("per_capita_income 1.00")).toBe("income per person 1.00");
   });
 
   it("leaves what it does not know as written", () => {
-    expect(readable("unknown_field > 1 && 'nocode' in categories", vocab, "zh-CN", code)).toBe("unknown_field > 1 && 'nocode' in 救助类别");
-    expect(readable("size > 1", undefined, "zh-CN", code)).toBe("size > 1");
+    expect(readable(vocab, "zh-CN", code)("unknown_field > 1 && 'nocode' in categories")).toBe("unknown_field > 1 && 'nocode' in 救助类别");
+    expect(readable(undefined, "zh-CN", code)("size > 1")).toBe("size > 1");
   });
 });

@@ -70,6 +70,7 @@ beforeEach(() => {
         const counts = { policy_id: 1, code: "dibao", name: "低保", department: "区民政局", missing: 0, stale: 1, taper: 1, unknown: 0 };
         return new Response(JSON.stringify({ total: items.length, items, by_policy: [counts], by_street: [], by_community: [], status }));
       }
+      if (url === "/api/v1/policies/fields") return new Response(JSON.stringify({ fields: [], params: [] }));
       return new Response(JSON.stringify({}));
     }),
   );

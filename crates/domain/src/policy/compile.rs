@@ -858,12 +858,10 @@ fn syntax_message(msg: &str) -> (String, String) {
             "the rule ends too early: something is missing here".into(),
         );
     }
-    let unexpected =
-        ["extraneous input ", "mismatched input ", "no viable alternative at input "].iter().find_map(|p| {
-            msg.strip_prefix(p)
-                .and_then(quoted)
-                .or_else(|| msg.strip_prefix(p).map(|r| r.trim_matches('\'').to_owned()))
-        });
+    let unexpected = ["extraneous input ", "mismatched input ", "no viable alternative at input "]
+        .iter()
+        .find_map(|p| msg.strip_prefix(p))
+        .map(|rest| quoted(rest).unwrap_or_else(|| rest.trim_matches('\'').to_owned()));
     match unexpected {
         Some(t) => (format!("这里不应出现“{t}”"), format!("'{t}' is not expected here")),
         None => (msg.to_owned(), msg.to_owned()),
