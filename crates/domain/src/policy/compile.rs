@@ -357,8 +357,9 @@ fn segments(e: &Expr) -> Option<Vec<&str>> {
 
 impl<'a> Cx<'a> {
     fn error(&self, at: &Expression, kind: RuleErrorKind, zh: String, en: String) -> RuleError {
-        let offset = self.info.offset_for(at.id).map(|(s, _)| s as usize).unwrap_or(0);
-        let before: String = self.source.chars().take(offset).collect();
+        // The parser's offsets count bytes; a column counts characters.
+        let offset = self.info.offset_for(at.id).map_or(0, |(s, _)| s as usize);
+        let before = self.source.get(..offset).unwrap_or(self.source);
         let line = before.matches('\n').count() as u32 + 1;
         let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) as u32 + 1;
         RuleError { kind, message_zh: zh, message_en: en, line, column }

@@ -748,3 +748,12 @@ fn syntax_errors_point_at_the_character_and_say_what_is_wrong_in_words() {
         assert!(!e.message_en.contains("NUM_INT") && !e.message_en.contains("expecting"), "{rule}: {e:?}");
     }
 }
+
+#[test]
+fn positions_count_characters_after_chinese_text() {
+    let v = vocab();
+    let e = v.compile("\"独居\" == \"独居\" && agee > 60", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!((e.kind, e.line, e.column), (RuleErrorKind::UnknownField, 1, 17), "{e:?}");
+    let e = v.compile("\"独居\" == \"独居\" &&\n  agee > 60", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!((e.kind, e.line, e.column), (RuleErrorKind::UnknownField, 2, 3), "{e:?}");
+}
