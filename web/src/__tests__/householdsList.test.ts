@@ -54,6 +54,11 @@ beforeEach(() => {
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {
       calls.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      if (url === "/api/v1/divisions?parent=430602001000") {
+        return new Response(
+          JSON.stringify({ items: [{ code: "430602001001", name: "先锋路社区", level: "village", has_children: false }] }),
+        );
+      }
       if (url.startsWith("/api/v1/divisions?parent=")) {
         return new Response(
           JSON.stringify({ items: [{ code: "430602001000", name: "岳阳楼街道", level: "township", has_children: true }] }),
@@ -77,12 +82,33 @@ describe("the registry list", () => {
     const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
     await flushPromises();
     expect(calls.some((c) => c.url === "/api/v1/divisions?parent=430602000000")).toBe(true);
-    expect(calls.every((c) => !c.url.startsWith("/api/v1/divisions") || c.url.includes("430602000000"))).toBe(true);
+    expect(calls.every((c) => !c.url.startsWith("/api/v1/divisions") || c.url.includes("=430602"))).toBe(true);
     expect(document.body.textContent).toContain("低保 (12)");
     expect(document.body.textContent).toContain("特困 (0)");
     const node = document.querySelector(".el-cascader-node");
     expect(node?.textContent).toContain("岳阳楼街道");
     expect(node?.querySelector(".count")?.textContent?.trim()).toBe("(12)");
+    wrapper.unmount();
+  });
+
+  it("picks a street or a community by a click on its name, and opens the street's communities", async () => {
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    const street = [...document.querySelectorAll<HTMLElement>(".el-cascader-node")].find((n) =>
+      n.textContent?.includes("岳阳楼街道"),
+    );
+    street?.click();
+    await flushPromises();
+    let last = calls.filter((c) => c.url.endsWith("/search")).pop();
+    expect((last?.body as { division?: string }).division).toBe("430602001000");
+    const community = [...document.querySelectorAll<HTMLElement>(".el-cascader-node")].find((n) =>
+      n.textContent?.includes("先锋路社区"),
+    );
+    expect(community).toBeDefined();
+    community?.click();
+    await flushPromises();
+    last = calls.filter((c) => c.url.endsWith("/search")).pop();
+    expect((last?.body as { division?: string }).division).toBe("430602001001");
     wrapper.unmount();
   });
 
