@@ -1,6 +1,6 @@
 // Pure helpers of the policy editor: where a rule's problem is, completion of
 // field and parameter names, inserting at the caret, filtering the catalogue.
-import type { PolicyDefinition, PolicyEntry, RuleField, RuleParam, RuleProblem } from "./api";
+import type { Codes, PolicyDefinition, PolicyEntry, RuleField, RuleParam, RuleProblem } from "./api";
 import type { Locale } from "./messages";
 import { yuan } from "./codes";
 
@@ -183,23 +183,94 @@ export interface Vocabulary {
   params: { name: string; label: string; label_en: string }[];
 }
 
+// A rule's text in tokens: a quoted code, a (dotted) name, a comparison, a bracket or comma, space, or any other character.
+const TOKEN = /'[a-z_0-9]*'|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|==|!=|\s+|[\s\S]/g;
+
+/**
+ * The field a quoted code at `at` (a string index of `text`) is compared with, or
+ * undefined: the name before it (`work_ability 'full' != 'none'`, `housing in ['none', 'rent']`,
+ * `(sex == 'male')`) or after it (`'tekun' in m.categories`), past comparisons, list
+ * brackets, commas and other codes. A member variable's `m.` is dropped.
+ */
+export function comparedField(text: string, at: number, fields: ReadonlySet<string>): string | undefined {
+  const tokens = [...text.matchAll(TOKEN)];
+  const k = tokens.findIndex((m) => m.index === at);
+  if (k < 0) return undefined;
+  const field = (name: string) => (fields.has(name) ? name : fields.has(name.replace(/^[a-z]\./, "")) ? name.replace(/^[a-z]\./, "") : undefined);
+  const between = (tok: string, bracket: string) => /^\s+$/.test(tok) || ["==", "!=", "in", ",", bracket].includes(tok) || /^'.*'$/.test(tok);
+  for (const [step, bracket] of [[-1, "["], [1, "]"]] as const) {
+    let j = k + step;
+    while (j >= 0 && j < tokens.length && between(tokens[j][0], bracket)) j += step;
+    const found = j >= 0 && j < tokens.length ? field(tokens[j][0]) : undefined;
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Rule fields whose codes come from a registry list of another name (the rest share the field's name). */
+const FIELD_LISTS: Record<string, keyof Codes> = {
+  illness: "health",
+  "disability.type": "disability_kind",
+  housing: "tenure",
+  categories: "category",
+  household_categories: "category",
+  tags: "tag",
+};
+
+/**
+ * A code's label as the field it is compared with reads it (`work_ability`'s `none` is 无,
+ * `housing`'s 无房). `extra` holds fields the registry lists lack (`sex`). Without a
+ * field, only a code every list labels alike is named; otherwise it stays as written.
+ */
+export function codeLabeller(
+  codes: Codes | null,
+  locale: Locale | string,
+  extra: Record<string, Record<string, string>> = {},
+): (code: string, field: string | undefined) => string | undefined {
+  const en = locale === "en";
+  const lists = (codes ?? {}) as Partial<Codes>;
+  return (code, field) => {
+    if (field) {
+      if (extra[field]) return extra[field][code];
+      const list = lists[FIELD_LISTS[field] ?? (field as keyof Codes)];
+      const found = list?.find((c) => c.code === code);
+      if (list) return found && (en ? found.en : found.zh);
+    }
+    const labels = new Set(
+      Object.values(lists).flatMap((l) => (l ?? []).filter((c) => c.code === code).map((c) => (en ? c.en : c.zh))),
+    );
+    return labels.size === 1 ? [...labels][0] : undefined;
+  };
+}
+
 /**
  * Conditions as a worker reads them: fields and parameters by their labels, a quoted
- * code by its name (`per_capita_income > params.dibao_line` → `人均月收入 > 低保标准`).
+ * code by its name in the field it is compared with (`per_capita_income > params.dibao_line`
+ * → `人均月收入 > 低保标准`, `work_ability != 'none'` → `劳动能力 != “无”`).
  * Names it does not know are left as written. Built once per vocabulary and language.
  */
-export function readable(vocab: Vocabulary | undefined, locale: string, codeLabel: (code: string) => string | undefined): (text: string) => string {
+export function readable(
+  vocab: Vocabulary | undefined,
+  locale: string,
+  codeLabel: (code: string, field: string | undefined) => string | undefined,
+): (text: string) => string {
   if (!vocab) return (text) => text;
   const en = locale === "en";
   // Reasons show money in yuan: a label's "(fen)" would mislead there.
   const plain = (label: string) => label.replace(/\s*[（(](分|fen|in fen)[）)]$/, "");
   const fields = new Map(vocab.fields.map((f) => [f.name, plain(en ? f.label_en : f.label_zh)]));
+  const names = new Set(fields.keys());
   const params = new Map(vocab.params.map((p) => [p.name, en ? p.label_en : p.label]));
-  const named = (whole: string, code?: string, param?: string, field?: string) => {
-    const coded = code && codeLabel(code);
-    if (code) return coded ? `“${coded}”` : whole;
-    if (param) return params.get(param) ?? whole;
-    return (field && fields.get(field)) ?? whole;
-  };
-  return (text) => text.replace(/'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g, named);
+  return (text) =>
+    text.replace(
+      /'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g,
+      (whole: string, code: string | undefined, param: string | undefined, field: string | undefined, at: number) => {
+        if (code) {
+          const coded = codeLabel(code, comparedField(text, at, names));
+          return coded ? `“${coded}”` : whole;
+        }
+        if (param) return params.get(param) ?? whole;
+        return (field && fields.get(field)) ?? whole;
+      },
+    );
 }

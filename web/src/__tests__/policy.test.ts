@@ -15,7 +15,10 @@ import {
   problemRange,
   wordBefore,
   readable,
+  codeLabeller,
+  comparedField,
 } from "../policy";
+import type { Codes } from "../api";
 
 const problem = { field: "condition", line: 2, column: 4, message_zh: "未知字段 per_capita_incom", message_en: "unknown field per_capita_incom" };
 
@@ -194,5 +197,63 @@ describe("a condition as a worker reads it", () => {
   it("leaves what it does not know as written", () => {
     expect(readable(vocab, "zh-CN", code)("unknown_field > 1 && 'nocode' in categories")).toBe("unknown_field > 1 && 'nocode' in 救助类别");
     expect(readable(undefined, "zh-CN", code)("size > 1")).toBe("size > 1");
+  });
+});
+
+describe("a code in a reason, read as the field it is compared with", () => {
+  const vocab = {
+    fields: [
+      { name: "age", label_zh: "年龄（周岁）", label_en: "age" },
+      { name: "sex", label_zh: "性别", label_en: "sex" },
+      { name: "work_ability", label_zh: "劳动能力", label_en: "work ability" },
+      { name: "housing", label_zh: "住房情况", label_en: "housing" },
+      { name: "categories", label_zh: "享受的救助类别", label_en: "categories" },
+      { name: "disability.type", label_zh: "残疾类别", label_en: "disability" },
+    ],
+    params: [{ name: "retirement_age_male", label: "男性退休年龄", label_en: "retirement age (men)" }],
+  };
+  const list = (pairs: [string, string, string][]) => pairs.map(([code, zh, en]) => ({ code, zh, en }));
+  const codes = {
+    tenure: list([["own", "自有", "own"], ["none", "无房", "no home"]]),
+    work_ability: list([["full", "有", "full"], ["none", "无", "none"]]),
+    category: list([["tekun", "特困", "extreme poverty"]]),
+    disability_kind: list([["mental", "精神", "mental"], ["visual", "视力", "visual"]]),
+    schooling: list([["none", "未上学", "none"]]),
+  } as unknown as Codes;
+  const zh = readable(vocab, "zh-CN", codeLabeller(codes, "zh-CN", { sex: { male: "男", female: "女" } }));
+
+  it("labels both codes of a comparison from that field, not another field's same code", () => {
+    expect(zh("work_ability 'full' != 'none'")).toBe("劳动能力 “有” != “无”");
+    expect(zh("housing 'none' == 'none'")).toBe("住房情况 “无房” == “无房”");
+    expect(zh("m.work_ability != 'none'")).toBe("劳动能力 != “无”");
+  });
+
+  it("finds the field before a list or after `in`", () => {
+    expect(zh("disability.type in ['mental', 'visual']")).toBe("残疾类别 in [“精神”, “视力”]");
+    expect(zh("'tekun' in m.categories || 'tekun' in categories")).toBe("“特困” in 享受的救助类别 || “特困” in 享受的救助类别");
+  });
+
+  it("reads the sex in a conditional retirement age as 男, not 'male'", () => {
+    expect(zh("age 21 < (sex == 'male') ? params.retirement_age_male : 55 60")).toBe(
+      "年龄（周岁） 21 < (性别 == “男”) ? 男性退休年龄 : 55 60",
+    );
+  });
+
+  it("leaves a code that different fields label differently as written when no field is near", () => {
+    expect(zh("f('none')")).toBe("f('none')");
+    expect(zh("f('tekun')")).toBe("f(“特困”)");
+  });
+
+  it("tells the compared field by position", () => {
+    const names = new Set(["work_ability", "housing", "categories"]);
+    const text = "work_ability 'full' != 'none' && 'x' in m.categories";
+    expect(comparedField(text, text.indexOf("'none'"), names)).toBe("work_ability");
+    expect(comparedField(text, text.indexOf("'x'"), names)).toBe("categories");
+    expect(comparedField("('x')", 1, names)).toBeUndefined();
+  });
+
+  it("names codes in English from the same field", () => {
+    const en = readable(vocab, "en", codeLabeller(codes, "en", { sex: { male: "male", female: "female" } }));
+    expect(en("housing 'none' == 'none' && work_ability 'none' == 'none'")).toBe("housing “no home” == “no home” && work ability “none” == “none”");
   });
 });
