@@ -102,20 +102,45 @@ const DIFF_LABELS: Record<string, string> = {
   death_date: "deathDate",
   persons: "members",
   person: "member",
+  members: "member",
+  policy: "policy",
+  kind: "findingKind",
+  status: "markStatus",
+  reason: "reason",
+  ends_on: "taperEnds",
   category: "category",
   start_date: "start",
   end_date: "end",
 };
 
+/** How a history record names what is not a field: events, and the persons it lists by id. */
+export interface DiffSayings {
+  /**
+   * A whole line for a key that records an event rather than a field (a merge, a split,
+   * a move, a pairing), given its value (the new side of a pair); undefined: a field.
+   */
+  event?: (key: string, value: unknown) => string | undefined;
+  /** A member's name by person id, when they are in this household. */
+  person?: (id: number) => string | undefined;
+  /** Persons counted, where their names are not known here: "3 人". */
+  count?: (n: number) => string;
+}
+
+/** Keys whose value is a member or members, shown on their own (no "– →"): added or gone is the action's to say. */
+const WHOLE = new Set(["member", "members"]);
+
 /**
  * An audit record's diff as lines a person reads: `label: before → after` for
  * each change, `label: value` for the rest; the raw text if it is not JSON.
  * `label(key)` names a key (null: the key itself); money (`…_fen`) reads in yuan.
+ * A change that reads the same before and after is left out; events (a merge, a move)
+ * are said in words by `say.event`, and persons listed by id by name or as a count.
  */
 export function diffLines(
   diff: string,
   label: (key: string) => string | null,
   code?: (key: string, value: string | number) => string,
+  say: DiffSayings = {},
 ): string[] {
   let parsed: unknown;
   try {
@@ -124,21 +149,48 @@ export function diffLines(
     return diff ? [diff] : [];
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return [diff];
+  const empty = (v: unknown) => v === null || v === undefined || v === "";
   const show = (key: string, v: unknown): string => {
-    if (v === null || v === undefined || v === "") return "–";
+    if (empty(v)) return "–";
+    if (key === "members" && Array.isArray(v)) {
+      const names = v.map((x) => (typeof x === "number" ? say.person?.(x) : undefined));
+      if (names.every((n) => n)) return names.join("、") || "–";
+      return say.count ? say.count(v.length) : String(v.length);
+    }
     if (typeof v === "number" && key.endsWith("_fen")) return (v / 100).toFixed(2);
     if ((typeof v === "string" || typeof v === "number") && code) return code(key, v);
     if (Array.isArray(v)) return v.length ? v.map((x) => show(key, x)).join("、") : "–";
-    // A member as a whole ({name, id_number, relation}): each part read as its own key.
-    if (typeof v === "object") return Object.entries(v as Record<string, unknown>).map(([k, x]) => show(k, x)).join(" ");
+    // A member as a whole ({name, id_number, relation, person}): the name, then the rest in brackets.
+    if (typeof v === "object") {
+      const { name, person, ...rest } = v as Record<string, unknown>;
+      const who = !empty(name) ? String(name) : typeof person === "number" ? (say.person?.(person) ?? "") : "";
+      const parts = Object.entries(rest).filter(([, x]) => !empty(x)).map(([k, x]) => show(k, x));
+      if (!who) return parts.join(" ") || "–";
+      return parts.length ? `${who}（${parts.join("，")}）` : who;
+    }
     return String(v);
   };
+  const lines: string[] = [];
   // A holding's row id says nothing to a reader.
-  return Object.entries(parsed as Record<string, unknown>).filter(([key]) => key !== "holding").map(([key, v]) => {
+  for (const [key, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (key === "holding") continue;
+    const pair = Array.isArray(v) && v.length === 2 && !key.endsWith("tags") && key !== "members" ? (v as [unknown, unknown]) : null;
+    const members = key === "members" && Array.isArray(v) && v.length === 2 && v.some((x) => x === null) ? (v as [unknown, unknown]) : null;
+    const now = pair ? (empty(pair[1]) ? pair[0] : pair[1]) : members ? (members[1] ?? members[0]) : v;
+    const sentence = say.event?.(key, now);
+    if (sentence) {
+      lines.push(sentence);
+      continue;
+    }
     const name = label(DIFF_LABELS[key] ?? key) ?? key;
-    const pair = Array.isArray(v) && v.length === 2 && !key.endsWith("tags") ? (v as [unknown, unknown]) : null;
-    return pair ? `${name}：${show(key, pair[0])} → ${show(key, pair[1])}` : `${name}：${show(key, v)}`;
-  });
+    if (members) lines.push(`${name}：${show(key, now)}`);
+    else if (pair && WHOLE.has(key) && (empty(pair[0]) || empty(pair[1]))) lines.push(`${name}：${show(key, now)}`);
+    else if (pair) {
+      const [before, after] = [show(key, pair[0]), show(key, pair[1])];
+      if (before !== after) lines.push(`${name}：${before} → ${after}`);
+    } else lines.push(`${name}：${show(key, v)}`);
+  }
+  return lines;
 }
 
 /**

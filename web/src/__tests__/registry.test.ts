@@ -197,6 +197,50 @@ describe("a member in a history record", () => {
   it("reads each part of the member as its own field (the relation in words)", () => {
     const code = (key: string, v: string | number) => (key === "relation" && v === "child" ? "子女" : String(v));
     const lines = diffLines('{"member":[null,{"name":"测试成员","id_number":"430602********0852","relation":"child"}]}', () => "成员", code);
-    expect(lines).toEqual(["成员：– → 测试成员 430602********0852 子女"]);
+    expect(lines).toEqual(["成员：测试成员（430602********0852，子女）"]);
+  });
+
+  it("names a moved member once, not by name and again by person id", () => {
+    const code = (key: string, v: string | number) => (key === "relation" && v === "child" ? "子女" : key === "person" ? "周策祥" : String(v));
+    const diff = '{"member":[null,{"id_number":"430626********001X","name":"周策祥","person":96,"relation":"child"}],"moved_from":[null,"43060200100300002"]}';
+    const lines = diffLines(diff, () => "成员", code, { event: (k, v) => (k === "moved_from" ? `迁自户 ${v}` : undefined) });
+    expect(lines).toEqual(["成员：周策祥（430626********001X，子女）", "迁自户 43060200100300002"]);
+  });
+});
+
+describe("a merge, split, move or pairing in a household's history", () => {
+  const names: Record<string, string> = { member: "成员", incomeItems: "家庭收入项目", assets: "家庭财产" };
+  const label = (key: string) => names[key] ?? null;
+  const events: Record<string, [string, string]> = {
+    merged: ["户 {n} 并入本户", "另一户并入本户"],
+    into: ["拆分出新户 {n}", "拆分出另一户"],
+    from: ["由户 {n} 拆分而来", "由另一户拆分而来"],
+    moved_to: ["迁往户 {n}", "迁往另一户"],
+    paired_with: ["与 {n} 结对帮扶", "与一名帮扶人员结对"],
+  };
+  const say = {
+    event: (key: string, v: unknown) => {
+      const e = events[key];
+      return e && (typeof v === "string" ? e[0].replace("{n}", v) : e[1]);
+    },
+    person: (id: number) => ({ 366: "周一", 367: "周二" })[id],
+    count: (n: number) => `${n} 人`,
+  };
+  const code = (_key: string, v: string | number) => (v === "business:224200" ? "经营净收入 2,242.00" : String(v));
+
+  it("says a merge with the other household's number, its members by name, and drops what did not change", () => {
+    const diff =
+      '{"merged":[null,"43060200100300002"],"members":[null,[366,367]],"assets_fen":[100000,150000],"income_items":["business:224200","business:224200"]}';
+    expect(diffLines(diff, label, code, say)).toEqual(["户 43060200100300002 并入本户", "成员：周一、周二", "家庭财产：1000.00 → 1500.00"]);
+  });
+
+  it("never shows a database id or a raw key: a split by count, ids as another household or helper", () => {
+    const lines = [
+      ...diffLines('{"members":[[401,402,403],null],"into":[null,303]}', label, code, say),
+      ...diffLines('{"members":[null,[401]],"from":[null,96]}', label, code, say),
+      ...diffLines('{"paired_with":[null,9]}', label, code, say),
+    ];
+    expect(lines).toEqual(["成员：3 人", "拆分出另一户", "成员：1 人", "由另一户拆分而来", "与一名帮扶人员结对"]);
+    expect(lines.join(" ")).not.toMatch(/\d{2,}|merged|into|from|paired_with|moved_/);
   });
 });
