@@ -357,20 +357,32 @@ fn segments(e: &Expr) -> Option<Vec<&str>> {
 
 impl<'a> Cx<'a> {
     fn error(&self, at: &Expression, kind: RuleErrorKind, zh: String, en: String) -> RuleError {
+        self.error_back(at, 0, kind, zh, en)
+    }
+
+    /// An error about a call, marked at the function's name (the parser places
+    /// a call at its opening bracket).
+    fn call_error(&self, at: &Expression, name: &str, kind: RuleErrorKind, zh: String, en: String) -> RuleError {
+        self.error_back(at, name.len(), kind, zh, en)
+    }
+
+    /// An error marked `back` bytes before where the parser places `at`.
+    fn error_back(&self, at: &Expression, back: usize, kind: RuleErrorKind, zh: String, en: String) -> RuleError {
         // The parser's offsets count bytes; a column counts characters.
-        let offset = self.info.offset_for(at.id).map_or(0, |(s, _)| s as usize);
+        let offset = self.info.offset_for(at.id).map_or(0, |(s, _)| (s as usize).saturating_sub(back));
         let before = self.source.get(..offset).unwrap_or(self.source);
         let line = before.matches('\n').count() as u32 + 1;
         let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) as u32 + 1;
         RuleError { kind, message_zh: zh, message_en: en, line, column }
     }
 
-    fn unsupported(&self, at: &Expression, what: &str) -> RuleError {
+    /// What the engine can't compile, in Chinese and in English.
+    fn unsupported(&self, at: &Expression, (zh, en): (&str, &str)) -> RuleError {
         self.error(
             at,
             RuleErrorKind::Unsupported,
-            format!("规则引擎尚不能编译 {what}，将逐行解释执行"),
-            format!("the engine can't compile {what} yet; it runs in the interpreter"),
+            format!("规则引擎尚不能编译{zh}，将逐行解释执行"),
+            format!("the engine can't compile {en} yet; it runs in the interpreter"),
         )
     }
 
@@ -405,6 +417,18 @@ impl<'a> Cx<'a> {
             }
             Expr::Select(s) => self.names(&s.operand, vars),
             Expr::Call(call) => {
+                let name = call.func_name.as_str();
+                if !known_function(name) {
+                    let (zh, en) = (format!("没有函数 {name}()"), format!("there is no function {name}()"));
+                    return Err(self.call_error(e, name, RuleErrorKind::UnknownField, zh, en));
+                }
+                // `has(x.f)` asks whether a field is set: its argument must name a field of something.
+                let has_field = |a: &Expression| matches!(&a.expr, Expr::Select(s) if !s.test);
+                if name == "has" && (call.target.is_some() || call.args.len() != 1 || !call.args.iter().all(has_field)) {
+                    let zh = "has() 要写成 has(对象.字段)".to_owned();
+                    let en = "has() is written has(object.field)".to_owned();
+                    return Err(self.call_error(e, name, RuleErrorKind::Type, zh, en));
+                }
                 if let Some(target) = &call.target {
                     self.names(target, vars)?;
                 }
@@ -455,18 +479,18 @@ impl<'a> Cx<'a> {
                     "文本只能与代码字段比较，或写在 in 中".into(),
                     "a string can only be compared with a coded field, or used with in".into(),
                 )),
-                LiteralValue::Double(_) => Err(self.unsupported(e, "小数 (double)")),
-                _ => Err(self.unsupported(e, "this literal")),
+                LiteralValue::Double(_) => Err(self.unsupported(e, ("小数", "decimal numbers"))),
+                _ => Err(self.unsupported(e, ("这种常量", "this literal"))),
             },
             Expr::Ident(_) | Expr::Select(_) => self.name(e),
             Expr::Call(call) => self.call(e, call),
-            _ => Err(self.unsupported(e, "this expression")),
+            _ => Err(self.unsupported(e, ("这种写法", "this expression"))),
         }
     }
 
     fn name(&self, e: &'a Expression) -> Result<Ex, RuleError> {
         let Some(segs) = segments(&e.expr) else {
-            return Err(self.unsupported(e, "this selection"));
+            return Err(self.unsupported(e, ("这种取字段的写法", "this selection")));
         };
         let joined = segs.join(".");
         if segs[0] == PARAMS && segs.len() == 2 {
@@ -504,7 +528,7 @@ impl<'a> Cx<'a> {
         };
         if field.level == Level::Person && var.is_none() {
             if self.var.is_some() {
-                return Err(self.unsupported(e, "外层成员的字段 (an outer person's field inside an aggregate)"));
+                return Err(self.unsupported(e, ("聚合内引用外层成员的字段", "an outer person's field inside an aggregate")));
             }
             if self.level == Level::Household {
                 return Err(self.type_error(
@@ -539,7 +563,10 @@ impl<'a> Cx<'a> {
                     self.aggregate(e, op, target, &args[0], &args[1])
                 }
                 ("size", 0) => self.size(e, target),
-                _ => Err(self.unsupported(e, &format!("{name}()"))),
+                _ => {
+                    let (zh, en) = function_words(name);
+                    Err(self.unsupported(e, (&zh, &en)))
+                }
             };
         }
         if let Some(op) = CmpOp::from_fn(name) {
@@ -578,14 +605,17 @@ impl<'a> Cx<'a> {
                 let ty = match (a.ty, b.ty) {
                     (Ty::Int { money: m1 }, Ty::Int { money: m2 }) => Ty::Int { money: m1 || m2 },
                     (Ty::Bool, Ty::Bool) => Ty::Bool,
-                    _ => return Err(self.unsupported(e, "两个分支类型不同的 ?: (branches of different types)")),
+                    _ => return Err(self.unsupported(e, ("两个分支类型不同的 ?:", "?: with branches of different types"))),
                 };
                 let level = join(c.level, join(a.level, b.level));
                 Ok(ex(ExKind::Cond(Box::new(c), Box::new(a), Box::new(b)), ty, level))
             }
             (operators::IN, 2) => self.membership(e, &args[0], &args[1]),
             ("size", 1) => self.size(e, &args[0]),
-            _ => Err(self.unsupported(e, &format!("{name}()"))),
+            _ => {
+                let (zh, en) = function_words(name);
+                Err(self.unsupported(e, (&zh, &en)))
+            }
         }
     }
 
@@ -624,7 +654,7 @@ impl<'a> Cx<'a> {
     /// The index of `code` among a coded field's values.
     fn code_of(&self, at: &Expression, col: Col, code: &str) -> Result<i64, RuleError> {
         let Some(field) = self.vocab.fields.iter().find(|f| f.col == col) else {
-            return Err(self.unsupported(at, "this field"));
+            return Err(self.unsupported(at, ("这个字段", "this field")));
         };
         match field.values.iter().position(|v| *v == code) {
             Some(i) => Ok(i as i64),
@@ -638,7 +668,7 @@ impl<'a> Cx<'a> {
 
     fn compare(&self, e: &'a Expression, op: CmpOp, l: &'a Expression, r: &'a Expression) -> Result<Ex, RuleError> {
         let (a, b) = match (Self::string_literal(l), Self::string_literal(r)) {
-            (Some(_), Some(_)) => return Err(self.unsupported(e, "两个文本的比较 (comparing two strings)")),
+            (Some(_), Some(_)) => return Err(self.unsupported(e, ("两个文本的比较", "comparing two strings"))),
             (Some(s), None) => {
                 let b = self.expr(r)?;
                 (self.code_literal(l, s, &b)?, b)
@@ -682,7 +712,7 @@ impl<'a> Cx<'a> {
             return Ok(ex(ExKind::Has(Box::new(set), bit, s.to_owned()), Ty::Bool, level));
         }
         let Expr::List(items) = &list.expr else {
-            return Err(self.unsupported(e, "in 非字面列表 (in over a non-literal list)"));
+            return Err(self.unsupported(e, ("in 后面不是列表常量的写法", "in over a non-literal list")));
         };
         let x = self.expr(item)?;
         match x.ty {
@@ -699,7 +729,7 @@ impl<'a> Cx<'a> {
                 let level = x.level;
                 Ok(ex(ExKind::InList(Box::new(x), mask, shown), Ty::Bool, level))
             }
-            _ => Err(self.unsupported(e, "非代码字段的 in (in over a non-coded value)")),
+            _ => Err(self.unsupported(e, ("对非代码字段使用 in", "in over a non-coded value"))),
         }
     }
 
@@ -740,7 +770,8 @@ impl<'a> Cx<'a> {
         pred: &'a Expression,
     ) -> Result<Ex, RuleError> {
         if !matches!(&range.expr, Expr::Ident(n) if n == MEMBERS) {
-            return Err(self.unsupported(e, &format!("{}() 用于 members 以外 (over anything but members)", op.name())));
+            let (zh, en) = (format!("用于 members 以外的 {}()", op.name()), format!("{}() over anything but members", op.name()));
+            return Err(self.unsupported(e, (&zh, &en)));
         }
         let Expr::Ident(name) = &var.expr else {
             return Err(self.type_error(
@@ -750,7 +781,7 @@ impl<'a> Cx<'a> {
             ));
         };
         if self.var.is_some() {
-            return Err(self.unsupported(e, "嵌套的成员聚合 (nested member aggregates)"));
+            return Err(self.unsupported(e, ("嵌套的成员聚合", "nested member aggregates")));
         }
         let inner = Cx { var: Some(name.as_str()), ..*self };
         let p = inner.boolean(pred)?;
@@ -837,6 +868,36 @@ impl Ex {
             _ => vec![self],
         }
     }
+}
+
+/// A function or operator as a policy officer reads it: `x[i]` rather than the
+/// parser's `_[_]`.
+fn function_words(name: &str) -> (String, String) {
+    match name {
+        operators::INDEX => ("下标取值 [ ]".into(), "indexing [ ]".into()),
+        operators::MODULO => ("取余 %".into(), "the remainder %".into()),
+        operators::LOGICAL_NOT | operators::NEGATE => (format!("运算 {name}"), format!("the operator {name}")),
+        _ if name.starts_with('_') || name.starts_with('@') => {
+            let op = name.trim_matches('_').replace("_", " ");
+            (format!("运算 {op}"), format!("the operator {op}"))
+        }
+        _ => (format!(" {name}()"), format!("{name}()")),
+    }
+}
+
+/// The functions the interpreter knows, besides operators and the aggregates
+/// (`exists`, `all`, `exists_one`, `count`, `map`, `filter`, `has`).
+const FUNCTIONS: [&str; 12] =
+    ["size", "contains", "startsWith", "endsWith", "int", "uint", "double", "string", "bool", "bytes", "type", "dyn"];
+
+/// Whether a call by `name` runs: an operator, an aggregate or a known function.
+fn known_function(name: &str) -> bool {
+    name.starts_with('_')
+        || name.starts_with('@')
+        || name.starts_with('!')
+        || name.starts_with('-')
+        || FUNCTIONS.contains(&name)
+        || matches!(name, "exists" | "all" | "exists_one" | "existsOne" | "count" | "map" | "filter" | "has")
 }
 
 /// The parser's message in words a policy officer reads (its grammar's token

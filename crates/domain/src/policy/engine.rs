@@ -1153,12 +1153,18 @@ impl Engine {
                     let detail = match (&c.cmp, holds) {
                         (Some((op, a, b)), Some(holds)) => {
                             let shown = if holds { *op } else { op.negated() };
-                            let value = |s: &Side| s.show(at(s.node));
-                            // A literal on the right is shown once; a parameter or a field with its value.
-                            let literal = matches!(self.nodes[b.node as usize].op, Op::Const(_))
-                                && !b.text.starts_with("params.");
-                            let right = if literal { String::new() } else { format!(" {}", value(b)) };
-                            format!("{} {} {} {}{right}", a.text, value(a), shown.symbol(), b.text)
+                            // A parameter or a field is shown with its value; a number written in
+                            // the rule once, in yuan when the other side is money (it counts fen).
+                            let side = |s: &Side, other: &Side| {
+                                let literal = matches!(self.nodes[s.node as usize].op, Op::Const(_))
+                                    && !s.text.starts_with("params.");
+                                match (literal, at(s.node)) {
+                                    (true, Some(v)) if other.money => fmt_value(v, true),
+                                    (true, _) => s.text.clone(),
+                                    (false, v) => format!("{} {}", s.text, s.show(v)),
+                                }
+                            };
+                            format!("{} {} {}", side(a, b), shown.symbol(), side(b, a))
                         }
                         (_, Some(h)) if c.reads.is_empty() => format!("{} = {h}", c.text),
                         (_, Some(h)) => {

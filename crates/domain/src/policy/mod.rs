@@ -216,7 +216,12 @@ pub fn check(policy: &PolicyDef, vocab: &Vocabulary) -> Result<Checked, PolicyEr
         (Ok(condition), Ok(benefit)) => {
             Checked::Compiled(RulePlan { level: policy.level, condition, benefit, records })
         }
-        (Err(why), _) | (_, Err(why)) => Checked::Interpreted(why),
+        (Err(why), _) | (_, Err(why)) => {
+            // What the engine can't compile must still run in the interpreter.
+            Interpreted::new(policy.level, &policy.condition, policy.benefit.as_deref(), Arc::default())
+                .map_err(PolicyError::Interpreter)?;
+            Checked::Interpreted(why)
+        }
     })
 }
 

@@ -134,6 +134,12 @@ fn the_sweep_finds_both_lists_with_the_deciding_condition() {
     let why = engine.explain(&cols, 0, row, None);
     assert_eq!(why[0].holds, Some(false));
     assert!(why[0].detail.starts_with("per_capita_income 2,000.00 >= params.dibao_line 760.00"), "{why:?}");
+    // A number written in the rule counts fen: beside money it is shown in yuan too, on either side.
+    let engine = engine_for(&[("per_capita_income < 150000 && 1000 <= assets", Level::Household, "dibao")]);
+    let why = engine.explain(&cols, 0, row, None);
+    assert!(why[0].detail.starts_with("per_capita_income 2,000.00 >= 1,500.00"), "{why:?}");
+    assert!(why[1].detail.starts_with("10.00 "), "{why:?}");
+    assert!(why[1].detail.contains(" assets "), "{why:?}");
     // Every finding agrees with a direct check of the rule.
     for f in &findings {
         let i = f.household(&cols) as usize;
@@ -756,4 +762,31 @@ fn positions_count_characters_after_chinese_text() {
     assert_eq!((e.kind, e.line, e.column), (RuleErrorKind::UnknownField, 1, 17), "{e:?}");
     let e = v.compile("\"独居\" == \"独居\" &&\n  agee > 60", Level::Person, Want::Bool).unwrap_err();
     assert_eq!((e.kind, e.line, e.column), (RuleErrorKind::UnknownField, 2, 3), "{e:?}");
+}
+
+#[test]
+fn a_rule_that_passes_the_check_runs() {
+    let v = vocab();
+    // Neither the engine nor the interpreter could run these: they are refused where they are written.
+    let cases = [
+        ("age > 60 && has(age)", Level::Person, RuleErrorKind::Type, 13, "has() 要写成 has(对象.字段)"),
+        ("members.exists(m, m.sex.matches('('))", Level::Household, RuleErrorKind::UnknownField, 25, "没有函数 matches()"),
+        ("max(age, 60) > 60", Level::Person, RuleErrorKind::UnknownField, 1, "没有函数 max()"),
+    ];
+    for (rule, level, kind, column, zh) in cases {
+        let e = v.compile(rule, level, Want::Bool).unwrap_err();
+        assert_eq!((e.kind, e.column, e.message_zh.as_str()), (kind, column, zh), "{rule}: {e:?}");
+    }
+    // What only the interpreter runs is said in words, in each language.
+    let e = v.compile("[age][0] > 60", Level::Person, Want::Bool).unwrap_err();
+    assert_eq!(e.kind, RuleErrorKind::Unsupported, "{e:?}");
+    assert!(e.message_zh.contains("下标取值") && e.message_en.contains("indexing"), "{e:?}");
+    assert!(!e.message_zh.contains("_[_]") && !e.message_en.contains("_[_]"), "{e:?}");
+    let e = v.compile("members.exists(m, members.exists(n, n.age > m.age))", Level::Household, Want::Bool).unwrap_err();
+    assert!(!e.message_en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{e:?}");
+    assert!(e.message_zh.contains("嵌套的成员聚合"), "{e:?}");
+    // And it is accepted and interpreted, as before.
+    let mut p = PolicyDef { condition: "[age][0] > 60".into(), level: Level::Person, ..Catalogue::demo().policies[0].clone() };
+    p.benefit = None;
+    assert!(matches!(check(&p, &v), Ok(Checked::Interpreted(_))), "{:?}", check(&p, &v));
 }
