@@ -180,6 +180,21 @@ describe("merging another household in", () => {
   });
 });
 
+describe("merging a household with itself", () => {
+  it("is refused at once with its own message, before any confirmation or request", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    vi.mocked(ElMessageBox.confirm).mockClear();
+    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
+    view.mergeNumber = " A-5 ";
+    await view.merge();
+    await flushPromises();
+    expect(ElMessageBox.confirm).not.toHaveBeenCalled();
+    expect(messages.error).toHaveBeenCalledWith(i18n.global.t("households.mergeSelf"));
+    expect(calls.some((c) => c.url.endsWith("/merge") || c.url.endsWith("/search"))).toBe(false);
+  });
+});
+
 describe("changing the head", () => {
   it("says the present head becomes other before it makes a member head", async () => {
     const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
