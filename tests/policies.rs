@@ -64,6 +64,31 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
         (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
         (400, json!("effective_to"))
     );
+    let err: Value = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": backwards }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // A field that is not a rule is named as the editor labels it, without a rule's line and column.
+    assert!(
+        err["message"].as_str().unwrap().starts_with("失效日期：") && !err["message"].as_str().unwrap().contains("行")
+    );
+    // The form's limits hold for the API too: a code is letters, digits, _ and -; a name fits a line.
+    for (field, value) in
+        [("code", json!("测 试;drop")), ("name", json!("长".repeat(61))), ("basis", json!("x".repeat(501)))]
+    {
+        let mut odd = def.clone();
+        odd[field] = value;
+        let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": odd })).await;
+        assert_eq!(res.status(), 400, "{field}");
+        assert_eq!(res.json::<Value>().await.unwrap()["field"], field);
+    }
+    // A rule only the interpreter could run, and it can't: refused where it is written.
+    let mut bad = def.clone();
+    bad["condition"] = json!("size >= 1 && members.exists(m, m.sex.matches('('))");
+    let typed: Value =
+        app.post_as(&maker, "/api/v1/policies/check", json!({ "definition": bad })).await.json().await.unwrap();
+    assert_eq!((typed["ok"].as_bool(), typed["problem"]["column"].as_i64()), (Some(false), Some(38)), "{typed}");
     // A second policy in force recording 低保 as received is refused: each would list the other's recipients.
     let mut copy = def.clone();
     copy["code"] = json!("dibao_copy");

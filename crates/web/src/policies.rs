@@ -111,9 +111,32 @@ pub struct RuleProblem {
 
 impl RuleProblem {
     fn into_error(self) -> ApiError {
-        let zh = format!("{}：第 {} 行第 {} 列：{}", self.field, self.line, self.column, self.message_zh);
-        let en = format!("{}: line {}, column {}: {}", self.field, self.line, self.column, self.message_en);
+        let (label_zh, label_en) = field_label(self.field);
+        let (zh, en) = if matches!(self.field, "condition" | "benefit") {
+            (
+                format!("{label_zh}第 {} 行第 {} 列：{}", self.line, self.column, self.message_zh),
+                format!("{label_en}, line {}, column {}: {}", self.line, self.column, self.message_en),
+            )
+        } else {
+            (format!("{label_zh}：{}", self.message_zh), format!("{label_en}: {}", self.message_en))
+        };
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_rule", zh, en).with_field(self.field)
+    }
+}
+
+/// A policy's field as the editor labels it.
+fn field_label(field: &str) -> (&'static str, &'static str) {
+    match field {
+        "code" => ("政策编码", "code"),
+        "name" => ("政策名称", "name"),
+        "name_en" => ("英文名称", "English name"),
+        "department" => ("主管部门", "department"),
+        "basis" => ("政策依据", "legal basis"),
+        "records" => ("记录为救助类别", "recorded as"),
+        "effective_to" => ("失效日期", "end date"),
+        "taper_months" => ("渐退期", "gradual-exit period"),
+        "benefit" => ("金额", "benefit"),
+        _ => ("条件", "condition"),
     }
 }
 
@@ -143,6 +166,21 @@ async fn checked(
         if value.trim().is_empty() {
             return Ok(Err(problem(field, "必填".into(), "required".into())));
         }
+    }
+    // As long as the editor lets them be.
+    let texts = [("code", &def.code, 40), ("name", &def.name, 60), ("name_en", &def.name_en, 120)];
+    let texts = texts.into_iter().chain([("department", &def.department, 60), ("basis", &def.basis, 500)]);
+    for (field, value, most) in texts {
+        if value.chars().count() > most {
+            return Ok(Err(problem(field, format!("不能超过 {most} 个字"), format!("at most {most} characters"))));
+        }
+    }
+    if !def.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Ok(Err(problem(
+            "code",
+            "只能由英文字母、数字、下划线和连字符组成，如 dibao_edge".into(),
+            "only letters, digits, _ and -, e.g. dibao_edge".into(),
+        )));
     }
     if def.effective_to.is_some_and(|to| to < def.effective_from) {
         return Ok(Err(problem(
