@@ -452,6 +452,14 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     assert!(left_out.iter().any(|w| w.as_str().unwrap().starts_with("城乡最低生活保障：条件第1行")), "{before}");
     let back = app.sweep_with(&district, json!({ "date": today.to_string() })).await;
     assert_eq!(back["left_out"], json!([]), "{back}");
+    // A day far from today would judge everyone on what never was: refused, and the lists stay.
+    for far in ["9999-12-31", "1900-01-01", &(today + chrono::Days::new(400)).to_string()] {
+        let res = app.post_as(&district, "/api/v1/sweep", json!({ "date": far })).await;
+        assert_eq!(res.status(), 400, "{far}");
+        assert_eq!(res.json::<Value>().await.unwrap()["field"], "date");
+    }
+    let status: Value = app.get_as(&district, "/api/v1/sweep").await.json().await.unwrap();
+    assert_eq!(status["as_of"], today.to_string());
     // A date that is not one is refused, naming the field.
     let res = app.post_as(&district, "/api/v1/sweep", json!({ "date": "2026-13-01" })).await;
     assert_eq!(res.status(), 422);

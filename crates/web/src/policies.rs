@@ -503,6 +503,11 @@ pub async fn test(
     Ok(Json(serde_json::json!({ "level": def.level, "rows": rows, "params": vocab.params() })))
 }
 
+/// How far from today a sweep's date may be: back five years (an audit of what
+/// the lists said then), ahead one (a change that comes in next year).
+pub const SWEEP_DAYS_BACK: i64 = 1827;
+pub const SWEEP_DAYS_AHEAD: i64 = 366;
+
 /// What a sweep judges the registry on.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct StartSweep {
@@ -543,6 +548,17 @@ pub async fn start_sweep(
                 "only a district account can change the sweep's date (every street shares the lists)",
             )
             .with_field("date"));
+        }
+        // The registry is as it is now: a day far from today would judge it on ages and
+        // parameters it never had, for every street's lists.
+        Some(d) if !(-SWEEP_DAYS_BACK..=SWEEP_DAYS_AHEAD).contains(&(d - today()).num_days()) => {
+            return Err(bad(
+                "date",
+                &format!("核查日期须在今天之前 {SWEEP_DAYS_BACK} 天到之后 {SWEEP_DAYS_AHEAD} 天之间"),
+                &format!(
+                    "the sweep's date must be from {SWEEP_DAYS_BACK} days before today to {SWEEP_DAYS_AHEAD} days after it"
+                ),
+            ));
         }
         Some(d) => d,
         None if whole => today(),

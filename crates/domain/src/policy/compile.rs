@@ -424,7 +424,8 @@ impl<'a> Cx<'a> {
                 }
                 // `has(x.f)` asks whether a field is set: its argument must name a field of something.
                 let has_field = |a: &Expression| matches!(&a.expr, Expr::Select(s) if !s.test);
-                if name == "has" && (call.target.is_some() || call.args.len() != 1 || !call.args.iter().all(has_field)) {
+                if name == "has" && (call.target.is_some() || call.args.len() != 1 || !call.args.iter().all(has_field))
+                {
                     let zh = "has() 要写成 has(对象.字段)".to_owned();
                     let en = "has() is written has(object.field)".to_owned();
                     return Err(self.call_error(e, name, RuleErrorKind::Type, zh, en));
@@ -528,7 +529,9 @@ impl<'a> Cx<'a> {
         };
         if field.level == Level::Person && var.is_none() {
             if self.var.is_some() {
-                return Err(self.unsupported(e, ("聚合内引用外层成员的字段", "an outer person's field inside an aggregate")));
+                return Err(
+                    self.unsupported(e, ("聚合内引用外层成员的字段", "an outer person's field inside an aggregate"))
+                );
             }
             if self.level == Level::Household {
                 return Err(self.type_error(
@@ -605,7 +608,11 @@ impl<'a> Cx<'a> {
                 let ty = match (a.ty, b.ty) {
                     (Ty::Int { money: m1 }, Ty::Int { money: m2 }) => Ty::Int { money: m1 || m2 },
                     (Ty::Bool, Ty::Bool) => Ty::Bool,
-                    _ => return Err(self.unsupported(e, ("两个分支类型不同的 ?:", "?: with branches of different types"))),
+                    _ => {
+                        return Err(
+                            self.unsupported(e, ("两个分支类型不同的 ?:", "?: with branches of different types"))
+                        );
+                    }
                 };
                 let level = join(c.level, join(a.level, b.level));
                 Ok(ex(ExKind::Cond(Box::new(c), Box::new(a), Box::new(b)), ty, level))
@@ -770,7 +777,8 @@ impl<'a> Cx<'a> {
         pred: &'a Expression,
     ) -> Result<Ex, RuleError> {
         if !matches!(&range.expr, Expr::Ident(n) if n == MEMBERS) {
-            let (zh, en) = (format!("用于 members 以外的 {}()", op.name()), format!("{}() over anything but members", op.name()));
+            let (zh, en) =
+                (format!("用于 members 以外的 {}()", op.name()), format!("{}() over anything but members", op.name()));
             return Err(self.unsupported(e, (&zh, &en)));
         }
         let Expr::Ident(name) = &var.expr else {

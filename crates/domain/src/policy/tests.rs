@@ -770,7 +770,13 @@ fn a_rule_that_passes_the_check_runs() {
     // Neither the engine nor the interpreter could run these: they are refused where they are written.
     let cases = [
         ("age > 60 && has(age)", Level::Person, RuleErrorKind::Type, 13, "has() 要写成 has(对象.字段)"),
-        ("members.exists(m, m.sex.matches('('))", Level::Household, RuleErrorKind::UnknownField, 25, "没有函数 matches()"),
+        (
+            "members.exists(m, m.sex.matches('('))",
+            Level::Household,
+            RuleErrorKind::UnknownField,
+            25,
+            "没有函数 matches()",
+        ),
         ("max(age, 60) > 60", Level::Person, RuleErrorKind::UnknownField, 1, "没有函数 max()"),
     ];
     for (rule, level, kind, column, zh) in cases {
@@ -786,7 +792,8 @@ fn a_rule_that_passes_the_check_runs() {
     assert!(!e.message_en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{e:?}");
     assert!(e.message_zh.contains("嵌套的成员聚合"), "{e:?}");
     // And it is accepted and interpreted, as before.
-    let mut p = PolicyDef { condition: "[age][0] > 60".into(), level: Level::Person, ..Catalogue::demo().policies[0].clone() };
+    let mut p =
+        PolicyDef { condition: "[age][0] > 60".into(), level: Level::Person, ..Catalogue::demo().policies[0].clone() };
     p.benefit = None;
     assert!(matches!(check(&p, &v), Ok(Checked::Interpreted(_))), "{:?}", check(&p, &v));
 }
