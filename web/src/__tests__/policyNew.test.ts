@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { flushPromises, mount } from "@vue/test-utils";
+import { i18n } from "../i18n";
+import { session } from "../session";
+import type { Account } from "../api";
+
+vi.mock("vue-router", () => ({
+  useRoute: () => ({ name: "policy-new", path: "/policies/new", params: {} }),
+  useRouter: () => ({ push: vi.fn(), replace: vi.fn() }),
+}));
+vi.mock("element-plus", async (original) => ({
+  ...(await original<typeof import("element-plus")>()),
+  ElMessage: { error: vi.fn(), success: vi.fn(), warning: vi.fn() },
+}));
+
+import PolicyView from "../views/PolicyView.vue";
+
+const required = { ok: false, problem: { field: "code", line: 1, column: 1, message_zh: "必填", message_en: "required" } };
+const posts: string[] = [];
+
+beforeEach(() => {
+  vi.useFakeTimers({ shouldAdvanceTime: true });
+  posts.length = 0;
+  session.me = {
+    account: { jurisdiction: "430602000000" } as Account,
+    permissions: ["policy_read", "policy_write"],
+    csrf_token: "t",
+    second_factor_pending: false,
+    second_factor_required: false,
+  };
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string, init?: RequestInit) => {
+      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+      if (init?.method === "POST") posts.push(url);
+      if (url.endsWith("/policies/check")) return json(required);
+      if (url.endsWith("/policies/fields")) return json({ fields: [], params: [] });
+      if (url.endsWith("/policies")) return json({ items: [] });
+      return json({});
+    }),
+  );
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  session.me = null;
+});
+
+const settle = async () => {
+  await flushPromises();
+  await vi.advanceTimersByTimeAsync(400);
+  await flushPromises();
+};
+
+describe("a new policy's form", () => {
+  it("does not shout before the user has typed: no 必填, no 规则有错误, though the rule is checked", async () => {
+    const wrapper = mount(PolicyView, { global: { plugins: [i18n] } });
+    await settle();
+    expect(posts.some((u) => u.endsWith("/policies/check"))).toBe(true);
+    expect(wrapper.text()).not.toContain("必填");
+    expect(wrapper.text()).not.toContain(i18n.global.t("policies.checkFailed"));
+  });
+
+  it("shows a field's problem once the user has been at that field", async () => {
+    const wrapper = mount(PolicyView, { global: { plugins: [i18n] } });
+    await settle();
+    const code = wrapper.find("input[data-testid=policy-code], [data-testid=policy-code] input");
+    await code.setValue("x");
+    await settle();
+    await code.setValue("");
+    await settle();
+    expect(wrapper.text()).toContain("必填");
+    expect(wrapper.text()).toContain(i18n.global.t("policies.checkFailed"));
+  });
+
+  it("shows every problem on a try to save, and saves nothing", async () => {
+    const wrapper = mount(PolicyView, { global: { plugins: [i18n] } });
+    await settle();
+    await wrapper.find("[data-testid=policy-save]").trigger("click");
+    await wrapper.find("form").trigger("submit");
+    await settle();
+    expect(wrapper.text()).toContain("必填");
+    expect(posts.some((u) => u.endsWith("/api/v1/policies"))).toBe(false);
+  });
+});
