@@ -258,6 +258,19 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
         400,
         "a reason is required"
     );
+    // Only a row on the lists can be marked, as what it is listed as, at its policy's level.
+    let mut as_missing = dismiss.clone();
+    as_missing["kind"] = json!("missing");
+    as_missing["reason"] = json!("核实");
+    let res = app.post_as(&district, "/api/v1/sweep/marks", as_missing.clone()).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "kind");
+    let mut with_member = dismiss.clone();
+    with_member["person_id"] = json!(999_999);
+    with_member["reason"] = json!("核实");
+    let res = app.post_as(&district, "/api/v1/sweep/marks", with_member).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<Value>().await.unwrap()["field"], "person_id");
     let mut with_reason = dismiss.clone();
     with_reason["reason"] = json!("渐退期内");
     assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", with_reason).await.status(), 204);
@@ -273,14 +286,28 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let res = send(&app, &district, Method::PUT, &format!("/api/v1/households/{household}"), Some(version), form).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let back = list(&district, "stale").await;
-    assert!(
-        back["items"].as_array().unwrap().iter().any(|r| r["household_id"] == household),
-        "shown again after the edit"
-    );
-    // Export: masked IDs only.
+    let again = back["items"].as_array().unwrap().iter().find(|r| r["household_id"] == household);
+    let again = again.expect("shown again after the edit");
+    assert!(again["mark"].is_null() && again["mark_reason"].is_null(), "no longer dismissed: {again}");
+    // Export: masked IDs only, under a header that says the filter in words.
     let res = app.post_as(&district, "/api/v1/sweep/export", json!({ "policy_id": id, "kind": "missing" })).await;
     assert_eq!(res.status(), 200);
-    assert!(res.bytes().await.unwrap().starts_with(b"PK"));
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    let header = crate::registry::read_sheet(&bytes, 0)[1][0].clone();
+    assert!(header.contains("政策=城乡最低生活保障") && header.contains("名单=应享未享"), "{header}");
+    assert!(header.contains("区域=岳阳楼区") && header.contains("不含已排除") && !header.contains('{'), "{header}");
+    // What the lists cannot mean is refused, naming the field.
+    for (body, field) in [
+        (json!({ "policy_id": 999_999 }), "policy_id"),
+        (json!({ "limit": 0 }), "limit"),
+        (json!({ "polcy_id": id }), "polcy_id"),
+    ] {
+        let res = app.post_as(&district, "/api/v1/sweep/results", body.clone()).await;
+        assert!(res.status() == 400 || res.status() == 422, "{body}");
+        let err = res.json::<Value>().await.unwrap();
+        assert!(err["field"] == field || err["message"].as_str().unwrap().contains(field), "{body}: {err}");
+    }
     // The district's figures are for the district: a street's status and lists leave them out.
     let whole: Value = app.get_as(&district, "/api/v1/sweep").await.json().await.unwrap();
     assert!(whole["findings"].as_u64().unwrap() > 0 && whole["households"].as_u64().unwrap() >= 400, "{whole}");

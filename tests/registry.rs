@@ -284,7 +284,7 @@ pub(crate) fn read_xlsx(bytes: &[u8]) -> Vec<Vec<String>> {
     read_sheet(bytes, 0)
 }
 
-fn read_sheet(bytes: &[u8], index: usize) -> Vec<Vec<String>> {
+pub(crate) fn read_sheet(bytes: &[u8], index: usize) -> Vec<Vec<String>> {
     let mut book = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).unwrap();
     let name = book.sheet_names()[index].clone();
     let range = book.worksheet_range(&name).unwrap();

@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::households::{bad, today};
-use crate::sweep::{Counts, ListedKind, SweepStatus, Tally};
+use crate::sweep::{Counts, ListedKind, Snapshot, SweepStatus, Tally};
 
 /// A policy with its active version and open draft.
 #[derive(Serialize)]
@@ -579,6 +579,7 @@ pub async fn start_sweep(
 
 /// Filters of the result lists.
 #[derive(Clone, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct ResultFilter {
     pub policy_id: Option<i64>,
     /// `missing` (应享未享), `stale` (应退未退), `taper` (渐退期: 应退未退
@@ -678,6 +679,12 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
             bad("kind", "类型须为 missing、stale、taper 或 unknown", "kind must be missing, stale, taper or unknown")
         })?),
     };
+    let unknown_policy = filter
+        .policy_id
+        .is_some_and(|id| state.sweeper.read(|s| s.policies.iter().all(|a| a.policy_id != id)).unwrap_or(false));
+    if unknown_policy {
+        return Err(bad("policy_id", "该政策不在本次核查之中", "that policy is not among those the sweep ran"));
+    }
     let department = department_of(state, p).await?;
     let marks: HashMap<MarkKey, SweepMark> = state
         .store
@@ -705,8 +712,9 @@ async fn listed(state: &AppState, p: &Principal, filter: &ResultFilter, limit: u
 
 /// Rows of one listing: page rows with their explanations (conditions, benefit), the
 /// total and the counts per policy, street and community.
+/// (policy id, code, name, (finding, listed kind, taper end), household id, person id, household version).
 type PageRow =
-    (i64, String, String, (zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>), i64, Option<i64>);
+    (i64, String, String, (zhongfu_domain::policy::Finding, ListedKind, Option<NaiveDate>), i64, Option<i64>, i64);
 type Picked = (Vec<PageRow>, usize, Vec<serde_json::Value>, Vec<serde_json::Value>, Vec<serde_json::Value>);
 type Explained = Vec<(Vec<zhongfu_domain::policy::ConditionOutcome>, Option<i64>)>;
 
@@ -791,6 +799,7 @@ async fn pick(
                     (f, listed, taper_ends),
                     cols.household_id(f.household(cols)),
                     f.person().map(|r| cols.person_id(r)),
+                    cols.household_version(f.household(cols)),
                 )
             })
             .collect();
@@ -854,13 +863,19 @@ async fn label(
         .into_iter()
         .zip(explained)
         .map(
-            |((policy_id, code, name, (f, listed, taper_ends), household_id, person_id), (conditions, benefit_fen))| {
+            |(
+                (policy_id, code, name, (f, listed, taper_ends), household_id, person_id, version),
+                (conditions, benefit_fen),
+            )| {
                 let any = by_household.get(&household_id).copied();
                 let person = match person_id {
                     Some(pid) => by_person.get(&pid).copied(),
                     None => any.filter(|l| l.relation == "head"),
                 };
-                let mark = marks.get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind)));
+                // A dismissal holds until the household changes; a proposal stays.
+                let mark = marks
+                    .get(&(policy_id, household_id, person_id.unwrap_or(0), kind_code(f.kind)))
+                    .filter(|m| m.status != "dismissed" || m.household_version == version);
                 ResultRow {
                     policy_id,
                     policy_code: code,
@@ -948,7 +963,10 @@ pub async fn results(
     axum::Extension(p): axum::Extension<Principal>,
     Json(filter): Json<ResultFilter>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let limit = filter.limit.unwrap_or(20).clamp(1, 200);
+    let limit = filter.limit.unwrap_or(20);
+    if !(1..=200).contains(&limit) {
+        return Err(bad("limit", "每页条数须为 1 到 200", "a page holds 1 to 200 rows"));
+    }
     let l = listed(&state, &p, &filter, limit).await?;
     Ok(Json(
         serde_json::json!({ "total": l.total, "items": l.rows, "by_policy": l.by_policy, "by_street": l.by_street, "by_community": l.by_community,
@@ -965,7 +983,8 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     filter.offset = 0;
     let l = listed(&state, &p, &filter, crate::households::EXPORT_LIMIT as usize).await?;
-    let described = serde_json::json!({ "policy_id": filter.policy_id, "kind": filter.kind, "area": filter.area });
+    let described = serde_json::json!({ "policy_id": filter.policy_id, "kind": filter.kind, "area": filter.area,
+        "include_dismissed": filter.include_dismissed });
     let event = AuditEvent {
         action: "sweep.export".into(),
         entity: "sweep".into(),
@@ -974,11 +993,42 @@ pub async fn export(
     };
     state.store.record_audit(&p.actor(), &event).await?;
     let who = format!("{}（{}）", p.account.display_name, p.account.username);
-    let bytes = tokio::task::spawn_blocking(move || workbook(&l.rows, l.total, &who, &described.to_string()))
+    let words = in_words(&state, &p, &filter).await?;
+    let bytes = tokio::task::spawn_blocking(move || workbook(&l.rows, l.total, &who, &words))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     Ok(crate::sheets::attachment(bytes, "sweep.xlsx", "政策找人名单.xlsx"))
+}
+
+/// The filter in words, for the export's header: policy, list, area, dismissed rows.
+async fn in_words(state: &AppState, p: &Principal, filter: &ResultFilter) -> Result<String, ApiError> {
+    let policy = filter.policy_id.and_then(|id| {
+        state
+            .sweeper
+            .read(|s| s.policies.iter().find(|a| a.policy_id == id).map(|a| a.definition.name.clone()))
+            .flatten()
+    });
+    let kind = match filter.kind.as_deref().and_then(ListedKind::parse) {
+        Some(ListedKind::Missing) => "应享未享",
+        Some(ListedKind::Stale) => "应退未退",
+        Some(ListedKind::Taper) => "渐退期",
+        Some(ListedKind::Unknown) => "无法判定",
+        None => "全部",
+    };
+    let scope = p.scope();
+    let code = filter.area.as_deref().map(str::trim).filter(|a| !a.is_empty()).unwrap_or(scope.prefix());
+    let code = zhongfu_domain::DivisionCode::parse(&format!("{code:0<12}")).ok();
+    let area = match &code {
+        Some(code) => state.store.division(code).await?.map(|d| d.name),
+        None => None,
+    };
+    let dismissed = if filter.include_dismissed { "含已排除" } else { "不含已排除" };
+    Ok(format!(
+        "政策={}；名单={kind}；区域={}；{dismissed}",
+        policy.as_deref().unwrap_or("全部"),
+        area.as_deref().unwrap_or("本辖区")
+    ))
 }
 
 fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -1068,6 +1118,24 @@ pub async fn mark(
     if form.status == "dismissed" && reason.is_none() {
         return Err(bad("reason", "排除须说明理由", "a dismissal needs a reason"));
     }
+    // Only a row on the lists as they are now can be marked, as the kind it is listed as.
+    let scope = p.scope();
+    let row = state.sweeper.read(|s| on_list(s, scope.prefix(), form.policy_id, form.household_id, form.person_id));
+    match row {
+        None => return Err(no_sweep()),
+        Some(OnList::NotFound) => return Err(ApiError::not_found()),
+        Some(OnList::Row { wrong_level: Some(per_person), .. }) => return Err(wrong_level(per_person)),
+        Some(OnList::Row { kind, .. }) if kind.map(|k| ListedKind::of(k).code()) != Some(form.kind.as_str()) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_listed",
+                "该对象不在这份名单上（名单可能已随家庭变化更新），请刷新后再试",
+                "this row is not on that list (it may have changed with the household): reload and try again",
+            )
+            .with_field("kind"));
+        }
+        Some(OnList::Row { .. }) => {}
+    }
     let mark = SweepMark {
         policy_id: form.policy_id,
         household_id: form.household_id,
@@ -1080,7 +1148,7 @@ pub async fn mark(
         marked_at: String::new(),
         ends_on: None,
     };
-    match state.store.mark_finding(&p.actor(), &p.scope(), &mark).await {
+    match state.store.mark_finding(&p.actor(), &scope, &mark).await {
         Ok(true) => Ok(StatusCode::NO_CONTENT),
         // No such household in scope, or no such policy.
         Ok(false) | Err(zhongfu_store::StoreError::MissingReference(_)) => Err(ApiError::not_found()),
@@ -1134,9 +1202,71 @@ pub struct TaperStarted {
 }
 
 /// What the snapshot says of a taper asked for.
+/// A result row as the current lists have it.
+enum OnList {
+    /// No such household within the caller's scope, no such member of it, or no such policy.
+    NotFound,
+    Row {
+        index: usize,
+        /// A member named, or not, against the policy's level: whether it is decided per person.
+        wrong_level: Option<bool>,
+        /// As the engine found it; none when the row is not on a list.
+        kind: Option<FindingKind>,
+        community: String,
+    },
+}
+
+/// Where the row (policy, household, member) stands in `s`, seen from `prefix`.
+fn on_list(s: &Snapshot, prefix: &str, policy_id: i64, household_id: i64, person_id: Option<i64>) -> OnList {
+    // Scope first: a row outside it is not found, whatever it is.
+    let Some(row) = s.columns.row_of(household_id) else { return OnList::NotFound };
+    let community = s.columns.community(row);
+    if !community.as_str().starts_with(prefix) {
+        return OnList::NotFound;
+    }
+    let Some(index) = s.policies.iter().position(|a| a.policy_id == policy_id) else { return OnList::NotFound };
+    let per_person = s.policies[index].definition.level == Level::Person;
+    let wrong_level = (per_person != person_id.is_some()).then_some(per_person);
+    if let Some(id) = person_id.filter(|_| wrong_level.is_none())
+        && !s.columns.persons(row).any(|r| s.columns.person_id(r) == id)
+    {
+        return OnList::NotFound;
+    }
+    let kind = s
+        .findings()
+        .find(|f| {
+            f.household(&s.columns) == row
+                && f.policy as usize == index
+                && f.person().map(|r| s.columns.person_id(r)) == person_id
+        })
+        .map(|f| f.kind);
+    OnList::Row { index, wrong_level, kind, community: community.as_str().to_owned() }
+}
+
+/// 409 when no sweep has made the lists yet.
+fn no_sweep() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "no_sweep",
+        "尚未运行政策找人，还没有名单",
+        "no sweep has run yet, so there are no lists",
+    )
+}
+
+/// 400 for a member named (or not) against the policy's level.
+fn wrong_level(per_person: bool) -> ApiError {
+    let (zh, en) = if per_person {
+        ("该政策按人判定，须指明成员", "this policy is decided per person: name the member")
+    } else {
+        ("该政策按户判定，不指明成员", "this policy is decided per household: name no member")
+    };
+    bad("person_id", zh, en)
+}
+
 enum TaperCase {
     /// The household is not in the sweep within the caller's scope, or the policy is not in it.
     NotFound,
+    WrongLevel(bool),
     NoTaper,
     NotStale,
     Stale {
@@ -1160,41 +1290,28 @@ pub async fn start_taper(
 ) -> Result<Json<TaperStarted>, ApiError> {
     let scope = p.scope();
     let case = state.sweeper.read(|s| {
-        // Scope first: a row outside it is not found, whatever it is.
-        let Some(row) = s.columns.row_of(form.household_id) else { return TaperCase::NotFound };
-        let community = s.columns.community(row);
-        if !community.as_str().starts_with(scope.prefix()) {
-            return TaperCase::NotFound;
-        }
-        let Some(index) = s.policies.iter().position(|a| a.policy_id == form.policy_id) else {
-            return TaperCase::NotFound;
-        };
+        let (index, wrong_level, kind, community) =
+            match on_list(s, scope.prefix(), form.policy_id, form.household_id, form.person_id) {
+                OnList::NotFound => return TaperCase::NotFound,
+                OnList::Row { index, wrong_level, kind, community } => (index, wrong_level, kind, community),
+            };
         let def = &s.policies[index].definition;
         let (Some(months), Some(ends_on)) = (def.taper_months, def.taper_end(s.date)) else {
             return TaperCase::NoTaper;
         };
-        let stale = s.findings().any(|f| {
-            f.household(&s.columns) == row
-                && f.policy as usize == index
-                && f.person().map(|r| s.columns.person_id(r)) == form.person_id
-                && f.kind == FindingKind::Stale
-        });
-        if !stale {
+        if let Some(per_person) = wrong_level {
+            return TaperCase::WrongLevel(per_person);
+        }
+        if kind != Some(FindingKind::Stale) {
             return TaperCase::NotStale;
         }
-        TaperCase::Stale { as_of: s.date, months, ends_on, community: community.as_str().to_owned() }
+        TaperCase::Stale { as_of: s.date, months, ends_on, community }
     });
     let row_field = if form.person_id.is_some() { "person_id" } else { "household_id" };
     let (as_of, months, ends_on, community) = match case {
-        None => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "no_sweep",
-                "尚未运行政策找人，没有可启动渐退期的名单",
-                "no sweep has run yet, so there is no 应退未退 row to start a gradual exit on",
-            ));
-        }
+        None => return Err(no_sweep()),
         Some(TaperCase::NotFound) => return Err(ApiError::not_found()),
+        Some(TaperCase::WrongLevel(per_person)) => return Err(wrong_level(per_person)),
         Some(TaperCase::NoTaper) => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
