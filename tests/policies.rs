@@ -141,8 +141,13 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     let statuses: Vec<&str> =
         detail["versions"].as_array().unwrap().iter().map(|v| v["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["superseded", "active"], "the old version stays for the record");
+    // Who drafted and who published, told apart by their logins.
+    let active = &detail["versions"][1];
+    assert!(active["drafted_by_name"].as_str().unwrap().ends_with("（maker）"), "{active}");
+    assert!(active["approved_by_name"].as_str().unwrap().ends_with("（checker）"), "{active}");
     let again = app.post_as(&checker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
     assert_eq!(again.status(), 409);
+    assert!(again.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("已发布"));
     // Who changed what is in the audit trail.
     let log = crate::helpers::raw_text(&app.db_url(), "SELECT actor_name, action FROM audit_log ORDER BY seq").await;
     assert!(
@@ -178,6 +183,16 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     let trail = app.store.audit_page(&filter).await.unwrap();
     assert!(trail.records.len() == 1 && trail.records[0].diff.contains("文号有误"), "{:?}", trail.records);
     assert_eq!(app.post_as(&street, &discard, json!({ "reason": "x" })).await.status(), 403);
+    // A checker publishing a draft its maker has since replaced is told which one to review.
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": def })).await;
+    let reviewed = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    def["basis"] = json!("岳政发〔2026〕2号");
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": def })).await;
+    let newer = res.json::<Value>().await.unwrap()["version"].as_i64().unwrap();
+    let res = app.post_as(&checker, &format!("/api/v1/policy-versions/{reviewed}/publish"), json!({})).await;
+    assert_eq!(res.status(), 409);
+    let msg = res.json::<Value>().await.unwrap()["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains(&format!("第 {newer} 版")), "{msg}");
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ pub struct PolicyVersion {
     pub definition: PolicyDef,
     /// `None` for the shipped catalogue.
     pub drafted_by: Option<i64>,
+    /// The drafter as "display name（login）": two accounts may share a display name.
     pub drafted_by_name: Option<String>,
     pub drafted_at: String,
     pub approved_by: Option<i64>,
@@ -127,8 +128,9 @@ impl SweepMark {
 }
 
 pub(crate) const SELECT_VERSIONS: &str = "
-    SELECT v.id, v.policy_id, v.version, v.status, v.definition, v.drafted_by, d.display_name, v.drafted_at,
-           v.approved_by, a.display_name, v.approved_at
+    SELECT v.id, v.policy_id, v.version, v.status, v.definition,
+           v.drafted_by, d.display_name || '（' || d.username || '）', v.drafted_at,
+           v.approved_by, a.display_name || '（' || a.username || '）', v.approved_at
       FROM policy_version v
       LEFT JOIN account d ON d.id = v.drafted_by
       LEFT JOIN account a ON a.id = v.approved_by

@@ -312,9 +312,7 @@ pub async fn publish(
             Ok(Json(*v))
         }
         PublishOutcome::NotFound => Err(ApiError::not_found()),
-        PublishOutcome::NotDraft => {
-            Err(ApiError::new(StatusCode::CONFLICT, "not_draft", "只有草稿可以发布", "only a draft can be published"))
-        }
+        PublishOutcome::NotDraft => Err(not_draft(&state, id).await?),
         PublishOutcome::OwnDraft => Err(ApiError::new(
             StatusCode::CONFLICT,
             "maker_checker",
@@ -322,6 +320,27 @@ pub async fn publish(
             "you drafted this version: another account with the publish permission must approve it",
         )),
     }
+}
+
+/// 409 for a version that is no longer a draft, saying what became of it: the
+/// checker may have reviewed a draft that its maker has since replaced.
+async fn not_draft(state: &AppState, id: i64) -> Result<ApiError, ApiError> {
+    let versions = state.store.policy_versions().await?;
+    let this = versions.iter().find(|v| v.id == id);
+    let newer = this.and_then(|t| {
+        versions.iter().filter(|v| v.policy_id == t.policy_id && v.version > t.version && v.status == "draft").last()
+    });
+    let (zh, en) = match (this.map(|v| v.status.as_str()), newer) {
+        (_, Some(n)) => (
+            format!("这一稿已被第 {} 版草稿取代，请审阅新的草稿", n.version),
+            format!("this draft was replaced by draft version {}: review that one", n.version),
+        ),
+        (Some("active"), _) => ("该版本已发布生效".into(), "this version is already published".into()),
+        (Some("superseded"), _) => ("该版本已被更新的版本取代".into(), "a later version has replaced this one".into()),
+        (Some("discarded"), _) => ("这一稿已被退回或放弃".into(), "this draft was turned down or withdrawn".into()),
+        _ => ("只有草稿可以发布".into(), "only a draft can be published".into()),
+    };
+    Ok(ApiError::new(StatusCode::CONFLICT, "not_draft", zh, en))
 }
 
 /// A district parameter's value from a day on.
