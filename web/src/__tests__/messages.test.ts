@@ -22,3 +22,14 @@ describe("the i18n catalogue", () => {
     expect(messages["zh-CN"].app.switchLanguage).toBe("English");
   });
 });
+
+describe("placeholders of the import page", () => {
+  // A select's placeholder is cut off with an ellipsis when longer than its box
+  // (about 36 Latin or 18 Chinese characters at 320 px, the phone's width included).
+  it("fit their box in both languages", () => {
+    for (const key of ["communityHint", "useMapping", "ignore"] as const) {
+      expect(messages.en.imports[key].length, key).toBeLessThanOrEqual(36);
+      expect(messages["zh-CN"].imports[key].length, key).toBeLessThanOrEqual(18);
+    }
+  });
+});
