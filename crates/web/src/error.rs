@@ -189,12 +189,52 @@ fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
     };
     let (zh, en) = match (&field, missing) {
         (Some(f), Some(_)) => (format!("缺少字段 {f}"), format!("{f}: required")),
-        (Some(f), None) => (format!("字段 {f} 的值不正确：{reason}"), format!("{f}: {reason}")),
-        (None, _) => (format!("请求内容不正确：{reason}"), reason.to_owned()),
+        (Some(f), None) => (format!("字段 {f} 的值不正确：{}", reason_zh(reason)), format!("{f}: {reason}")),
+        (None, _) => (format!("请求内容不正确：{}", reason_zh(reason)), reason.to_owned()),
     };
     let mut e = ApiError::new(status, "invalid_body", zh, en);
     e.field = field.map(Cow::Owned);
     Some(e)
+}
+
+/// serde's reason in Chinese, for the kinds a form or a script meets: a value of the
+/// wrong type, not one of the allowed values, a field not known. Others are passed on.
+fn reason_zh(reason: &str) -> String {
+    let kind = |t: &str| -> &'static str {
+        match t {
+            "a string" | "string" | "a borrowed string" => "文本",
+            "a boolean" | "boolean" => "真或假（true/false）",
+            "a sequence" | "sequence" => "列表",
+            "a map" | "map" => "对象",
+            "null" | "unit value" => "空值（null）",
+            t if t.contains("integer") || t.starts_with('i') || t.starts_with('u') => "整数",
+            t if t.contains("floating") || t.starts_with('f') => "数字",
+            t if t.starts_with("struct ") => "对象",
+            _ => "其他类型",
+        }
+    };
+    if let Some(rest) = reason.strip_prefix("invalid type: ")
+        && let Some((got, expected)) = rest.split_once(", expected ")
+    {
+        let got = got.split_once(' ').map_or(got, |(t, _)| t);
+        return format!("应为{}，收到的是{}", kind(expected), kind(got));
+    }
+    if let Some(rest) = reason.strip_prefix("unknown variant `") {
+        let (value, allowed) = rest.split_once("`, expected ").unwrap_or((rest.trim_end_matches('`'), ""));
+        let allowed = allowed.trim_start_matches("one of ").replace('`', "").replace(", ", "、").replace(" or ", "、");
+        return format!("“{value}”不是可选值（可选：{allowed}）");
+    }
+    if let Some(rest) = reason.strip_prefix("unknown field `") {
+        let field = rest.split_once('`').map_or(rest, |(f, _)| f);
+        return format!("没有字段 {field}");
+    }
+    if reason.starts_with("invalid value: ") {
+        return "取值超出允许的范围".into();
+    }
+    if reason.contains("premature end of input") || reason.contains("input contains invalid characters") {
+        return "日期应写作 YYYY-MM-DD".into();
+    }
+    reason.to_owned()
 }
 
 /// Errors axum produces before a handler runs (unknown route, wrong method,
@@ -211,5 +251,47 @@ pub(crate) fn framework_error(status: StatusCode) -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "too_large", "请求内容过大", "request body too large"),
         s if s.is_client_error() => ApiError::new(status, "bad_request", "请求格式不正确", "malformed request"),
         _ => ApiError::new(status, "internal", "服务器内部错误", "internal error"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason_zh;
+
+    /// serde's own words for a body, read in Chinese.
+    fn said<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        let e = serde_json::from_str::<T>(body).unwrap_err().to_string();
+        let reason = e.rsplit_once(" at line ").map_or(e.as_str(), |(r, _)| r);
+        reason_zh(reason)
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Form {
+        kind: String,
+        count: Option<u32>,
+        level: Option<Level>,
+        day: Option<chrono::NaiveDate>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Level {
+        Person,
+        Household,
+    }
+
+    #[test]
+    fn a_wrong_value_is_said_in_chinese() {
+        assert_eq!(said::<Form>(r#"{"kind": 123}"#), "应为文本，收到的是整数");
+        assert_eq!(said::<Form>(r#"{"kind": "a", "count": "x"}"#), "应为整数，收到的是文本");
+        assert_eq!(said::<Form>(r#"{"kind": "a", "count": -1}"#), "取值超出允许的范围");
+        assert_eq!(
+            said::<Form>(r#"{"kind": "a", "level": "family"}"#),
+            "“family”不是可选值（可选：person、household）"
+        );
+        assert_eq!(said::<Form>(r#"{"kind": "a", "bogus": 1}"#), "没有字段 bogus");
+        assert_eq!(said::<Form>(r#"{"kind": "a", "day": "2026/1/5"}"#), "日期应写作 YYYY-MM-DD");
     }
 }

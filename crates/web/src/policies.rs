@@ -328,7 +328,7 @@ async fn not_draft(state: &AppState, id: i64) -> Result<ApiError, ApiError> {
     let versions = state.store.policy_versions().await?;
     let this = versions.iter().find(|v| v.id == id);
     let newer = this.and_then(|t| {
-        versions.iter().filter(|v| v.policy_id == t.policy_id && v.version > t.version && v.status == "draft").last()
+        versions.iter().rfind(|v| v.policy_id == t.policy_id && v.version > t.version && v.status == "draft")
     });
     let (zh, en) = match (this.map(|v| v.status.as_str()), newer) {
         (_, Some(n)) => (
