@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { flushPromises, mount } from "@vue/test-utils";
+import { i18n } from "../i18n";
+import { session } from "../session";
+import type { Account, HouseholdDetail, Member } from "../api";
+
+vi.mock("vue-router", () => ({
+  useRoute: () => ({ params: { id: "5" } }),
+  useRouter: () => ({ push: vi.fn() }),
+}));
+
+import HouseholdView from "../views/HouseholdView.vue";
+
+const member = (id: number, name: string, relation: string) => ({ id, name, relation, id_masked: "430602********0011", monthly_income_fen: 0 }) as Member;
+const household = {
+  id: 5,
+  number: "43060200100100001",
+  community: "430602001001",
+  community_name: "洞庭社区",
+  address: "洞庭路 1 号",
+  phone_masked: null,
+  registration: "urban",
+  tenure: "own",
+  housing_condition: null,
+  income_items: [],
+  dangerous_housing: false,
+  assets_fen: 0,
+  tags: [],
+  version: 7,
+  members: [member(1, "张一", "head"), member(2, "张二", "child")],
+  holdings: [{ id: 31, person_id: 2, category: "dibao", start_date: "2025-01-01", end_date: "2026-12-31" }],
+} as unknown as HouseholdDetail;
+
+let phoneWide: typeof window.matchMedia;
+
+beforeEach(() => {
+  phoneWide = window.matchMedia;
+  window.matchMedia = ((query: string) => ({ ...phoneWide(query), matches: true })) as typeof window.matchMedia;
+  session.me = {
+    account: { jurisdiction: "430602001000" } as Account,
+    permissions: ["registry_read", "registry_write"],
+    csrf_token: "t",
+    second_factor_pending: false,
+    second_factor_required: false,
+  };
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string) => {
+      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+      if (url.endsWith("/history")) return json({ records: [] });
+      if (url.endsWith("/codes")) {
+        const lists = ["category", "tag", "relation", "registration", "tenure", "housing_condition", "income_kind", "marital", "health", "disability_kind", "work_ability", "employment", "schooling"];
+        return json(Object.fromEntries(lists.map((l) => [l, []])));
+      }
+      return json(household);
+    }),
+  );
+});
+
+afterEach(() => {
+  window.matchMedia = phoneWide;
+  vi.unstubAllGlobals();
+  session.me = null;
+});
+
+describe("a household on a phone (390 px)", () => {
+  it("shows each category's end date on a card, not in a table column off the screen", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    expect(wrapper.find("[data-testid=holdings]").exists()).toBe(false);
+    const card = wrapper.find("[data-testid=holding-card-31]");
+    expect(card.text()).toContain("2026-12-31");
+    expect(card.text()).toContain("张二");
+    expect(card.find("[data-testid=edit-holding-31]").exists()).toBe(true);
+  });
+
+  it("keeps the members' names pinned on the left while the other columns scroll", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const cells = wrapper.findAll("[data-testid=members] td").filter((td) => td.text().includes("张二"));
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells.every((td) => td.classes().includes("el-table-fixed-column--left"))).toBe(true);
+  });
+});
