@@ -853,7 +853,7 @@ fn unknown_value(field: Field) -> Reject {
     reject(
         "unknown_value",
         format!("{}的取值应为：{allowed}", field.label_zh()),
-        format!("{} must be one of: {allowed}", field.code()),
+        format!("{} must be written as one of: {}", field.code(), allowed_values(field).join(", ")),
     )
 }
 
@@ -1266,14 +1266,27 @@ fn parse_month(cell: &Cell) -> Option<(i32, u32)> {
     ((1880..=2200).contains(&year) && (1..=12).contains(&month)).then_some((year, month))
 }
 
+/// A relation as household registers write it: by the classes of GB/T 4761 (a
+/// son-in-law is of the children's class, a father-in-law of the parents'), and
+/// as "之子" (the head's son) where the register names the head first.
 fn parse_relation(s: &str) -> Option<Relation> {
+    let s = s.strip_prefix("户主").filter(|r| !r.is_empty()).unwrap_or(s);
+    let s = s.strip_prefix('之').unwrap_or(s);
     Relation::parse(s).or(match s {
         "本人" | "户主本人" => Some(Relation::Head),
         "妻" | "夫" | "妻子" | "丈夫" => Some(Relation::Spouse),
-        "子" | "女" | "儿子" | "女儿" | "长子" | "长女" | "次子" | "次女" => Some(Relation::Child),
-        "父亲" | "母亲" | "父" | "母" => Some(Relation::Parent),
-        "孙子" | "孙女" | "外孙" | "外孙女" => Some(Relation::Grandchild),
-        "兄" | "弟" | "姐" | "妹" | "兄弟" | "姐妹" => Some(Relation::Sibling),
+        "子" | "女" | "儿子" | "女儿" | "长子" | "长女" | "次子" | "次女" | "三子" | "三女" | "四子" | "四女"
+        | "五子" | "五女" | "独子" | "独女" | "独生子" | "独生女" | "养子" | "养女" | "继子" | "继女" | "女婿"
+        | "儿媳" => Some(Relation::Child),
+        "父亲" | "母亲" | "父" | "母" | "公公" | "婆婆" | "岳父" | "岳母" | "继父" | "继母" | "养父" | "养母" => {
+            Some(Relation::Parent)
+        }
+        "孙子" | "孙女" | "外孙" | "外孙子" | "外孙女" | "孙媳妇" | "孙女婿" | "曾孙子" | "曾孙女" => {
+            Some(Relation::Grandchild)
+        }
+        "兄" | "弟" | "姐" | "妹" | "兄弟" | "姐妹" | "哥哥" | "弟弟" | "姐姐" | "妹妹" => {
+            Some(Relation::Sibling)
+        }
         _ => None,
     })
 }

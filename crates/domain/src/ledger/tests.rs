@@ -466,3 +466,25 @@ fn a_repeat_met_first_further_down_names_the_other_row() {
     let kept: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
     assert_eq!(kept, ["H3"]);
 }
+
+#[test]
+fn relations_are_read_as_household_registers_write_them() {
+    use crate::registry::Relation;
+    let cases = [
+        ("户主", Relation::Head),
+        ("本人", Relation::Head),
+        ("之子", Relation::Child),
+        ("户主之女", Relation::Child),
+        ("女婿", Relation::Child),
+        ("之妻", Relation::Spouse),
+        ("岳母", Relation::Parent),
+        ("外孙子", Relation::Grandchild),
+        ("妹妹", Relation::Sibling),
+    ];
+    for (text, relation) in cases {
+        assert_eq!(super::parse_relation(text), Some(relation), "{text}");
+    }
+    for text in ["之", "邻居", "户主之"] {
+        assert_eq!(super::parse_relation(text), None, "{text}");
+    }
+}
