@@ -171,15 +171,17 @@ export function diffLines(
     return String(v);
   };
   const lines: string[] = [];
-  // A holding's row id says nothing to a reader.
+  // What happened (a merge, a move) is said first, then what it changed.
+  const events: string[] = [];
   for (const [key, v] of Object.entries(parsed as Record<string, unknown>)) {
+    // A holding's row id says nothing to a reader.
     if (key === "holding") continue;
     const pair = Array.isArray(v) && v.length === 2 && !key.endsWith("tags") && key !== "members" ? (v as [unknown, unknown]) : null;
     const members = key === "members" && Array.isArray(v) && v.length === 2 && v.some((x) => x === null) ? (v as [unknown, unknown]) : null;
     const now = pair ? (empty(pair[1]) ? pair[0] : pair[1]) : members ? (members[1] ?? members[0]) : v;
     const sentence = say.event?.(key, now);
     if (sentence) {
-      lines.push(sentence);
+      events.push(sentence);
       continue;
     }
     const name = label(DIFF_LABELS[key] ?? key) ?? key;
@@ -190,7 +192,7 @@ export function diffLines(
       if (before !== after) lines.push(`${name}：${before} → ${after}`);
     } else lines.push(`${name}：${show(key, v)}`);
   }
-  return lines;
+  return [...events, ...lines];
 }
 
 /**

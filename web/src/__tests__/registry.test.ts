@@ -204,7 +204,7 @@ describe("a member in a history record", () => {
     const code = (key: string, v: string | number) => (key === "relation" && v === "child" ? "子女" : key === "person" ? "周策祥" : String(v));
     const diff = '{"member":[null,{"id_number":"430626********001X","name":"周策祥","person":96,"relation":"child"}],"moved_from":[null,"43060200100300002"]}';
     const lines = diffLines(diff, () => "成员", code, { event: (k, v) => (k === "moved_from" ? `迁自户 ${v}` : undefined) });
-    expect(lines).toEqual(["成员：周策祥（430626********001X，子女）", "迁自户 43060200100300002"]);
+    expect(lines).toEqual(["迁自户 43060200100300002", "成员：周策祥（430626********001X，子女）"]);
   });
 });
 
@@ -240,7 +240,7 @@ describe("a merge, split, move or pairing in a household's history", () => {
       ...diffLines('{"members":[null,[401]],"from":[null,96]}', label, code, say),
       ...diffLines('{"paired_with":[null,9]}', label, code, say),
     ];
-    expect(lines).toEqual(["成员：3 人", "拆分出另一户", "成员：1 人", "由另一户拆分而来", "与一名帮扶人员结对"]);
+    expect(lines).toEqual(["拆分出另一户", "成员：3 人", "由另一户拆分而来", "成员：1 人", "与一名帮扶人员结对"]);
     expect(lines.join(" ")).not.toMatch(/\d{2,}|merged|into|from|paired_with|moved_/);
   });
 });
