@@ -312,6 +312,9 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let header = crate::registry::read_sheet(&bytes, 0)[1][0].clone();
     assert!(header.contains("政策=城乡最低生活保障") && header.contains("名单=应享未享"), "{header}");
     assert!(header.contains("区域=岳阳楼区") && header.contains("不含已排除") && !header.contains('{'), "{header}");
+    // The reasons read as the screen shows them, not as rules are written.
+    let reason = crate::registry::read_sheet(&bytes, 0)[4][7].clone();
+    assert!(reason.contains("家庭月人均收入") && !reason.contains("params."), "{reason}");
     // What the lists cannot mean is refused, naming the field.
     for (body, field) in [
         (json!({ "policy_id": 999_999 }), "policy_id"),

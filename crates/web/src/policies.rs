@@ -1013,7 +1013,9 @@ pub async fn export(
     state.store.record_audit(&p.actor(), &event).await?;
     let who = format!("{}（{}）", p.account.display_name, p.account.username);
     let words = in_words(&state, &p, &filter).await?;
-    let bytes = tokio::task::spawn_blocking(move || workbook(&l.rows, l.total, &who, &words))
+    let params: Vec<(String, String)> =
+        state.store.policy_params().await?.into_iter().map(|d| (d.name, d.label)).collect();
+    let bytes = tokio::task::spawn_blocking(move || workbook(&l.rows, l.total, &who, &words, &params))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
@@ -1050,7 +1052,13 @@ async fn in_words(state: &AppState, p: &Principal, filter: &ResultFilter) -> Res
     ))
 }
 
-fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn workbook(
+    rows: &[ResultRow],
+    total: usize,
+    who: &str,
+    filter: &str,
+    params: &[(String, String)],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -1087,7 +1095,7 @@ fn workbook(rows: &[ResultRow], total: usize, who: &str, filter: &str) -> Result
         if let Some(b) = row.benefit_fen {
             sheet.write_number(r, 6, b as f64 / 100.0)?;
         }
-        sheet.write_string(r, 7, &row.reason)?;
+        sheet.write_string(r, 7, zhongfu_domain::policy::readable_zh(&row.reason, params))?;
         let mark = match (row.kind.as_str(), row.taper_ends) {
             ("taper", Some(end)) => format!("渐退期至 {end}"),
             (_, Some(end)) => format!("渐退期已于 {end} 结束"),

@@ -144,6 +144,88 @@ pub fn fields() -> Vec<Field> {
     ]
 }
 
+/// A code of a coded field (or set) in Chinese: `none` of `work_ability` is 无.
+pub fn code_label_zh(col: Col, code: &str) -> Option<&'static str> {
+    match col {
+        Col::Sex => match code {
+            "male" => Some("男"),
+            "female" => Some("女"),
+            _ => None,
+        },
+        Col::Relation => Relation::parse(code).map(Relation::label_zh),
+        Col::Marital => Marital::parse(code).map(Marital::label_zh),
+        Col::Illness => Health::parse(code).map(Health::label_zh),
+        Col::DisabilityType => DisabilityKind::parse(code).map(DisabilityKind::label_zh),
+        Col::WorkAbility => WorkAbility::parse(code).map(WorkAbility::label_zh),
+        Col::Employment => Employment::parse(code).map(Employment::label_zh),
+        Col::Schooling => Schooling::parse(code).map(Schooling::label_zh),
+        Col::Categories | Col::HouseholdCategories => Category::parse(code).map(Category::label_zh),
+        Col::Housing => Tenure::parse(code).map(Tenure::label_zh),
+        Col::Registration => Registration::parse(code).map(Registration::label_zh),
+        Col::Tags => Tag::parse(code).map(Tag::label_zh),
+        _ => None,
+    }
+}
+
+/// A reason or a condition as a person reads it, in Chinese: fields and parameters
+/// by their names (money ones without "(分)": reasons show yuan), a code by its
+/// label in the field it is compared with or tested against (`'none'` after
+/// `work_ability` is “无”). What it does not know is left as written.
+pub fn readable_zh(text: &str, params: &[(String, String)]) -> String {
+    let fields = fields();
+    let plain = |label: &'static str| label.strip_suffix("（分）").unwrap_or(label);
+    let mut out = String::with_capacity(text.len() * 2);
+    // The field last named: a code that follows is one of its values.
+    let mut last: Option<Col> = None;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\''
+            && let Some(end) = rest[1..].find('\'')
+        {
+            let code = &rest[1..1 + end];
+            // `'dibao' in categories`: the field comes after.
+            let after = rest[end + 2..].trim_start().strip_prefix("in ").map(str::trim_start);
+            let next = after.and_then(|a| {
+                let word = a.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.')).next()?;
+                fields.iter().find(|f| f.name == member_field(word)).map(|f| f.col)
+            });
+            match next.or(last).and_then(|col| code_label_zh(col, code)) {
+                Some(label) => out.push_str(&format!("“{label}”")),
+                None => out.push_str(&rest[..end + 2]),
+            }
+            rest = &rest[end + 2..];
+            continue;
+        }
+        if c.is_ascii_lowercase() || c == '_' {
+            let len =
+                rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.')).unwrap_or(rest.len());
+            let word = rest[..len].trim_end_matches('.');
+            let len = word.len();
+            let name = member_field(word);
+            if let Some(param) = word.strip_prefix("params.")
+                && let Some((_, label)) = params.iter().find(|(n, _)| n == param)
+            {
+                out.push_str(label);
+            } else if let Some(f) = fields.iter().find(|f| f.name == name) {
+                out.push_str(plain(f.label_zh));
+                last = Some(f.col);
+            } else {
+                out.push_str(word);
+            }
+            rest = &rest[len..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// A member's field (`m.age`) as the field it names (`age`).
+fn member_field(word: &str) -> &str {
+    word.split_once('.').filter(|(v, _)| v.len() == 1).map_or(word, |(_, f)| f)
+}
+
 /// The variable that holds the living members, for `members.exists(m, …)`.
 pub const MEMBERS: &str = "members";
 /// The namespace of the district's dated parameters.

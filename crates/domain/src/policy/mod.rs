@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use columns::{Columns, HouseholdFacts, PersonFacts, category_bits};
 pub use compile::{Ex, RuleError, RuleErrorKind, Vocabulary, Want};
 pub use engine::{ConditionOutcome, Engine, Finding, FindingKind, Findings, Rule, RulePlan};
-pub use fields::{Col, Field, FieldType, Level, fields};
+pub use fields::{Col, Field, FieldType, Level, code_label_zh, fields, readable_zh};
 pub use interp::{Interpreted, row_variables};
 
 use crate::registry::Category;

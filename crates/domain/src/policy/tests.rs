@@ -797,3 +797,19 @@ fn a_rule_that_passes_the_check_runs() {
     p.benefit = None;
     assert!(matches!(check(&p, &v), Ok(Checked::Interpreted(_))), "{:?}", check(&p, &v));
 }
+
+#[test]
+fn reasons_read_in_chinese_with_each_code_labelled_by_its_own_field() {
+    let params = vec![("dibao_line".to_owned(), "低保标准（每人每月）".to_owned())];
+    let read = |t: &str| readable_zh(t, &params);
+    assert_eq!(
+        read("per_capita_income 1,320.00 >= params.dibao_line 760.00"),
+        "家庭月人均收入 1,320.00 >= 低保标准（每人每月） 760.00"
+    );
+    // 'none' is 无 as a work ability and 无房 as housing.
+    assert_eq!(read("work_ability 'full' != 'none'"), "劳动能力 “有” != “无”");
+    assert_eq!(read("housing 'none' == 'none'"), "住房情况 “无房” == “无房”");
+    assert_eq!(read("members.count(m, m.age >= 60) 2"), "members.count(m, 年龄（周岁） >= 60) 2");
+    assert_eq!(read("!('tekun' in m.categories) = false"), "!(“特困” in 享受的救助类别（含本户）) = false");
+    assert_eq!(read("unknown_thing 'x'"), "unknown_thing 'x'");
+}
