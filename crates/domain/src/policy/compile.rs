@@ -577,6 +577,12 @@ impl<'a> Cx<'a> {
         }
         if let Some(op) = ArOp::from_fn(name) {
             let (a, b) = (self.int(&args[0])?, self.int(&args[1])?);
+            if matches!(op, ArOp::Div | ArOp::Rem) && matches!(b.kind, ExKind::Lit(0) | ExKind::Param { value: 0, .. })
+            {
+                let (zh, en) =
+                    ("不能除以 0：每一户都会无法判定".into(), "division by 0: no row could be decided".into());
+                return Err(self.type_error(e, zh, en));
+            }
             let money = matches!((a.ty, b.ty), (Ty::Int { money: true }, _) | (_, Ty::Int { money: true }));
             let level = join(a.level, b.level);
             return Ok(ex(ExKind::Arith(op, Box::new(a), Box::new(b)), Ty::Int { money }, level));

@@ -259,7 +259,11 @@ impl Gen {
             3 if self.member.is_none() => format!("members.filter(m, {}).size()", self.member_bool(depth - 1)),
             _ => {
                 let op = self.pick(&["+", "-", "*", "/", "%"]);
-                format!("({} {op} {})", self.int(depth - 1), self.int(depth - 1))
+                let (a, b) = (self.int(depth - 1), self.int(depth - 1));
+                // A zero written as the divisor is refused when the rule is checked; one
+                // reached by arithmetic is left for the run, where both must say "unknown".
+                let b = if b == "0" && matches!(op, "/" | "%") { "(0 * 1)".to_owned() } else { b };
+                format!("({a} {op} {b})")
             }
         }
     }
@@ -783,6 +787,9 @@ fn a_rule_that_passes_the_check_runs() {
         let e = v.compile(rule, level, Want::Bool).unwrap_err();
         assert_eq!((e.kind, e.column, e.message_zh.as_str()), (kind, column, zh), "{rule}: {e:?}");
     }
+    // A division by a zero written in the rule would leave every row undecided.
+    let e = v.compile("size / 0 > 1", Level::Household, Want::Bool).unwrap_err();
+    assert_eq!((e.kind, e.message_zh.as_str()), (RuleErrorKind::Type, "不能除以 0：每一户都会无法判定"), "{e:?}");
     // What only the interpreter runs is said in words, in each language.
     let e = v.compile("[age][0] > 60", Level::Person, Want::Bool).unwrap_err();
     assert_eq!(e.kind, RuleErrorKind::Unsupported, "{e:?}");
