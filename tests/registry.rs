@@ -660,6 +660,9 @@ async fn a_paired_helper_sees_only_the_households_paired_with_them() {
     assert_eq!(seen["items"][0]["id"], id);
     assert_eq!(app.get_as(&helper, &format!("/api/v1/households/{id}")).await.status(), 200);
     assert_eq!(app.get_as(&helper, &format!("/api/v1/households/{other}")).await.status(), 404);
+    // The household's history names the helper, not an account number.
+    let history: Value = app.get_as(&district, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    assert_eq!(history["records"][0]["diff"], r#"{"paired_with":[null,"helper"]}"#);
 }
 
 #[tokio::test]
@@ -730,6 +733,17 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
     assert_eq!(split["members"].as_array().unwrap().len(), leaving.len());
     assert_eq!(split["members"][0]["relation"], "head");
     assert_eq!(split["community"], page["community"]);
+    // Each history names the other household by its number.
+    let history = |id: i64| {
+        let (app, worker) = (&app, &worker);
+        async move {
+            let h: Value = app.get_as(worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+            h["records"][0]["diff"].as_str().unwrap().to_owned()
+        }
+    };
+    assert!(history(id).await.contains(r#""into":[null,"S-1"]"#), "{}", history(id).await);
+    let number = page["number"].as_str().unwrap();
+    assert!(history(new_id).await.contains(&format!(r#""from":[null,"{number}"]"#)), "{}", history(new_id).await);
     let res = send(
         &app,
         &worker,

@@ -506,9 +506,10 @@ macro_rules! registry_store {
                     .await?;
             }
             sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
-            let diff = serde_json::json!({ "members": [members, null], "into": [null, new_id] }).to_string();
+            // Each side names the other by its number, as people know it.
+            let diff = serde_json::json!({ "members": [members, null], "into": [null, number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.split", id, diff));
-            let diff = serde_json::json!({ "members": [null, members], "from": [null, id] }).to_string();
+            let diff = serde_json::json!({ "members": [null, members], "from": [null, before.number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.split_from", new_id, diff));
             tx.commit().await?;
             let _ = new_version;
@@ -649,7 +650,12 @@ macro_rules! registry_store {
                 .bind(today)
                 .execute(&mut *tx)
                 .await?;
-            let diff = serde_json::json!({ "paired_with": [null, account_id] }).to_string();
+            let helper: Option<String> = sqlx::query_scalar("SELECT display_name FROM account WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let diff = serde_json::json!({ "paired_with": [null, helper.unwrap_or_else(|| account_id.to_string())] })
+                .to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.pair", household_id, diff));
             tx.commit().await?;
             Ok(true)
