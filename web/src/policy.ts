@@ -38,6 +38,10 @@ export function problemExcerpt(text: string, line: number, column: number): { te
 
 /** A problem as one line of text, e.g. `条件：第 1 行第 1 列：未知字段 per_capita_incom`. */
 export function formatProblem(problem: RuleProblem, locale: Locale | string, fieldLabel: string): string {
+  // Only a rule has lines and columns; another field's problem is its message.
+  if (problem.field !== "condition" && problem.field !== "benefit") {
+    return locale === "en" ? `${fieldLabel}: ${problem.message_en}` : `${fieldLabel}：${problem.message_zh}`;
+  }
   return locale === "en"
     ? `${fieldLabel}: line ${problem.line}, column ${problem.column}: ${problem.message_en}`
     : `${fieldLabel}：第 ${problem.line} 行第 ${problem.column} 列：${problem.message_zh}`;

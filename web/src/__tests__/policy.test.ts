@@ -47,6 +47,12 @@ describe("a rule's problem", () => {
     expect(formatProblem(problem, "en", "Condition")).toBe("Condition: line 2, column 4: unknown field per_capita_incom");
   });
 
+  it("gives a field that is not a rule no line and column", () => {
+    const name = { field: "name", line: 1, column: 1, message_zh: "必填", message_en: "required" };
+    expect(formatProblem(name, "zh-CN", "政策名称")).toBe("政策名称：必填");
+    expect(formatProblem(name, "en", "Name")).toBe("Name: required");
+  });
+
   it("shows its line with a caret under the column, wide characters counted twice", () => {
     expect(problemExcerpt("a &&\nbb + cc", 2, 6)).toEqual({ text: "bb + cc", caret: "     ^" });
     expect(problemExcerpt("'低保' + x", 1, 7).caret).toBe("        ^");

@@ -153,3 +153,23 @@ describe("渐退期 on the sweep page", () => {
     expect(wrapper.find("[data-testid=dismiss]").exists()).toBe(false);
   });
 });
+
+describe("the sweep's date", () => {
+  it("warns that a later date stays for every street, and offers no day the server refuses", async () => {
+    const confirm = vi.spyOn(ElMessageBox, "confirm").mockRejectedValue("cancel");
+    const wrapper = mountView();
+    await flushPromises();
+    const view = wrapper.vm as unknown as { asOf: string | null; run: () => Promise<void>; outsideSweepDays: (d: Date) => boolean };
+    const day = 86_400_000;
+    const later = new Date(Date.now() + 30 * day).toISOString().slice(0, 10);
+    view.asOf = later;
+    await view.run();
+    await flushPromises();
+    expect(String(confirm.mock.calls[0][0])).toContain("一直保持");
+    expect(calls.some((c) => c.url === "/api/v1/sweep" && c.method === "POST")).toBe(false);
+    expect(view.outsideSweepDays(new Date(Date.now() + 400 * day))).toBe(true);
+    expect(view.outsideSweepDays(new Date(Date.now() - 6 * 366 * day))).toBe(true);
+    expect(view.outsideSweepDays(new Date(Date.now() + 30 * day))).toBe(false);
+    wrapper.unmount();
+  });
+});
