@@ -798,11 +798,17 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
     assert_eq!(other_income(&merged), other_income(&before) + 50_000, "{}", merged["income_items"]);
     assert_eq!(merged["members"].as_array().unwrap().len(), members.len());
     assert_eq!(merged["members"].as_array().unwrap().iter().filter(|m| m["relation"] == "head").count(), 1);
-    assert_eq!(
-        app.get_as(&worker, &format!("/api/v1/households/{new_id}")).await.status(),
-        404,
-        "the absorbed household is gone"
-    );
+    // The absorbed household is gone, and says where to.
+    let res = app.get_as(&worker, &format!("/api/v1/households/{new_id}")).await;
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((&body["code"], &body["see"]), (&json!("merged"), &merged["number"]), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("并入户"), "{body}");
+    // Someone who cannot see the household it went into learns nothing of it.
+    let elsewhere = app.signed_in("community-b", &[Role::Community], "430602002001").await;
+    let body: Value = app.get_as(&elsewhere, &format!("/api/v1/households/{new_id}")).await.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "{body}");
+    assert!(body.get("see").is_none(), "{body}");
 }
 
 /// Compares `actual` with the snapshot file; `UPDATE_SNAPSHOTS=1` rewrites it.

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly requestId?: string,
+    /** Where what was asked for is now (a merged household's number). */
+    readonly see?: string,
   ) {
     super(message);
     this.name = "ApiError";
@@ -55,7 +57,7 @@ async function toError(res: Response): Promise<ApiError> {
   try {
     const body = await res.json();
     if (typeof body?.code === "string" && typeof body?.message === "string") {
-      return new ApiError(res.status, body.code, body.message, body.field ?? undefined, body.request_id ?? undefined);
+      return new ApiError(res.status, body.code, body.message, body.field ?? undefined, body.request_id ?? undefined, body.see ?? undefined);
     }
   } catch {
     // Not JSON: fall through to a generic error.

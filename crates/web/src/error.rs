@@ -22,13 +22,15 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub field: Option<Cow<'static, str>>,
+    /// Where what was asked for is now (a merged household's new number).
+    pub see: Option<String>,
     pub message_zh: String,
     pub message_en: String,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { status, code, field: None, message_zh: zh.into(), message_en: en.into() }
+        Self { status, code, field: None, see: None, message_zh: zh.into(), message_en: en.into() }
     }
 
     /// A 400 for a domain rejection of one field.
@@ -37,6 +39,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code: e.code(),
             field: Some(Cow::Borrowed(field)),
+            see: None,
             message_zh: e.message_zh(),
             message_en: e.message_en(),
         }
@@ -44,6 +47,11 @@ impl ApiError {
 
     pub fn with_field(mut self, field: &'static str) -> Self {
         self.field = Some(Cow::Borrowed(field));
+        self
+    }
+
+    pub fn with_see(mut self, see: String) -> Self {
+        self.see = Some(see);
         self
     }
 
@@ -103,6 +111,9 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub field: Option<Cow<'static, str>>,
+    /// Where what was asked for is now, if it moved (a merged household's new number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub see: Option<String>,
     pub request_id: String,
 }
 
@@ -157,6 +168,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         code: error.code,
         message: if lang == Lang::En { error.message_en } else { error.message_zh },
         field: error.field,
+        see: error.see,
         request_id,
     };
     let mut out = (error.status, Json(body)).into_response();

@@ -284,11 +284,42 @@ pub async fn detail(
     axum::Extension(p): axum::Extension<Principal>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let household = state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
+    let Some(household) = state.store.household(&p.scope(), id, today()).await? else {
+        return Err(merged_away(&state, &p, id).await?.unwrap_or_else(ApiError::not_found));
+    };
     let version = household.version;
     let mut res = Json(household).into_response();
     res.headers_mut().insert(header::ETAG, etag(version));
     Ok(res)
+}
+
+/// For a household merged into another the caller sees: 404 saying into which
+/// (`merged`, its number as `see`, so the console can open it) and when.
+async fn merged_away(state: &AppState, p: &Principal, id: i64) -> Result<Option<ApiError>, ApiError> {
+    let filter = AuditFilter {
+        action: Some("household.merged_away".into()),
+        entity: Some("household".into()),
+        entity_id: Some(id.to_string()),
+        limit: 1,
+        ..Default::default()
+    };
+    let Some(record) = state.store.audit_page(&filter).await?.records.into_iter().next() else { return Ok(None) };
+    let diff: serde_json::Value = serde_json::from_str(&record.diff).unwrap_or_default();
+    let Some(number) = diff["merged_into"][1].as_str() else { return Ok(None) };
+    // Only a household the caller may open is named.
+    let search = Search { number: Some(number.to_owned()), ..Default::default() };
+    let page = state.store.households(&p.scope(), &search.filter(p)?).await?;
+    if !page.items.iter().any(|h| h.number == number) {
+        return Ok(None);
+    }
+    let day = record.at.get(..10).unwrap_or(&record.at);
+    let error = ApiError::new(
+        StatusCode::NOT_FOUND,
+        "merged",
+        format!("该户已于 {day} 并入户 {number}"),
+        format!("this household was merged into household {number} on {day}"),
+    );
+    Ok(Some(error.with_see(number.to_owned())))
 }
 
 #[derive(Serialize, ToSchema)]

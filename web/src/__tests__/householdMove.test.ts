@@ -237,3 +237,27 @@ describe("a member's phone", () => {
     expect("clearPhone" in sentPhone()).toBe(false);
   });
 });
+
+describe("a household merged into another", () => {
+  it("says into which and opens it", async () => {
+    const gone = { code: "merged", message: "该户已于 2026-11-27 并入户 A-9", see: "A-9", request_id: "r" };
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: string, init?: RequestInit) => {
+        const method = init?.method ?? "GET";
+        calls.push({ method, url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+        if (url === "/api/v1/households/5") return new Response(JSON.stringify(gone), { status: 404 });
+        return answer(url, method);
+      }),
+    );
+    const assign = vi.fn();
+    vi.stubGlobal("location", { ...window.location, assign });
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    expect(wrapper.find("[data-testid=household-missing]").text()).toContain("并入户 A-9");
+    await wrapper.find("[data-testid=open-merged-into]").trigger("click");
+    await flushPromises();
+    expect(calls.some((c) => c.url.endsWith("/search") && (c.body as { number?: string }).number === "A-9")).toBe(true);
+    expect(assign).toHaveBeenCalledWith("/households/9");
+  });
+});
