@@ -8,7 +8,8 @@ import { yuan } from "./codes";
  * is made head first; alone, the two households are merged instead, which leaves none empty.
  */
 export function canMove(member: Member, household: HouseholdDetail): boolean {
-  return member.relation !== "head" && household.members.length > 1;
+  // A member who has died stays in the household the death was recorded in.
+  return member.relation !== "head" && household.members.length > 1 && !member.death_date;
 }
 
 /** Households a member may move to: found by number or name, without duplicates or this one. */

@@ -28,6 +28,7 @@ describe("moving a member", () => {
     expect(canMove(head, both)).toBe(false);
     expect(canMove(child, both)).toBe(true);
     expect(canMove(head, { members: [head] } as HouseholdDetail)).toBe(false);
+    expect(canMove({ ...child, death_date: "2026-10-01" }, both)).toBe(false);
   });
 
   it("offers each other household once, never the current one", () => {
