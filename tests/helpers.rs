@@ -366,3 +366,9 @@ pub async fn send(
     }
     req.send().await.unwrap()
 }
+
+/// A valid ID number of the district, born on 5 May of `year`, with sequence `seq` (odd: a man).
+pub fn id_number(year: i32, seq: u16) -> String {
+    let born = chrono::NaiveDate::from_ymd_opt(year, 5, 5).unwrap();
+    zhongfu_domain::IdNumber::from_parts("430602", born, seq).unwrap().to_string()
+}

@@ -1224,6 +1224,22 @@ async fn a_member_moves_to_another_household_in_one_audited_step() {
     let err: Value = res.json().await.unwrap();
     assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("move_last"), Some("person")), "{err}");
     assert_eq!(page(alone["id"].as_i64().unwrap()).await["members"], alone["members"]);
+    // A member who has died stays in the household the death was recorded in.
+    let ledger = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系,死亡日期\nS2,430602001001,存一,{},户主,\nS2,430602001001,故二,{},配偶,2026-01-05\n",
+        crate::helpers::id_number(1990, 61),
+        crate::helpers::id_number(1991, 72)
+    );
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let pair = page(id_of(search(&app, &worker, json!({"number": "S2"})).await)).await;
+    let died = pair["members"].as_array().unwrap().iter().find(|m| !m["death_date"].is_null()).unwrap();
+    let path = format!("/api/v1/households/{}/members/{}/move", pair["id"], died["id"]);
+    let now = page(to_id).await["version"].as_i64();
+    let body = json!({"to_household": to_id, "to_version": now, "relation": "parent"});
+    let res = send(&app, &worker, reqwest::Method::POST, &path, pair["version"].as_i64(), body).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "move_deceased");
 }
 
 /// Each count beside a filter option equals the total the list shows when that option is chosen.

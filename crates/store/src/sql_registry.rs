@@ -1177,6 +1177,8 @@ macro_rules! registry_store {
             match before.members.len() {
                 1 => return Ok(Err(EditOutcome::Conflict("move_last"))),
                 _ if member.relation == "head" => return Ok(Err(EditOutcome::Conflict("move_head"))),
+                // A member who has died stays where the death was recorded.
+                _ if member.death_date.is_some() => return Ok(Err(EditOutcome::Conflict("move_deceased"))),
                 _ => {}
             }
             Ok(Ok((before, target, member, new_version)))

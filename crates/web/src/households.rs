@@ -492,6 +492,11 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
                     "this is the household's only member, and moving them out would leave it empty: merge the two households instead",
                     "person",
                 ),
+                "move_deceased" => (
+                    "该成员已去世，不能迁往另一户",
+                    "this member has died and cannot move to another household",
+                    "person",
+                ),
                 "move_self" => {
                     ("迁入户不能是本户", "the household to move to must be another household", "to_household")
                 }
