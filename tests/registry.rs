@@ -662,7 +662,7 @@ async fn a_paired_helper_sees_only_the_households_paired_with_them() {
     assert_eq!(app.get_as(&helper, &format!("/api/v1/households/{other}")).await.status(), 404);
     // The household's history names the helper, not an account number.
     let history: Value = app.get_as(&district, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
-    assert_eq!(history["records"][0]["diff"], r#"{"paired_with":[null,"helper"]}"#);
+    assert_eq!(history["records"][0]["diff"], r#"{"paired_with":[null,"helper（helper）"]}"#);
 }
 
 #[tokio::test]
@@ -1237,6 +1237,12 @@ async fn a_member_moves_to_another_household_in_one_audited_step() {
     let path = format!("/api/v1/households/{}/members/{}/move", pair["id"], died["id"]);
     let now = page(to_id).await["version"].as_i64();
     let body = json!({"to_household": to_id, "to_version": now, "relation": "parent"});
+    let res = send(&app, &worker, reqwest::Method::POST, &path, pair["version"].as_i64(), body).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "move_deceased");
+    // Nor is such a member split off into a household of their own.
+    let path = format!("/api/v1/households/{}/split", pair["id"]);
+    let body = json!({"number": "S3", "members": [died["id"]], "head": died["id"]});
     let res = send(&app, &worker, reqwest::Method::POST, &path, pair["version"].as_i64(), body).await;
     assert_eq!(res.status(), 409);
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "move_deceased");

@@ -274,6 +274,8 @@ export function readable(
           return coded ? `“${coded}”` : whole;
         }
         if (param) return params.get(param) ?? whole;
+        // A function or method (`size(`, `.size()`) is not a field of that name.
+        if (text[at - 1] === "." || text[at + whole.length] === "(") return whole;
         return (field && fields.get(field)) ?? whole;
       },
     );

@@ -480,6 +480,10 @@ macro_rules! registry_store {
             if moves_head {
                 return Ok(EditOutcome::Conflict("remove_head"));
             }
+            // A member who has died stays where the death was recorded, as in a move.
+            if before.members.iter().any(|m| members.contains(&m.id) && m.death_date.is_some()) {
+                return Ok(EditOutcome::Conflict("move_deceased"));
+            }
             let created: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar($crate::registry::COPY_HOUSEHOLD)
                 .bind(id)
                 .bind(number)
@@ -650,7 +654,9 @@ macro_rules! registry_store {
                 .bind(today)
                 .execute(&mut *tx)
                 .await?;
-            let helper: Option<String> = sqlx::query_scalar("SELECT display_name FROM account WHERE id = $1")
+            // Named as policy versions name people: two helpers may share a display name.
+            let helper: Option<String> =
+                sqlx::query_scalar("SELECT display_name || '（' || username || '）' FROM account WHERE id = $1")
                 .bind(account_id)
                 .fetch_optional(&mut *tx)
                 .await?;

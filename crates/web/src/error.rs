@@ -219,8 +219,11 @@ fn reason_zh(reason: &str) -> String {
             "a sequence" | "sequence" => "列表",
             "a map" | "map" => "对象",
             "null" | "unit value" => "空值（null）",
-            t if t.contains("integer") || t.starts_with('i') || t.starts_with('u') => "整数",
-            t if t.contains("floating") || t.starts_with('f') => "数字",
+            "a formatted date string" | "a date" => "日期（YYYY-MM-DD）",
+            "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" => "整数",
+            t if t.contains("integer") => "整数",
+            "f32" | "f64" => "数字",
+            t if t.contains("floating") => "数字",
             t if t.starts_with("struct ") => "对象",
             _ => "其他类型",
         }
@@ -245,6 +248,9 @@ fn reason_zh(reason: &str) -> String {
     }
     if reason.contains("premature end of input") || reason.contains("input contains invalid characters") {
         return "日期应写作 YYYY-MM-DD".into();
+    }
+    if reason.contains("input is out of range") || reason.contains("input is not enough") {
+        return "没有这一天（如 2026-13-01）".into();
     }
     reason.to_owned()
 }
@@ -279,7 +285,7 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "read only by serde, for its error messages")]
     struct Form {
         kind: String,
         count: Option<u32>,
@@ -305,5 +311,7 @@ mod tests {
         );
         assert_eq!(said::<Form>(r#"{"kind": "a", "bogus": 1}"#), "没有字段 bogus");
         assert_eq!(said::<Form>(r#"{"kind": "a", "day": "2026/1/5"}"#), "日期应写作 YYYY-MM-DD");
+        assert_eq!(said::<Form>(r#"{"kind": "a", "day": "2026-13-01"}"#), "没有这一天（如 2026-13-01）");
+        assert_eq!(said::<Form>(r#"{"kind": "a", "day": 5}"#), "应为日期（YYYY-MM-DD），收到的是整数");
     }
 }

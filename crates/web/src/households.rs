@@ -307,12 +307,16 @@ async fn merged_away(state: &AppState, p: &Principal, id: i64) -> Result<Option<
     let diff: serde_json::Value = serde_json::from_str(&record.diff).unwrap_or_default();
     let Some(number) = diff["merged_into"][1].as_str() else { return Ok(None) };
     // Only a household the caller may open is named.
-    let search = Search { number: Some(number.to_owned()), ..Default::default() };
+    // Numbers are matched by their start: sorted by number, the exact one comes first.
+    let search = Search { number: Some(number.to_owned()), sort: Some("number".into()), ..Default::default() };
     let page = state.store.households(&p.scope(), &search.filter(p)?).await?;
     if !page.items.iter().any(|h| h.number == number) {
         return Ok(None);
     }
-    let day = record.at.get(..10).unwrap_or(&record.at);
+    // The record's time is UTC; the day is the district's.
+    let day = chrono::DateTime::parse_from_rfc3339(&record.at)
+        .map(|t| t.with_timezone(&chrono::Local).date_naive().to_string())
+        .unwrap_or_else(|_| record.at.chars().take(10).collect());
     let error = ApiError::new(
         StatusCode::NOT_FOUND,
         "merged",

@@ -331,7 +331,7 @@ async fn not_draft(state: &AppState, id: i64) -> Result<ApiError, ApiError> {
         versions.iter().rfind(|v| v.policy_id == t.policy_id && v.version > t.version && v.status == "draft")
     });
     let (zh, en) = match (this.map(|v| v.status.as_str()), newer) {
-        (_, Some(n)) => (
+        (Some("discarded"), Some(n)) => (
             format!("这一稿已被第 {} 版草稿取代，请审阅新的草稿", n.version),
             format!("this draft was replaced by draft version {}: review that one", n.version),
         ),
@@ -571,12 +571,14 @@ pub async fn start_sweep(
         // The registry is as it is now: a day far from today would judge it on ages and
         // parameters it never had, for every street's lists.
         Some(d) if !(-SWEEP_DAYS_BACK..=SWEEP_DAYS_AHEAD).contains(&(d - today()).num_days()) => {
+            let (from, to) = (
+                today() - chrono::Days::new(SWEEP_DAYS_BACK as u64),
+                today() + chrono::Days::new(SWEEP_DAYS_AHEAD as u64),
+            );
             return Err(bad(
                 "date",
-                &format!("核查日期须在今天之前 {SWEEP_DAYS_BACK} 天到之后 {SWEEP_DAYS_AHEAD} 天之间"),
-                &format!(
-                    "the sweep's date must be from {SWEEP_DAYS_BACK} days before today to {SWEEP_DAYS_AHEAD} days after it"
-                ),
+                &format!("核查日期须在五年前至一年后之间（{from} 至 {to}）"),
+                &format!("the sweep's date must be from five years ago to a year ahead ({from} to {to})"),
             ));
         }
         Some(d) => d,

@@ -196,6 +196,9 @@ describe("a condition as a worker reads it", () => {
       "!members.all(m, “特困” in 救助类别) = true",
     );
     expect(readable(vocab, "zh-CN", code)("m.disability.grade <= 2")).toBe("残疾等级 <= 2");
+    // A function or a method of that name is not the field.
+    expect(readable(vocab, "zh-CN", code)("members.filter(m, m.size > 1).size() 2")).toBe("members.filter(m, 家庭人口 > 1).size() 2");
+    expect(readable(vocab, "zh-CN", code)("size(m.categories) 1")).toBe("size(救助类别) 1");
     expect(readable(vocab, "en", code)("params.dibao_line * size")).toBe("dibao line * household size");
     expect(readable(vocab, "en", code)("per_capita_income 1.00")).toBe("income per person 1.00");
   });

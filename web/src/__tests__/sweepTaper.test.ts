@@ -170,6 +170,9 @@ describe("the sweep's date", () => {
     expect(view.outsideSweepDays(new Date(Date.now() + 400 * day))).toBe(true);
     expect(view.outsideSweepDays(new Date(Date.now() - 6 * 366 * day))).toBe(true);
     expect(view.outsideSweepDays(new Date(Date.now() + 30 * day))).toBe(false);
+    const earliest = new Date();
+    earliest.setHours(23, 0, 0, 0);
+    expect(view.outsideSweepDays(new Date(earliest.getTime() - 1827 * day))).toBe(false);
     wrapper.unmount();
   });
 });

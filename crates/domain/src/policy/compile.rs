@@ -890,7 +890,9 @@ fn function_words(name: &str) -> (String, String) {
     match name {
         operators::INDEX => ("下标取值 [ ]".into(), "indexing [ ]".into()),
         operators::MODULO => ("取余 %".into(), "the remainder %".into()),
-        operators::LOGICAL_NOT | operators::NEGATE => (format!("运算 {name}"), format!("the operator {name}")),
+        operators::LOGICAL_NOT => ("运算 !".into(), "the operator !".into()),
+        operators::NEGATE => ("负号 -".into(), "the minus sign -".into()),
+        operators::IN => ("运算 in".into(), "the operator in".into()),
         _ if name.starts_with('_') || name.starts_with('@') => {
             let op = name.trim_matches('_').replace("_", " ");
             (format!("运算 {op}"), format!("the operator {op}"))
@@ -899,10 +901,30 @@ fn function_words(name: &str) -> (String, String) {
     }
 }
 
-/// The functions the interpreter knows, besides operators and the aggregates
-/// (`exists`, `all`, `exists_one`, `count`, `map`, `filter`, `has`).
-const FUNCTIONS: [&str; 12] =
-    ["size", "contains", "startsWith", "endsWith", "int", "uint", "double", "string", "bool", "bytes", "type", "dyn"];
+/// The functions the interpreter knows (`cel`'s standard library as built here, without
+/// its regex feature: no `matches`), besides operators and the aggregates (`exists`,
+/// `all`, `exists_one`, `count`, `map`, `filter`, `has`). Checked by name only: a known
+/// function given the wrong arguments fails when it runs.
+const FUNCTIONS: [&str; 18] = [
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "type",
+    "dyn",
+    "value",
+    "hasValue",
+    "or",
+    "orValue",
+    "optMap",
+    "optFlatMap",
+];
 
 /// Whether a call by `name` runs: an operator, an aggregate or a known function.
 fn known_function(name: &str) -> bool {

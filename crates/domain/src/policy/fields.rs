@@ -172,50 +172,58 @@ pub fn code_label_zh(col: Col, code: &str) -> Option<&'static str> {
 /// label in the field it is compared with or tested against (`'none'` after
 /// `work_ability` is “无”). What it does not know is left as written.
 pub fn readable_zh(text: &str, params: &[(String, String)]) -> String {
-    let fields = fields();
+    static FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(fields);
+    let field = |word: &str| FIELDS.iter().find(|f| f.name == member_field(word));
     let plain = |label: &'static str| label.strip_suffix("（分）").unwrap_or(label);
+    let is_word = |ch: char| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.';
+    // Where one condition or argument ends and another begins.
+    let is_break = |ch: char| matches!(ch, '；' | '，' | ',' | '&' | '|' | '(' | ')' | '（' | '）');
     let mut out = String::with_capacity(text.len() * 2);
-    // The field last named: a code that follows is one of its values.
+    // The field named last in this condition: a code that follows is one of its values.
     let mut last: Option<Col> = None;
+    let mut before = ' ';
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '\''
             && let Some(end) = rest[1..].find('\'')
         {
             let code = &rest[1..1 + end];
-            // `'dibao' in categories`: the field comes after.
-            let after = rest[end + 2..].trim_start().strip_prefix("in ").map(str::trim_start);
-            let next = after.and_then(|a| {
-                let word = a.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.')).next()?;
-                fields.iter().find(|f| f.name == member_field(word)).map(|f| f.col)
-            });
-            match next.or(last).and_then(|col| code_label_zh(col, code)) {
+            // `'none' == work_ability`, `'dibao' in categories`: the field may come after.
+            let ahead = rest[end + 2..].split(is_break).next().unwrap_or("");
+            let next = ahead.split(|ch: char| !is_word(ch)).filter(|w| !w.is_empty() && *w != "in").find_map(field);
+            match last.or(next.map(|f| f.col)).and_then(|col| code_label_zh(col, code)) {
                 Some(label) => out.push_str(&format!("“{label}”")),
                 None => out.push_str(&rest[..end + 2]),
             }
             rest = &rest[end + 2..];
+            before = '\'';
             continue;
         }
         if c.is_ascii_lowercase() || c == '_' {
-            let len =
-                rest.find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == '.')).unwrap_or(rest.len());
+            let len = rest.find(|ch: char| !is_word(ch)).unwrap_or(rest.len());
             let word = rest[..len].trim_end_matches('.');
             let len = word.len();
-            let name = member_field(word);
+            // A function or method (`size(`, `.size()`) is not a field of that name.
+            let call = before == '.' || rest[len..].starts_with('(');
             if let Some(param) = word.strip_prefix("params.")
                 && let Some((_, label)) = params.iter().find(|(n, _)| n == param)
             {
                 out.push_str(label);
-            } else if let Some(f) = fields.iter().find(|f| f.name == name) {
+            } else if let Some(f) = field(word).filter(|_| !call) {
                 out.push_str(plain(f.label_zh));
                 last = Some(f.col);
             } else {
                 out.push_str(word);
             }
             rest = &rest[len..];
+            before = 'a';
             continue;
         }
+        if is_break(c) {
+            last = None;
+        }
         out.push(c);
+        before = c;
         rest = &rest[c.len_utf8()..];
     }
     out

@@ -75,6 +75,11 @@ impl PolicyDef {
     }
 
     /// Whether it stopped before `date`.
+    /// The benefit's formula, if one is written (a blank one is none).
+    pub fn benefit(&self) -> Option<&str> {
+        self.benefit.as_deref().filter(|b| !b.trim().is_empty())
+    }
+
     pub fn ended(&self, date: NaiveDate) -> bool {
         self.effective_to.is_some_and(|to| to < date)
     }
@@ -208,7 +213,7 @@ pub fn check(policy: &PolicyDef, vocab: &Vocabulary) -> Result<Checked, PolicyEr
         other => Ok(other),
     };
     let condition = compile(&policy.condition, Want::Bool, "condition")?;
-    let benefit = match policy.benefit.as_deref().filter(|b| !b.trim().is_empty()) {
+    let benefit = match policy.benefit() {
         Some(b) => Some(compile(b, Want::Int, "benefit")?),
         None => None,
     };
@@ -218,7 +223,7 @@ pub fn check(policy: &PolicyDef, vocab: &Vocabulary) -> Result<Checked, PolicyEr
         }
         (Err(why), _) | (_, Err(why)) => {
             // What the engine can't compile must still run in the interpreter.
-            Interpreted::new(policy.level, &policy.condition, policy.benefit.as_deref(), Arc::default())
+            Interpreted::new(policy.level, &policy.condition, policy.benefit(), Arc::default())
                 .map_err(PolicyError::Interpreter)?;
             Checked::Interpreted(why)
         }
@@ -262,7 +267,7 @@ pub fn build_engine(policies: &[&PolicyDef], vocab: &Vocabulary) -> (Engine, Vec
             Checked::Compiled(plan) => Ok(Rule::Compiled(plan)),
             Checked::Interpreted(_) => {
                 let records = p.records_bit().unwrap_or_default();
-                Interpreted::new(p.level, &p.condition, p.benefit.as_deref(), Arc::clone(&params))
+                Interpreted::new(p.level, &p.condition, p.benefit(), Arc::clone(&params))
                     .map(|rule| rule.with_money_params(Arc::clone(&money)))
                     .map(|rule| Rule::Interpreted { level: p.level, records, rule: Box::new(rule) })
                     .map_err(PolicyError::Interpreter)
