@@ -767,3 +767,50 @@ async fn a_district_parameter_takes_a_new_value_from_a_day_on_once_a_second_offi
     .await;
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn a_person_level_row_is_marked_by_its_member_and_only_within_scope() {
+    let app = TestApp::spawn().await;
+    app.seed_demo(200, 9).await;
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    app.sweep(&district).await;
+    // Any 应享未享 row of a policy decided per person.
+    let page: Value = app
+        .post_as(&district, "/api/v1/sweep/results", json!({ "kind": "missing", "limit": 200 }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = page["items"].as_array().unwrap().iter().find(|r| !r["person_id"].is_null()).unwrap().clone();
+    let mark = |person: Value| {
+        json!({ "policy_id": row["policy_id"], "household_id": row["household_id"], "person_id": person,
+                "kind": "missing", "status": "proposed" })
+    };
+    // Without the member, or with someone of another household: refused.
+    let res = app.post_as(&district, "/api/v1/sweep/marks", mark(Value::Null)).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("person_id")));
+    let stranger = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| !r["person_id"].is_null() && r["household_id"] != row["household_id"])
+        .unwrap()["person_id"]
+        .clone();
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", mark(stranger)).await.status(), 404);
+    // A street that is not the household's does not find it.
+    let street =
+        if row["community"].as_str().unwrap().starts_with("430602001") { "430602002000" } else { "430602001000" };
+    let other = app.signed_in("street-other", &[Role::Street], street).await;
+    assert_eq!(app.post_as(&other, "/api/v1/sweep/marks", mark(row["person_id"].clone())).await.status(), 404);
+    // The member's own row: marked, and shown so.
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", mark(row["person_id"].clone())).await.status(), 204);
+    let body = json!({ "policy_id": row["policy_id"], "kind": "missing", "limit": 200 });
+    let after: Value = app.post_as(&district, "/api/v1/sweep/results", body).await.json().await.unwrap();
+    let marked = after["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["household_id"] == row["household_id"] && r["person_id"] == row["person_id"])
+        .unwrap();
+    assert_eq!(marked["mark"], "proposed", "{marked}");
+}
