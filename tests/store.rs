@@ -65,3 +65,32 @@ async fn counts_respect_the_scope() {
     assert_eq!(app.store.household_count(&elsewhere).await.unwrap(), 0);
     assert!(app.store.street_counts(&elsewhere, &district()).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_household_merged_away_does_not_lend_its_id_to_the_next() {
+    let app = TestApp::spawn().await;
+    let actor = Actor::system("test");
+    let scope = Scope::new(district());
+    let today = chrono::Local::now().date_naive();
+    let mut households = demo_households(3, 4);
+    let later = households.pop().unwrap();
+    app.store.insert_households(&actor, &households).await.unwrap();
+    let filter =
+        zhongfu_store::registry::HouseholdFilter { limit: 10, ..zhongfu_store::registry::HouseholdFilter::new(today) };
+    let mut ids: Vec<i64> = app.store.households(&scope, &filter).await.unwrap().items.iter().map(|h| h.id).collect();
+    ids.sort_unstable();
+    // The household with the largest id is merged into the other.
+    let (keep, gone) = (ids[0], ids[1]);
+    let version = |id| {
+        let (store, scope) = (&app.store, &scope);
+        async move { store.household(scope, id, today).await.unwrap().unwrap().version }
+    };
+    let (kv, gv) = (version(keep).await, version(gone).await);
+    let merged = app.store.merge_households(&actor, &scope, keep, kv, gone, gv, today).await.unwrap();
+    assert!(matches!(merged, zhongfu_store::registry::EditOutcome::Saved(_)), "{merged:?}");
+    // The next household registered gets an id of its own.
+    app.store.insert_households(&actor, std::slice::from_ref(&later)).await.unwrap();
+    let now: Vec<i64> = app.store.households(&scope, &filter).await.unwrap().items.iter().map(|h| h.id).collect();
+    let newcomer = now.iter().copied().find(|id| *id != keep).unwrap();
+    assert!(newcomer > gone, "the newcomer has id {newcomer}, the merged-away household had {gone}");
+}

@@ -30,8 +30,8 @@ macro_rules! migrations {
     };
 }
 
-pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit", 16 "0016_income_items");
-pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit", 16 "0016_income_items");
+pub const MIGRATIONS_SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit", 16 "0016_income_items", 17 "0017_household_ids_kept");
+pub const MIGRATIONS_POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_foundation", 2 "0002_audit", 3 "0003_identity", 4 "0004_volunteers_totp", 5 "0005_registry_work", 6 "0006_policies", 7 "0007_person_indexes", 8 "0008_holding_community", 9 "0009_sweep_taper", 10 "0010_household_order", 11 "0011_sweep_taper_end", 12 "0012_codes_byte_order", 13 "0013_param_change", 14 "0014_housing_condition", 15 "0015_household_created_audit", 16 "0016_income_items", 17 "0017_household_ids_kept");
 
 /// The migrations still to apply, given those recorded as applied
 /// (version, checksum). Refuses a changed or unknown applied migration.
@@ -44,6 +44,10 @@ pub(crate) fn pending<'a>(applied: &[(i64, String)], known: &'a [Migration]) -> 
     }
     Ok(known.iter().filter(|m| !applied.iter().any(|(v, _)| *v == m.version)).collect())
 }
+
+/// The first line of a migration that must run with foreign keys off (SQLite: one that
+/// rebuilds a table others refer to); they are checked before it commits.
+pub(crate) const FOREIGN_KEYS_OFF: &str = "-- foreign keys off";
 
 /// The table that records applied migrations; the same SQL on both backends.
 pub(crate) const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migration (

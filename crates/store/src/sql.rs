@@ -40,18 +40,19 @@ macro_rules! sql_store {
                     sqlx::query_as("SELECT version, checksum FROM schema_migration").fetch_all(&self.pool).await?;
                 let mut report = MigrateReport::default();
                 for m in pending(&applied, $migrations)? {
-                    let mut tx = self.begin_write().await?;
-                    sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
-                    sqlx::query(
-                        "INSERT INTO schema_migration (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(m.version)
-                    .bind(m.name)
-                    .bind(m.checksum())
-                    .bind(chrono::Utc::now().to_rfc3339())
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
+                    // One that rebuilds a table others refer to runs with SQLite's foreign keys
+                    // off (a pragma that only takes effect outside a transaction), on a
+                    // connection of its own, turned back on before it returns to the pool.
+                    let keys_off = m.sql.starts_with($crate::migrations::FOREIGN_KEYS_OFF);
+                    let mut conn = self.pool.acquire().await?;
+                    if keys_off {
+                        sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+                    }
+                    let done = Self::apply_migration(&mut conn, m, keys_off).await;
+                    if keys_off {
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    }
+                    done?;
                     report.applied.push(m.version);
                 }
                 report.divisions_loaded = self.load_divisions().await?;
@@ -744,6 +745,39 @@ macro_rules! sql_store {
         $crate::sql_policy::policy_store!($store, $db);
 
         impl $store {
+            /// Applies `m` in one transaction on `conn` and records it; with foreign keys
+            /// off, refuses to commit if it left a row pointing nowhere.
+            async fn apply_migration(
+                conn: &mut sqlx::pool::PoolConnection<$db>,
+                m: &$crate::migrations::Migration,
+                keys_off: bool,
+            ) -> Result<()> {
+                let mut tx = sqlx::Connection::begin(&mut **conn).await?;
+                sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
+                if keys_off {
+                    let broken = sqlx::raw_sql("PRAGMA foreign_key_check").fetch_all(&mut *tx).await?;
+                    if !broken.is_empty() {
+                        return Err($crate::StoreError::Corrupt(format!(
+                            "migration {} ({}) would leave {} rows pointing nowhere",
+                            m.version,
+                            m.name,
+                            broken.len()
+                        )));
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO schema_migration (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(m.version)
+                .bind(m.name)
+                .bind(m.checksum())
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             /// Loads the roles of many account rows in one query.
             async fn with_all_roles(&self, rows: Vec<identity::AccountRow>) -> Result<Vec<Account>> {
                 let roles: Vec<(i64, String)> = sqlx::query_as(identity::ALL_ROLES).fetch_all(&self.pool).await?;
