@@ -553,6 +553,8 @@ async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     // No community column: the community comes with the upload.
     let report: Value = import(&app, &worker, "?community=430602001001", bytes.clone()).await.json().await.unwrap();
     assert_eq!(report["columns"][3]["field"], Value::Null, "电话号 is not a known header");
+    // Its cells are masked in the preview all the same: they look like a phone.
+    assert_eq!(report["preview"][0][3], "138****5678", "{}", report["preview"]);
     assert_eq!(report["issues"][0]["code"], "id_as_number");
     assert_eq!(report["issues"][0]["row"], 3);
     assert_eq!(report["totals"]["households_new"], 1);
@@ -571,6 +573,14 @@ async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     assert_eq!(report["committed"], true);
     let found = search(&app, &worker, json!({"phone": "138-1234-5678"})).await;
     assert_eq!(found["total"], 1);
+    // A sheet whose ID column is not recognised: what is recognised is still proposed,
+    // and no full ID number is shown while the worker maps the rest.
+    let csv = format!("姓名,身份号（公安）,与户主关系,户编号\n吴八,{},户主,W8\n", ids[1]);
+    let report: Value =
+        import(&app, &worker, "?community=430602001001", csv.into_bytes()).await.json().await.unwrap();
+    let fields: Vec<Value> = report["columns"].as_array().unwrap().iter().map(|c| c["field"].clone()).collect();
+    assert_eq!(fields, [json!("name"), Value::Null, json!("relation"), json!("household_number")], "{report}");
+    assert!(!report.to_string().contains(&ids[1]), "{report}");
     // Another street's community is refused; so are a corrupt file and an unknown field.
     let res = import(&app, &worker, "?community=430602002001", bytes.clone()).await;
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "community");

@@ -104,7 +104,7 @@ fields! {
     HouseholdTags = "household_tags", "家庭标签", ["标签"];
     HouseholdCategories = "household_categories", "家庭救助类别", ["救助类别", "保障类别", "救助类型", "对象类别"];
     Name = "name", "姓名", ["成员姓名", "名字", "家庭成员姓名"];
-    IdNumber = "id_number", "身份证号", ["身份证号码", "公民身份号码", "身份证", "证件号码", "身份证件号码", "公民身份证号码"];
+    IdNumber = "id_number", "身份证号", ["身份证号码", "公民身份号码", "身份证", "证件号码", "身份证件号码", "公民身份证号码", "居民身份证号", "居民身份证号码", "居民身份证"];
     Relation = "relation", "与户主关系", ["关系", "家庭关系", "与户主的关系"];
     Phone = "phone", "联系电话", ["手机号", "手机号码", "电话", "联系方式", "手机"];
     Marital = "marital", "婚姻状况", ["婚姻"];
@@ -156,22 +156,23 @@ pub fn clean(s: &str) -> String {
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A header as compared with synonyms: cleaned, no spaces, no unit in
-/// brackets, no required-field star.
+/// A header as compared with synonyms: cleaned, no spaces, nothing in brackets
+/// (a unit, a note such as "18位" or "必填"), no required-field star.
 fn header_key(s: &str) -> String {
     let s = clean(s).replace(' ', "");
     let mut out = String::new();
-    let mut depth = 0;
+    let mut depth = 0usize;
     for c in s.chars() {
         match c {
-            '(' | '（' => depth += 1,
-            ')' | '）' => depth -= 1,
+            '(' | '（' | '[' | '【' => depth += 1,
+            ')' | '）' | ']' | '】' => depth = depth.saturating_sub(1),
             '*' | '＊' | '\n' => {}
-            _ if depth > 0 && matches!(c, '元' | '分' | '月') => {}
+            _ if depth > 0 => {}
             _ => out.push(c),
         }
     }
-    out.replace("()", "")
+    // A header that is all brackets, e.g. "(村)", is kept as written.
+    if out.is_empty() { s } else { out }
 }
 
 /// The field a header names, if any.
@@ -192,21 +193,26 @@ const HEADER_SEARCH_ROWS: usize = 30;
 pub fn find_header(rows: &[Vec<Cell>]) -> Option<(usize, Vec<Option<Field>>)> {
     let mut best: Option<(usize, Vec<Option<Field>>, usize)> = None;
     for (i, row) in rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
-        let mut seen = HashSet::new();
-        let mapping: Vec<Option<Field>> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) => field_for_header(t).filter(|f| seen.insert(*f)),
-                _ => None,
-            })
-            .collect();
+        let mapping = propose_mapping(row);
         let known = mapping.iter().flatten().count();
-        let has_core = seen.contains(&Field::Name) && seen.contains(&Field::IdNumber);
+        let has = |f: Field| mapping.contains(&Some(f));
+        let has_core = has(Field::Name) && has(Field::IdNumber);
         if known >= 3 && has_core && best.as_ref().is_none_or(|b| known > b.2) {
             best = Some((i, mapping, known));
         }
     }
     best.map(|(i, m, _)| (i, m))
+}
+
+/// The field each header cell of `row` names, each field once (its first column).
+pub fn propose_mapping(row: &[Cell]) -> Vec<Option<Field>> {
+    let mut seen = HashSet::new();
+    row.iter()
+        .map(|c| match c {
+            Cell::Text(t) => field_for_header(t).filter(|f| seen.insert(*f)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The header of a sheet whose headers are not recognised, for the worker to

@@ -144,6 +144,27 @@ impl PiiKeys {
     }
 }
 
+/// Text that has the shape of an ID number (15 or 18 characters, digits but for a
+/// final X) or of a mobile phone (11 digits from 1), masked as lists mask them; any
+/// other text as it is. For cells whose column is not known to hold either: an
+/// unmapped column of a ledger, a note.
+pub fn mask_if_personal(text: &str) -> String {
+    let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '\u{3000}')).collect();
+    let n = compact.chars().count();
+    let digits = compact.chars().filter(char::is_ascii_digit).count();
+    let id_shaped =
+        (n == 15 && digits == 15) || (n == 18 && (digits == 18 || (digits == 17 && compact.ends_with(['X', 'x']))));
+    if id_shaped {
+        let chars: Vec<char> = compact.chars().collect();
+        let (head, tail): (String, String) = (chars[..6].iter().collect(), chars[n - 4..].iter().collect());
+        return format!("{head}********{tail}");
+    }
+    if n == 11 && digits == 11 && compact.starts_with('1') {
+        return mask_phone(&compact);
+    }
+    text.to_owned()
+}
+
 /// `138****5678` for an 11-digit mobile; other numbers keep only their last 4.
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();
@@ -161,6 +182,16 @@ mod tests {
 
     fn keys() -> PiiKeys {
         PiiKeys::new(1, &[7u8; 32])
+    }
+
+    #[test]
+    fn text_shaped_like_an_id_or_a_mobile_is_masked_wherever_it_is() {
+        assert_eq!(mask_if_personal("110107196609090011"), "110107********0011");
+        assert_eq!(mask_if_personal("43060219910101007x"), "430602********007x");
+        assert_eq!(mask_if_personal("139-1009-1001"), "139****1001");
+        assert_eq!(mask_if_personal("洞庭路 1 号"), "洞庭路 1 号");
+        assert_eq!(mask_if_personal("1200.00"), "1200.00");
+        assert_eq!(mask_if_personal("43060200100100001"), "43060200100100001", "a household number (17 digits) stays");
     }
 
     #[test]

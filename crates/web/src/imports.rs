@@ -289,7 +289,8 @@ pub async fn run_watched(
     let (header_index, found, recognised) = match ledger::find_header(&top) {
         Some((index, found)) => (index, found, true),
         None if job.dry_run || job.mapping.is_some() => match ledger::guess_header(&top) {
-            Some(index) => (index, vec![None; top[index].len()], false),
+            // What it does name is proposed still: only the rest is left to map.
+            Some(index) => (index, ledger::propose_mapping(&top[index]), false),
             // Nothing on this sheet: a dry run says so with the book's sheets, so another can be chosen.
             None if job.dry_run => {
                 return Ok(ImportReport {
@@ -537,15 +538,22 @@ async fn resweep(state: &AppState, report: &ImportReport) {
 /// as typed where it is not (ID numbers masked either way).
 fn preview_cell(cell: Option<&Cell>, field: Option<Field>) -> String {
     match (cell, field) {
-        (Some(c), Some(f)) => ledger::as_mapped(f, c, today()),
+        (Some(c), Some(f)) => zhongfu_domain::pii::mask_if_personal(&ledger::as_mapped(f, c, today())),
         _ => shown(cell, field),
     }
 }
 
-/// A cell as the error report shows it: as typed, ID numbers masked.
+/// A cell as the error report and the preview show it: as typed, ID numbers and
+/// phones masked, and anything shaped like one in a column not known to hold it.
 fn shown(cell: Option<&Cell>, field: Option<Field>) -> String {
     let text = cell.map(Cell::display).unwrap_or_default();
-    if field == Some(Field::IdNumber) { ledger::mask_id_text(&text) } else { text }
+    match field {
+        Some(Field::IdNumber) => ledger::mask_id_text(&text),
+        Some(Field::Phone | Field::HouseholdPhone) if !text.trim().is_empty() => {
+            zhongfu_domain::pii::mask_phone(text.trim())
+        }
+        _ => zhongfu_domain::pii::mask_if_personal(&text),
+    }
 }
 
 /// Issues for households the registry cannot take as they are.
@@ -696,7 +704,7 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
         list.write_number(row, 0, i.row as f64)?;
         list.write_string(row, 1, i.column.map(ledger::column_letter).unwrap_or_default())?;
         list.write_string(row, 2, i.field.map(Field::label_zh).unwrap_or_default())?;
-        list.write_string_with_format(row, 3, fits(&i.value), &text)?;
+        list.write_string_with_format(row, 3, fits(&zhongfu_domain::pii::mask_if_personal(&i.value)), &text)?;
         list.write_string(row, 4, &i.message_zh)?;
         list.write_string(row, 5, &i.message_en)?;
     }

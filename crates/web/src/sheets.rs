@@ -372,24 +372,23 @@ fn cell(d: &Data) -> Cell {
     }
 }
 
-/// CSV text: a UTF-8 BOM is dropped; text that is not UTF-8 is read as GBK.
+/// CSV text: a UTF-8 BOM is dropped; text that is not UTF-8 is read as GBK, BOM or
+/// not (a sheet saved as GBK by one program and given a BOM by another).
 fn read_csv(
     bytes: &[u8],
     on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
-    let text = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Some(rest) => String::from_utf8_lossy(rest),
-        None => match std::str::from_utf8(bytes) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => {
-                let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
-                if had_errors {
-                    return Err(SheetError::Unreadable("neither UTF-8 nor GBK text".into()));
-                }
-                decoded
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+            if had_errors {
+                return Err(SheetError::Unreadable("neither UTF-8 nor GBK text".into()));
             }
-        },
+            decoded
+        }
     };
     if text.contains('\0') {
         return Err(SheetError::Unreadable("binary data".into()));
@@ -478,6 +477,9 @@ mod tests {
         let book = read("\u{feff}户编号,姓名\nA1,李四\n".as_bytes(), None).unwrap();
         assert_eq!(book.rows[0][0], Cell::Text("户编号".into()));
         assert_eq!(book.rows[1][1], Cell::Text("李四".into()));
+        // GBK behind a UTF-8 BOM is still GBK.
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), &gbk].concat();
+        assert_eq!(read(&with_bom, None).unwrap().rows[1][1], Cell::Text("张三".into()));
     }
 
     #[test]

@@ -488,3 +488,25 @@ fn relations_are_read_as_household_registers_write_them() {
         assert_eq!(super::parse_relation(text), None, "{text}");
     }
 }
+
+#[test]
+fn headers_with_notes_in_brackets_are_recognised() {
+    let cases = [
+        ("身份证号码（18位）", Field::IdNumber),
+        ("居民身份证号", Field::IdNumber),
+        ("证件号码（居民）", Field::IdNumber),
+        ("姓名(必填)", Field::Name),
+        ("*月收入【元】", Field::MonthlyIncome),
+        ("社区(村)", Field::Community),
+    ];
+    for (header, field) in cases {
+        assert_eq!(field_for_header(header), Some(field), "{header}");
+    }
+    // One header it cannot read leaves the others proposed.
+    let row: Vec<Cell> =
+        ["户编号", "姓名", "身份号（身份证）", "与户主关系"].iter().map(|t| Cell::Text((*t).into())).collect();
+    assert_eq!(
+        propose_mapping(&row),
+        vec![Some(Field::HouseholdNumber), Some(Field::Name), None, Some(Field::Relation)]
+    );
+}
