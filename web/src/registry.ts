@@ -288,3 +288,26 @@ export function householdChanges(
   }
   return lines;
 }
+
+/** Whether two values of a form's field say the same (arrays by their JSON). */
+export const sameValue = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? "") === JSON.stringify(b ?? "");
+
+/**
+ * An open form brought onto a newer version of what it edits (after a 412). A field the
+ * user left as it was when the form opened takes the newer value; a field the user changed
+ * keeps theirs. Returns the fields both changed to different values: the user decides those.
+ * `same` compares two values of one field (amounts as amounts, tags in any order).
+ */
+export function rebaseForm<T extends Record<string, unknown>>(
+  form: T,
+  opened: T,
+  current: T,
+  same: (key: string, a: unknown, b: unknown) => boolean = (_, a, b) => sameValue(a, b),
+): string[] {
+  const both: string[] = [];
+  for (const key of Object.keys(current) as (keyof T & string)[]) {
+    if (same(key, form[key], opened[key])) form[key] = current[key];
+    else if (!same(key, opened[key], current[key]) && !same(key, form[key], current[key])) both.push(key);
+  }
+  return both;
+}
