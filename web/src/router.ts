@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
-import { loadSession } from "./session";
+import { ACCOUNTS_PAGE, allows, loadSession } from "./session";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -7,8 +7,8 @@ declare module "vue-router" {
     crumbs: string[];
     /** Open without signing in, shown without the console frame. */
     public?: boolean;
-    /** The permission the page needs (the server checks it again). */
-    permission?: string;
+    /** The permission the page needs, or several of which any will do (the server checks it again). */
+    permission?: string | string[];
   }
 }
 
@@ -41,7 +41,7 @@ export const routes: RouteRecordRaw[] = [
     path: "/accounts",
     name: "accounts",
     component: () => import("./views/AccountsView.vue"),
-    meta: { crumbs: ["menu.system", "admin.accounts"] },
+    meta: { crumbs: ["menu.system", "admin.accounts"], permission: ACCOUNTS_PAGE },
   },
   {
     path: "/roles",
@@ -143,7 +143,7 @@ export function home(permissions: string[]): string {
   if (permissions.includes("registry_read")) return "/households";
   if (permissions.includes("tasks_read")) return "/tasks";
   if (permissions.includes("audit_read")) return "/audit";
-  if (permissions.some((p) => ["accounts_manage", "roles_manage", "accounts_unlock"].includes(p))) return "/accounts";
+  if (allows(permissions, ACCOUNTS_PAGE)) return "/accounts";
   return "/divisions";
 }
 
@@ -155,7 +155,7 @@ router.beforeEach(async (to) => {
   if (!me) return { name: "login", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
   if (me.account.must_change_password && to.name !== "password") return { name: "password" };
   if (me.second_factor_required && !me.account.totp_enabled && to.name !== "security") return { name: "security" };
-  if (to.meta.permission && !me.permissions.includes(to.meta.permission)) {
+  if (!allows(me.permissions, to.meta.permission)) {
     const target = home(me.permissions);
     return to.path === target ? true : { path: target };
   }

@@ -58,3 +58,11 @@ export function passwordChanged(): void {
 export function can(permission: string): boolean {
   return session.me?.permissions.includes(permission) ?? false;
 }
+
+/** Any one of these lets an account open the accounts page (the server lists accounts to each). */
+export const ACCOUNTS_PAGE = ["accounts_manage", "roles_manage", "accounts_unlock"];
+
+/** Whether the account holds a permission a page needs: one, or any of several. */
+export function allows(permissions: string[], needed: string | string[] | undefined): boolean {
+  return needed === undefined || [needed].flat().some((p) => permissions.includes(p));
+}
