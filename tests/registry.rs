@@ -307,16 +307,23 @@ async fn an_export_masks_ids_says_who_and_is_audited() {
     let households = app.seed_demo(80, 9).await;
     let mine = in_street_a(&households);
     let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
-    let body = json!({"category": "dibao", "income_max": 76000});
+    let body = json!({"category": "dibao", "income_max": 76000, "division": STREET_A});
     let res = app.post_as(&worker, "/api/v1/households/export", body).await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("households.xlsx"));
-    let rows = read_xlsx(&res.bytes().await.unwrap());
+    let bytes = res.bytes().await.unwrap();
+    let rows = read_xlsx(&bytes);
     let header = &rows[1][0];
     assert!(
         header.contains("street-a") && header.contains("类别=低保") && header.contains("人均月收入上限(元)=760.00"),
         "{header}"
     );
+    assert!(header.contains("区划=岳阳楼街道（430602001000）"), "{header}");
+    // Amounts are numbers, to be summed.
+    let mut book = open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    assert!(matches!(range.get((4, 9)), Some(Data::Float(_))), "{:?}", range.get((4, 9)));
     assert_eq!(rows[3][5], "户主身份证号");
     for row in &rows[4..] {
         assert!(row[5].contains("********"), "{row:?}");
@@ -576,8 +583,7 @@ async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     // A sheet whose ID column is not recognised: what is recognised is still proposed,
     // and no full ID number is shown while the worker maps the rest.
     let csv = format!("姓名,身份号（公安）,与户主关系,户编号\n吴八,{},户主,W8\n", ids[1]);
-    let report: Value =
-        import(&app, &worker, "?community=430602001001", csv.into_bytes()).await.json().await.unwrap();
+    let report: Value = import(&app, &worker, "?community=430602001001", csv.into_bytes()).await.json().await.unwrap();
     let fields: Vec<Value> = report["columns"].as_array().unwrap().iter().map(|c| c["field"].clone()).collect();
     assert_eq!(fields, [json!("name"), Value::Null, json!("relation"), json!("household_number")], "{report}");
     assert!(!report.to_string().contains(&ids[1]), "{report}");

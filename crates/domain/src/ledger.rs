@@ -347,7 +347,7 @@ pub fn parse_mapping(text: &str) -> Result<Vec<Option<Field>>, Reject> {
             return Err(reject(
                 "invalid_mapping",
                 format!("{a} 列和 {b} 列都对应了“{}”：每个字段只能对应一列", f.label_zh()),
-                format!("columns {a} and {b} are both mapped to {}: a field takes one column", f.code()),
+                format!("columns {a} and {b} are both mapped to {}: a field takes one column", f.label_en()),
             ));
         }
     }
@@ -672,7 +672,7 @@ fn read_household(
                     format!("与本户第{first_row}行的“{label}”（{said}）不一致：同一户的家庭信息应相同"),
                     format!(
                         "differs from this household's {} in row {first_row} ({said}): one household, one value",
-                        field.code()
+                        field.label_en()
                     ),
                 ),
             ));
@@ -859,7 +859,7 @@ fn unknown_value(field: Field) -> Reject {
     reject(
         "unknown_value",
         format!("{}的取值应为：{allowed}", field.label_zh()),
-        format!("{} must be written as one of: {}", field.code(), allowed_values(field).join(", ")),
+        format!("{} must be written as one of: {}", field.label_en(), allowed_values(field).join(", ")),
     )
 }
 

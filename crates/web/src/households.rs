@@ -197,15 +197,16 @@ impl Search {
         Ok(f)
     }
 
-    /// The filter in words, for the export's header.
-    fn describe(&self) -> String {
+    /// The filter in words, for the export's header; the division by its name when known.
+    fn describe(&self, division_name: Option<&str>) -> String {
         let mut parts = Vec::new();
         let mut put = |label: &str, v: Option<String>| {
             if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
                 parts.push(format!("{label}={v}"));
             }
         };
-        put("区划", self.division.clone());
+        let division = self.division.as_deref().map(str::trim).filter(|d| !d.is_empty());
+        put("区划", division.map(|d| division_name.map_or_else(|| d.to_owned(), |n| format!("{n}（{d}）"))));
         // Codes as their Chinese names, money in yuan: the header is read by people.
         let named = |code: &Option<String>, name: fn(&str) -> Option<&'static str>| {
             code.as_deref().map(|c| name(c).map_or_else(|| c.to_owned(), str::to_owned))
@@ -888,7 +889,11 @@ pub async fn export(
     filter.offset = 0;
     filter.limit = EXPORT_LIMIT;
     let page = state.store.households(&p.scope(), &filter).await?;
-    let described = search.describe();
+    let division = match filter.division.as_ref() {
+        Some(code) => state.store.division(code).await?.map(|d| d.name),
+        None => None,
+    };
+    let described = search.describe(division.as_deref());
     let event = AuditEvent {
         action: "household.export".into(),
         entity: "household".into(),
@@ -912,6 +917,7 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
     let title = Format::new().set_bold().set_font_size(14);
     let bold = Format::new().set_bold().set_background_color("#EEF2F7");
     let text = Format::new().set_num_format("@");
+    let money = Format::new().set_num_format("#,##0.00");
     sheet.write_string_with_format(0, 0, "困难家庭名册", &title)?;
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M");
     let truncated = if page.total > page.items.len() as i64 {
@@ -948,8 +954,9 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
             sheet.write_string_with_format(row, col, v.as_str(), &text)?;
         }
         sheet.write_number(row, 7, h.members as f64)?;
-        sheet.write_string(row, 8, Fen(h.monthly_income_fen).to_string())?;
-        sheet.write_string(row, 9, Fen(h.per_capita_income_fen).to_string())?;
+        // Amounts are numbers, in yuan, so they can be summed.
+        sheet.write_number_with_format(row, 8, h.monthly_income_fen as f64 / 100.0, &money)?;
+        sheet.write_number_with_format(row, 9, h.per_capita_income_fen as f64 / 100.0, &money)?;
         sheet.write_string(row, 10, label(&h.categories, |c| Category::parse(c).map(|c| c.label_zh().to_owned())))?;
         sheet.write_string(row, 11, label(&h.tags, |c| Tag::parse(c).map(|c| c.label_zh().to_owned())))?;
     }

@@ -805,7 +805,12 @@ fn template_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         sheet.set_column_width(col, if field == Field::IdNumber { 22.0 } else { 14.0 })?;
         if matches!(
             field,
-            Field::IdNumber | Field::Community | Field::Phone | Field::HouseholdPhone | Field::HouseholdNumber
+            Field::IdNumber
+                | Field::Community
+                | Field::Phone
+                | Field::HouseholdPhone
+                | Field::HouseholdNumber
+                | Field::DisabilityCert
         ) {
             sheet.set_column_format(col, &text)?;
         }
