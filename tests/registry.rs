@@ -1836,3 +1836,35 @@ async fn a_households_own_income_counts_in_its_per_capita_income_and_its_lists()
     let diff = history["records"][0]["diff"].as_str().unwrap();
     assert!(diff.contains(r#""income_items":["business:150000,transfer:20000","transfer:20000"]"#), "{diff}");
 }
+
+#[tokio::test]
+async fn a_workbook_opening_on_a_sheet_of_notes_is_read_from_its_ledger_sheet() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let notes = book.add_worksheet().set_name("填表说明").unwrap();
+    notes.write_string(0, 0, "请按下表填写，身份证号列设为文本").unwrap();
+    notes.write_string(1, 0, "一户多人时，户编号相同").unwrap();
+    let ledger = book.add_worksheet().set_name("台账").unwrap();
+    for (col, h) in (0u16..).zip(["户编号", "社区代码", "姓名", "身份证号", "与户主关系"]) {
+        ledger.write_string(0, col, h).unwrap();
+    }
+    for (col, v) in (0u16..).zip(["N1", "430602001001", "陈九", ids()[2].as_str(), "户主"]) {
+        ledger.write_string(1, col, v).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let report: Value = import(&app, &worker, "", bytes.clone()).await.json().await.unwrap();
+    assert_eq!(report["sheet"], "台账", "{report}");
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    // The error report reads the same sheet.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/households/import/errors", app.address))
+        .header("cookie", &worker.cookie)
+        .header("x-csrf-token", &worker.csrf)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}

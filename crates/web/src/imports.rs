@@ -246,6 +246,28 @@ const WRITE_BATCH: usize = 20_000;
 /// Rows looked at to find the header.
 const HEADER_ROWS: usize = 30;
 
+/// Opens `sheet` (the first visible one if none) and reads its first rows, where
+/// the header is; the rest follows on the receiver.
+async fn open_top(
+    bytes: &Arc<Vec<u8>>,
+    sheet: Option<String>,
+) -> Result<(sheets::Opened, tokio::sync::mpsc::Receiver<sheets::Rows>, sheets::Rows), ImportError> {
+    let (opened, mut rx) = sheets::stream(Arc::clone(bytes), sheet, READ_BATCH).await?;
+    let mut pending: sheets::Rows = Vec::new();
+    while pending.len() < HEADER_ROWS {
+        match rx.recv().await {
+            Some(batch) => pending.extend(batch),
+            None => break,
+        }
+    }
+    Ok((opened, rx, pending))
+}
+
+/// The rows among which the header is looked for.
+fn top_rows(pending: &sheets::Rows) -> Vec<Vec<Cell>> {
+    pending.iter().take(HEADER_ROWS).map(|(_, cells)| cells.clone()).collect()
+}
+
 /// Reads, checks and (unless a dry run) writes an import, batch by batch,
 /// so memory stays bounded; each batch of whole households is its own transaction.
 pub async fn run(
@@ -273,17 +295,20 @@ pub async fn run_watched(
     let default_community = job.community.or((own.level() == DivisionLevel::Village).then_some(own));
     let started = std::time::Instant::now();
     let bytes = Arc::new(job.bytes);
-    let (opened, mut rx) = sheets::stream(bytes.clone(), job.sheet.clone(), READ_BATCH).await?;
-    progress.total.store(opened.rows, Ordering::Relaxed);
-    // The header is among the first rows.
-    let mut pending: sheets::Rows = Vec::new();
-    while pending.len() < HEADER_ROWS {
-        match rx.recv().await {
-            Some(batch) => pending.extend(batch),
-            None => break,
+    let (mut opened, mut rx, mut pending) = open_top(&bytes, job.sheet.clone()).await?;
+    // No sheet chosen and the first one's header not recognised (a sheet of notes before
+    // the ledger): the first other sheet whose header is recognised is read instead.
+    if job.sheet.is_none() && ledger::find_header(&top_rows(&pending)).is_none() {
+        for name in opened.sheets.clone().into_iter().filter(|n| *n != opened.sheet) {
+            let other = open_top(&bytes, Some(name)).await?;
+            if ledger::find_header(&top_rows(&other.2)).is_some() {
+                (opened, rx, pending) = other;
+                break;
+            }
         }
     }
-    let top: Vec<Vec<Cell>> = pending.iter().take(HEADER_ROWS).map(|(_, cells)| cells.clone()).collect();
+    progress.total.store(opened.rows, Ordering::Relaxed);
+    let top = top_rows(&pending);
     // Headers not recognised: the fullest top row is shown for the worker to map
     // by hand (a dry run), and read with the mapping they chose.
     let (header_index, found, recognised) = match ledger::find_header(&top) {
@@ -351,7 +376,8 @@ pub async fn run_watched(
     // (a batch sees only its own rows): one pass over the ID column first finds them.
     if let Some(column) = reader.id_column().filter(|_| !map_first) {
         let (header, pass) = (header_row, std::time::Instant::now());
-        let repeats = sheets::fold_column(bytes, job.sheet.clone(), column, Repeats::default(), move |r, row, cell| {
+        let sheet = Some(opened.sheet.clone());
+        let repeats = sheets::fold_column(bytes, sheet, column, Repeats::default(), move |r, row, cell| {
             if row > header {
                 r.see(row, cell, day);
             }
@@ -661,8 +687,9 @@ pub async fn error_report(
 ) -> Result<Response, ApiError> {
     let mut job = query.job(body.clone())?;
     job.dry_run = true;
-    let sheet = job.sheet.clone();
     let report = run(&state.store, &p.actor(), &p.scope(), job).await?;
+    // The sheet the check read, which may not be the first (see `run_watched`).
+    let sheet = Some(report.sheet.clone());
     // The header and the rows with an error, for the marked copy.
     let wanted: std::collections::HashSet<usize> =
         report.issues.iter().map(|i| i.row).chain([report.header_row]).collect();
