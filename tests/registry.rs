@@ -105,6 +105,13 @@ async fn the_household_page_reveals_an_id_only_on_request_and_audits_it() {
     assert_eq!(trail.records.len(), 1);
     assert_eq!(trail.records[0].actor_name, "district");
     assert_eq!(trail.records[0].entity_id, person.to_string());
+    // Whose ID it was, as an auditor reads it, and never the ID itself.
+    let diff: Value = serde_json::from_str(&trail.records[0].diff).unwrap();
+    assert_eq!(
+        (diff["number"].as_str(), diff["name"].as_str()),
+        (Some(target.number.as_str()), Some(target.members[0].name.as_str()))
+    );
+    assert!(!trail.records[0].diff.contains(target.members[0].id_number.as_str()));
     // A community worker may read the household but not reveal.
     let community = app.signed_in("community", &[Role::Community], target.community.as_str()).await;
     assert_eq!(app.get_as(&community, &format!("/api/v1/households/{id}")).await.status(), 200);

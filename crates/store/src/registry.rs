@@ -951,16 +951,16 @@ pub(crate) const SELECT_HOLDINGS: &str = "
 
 /// A member's sealed ID, if the member's household lies within the prefix `$2`.
 pub(crate) const SEALED_ID: &str = "
-    SELECT p.id_cipher, p.household_id FROM person p JOIN household h ON h.id = p.household_id
+    SELECT p.id_cipher, p.household_id, h.number, p.name FROM person p JOIN household h ON h.id = p.household_id
      WHERE p.id = $1 AND h.community LIKE $2";
 
 /// A member's sealed phone, if the member's household lies within the prefix `$2`.
 pub(crate) const SEALED_PHONE: &str = "
-    SELECT p.phone_cipher, p.household_id FROM person p JOIN household h ON h.id = p.household_id
+    SELECT p.phone_cipher, p.household_id, h.number, p.name FROM person p JOIN household h ON h.id = p.household_id
      WHERE p.id = $1 AND h.community LIKE $2";
 /// A household's sealed phone, if it lies within the prefix `$2`.
 pub(crate) const SEALED_HOUSEHOLD_PHONE: &str =
-    "SELECT phone_cipher, id FROM household WHERE id = $1 AND community LIKE $2";
+    "SELECT phone_cipher, id, number, CAST(NULL AS TEXT) FROM household WHERE id = $1 AND community LIKE $2";
 
 /// Whose phone to reveal.
 #[derive(Clone, Copy, Debug)]

@@ -778,9 +778,9 @@ macro_rules! registry_store {
             action: &str,
         ) -> Result<Option<Option<String>>> {
             let mut tx = self.begin_write().await?;
-            let row: Option<(Option<Vec<u8>>, i64)> =
+            let row: Option<(Option<Vec<u8>>, i64, String, Option<String>)> =
                 sqlx::query_as(sql).bind(id).bind(format!("{}%", scope.prefix())).fetch_optional(&mut *tx).await?;
-            let Some((cipher, household_id)) = row else {
+            let Some((cipher, household_id, number, name)) = row else {
                 return Ok(None);
             };
             let Some(cipher) = cipher else {
@@ -791,7 +791,8 @@ macro_rules! registry_store {
                 action: action.to_owned(),
                 entity: action.split('.').next().unwrap_or_default().to_owned(),
                 entity_id: id.to_string(),
-                diff: serde_json::json!({ "household": household_id }).to_string(),
+                // Whose value it was, as an auditor reads it: the household's number and the member's name.
+                diff: serde_json::json!({ "household": household_id, "number": number, "name": name }).to_string(),
             };
             append_audit!(tx, actor, &event);
             tx.commit().await?;
