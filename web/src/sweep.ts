@@ -105,3 +105,19 @@ export function localDay(d: Date): string {
   const two = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 }
+
+/** Roles whose lists cover every policy; any other account reading them is a department's. */
+const WIDE_ROLES = ["district", "street", "community"];
+
+/** Whether the account sees only its own unit's policies on the lists (as the server scopes them). */
+export const departmentScoped = (roles: string[] | undefined): boolean =>
+  !!roles?.includes("department") && !roles.some((r) => WIDE_ROLES.includes(r));
+
+/**
+ * The policies a department's lists can hold: those of its unit, named by the department the
+ * counts carry (a policy of it with nothing found yet is offered too), and any the counts list.
+ */
+export function departmentPolicies(entries: PolicyEntry[], counted: PolicyCounts[], department: string | null): PolicyEntry[] {
+  const listed = new Set(counted.map((c) => c.policy_id));
+  return entries.filter((e) => listed.has(e.policy_id) || (!!department && e.active?.definition.department === department));
+}
