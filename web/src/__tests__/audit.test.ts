@@ -1,0 +1,22 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { flushPromises, mount } from "@vue/test-utils";
+import { i18n } from "../i18n";
+import AuditView from "../views/AuditView.vue";
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("the audit trail", () => {
+  it("names each action in words, its code beside it", async () => {
+    const records = [
+      { seq: 2, at: "2026-11-27T01:00:00Z", actor_id: 1, actor_name: "district", ip: "::1", action: "person.reveal_id", entity: "person", entity_id: "23", diff: "{}" },
+      { seq: 1, at: "2026-11-27T00:00:00Z", actor_id: 1, actor_name: "district", ip: "::1", action: "brand.new_thing", entity: "x", entity_id: "1", diff: "{}" },
+    ];
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ total: 2, records }))));
+    const wrapper = mount(AuditView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const text = wrapper.find("[data-testid=audit-table]").text();
+    expect(text).toContain("查看完整身份证号");
+    expect(text).toContain("person.reveal_id");
+    expect(text).toContain("brand.new_thing");
+  });
+});
