@@ -112,6 +112,21 @@ describe("the registry list", () => {
     wrapper.unmount();
   });
 
+  it("gives each household a link the keyboard reaches", async () => {
+    const item = { id: 7, number: "43060200100100007", community_name: "郭亮社区", head_name: "张三", head_id_masked: "430602********0011", members: 2, per_capita_income_fen: 0, categories: [], tags: [] };
+    (page.items as unknown[]).push(item);
+    try {
+      const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
+      await flushPromises();
+      const link = wrapper.find("[data-testid=households-table] a.number-link");
+      expect(link.attributes("href")).toBe("/households/7");
+      expect(link.text()).toBe("43060200100100007");
+      wrapper.unmount();
+    } finally {
+      page.items.length = 0;
+    }
+  });
+
   it("searches the deepest division picked", async () => {
     const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] } });
     await flushPromises();
