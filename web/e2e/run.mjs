@@ -328,8 +328,8 @@ try {
   await page.getByTestId("login-submit").waitFor();
   check((await signIn(page, "auditadmin", demoPassword)).status === 200, "the audit administrator signs in");
   await page.goto(base + "/audit");
-  await page.getByPlaceholder("account / session").fill("person.reveal_id");
-  await page.getByPlaceholder("account / session").press("Enter");
+  await page.getByTestId("audit-action").fill("person.reveal_id");
+  await page.getByTestId("audit-action").press("Enter");
   await page.locator("[data-testid=audit-table] .el-table__body tr", { hasText: "person.reveal_id" }).first().waitFor();
   check(true, "the reveal is in the audit trail");
   await page.getByTestId("user-menu").click();
