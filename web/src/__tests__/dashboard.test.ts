@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n, setLocale } from "../i18n";
 import DashboardView from "../views/DashboardView.vue";
-import type { Account, Dashboard } from "../api";
+import type { Dashboard } from "../api";
 import { session } from "../session";
+import { signIn } from "./support";
 
 const data: Dashboard = {
   district: { code: "430602000000", name: "岳阳楼区" },
@@ -53,13 +54,7 @@ describe("the dashboard", () => {
     expect(wrapper.text()).toContain("重试");
   });
   it("names a street's own area above the district's", async () => {
-    session.me = {
-      account: { jurisdiction: "430602001000" } as Account,
-      permissions: ["stats_read"],
-      csrf_token: "t",
-      second_factor_pending: false,
-      second_factor_required: false,
-    };
+    signIn("430602001000", ["stats_read"]);
     vi.stubGlobal(
       "fetch",
       vi.fn(async (url: string) => {

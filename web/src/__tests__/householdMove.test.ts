@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
-import type { Account, HouseholdDetail, Member } from "../api";
+import type { HouseholdDetail, Member } from "../api";
 import { ElMessageBox } from "element-plus";
 
 vi.mock("vue-router", () => ({
@@ -17,6 +17,7 @@ vi.mock("element-plus", async (original) => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
+import { signIn } from "./support";
 
 const member = (id: number, name: string, relation: string) => ({ id, name, relation, id_masked: "430602********0011" }) as Member;
 const household: HouseholdDetail = {
@@ -70,13 +71,7 @@ function answer(url: string, method: string): Response {
 beforeEach(() => {
   calls.length = 0;
   moveAnswer = new Response(JSON.stringify({ version: 8, to_version: 4 }), { status: 200 });
-  session.me = {
-    account: { jurisdiction: "430602001000" } as Account,
-    permissions: ["registry_read", "registry_write"],
-    csrf_token: "t",
-    second_factor_pending: false,
-    second_factor_required: false,
-  };
+  signIn("430602001000", ["registry_read", "registry_write"]);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
-import type { Account, HouseholdDetail, Member } from "../api";
+import type { HouseholdDetail, Member } from "../api";
 
 vi.mock("vue-router", () => ({
   useRoute: () => ({ params: { id: "5" } }),
@@ -10,6 +10,7 @@ vi.mock("vue-router", () => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
+import { signIn } from "./support";
 
 const member = (id: number, name: string, relation: string) => ({ id, name, relation, id_masked: "430602********0011", monthly_income_fen: 0 }) as Member;
 const household = {
@@ -36,13 +37,7 @@ let phoneWide: typeof window.matchMedia;
 beforeEach(() => {
   phoneWide = window.matchMedia;
   window.matchMedia = ((query: string) => ({ ...phoneWide(query), matches: true })) as typeof window.matchMedia;
-  session.me = {
-    account: { jurisdiction: "430602001000" } as Account,
-    permissions: ["registry_read", "registry_write"],
-    csrf_token: "t",
-    second_factor_pending: false,
-    second_factor_required: false,
-  };
+  signIn("430602001000", ["registry_read", "registry_write"]);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string) => {

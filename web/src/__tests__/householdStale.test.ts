@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
-import type { Account, HouseholdDetail, Member } from "../api";
+import type { HouseholdDetail, Member } from "../api";
 
 vi.mock("vue-router", () => ({
   useRoute: () => ({ params: { id: "5" } }),
@@ -16,6 +16,7 @@ vi.mock("element-plus", async (original) => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
+import { signIn } from "./support";
 
 const member = (id: number, name: string, relation: string) =>
   ({
@@ -76,13 +77,7 @@ const calls: { method: string; url: string; body: unknown; headers?: Record<stri
 beforeEach(() => {
   calls.length = 0;
   edits = [];
-  session.me = {
-    account: { jurisdiction: "430602001000" } as Account,
-    permissions: ["registry_read", "registry_write"],
-    csrf_token: "t",
-    second_factor_pending: false,
-    second_factor_required: false,
-  };
+  signIn("430602001000", ["registry_read", "registry_write"]);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {

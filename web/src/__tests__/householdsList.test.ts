@@ -3,11 +3,11 @@ import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
 import { codes } from "../codes";
-import type { Account } from "../api";
 
 vi.mock("vue-router", () => ({ useRouter: () => ({ push: vi.fn() }) }));
 
 import HouseholdsView from "../views/HouseholdsView.vue";
+import { signIn } from "./support";
 
 const calls: { url: string; body: unknown }[] = [];
 const page = {
@@ -43,13 +43,7 @@ beforeEach(() => {
     employment: [],
     schooling: [],
   };
-  session.me = {
-    account: { jurisdiction: "430602000000" } as Account,
-    permissions: ["registry_read"],
-    csrf_token: "t",
-    second_factor_pending: false,
-    second_factor_required: false,
-  };
+  signIn("430602000000", ["registry_read"]);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {

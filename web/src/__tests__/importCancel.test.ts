@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
-import type { Account, ImportReport } from "../api";
+import type { ImportReport } from "../api";
 
 const messages = vi.hoisted(() => ({ error: vi.fn(), success: vi.fn(), warning: vi.fn(), info: vi.fn() }));
 vi.mock("element-plus", async (original) => ({
@@ -12,6 +12,7 @@ vi.mock("element-plus", async (original) => ({
 }));
 
 import ImportView from "../views/ImportView.vue";
+import { signIn } from "./support";
 
 const totals = (rows: number, n: number, c: number, u: number, r: number) => ({
   rows,
@@ -46,13 +47,7 @@ const started: string[] = [];
 
 beforeEach(() => {
   started.length = 0;
-  session.me = {
-    account: { jurisdiction: "430602001001" } as Account,
-    permissions: ["registry_read", "registry_write"],
-    csrf_token: "t",
-    second_factor_pending: false,
-    second_factor_required: false,
-  };
+  signIn("430602001001", ["registry_read", "registry_write"]);
   let current: ImportReport | undefined;
   vi.stubGlobal(
     "fetch",

@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
-import type { Account } from "../api";
 
 vi.mock("vue-router", () => ({
   useRoute: () => ({ name: "policy-new", path: "/policies/new", params: {} }),
@@ -14,6 +13,7 @@ vi.mock("element-plus", async (original) => ({
 }));
 
 import PolicyView from "../views/PolicyView.vue";
+import { signIn } from "./support";
 
 const required = { ok: false, problem: { field: "code", line: 1, column: 1, message_zh: "必填", message_en: "required" } };
 const posts: string[] = [];
@@ -21,13 +21,7 @@ const posts: string[] = [];
 beforeEach(() => {
   vi.useFakeTimers({ shouldAdvanceTime: true });
   posts.length = 0;
-  session.me = {
-    account: { jurisdiction: "430602000000" } as Account,
-    permissions: ["policy_read", "policy_write"],
-    csrf_token: "t",
-    second_factor_pending: false,
-    second_factor_required: false,
-  };
+  signIn("430602000000", ["policy_read", "policy_write"]);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {

@@ -3,9 +3,10 @@ import { flushPromises, mount } from "@vue/test-utils";
 import { ElMessageBox } from "element-plus";
 import { i18n } from "../i18n";
 import { session } from "../session";
-import type { Account, SweepRow } from "../api";
+import type { SweepRow } from "../api";
 
 import SweepView from "../views/SweepView.vue";
+import { signIn } from "./support";
 
 const calls: { url: string; method: string; body: unknown }[] = [];
 
@@ -33,13 +34,7 @@ const definition = (taper_months: number | null) => ({ name: "p", name_en: "", k
 
 beforeEach(() => {
   calls.length = 0;
-  session.me = {
-    account: { jurisdiction: "430602000000" } as Account,
-    permissions: ["policy_read", "sweep_run"],
-    csrf_token: "t",
-    second_factor_pending: false,
-    second_factor_required: false,
-  };
+  signIn("430602000000", ["policy_read", "sweep_run"]);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {
