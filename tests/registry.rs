@@ -1554,9 +1554,10 @@ async fn a_street_finds_its_households_on_a_database_that_sorts_text_as_chinese(
     assert!(page["total"].as_i64().unwrap() > 0, "the street's 低保 households are listed");
 }
 
-/// A book whose first sheet is empty: the dry run names the book's sheets, and the one chosen is read.
+/// A book whose first sheet is empty: its ledger sheet is read, the dry run names the
+/// book's sheets, and a sheet chosen is read as chosen (an empty one said to be empty).
 #[tokio::test]
-async fn an_empty_first_sheet_leaves_the_worker_to_choose_another() {
+async fn an_empty_first_sheet_is_passed_over_for_the_ledger_sheet() {
     let app = TestApp::spawn().await;
     let worker = app.signed_in("community-a", &[Role::Community], "430602001001").await;
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -1571,9 +1572,11 @@ async fn an_empty_first_sheet_leaves_the_worker_to_choose_another() {
     let bytes = book.save_to_buffer().unwrap();
     let report: Value = import(&app, &worker, "", bytes.clone()).await.json().await.unwrap();
     assert_eq!(report["sheets"], json!(["说明", "花名册"]), "{report}");
+    assert_eq!((&report["sheet"], &report["totals"]["households_new"]), (&json!("花名册"), &json!(1)), "{report}");
+    let chosen = |name: &str| format!("?sheet={}", urlencoding(name));
+    let report: Value = import(&app, &worker, &chosen("说明"), bytes.clone()).await.json().await.unwrap();
     assert_eq!(report["issues"][0]["code"], "empty_sheet", "{report}");
-    let report: Value =
-        import(&app, &worker, &format!("?sheet={}", urlencoding("花名册")), bytes).await.json().await.unwrap();
+    let report: Value = import(&app, &worker, &chosen("花名册"), bytes).await.json().await.unwrap();
     assert_eq!((&report["sheet"], &report["totals"]["households_new"]), (&json!("花名册"), &json!(1)), "{report}");
 }
 
