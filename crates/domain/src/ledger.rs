@@ -842,17 +842,7 @@ pub fn parse_certificate(text: &str) -> Result<String, Reject> {
     Ok(number)
 }
 
-/// An ID number as typed, masked like a valid one (`430602********0071`)
-/// even when it does not parse; shorter text is kept.
-pub fn mask_id_text(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() < 15 {
-        return text.to_owned();
-    }
-    let head: String = chars[..6].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}********{tail}")
-}
+pub use crate::pii::mask_id_text;
 
 fn unknown_value(field: Field) -> Reject {
     let allowed = allowed_values(field).join("、");

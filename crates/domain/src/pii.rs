@@ -144,6 +144,18 @@ impl PiiKeys {
     }
 }
 
+/// An ID number as typed, masked like a valid one (`430602********0071`)
+/// even when it does not parse; shorter text is kept.
+pub fn mask_id_text(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() < 15 {
+        return text.to_owned();
+    }
+    let head: String = chars[..6].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}********{tail}")
+}
+
 /// Text that has the shape of an ID number (15 or 18 characters, digits but for a
 /// final X) or of a mobile phone (11 digits from 1), masked as lists mask them; any
 /// other text as it is. For cells whose column is not known to hold either: an
@@ -155,9 +167,7 @@ pub fn mask_if_personal(text: &str) -> String {
     let id_shaped =
         (n == 15 && digits == 15) || (n == 18 && (digits == 18 || (digits == 17 && compact.ends_with(['X', 'x']))));
     if id_shaped {
-        let chars: Vec<char> = compact.chars().collect();
-        let (head, tail): (String, String) = (chars[..6].iter().collect(), chars[n - 4..].iter().collect());
-        return format!("{head}********{tail}");
+        return mask_id_text(&compact);
     }
     if n == 11 && digits == 11 && compact.starts_with('1') {
         return mask_phone(&compact);
