@@ -296,22 +296,24 @@ pub async fn run_watched(
     let started = std::time::Instant::now();
     let bytes = Arc::new(job.bytes);
     let (mut opened, mut rx, mut pending) = open_top(&bytes, job.sheet.clone()).await?;
+    let mut top = top_rows(&pending);
+    let mut header = ledger::find_header(&top);
     // No sheet chosen and the first one's header not recognised (a sheet of notes before
     // the ledger): the first other sheet whose header is recognised is read instead.
-    if job.sheet.is_none() && ledger::find_header(&top_rows(&pending)).is_none() {
+    if job.sheet.is_none() && header.is_none() {
         for name in opened.sheets.clone().into_iter().filter(|n| *n != opened.sheet) {
             let other = open_top(&bytes, Some(name)).await?;
-            if ledger::find_header(&top_rows(&other.2)).is_some() {
-                (opened, rx, pending) = other;
+            let other_top = top_rows(&other.2);
+            if let Some(found) = ledger::find_header(&other_top) {
+                (opened, rx, pending, top, header) = (other.0, other.1, other.2, other_top, Some(found));
                 break;
             }
         }
     }
     progress.total.store(opened.rows, Ordering::Relaxed);
-    let top = top_rows(&pending);
     // Headers not recognised: the fullest top row is shown for the worker to map
     // by hand (a dry run), and read with the mapping they chose.
-    let (header_index, found, recognised) = match ledger::find_header(&top) {
+    let (header_index, found, recognised) = match header {
         Some((index, found)) => (index, found, true),
         None if job.dry_run || job.mapping.is_some() => match ledger::guess_header(&top) {
             // What it does name is proposed still: only the rest is left to map.

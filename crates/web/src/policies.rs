@@ -524,8 +524,8 @@ pub async fn test(
 
 /// How far from today a sweep's date may be: back five years (an audit of what
 /// the lists said then), ahead one (a change that comes in next year).
-pub const SWEEP_DAYS_BACK: i64 = 1827;
-pub const SWEEP_DAYS_AHEAD: i64 = 366;
+pub const SWEEP_DAYS_BACK: u64 = 1827;
+pub const SWEEP_DAYS_AHEAD: u64 = 366;
 
 /// What a sweep judges the registry on.
 #[derive(Deserialize, ToSchema, Default)]
@@ -558,6 +558,8 @@ pub async fn start_sweep(
     Json(body): Json<StartSweep>,
 ) -> Result<(StatusCode, Json<SweepStatus>), ApiError> {
     let (whole, current) = (whole_district(&state, &p).await?, state.sweeper.lists_date());
+    let today = today();
+    let (from, to) = (today - chrono::Days::new(SWEEP_DAYS_BACK), today + chrono::Days::new(SWEEP_DAYS_AHEAD));
     let date = match body.date {
         Some(d) if d != current && !whole => {
             return Err(ApiError::new(
@@ -570,11 +572,7 @@ pub async fn start_sweep(
         }
         // The registry is as it is now: a day far from today would judge it on ages and
         // parameters it never had, for every street's lists.
-        Some(d) if !(-SWEEP_DAYS_BACK..=SWEEP_DAYS_AHEAD).contains(&(d - today()).num_days()) => {
-            let (from, to) = (
-                today() - chrono::Days::new(SWEEP_DAYS_BACK as u64),
-                today() + chrono::Days::new(SWEEP_DAYS_AHEAD as u64),
-            );
+        Some(d) if !(from..=to).contains(&d) => {
             return Err(bad(
                 "date",
                 &format!("核查日期须在五年前至一年后之间（{from} 至 {to}）"),
@@ -582,7 +580,7 @@ pub async fn start_sweep(
             ));
         }
         Some(d) => d,
-        None if whole => today(),
+        None if whole => today,
         None => current,
     };
     let district = state.district.prefix().to_owned();
