@@ -17,27 +17,10 @@ vi.mock("element-plus", async (original) => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
-import { signIn } from "./support";
+import { aHousehold, aMember, signIn } from "./support";
 
-const member = (id: number, name: string, relation: string) => ({ id, name, relation, id_masked: "430602********0011" }) as Member;
-const household: HouseholdDetail = {
-  id: 5,
-  number: "A-5",
-  community: "430602001001",
-  community_name: "洞庭社区",
-  address: "洞庭路 1 号",
-  phone_masked: null,
-  registration: "urban",
-  tenure: "own",
-  housing_condition: null,
-  income_items: [],
-  dangerous_housing: false,
-  assets_fen: 0,
-  tags: [],
-  version: 7,
-  members: [member(1, "张一", "head"), member(2, "张二", "grandchild")],
-  holdings: [],
-};
+const member = (id: number, name: string, relation: string) => aMember(id, name, relation);
+const household = aHousehold({ members: [member(1, "张一", "head"), member(2, "张二", "grandchild")] });
 const codes = {
   category: [],
   tag: [],

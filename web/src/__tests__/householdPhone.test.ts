@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
 import { session } from "../session";
-import type { HouseholdDetail, Member } from "../api";
+import type { HouseholdDetail } from "../api";
 
 vi.mock("vue-router", () => ({
   useRoute: () => ({ params: { id: "5" } }),
@@ -10,27 +10,14 @@ vi.mock("vue-router", () => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
-import { signIn } from "./support";
+import { aHousehold, aMember, signIn } from "./support";
 
-const member = (id: number, name: string, relation: string) => ({ id, name, relation, id_masked: "430602********0011", monthly_income_fen: 0 }) as Member;
-const household = {
-  id: 5,
+const member = (id: number, name: string, relation: string) => aMember(id, name, relation);
+const household = aHousehold({
   number: "43060200100100001",
-  community: "430602001001",
-  community_name: "洞庭社区",
-  address: "洞庭路 1 号",
-  phone_masked: null,
-  registration: "urban",
-  tenure: "own",
-  housing_condition: null,
-  income_items: [],
-  dangerous_housing: false,
-  assets_fen: 0,
-  tags: [],
-  version: 7,
   members: [member(1, "张一", "head"), member(2, "张二", "child")],
   holdings: [{ id: 31, person_id: 2, category: "dibao", start_date: "2025-01-01", end_date: "2026-12-31" }],
-} as unknown as HouseholdDetail;
+} as Partial<HouseholdDetail>);
 
 let phoneWide: typeof window.matchMedia;
 

@@ -16,14 +16,10 @@ vi.mock("element-plus", async (original) => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
-import { signIn } from "./support";
+import { aHousehold, aMember, signIn } from "./support";
 
 const member = (id: number, name: string, relation: string) =>
-  ({
-    id,
-    name,
-    relation,
-    id_masked: "430602********0011",
+  aMember(id, name, relation, {
     phone_masked: null,
     marital: "married",
     health: "healthy",
@@ -34,25 +30,12 @@ const member = (id: number, name: string, relation: string) =>
     schooling: "none",
     monthly_income_fen: 150000,
     death_date: null,
-  }) as unknown as Member;
-const household: HouseholdDetail = {
-  id: 5,
-  number: "A-5",
-  community: "430602001001",
-  community_name: "洞庭社区",
-  address: "洞庭路 1 号",
-  phone_masked: null,
-  registration: "urban",
-  tenure: "own",
-  housing_condition: null,
+  } as Partial<Member>);
+const household = aHousehold({
   income_items: [{ kind: "wage", monthly_fen: 200000 }],
-  dangerous_housing: false,
   assets_fen: 1000000,
-  tags: [],
-  version: 7,
   members: [member(1, "张一", "head"), member(2, "张二", "spouse")],
-  holdings: [],
-} as unknown as HouseholdDetail;
+});
 const code = (c: string, zh: string) => ({ code: c, zh, en: c });
 const codes = {
   category: [],
