@@ -199,8 +199,13 @@ fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
         (None, Some(m)) => Some(m.to_owned()),
         (p, None) => p.map(str::to_owned),
     };
+    let unknown = reason.starts_with("unknown field `");
     let (zh, en) = match (&field, missing) {
         (Some(f), Some(_)) => (format!("缺少字段 {f}"), format!("{f}: required")),
+        // A field the request should not have has no value to be wrong: it is named alone.
+        (Some(_), None) if unknown => {
+            (reason_zh(reason), reason.split(", expected").next().unwrap_or(reason).to_owned())
+        }
         (Some(f), None) => (format!("字段 {f} 的值不正确：{}", reason_zh(reason)), format!("{f}: {reason}")),
         (None, _) => (format!("请求内容不正确：{}", reason_zh(reason)), reason.to_owned()),
     };
