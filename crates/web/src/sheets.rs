@@ -10,8 +10,13 @@ use std::sync::Arc;
 use calamine::{Data, Reader, SheetVisible};
 use zhongfu_domain::ledger::Cell;
 
-/// Decompressed size an .xlsx may reach, against zip bombs.
-pub const MAX_UNZIPPED: u64 = 512 * 1024 * 1024;
+/// Decompressed size an .xlsx may reach, against zip bombs. A sheet of Excel's
+/// 1,048,576 rows and some thirty columns of text unpacks to about 1.3 GB;
+/// the worksheet is streamed, so this bounds the reading time, not memory.
+pub const MAX_UNZIPPED: u64 = 2048 * 1024 * 1024;
+/// Decompressed size of any other part (shared strings, styles, the
+/// workbook): the reader holds these whole in memory.
+pub const MAX_UNZIPPED_PART: u64 = 384 * 1024 * 1024;
 /// Rows and columns read from one sheet.
 const MAX_ROWS: usize = 1_048_576;
 const MAX_COLUMNS: usize = 200;
@@ -162,7 +167,7 @@ fn each_row(
     on_row: impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        check_unzipped_size(bytes, MAX_UNZIPPED)?;
+        check_unzipped_size(bytes, MAX_UNZIPPED, MAX_UNZIPPED_PART)?;
     }
     each_row_unchecked(bytes, sheet, on_open, on_row)
 }
@@ -210,17 +215,21 @@ fn each_row_unchecked(
 }
 
 /// Unpacks every entry of a workbook, counting what comes out, and stops past
-/// `cap`. The sizes an archive declares can lie, so they are not trusted.
-fn check_unzipped_size(bytes: &[u8], cap: u64) -> Result<(), SheetError> {
+/// `cap` in all or past `part_cap` in an entry that is not a worksheet. The
+/// sizes an archive declares can lie, so they are not trusted.
+fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<(), SheetError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let mut total = 0u64;
     for i in 0..zip.len() {
         let entry = zip.by_index(i).map_err(|e| unreadable(&e))?;
-        let mut limited = std::io::Read::take(entry, cap - total + 1);
-        total += std::io::copy(&mut limited, &mut std::io::sink()).map_err(|e| unreadable(&e))?;
-        if total > cap {
+        let streamed = entry.name().map_err(|e| unreadable(&e))?.to_ascii_lowercase().starts_with("xl/worksheets/");
+        let allowed = if streamed { cap - total } else { part_cap.min(cap - total) };
+        let mut limited = std::io::Read::take(entry, allowed + 1);
+        let size = std::io::copy(&mut limited, &mut std::io::sink()).map_err(|e| unreadable(&e))?;
+        if size > allowed {
             return Err(SheetError::TooLarge);
         }
+        total += size;
     }
     Ok(())
 }
@@ -508,11 +517,11 @@ mod tests {
     #[test]
     fn a_zip_bomb_is_refused_whatever_sizes_it_declares() {
         use std::io::Write;
-        let bomb = |declared: Option<u32>| {
+        let bomb_named = |name: &str, declared: Option<u32>| {
             let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
             let deflated =
                 zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-            zip.start_file("xl/sharedStrings.xml", deflated).unwrap();
+            zip.start_file(name, deflated).unwrap();
             zip.write_all(&vec![b'0'; 3 << 20]).unwrap();
             let mut bytes = zip.finish().unwrap().into_inner();
             // The lie: the local header and the central directory say 100 bytes.
@@ -524,10 +533,22 @@ mod tests {
             }
             bytes
         };
+        let bomb = |declared| bomb_named("xl/sharedStrings.xml", declared);
         assert!(bomb(None).len() < 64 << 10, "3 MB of one byte deflates to a few kB");
-        assert_eq!(check_unzipped_size(&bomb(None), 1 << 20), Err(SheetError::TooLarge));
-        assert!(check_unzipped_size(&bomb(Some(100)), 1 << 20).is_err(), "a lying size is not believed");
-        assert_eq!(check_unzipped_size(&bomb(None), 4 << 20), Ok(()));
+        assert_eq!(check_unzipped_size(&bomb(None), 1 << 20, 8 << 20), Err(SheetError::TooLarge));
+        assert!(check_unzipped_size(&bomb(Some(100)), 1 << 20, 8 << 20).is_err(), "a lying size is not believed");
+        assert_eq!(check_unzipped_size(&bomb(None), 4 << 20, 8 << 20), Ok(()));
+        assert_eq!(
+            check_unzipped_size(&bomb(None), 8 << 20, 1 << 20),
+            Err(SheetError::TooLarge),
+            "shared strings are held whole, so they have a cap of their own"
+        );
+        let sheet = bomb_named("xl/worksheets/sheet1.xml", None);
+        assert_eq!(
+            check_unzipped_size(&sheet, 8 << 20, 1 << 20),
+            Ok(()),
+            "a worksheet is streamed: only the total counts"
+        );
     }
 
     #[test]
