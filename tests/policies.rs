@@ -376,6 +376,15 @@ async fn a_department_sees_only_its_own_policies_rows() {
     }
     // Nor the count of every department's rows.
     assert!(theirs["status"].get("findings").is_none() && all["status"]["findings"].as_u64().unwrap() > 0, "{theirs}");
+    // Its unit is named even where a filter finds nothing, so the console can offer its policies.
+    let none: Value = app
+        .post_as(&handler, "/api/v1/sweep/results", json!({ "area": "430602999999", "limit": 1 }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["status"]["department"], "区残疾人联合会", "{none}");
+    assert!(all["status"].get("department").is_none(), "the district sees every department: {all}");
     // Not a sweep runner, not a marker.
     assert_eq!(app.post_as(&handler, "/api/v1/sweep", json!({})).await.status(), 403);
     // Its lists go out as Excel, its policies' rows only.

@@ -503,6 +503,8 @@ export interface SweepStatus {
   load_ms: number;
   evaluate_ms: number;
   error: string | null;
+  /** A department account's unit: its lists hold only that unit's policies. */
+  department?: string;
 }
 
 /** `taper` (渐退期): 应退未退 whose gradual-exit period runs on the sweep's date. */

@@ -543,9 +543,11 @@ async fn whole_district(state: &AppState, p: &Principal) -> Result<bool, ApiErro
     Ok(p.scope().prefix() == state.district.prefix() && department_of(state, p).await?.is_none())
 }
 
-/// The sweep's status as `p` may see it.
+/// The sweep's status as `p` may see it, naming a department account's unit.
 async fn status_for(state: &AppState, p: &Principal) -> Result<SweepStatus, ApiError> {
-    Ok(state.sweeper.status().seen_by(whole_district(state, p).await?))
+    let department = department_of(state, p).await?;
+    let whole = p.scope().prefix() == state.district.prefix() && department.is_none();
+    Ok(SweepStatus { department, ..state.sweeper.status().seen_by(whole) })
 }
 
 /// Starts a sweep. The lists are the district's, shared by every street: a street

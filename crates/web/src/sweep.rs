@@ -110,6 +110,10 @@ pub struct SweepStatus {
     pub load_ms: u64,
     pub evaluate_ms: u64,
     pub error: Option<String>,
+    /// For a department account, its unit: the lists hold only that unit's policies
+    /// (empty for an account without a unit, whose lists are empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
 }
 
 #[derive(Default)]
@@ -251,6 +255,7 @@ impl Sweeper {
             load_ms,
             evaluate_ms,
             error: None,
+            department: None,
         };
         Ok(())
     }

@@ -27,7 +27,11 @@ function signIn(roles: string[], permissions: string[]) {
   };
 }
 
+// What the department's lists count: its unit's one policy with rows, or nothing at all.
+let listed = [counts];
+
 beforeEach(() => {
+  listed = [counts];
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string) => {
@@ -37,7 +41,9 @@ beforeEach(() => {
       if (url === "/api/v1/policies/fields") return json({ fields: [], params: [] });
       if (url === "/api/v1/sweep/results") {
         const status = { running: false, phase: "done", as_of: "2025-08-31", finished_at: "2025-08-31 10:00:00", policies: 58, findings: 9000, households: 200, persons: 500 };
-        return json({ total: 0, items: [], by_policy: [counts], by_street: [], by_community: [], status });
+        // The server names a department account's unit.
+        const department = session.me?.account.roles.includes("department") ? "区医保局" : undefined;
+        return json({ total: 0, items: [], by_policy: listed, by_street: [], by_community: [], status: { ...status, department } });
       }
       return json({});
     }),
@@ -67,6 +73,14 @@ describe("政策找人 for a department", () => {
     expect(said).toContain("2");
     expect(said).not.toContain("58");
     expect(wrapper.text()).not.toContain("9,000");
+  });
+
+  it("offers its unit's policies even when its lists are empty", async () => {
+    listed = [];
+    signIn(["department"], ["tasks_read", "policy_read", "sweep_export"]);
+    const wrapper = mountView();
+    await flushPromises();
+    expect((wrapper.vm as unknown as View).policyOptions.map((o) => o.value)).toEqual([1, 2]);
   });
 
   it("still offers every policy to the district", async () => {
