@@ -429,7 +429,11 @@ fn the_shipped_catalogue_compiles_and_covers_the_district() {
     for p in &c.policies {
         let checked = check(p, &v).unwrap_or_else(|e| panic!("{}: {e}", p.code));
         assert!(matches!(checked, Checked::Compiled(_)), "{} runs in the interpreter: {checked:?}", p.code);
-        assert!(p.benefit.is_some(), "{} has no benefit", p.code);
+        // A service or a thing given with no cash value writes none: a written 0 would show
+        // as an amount of 0.00.
+        let cash = matches!(p.kind, BenefitKind::CashMonthly | BenefitKind::CashOnce | BenefitKind::Insurance);
+        assert!(p.benefit().is_some() || !cash, "{} has no benefit", p.code);
+        assert!(p.benefit().is_none_or(|b| b.trim() != "0"), "{}: a benefit of 0 is none", p.code);
     }
     assert_eq!(v.params()["dibao_line"], 76_000);
     // 低保 alone has a gradual-exit period.
@@ -748,6 +752,9 @@ fn syntax_errors_point_at_the_character_and_say_what_is_wrong_in_words() {
     );
     let e = v.compile("age > 60)", Level::Person, Want::Bool).unwrap_err();
     assert_eq!((e.column, e.message_zh.as_str()), (9, "语法错误：这里不应出现“)”"), "{e:?}");
+    let deep = format!("{}age{}", "(".repeat(300), ")".repeat(300));
+    let e = v.compile(&deep, Level::Person, Want::Bool).unwrap_err();
+    assert!(e.message_zh.contains("嵌套过深") && !e.message_en.contains("ParseError"), "{e:?}");
     for blank in ["", "  \n "] {
         let e = v.compile(blank, Level::Person, Want::Bool).unwrap_err();
         assert_eq!((e.kind, e.message_zh.as_str()), (RuleErrorKind::Syntax, "规则不能为空"), "{e:?}");
