@@ -950,6 +950,16 @@ fn syntax_message(msg: &str) -> (String, String) {
             ),
         );
     }
+    // The parser stops at 96 levels of brackets and gives its own error's debug text.
+    if let Some(at) = msg.find("Recursion limit of ") {
+        let limit: String = msg[at + "Recursion limit of ".len()..].chars().take_while(char::is_ascii_digit).collect();
+        return (
+            format!("括号或运算嵌套过深（最多 {limit} 层），请拆成几个较简单的条件"),
+            format!(
+                "brackets or operators are nested too deeply (at most {limit} levels): split it into simpler conditions"
+            ),
+        );
+    }
     if msg.starts_with("mismatched input '<EOF>'") {
         return (
             "规则在这里不完整，后面还缺少内容".into(),
