@@ -205,6 +205,12 @@ async fn the_audit_administrator_reads_and_exports_the_trail() {
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("unit")));
     let res = app.get_as(&auditor, "/api/v1/audit?from=2026-13-01").await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("from")));
+    // The last day chrono can hold: the day after it (the end is inclusive) does not exist.
+    let last = chrono::NaiveDate::MAX.format("%Y-%m-%d").to_string();
+    for path in ["/api/v1/audit", "/api/v1/audit/export"] {
+        let res = app.get_as(&auditor, &format!("{path}?to={}", last.replace('+', "%2B"))).await;
+        assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("to")), "{path}");
+    }
     let export = app.get_as(&auditor, "/api/v1/audit/export?action=account").await;
     assert_eq!(export.status(), 200);
     assert!(export.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));

@@ -124,6 +124,16 @@ async fn openapi_and_swagger_ui_are_served() {
     assert!(moving["responses"]["412"].is_object(), "{moving}");
     assert!(doc["components"]["schemas"]["MoveForm"]["properties"]["to_version"].is_object());
     assert!(doc["components"]["schemas"]["SearchResult"]["properties"]["facets"].is_object());
+    // An edit that can be stale (412) says which header carries its version, for generated clients.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["responses"]["412"].is_object() {
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                let header = params.iter().any(|p| p["in"] == "header" && p["name"] == "If-Match");
+                assert!(header, "{method} {path} answers 412 but documents no If-Match");
+            }
+        }
+    }
     let ui = app.get("/api/docs/").await;
     assert_eq!(ui.status(), 200);
     assert!(ui.text().await.unwrap().contains("swagger"));
@@ -195,6 +205,12 @@ async fn a_registry_search_refuses_what_it_cannot_mean_naming_the_field() {
         (serde_json::json!({ "per_page": 0 }), 400, "per_page"),
         (serde_json::json!({ "income_min": -5 }), 400, "income_min"),
         (serde_json::json!({ "income_max": -1 }), 400, "income_max"),
+        // An age no one reaches: years × 12 months would overflow further on.
+        (serde_json::json!({ "age_min": 4_294_967_295u32 }), 400, "age_min"),
+        // PostgreSQL cannot hold a NUL; no text a person types has one.
+        (serde_json::json!({ "name": "张\u{0}三" }), 400, "name"),
+        (serde_json::json!({ "age_min": 151 }), 400, "age_min"),
+        (serde_json::json!({ "age_min": 30, "age_max": 20 }), 400, "age_max"),
         // A misspelt filter would otherwise list everyone.
         (serde_json::json!({ "categroy": "dibao" }), 422, "categroy"),
     ] {

@@ -95,10 +95,11 @@ impl AuditQuery {
 
 fn day(field: &'static str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
     let Some(text) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(|_| {
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD")
             .with_field(field)
-    })
+    })?;
+    crate::households::plausible(field, date).map(Some)
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),

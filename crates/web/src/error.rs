@@ -142,6 +142,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let is_api = req.uri().path().starts_with("/api/v1/");
     let is_upload = req.uri().path().contains("import");
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
     let mut res = next.run(req).await;
     let error = match res.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
@@ -149,7 +150,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         None if is_json(&res) => return res,
         None if is_api && (res.status().is_client_error() || res.status().is_server_error()) => {
             let status = res.status();
-            let text = axum::body::to_bytes(std::mem::take(res.body_mut()), 4096).await.unwrap_or_default();
+            // serde quotes the bad value, which can be long: read enough to keep the field.
+            let text = axum::body::to_bytes(std::mem::take(res.body_mut()), 1 << 20).await.unwrap_or_default();
+            eprintln!("RAW {}", String::from_utf8_lossy(&text));
             match status {
                 // A ledger over the upload limit: say it is the file.
                 StatusCode::PAYLOAD_TOO_LARGE if is_upload => ApiError::new(
@@ -159,7 +162,12 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
                     "the file is over the upload size limit: import it in parts, or ask an administrator to raise the limit",
                 )
                 .with_field("file"),
-                _ => body_error(status, &String::from_utf8_lossy(&text)).unwrap_or_else(|| framework_error(status)),
+                _ => {
+                    let text = String::from_utf8_lossy(&text);
+                    body_error(status, &text)
+                        .or_else(|| url_error(status, &text, route.as_deref()))
+                        .unwrap_or_else(|| framework_error(status))
+                }
             }
         }
         None => return res,
@@ -179,6 +187,57 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     out
 }
 
+/// The largest JSON body a form sends (axum's own default limit for one).
+const JSON_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Text holding control characters (NUL and the like, which JSON carries as `\u0000`) is
+/// refused before a handler reads it, naming the field: no name, address or reason holds
+/// them, and PostgreSQL cannot store a NUL. Tabs and line breaks pass.
+pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
+    let json = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, JSON_LIMIT).await else {
+        return framework_error(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+    };
+    // Only a body with an escape that can stand for one is read twice.
+    let escaped = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle));
+    if (escaped(b"\\u00") || escaped(b"\\b") || escaped(b"\\f"))
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        && let Some(field) = control_character_at(&value, String::new())
+    {
+        let mut e = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "control_character",
+            format!("字段 {field} 含有不可见的控制字符（如 NUL），请删去后重新输入"),
+            format!("{field} holds a control character (such as NUL): remove it and type the text again"),
+        );
+        e.field = Some(Cow::Owned(field));
+        return e.into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// The path (`members[0].name`) of the first text or key holding a control character.
+fn control_character_at(value: &serde_json::Value, path: String) -> Option<String> {
+    let bad = |s: &str| s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+    // A key with one is named by the object that holds it.
+    let here = || if path.is_empty() { "body".to_owned() } else { path.clone() };
+    match value {
+        serde_json::Value::String(s) if bad(s) => Some(here()),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, v)| control_character_at(v, format!("{path}[{i}]")))
+        }
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| match bad(k) {
+            true => Some(here()),
+            false => control_character_at(v, if path.is_empty() { k.clone() } else { format!("{path}.{k}") }),
+        }),
+        _ => None,
+    }
+}
+
 fn is_json(res: &Response) -> bool {
     res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
 }
@@ -186,11 +245,22 @@ fn is_json(res: &Response) -> bool {
 /// A JSON body that does not fit the request type: axum names the path of
 /// the bad value (`definition.level: unknown variant …`); the error names it too.
 fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
-    let detail = text.strip_prefix("Failed to deserialize the JSON body into the target type: ")?;
+    // serde_json takes a value where a choice's name belongs (`"kind": 123`) for a syntax
+    // error, so axum says "parse"; that one is read too when it names a field.
+    let (detail, syntax) = match text.strip_prefix("Failed to deserialize the JSON body into the target type: ") {
+        Some(d) => (d, false),
+        None => (text.strip_prefix("Failed to parse the request body as JSON: ")?, true),
+    };
     let detail = detail.rsplit_once(" at line ").map_or(detail, |(d, _)| d);
+    // The value serde quotes is not said back whole.
+    let detail = match detail.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &detail[..cut]),
+        None => detail.to_owned(),
+    };
     let (path, reason) = match detail.split_once(": ") {
         Some((path, reason)) if !path.contains(' ') => (Some(path), reason),
-        _ => (None, detail),
+        _ if syntax => return None,
+        _ => (None, detail.as_str()),
     };
     // `missing field `name``: the field is the missing one.
     let missing = reason.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`'));
@@ -211,6 +281,35 @@ fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
     };
     let mut e = ApiError::new(status, "invalid_body", zh, en);
     e.field = field.map(Cow::Owned);
+    Some(e)
+}
+
+/// A path or query string that does not fit: the parameter is named. axum names a
+/// query's field, but a path's parameter only by its place in the route.
+fn url_error(status: StatusCode, text: &str, route: Option<&str>) -> Option<ApiError> {
+    let (field, zh, en) = if let Some(rest) = text.strip_prefix("Failed to deserialize query string: ") {
+        let (field, reason) = rest.split_once(": ").filter(|(f, _)| !f.contains(' '))?;
+        (field.to_owned(), format!("参数 {field} 的值不正确：{}", reason_zh(reason)), format!("{field}: {reason}"))
+    } else {
+        let rest = text.strip_prefix("Invalid URL: Cannot parse ")?;
+        let params: Vec<&str> =
+            route?.split('/').filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))).collect();
+        let index = match rest.strip_prefix("value at index ") {
+            Some(at) => at.split(' ').next()?.parse::<usize>().ok()?,
+            None => 0,
+        };
+        let field = (*params.get(index)?).to_owned();
+        let expected = rest.rsplit_once(" to a `").map_or("", |(_, t)| t.trim_end_matches('`'));
+        let integer = expected.starts_with('i') || expected.starts_with('u');
+        let (zh, en) = if integer {
+            (format!("路径中的 {field} 应为编号（整数）"), format!("{field} in the path must be a whole number"))
+        } else {
+            (format!("路径中的 {field} 不正确"), format!("{field} in the path is not valid"))
+        };
+        (field, zh, en)
+    };
+    let mut e = ApiError::new(status, "invalid_parameter", zh, en);
+    e.field = Some(Cow::Owned(field));
     Some(e)
 }
 
@@ -247,6 +346,16 @@ fn reason_zh(reason: &str) -> String {
     if let Some(rest) = reason.strip_prefix("unknown field `") {
         let field = rest.split_once('`').map_or(rest, |(f, _)| f);
         return format!("没有字段 {field}");
+    }
+    if reason.starts_with("invalid digit found")
+        || reason.starts_with("number too large")
+        || reason.starts_with("number too small")
+        || reason.starts_with("cannot parse integer")
+    {
+        return "应为整数".into();
+    }
+    if reason.starts_with("expected ident") {
+        return "应为可选值之一（文本）".into();
     }
     if reason.starts_with("invalid value: ") {
         return "取值超出允许的范围".into();
@@ -318,5 +427,111 @@ mod tests {
         assert_eq!(said::<Form>(r#"{"kind": "a", "day": "2026/1/5"}"#), "日期应写作 YYYY-MM-DD");
         assert_eq!(said::<Form>(r#"{"kind": "a", "day": "2026-13-01"}"#), "没有这一天（如 2026-13-01）");
         assert_eq!(said::<Form>(r#"{"kind": "a", "day": 5}"#), "应为日期（YYYY-MM-DD），收到的是整数");
+    }
+
+    /// A NUL or another control character in any text is refused, naming where it is;
+    /// tabs and line breaks pass, as does a backslash written as text.
+    #[tokio::test]
+    async fn a_control_character_is_refused_naming_the_field() {
+        use tower::ServiceExt;
+        async fn echo(body: String) -> String {
+            body
+        }
+        let app = axum::Router::new()
+            .route("/api/v1/forms", axum::routing::post(echo))
+            .route_layer(axum::middleware::from_fn(super::refuse_control_characters))
+            .layer(axum::middleware::from_fn(super::render_errors));
+        for (sent, field) in [
+            (r#"{"name": "张\u0000三"}"#, Some("name")),
+            (r#"{"members": [{"name": "a"}, {"name": "\u001B[31m"}]}"#, Some("members[1].name")),
+            (r#"{"reason": "\b"}"#, Some("reason")),
+            (r#"{"a\u0000": 1}"#, Some("body")),
+            (r#"{"address": "一行\n二行\t", "note": "C:\\users\\bob"}"#, None),
+        ] {
+            let req = axum::http::Request::post("/api/v1/forms")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(sent))
+                .unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            let status = res.status();
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+            match field {
+                Some(field) => {
+                    assert_eq!(status, 400, "{sent}");
+                    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    assert_eq!(
+                        (body["code"].as_str(), body["field"].as_str()),
+                        (Some("control_character"), Some(field))
+                    );
+                }
+                None => assert_eq!((status.as_u16(), &body[..]), (200, sent.as_bytes()), "the body passes whole"),
+            }
+        }
+    }
+
+    /// A path or query string axum cannot read is refused naming the parameter.
+    #[tokio::test]
+    async fn a_bad_path_or_query_parameter_is_named() {
+        use axum::extract::{Path, Query};
+        use tower::ServiceExt;
+        #[derive(serde::Deserialize)]
+        #[expect(dead_code, reason = "read only by serde")]
+        struct Paging {
+            page: Option<u32>,
+        }
+        async fn one(Path(_id): Path<i64>, Query(_q): Query<Paging>) {}
+        async fn two(Path((_id, _person)): Path<(i64, i64)>) {}
+        let app = axum::Router::new()
+            .route("/api/v1/things/{id}", axum::routing::get(one))
+            .route("/api/v1/things/{id}/members/{person}", axum::routing::get(two))
+            .layer(axum::middleware::from_fn(super::render_errors));
+        for (uri, field) in [
+            ("/api/v1/things/abc", "id"),
+            ("/api/v1/things/99999999999999999999", "id"),
+            ("/api/v1/things/1?page=abc", "page"),
+            ("/api/v1/things/1?page=-1", "page"),
+            ("/api/v1/things/1/members/x", "person"),
+        ] {
+            let req = axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status(), 400, "{uri}");
+            let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["field"], field, "{uri}: {body}");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(field) && !message.contains("invalid digit"), "{uri}: {body}");
+        }
+        // serde quotes a wrong value whole: a long one still leaves the field named.
+        async fn form(axum::Json(_p): axum::Json<Paging>) {}
+        let app = axum::Router::new()
+            .route("/api/v1/things", axum::routing::post(form))
+            .layer(axum::middleware::from_fn(super::render_errors));
+        let long = serde_json::json!({ "page": "x".repeat(100_000) }).to_string();
+        let req = axum::http::Request::post("/api/v1/things")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(long))
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), 422);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["field"], "page", "{body}");
+        assert!(body["message"].as_str().unwrap().len() < 1000, "{body}");
+        // A number where a choice's name belongs reads to serde_json as a syntax error.
+        async fn choose(axum::Json(_f): axum::Json<Form>) {}
+        let app = axum::Router::new()
+            .route("/api/v1/forms", axum::routing::post(choose))
+            .layer(axum::middleware::from_fn(super::render_errors));
+        for (sent, field) in [(r#"{"kind": "a", "level": 123}"#, Some("level")), ("{not json", None)] {
+            let req = axum::http::Request::post("/api/v1/forms")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(sent))
+                .unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status(), 400, "{sent}");
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["field"].as_str(), field, "{sent}: {body}");
+        }
     }
 }

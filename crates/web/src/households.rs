@@ -161,6 +161,9 @@ impl Search {
             }
             f.phone = Some(digits);
         }
+        if self.age_min.is_some_and(|a| a > 150) {
+            return Err(bad("age_min", "年龄应在0到150岁之间", "an age is 0 to 150"));
+        }
         if self.age_min.zip(self.age_max).is_some_and(|(a, b)| a > b) || self.age_max.is_some_and(|a| a > 150) {
             return Err(bad("age_max", "年龄范围不正确", "the age range is not valid"));
         }
@@ -732,6 +735,7 @@ pub async fn update_member(
 }
 
 #[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "households", request_body = MemberForm,
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
     responses((status = 200, body = Saved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
 pub async fn add_member(
@@ -770,6 +774,7 @@ pub async fn add_member(
 }
 
 #[utoipa::path(delete, path = "/api/v1/households/{id}/members/{person}", tag = "households",
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
     responses((status = 200, body = Saved), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 412, body = Stale)))]
 pub async fn remove_member(
@@ -985,6 +990,7 @@ pub struct Split {
 
 /// Splits members off into a new household of the same community and address.
 #[utoipa::path(post, path = "/api/v1/households/{id}/split", tag = "households", request_body = SplitForm,
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
     responses((status = 201, body = Split), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 412, body = Stale)))]
 pub async fn split(
@@ -1019,6 +1025,7 @@ pub struct MergeForm {
 
 /// Merges another household of your jurisdiction into this one.
 #[utoipa::path(post, path = "/api/v1/households/{id}/merge", tag = "households", request_body = MergeForm,
+    params(("If-Match" = String, Header, description = "The household version the edit was made against")),
     responses((status = 200, body = Saved), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 412, body = Stale)))]
 pub async fn merge(

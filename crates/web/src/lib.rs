@@ -157,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sweep/marks", post(policies::mark))
         .route("/sweep/tapers", post(policies::start_taper))
         .route("/sweep/tapers/end", post(policies::end_taper))
+        .route_layer(middleware::from_fn(error::refuse_control_characters))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 
