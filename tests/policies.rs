@@ -74,9 +74,14 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
         err["message"].as_str().unwrap().starts_with("失效日期：") && !err["message"].as_str().unwrap().contains("行")
     );
     // The form's limits hold for the API too: a code is letters, digits, _ and -; a name fits a line.
-    for (field, value) in
-        [("code", json!("测 试;drop")), ("name", json!("长".repeat(61))), ("basis", json!("x".repeat(501)))]
-    {
+    for (field, value) in [
+        ("code", json!("测 试;drop")),
+        ("name", json!("长".repeat(61))),
+        ("basis", json!("x".repeat(501))),
+        // A year no policy was or will be in force (chrono reads five digits and signs).
+        ("effective_from", json!("-0001-01-01")),
+        ("effective_to", json!("+12026-01-01")),
+    ] {
         let mut odd = def.clone();
         odd[field] = value;
         let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": odd })).await;

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zhongfu_domain::identity::Role;
@@ -181,6 +181,10 @@ async fn checked(
             "只能由英文字母、数字、下划线和连字符组成，如 dibao_edge".into(),
             "only letters, digits, _ and -, e.g. dibao_edge".into(),
         )));
+    }
+    let dates = [("effective_from", Some(def.effective_from)), ("effective_to", def.effective_to)];
+    if let Some((field, _)) = dates.iter().find(|(_, d)| d.is_some_and(|d| !(1900..=2100).contains(&d.year()))) {
+        return Ok(Err(problem(field, "日期应在1900年至2100年之间".into(), "a date is between 1900 and 2100".into())));
     }
     if def.effective_to.is_some_and(|to| to < def.effective_from) {
         return Ok(Err(problem(
