@@ -308,10 +308,15 @@ impl Row<'_> {
     }
 
     fn text(&self, field: Field) -> Option<String> {
-        self.get(field).map(|(_, c)| match c {
-            Cell::Text(s) => clean(s),
-            other => clean(&other.display()),
-        })
+        self.get(field).map(cell_text)
+    }
+}
+
+/// A cell's text as the reader compares it.
+fn cell_text((_, c): (usize, &Cell)) -> String {
+    match c {
+        Cell::Text(s) => clean(s),
+        other => clean(&other.display()),
     }
 }
 
@@ -369,6 +374,18 @@ pub struct Repeats {
     first: HashMap<u64, usize>,
     /// Each ID seen again: the rows of its first two appearances.
     again: HashMap<String, (usize, usize)>,
+    /// Household numbers met, and the last one (a blank cell continues it).
+    numbers: HashMap<String, Spread>,
+    last_number: Option<String>,
+}
+
+/// Where a household number's rows are: how many carry it, the first, and the
+/// first after another number came between (if any).
+#[derive(Clone, Copy, Debug)]
+struct Spread {
+    rows: usize,
+    first: usize,
+    again: Option<usize>,
 }
 
 impl Repeats {
@@ -384,6 +401,32 @@ impl Repeats {
                 self.again.entry(id.as_str().to_owned()).or_insert((*first.get(), row));
             }
         }
+    }
+
+    /// Fed each data row's household-number cell in order: finds the households
+    /// whose rows are not together, which a batch may cut in two.
+    pub fn see_number(&mut self, row: usize, cell: &Cell) {
+        if cell.is_blank() {
+            return;
+        }
+        let number = cell_text((0, cell));
+        if self.last_number.as_ref() == Some(&number) {
+            if let Some(s) = self.numbers.get_mut(&number) {
+                s.rows += 1;
+            }
+            return;
+        }
+        match self.numbers.entry(number.clone()) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Spread { rows: 1, first: row, again: None });
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let s = e.get_mut();
+                s.rows += 1;
+                s.again.get_or_insert(row);
+            }
+        }
+        self.last_number = Some(number);
     }
 
     /// How many ID numbers appear more than once.
@@ -409,6 +452,8 @@ pub struct LedgerReader<'a> {
     /// ID numbers the sheet holds more than once (found by a pass ahead of the
     /// reading), with the rows of their first two appearances.
     again: HashMap<String, (usize, usize)>,
+    /// Household numbers whose rows are not together in the sheet (from the same pass).
+    apart: HashMap<String, Spread>,
     numbers: HashSet<String>,
     started: bool,
 }
@@ -416,13 +461,20 @@ pub struct LedgerReader<'a> {
 impl<'a> LedgerReader<'a> {
     pub fn new(header_row: usize, mapping: Vec<Option<Field>>, ctx: Context<'a>) -> Self {
         let (seen_ids, again, numbers) = (HashMap::new(), HashMap::new(), HashSet::new());
-        Self { header_row, mapping, ctx, seen_ids, again, numbers, started: false }
+        Self { header_row, mapping, ctx, seen_ids, again, apart: HashMap::new(), numbers, started: false }
     }
 
     /// The ID numbers the whole sheet holds twice (`Repeats`): their first rows are
     /// held back too, however far apart the two are (a batch only sees its own rows).
+    /// So are the parts of a household whose rows a batch's cut falls between.
     pub fn expect_repeats(&mut self, repeats: Repeats) {
         self.again = repeats.again;
+        self.apart = repeats.numbers.into_iter().filter(|(_, s)| s.again.is_some()).collect();
+    }
+
+    /// The sheet's column of household numbers, if mapped.
+    pub fn number_column(&self) -> Option<usize> {
+        self.mapping.iter().position(|m| *m == Some(Field::HouseholdNumber))
     }
 
     /// The sheet's column of ID numbers, if mapped.
@@ -526,6 +578,11 @@ impl<'a> LedgerReader<'a> {
         let mut first_in_batch: HashMap<String, usize> = HashMap::new();
         let mut bad: HashSet<usize> = HashSet::new();
         for (number, rows) in groups {
+            // A household whose rows are apart and which this batch holds only part of: each
+            // part is held back (an import never writes a household without some members).
+            let with_number = rows.iter().filter(|r| self.number_of(r).is_some()).count();
+            let split = number.as_ref().and_then(|n| Some((n.clone(), *self.apart.get(n)?)));
+            let split = split.filter(|(_, s)| with_number < s.rows);
             let issues_before = parsed.issues.len();
             let household = read_household(number, &rows, &self.ctx, &mut parsed.issues);
             let rows_of: Vec<usize> = rows.iter().map(|r| r.number).collect();
@@ -572,7 +629,23 @@ impl<'a> LedgerReader<'a> {
                     }
                 }
             }
-            if let Some(h) = &household
+            if let Some((n, s)) = split {
+                let (first, again) = (s.first, s.again.unwrap_or(s.first));
+                parsed.issues.push(Issue {
+                    row: rows_of[0],
+                    column: self.number_column(),
+                    field: Some(Field::HouseholdNumber),
+                    value: n,
+                    code: "number_apart",
+                    message_zh: format!(
+                        "该户的成员在表中相隔太远（第{first}行与第{again}行），未能读成一户：请把同一户的成员排在一起"
+                    ),
+                    message_en: format!(
+                        "this household's members are too far apart in the sheet (rows {first} and {again}) to be read as one: keep a household's members together"
+                    ),
+                });
+                ok = false;
+            } else if let Some(h) = &household
                 && self.numbers.contains(&h.number)
             {
                 parsed.issues.push(Issue {

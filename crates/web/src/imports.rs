@@ -374,14 +374,22 @@ pub async fn run_watched(
     let ctx = Context { today: day, communities: &communities, default_community, number_for: &number_for };
     let said = Said::of(&mapping);
     let mut reader = LedgerReader::new(header_row, mapping.clone(), ctx);
-    // An ID number twice in the sheet holds back both households, however far apart
-    // (a batch sees only its own rows): one pass over the ID column first finds them.
-    if let Some(column) = reader.id_column().filter(|_| !map_first) {
+    // An ID number twice in the sheet holds back both households, however far apart,
+    // and so do the parts of a household whose rows a batch's cut falls between (a
+    // batch sees only its own rows): one pass over the ID and number columns finds them.
+    let read = (reader.id_column(), reader.number_column());
+    if !map_first && read != (None, None) {
         let (header, pass) = (header_row, std::time::Instant::now());
         let sheet = Some(opened.sheet.clone());
-        let repeats = sheets::fold_column(bytes, sheet, column, Repeats::default(), move |r, row, cell| {
+        let repeats = sheets::fold_rows(bytes, sheet, Repeats::default(), move |r, row, cells| {
+            let cell = |column: Option<usize>| column.and_then(|c| cells.get(c));
             if row > header {
-                r.see(row, cell, day);
+                if let Some(id) = cell(read.0) {
+                    r.see(row, id, day);
+                }
+                if let Some(number) = cell(read.1) {
+                    r.see_number(row, number);
+                }
             }
         })
         .await?;

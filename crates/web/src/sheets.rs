@@ -172,14 +172,13 @@ fn each_row(
     each_row_unchecked(bytes, sheet, on_open, on_row)
 }
 
-/// Reads the rows again, for a pass over one column of a sheet `stream` has
-/// opened (its unpacked size already checked), off the async threads.
-pub async fn fold_column<T: Send + 'static>(
+/// Reads the rows again, for a pass over a sheet `stream` has opened (its
+/// unpacked size already checked), off the async threads.
+pub async fn fold_rows<T: Send + 'static>(
     bytes: Arc<Vec<u8>>,
     sheet: Option<String>,
-    column: usize,
     mut state: T,
-    on_cell: impl Fn(&mut T, usize, &Cell) + Send + 'static,
+    on_row: impl Fn(&mut T, usize, &[Cell]) + Send + 'static,
 ) -> Result<T, SheetError> {
     tokio::task::spawn_blocking(move || {
         each_row_unchecked(
@@ -187,9 +186,7 @@ pub async fn fold_column<T: Send + 'static>(
             sheet.as_deref(),
             |_| {},
             |number, cells| {
-                if let Some(cell) = cells.get(column) {
-                    on_cell(&mut state, number, cell);
-                }
+                on_row(&mut state, number, &cells);
                 true
             },
         )
