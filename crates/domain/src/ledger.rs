@@ -635,7 +635,7 @@ impl<'a> LedgerReader<'a> {
                     row: rows_of[0],
                     column: self.number_column(),
                     field: Some(Field::HouseholdNumber),
-                    value: n,
+                    value: crate::pii::mask_if_personal(&n),
                     code: "number_apart",
                     message_zh: format!(
                         "该户的成员在表中相隔太远（第{first}行与第{again}行），未能读成一户：请把同一户的成员排在一起"
@@ -665,9 +665,12 @@ impl<'a> LedgerReader<'a> {
                     self.numbers.insert(h.number.clone());
                     households.push((ParsedHousehold { household: h, rows: rows_of }, ok));
                 }
-                None => parsed
-                    .held_back
-                    .push((rows.first().and_then(|r| r.text(Field::HouseholdNumber)).unwrap_or_default(), rows_of)),
+                None => parsed.held_back.push((
+                    rows.first()
+                        .and_then(|r| r.text(Field::HouseholdNumber))
+                        .map_or_else(String::new, |n| crate::pii::mask_if_personal(&n)),
+                    rows_of,
+                )),
             }
         }
         for (i, (h, ok)) in households.into_iter().enumerate() {
@@ -821,7 +824,15 @@ fn read_household(
     }
     let community = community?;
     let head = members.iter().find(|m| m.relation == Relation::Head).map(|m| &m.id_number);
-    let number = number.or_else(|| head.map(|id| (ctx.number_for)(id)))?;
+    // A 户编号 that is someone's ID number (some ledgers use the head's) is not kept as
+    // it stands: the household is numbered from it as a ledger without numbers is.
+    let number = match number {
+        Some(n) => match IdNumber::parse(&n) {
+            Ok(id) => (ctx.number_for)(&id),
+            Err(_) => n,
+        },
+        None => head.map(|id| (ctx.number_for)(id))?,
+    };
     if number.chars().count() > 40 {
         issues.push(Issue {
             row: first.number,

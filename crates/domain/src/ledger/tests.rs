@@ -542,3 +542,23 @@ fn headers_with_notes_in_brackets_are_recognised() {
         vec![Some(Field::HouseholdNumber), Some(Field::Name), None, Some(Field::Relation)]
     );
 }
+
+#[test]
+fn a_household_number_that_is_an_id_number_is_not_kept() {
+    let (head, child) = (id((1970, 3, 4), 31), id((2001, 5, 6), 22));
+    let rows = vec![
+        row(&["户编号", "社区", "姓名", "身份证号", "与户主关系"]),
+        row(&[&head, "洞庭社区", "甲", &head, "户主"]),
+        row(&[&head, "洞庭社区", "乙", &child, "子女"]),
+        row(&["H9", "洞庭社区", "丙", &id((1980, 1, 2), 11), "户主"]),
+    ];
+    let communities = communities();
+    let number_for = |id: &IdNumber| format!("HZ{}", id.as_str().len());
+    let ctx = Context { today: today(), communities: &communities, default_community: None, number_for: &number_for };
+    let (header, mapping) = find_header(&rows).unwrap();
+    let parsed = parse_rows(&rows, header, &mapping, &ctx);
+    let numbers: Vec<(&str, usize)> =
+        parsed.households.iter().map(|h| (h.household.number.as_str(), h.household.members.len())).collect();
+    assert_eq!(numbers, [("HZ18", 2), ("H9", 1)], "numbered as a ledger without numbers is");
+    assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+}
