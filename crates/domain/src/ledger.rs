@@ -939,7 +939,7 @@ fn unknown_value(field: Field) -> Reject {
 
 /// The values a coded column accepts (Chinese labels), for messages and dropdowns.
 pub fn allowed_values(field: Field) -> Vec<&'static str> {
-    fn labels<T: Copy>(all: &[T], zh: fn(T) -> &'static str) -> Vec<&'static str> {
+    fn labels<T: Copy + PartialEq>(all: &[T], zh: fn(T) -> &'static str) -> Vec<&'static str> {
         all.iter().map(|v| zh(*v)).collect()
     }
     match field {
@@ -1131,16 +1131,20 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
     })
 }
 
-/// A list of coded values separated by 、 , ; / or spaces.
-fn list<T>(cell: &Cell, field: Field, parse: fn(&str) -> Option<T>) -> Result<Vec<T>, Reject> {
+/// A list of coded values separated by 、 , ; / or spaces, each once (低保、dibao is one).
+fn list<T: PartialEq>(cell: &Cell, field: Field, parse: fn(&str) -> Option<T>) -> Result<Vec<T>, Reject> {
     let text = clean(&cell.display());
-    text.split(['、', ',', '，', ';', '；', '/', ' '])
-        .filter(|p| !p.is_empty())
-        .map(|p| parse(p).ok_or_else(|| unknown_value(field)))
-        .collect()
+    let mut values = Vec::new();
+    for part in text.split(['、', ',', '，', ';', '；', '/', ' ']).filter(|p| !p.is_empty()) {
+        let value = parse(part).ok_or_else(|| unknown_value(field))?;
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    Ok(values)
 }
 
-fn list_cell<T>(
+fn list_cell<T: PartialEq>(
     cell: Option<(usize, usize, &Cell)>,
     field: Field,
     issues: &mut Vec<Issue>,
@@ -1163,7 +1167,7 @@ pub fn as_mapped(field: Field, cell: &Cell, today: NaiveDate) -> String {
     fn label<T>(parsed: Option<T>, zh: fn(T) -> &'static str) -> Option<String> {
         parsed.map(|v| zh(v).to_owned())
     }
-    fn labels<T: Copy>(
+    fn labels<T: Copy + PartialEq>(
         cell: &Cell,
         field: Field,
         parse: fn(&str) -> Option<T>,

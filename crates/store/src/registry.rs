@@ -322,7 +322,12 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
     r.holdings(&h.categories).num(h.members.len() as i64);
     for m in &h.members {
         r.text(&m.name).text(m.id_number.as_str()).text(m.relation.code()).maybe(m.phone.as_deref(), Record::text);
-        r.text(m.marital.code()).text(m.health.code());
+        // A sheet without the column leaves marital status guessed from the age, which
+        // changes on a birthday: only a status the sheet gives counts.
+        if said.has(zhongfu_domain::ledger::Field::Marital) {
+            r.text(m.marital.code());
+        }
+        r.text(m.health.code());
         r.maybe(m.disability.as_ref(), |r, d| r.text(d.kind.code()).num(i64::from(d.grade)).text(&d.certificate));
         r.text(m.work_ability.code()).text(m.employment.code()).text(m.schooling.code()).num(m.monthly_income.0);
         r.holdings(&m.categories).maybe(m.death_date, Record::date);
@@ -1534,6 +1539,13 @@ mod tests {
         let (a, b) = (digest(&keys, &household(), without), digest(&keys, &household(), blank_income));
         assert!(a != b && a != base && b != base);
         assert_eq!(digest(&keys, &household(), without), a, "the same sheet again, the same digest");
+        // Without a 婚姻状况 column the status is guessed from the age, which a birthday
+        // changes: the same sheet imported again after it is still the same.
+        let mut older = household();
+        older.members[1].marital = zhongfu_domain::registry::Marital::Widowed;
+        assert_ne!(older.members[1].marital, household().members[1].marital);
+        assert_eq!(digest(&keys, &older, without), a);
+        assert_ne!(digest(&keys, &older, Said::all()), base, "where the sheet says it, it counts");
     }
 
     #[test]

@@ -362,6 +362,8 @@ fn the_preview_shows_a_cell_as_it_will_be_stored() {
     assert_eq!(shown(Field::DisabilityKind, t("肢体残疾")), "肢体");
     assert_eq!(shown(Field::DangerousHousing, t("Y")), "是");
     assert_eq!(shown(Field::HouseholdCategories, t("低保，特困")), "低保、特困");
+    // Named twice, held once (two holdings of one category would double its rows).
+    assert_eq!(shown(Field::HouseholdCategories, t("低保、dibao，特困、低保")), "低保、特困");
     assert_eq!(shown(Field::DeathDate, Cell::Date(NaiveDate::from_ymd_opt(2026, 1, 2).unwrap())), "2026-01-02");
     assert_eq!(shown(Field::Phone, t("138 1234 5678")), "138****5678");
     // What does not read is shown as typed; the issues say why.
