@@ -41,9 +41,11 @@ pub enum IdError {
     Characters,
     #[error("the area code {0} is not a known province")]
     Area(String),
-    #[error("the birth date {0} is not a real date")]
+    /// The digits are kept for the caller, never said: a masked number beside them
+    /// would be whole again.
+    #[error("the birth date (the 7th to 14th characters) is not a real date")]
     BirthDate(String),
-    #[error("the birth date {0} is in the future")]
+    #[error("the birth date (the 7th to 14th characters) is in the future")]
     FutureBirthDate(String),
     #[error("the check character should be {expected}, not {found}")]
     CheckCharacter { expected: char, found: char },
@@ -59,8 +61,8 @@ impl UserError for IdError {
             Self::Length(n) => format!("身份证号码应为18位（旧版15位），实际为{n}位"),
             Self::Characters => "身份证号码应为17位数字加1位数字或X".to_owned(),
             Self::Area(a) => format!("身份证号码的地区码{a}不是已知的省份"),
-            Self::BirthDate(d) => format!("身份证号码中的出生日期{d}不是有效日期"),
-            Self::FutureBirthDate(d) => format!("身份证号码中的出生日期{d}晚于今天"),
+            Self::BirthDate(_) => "身份证号码中的出生日期（第7至14位）不是有效日期".to_owned(),
+            Self::FutureBirthDate(_) => "身份证号码中的出生日期（第7至14位）晚于今天".to_owned(),
             Self::CheckCharacter { expected, found } => {
                 format!("身份证号码校验位错误：应为{expected}，实际为{found}")
             }
@@ -246,6 +248,10 @@ mod tests {
         assert_eq!(parse("T60426199101010078"), Err(IdError::Characters));
         assert_eq!(parse("3604261991010100"), Err(IdError::Length(16)));
         assert_eq!(parse("360426202701010071").unwrap_err(), IdError::FutureBirthDate("20270101".into()));
+        // The digits the mask hides are not said in the message.
+        for e in [parse("360426202701010071").unwrap_err(), parse("360426199102300071").unwrap_err()] {
+            assert!(!e.to_string().contains("2027") && !e.message_zh().contains("1991"), "{e}");
+        }
         assert_eq!(parse("360426199102300071").unwrap_err(), IdError::BirthDate("19910230".into()));
     }
 

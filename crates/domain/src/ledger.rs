@@ -736,6 +736,8 @@ fn read_household(
         let mut filled = rows.iter().filter_map(|r| r.get(field).map(|(c, cell)| (r.number, c, cell)));
         let Some((first_row, _, first_cell)) = filled.next() else { continue };
         let said = clean(&first_cell.display());
+        // A phone quoted back is masked, as everywhere.
+        let shown = crate::pii::mask_if_personal(&said);
         for (row, column, cell) in filled.filter(|(_, _, cell)| clean(&cell.display()) != said) {
             let label = field.label_zh();
             issues.push(issue(
@@ -745,9 +747,9 @@ fn read_household(
                 cell,
                 reject(
                     "household_value_differs",
-                    format!("与本户第{first_row}行的“{label}”（{said}）不一致：同一户的家庭信息应相同"),
+                    format!("与本户第{first_row}行的“{label}”（{shown}）不一致：同一户的家庭信息应相同"),
                     format!(
-                        "differs from this household's {} in row {first_row} ({said}): one household, one value",
+                        "differs from this household's {} in row {first_row} ({shown}): one household, one value",
                         field.label_en()
                     ),
                 ),
@@ -903,11 +905,9 @@ fn household_value<T>(
 }
 
 fn issue(row: usize, column: usize, field: Field, cell: &Cell, r: Reject) -> Issue {
-    let mut value = clean(&cell.display());
-    if field == Field::IdNumber {
-        // The report is a file that travels: the ID stays masked there too.
-        value = mask_id_text(&value);
-    }
+    // The report is a file that travels: an ID or a phone stays masked there too.
+    let value = clean(&cell.display());
+    let value = if field == Field::IdNumber { mask_id_text(&value) } else { crate::pii::mask_if_personal(&value) };
     Issue { row, column: Some(column), field: Some(field), value, code: r.code, message_zh: r.zh, message_en: r.en }
 }
 

@@ -335,6 +335,16 @@ fn one_households_rows_that_disagree_on_a_household_fact_hold_it_back() {
     let issue = parsed.issues.iter().find(|i| i.code == "household_value_differs").unwrap();
     assert_eq!((issue.row, issue.column, issue.field), (3, Some(2), Some(Field::Address)));
     assert!(issue.message_zh.contains("第2行") && issue.message_zh.contains("洞庭路1号"), "{issue:?}");
+    // A phone is quoted back masked.
+    let rows = vec![
+        row(&["户编号", "社区代码", "家庭电话", "姓名", "身份证号", "与户主关系"]),
+        row(&["D1", "430602001001", "13812345678", "赵一", &id((1960, 3, 4), 11), "户主"]),
+        row(&["D1", "430602001001", "13900001111", "钱二", &id((1962, 3, 4), 22), "配偶"]),
+    ];
+    let parsed = parse(&rows);
+    let issue = parsed.issues.iter().find(|i| i.code == "household_value_differs").unwrap();
+    let said = format!("{} / {}", issue.message_zh, issue.message_en);
+    assert!(said.contains("138****5678") && !said.contains("13812345678"), "{said}");
 }
 
 #[test]
