@@ -1015,6 +1015,9 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
                 || reject("birth_mismatch", "出生日期与身份证号不符", "the birth date does not match the ID number");
             match (parse_date(cell), parse_month(cell)) {
                 (Ok(d), _) if d == born => {}
+                // A 出生年月 typed as 1962/3 is stored by Excel as the 1st of the month.
+                (Ok(d), _) if matches!(cell, Cell::Date(_)) && d.day() == 1 && d.with_day(born.day()) == Some(born) => {
+                }
                 (Ok(_), _) => rejects.push((Field::BirthDate, mismatch())),
                 // A 出生年月 column may hold only the month.
                 (Err(_), Some(month)) if month == (born.year(), born.month()) => {}
@@ -1070,6 +1073,12 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
                 Field::DeathDate,
                 reject("future_date", "死亡日期不能晚于今天", "the date of death cannot be in the future"),
             ));
+            None
+        }
+        Ok(d) if id.as_ref().is_some_and(|id| d < id.birth_date()) => {
+            let why =
+                reject("death_before_birth", "死亡日期早于出生日期", "the date of death is before the birth date");
+            rejects.push((Field::DeathDate, why));
             None
         }
         Ok(d) => Some(d),
@@ -1314,7 +1323,8 @@ pub fn parse_date(cell: &Cell) -> Result<NaiveDate, Reject> {
             "只有年份：请填写完整日期，如 2026-01-05",
             "a year alone: give the whole date, e.g. 2026-01-05",
         )),
-        Cell::Number(n) if (1.0..100_000.0).contains(n) && n.fract() == 0.0 && *n < 19_000_000.0 => {
+        // An Excel serial of 1906 to 2100: a smaller number (a 1 meaning "yes") is no date.
+        Cell::Number(n) if (2201.0..=73_050.0).contains(n) && n.fract() == 0.0 => {
             // Excel serial: day 1 is 1900-01-01, counted from 1899-12-30 (1900 leap bug).
             NaiveDate::from_ymd_opt(1899, 12, 30)
                 .and_then(|base| base.checked_add_days(chrono::Days::new(*n as u64)))

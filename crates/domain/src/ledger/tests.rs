@@ -71,6 +71,10 @@ fn normalises_values_whose_meaning_is_certain() {
     }
     assert_eq!(parse_date(&Cell::Number(46027.0)).unwrap(), jan5, "Excel serial");
     assert_eq!(parse_date(&Cell::Number(2026.0)).unwrap_err().code, "year_only_date", "a year, not a day of 1905");
+    // A 1 meaning "yes" in a 死亡日期 column is no day of 1899.
+    for n in [1.0, 366.0, 99_999.0] {
+        assert_eq!(parse_date(&Cell::Number(n)).unwrap_err().code, "invalid_date", "{n}");
+    }
     assert!(parse_date(&t("2026/13/5")).is_err());
     assert_eq!(parse_phone(&t("138-1234-5678")).unwrap(), "13812345678");
     assert_eq!(parse_phone(&Cell::Number(13812345678.0)).unwrap(), "13812345678");
@@ -234,11 +238,30 @@ fn a_birth_date_or_sex_column_must_agree_with_the_id() {
         row(&["K4", "洞庭社区", "丁", &id((1963, 3, 4), 41), "户主", "1963年4月", "男"]),
         row(&["K5", "洞庭社区", "戊", &id((1964, 3, 4), 51), "户主", "不详", "男"]),
     ];
+    // 1965/3 typed into a 出生年月 column is stored by Excel as a date cell of the 1st.
+    let mut rows = rows;
+    for (number, born, cell) in [("K6", (1965, 3, 4), (1965, 3, 1)), ("K7", (1966, 3, 4), (1966, 4, 1))] {
+        let mut r = row(&[number, "洞庭社区", "己", &id(born, 61), "户主", "", "男"]);
+        r[5] = Cell::Date(NaiveDate::from_ymd_opt(cell.0, cell.1, cell.2).unwrap());
+        rows.push(r);
+    }
     let parsed = parse(&rows);
     let codes: Vec<(usize, &str)> = parsed.issues.iter().map(|i| (i.row, i.code)).collect();
-    assert_eq!(codes, vec![(3, "birth_mismatch"), (5, "birth_mismatch"), (6, "invalid_date")]);
+    assert_eq!(codes, vec![(3, "birth_mismatch"), (5, "birth_mismatch"), (6, "invalid_date"), (8, "birth_mismatch")]);
     let numbers: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
-    assert_eq!(numbers, vec!["K1", "K3"], "a month-only 出生年月 that agrees is accepted");
+    assert_eq!(numbers, vec!["K1", "K3", "K6"], "a month-only 出生年月 that agrees is accepted");
+}
+
+#[test]
+fn a_death_before_the_birth_is_refused() {
+    let rows = vec![
+        row(&["户编号", "社区", "姓名", "身份证号", "与户主关系", "死亡日期"]),
+        row(&["D1", "洞庭社区", "甲", &id((1960, 1, 2), 11), "户主", "1959-12-31"]),
+        row(&["D2", "洞庭社区", "乙", &id((1960, 1, 2), 21), "户主", "2020-05-06"]),
+    ];
+    let parsed = parse(&rows);
+    let codes: Vec<(usize, &str)> = parsed.issues.iter().map(|i| (i.row, i.code)).collect();
+    assert_eq!(codes, vec![(2, "death_before_birth")]);
 }
 
 #[test]
