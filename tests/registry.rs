@@ -547,6 +547,22 @@ async fn an_old_format_xls_ledger_is_read_like_any_other() {
 }
 
 #[tokio::test]
+async fn a_sheet_without_a_community_column_leaves_registered_households_where_they_are() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], "430602001000").await;
+    let csv = format!("户编号,姓名,身份证号,与户主关系,家庭住址\nC1,甲,{},户主,洞庭路1号\n", ids()[0]);
+    let first = "?community=430602001001&dry_run=false";
+    let report: Value = import(&app, &worker, first, csv.clone().into_bytes()).await.json().await.unwrap();
+    assert_eq!((&report["committed"], &report["totals"]["households_new"]), (&json!(true), &json!(1)), "{report}");
+    // The same sheet, uploaded with another community chosen: that is for new households.
+    let again = "?community=430602001002&dry_run=false";
+    let report: Value = import(&app, &worker, again, csv.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_unchanged"], 1, "{report}");
+    let found = search(&app, &worker, json!({"number": "C1"})).await;
+    assert_eq!(found["items"][0]["community"], "430602001001", "{found}");
+}
+
+#[tokio::test]
 async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     let app = TestApp::spawn().await;
     let worker = app.signed_in("community-a", &[Role::Community], "430602001001").await;

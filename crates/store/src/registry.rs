@@ -306,7 +306,13 @@ pub(crate) fn import_event(action: &str, batch: &SealedBatch<'_>) -> crate::Audi
 /// them, like a household written whole, adds nothing, as before.
 pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
     let mut r = Record(Vec::with_capacity(160 * (h.members.len() + 1)));
-    r.text(&h.number).text(h.community.as_str()).text(&h.address).maybe(h.phone.as_deref(), Record::text);
+    r.text(&h.number);
+    // Without the column, the community is the one chosen for the import, which a
+    // registered household does not take.
+    if said.has(zhongfu_domain::ledger::Field::Community) {
+        r.text(h.community.as_str());
+    }
+    r.text(&h.address).maybe(h.phone.as_deref(), Record::text);
     r.text(h.registration.code()).text(h.tenure.code()).num(i64::from(h.dangerous_housing)).num(h.assets.0);
     // Only when recorded, so digests stored before the field was added still match.
     if let Some(c) = h.housing_condition {

@@ -914,7 +914,11 @@ macro_rules! registry_store {
                 let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE household SET version = version + 1, updated_at = ");
                 q.push_bind(now).push(", digest = ").push_bind(&s.digest);
                 let h = s.household;
-                q.push(", community = ").push_bind(h.community.as_str());
+                // A sheet without a community column leaves a registered household where it is
+                // (the community chosen for the import is for the new ones).
+                if said.has(Field::Community) {
+                    q.push(", community = ").push_bind(h.community.as_str());
+                }
                 if said.has(Field::Address) {
                     q.push(", address = ").push_bind(&h.address);
                 }
