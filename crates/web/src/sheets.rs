@@ -404,19 +404,21 @@ fn read_csv(
     on_open(&opened);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
-    let mut count = 0;
+    let (mut count, mut inside) = (0, 0);
     while reader.read_record(&mut record).map_err(|e| unreadable(&e))? {
         count += 1;
         if count > MAX_ROWS {
             break;
         }
         // The reader places a record where the previous one ended; the blank
-        // lines it skipped before the record still count as rows.
+        // lines it skipped before the record still count as rows. Line breaks
+        // inside quoted cells (Alt+Enter in Excel) do not: Excel shows one row.
         let number = record.position().map_or(count, |p| {
             let rest = text.as_bytes().get(p.byte() as usize..).unwrap_or_default();
             let blank = rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|&&b| b == b'\n').count();
-            p.line() as usize + blank
+            (p.line() as usize + blank).saturating_sub(inside)
         });
+        inside += record.iter().map(|f| f.bytes().filter(|&b| b == b'\n').count()).sum::<usize>();
         let cells = record
             .iter()
             .take(MAX_COLUMNS)
@@ -473,6 +475,11 @@ mod tests {
         let book = read("户编号,姓名\n\nA1,张三\n".as_bytes(), None).unwrap();
         assert_eq!(book.rows.len(), 3);
         assert_eq!(book.rows[2][0], Cell::Text("A1".into()));
+        // A line break inside a quoted cell is one row, as Excel shows it.
+        let book = read("户编号,住址\nA1,\"洞庭路\n1号\"\n\nA2,岳阳\n".as_bytes(), None).unwrap();
+        assert_eq!(book.rows.len(), 4);
+        assert_eq!(book.rows[1][1], Cell::Text("洞庭路\n1号".into()));
+        assert_eq!(book.rows[3][0], Cell::Text("A2".into()), "row 4, after a blank row 3");
     }
 
     #[test]
