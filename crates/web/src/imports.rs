@@ -381,7 +381,8 @@ pub async fn run_watched(
     if !map_first && read != (None, None) {
         let (header, pass) = (header_row, std::time::Instant::now());
         let sheet = Some(opened.sheet.clone());
-        let repeats = sheets::fold_rows(bytes, sheet, Repeats::default(), move |r, row, cells| {
+        let wanted = [read.0, read.1].into_iter().flatten().collect();
+        let repeats = sheets::fold_rows(bytes, sheet, wanted, Repeats::default(), move |r, row, cells| {
             let cell = |column: Option<usize>| column.and_then(|c| cells.get(c));
             if row > header {
                 if let Some(id) = cell(read.0) {

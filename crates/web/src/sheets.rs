@@ -169,14 +169,16 @@ fn each_row(
     if bytes.starts_with(b"PK\x03\x04") {
         check_unzipped_size(bytes, MAX_UNZIPPED, MAX_UNZIPPED_PART)?;
     }
-    each_row_unchecked(bytes, sheet, on_open, on_row)
+    each_row_unchecked(bytes, sheet, None, on_open, on_row)
 }
 
-/// Reads the rows again, for a pass over a sheet `stream` has opened (its
-/// unpacked size already checked), off the async threads.
+/// Reads the rows again, for a pass over some `columns` of a sheet `stream` has
+/// opened (its unpacked size already checked), off the async threads. A
+/// workbook's other cells are left empty (not copied).
 pub async fn fold_rows<T: Send + 'static>(
     bytes: Arc<Vec<u8>>,
     sheet: Option<String>,
+    columns: Vec<usize>,
     mut state: T,
     on_row: impl Fn(&mut T, usize, &[Cell]) + Send + 'static,
 ) -> Result<T, SheetError> {
@@ -184,6 +186,7 @@ pub async fn fold_rows<T: Send + 'static>(
         each_row_unchecked(
             &bytes,
             sheet.as_deref(),
+            Some(&columns),
             |_| {},
             |number, cells| {
                 on_row(&mut state, number, &cells);
@@ -199,11 +202,12 @@ pub async fn fold_rows<T: Send + 'static>(
 fn each_row_unchecked(
     bytes: &[u8],
     sheet: Option<&str>,
+    only: Option<&[usize]>,
     mut on_open: impl FnMut(&Opened),
     mut on_row: impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes, sheet, &mut on_open, &mut on_row)
+        read_xlsx(bytes, sheet, only, &mut on_open, &mut on_row)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         read_xls(bytes, sheet, &mut on_open, &mut on_row)
     } else {
@@ -254,6 +258,7 @@ fn choose(metadata: &[calamine::Sheet], sheet: Option<&str>) -> Result<(Vec<Stri
 fn read_xlsx(
     bytes: &[u8],
     sheet: Option<&str>,
+    only: Option<&[usize]>,
     on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
@@ -261,6 +266,11 @@ fn read_xlsx(
     let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
     let mut merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
     merged.sort_by_key(|d| d.start);
+    // A merged region's value comes from its top-left cell: kept for a wanted column it covers.
+    let only: Option<Vec<usize>> = only.map(|o| {
+        let covers = |d: &calamine::Dimensions| o.iter().any(|&c| (d.start.1 as usize..=d.end.1 as usize).contains(&c));
+        o.iter().copied().chain(merged.iter().filter(|d| covers(d)).map(|d| d.start.1 as usize)).collect()
+    });
     let mut cells = book.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
     let opened = Opened { sheets, sheet: name, rows: cells.dimensions().end.0 as usize + 1 };
     on_open(&opened);
@@ -278,11 +288,11 @@ fn read_xlsx(
             }
             row += 1;
         }
-        if col < MAX_COLUMNS {
+        if col < MAX_COLUMNS && only.as_ref().is_none_or(|o| o.contains(&col)) {
             if current.len() <= col {
                 current.resize(col + 1, Cell::Empty);
             }
-            current[col] = cell(&Data::from(c.get_value().clone()));
+            current[col] = cell_ref(c.get_value());
         }
     }
     if !current.is_empty() {
@@ -356,6 +366,20 @@ fn read_xls(
         }
     }
     Ok(opened)
+}
+
+/// A streamed cell, its text copied once (through [`Data`] it was copied twice).
+fn cell_ref(d: &calamine::DataRef<'_>) -> Cell {
+    use calamine::DataRef;
+    match d {
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
+        DataRef::Int(i) => cell(&Data::Int(*i)),
+        DataRef::Float(f) => cell(&Data::Float(*f)),
+        DataRef::Bool(b) => cell(&Data::Bool(*b)),
+        DataRef::DateTime(dt) => cell(&Data::DateTime(*dt)),
+        DataRef::Error(_) | DataRef::Empty => Cell::Empty,
+    }
 }
 
 fn cell(d: &Data) -> Cell {
@@ -516,6 +540,34 @@ mod tests {
         assert_eq!(book.rows[3][0], Cell::Text("A1".into()), "the merged value fills the cells below");
         assert_eq!(book.rows[3][1], Cell::Number(430602199101010000.0));
         assert_eq!(read(&bytes, Some("旧表")).unwrap_err(), SheetError::UnknownSheet("旧表".into()));
+        // A pass over some columns reads those alone, merged values included, with the rows
+        // numbered as the sheet numbers them.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "户编号").unwrap();
+        ws.write_string(0, 2, "姓名").unwrap();
+        ws.merge_range(1, 0, 2, 1, "H1", &rust_xlsxwriter::Format::new()).unwrap();
+        ws.write_string(1, 2, "张三").unwrap();
+        ws.write_string(4, 2, "李四").unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let mut seen = Vec::new();
+        each_row_unchecked(
+            &bytes,
+            None,
+            Some(&[1]),
+            |_| {},
+            |n, cells| {
+                seen.push((n, cells.get(1).cloned(), cells.get(2).cloned()));
+                true
+            },
+        )
+        .unwrap();
+        let h1 = Some(Cell::Text("H1".into()));
+        assert_eq!(
+            seen,
+            [(1, None, None), (2, h1.clone(), None), (3, h1, None), (4, None, None)],
+            "column 1 takes the merge's value from column 0; column 2 is not read (a last row of it alone is not either)"
+        );
     }
 
     #[test]
