@@ -1031,6 +1031,13 @@ async fn a_reimport_updates_a_changed_household_and_refuses_a_person_of_another(
     assert_eq!(found["total"], 1);
     assert_eq!(found["items"][0]["monthly_income_fen"], 65_000);
     assert_eq!(found["items"][0]["version"], 2);
+    // Without a 户编号 column the household is numbered from its head's ID: the message
+    // says why a registered person then conflicts, and what to do.
+    let unnumbered = format!("社区代码,姓名,身份证号,与户主关系\n430602001001,陈二,{elsewhere},户主\n").into_bytes();
+    let report: Value = import(&app, &worker, "", unnumbered).await.json().await.unwrap();
+    let conflict = &report["issues"][0];
+    assert_eq!(conflict["code"], "registry_conflict", "{report}");
+    assert!(conflict["message_zh"].as_str().unwrap().contains("户编号列"), "{conflict}");
 }
 
 /// An update from a ledger changes what the sheet says and keeps the rest: the

@@ -601,16 +601,25 @@ fn conflict_issues(
     mapping: &[Option<Field>],
 ) -> Vec<Issue> {
     let column_of = |f: Field| mapping.iter().position(|m| *m == Some(f));
+    // Without a 户编号 column a household is numbered from its head's ID, which a
+    // household registered in the console (or whose head has changed) does not match.
+    let numbered = column_of(Field::HouseholdNumber).is_some();
     plan.conflicts
         .iter()
         .map(|c| {
             let (h, rows) = (&households[c.household], &rows[c.household]);
             let (row, field, zh, en) = match c.reason {
-                ConflictReason::PersonElsewhere => (
+                ConflictReason::PersonElsewhere if numbered => (
                     rows[c.member.unwrap_or(0)],
                     Field::IdNumber,
                     "此人已登记在另一户；如需迁户，请在系统中办理",
                     "this person is registered in another household; move them in the registry instead",
+                ),
+                ConflictReason::PersonElsewhere => (
+                    rows[c.member.unwrap_or(0)],
+                    Field::IdNumber,
+                    "此人已登记在另一户：表中没有户编号列，本户按户主身份证号编号，与系统中的户编号不同；请在表中加上户编号列，或在系统中办理迁户",
+                    "this person is registered in another household: the sheet has no household number column, so this household is numbered from its head's ID, which differs from the registry's number; add the household numbers to the sheet, or move the person in the registry",
                 ),
                 ConflictReason::NumberOutOfScope => (
                     rows[0],
