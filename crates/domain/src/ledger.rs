@@ -281,9 +281,17 @@ pub struct Parsed {
     pub issues: Vec<Issue>,
     /// Data rows read (blank rows not counted).
     pub rows: usize,
+    /// Held-back parts of a household whose rows are apart, beyond its first part:
+    /// one household, counted once.
+    pub further_parts: usize,
 }
 
 impl Parsed {
+    /// Households held back, a household whose rows are apart counted once.
+    pub fn held_back_households(&self) -> usize {
+        self.held_back.len() - self.further_parts
+    }
+
     /// Persons in the held-back households.
     pub fn held_back_persons(&self) -> usize {
         self.held_back.iter().map(|(_, rows)| rows.len()).sum()
@@ -631,6 +639,9 @@ impl<'a> LedgerReader<'a> {
             }
             if let Some((n, s)) = split {
                 let (first, again) = (s.first, s.again.unwrap_or(s.first));
+                if !rows_of.contains(&first) {
+                    parsed.further_parts += 1;
+                }
                 parsed.issues.push(Issue {
                     row: rows_of[0],
                     column: self.number_column(),

@@ -530,7 +530,7 @@ impl Outcome {
         t.households_new += plan.new.len();
         t.households_changed += plan.changed.len();
         t.households_unchanged += plan.unchanged.len();
-        t.households_rejected += parsed.held_back.len() + conflicted.len();
+        t.households_rejected += parsed.held_back_households() + conflicted.len();
         // A member new to a changed household is a new person.
         t.persons_new += count(&mut plan.new.iter().copied()) + plan.joining;
         t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0)) - plan.joining;

@@ -207,6 +207,7 @@ fn a_ledger_read_in_batches_cut_between_households_reads_as_one() {
     assert_eq!(kept, ["B", "C"]);
     let held: Vec<(String, Vec<usize>)> = [&first, &second].iter().flat_map(|p| p.held_back.clone()).collect();
     assert_eq!(held, [("A".to_owned(), vec![2, 3]), ("A".to_owned(), vec![7])]);
+    assert_eq!(first.held_back_households() + second.held_back_households(), 1, "one household, counted once");
     let apart: Vec<(usize, &str)> = first
         .issues
         .iter()
