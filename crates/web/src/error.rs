@@ -152,7 +152,6 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             let status = res.status();
             // serde quotes the bad value, which can be long: read enough to keep the field.
             let text = axum::body::to_bytes(std::mem::take(res.body_mut()), 1 << 20).await.unwrap_or_default();
-            eprintln!("RAW {}", String::from_utf8_lossy(&text));
             match status {
                 // A ledger over the upload limit: say it is the file.
                 StatusCode::PAYLOAD_TOO_LARGE if is_upload => ApiError::new(
