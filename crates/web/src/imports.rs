@@ -609,18 +609,20 @@ fn conflict_issues(
         .map(|c| {
             let (h, rows) = (&households[c.household], &rows[c.household]);
             let (row, field, zh, en) = match c.reason {
-                ConflictReason::PersonElsewhere if numbered => (
-                    rows[c.member.unwrap_or(0)],
-                    Field::IdNumber,
-                    "此人已登记在另一户；如需迁户，请在系统中办理",
-                    "this person is registered in another household; move them in the registry instead",
-                ),
-                ConflictReason::PersonElsewhere => (
-                    rows[c.member.unwrap_or(0)],
-                    Field::IdNumber,
-                    "此人已登记在另一户：表中没有户编号列，本户按户主身份证号编号，与系统中的户编号不同；请在表中加上户编号列，或在系统中办理迁户",
-                    "this person is registered in another household: the sheet has no household number column, so this household is numbered from its head's ID, which differs from the registry's number; add the household numbers to the sheet, or move the person in the registry",
-                ),
+                ConflictReason::PersonElsewhere => {
+                    let (zh, en) = if numbered {
+                        (
+                            "此人已登记在另一户；如需迁户，请在系统中办理",
+                            "this person is registered in another household; move them in the registry instead",
+                        )
+                    } else {
+                        (
+                            "此人已登记在另一户：表中没有户编号列，本户按户主身份证号编号，与系统中的户编号不同；请在表中加上户编号列，或在系统中办理迁户",
+                            "this person is registered in another household: the sheet has no household number column, so this household is numbered from its head's ID, which differs from the registry's number; add the household numbers to the sheet, or move the person in the registry",
+                        )
+                    };
+                    (rows[c.member.unwrap_or(0)], Field::IdNumber, zh, en)
+                }
                 ConflictReason::NumberOutOfScope => (
                     rows[0],
                     Field::HouseholdNumber,

@@ -544,13 +544,17 @@ pub struct StartSweep {
 /// Whether `p` sees the whole district's sweep: an account of the district's
 /// jurisdiction that is not a department's.
 async fn whole_district(state: &AppState, p: &Principal) -> Result<bool, ApiError> {
-    Ok(p.scope().prefix() == state.district.prefix() && department_of(state, p).await?.is_none())
+    Ok(covers_district(state, p, &department_of(state, p).await?))
+}
+
+fn covers_district(state: &AppState, p: &Principal, department: &Option<String>) -> bool {
+    p.scope().prefix() == state.district.prefix() && department.is_none()
 }
 
 /// The sweep's status as `p` may see it, naming a department account's unit.
 async fn status_for(state: &AppState, p: &Principal) -> Result<SweepStatus, ApiError> {
     let department = department_of(state, p).await?;
-    let whole = p.scope().prefix() == state.district.prefix() && department.is_none();
+    let whole = covers_district(state, p, &department);
     Ok(SweepStatus { department, ..state.sweeper.status().seen_by(whole) })
 }
 
