@@ -546,6 +546,27 @@ async fn an_old_format_xls_ledger_is_read_like_any_other() {
     assert_eq!((&found["items"][0]["members"], &found["items"][0]["head_name"]), (&json!(2), &json!("赵一")));
 }
 
+/// Two few-kilobyte .xls files built by `tests/fixtures/make_xls_spread.py`: one
+/// cell at the sheet's far corner (read as a rectangle, about 2 GB), and a
+/// stated size past the format's limits (room reserved for it aborted the
+/// server). Each is refused, saying why, and the server goes on.
+#[tokio::test]
+async fn an_xls_spread_past_its_table_is_refused_before_it_is_read() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let spread = import(&app, &worker, "", include_bytes!("fixtures/spread.xls").to_vec()).await;
+    assert_eq!(spread.status(), 400);
+    let body: Value = spread.json().await.unwrap();
+    assert_eq!(body["code"], "cells_too_spread", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("IV65536"), "names the far cell: {body}");
+    let dimensions = import(&app, &worker, "", include_bytes!("fixtures/dimensions.xls").to_vec()).await;
+    assert_eq!(dimensions.status(), 400);
+    assert_eq!(dimensions.json::<Value>().await.unwrap()["code"], "unreadable_file");
+    // The ordinary old-format ledger still reads.
+    let ledger = import(&app, &worker, "", include_bytes!("fixtures/ledger.xls").to_vec()).await;
+    assert_eq!(ledger.status(), 200);
+}
+
 #[tokio::test]
 async fn a_sheet_without_a_community_column_leaves_registered_households_where_they_are() {
     let app = TestApp::spawn().await;

@@ -20,6 +20,11 @@ pub const MAX_UNZIPPED_PART: u64 = 384 * 1024 * 1024;
 /// Rows and columns read from one sheet.
 const MAX_ROWS: usize = 1_048_576;
 const MAX_COLUMNS: usize = 200;
+/// Cells an .xls may span, all its sheets together. The reader holds each
+/// sheet as a full rectangle from its first used cell to its last, so a
+/// few-kilobyte file with one cell far out would take gigabytes (65,536
+/// rows × 64 columns is about 250 MB here).
+pub const MAX_XLS_CELLS: u64 = 65_536 * 64;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SheetError {
@@ -31,6 +36,10 @@ pub enum SheetError {
     NoSheet,
     #[error("there is no sheet named {0}")]
     UnknownSheet(String),
+    #[error(
+        "the .xls file's cells spread too far (as far as {0}) to be read: delete what lies outside the table, or save it as .xlsx and upload that"
+    )]
+    TooSpread(String),
 }
 
 impl zhongfu_domain::UserError for SheetError {
@@ -40,6 +49,7 @@ impl zhongfu_domain::UserError for SheetError {
             Self::TooLarge => "file_too_large",
             Self::NoSheet => "no_sheet",
             Self::UnknownSheet(_) => "unknown_sheet",
+            Self::TooSpread(_) => "cells_too_spread",
         }
     }
 
@@ -49,6 +59,11 @@ impl zhongfu_domain::UserError for SheetError {
             Self::TooLarge => format!("该工作簿解压后超过 {} MB", MAX_UNZIPPED / 1024 / 1024),
             Self::NoSheet => "该工作簿没有可见的工作表".into(),
             Self::UnknownSheet(name) => format!("没有名为“{name}”的工作表"),
+            Self::TooSpread(cell) => {
+                format!(
+                    "该 .xls 文件的单元格分布过广（远至 {cell}），无法读取：请删除表格以外的内容，或另存为 .xlsx 后再上传"
+                )
+            }
         }
     }
 }
@@ -343,6 +358,7 @@ fn read_xls(
     on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
+    check_xls_extent(bytes, MAX_XLS_CELLS)?;
     let mut book = calamine::Xls::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
     let range = book.worksheet_range(&name).map_err(|e| unreadable(&e))?;
@@ -366,6 +382,94 @@ fn read_xls(
         }
     }
     Ok(opened)
+}
+
+/// Refuses an .xls whose sheets, each read as the rectangle its cells span
+/// (as calamine reads every sheet when it opens the file), would come to more
+/// than `cap` cells, or whose stated dimensions are past any sheet's limits
+/// (calamine reserves room for them). Walks the records as calamine does:
+/// from each sheet's stated position to its end, skipping embedded charts.
+fn check_xls_extent(bytes: &[u8], cap: u64) -> Result<(), SheetError> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let name = if file.is_stream("/Workbook") { "/Workbook" } else { "/Book" };
+    let mut stream = Vec::new();
+    std::io::Read::read_to_end(&mut file.open_stream(name).map_err(|e| unreadable(&e))?, &mut stream)
+        .map_err(|e| unreadable(&e))?;
+    let u16_at = |d: &[u8], i: usize| d.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |d: &[u8], i: usize| d.get(i..i + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    // The records from `at`, until an end-of-file record or the stream's end.
+    let records = |at: usize| {
+        let mut rest = stream.get(at..).unwrap_or_default();
+        std::iter::from_fn(move || {
+            let (kind, len) = (u16_at(rest, 0), usize::from(u16_at(rest, 2)));
+            let data = rest.get(4..4 + len)?;
+            rest = &rest[4 + len..];
+            Some((kind, data))
+        })
+    };
+    let sheets: Vec<usize> = records(0)
+        .take_while(|&(k, _)| k != 0x000A)
+        .filter(|&(k, _)| k == 0x0085)
+        .map(|(_, d)| u32_at(d, 0) as usize)
+        .collect();
+    let mut total = 0u64;
+    for at in sheets {
+        if at > stream.len() {
+            return Err(SheetError::Unreadable("a sheet past the end of the workbook".into()));
+        }
+        // The sheet's cells and, apart, its formulas: (first row, last row, first column, last column).
+        let mut spans = [None::<(u32, u32, u32, u32)>; 2];
+        let mut grow = |which: usize, row: u32, col: u32| {
+            let s = spans[which].get_or_insert((row, row, col, col));
+            *s = (s.0.min(row), s.1.max(row), s.2.min(col), s.3.max(col));
+        };
+        let (mut bofs, mut depth) = (0, 0usize);
+        for (kind, d) in records(at) {
+            if depth > 0 {
+                match kind {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let (row, col) = (u32::from(u16_at(d, 0)), u32::from(u16_at(d, 2)));
+            match kind {
+                0x0809 if bofs > 0 => depth += 1,
+                0x0809 => bofs += 1,
+                0x000A => break,
+                0x0200 => {
+                    // First row, one past the last, first column, one past the last.
+                    let (first, end, columns_end) = match d.len() {
+                        10 => (u32::from(u16_at(d, 0)), u32::from(u16_at(d, 2)), u16_at(d, 6)),
+                        _ => (u32_at(d, 0), u32_at(d, 4), u16_at(d, 10)),
+                    };
+                    if end > 65_536 || columns_end > 256 || (end >= 1 && columns_end >= 1 && first >= end) {
+                        return Err(SheetError::Unreadable("sheet dimensions past the format's limits".into()));
+                    }
+                }
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD if d.len() >= 4 => grow(0, row, col),
+                0x0006 if d.len() >= 4 => {
+                    grow(0, row, col);
+                    grow(1, row, col);
+                }
+                0x00BD if d.len() >= 6 => {
+                    grow(0, row, col);
+                    grow(0, row, u32::from(u16_at(d, d.len() - 2)));
+                }
+                _ => {}
+            }
+        }
+        for &(r0, r1, c0, c1) in spans.iter().flatten() {
+            total += u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
+        }
+        if total > cap {
+            let (_, row, _, col) = spans[0].unwrap_or_default();
+            let cell = format!("{}{}", zhongfu_domain::ledger::column_letter(col as usize), row + 1);
+            return Err(SheetError::TooSpread(cell));
+        }
+    }
+    Ok(())
 }
 
 /// A streamed cell, its text copied once (through [`Data`] it was copied twice).
