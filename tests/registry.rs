@@ -567,6 +567,24 @@ async fn an_xls_spread_past_its_table_is_refused_before_it_is_read() {
     assert_eq!(ledger.status(), 200);
 }
 
+/// Two few-kilobyte .xlsx files built by `tests/fixtures/make_xlsx_bombs.py`:
+/// shared strings that state 10^15 strings (room reserved for them aborted the
+/// server) and one 8 MB cell. Each is refused before it is read; the server goes on.
+#[tokio::test]
+async fn an_xlsx_that_claims_more_than_it_holds_is_refused_before_it_is_read() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    for file in
+        [&include_bytes!("fixtures/shared_strings_count.xlsx")[..], &include_bytes!("fixtures/long_cell.xlsx")[..]]
+    {
+        let res = import(&app, &worker, "", file.to_vec()).await;
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.json::<Value>().await.unwrap()["code"], "unreadable_file");
+    }
+    let csv = format!("户编号,姓名,身份证号,与户主关系\nC1,甲,{},户主\n", ids()[0]);
+    assert_eq!(import(&app, &worker, "?community=430602001001", csv.into_bytes()).await.status(), 200);
+}
+
 #[tokio::test]
 async fn a_sheet_without_a_community_column_leaves_registered_households_where_they_are() {
     let app = TestApp::spawn().await;

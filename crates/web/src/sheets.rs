@@ -125,8 +125,11 @@ pub fn read_rows(bytes: &[u8], sheet: Option<&str>, keep: impl Fn(usize) -> bool
 /// A batch of rows, each with its 1-based sheet row number.
 pub type Rows = Vec<(usize, Vec<Cell>)>;
 
+/// Text a batch of rows may hold before it is handed over, however few its rows.
+const MAX_BATCH_TEXT: usize = 32 * 1024 * 1024;
+
 /// Reads the sheet on a blocking thread and hands over rows in batches of
-/// `batch`, at most two batches ahead of the reader: memory stays bounded
+/// `batch` (or [`MAX_BATCH_TEXT`]), at most two batches ahead of the reader: memory stays bounded
 /// whatever the file's length. Dropping the receiver stops the reading.
 pub async fn stream(
     bytes: Arc<Vec<u8>>,
@@ -137,6 +140,7 @@ pub async fn stream(
     let (tx, rx) = tokio::sync::mpsc::channel::<Rows>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let mut pending = Vec::with_capacity(batch);
+        let mut held = 0usize;
         let mut opened_tx = Some(opened_tx);
         let result = each_row(
             &bytes,
@@ -147,10 +151,12 @@ pub async fn stream(
                 }
             },
             |number, cells| {
+                held += cells.iter().map(|c| if let Cell::Text(t) = c { t.len() } else { 0 }).sum::<usize>();
                 pending.push((number, cells));
-                if pending.len() < batch {
+                if pending.len() < batch && held < MAX_BATCH_TEXT {
                     return true;
                 }
+                held = 0;
                 tx.blocking_send(std::mem::replace(&mut pending, Vec::with_capacity(batch))).is_ok()
             },
         );
@@ -240,14 +246,174 @@ fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<(), Shee
         let entry = zip.by_index(i).map_err(|e| unreadable(&e))?;
         let streamed = entry.name().map_err(|e| unreadable(&e))?.to_ascii_lowercase().starts_with("xl/worksheets/");
         let allowed = if streamed { cap - total } else { part_cap.min(cap - total) };
+        let name = entry.name().map_err(|e| unreadable(&e))?.to_ascii_lowercase();
         let mut limited = std::io::Read::take(entry, allowed + 1);
-        let size = std::io::copy(&mut limited, &mut std::io::sink()).map_err(|e| unreadable(&e))?;
+        let mut xml = XmlPart::new(name.ends_with(".xml"));
+        let size = std::io::copy(&mut limited, &mut xml).map_err(|e| unreadable(&e))?;
         if size > allowed {
             return Err(SheetError::TooLarge);
         }
+        xml.check(name.ends_with("sharedstrings.xml"), size)?;
         total += size;
     }
     Ok(())
+}
+
+/// The longest piece of text or markup an XML reader may have to hold at once
+/// (calamine's reader buffers each whole). A cell holds at most 32,767
+/// characters, a few hundred kilobytes even escaped; a few-kilobyte upload
+/// could otherwise unpack to one cell of gigabytes.
+const MAX_XML_TOKEN: usize = 1024 * 1024;
+
+/// An unpacked part of a workbook, scanned as it streams by: where its text and
+/// markup break (no piece longer than [`MAX_XML_TOKEN`], no DTD), and its first
+/// bytes, which state how many shared strings follow.
+struct XmlPart {
+    xml: bool,
+    state: Token,
+    run: usize,
+    longest: usize,
+    /// The bytes just after a `<`, until they tell what kind of markup it opens.
+    opened: Vec<u8>,
+    refused: bool,
+    head: Vec<u8>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Text,
+    Opened,
+    Tag(Option<u8>),
+    Comment,
+    Cdata,
+    Instruction,
+}
+
+impl XmlPart {
+    fn new(xml: bool) -> Self {
+        Self { xml, state: Token::Text, run: 0, longest: 0, opened: Vec::new(), refused: false, head: Vec::new() }
+    }
+
+    fn scan(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let (taken, ended) = match self.state {
+                Token::Text => match memchr::memchr(b'<', bytes) {
+                    Some(i) => (i + 1, true),
+                    None => (bytes.len(), false),
+                },
+                Token::Tag(None) => match memchr::memchr3(b'>', b'"', b'\'', bytes) {
+                    Some(i) => {
+                        if bytes[i] != b'>' {
+                            self.state = Token::Tag(Some(bytes[i]));
+                        }
+                        (i + 1, bytes[i] == b'>')
+                    }
+                    None => (bytes.len(), false),
+                },
+                Token::Tag(Some(quote)) => match memchr::memchr(quote, bytes) {
+                    Some(i) => {
+                        self.state = Token::Tag(None);
+                        (i + 1, false)
+                    }
+                    None => (bytes.len(), false),
+                },
+                Token::Opened => {
+                    self.opened.push(bytes[0]);
+                    self.state = self.opened_kind();
+                    (1, false)
+                }
+                Token::Comment | Token::Cdata | Token::Instruction => {
+                    let end: &[u8] = match self.state {
+                        Token::Comment => b"-->",
+                        Token::Cdata => b"]]>",
+                        _ => b"?>",
+                    };
+                    self.opened.push(bytes[0]);
+                    let len = self.opened.len();
+                    if len > 3 {
+                        self.opened.drain(..len - 3);
+                    }
+                    (1, self.opened.ends_with(end))
+                }
+            };
+            self.run += taken;
+            self.longest = self.longest.max(self.run);
+            if ended {
+                self.run = 0;
+                self.state = if self.state == Token::Text { Token::Opened } else { Token::Text };
+                self.opened.clear();
+            }
+            bytes = &bytes[taken..];
+        }
+    }
+
+    /// What the bytes after a `<` open, once they tell (a DTD is refused:
+    /// workbooks never carry one, and it could declare what it likes).
+    fn opened_kind(&mut self) -> Token {
+        let o = self.opened.as_slice();
+        let kind = match o {
+            [b'?', ..] => Token::Instruction,
+            _ if o.starts_with(b"!--") => Token::Comment,
+            _ if o.starts_with(b"![CDATA[") => Token::Cdata,
+            [b'!', ..] if b"!--".starts_with(o) || b"![CDATA[".starts_with(o) => return Token::Opened,
+            [b'!', ..] => {
+                self.refused = true;
+                Token::Tag(None)
+            }
+            _ => {
+                // An ordinary tag: its first byte may already close or quote.
+                let first = o[0];
+                self.opened.clear();
+                return match first {
+                    b'"' | b'\'' => Token::Tag(Some(first)),
+                    b'>' => {
+                        self.run = 0;
+                        Token::Text
+                    }
+                    _ => Token::Tag(None),
+                };
+            }
+        };
+        self.opened.clear();
+        kind
+    }
+
+    /// Refuses the part if a piece of it is too long, it carries a DTD, or (for
+    /// the shared strings) it states more strings than it could hold: the
+    /// reader reserves room for as many as it states.
+    fn check(&self, shared_strings: bool, size: u64) -> Result<(), SheetError> {
+        if self.refused || self.longest > MAX_XML_TOKEN {
+            return Err(SheetError::Unreadable("a part of the workbook is not the XML Excel writes".into()));
+        }
+        if shared_strings {
+            let head = String::from_utf8_lossy(&self.head);
+            let stated = head
+                .split_once("uniqueCount=\"")
+                .and_then(|(_, rest)| rest.split('"').next())
+                .map(|n| n.trim().parse::<u64>().unwrap_or(u64::MAX));
+            // Each string takes at least `<si/>`, five bytes.
+            if stated.is_some_and(|n| n > size / 5) {
+                return Err(SheetError::Unreadable("the shared strings state more strings than they hold".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Write for XmlPart {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.head.len() < 4096 {
+            self.head.extend_from_slice(&bytes[..bytes.len().min(4096 - self.head.len())]);
+        }
+        if self.xml {
+            self.scan(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn unreadable(e: &dyn std::fmt::Display) -> SheetError {
@@ -682,7 +848,7 @@ mod tests {
             let deflated =
                 zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
             zip.start_file(name, deflated).unwrap();
-            zip.write_all(&vec![b'0'; 3 << 20]).unwrap();
+            zip.write_all(&b"<v>0</v>".repeat((3 << 20) / 8)).unwrap();
             let mut bytes = zip.finish().unwrap().into_inner();
             // The lie: the local header and the central directory say 100 bytes.
             if let Some(size) = declared {
@@ -694,7 +860,7 @@ mod tests {
             bytes
         };
         let bomb = |declared| bomb_named("xl/sharedStrings.xml", declared);
-        assert!(bomb(None).len() < 64 << 10, "3 MB of one byte deflates to a few kB");
+        assert!(bomb(None).len() < 64 << 10, "3 MB of one cell over and over deflates to a few kB");
         assert_eq!(check_unzipped_size(&bomb(None), 1 << 20, 8 << 20), Err(SheetError::TooLarge));
         assert!(check_unzipped_size(&bomb(Some(100)), 1 << 20, 8 << 20).is_err(), "a lying size is not believed");
         assert_eq!(check_unzipped_size(&bomb(None), 4 << 20, 8 << 20), Ok(()));
@@ -716,5 +882,46 @@ mod tests {
         let err = read(b"PK\x03\x04 not really a zip", None).unwrap_err();
         assert!(matches!(err, SheetError::Unreadable(_)), "{err:?}");
         assert!(matches!(read(&[0xD0, 0xCF, 0x11, 0xE0, 1, 2], None), Err(SheetError::Unreadable(_))));
+    }
+
+    /// The longest piece `scan` finds in `xml`, fed whole and byte by byte, and whether it refused.
+    fn longest(xml: &[u8]) -> (usize, bool) {
+        let mut whole = XmlPart::new(true);
+        whole.scan(xml);
+        let mut bytes = XmlPart::new(true);
+        xml.chunks(1).for_each(|b| bytes.scan(b));
+        assert_eq!((whole.longest, whole.refused), (bytes.longest, bytes.refused), "chunks do not matter");
+        (whole.longest, whole.refused)
+    }
+
+    #[test]
+    fn an_xml_part_is_measured_by_its_longest_piece_of_text_or_markup() {
+        let sheet = br#"<?xml version="1.0"?><sheetData><row r="1"><c r="A1" t="s"><v>12</v></c></row></sheetData>"#;
+        assert!(longest(sheet).0 < 30);
+        let long = "x".repeat(5000);
+        // Text, an attribute that quotes `>` and `<`, a comment and CDATA full of markup: each one piece.
+        for xml in [
+            format!("<v>{long}</v>"),
+            format!(r#"<c a="{}">"#, "<>".repeat(2500)),
+            format!("<!--{}-->", "<a>".repeat(1700)),
+            format!("<![CDATA[{}]]>", "<a>".repeat(1700)),
+        ] {
+            let (n, refused) = longest(xml.as_bytes());
+            assert!((5000..5200).contains(&n) && !refused, "{xml:.20}: {n}");
+        }
+        assert!(longest(b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>").1, "a DTD is refused");
+    }
+
+    #[test]
+    fn shared_strings_may_not_state_more_strings_than_they_hold() {
+        let part = |count: &str| {
+            let xml = format!(r#"<sst count="2" uniqueCount="{count}"><si><t>a</t></si><si><t>b</t></si></sst>"#);
+            let mut p = XmlPart::new(true);
+            std::io::Write::write_all(&mut p, xml.as_bytes()).unwrap();
+            p.check(true, xml.len() as u64)
+        };
+        assert!(part("2").is_ok());
+        assert!(part("1000000000000000").is_err());
+        assert!(part("99999999999999999999999").is_err(), "past u64 too");
     }
 }
