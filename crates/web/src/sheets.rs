@@ -495,13 +495,23 @@ impl Merges {
 
     /// Row `r` (0-based) with the merged cells filled in.
     fn fill(&mut self, r: usize, mut row: Vec<Cell>) -> Vec<Cell> {
+        self.active.retain(|(d, _)| d.end.0 as usize >= r);
         while self.pending.front().is_some_and(|d| d.start.0 as usize <= r) {
-            if let Some(d) = self.pending.pop_front() {
+            let Some(d) = self.pending.pop_front() else { break };
+            // Merged regions cannot overlap in Excel; a file that says they do
+            // (thousands over the same cells) is not given the time it asks for.
+            // Columns past those read are never filled, so at most that many are active.
+            let overlaps = |a: &calamine::Dimensions| {
+                a.start.1 <= d.end.1 && d.start.1 <= a.end.1 && a.start.0 <= d.end.0 && d.start.0 <= a.end.0
+            };
+            if d.end.0 as usize >= r
+                && (d.start.1 as usize) < MAX_COLUMNS
+                && !self.active.iter().any(|(a, _)| overlaps(a))
+            {
                 let value = row.get(d.start.1 as usize).cloned().unwrap_or(Cell::Empty);
                 self.active.push((d, value));
             }
         }
-        self.active.retain(|(d, _)| d.end.0 as usize >= r);
         for (d, value) in &self.active {
             let (c0, c1) = (d.start.1 as usize, (d.end.1 as usize).min(MAX_COLUMNS - 1));
             if row.len() <= c1 {
@@ -923,5 +933,21 @@ mod tests {
         assert!(part("2").is_ok());
         assert!(part("1000000000000000").is_err());
         assert!(part("99999999999999999999999").is_err(), "past u64 too");
+    }
+
+    #[test]
+    fn overlapping_merged_regions_are_taken_once() {
+        let region = |c0, c1| calamine::Dimensions { start: (0, c0), end: (1_048_575, c1) };
+        // A thousand times the same column, and regions past the columns read.
+        let mut all = vec![region(1, 1); 1000];
+        all.extend((0..1000).map(|i| region(MAX_COLUMNS as u32 + i, MAX_COLUMNS as u32 + i)));
+        all.push(region(0, 2));
+        all.sort_by_key(|d| d.start);
+        let mut merges = Merges::new(all);
+        let row = merges.fill(0, vec![Cell::Text("a".into()), Cell::Text("b".into())]);
+        assert_eq!(merges.active.len(), 1, "one region per cell at most, none past the columns read");
+        let a = Cell::Text("a".into());
+        assert_eq!(row, vec![a.clone(), a.clone(), a.clone()], "A1:C… comes first and is the one kept");
+        assert_eq!(merges.fill(1, Vec::new()), vec![a.clone(), a.clone(), a]);
     }
 }
