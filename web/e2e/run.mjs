@@ -210,6 +210,19 @@ try {
   check((await page.locator("h1").textContent()) === "岳阳楼区", "the title is the demo district");
   await page.screenshot({ path: shots + "dashboard-zh.png", fullPage: true });
 
+  // The side menu works from the keyboard: Tab reaches its entries, Enter opens one.
+  let focused = "";
+  for (let i = 0; i < 12 && !focused.includes("家庭台账"); i++) {
+    await page.keyboard.press("Tab");
+    focused = await page.evaluate(() => (document.activeElement.closest(".el-menu-item") ? document.activeElement.textContent : ""));
+  }
+  check(focused.includes("家庭台账"), "Tab reaches the menu's households entry");
+  await page.keyboard.press("Enter");
+  await page.waitForURL((url) => url.pathname === "/households", { timeout: 5000 }).catch(() => {});
+  check(new URL(page.url()).pathname === "/households", "Enter on a menu entry opens its page");
+  await page.goBack();
+  await rows.first().waitFor();
+
   await page.getByTestId("lang-switch").click();
   await page.getByText("Households and persons per street").waitFor();
   check(await page.getByTestId("side-menu").getByText("Dashboard").isVisible(), "the menu is in English");
