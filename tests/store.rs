@@ -94,3 +94,32 @@ async fn a_household_merged_away_does_not_lend_its_id_to_the_next() {
     let newcomer = now.iter().copied().find(|id| *id != keep).unwrap();
     assert!(newcomer > gone, "the newcomer has id {newcomer}, the merged-away household had {gone}");
 }
+
+/// A person registered elsewhere after a batch was read (a worker at the
+/// console while the import runs) is seen by the import's plan, which is made
+/// in the transaction that writes: that household is a conflict, the rest is
+/// written, and nothing fails. Before, a batch planned first and written later
+/// stopped the import on the person's unique index.
+#[tokio::test]
+async fn an_import_plans_in_the_transaction_that_writes_it() {
+    use zhongfu_domain::ledger::Said;
+    use zhongfu_store::registry::ConflictReason;
+    let app = TestApp::spawn().await;
+    let sheet = demo_households(3, 31);
+    let batch = app.store.prepare_import(sheet.clone(), Said::all());
+    // Meanwhile the first household's head is registered in another household.
+    let mut elsewhere = demo_households(1, 32);
+    elsewhere[0].members.push(sheet[0].members[0].clone());
+    elsewhere[0].members.last_mut().unwrap().relation = zhongfu_domain::registry::Relation::Other;
+    app.store.insert_households(&Actor::system("console"), &elsewhere).await.unwrap();
+    let imported = app.store.import_households(&Actor::system("import"), &Scope::new(district()), batch).await.unwrap();
+    assert_eq!(imported.plan.new, [1, 2], "the other two are written");
+    assert_eq!(imported.plan.conflicts.len(), 1);
+    assert_eq!(
+        (imported.plan.conflicts[0].household, imported.plan.conflicts[0].reason),
+        (0, ConflictReason::PersonElsewhere)
+    );
+    assert_eq!(imported.written.len(), 2);
+    assert_eq!(imported.households.len(), 3, "the batch's households come back for the report");
+    assert_eq!(app.store.household_count(&Scope::new(district())).await.unwrap(), 3);
+}

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use registry::{
     EditOutcome, HoldingEdit, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, ImportBatch, ImportPlan,
-    MemberEdit,
+    Imported, MemberEdit,
 };
 use serde::Serialize;
 use zhongfu_domain::pii::PiiKeys;
@@ -271,9 +271,9 @@ pub trait RegistryStore {
     /// How an import of this batch would go, for the importer's scope.
     async fn plan_import(&self, scope: &Scope, batch: &ImportBatch) -> Result<ImportPlan>;
 
-    /// Writes a plan's new and changed households in one transaction, audited.
-    /// Writes a planned batch; returns the ids of the households written (new and replaced).
-    async fn import_households(&self, actor: &Actor, batch: ImportBatch, plan: &ImportPlan) -> Result<Vec<i64>>;
+    /// Plans the batch and writes its new and changed households in one
+    /// transaction, audited: what the plan read cannot change before it is written.
+    async fn import_households(&self, actor: &Actor, scope: &Scope, batch: ImportBatch) -> Result<Imported>;
 }
 
 /// The policy catalogue's part of the [`Store`].

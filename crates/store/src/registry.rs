@@ -139,6 +139,11 @@ impl ImportBatch {
         &self.seals[household].digest
     }
 
+    /// The households, their seals dropped (after a dry run's plan).
+    pub fn into_households(self) -> Vec<Household> {
+        self.households
+    }
+
     /// The households and their seals, to be taken apart by [`SealedBatch::take`].
     pub(crate) fn into_parts(self) -> (Vec<Household>, Vec<Option<HouseholdSeals>>) {
         (self.households, self.seals.into_iter().map(Some).collect())
@@ -790,6 +795,15 @@ pub enum EditOutcome {
 }
 
 /// How an import would treat each household of the file (by position).
+/// A batch written: how it was planned, the households written (new and
+/// replaced), and the batch's households, by the plan's positions.
+#[derive(Debug)]
+pub struct Imported {
+    pub plan: ImportPlan,
+    pub written: Vec<i64>,
+    pub households: Vec<Household>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportPlan {
     pub new: Vec<usize>,

@@ -707,44 +707,25 @@ macro_rules! registry_store {
         }
 
         async fn plan_import(&self, scope: &Scope, batch: &$crate::registry::ImportBatch) -> Result<ImportPlan> {
-            use std::collections::HashMap;
-            let prefix = format!("{}%", scope.prefix());
-            let mut existing: HashMap<String, (i64, bool, Option<Vec<u8>>)> = HashMap::new();
-            for chunk in batch.households().chunks(1000) {
-                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT number, id, CASE WHEN community LIKE ");
-                q.push_bind(prefix.clone());
-                q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS within, digest FROM household WHERE number IN (");
-                let mut list = q.separated(", ");
-                for h in chunk {
-                    list.push_bind(h.number.as_str());
-                }
-                q.push(")");
-                let rows: Vec<(String, i64, i64, Option<Vec<u8>>)> = q.build_query_as().fetch_all(&self.pool).await?;
-                existing.extend(rows.into_iter().map(|(n, id, within, digest)| (n, (id, within == 1, digest))));
-            }
-            let indexes: Vec<&[u8]> = batch.id_indexes().map(|(_, _, bidx)| bidx).collect();
-            let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();
-            for chunk in indexes.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
-                q.push("(");
-                let mut list = q.separated(", ");
-                for &bidx in chunk {
-                    list.push_bind(bidx);
-                }
-                q.push(")");
-                let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
-                registered.extend(rows);
-            }
-            Ok($crate::registry::plan(batch, &existing, &registered))
+            let mut conn = self.pool.acquire().await?;
+            self.plan_on(&mut conn, scope, batch).await
         }
 
-        async fn import_households(&self, actor: &Actor, batch: $crate::registry::ImportBatch, plan: &ImportPlan) -> Result<Vec<i64>> {
+        async fn import_households(
+            &self,
+            actor: &Actor,
+            scope: &Scope,
+            batch: $crate::registry::ImportBatch,
+        ) -> Result<$crate::registry::Imported> {
+            // Planned in the transaction that writes it: a household or person registered
+            // meanwhile is seen by the plan (on SQLite the write lock is held from here).
+            let mut tx = self.begin_write().await?;
+            let plan = self.plan_on(&mut tx, scope, &batch).await?;
             let said = batch.said();
             let (households, mut seals) = batch.into_parts();
             let new = SealedBatch::take(&households, &mut seals, plan.new.iter().copied());
             let changed = SealedBatch::take(&households, &mut seals, plan.changed.iter().map(|c| c.0));
             let mut written: Vec<i64> = plan.changed.iter().map(|c| c.1).collect();
-            let mut tx = self.begin_write().await?;
             if !new.households.is_empty() {
                 let seq = append_audit!(tx, actor, &$crate::registry::import_event("household.import", &new));
                 let ids = self.insert_household_rows(&mut tx, &new, seq).await?;
@@ -758,14 +739,52 @@ macro_rules! registry_store {
             tx.commit().await?;
             // A large import changes the tables' shape faster than PostgreSQL's
             // autovacuum notices; fresh statistics keep the next batch's lookups on their indexes.
-            if $crate::Store::backend(self) == "postgres" && households.len() >= 1000 {
+            if $crate::Store::backend(self) == "postgres" && written.len() >= 1000 {
                 sqlx::query("ANALYZE household, person, holding").execute(&self.pool).await?;
             }
-            Ok(written)
+            Ok($crate::registry::Imported { plan, written, households })
         }
         }
 
         impl $store {
+        /// How an import of `batch` would go, read on `conn` (a transaction's, to write it).
+        async fn plan_on(
+            &self,
+            conn: &mut <$db as sqlx::Database>::Connection,
+            scope: &Scope,
+            batch: &$crate::registry::ImportBatch,
+        ) -> Result<ImportPlan> {
+            use std::collections::HashMap;
+            let prefix = format!("{}%", scope.prefix());
+            let mut existing: HashMap<String, (i64, bool, Option<Vec<u8>>)> = HashMap::new();
+            for chunk in batch.households().chunks(1000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new("SELECT number, id, CASE WHEN community LIKE ");
+                q.push_bind(prefix.clone());
+                q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS within, digest FROM household WHERE number IN (");
+                let mut list = q.separated(", ");
+                for h in chunk {
+                    list.push_bind(h.number.as_str());
+                }
+                q.push(")");
+                let rows: Vec<(String, i64, i64, Option<Vec<u8>>)> = q.build_query_as().fetch_all(&mut *conn).await?;
+                existing.extend(rows.into_iter().map(|(n, id, within, digest)| (n, (id, within == 1, digest))));
+            }
+            let indexes: Vec<&[u8]> = batch.id_indexes().map(|(_, _, bidx)| bidx).collect();
+            let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();
+            for chunk in indexes.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
+                q.push("(");
+                let mut list = q.separated(", ");
+                for &bidx in chunk {
+                    list.push_bind(bidx);
+                }
+                q.push(")");
+                let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+                registered.extend(rows);
+            }
+            Ok($crate::registry::plan(batch, &existing, &registered))
+        }
+
         /// A sealed value read by `sql` (the cipher, if any, and the household) for
         /// row `id` within the scope, decrypted, and the reveal audited as `action`
         /// (`entity.reveal_…`). None if out of scope; Some(None) if there is no value.

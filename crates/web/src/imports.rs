@@ -518,9 +518,19 @@ impl Outcome {
         meanwhile: impl FnOnce() -> T,
     ) -> Result<T, ImportError> {
         let Checked { parsed, rows, batch } = checked;
-        let plan = store.plan_import(scope, &batch).await?;
-        let households = batch.households();
-        let conflicts = conflict_issues(households, &rows, &plan, mapping);
+        // A dry run plans; an import plans in the transaction that writes, while
+        // the next batch is read.
+        let (plan, written, households, next) = if dry_run {
+            let plan = store.plan_import(scope, &batch).await?;
+            (plan, Vec::new(), batch.into_households(), meanwhile())
+        } else {
+            let (store, actor, scope) = (store.clone(), actor.clone(), scope.clone());
+            let write = tokio::spawn(async move { store.import_households(&actor, &scope, batch).await });
+            let next = meanwhile();
+            let imported = write.await.map_err(|e| ImportError::Interrupted(e.to_string()))??;
+            (imported.plan, imported.written, imported.households, next)
+        };
+        let conflicts = conflict_issues(&households, &rows, &plan, mapping);
         let count = |idx: &mut dyn Iterator<Item = usize>| idx.map(|i| households[i].members.len()).sum::<usize>();
         let mut conflicted: Vec<usize> = plan.conflicts.iter().map(|c| c.household).collect();
         conflicted.sort_unstable();
@@ -538,16 +548,9 @@ impl Outcome {
         t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
         self.issues.extend(parsed.issues);
         self.issues.extend(conflicts);
-        let writes = !dry_run && (!plan.new.is_empty() || !plan.changed.is_empty());
-        let write = writes.then(|| {
-            let (store, actor) = (store.clone(), actor.clone());
-            tokio::spawn(async move { store.import_households(&actor, batch, &plan).await })
-        });
-        let next = meanwhile();
-        if let Some(write) = write {
-            let written = write.await.map_err(|e| ImportError::Interrupted(e.to_string()))??;
+        if !plan.new.is_empty() || !plan.changed.is_empty() {
             self.written.extend(written);
-            self.committed = true;
+            self.committed = !dry_run;
         }
         Ok(next)
     }
