@@ -562,6 +562,11 @@ async fn an_xls_spread_past_its_table_is_refused_before_it_is_read() {
     let dimensions = import(&app, &worker, "", include_bytes!("fixtures/dimensions.xls").to_vec()).await;
     assert_eq!(dimensions.status(), 400);
     assert_eq!(dimensions.json::<Value>().await.unwrap()["code"], "unreadable_file");
+    // Two streams of the same name (`make_xls_two_workbooks.py`): the one checked is the one read.
+    let two = import(&app, &worker, "", include_bytes!("fixtures/xls_two_workbooks.xls").to_vec()).await;
+    assert_eq!(two.status(), 200);
+    let report: Value = two.json().await.unwrap();
+    assert_eq!(report["columns"].as_array().unwrap().len(), 4, "the harmless stream's four columns: {report}");
     // The ordinary old-format ledger still reads.
     let ledger = import(&app, &worker, "", include_bytes!("fixtures/ledger.xls").to_vec()).await;
     assert_eq!(ledger.status(), 200);

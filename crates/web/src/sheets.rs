@@ -534,8 +534,8 @@ fn read_xls(
     on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
-    check_xls_extent(bytes, MAX_XLS_CELLS)?;
-    let mut book = calamine::Xls::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let checked = check_xls_extent(bytes, MAX_XLS_CELLS)?;
+    let mut book = calamine::Xls::new(Cursor::new(checked)).map_err(|e| unreadable(&e))?;
     let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
     let range = book.worksheet_range(&name).map_err(|e| unreadable(&e))?;
     let mut merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
@@ -565,12 +565,28 @@ fn read_xls(
 /// than `cap` cells, or whose stated dimensions are past any sheet's limits
 /// (calamine reserves room for them). Walks the records as calamine does:
 /// from each sheet's stated position to its end, skipping embedded charts.
-fn check_xls_extent(bytes: &[u8], cap: u64) -> Result<(), SheetError> {
+///
+/// Returns the stream checked, rewrapped as the only stream of a new compound
+/// file: calamine finds its stream by its own reading of the directory, which
+/// another entry of the same name could steer to a stream never checked.
+fn check_xls_extent(bytes: &[u8], cap: u64) -> Result<Vec<u8>, SheetError> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let name = if file.is_stream("/Workbook") { "/Workbook" } else { "/Book" };
     let mut stream = Vec::new();
     std::io::Read::read_to_end(&mut file.open_stream(name).map_err(|e| unreadable(&e))?, &mut stream)
         .map_err(|e| unreadable(&e))?;
+    check_biff_extent(&stream, cap)?;
+    let mut only = cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))
+        .map_err(|e| unreadable(&e))?;
+    let mut out = only.create_stream("/Workbook").map_err(|e| unreadable(&e))?;
+    std::io::Write::write_all(&mut out, &stream).map_err(|e| unreadable(&e))?;
+    drop(out);
+    only.flush().map_err(|e| unreadable(&e))?;
+    Ok(only.into_inner().into_inner())
+}
+
+/// [`check_xls_extent`] over the workbook stream itself.
+fn check_biff_extent(stream: &[u8], cap: u64) -> Result<(), SheetError> {
     let u16_at = |d: &[u8], i: usize| d.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
     let u32_at = |d: &[u8], i: usize| d.get(i..i + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     // The records from `at`, until an end-of-file record or the stream's end.
