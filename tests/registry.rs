@@ -572,9 +572,10 @@ async fn an_xls_spread_past_its_table_is_refused_before_it_is_read() {
     assert_eq!(ledger.status(), 200);
 }
 
-/// Two few-kilobyte .xlsx files built by `tests/fixtures/make_xlsx_bombs.py`:
+/// Few-kilobyte .xlsx files built by `tests/fixtures/make_xlsx_bombs.py`:
 /// shared strings that state 10^15 strings (room reserved for them aborted the
-/// server) and one 8 MB cell. Each is refused before it is read; the server goes on.
+/// server), one 8 MB cell, and a cell naming a 40,000-character shared string.
+/// Each is refused, saying why; the server goes on.
 #[tokio::test]
 async fn an_xlsx_that_claims_more_than_it_holds_is_refused_before_it_is_read() {
     let app = TestApp::spawn().await;
@@ -586,6 +587,12 @@ async fn an_xlsx_that_claims_more_than_it_holds_is_refused_before_it_is_read() {
         assert_eq!(res.status(), 400);
         assert_eq!(res.json::<Value>().await.unwrap()["code"], "unreadable_file");
     }
+    // A cell past Excel's 32,767 characters, through a shared string: named, not read as the sheet's end.
+    let long = import(&app, &worker, "", include_bytes!("fixtures/long_shared_string.xlsx").to_vec()).await;
+    assert_eq!(long.status(), 400);
+    let body: Value = long.json().await.unwrap();
+    assert_eq!(body["code"], "cell_too_long", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("A2"), "{body}");
     let csv = format!("户编号,姓名,身份证号,与户主关系\nC1,甲,{},户主\n", ids()[0]);
     assert_eq!(import(&app, &worker, "?community=430602001001", csv.into_bytes()).await.status(), 200);
 }

@@ -31,6 +31,10 @@ use crate::sheets::{self, SheetError};
 const PREVIEW_ROWS: usize = 10;
 /// Issues sent in the JSON answer; the .xlsx report has them all.
 const ISSUES_SHOWN: usize = 500;
+/// Other sheets tried for a header when the first has none.
+const SHEETS_TRIED: usize = 8;
+/// Issues an import keeps for its error report; the rest are counted.
+const ISSUES_KEPT: usize = 100_000;
 
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 pub struct ImportQuery {
@@ -251,17 +255,20 @@ const HEADER_ROWS: usize = 30;
 async fn open_top(
     bytes: &Arc<Vec<u8>>,
     sheet: Option<String>,
-) -> Result<(sheets::Opened, tokio::sync::mpsc::Receiver<sheets::Rows>, sheets::Rows), ImportError> {
+) -> Result<(sheets::Opened, RowsReceiver, sheets::Rows), ImportError> {
     let (opened, mut rx) = sheets::stream(Arc::clone(bytes), sheet, READ_BATCH).await?;
     let mut pending: sheets::Rows = Vec::new();
     while pending.len() < HEADER_ROWS {
         match rx.recv().await {
-            Some(batch) => pending.extend(batch),
+            Some(batch) => pending.extend(batch?),
             None => break,
         }
     }
     Ok((opened, rx, pending))
 }
+
+/// Rows as the sheet's reader hands them over; an error ends them.
+type RowsReceiver = tokio::sync::mpsc::Receiver<Result<sheets::Rows, sheets::SheetError>>;
 
 /// The rows among which the header is looked for.
 fn top_rows(pending: &sheets::Rows) -> Vec<Vec<Cell>> {
@@ -301,7 +308,8 @@ pub async fn run_watched(
     // No sheet chosen and the first one's header not recognised (a sheet of notes before
     // the ledger): the first other sheet whose header is recognised is read instead.
     if job.sheet.is_none() && header.is_none() {
-        for name in opened.sheets.clone().into_iter().filter(|n| *n != opened.sheet) {
+        // A few sheets at most: each is opened anew, and a workbook may list thousands.
+        for name in opened.sheets.clone().into_iter().filter(|n| *n != opened.sheet).take(SHEETS_TRIED) {
             let other = open_top(&bytes, Some(name)).await?;
             let other_top = top_rows(&other.2);
             if let Some(found) = ledger::find_header(&other_top) {
@@ -405,7 +413,7 @@ pub async fn run_watched(
         (Checked::new(store.as_ref(), reader.parse(&rows), said), last)
     };
     if map_first {
-        outcome.issues.push(Issue {
+        outcome.note(vec![Issue {
             row: header_row,
             column: None,
             field: None,
@@ -413,15 +421,15 @@ pub async fn run_watched(
             code: "no_header",
             message_zh: "未能识别表头：请在“列对应”中为各列选择字段（至少姓名、身份证号、与户主关系）后重新检查".into(),
             message_en: "the headers were not recognised: choose a field for each column under the mapping (at least name, ID number and relation) and check again".into(),
-        });
+        }]);
     }
-    let mut current = if map_first { None } else { batches.next(&reader).await.map(|b| check(&mut reader, b)) };
+    let mut current = if map_first { None } else { batches.next(&reader).await?.map(|b| check(&mut reader, b)) };
     while let Some((checked, last_row)) = current.take() {
         if progress.cancelled.load(Ordering::Relaxed) {
             outcome.cancelled = true;
             break;
         }
-        let rows = batches.next(&reader).await;
+        let rows = batches.next(&reader).await?;
         let next = || rows.map(|b| check(&mut reader, b));
         current = outcome.add(store, actor, scope, checked, &mapping, job.dry_run, next).await?;
         progress.done.store(last_row, Ordering::Relaxed);
@@ -440,7 +448,7 @@ pub async fn run_watched(
         columns,
         preview,
         totals: outcome.totals,
-        issues_total: outcome.issues.len(),
+        issues_total: outcome.issues_total,
         issues: outcome.issues,
         notices: if map_first { Vec::new() } else { notices(said) },
         fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned(), f.label_en())).collect(),
@@ -451,29 +459,35 @@ pub async fn run_watched(
 /// Rows waiting to be checked, cut into batches of whole households.
 struct Batches {
     pending: sheets::Rows,
-    rx: tokio::sync::mpsc::Receiver<sheets::Rows>,
+    rx: RowsReceiver,
     finished: bool,
 }
 
 impl Batches {
     /// The next batch of about `WRITE_BATCH` rows ending where a household
     /// ends, with its last row number; `None` at the end of the sheet.
-    async fn next(&mut self, reader: &LedgerReader<'_>) -> Option<(sheets::Rows, usize)> {
-        while !self.finished && self.pending.len() < WRITE_BATCH {
+    async fn next(&mut self, reader: &LedgerReader<'_>) -> Result<Option<(sheets::Rows, usize)>, ImportError> {
+        // Rows of long text (a shared string repeated) make a batch by their bytes.
+        let mut held: usize = self.pending.iter().map(|(_, cells)| sheets::text_bytes(cells)).sum();
+        while !self.finished && self.pending.len() < WRITE_BATCH && held < sheets::MAX_BATCH_TEXT {
             match self.rx.recv().await {
-                Some(batch) => self.pending.extend(batch),
+                Some(batch) => {
+                    let batch = batch?;
+                    held += batch.iter().map(|(_, cells)| sheets::text_bytes(cells)).sum::<usize>();
+                    self.pending.extend(batch);
+                }
                 None => self.finished = true,
             }
         }
         if self.pending.is_empty() {
-            return None;
+            return Ok(None);
         }
         let cut = if self.finished { self.pending.len() } else { reader.last_start(&self.pending) };
         // A household longer than a batch: take it all.
         let cut = if cut == 0 { self.pending.len() } else { cut };
         let batch: sheets::Rows = self.pending.drain(..cut).collect();
         let last = batch.last().map_or(0, |(n, _)| *n);
-        Some((batch, last))
+        Ok(Some((batch, last)))
     }
 }
 
@@ -482,6 +496,8 @@ impl Batches {
 struct Outcome {
     totals: Totals,
     issues: Vec<Issue>,
+    /// Issues found, kept or not.
+    issues_total: usize,
     written: Vec<i64>,
     committed: bool,
     cancelled: bool,
@@ -504,6 +520,14 @@ impl Checked {
 }
 
 impl Outcome {
+    /// Counts `issues` and keeps them while fewer than [`ISSUES_KEPT`] are: a
+    /// sheet of a million bad rows would otherwise hold millions in memory.
+    fn note(&mut self, issues: Vec<Issue>) {
+        self.issues_total += issues.len();
+        let room = ISSUES_KEPT.saturating_sub(self.issues.len());
+        self.issues.extend(issues.into_iter().take(room));
+    }
+
     /// Plans one batch against the registry, writes it unless a dry run, and
     /// counts it; `meanwhile` runs while the database writes.
     #[allow(clippy::too_many_arguments)]
@@ -546,8 +570,8 @@ impl Outcome {
         t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0)) - plan.joining;
         t.persons_unchanged += count(&mut plan.unchanged.iter().copied());
         t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
-        self.issues.extend(parsed.issues);
-        self.issues.extend(conflicts);
+        self.note(parsed.issues);
+        self.note(conflicts);
         if !plan.new.is_empty() || !plan.changed.is_empty() {
             self.written.extend(written);
             self.committed = !dry_run;
@@ -759,6 +783,16 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
         list.write_string_with_format(row, 3, fits(&zhongfu_domain::pii::mask_if_personal(&i.value)), &text)?;
         list.write_string(row, 4, &i.message_zh)?;
         list.write_string(row, 5, &i.message_en)?;
+    }
+    if report.issues_total > report.issues.len() {
+        let row = report.issues.len() as u32 + 2;
+        let (kept, total) = (report.issues.len(), report.issues_total);
+        list.write_string(row, 4, format!("仅列出前 {kept} 条，共 {total} 条：请先改正这些再检查"))?;
+        list.write_string(
+            row,
+            5,
+            format!("only the first {kept} of {total} issues are listed: correct these and check again"),
+        )?;
     }
     for (col, width) in (0u16..).zip([8.0, 6.0, 14.0, 24.0, 60.0, 60.0]) {
         list.set_column_width(col, width)?;
@@ -1103,5 +1137,23 @@ mod tests {
         assert_eq!(names.get("洞庭社区居委会"), Some(&code("430602001001")), "the full name is one community's");
         assert_eq!(names.get("洞庭社区"), None, "two communities answer to it");
         assert_eq!(names.get("430602002003"), Some(&code("430602002003")), "a code always answers");
+    }
+
+    #[test]
+    fn an_import_keeps_so_many_issues_and_counts_the_rest() {
+        let issue = |row| Issue {
+            row,
+            column: None,
+            field: None,
+            value: String::new(),
+            code: "x",
+            message_zh: String::new(),
+            message_en: String::new(),
+        };
+        let mut outcome = Outcome::default();
+        outcome.note((1..=ISSUES_KEPT - 1).map(issue).collect());
+        outcome.note(vec![issue(ISSUES_KEPT), issue(ISSUES_KEPT + 1)]);
+        assert_eq!((outcome.issues.len(), outcome.issues_total), (ISSUES_KEPT, ISSUES_KEPT + 1));
+        assert_eq!(outcome.issues.last().map(|i| i.row), Some(ISSUES_KEPT), "the first ones are kept");
     }
 }

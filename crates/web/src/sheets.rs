@@ -36,6 +36,10 @@ pub enum SheetError {
     NoSheet,
     #[error("there is no sheet named {0}")]
     UnknownSheet(String),
+    #[error("cell {0} holds more than the 32,767 characters Excel allows in a cell")]
+    CellTooLong(String),
+    #[error("the sheet holds more than {} MB of text", .0 / 1024 / 1024)]
+    TooMuchText(u64),
     #[error(
         "the .xls file's cells spread too far (as far as {0}) to be read: delete what lies outside the table, or save it as .xlsx and upload that"
     )]
@@ -50,6 +54,8 @@ impl zhongfu_domain::UserError for SheetError {
             Self::NoSheet => "no_sheet",
             Self::UnknownSheet(_) => "unknown_sheet",
             Self::TooSpread(_) => "cells_too_spread",
+            Self::CellTooLong(_) => "cell_too_long",
+            Self::TooMuchText(_) => "file_too_large",
         }
     }
 
@@ -59,6 +65,8 @@ impl zhongfu_domain::UserError for SheetError {
             Self::TooLarge => format!("该工作簿解压后超过 {} MB", MAX_UNZIPPED / 1024 / 1024),
             Self::NoSheet => "该工作簿没有可见的工作表".into(),
             Self::UnknownSheet(name) => format!("没有名为“{name}”的工作表"),
+            Self::CellTooLong(cell) => format!("单元格 {cell} 超过 Excel 单元格 32767 个字符的上限"),
+            Self::TooMuchText(cap) => format!("该工作表的文字超过 {} MB", cap / 1024 / 1024),
             Self::TooSpread(cell) => {
                 format!(
                     "该 .xls 文件的单元格分布过广（远至 {cell}），无法读取：请删除表格以外的内容，或另存为 .xlsx 后再上传"
@@ -126,7 +134,7 @@ pub fn read_rows(bytes: &[u8], sheet: Option<&str>, keep: impl Fn(usize) -> bool
 pub type Rows = Vec<(usize, Vec<Cell>)>;
 
 /// Text a batch of rows may hold before it is handed over, however few its rows.
-const MAX_BATCH_TEXT: usize = 32 * 1024 * 1024;
+pub const MAX_BATCH_TEXT: usize = 32 * 1024 * 1024;
 
 /// Reads the sheet on a blocking thread and hands over rows in batches of
 /// `batch` (or [`MAX_BATCH_TEXT`]), at most two batches ahead of the reader: memory stays bounded
@@ -135,9 +143,9 @@ pub async fn stream(
     bytes: Arc<Vec<u8>>,
     sheet: Option<String>,
     batch: usize,
-) -> Result<(Opened, tokio::sync::mpsc::Receiver<Rows>), SheetError> {
+) -> Result<(Opened, tokio::sync::mpsc::Receiver<Result<Rows, SheetError>>), SheetError> {
     let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
-    let (tx, rx) = tokio::sync::mpsc::channel::<Rows>(2);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Rows, SheetError>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let mut pending = Vec::with_capacity(batch);
         let mut held = 0usize;
@@ -151,23 +159,28 @@ pub async fn stream(
                 }
             },
             |number, cells| {
-                held += cells.iter().map(|c| if let Cell::Text(t) = c { t.len() } else { 0 }).sum::<usize>();
+                held += text_bytes(&cells);
                 pending.push((number, cells));
                 if pending.len() < batch && held < MAX_BATCH_TEXT {
                     return true;
                 }
                 held = 0;
-                tx.blocking_send(std::mem::replace(&mut pending, Vec::with_capacity(batch))).is_ok()
+                tx.blocking_send(Ok(std::mem::replace(&mut pending, Vec::with_capacity(batch)))).is_ok()
             },
         );
         match result {
-            Err(e) => {
-                if let Some(o) = opened_tx.take() {
+            // An error once the rows flow (a damaged part further down, a cell too
+            // long) ends them with the error, not quietly, as if the sheet ended.
+            Err(e) => match opened_tx.take() {
+                Some(o) => {
                     let _ = o.send(Err(e));
                 }
-            }
+                None => {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            },
             Ok(_) if !pending.is_empty() => {
-                let _ = tx.blocking_send(pending);
+                let _ = tx.blocking_send(Ok(pending));
             }
             Ok(_) => {}
         }
@@ -227,13 +240,46 @@ fn each_row_unchecked(
     mut on_open: impl FnMut(&Opened),
     mut on_row: impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
-    if bytes.starts_with(b"PK\x03\x04") {
+    // Text is counted as the cells come out, merged cells filled in: one shared
+    // string or merged value can be repeated into far more text than the file holds.
+    let (mut used, mut refused) = (0u64, None);
+    let mut on_row = |number: usize, cells: Vec<Cell>| {
+        for (c, cell) in cells.iter().enumerate() {
+            if let Cell::Text(t) = cell
+                && t.len() > MAX_CELL_CHARS
+                && t.chars().count() > MAX_CELL_CHARS
+            {
+                refused =
+                    Some(SheetError::CellTooLong(format!("{}{number}", zhongfu_domain::ledger::column_letter(c))));
+                return false;
+            }
+        }
+        used += text_bytes(&cells) as u64;
+        if used > MAX_SHEET_TEXT {
+            refused = Some(SheetError::TooMuchText(MAX_SHEET_TEXT));
+            return false;
+        }
+        on_row(number, cells)
+    };
+    let opened = if bytes.starts_with(b"PK\x03\x04") {
         read_xlsx(bytes, sheet, only, &mut on_open, &mut on_row)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         read_xls(bytes, sheet, &mut on_open, &mut on_row)
     } else {
         read_csv(bytes, &mut on_open, &mut on_row)
-    }
+    }?;
+    refused.map_or(Ok(opened), Err)
+}
+
+/// Characters a cell may hold, as in Excel.
+const MAX_CELL_CHARS: usize = 32_767;
+/// Text one reading of a sheet may give, counted by [`text_bytes`].
+const MAX_SHEET_TEXT: u64 = MAX_UNZIPPED;
+
+/// What a row's cells take in memory, near enough: their text and a word or
+/// four for each cell.
+pub fn text_bytes(cells: &[Cell]) -> usize {
+    cells.iter().map(|c| 32 + if let Cell::Text(t) = c { t.len() } else { 0 }).sum()
 }
 
 /// Unpacks every entry of a workbook, counting what comes out, and stops past
@@ -277,7 +323,14 @@ struct XmlPart {
     opened: Vec<u8>,
     refused: bool,
     head: Vec<u8>,
+    /// Merged regions declared (`<mergeCell`), which the reader holds all of.
+    merges: u64,
+    tail: Vec<u8>,
 }
+
+/// Merged regions a workbook may declare: a ledger of a million rows whose
+/// household cells are merged down has a few hundred thousand.
+const MAX_MERGES: u64 = 4 * 1024 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Token {
@@ -291,7 +344,22 @@ enum Token {
 
 impl XmlPart {
     fn new(xml: bool) -> Self {
-        Self { xml, state: Token::Text, run: 0, longest: 0, opened: Vec::new(), refused: false, head: Vec::new() }
+        let (run, longest, merges) = (0, 0, 0);
+        let (opened, head, tail) = (Vec::new(), Vec::new(), Vec::new());
+        Self { xml, state: Token::Text, run, longest, opened, refused: false, head, merges, tail }
+    }
+
+    /// Counts `<mergeCell` in `bytes`, and across the join with the bytes before.
+    fn count_merges(&mut self, bytes: &[u8]) {
+        const TAG: &[u8] = b"<mergeCell";
+        let mut joined = std::mem::take(&mut self.tail);
+        joined.extend_from_slice(&bytes[..bytes.len().min(TAG.len() - 1)]);
+        self.merges += memchr::memmem::find_iter(&joined, TAG).count() as u64;
+        self.merges += memchr::memmem::find_iter(bytes, TAG).count() as u64;
+        let keep = bytes.len().min(TAG.len() - 1);
+        joined.clear();
+        joined.extend_from_slice(&bytes[bytes.len() - keep..]);
+        self.tail = joined;
     }
 
     fn scan(&mut self, mut bytes: &[u8]) {
@@ -382,7 +450,7 @@ impl XmlPart {
     /// the shared strings) it states more strings than it could hold: the
     /// reader reserves room for as many as it states.
     fn check(&self, shared_strings: bool, size: u64) -> Result<(), SheetError> {
-        if self.refused || self.longest > MAX_XML_TOKEN {
+        if self.refused || self.longest > MAX_XML_TOKEN || self.merges > MAX_MERGES {
             return Err(SheetError::Unreadable("a part of the workbook is not the XML Excel writes".into()));
         }
         if shared_strings {
@@ -407,6 +475,7 @@ impl std::io::Write for XmlPart {
         }
         if self.xml {
             self.scan(bytes);
+            self.count_merges(bytes);
         }
         Ok(bytes.len())
     }
@@ -446,16 +515,24 @@ fn read_xlsx(
     let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
     let mut merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
+    merged.retain(|d| (d.start.1 as usize) < MAX_COLUMNS && (d.start.0 as usize) < MAX_ROWS);
     merged.sort_by_key(|d| d.start);
-    // A merged region's value comes from its top-left cell: kept for a wanted column it covers.
-    let only: Option<Vec<usize>> = only.map(|o| {
-        let covers = |d: &calamine::Dimensions| o.iter().any(|&c| (d.start.1 as usize..=d.end.1 as usize).contains(&c));
-        o.iter().copied().chain(merged.iter().filter(|d| covers(d)).map(|d| d.start.1 as usize)).collect()
-    });
+    // The columns read; a merged region's value comes from its top-left cell, so
+    // that cell is read for a wanted column the region covers.
+    let mut wanted = [only.is_none(); MAX_COLUMNS];
+    for &c in only.unwrap_or_default().iter().filter(|&&c| c < MAX_COLUMNS) {
+        wanted[c] = true;
+    }
+    let asked = wanted;
+    for d in &merged {
+        if (d.start.1 as usize..=(d.end.1 as usize).min(MAX_COLUMNS - 1)).any(|c| asked[c]) {
+            wanted[d.start.1 as usize] = true;
+        }
+    }
     let mut cells = book.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
     let opened = Opened { sheets, sheet: name, rows: cells.dimensions().end.0 as usize + 1 };
     on_open(&opened);
-    let mut merges = Merges::new(merged);
+    let mut merges = Merges::new(merged, asked);
     let (mut row, mut current): (usize, Vec<Cell>) = (0, Vec::new());
     while let Some(c) = cells.next_cell().map_err(|e| unreadable(&e))? {
         let (r, col) = c.get_position();
@@ -469,7 +546,7 @@ fn read_xlsx(
             }
             row += 1;
         }
-        if col < MAX_COLUMNS && only.as_ref().is_none_or(|o| o.contains(&col)) {
+        if col < MAX_COLUMNS && wanted[col] {
             if current.len() <= col {
                 current.resize(col + 1, Cell::Empty);
             }
@@ -486,11 +563,13 @@ fn read_xlsx(
 struct Merges {
     pending: std::collections::VecDeque<calamine::Dimensions>,
     active: Vec<(calamine::Dimensions, Cell)>,
+    /// The columns filled (a pass over a few columns fills only those).
+    filled: [bool; MAX_COLUMNS],
 }
 
 impl Merges {
-    fn new(sorted: Vec<calamine::Dimensions>) -> Self {
-        Self { pending: sorted.into(), active: Vec::new() }
+    fn new(sorted: Vec<calamine::Dimensions>, filled: [bool; MAX_COLUMNS]) -> Self {
+        Self { pending: sorted.into(), active: Vec::new(), filled }
     }
 
     /// Row `r` (0-based) with the merged cells filled in.
@@ -518,7 +597,7 @@ impl Merges {
                 row.resize(c1 + 1, Cell::Empty);
             }
             for (c, slot) in row.iter_mut().enumerate().take(c1 + 1).skip(c0) {
-                if (r, c) != (d.start.0 as usize, d.start.1 as usize) {
+                if self.filled[c] && (r, c) != (d.start.0 as usize, d.start.1 as usize) {
                     *slot = value.clone();
                 }
             }
@@ -543,7 +622,7 @@ fn read_xls(
     let (top, left) = range.start().unwrap_or((0, 0));
     let opened = Opened { sheets, sheet: name, rows: top as usize + range.height() };
     on_open(&opened);
-    let mut merges = Merges::new(merged);
+    let mut merges = Merges::new(merged, [true; MAX_COLUMNS]);
     for r in 0..top as usize {
         if !on_row(r + 1, merges.fill(r, Vec::new())) {
             return Ok(opened);
@@ -575,7 +654,7 @@ fn check_xls_extent(bytes: &[u8], cap: u64) -> Result<Vec<u8>, SheetError> {
     let mut stream = Vec::new();
     std::io::Read::read_to_end(&mut file.open_stream(name).map_err(|e| unreadable(&e))?, &mut stream)
         .map_err(|e| unreadable(&e))?;
-    check_biff_extent(&stream, cap)?;
+    check_biff_extent(&stream, cap, MAX_XLS_TEXT)?;
     let mut only = cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::new()))
         .map_err(|e| unreadable(&e))?;
     let mut out = only.create_stream("/Workbook").map_err(|e| unreadable(&e))?;
@@ -586,7 +665,7 @@ fn check_xls_extent(bytes: &[u8], cap: u64) -> Result<Vec<u8>, SheetError> {
 }
 
 /// [`check_xls_extent`] over the workbook stream itself.
-fn check_biff_extent(stream: &[u8], cap: u64) -> Result<(), SheetError> {
+fn check_biff_extent(stream: &[u8], cap: u64, text_cap: u64) -> Result<(), SheetError> {
     let u16_at = |d: &[u8], i: usize| d.get(i..i + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]));
     let u32_at = |d: &[u8], i: usize| d.get(i..i + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     // The records from `at`, until an end-of-file record or the stream's end.
@@ -599,11 +678,19 @@ fn check_biff_extent(stream: &[u8], cap: u64) -> Result<(), SheetError> {
             Some((kind, data))
         })
     };
-    let sheets: Vec<usize> = records(0)
-        .take_while(|&(k, _)| k != 0x000A)
-        .filter(|&(k, _)| k == 0x0085)
-        .map(|(_, d)| u32_at(d, 0) as usize)
-        .collect();
+    let (mut sheets, mut sst, mut in_sst) = (Vec::new(), Vec::<&[u8]>::new(), false);
+    for (kind, d) in records(0).take_while(|&(k, _)| k != 0x000A) {
+        match kind {
+            0x0085 => sheets.push(u32_at(d, 0) as usize),
+            0x00FC => sst = vec![d.get(8..).unwrap_or_default()],
+            0x003C if in_sst => sst.push(d),
+            _ => {}
+        }
+        in_sst = kind == 0x00FC || (in_sst && kind == 0x003C);
+    }
+    // Each cell that names a shared string is given its own copy of the text.
+    let shared = shared_string_lengths(&sst);
+    let mut text = 0u64;
     let mut total = 0u64;
     for at in sheets {
         if at > stream.len() {
@@ -640,7 +727,15 @@ fn check_biff_extent(stream: &[u8], cap: u64) -> Result<(), SheetError> {
                         return Err(SheetError::Unreadable("sheet dimensions past the format's limits".into()));
                     }
                 }
-                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD if d.len() >= 4 => grow(0, row, col),
+                0x00FD if d.len() >= 10 => {
+                    grow(0, row, col);
+                    // UTF-8 takes up to three bytes for a character of the sheet's UTF-16.
+                    text += 3 * u64::from(shared.get(u32_at(d, 6) as usize).copied().unwrap_or(0));
+                    if text > text_cap {
+                        return Err(SheetError::TooMuchText(text_cap));
+                    }
+                }
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E if d.len() >= 4 => grow(0, row, col),
                 0x0006 if d.len() >= 4 => {
                     grow(0, row, col);
                     grow(1, row, col);
@@ -662,6 +757,66 @@ fn check_biff_extent(stream: &[u8], cap: u64) -> Result<(), SheetError> {
         }
     }
     Ok(())
+}
+
+/// Text the shared strings of an .xls may come to in its cells, all sheets together.
+const MAX_XLS_TEXT: u64 = 512 * 1024 * 1024;
+
+/// The length in characters of each shared string of an .xls, read as calamine
+/// reads them: the SST record's strings after its eight-byte header, running on
+/// into CONTINUE records (where a string's characters go on, a byte first says
+/// their width). Stops at the first string it cannot read.
+fn shared_string_lengths(parts: &[&[u8]]) -> Vec<u32> {
+    fn next<'a>(parts: &[&'a [u8]], k: &mut usize, data: &mut &'a [u8]) -> bool {
+        *k += 1;
+        parts.get(*k).map(|p| *data = p).is_some()
+    }
+    let mut lengths = Vec::new();
+    let (mut k, mut data) = (0, parts.first().copied().unwrap_or_default());
+    loop {
+        if data.is_empty() && !next(parts, &mut k, &mut data) {
+            return lengths;
+        }
+        if data.len() < 3 {
+            return lengths;
+        }
+        let (cch, flags) = (u16::from_le_bytes([data[0], data[1]]), data[2]);
+        data = &data[3..];
+        let mut skip = 0usize;
+        if flags & 0x8 != 0 {
+            let Some(runs) = data.get(..2) else { return lengths };
+            skip += 4 * usize::from(u16::from_le_bytes([runs[0], runs[1]]));
+            data = &data[2..];
+        }
+        if flags & 0x4 != 0 {
+            let Some(ext) = data.get(..4) else { return lengths };
+            skip += i32::from_le_bytes([ext[0], ext[1], ext[2], ext[3]]).max(0) as usize;
+            data = &data[4..];
+        }
+        let (mut left, mut wide) = (usize::from(cch), flags & 0x1 != 0);
+        while left > 0 {
+            let width = if wide { 2 } else { 1 };
+            let here = left.min(data.len() / width);
+            data = &data[here * width..];
+            left -= here;
+            if left > 0 {
+                if !next(parts, &mut k, &mut data) || data.is_empty() {
+                    return lengths;
+                }
+                wide = data[0] & 0x1 != 0;
+                data = &data[1..];
+            }
+        }
+        while skip > 0 {
+            if data.is_empty() && !next(parts, &mut k, &mut data) {
+                return lengths;
+            }
+            let here = skip.min(data.len());
+            data = &data[here..];
+            skip -= here;
+        }
+        lengths.push(u32::from(cch));
+    }
 }
 
 /// A streamed cell, its text copied once (through [`Data`] it was copied twice).
@@ -959,11 +1114,50 @@ mod tests {
         all.extend((0..1000).map(|i| region(MAX_COLUMNS as u32 + i, MAX_COLUMNS as u32 + i)));
         all.push(region(0, 2));
         all.sort_by_key(|d| d.start);
-        let mut merges = Merges::new(all);
+        let mut merges = Merges::new(all, [true; MAX_COLUMNS]);
         let row = merges.fill(0, vec![Cell::Text("a".into()), Cell::Text("b".into())]);
         assert_eq!(merges.active.len(), 1, "one region per cell at most, none past the columns read");
         let a = Cell::Text("a".into());
         assert_eq!(row, vec![a.clone(), a.clone(), a.clone()], "A1:C… comes first and is the one kept");
         assert_eq!(merges.fill(1, Vec::new()), vec![a.clone(), a.clone(), a]);
+    }
+
+    /// A BIFF record: its kind, length and data.
+    fn record(kind: u16, data: &[u8]) -> Vec<u8> {
+        [&kind.to_le_bytes()[..], &(data.len() as u16).to_le_bytes(), data].concat()
+    }
+
+    #[test]
+    fn shared_string_lengths_are_read_across_continue_records() {
+        // "abc" one byte a character; four UTF-16 characters cut after two, the rest
+        // one byte each in a CONTINUE record; "x" with one formatting run.
+        let sst = [&[0u8; 8][..], &[3, 0, 0], b"abc", &[4, 0, 1], &[0x61, 0, 0x62, 0]].concat();
+        let cont = [&[0u8][..], b"cd", &[1, 0, 8, 1, 0], b"x", &[0, 0, 0, 0]].concat();
+        assert_eq!(shared_string_lengths(&[&sst[8..], &cont]), [3, 4, 1]);
+        assert_eq!(shared_string_lengths(&[&sst[8..sst.len() - 2]]), [3], "a string cut short is not counted");
+    }
+
+    #[test]
+    fn an_xls_whose_cells_repeat_a_long_shared_string_is_refused() {
+        let long = [&[0xE8u8, 0x03, 0][..], &[b'x'; 1000]].concat();
+        let sheet_at = |globals: usize| (globals as u32).to_le_bytes();
+        let cells = |n: u16| -> Vec<u8> {
+            let mut out = record(0x0809, &[0; 16]);
+            for r in 0..n {
+                out.extend(record(0x00FD, &[&r.to_le_bytes()[..], &[0, 0, 0, 0], &0u32.to_le_bytes()].concat()));
+            }
+            out.extend(record(0x000A, &[]));
+            out
+        };
+        let book = |n: u16| {
+            let sst = record(0x00FC, &[&[0u8; 8][..], &long].concat());
+            let head = [record(0x0809, &[0; 16]), sst].concat();
+            let globals = head.len() + 4 + 8 + 4;
+            let sheet = record(0x0085, &[&sheet_at(globals)[..], &[0, 0, 1, 0]].concat());
+            [head, sheet, record(0x000A, &[]), cells(n)].concat()
+        };
+        // 100 cells of a 1,000-character string: 300 kB as UTF-8 at most.
+        assert_eq!(check_biff_extent(&book(100), 1 << 20, 300_000), Ok(()));
+        assert_eq!(check_biff_extent(&book(101), 1 << 20, 300_000), Err(SheetError::TooMuchText(300_000)));
     }
 }
