@@ -794,7 +794,6 @@ pub enum EditOutcome {
     Conflict(&'static str),
 }
 
-/// How an import would treat each household of the file (by position).
 /// A batch written: how it was planned, the households written (new and
 /// replaced), and the batch's households, by the plan's positions.
 #[derive(Debug)]
@@ -804,6 +803,7 @@ pub struct Imported {
     pub households: Vec<Household>,
 }
 
+/// How an import would treat each household of the file (by position).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ImportPlan {
     pub new: Vec<usize>,

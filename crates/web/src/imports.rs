@@ -29,7 +29,7 @@ use crate::sheets::{self, SheetError};
 
 /// Data rows shown in the preview.
 const PREVIEW_ROWS: usize = 10;
-/// Issues sent in the JSON answer; the .xlsx report has them all.
+/// Issues sent in the JSON answer; the .xlsx report has all that are kept.
 const ISSUES_SHOWN: usize = 500;
 /// Other sheets tried for a header when the first has none.
 const SHEETS_TRIED: usize = 8;
@@ -572,10 +572,8 @@ impl Outcome {
         t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
         self.note(parsed.issues);
         self.note(conflicts);
-        if !plan.new.is_empty() || !plan.changed.is_empty() {
-            self.written.extend(written);
-            self.committed = !dry_run;
-        }
+        self.committed |= !written.is_empty();
+        self.written.extend(written);
         Ok(next)
     }
 }

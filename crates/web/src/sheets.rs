@@ -24,7 +24,7 @@ const MAX_COLUMNS: usize = 200;
 /// sheet as a full rectangle from its first used cell to its last, so a
 /// few-kilobyte file with one cell far out would take gigabytes (65,536
 /// rows × 64 columns is about 250 MB here).
-pub const MAX_XLS_CELLS: u64 = 65_536 * 64;
+const MAX_XLS_CELLS: u64 = 65_536 * 64;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SheetError {
@@ -36,7 +36,7 @@ pub enum SheetError {
     NoSheet,
     #[error("there is no sheet named {0}")]
     UnknownSheet(String),
-    #[error("cell {0} holds more than the 32,767 characters Excel allows in a cell")]
+    #[error("cell {0} holds more than the 32,767 characters Excel allows in a cell: shorten it and upload again")]
     CellTooLong(String),
     #[error("the sheet holds more than {} MB of text", .0 / 1024 / 1024)]
     TooMuchText(u64),
@@ -65,7 +65,7 @@ impl zhongfu_domain::UserError for SheetError {
             Self::TooLarge => format!("该工作簿解压后超过 {} MB", MAX_UNZIPPED / 1024 / 1024),
             Self::NoSheet => "该工作簿没有可见的工作表".into(),
             Self::UnknownSheet(name) => format!("没有名为“{name}”的工作表"),
-            Self::CellTooLong(cell) => format!("单元格 {cell} 超过 Excel 单元格 32767 个字符的上限"),
+            Self::CellTooLong(cell) => format!("单元格 {cell} 超过 Excel 单元格 32767 个字符的上限：请缩短后重新上传"),
             Self::TooMuchText(cap) => format!("该工作表的文字超过 {} MB", cap / 1024 / 1024),
             Self::TooSpread(cell) => {
                 format!(
@@ -290,16 +290,15 @@ fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<(), Shee
     let mut total = 0u64;
     for i in 0..zip.len() {
         let entry = zip.by_index(i).map_err(|e| unreadable(&e))?;
-        let streamed = entry.name().map_err(|e| unreadable(&e))?.to_ascii_lowercase().starts_with("xl/worksheets/");
-        let allowed = if streamed { cap - total } else { part_cap.min(cap - total) };
         let name = entry.name().map_err(|e| unreadable(&e))?.to_ascii_lowercase();
+        let allowed = if name.starts_with("xl/worksheets/") { cap - total } else { part_cap.min(cap - total) };
         let mut limited = std::io::Read::take(entry, allowed + 1);
-        let mut xml = XmlPart::new(name.ends_with(".xml"));
+        let mut xml = XmlPart::new(&name);
         let size = std::io::copy(&mut limited, &mut xml).map_err(|e| unreadable(&e))?;
         if size > allowed {
             return Err(SheetError::TooLarge);
         }
-        xml.check(name.ends_with("sharedstrings.xml"), size)?;
+        xml.check(size)?;
         total += size;
     }
     Ok(())
@@ -316,6 +315,8 @@ const MAX_XML_TOKEN: usize = 1024 * 1024;
 /// bytes, which state how many shared strings follow.
 struct XmlPart {
     xml: bool,
+    /// The shared strings, whose head is kept (`uniqueCount`).
+    shared_strings: bool,
     state: Token,
     run: usize,
     longest: usize,
@@ -343,10 +344,12 @@ enum Token {
 }
 
 impl XmlPart {
-    fn new(xml: bool) -> Self {
+    /// A part by its name, lowercased.
+    fn new(name: &str) -> Self {
+        let (xml, shared_strings) = (name.ends_with(".xml"), name.ends_with("sharedstrings.xml"));
         let (run, longest, merges) = (0, 0, 0);
         let (opened, head, tail) = (Vec::new(), Vec::new(), Vec::new());
-        Self { xml, state: Token::Text, run, longest, opened, refused: false, head, merges, tail }
+        Self { xml, shared_strings, state: Token::Text, run, longest, opened, refused: false, head, merges, tail }
     }
 
     /// Counts `<mergeCell` in `bytes`, and across the join with the bytes before.
@@ -449,11 +452,11 @@ impl XmlPart {
     /// Refuses the part if a piece of it is too long, it carries a DTD, or (for
     /// the shared strings) it states more strings than it could hold: the
     /// reader reserves room for as many as it states.
-    fn check(&self, shared_strings: bool, size: u64) -> Result<(), SheetError> {
+    fn check(&self, size: u64) -> Result<(), SheetError> {
         if self.refused || self.longest > MAX_XML_TOKEN || self.merges > MAX_MERGES {
             return Err(SheetError::Unreadable("a part of the workbook is not the XML Excel writes".into()));
         }
-        if shared_strings {
+        if self.shared_strings {
             let head = String::from_utf8_lossy(&self.head);
             let stated = head
                 .split_once("uniqueCount=\"")
@@ -470,7 +473,7 @@ impl XmlPart {
 
 impl std::io::Write for XmlPart {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.head.len() < 4096 {
+        if self.shared_strings && self.head.len() < 4096 {
             self.head.extend_from_slice(&bytes[..bytes.len().min(4096 - self.head.len())]);
         }
         if self.xml {
@@ -515,8 +518,7 @@ fn read_xlsx(
     let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
     let mut merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
-    merged.retain(|d| (d.start.1 as usize) < MAX_COLUMNS && (d.start.0 as usize) < MAX_ROWS);
-    merged.sort_by_key(|d| d.start);
+    merged.retain(Merges::read);
     // The columns read; a merged region's value comes from its top-left cell, so
     // that cell is read for a wanted column the region covers.
     let mut wanted = [only.is_none(); MAX_COLUMNS];
@@ -568,8 +570,15 @@ struct Merges {
 }
 
 impl Merges {
-    fn new(sorted: Vec<calamine::Dimensions>, filled: [bool; MAX_COLUMNS]) -> Self {
-        Self { pending: sorted.into(), active: Vec::new(), filled }
+    /// Whether a region starts where cells are read (the others are never filled).
+    fn read(d: &calamine::Dimensions) -> bool {
+        (d.start.1 as usize) < MAX_COLUMNS && (d.start.0 as usize) < MAX_ROWS
+    }
+
+    fn new(mut regions: Vec<calamine::Dimensions>, filled: [bool; MAX_COLUMNS]) -> Self {
+        regions.retain(Self::read);
+        regions.sort_by_key(|d| d.start);
+        Self { pending: regions.into(), active: Vec::new(), filled }
     }
 
     /// Row `r` (0-based) with the merged cells filled in.
@@ -578,15 +587,12 @@ impl Merges {
         while self.pending.front().is_some_and(|d| d.start.0 as usize <= r) {
             let Some(d) = self.pending.pop_front() else { break };
             // Merged regions cannot overlap in Excel; a file that says they do
-            // (thousands over the same cells) is not given the time it asks for.
-            // Columns past those read are never filled, so at most that many are active.
+            // (thousands over the same cells) is not given the time it asks for,
+            // so at most one region per column read is active.
             let overlaps = |a: &calamine::Dimensions| {
                 a.start.1 <= d.end.1 && d.start.1 <= a.end.1 && a.start.0 <= d.end.0 && d.start.0 <= a.end.0
             };
-            if d.end.0 as usize >= r
-                && (d.start.1 as usize) < MAX_COLUMNS
-                && !self.active.iter().any(|(a, _)| overlaps(a))
-            {
+            if d.end.0 as usize >= r && !self.active.iter().any(|(a, _)| overlaps(a)) {
                 let value = row.get(d.start.1 as usize).cloned().unwrap_or(Cell::Empty);
                 self.active.push((d, value));
             }
@@ -617,8 +623,7 @@ fn read_xls(
     let mut book = calamine::Xls::new(Cursor::new(checked)).map_err(|e| unreadable(&e))?;
     let (sheets, name) = choose(book.sheets_metadata(), sheet)?;
     let range = book.worksheet_range(&name).map_err(|e| unreadable(&e))?;
-    let mut merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
-    merged.sort_by_key(|d| d.start);
+    let merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
     let (top, left) = range.start().unwrap_or((0, 0));
     let opened = Opened { sheets, sheet: name, rows: top as usize + range.height() };
     on_open(&opened);
@@ -1067,9 +1072,9 @@ mod tests {
 
     /// The longest piece `scan` finds in `xml`, fed whole and byte by byte, and whether it refused.
     fn longest(xml: &[u8]) -> (usize, bool) {
-        let mut whole = XmlPart::new(true);
+        let mut whole = XmlPart::new("xl/worksheets/sheet1.xml");
         whole.scan(xml);
-        let mut bytes = XmlPart::new(true);
+        let mut bytes = XmlPart::new("xl/worksheets/sheet1.xml");
         xml.chunks(1).for_each(|b| bytes.scan(b));
         assert_eq!((whole.longest, whole.refused), (bytes.longest, bytes.refused), "chunks do not matter");
         (whole.longest, whole.refused)
@@ -1097,9 +1102,9 @@ mod tests {
     fn shared_strings_may_not_state_more_strings_than_they_hold() {
         let part = |count: &str| {
             let xml = format!(r#"<sst count="2" uniqueCount="{count}"><si><t>a</t></si><si><t>b</t></si></sst>"#);
-            let mut p = XmlPart::new(true);
+            let mut p = XmlPart::new("xl/sharedstrings.xml");
             std::io::Write::write_all(&mut p, xml.as_bytes()).unwrap();
-            p.check(true, xml.len() as u64)
+            p.check(xml.len() as u64)
         };
         assert!(part("2").is_ok());
         assert!(part("1000000000000000").is_err());
