@@ -1032,6 +1032,9 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
                 (Ok(_), _) => rejects.push((Field::BirthDate, mismatch())),
                 // A 出生年月 column may hold only the month.
                 (Err(_), Some(month)) if month == (born.year(), born.month()) => {}
+                // 1962.10 typed into a number cell is stored as 1962.1: October, not only January.
+                (Err(_), Some((year, 1)))
+                    if matches!(cell, Cell::Number(_)) && (year, 10) == (born.year(), born.month()) => {}
                 (Err(_), Some(_)) => rejects.push((Field::BirthDate, mismatch())),
                 (Err(r), None) => rejects.push((Field::BirthDate, r)),
             }

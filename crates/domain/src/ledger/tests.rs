@@ -246,11 +246,26 @@ fn a_birth_date_or_sex_column_must_agree_with_the_id() {
         r[5] = Cell::Date(NaiveDate::from_ymd_opt(cell.0, cell.1, cell.2).unwrap());
         rows.push(r);
     }
+    // 1967.10 typed into a number cell is stored as 1967.1; 1968.1 is January only.
+    for (number, born, typed) in
+        [("K8", (1967, 10, 4), 1967.1), ("K9", (1968, 1, 4), 1968.1), ("KA", (1969, 11, 4), 1969.1)]
+    {
+        let mut r = row(&[number, "洞庭社区", "庚", &id(born, 71), "户主", "", "男"]);
+        r[5] = Cell::Number(typed);
+        rows.push(r);
+    }
     let parsed = parse(&rows);
     let codes: Vec<(usize, &str)> = parsed.issues.iter().map(|i| (i.row, i.code)).collect();
-    assert_eq!(codes, vec![(3, "birth_mismatch"), (5, "birth_mismatch"), (6, "invalid_date"), (8, "birth_mismatch")]);
+    let expected = vec![
+        (3, "birth_mismatch"),
+        (5, "birth_mismatch"),
+        (6, "invalid_date"),
+        (8, "birth_mismatch"),
+        (11, "birth_mismatch"),
+    ];
+    assert_eq!(codes, expected);
     let numbers: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
-    assert_eq!(numbers, vec!["K1", "K3", "K6"], "a month-only 出生年月 that agrees is accepted");
+    assert_eq!(numbers, vec!["K1", "K3", "K6", "K8", "K9"], "a month-only 出生年月 that agrees is accepted");
 }
 
 #[test]
