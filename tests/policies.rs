@@ -78,15 +78,27 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
         ("code", json!("测 试;drop")),
         ("name", json!("长".repeat(61))),
         ("basis", json!("x".repeat(501))),
-        // A year no policy was or will be in force (chrono reads five digits and signs).
-        ("effective_from", json!("-0001-01-01")),
-        ("effective_to", json!("+12026-01-01")),
+        // A year no policy was or will be in force.
+        ("effective_from", json!("1899-12-31")),
+        ("effective_to", json!("2101-01-01")),
     ] {
         let mut odd = def.clone();
         odd[field] = value;
         let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": odd })).await;
         assert_eq!(res.status(), 400, "{field}");
         assert_eq!(res.json::<Value>().await.unwrap()["field"], field);
+    }
+    // A date not written YYYY-MM-DD (chrono alone reads signs, five digits and 2026-1-5).
+    for (field, value) in
+        [("effective_from", "-0001-01-01"), ("effective_to", "+12026-01-01"), ("effective_from", "2026-1-5")]
+    {
+        let mut odd = def.clone();
+        odd[field] = json!(value);
+        let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": odd })).await;
+        assert_eq!(res.status(), 422, "{value}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["field"], format!("definition.{field}"), "{body}");
+        assert!(body["message"].as_str().unwrap().contains("YYYY-MM-DD"), "{body}");
     }
     // A rule only the interpreter could run, and it can't: refused where it is written.
     let mut bad = def.clone();
@@ -523,11 +535,15 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     }
     let status: Value = app.get_as(&district, "/api/v1/sweep").await.json().await.unwrap();
     assert_eq!(status["as_of"], today.to_string());
-    // A date that is not one is refused, naming the field.
-    let res = app.post_as(&district, "/api/v1/sweep", json!({ "date": "2026-13-01" })).await;
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["field"], "date", "{body}");
+    // A date that is not one, or not written YYYY-MM-DD, is refused, naming the field.
+    let short = format!("{}-{}-1", today.year(), today.month());
+    for (bad, says) in [("2026-13-01", "没有这一天"), (short.as_str(), "日期应写作 YYYY-MM-DD")] {
+        let res = app.post_as(&district, "/api/v1/sweep", json!({ "date": bad })).await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["field"], "date", "{body}");
+        assert!(body["message"].as_str().unwrap().contains(says), "{body}");
+    }
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod day;
 pub mod demo;
 pub mod division;
 pub mod error;

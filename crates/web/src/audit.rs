@@ -95,7 +95,7 @@ impl AuditQuery {
 
 fn day(field: &'static str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
     let Some(text) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+    let date = zhongfu_domain::day::parse(text).ok_or_else(|| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD")
             .with_field(field)
     })?;

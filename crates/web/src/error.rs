@@ -356,6 +356,12 @@ fn reason_zh(reason: &str) -> String {
     if reason.starts_with("expected ident") {
         return "应为可选值之一（文本）".into();
     }
+    if reason.ends_with(zhongfu_domain::day::SHAPE) {
+        return "日期应写作 YYYY-MM-DD（如 2026-01-05）".into();
+    }
+    if reason.ends_with(zhongfu_domain::day::NO_SUCH_DAY) {
+        return "没有这一天（如 2026-13-01）".into();
+    }
     if reason.starts_with("invalid value: ") {
         return "取值超出允许的范围".into();
     }

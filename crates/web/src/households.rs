@@ -684,8 +684,8 @@ impl MemberForm {
         let death_date = match optional(self.death_date.as_deref()) {
             None => None,
             Some(d) => {
-                let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
+                let date = zhongfu_domain::day::parse(d)
+                    .ok_or_else(|| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
                     .and_then(|d| plausible("death_date", d))?;
                 if date > today() {
                     return Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future"));
@@ -806,8 +806,8 @@ pub struct HoldingForm {
 impl HoldingForm {
     fn dates(&self) -> Result<(NaiveDate, Option<NaiveDate>), ApiError> {
         let date = |field: &'static str, d: &str| {
-            NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
-                .map_err(|_| bad(field, "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
+            zhongfu_domain::day::parse(d.trim())
+                .ok_or_else(|| bad(field, "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
                 .and_then(|d| plausible(field, d))
         };
         let start = date("start_date", &self.start_date)?;

@@ -351,6 +351,7 @@ async fn not_draft(state: &AppState, id: i64) -> Result<ApiError, ApiError> {
 #[derive(Deserialize, ToSchema)]
 pub struct ParamValueForm {
     #[schema(value_type = String)]
+    #[serde(deserialize_with = "zhongfu_domain::day::required")]
     pub from: NaiveDate,
     /// In the parameter's unit (fen for money).
     pub value: i64,
@@ -536,7 +537,7 @@ pub const SWEEP_DAYS_AHEAD: u64 = 366;
 pub struct StartSweep {
     /// The day (`YYYY-MM-DD`): ages, dated parameters and the categories
     /// held are taken as on that day. Today when left out.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "zhongfu_domain::day::optional")]
     #[schema(value_type = Option<String>, format = Date)]
     pub date: Option<NaiveDate>,
 }

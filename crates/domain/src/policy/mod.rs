@@ -50,8 +50,9 @@ pub struct PolicyDef {
     pub records: String,
     #[serde(default)]
     pub basis: String,
+    #[serde(deserialize_with = "crate::day::required")]
     pub effective_from: NaiveDate,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::day::optional")]
     pub effective_to: Option<NaiveDate>,
     #[serde(default)]
     pub benefit: Option<String>,
@@ -105,6 +106,7 @@ impl PolicyDef {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParamValue {
+    #[serde(deserialize_with = "crate::day::required")]
     pub from: NaiveDate,
     pub value: i64,
 }
