@@ -50,6 +50,12 @@ async fn bad_account_forms_name_the_field() {
     let admin = app.signed_in("sysadmin", &[Role::SystemAdmin], DISTRICT).await;
     let cases = [
         (account_form("two-hats", STREET_A, &["system_admin", "audit_admin"]), 409, "roles"),
+        // An administrator holds no business role: it would see personal data.
+        (account_form("admin-worker", STREET_A, &["audit_admin", "district"]), 409, "roles"),
+        // Only the security administrator makes an account an administrator.
+        (account_form("new-security", STREET_A, &["security_admin"]), 403, "roles"),
+        // A username of digits alone would be taken for a phone number at sign-in.
+        (account_form("13912345678", STREET_A, &["street"]), 400, "username"),
         (account_form("x", STREET_A, &["street"]), 400, "username"),
         (account_form("nobody", STREET_A, &["root"]), 400, "roles"),
         (account_form("far-away", "110101001000", &["street"]), 400, "jurisdiction"),
@@ -117,6 +123,21 @@ async fn the_security_administrator_sets_roles_and_unlocks() {
         .unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(app.get_as(&worker, "/api/v1/auth/me").await.status(), 401, "the role change ended the session");
+    // Nor may it give itself a business role that reveals ID numbers, or any change at all.
+    for roles in [json!(["security_admin", "district"]), json!(["district"]), json!(["security_admin"])] {
+        let path = format!("/api/v1/accounts/{}/roles", security.account_id);
+        let res = app
+            .client
+            .put(format!("{}{path}", app.address))
+            .header("cookie", &security.cookie)
+            .header("x-csrf-token", &security.csrf)
+            .json(&json!({ "roles": roles }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{roles}");
+        assert_eq!(body(res).await["code"], "own_roles");
+    }
     for _ in 0..5 {
         app.try_sign_in("zhou", "Wrong-Pass-1").await;
     }

@@ -112,13 +112,17 @@ pub enum RolesError {
     Empty,
     #[error("{0:?} and {1:?} are both administrator roles")]
     TwoAdministrators(Role, Role),
+    /// An administrator role held with a business role: the administrator would
+    /// then see personal data, or grant it to itself.
+    #[error("{0:?} cannot be held with {1:?}")]
+    AdministratorWithOthers(Role, Role),
 }
 
 impl UserError for RolesError {
     fn code(&self) -> &'static str {
         match self {
             Self::Empty => "roles_empty",
-            Self::TwoAdministrators(..) => "separation_of_duties",
+            Self::TwoAdministrators(..) | Self::AdministratorWithOthers(..) => "separation_of_duties",
         }
     }
 
@@ -127,6 +131,9 @@ impl UserError for RolesError {
             Self::Empty => "账号至少需要一个角色".into(),
             Self::TwoAdministrators(a, b) => {
                 format!("三员分立：{}与{}不能由同一账号担任", a.label_zh(), b.label_zh())
+            }
+            Self::AdministratorWithOthers(a, b) => {
+                format!("三员分立：{}不能兼任{}等业务角色", a.label_zh(), b.label_zh())
             }
         }
     }
@@ -137,11 +144,14 @@ impl UserError for RolesError {
             Self::TwoAdministrators(a, b) => {
                 format!("separation of duties: one account cannot be both {} and {}", a.label_en(), b.label_en())
             }
+            Self::AdministratorWithOthers(a, b) => {
+                format!("separation of duties: a {} holds no business role such as {}", a.label_en(), b.label_en())
+            }
         }
     }
 }
 
-/// A valid set of roles: not empty, at most one administrator role, sorted, no repeats.
+/// A valid set of roles: not empty, an administrator role alone (三员分立), sorted, no repeats.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Roles(Vec<Role>);
 
@@ -152,6 +162,10 @@ impl Roles {
         let mut admins = roles.iter().copied().filter(|r| r.is_administrator());
         if let (Some(a), Some(b)) = (admins.next(), admins.next()) {
             return Err(RolesError::TwoAdministrators(a, b));
+        }
+        let admin = roles.iter().copied().find(|r| r.is_administrator());
+        if let (Some(a), Some(other)) = (admin, roles.iter().copied().find(|r| !r.is_administrator())) {
+            return Err(RolesError::AdministratorWithOthers(a, other));
         }
         if roles.is_empty() {
             return Err(RolesError::Empty);
@@ -191,7 +205,14 @@ mod tests {
         let err = Roles::parse(vec![Role::AuditAdmin, Role::Street, Role::SystemAdmin]).unwrap_err();
         assert_eq!(err, RolesError::TwoAdministrators(Role::SystemAdmin, Role::AuditAdmin));
         assert!(err.message_zh().contains("三员分立"));
-        assert!(Roles::parse(vec![Role::SystemAdmin, Role::Leader]).is_ok());
+        // Nor an administrator role with a business one: a security administrator who
+        // is also a district officer would reveal ID numbers.
+        let err = Roles::parse(vec![Role::District, Role::SecurityAdmin]).unwrap_err();
+        assert_eq!(err, RolesError::AdministratorWithOthers(Role::SecurityAdmin, Role::District));
+        assert!(err.message_zh().contains("三员分立"));
+        assert!(Roles::parse(vec![Role::SystemAdmin, Role::Leader]).is_err());
+        assert!(Roles::parse(vec![Role::SystemAdmin]).is_ok());
+        assert!(Roles::parse(vec![Role::Street, Role::Leader]).is_ok());
         assert_eq!(Roles::parse(vec![]).unwrap_err(), RolesError::Empty);
     }
 

@@ -107,6 +107,17 @@ pub async fn create_account(
         optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e))?;
     let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await?;
     let roles = roles(&form.roles)?;
+    // The system administrator creates accounts; only the security administrator,
+    // who keeps roles, makes one an administrator (三员分立).
+    if roles.as_slice().iter().any(|r| r.is_administrator()) && !p.roles.allows(Permission::RolesManage) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "separation_of_duties",
+            "三员分立：管理员角色只能由安全管理员授予",
+            "separation of duties: only the security administrator gives an administrator role",
+        )
+        .with_field("roles"));
+    }
     check_unit(&state, &p, form.unit_id).await?;
     let secret = password::generate();
     let hash = hash(secret.clone()).await?;
@@ -214,6 +225,14 @@ pub async fn set_roles(
     Json(form): Json<RolesForm>,
 ) -> Result<StatusCode, ApiError> {
     let account = within(&state, &p, id).await?;
+    if account.id == p.account.id {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "own_roles",
+            "不能修改自己的角色，请由另一位安全管理员操作",
+            "you cannot change your own roles: another security administrator must",
+        ));
+    }
     let roles = roles(&form.roles)?;
     state.store.set_roles(&p.actor(), account.id, &roles).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -322,15 +341,17 @@ fn username(input: &str) -> Result<String, ApiError> {
     let name = input.trim().to_lowercase();
     let valid = (3..=32).contains(&name.len())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && !name.starts_with("zy");
+        && !name.starts_with("zy")
+        // Digits alone are how a phone number signs in.
+        && !name.chars().all(|c| c.is_ascii_digit());
     if valid {
         Ok(name)
     } else {
         Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_username",
-            "用户名应为3–32位字母、数字或 . _ -，且不以ZY开头（志愿者编号专用）",
-            "a username has 3–32 letters, digits, '.', '_' or '-' and does not start with ZY (volunteer numbers)",
+            "用户名应为3–32位字母、数字或 . _ -，不全是数字（手机号用于登录），且不以ZY开头（志愿者编号专用）",
+            "a username has 3–32 letters, digits, '.', '_' or '-', is not digits alone (phone numbers sign in) and does not start with ZY (volunteer numbers)",
         )
         .with_field("username"))
     }
