@@ -739,6 +739,13 @@ async fn a_district_parameter_takes_a_new_value_from_a_day_on_once_a_second_offi
         }
     };
     let before = line_now(&district).await;
+    // A value outside what its unit can mean is refused: a share over 100%, an age of 5,000 years.
+    for (name, value) in [("premium_share_dibao", 1000), ("retirement_age_male", 5000), ("dibao_line", -1)] {
+        let res = set(name, today.to_string(), value).await;
+        assert_eq!(res.status(), 400, "{name} {value}");
+        assert_eq!(res.json::<Value>().await.unwrap()["field"], "value");
+    }
+    assert_eq!(set("no_such_param", today.to_string(), 1).await.status(), 404);
     let res = set("dibao_line", today.to_string(), 123_400).await;
     assert_eq!(res.status(), 202, "{}", res.text().await.unwrap());
     let change: Value = res.json().await.unwrap();

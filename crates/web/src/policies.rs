@@ -369,14 +369,11 @@ pub async fn set_param(
     Json(form): Json<ParamValueForm>,
 ) -> Result<(StatusCode, Json<ParamChange>), ApiError> {
     crate::households::plausible("from", form.from)?;
-    if !(0..=1_000_000_000_000).contains(&form.value) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_value",
-            "取值应为不小于0的整数（金额以分计）",
-            "the value is a whole number, 0 or more (money in fen)",
-        )
-        .with_field("value"));
+    let params = state.store.policy_params().await?;
+    let param = params.iter().find(|d| d.name == name).ok_or_else(ApiError::not_found)?;
+    let (range, zh, en) = param.bounds();
+    if !range.contains(&form.value) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_value", zh, en).with_field("value"));
     }
     let change = state
         .store
@@ -534,6 +531,7 @@ pub const SWEEP_DAYS_AHEAD: u64 = 366;
 
 /// What a sweep judges the registry on.
 #[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct StartSweep {
     /// The day (`YYYY-MM-DD`): ages, dated parameters and the categories
     /// held are taken as on that day. Today when left out.

@@ -124,6 +124,23 @@ pub struct ParamDef {
 }
 
 impl ParamDef {
+    /// The values a parameter of its unit can take, and the message of a value outside
+    /// them (zh, en): a share is 0–100%, an age 0–150 years, a count of months at most 120.
+    pub fn bounds(&self) -> (std::ops::RangeInclusive<i64>, &'static str, &'static str) {
+        match self.unit.as_str() {
+            "percent" => {
+                (0..=100, "比例应为0到100之间的整数（百分比）", "a share is a whole number from 0 to 100 (percent)")
+            }
+            "years" => (0..=150, "年龄应为0到150之间的整数（周岁）", "an age is a whole number of years from 0 to 150"),
+            "count" => (0..=120, "次数或月数应为0到120之间的整数", "a count is a whole number from 0 to 120"),
+            _ => (
+                0..=1_000_000_000_000,
+                "金额应为不小于0的整数（以分计）",
+                "an amount is a whole number of fen, 0 or more",
+            ),
+        }
+    }
+
     /// Sets its value from `from` on (replacing one set for that very day).
     pub fn set(&mut self, from: NaiveDate, value: i64) {
         self.values.retain(|v| v.from != from);

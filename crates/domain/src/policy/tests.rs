@@ -679,6 +679,20 @@ fn a_sweep_runs_the_policies_in_force_and_an_ended_one_whose_category_nothing_re
 }
 
 #[test]
+fn every_shipped_parameter_lies_within_its_units_bounds() {
+    let params = Catalogue::demo().params;
+    for unit in ["fen", "percent", "years", "count"] {
+        assert!(params.iter().any(|d| d.unit == unit), "the catalogue has a parameter in {unit}");
+    }
+    for d in &params {
+        let (range, ..) = d.bounds();
+        assert!(d.values.iter().all(|v| range.contains(&v.value)), "{}: {:?} outside {range:?}", d.name, d.values);
+    }
+    let share = params.iter().find(|d| d.unit == "percent").unwrap();
+    assert!(!share.bounds().0.contains(&101) && share.bounds().0.contains(&100));
+}
+
+#[test]
 fn a_parameter_takes_a_new_value_from_a_day_on() {
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let mut line = ParamDef {
