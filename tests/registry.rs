@@ -214,6 +214,22 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
         "work_ability": member["work_ability"], "employment": member["employment"], "schooling": member["schooling"],
         "monthly_income_fen": member["monthly_income_fen"], "death_date": "2026-02-10",
     });
+    // Dates before the member was born are refused, naming the field; nothing is written.
+    let mut unborn = form.clone();
+    unborn["death_date"] = json!("1900-01-02");
+    let path = format!("/api/v1/households/{id}/members/{person}");
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), unborn).await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
+        (400, json!("death_date"))
+    );
+    let holdings = format!("/api/v1/households/{id}/holdings");
+    let early = json!({"category": "judicial_aid", "start_date": "1900-01-02", "person_id": person});
+    let res = send(&app, &worker, reqwest::Method::POST, &holdings, Some(1), early).await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
+        (400, json!("start_date"))
+    );
     let res = send(
         &app,
         &worker,
@@ -224,6 +240,13 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
     )
     .await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    // Nor does a category start after the member died.
+    let late = json!({"category": "judicial_aid", "start_date": "2026-03-01", "person_id": person});
+    let res = send(&app, &worker, reqwest::Method::POST, &holdings, Some(2), late).await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()),
+        (400, json!("start_date"))
+    );
     let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
     for h in page["holdings"].as_array().unwrap().iter().filter(|h| h["person_id"] == person) {
         assert!(h["end_date"].as_str().unwrap() <= "2026-02-28", "{h}");
@@ -1726,6 +1749,28 @@ async fn a_worker_starts_corrects_ends_and_removes_a_category_on_the_household_p
 
     // Ended at the end of February: no longer listed today; it may start again from March.
     let one = format!("{path}/{}", added["id"]);
+    // An edit changes the dates only: a category or holder sent with it is refused, not ignored.
+    for (body, field) in [
+        (json!({"start_date": "2026-01-01", "category": "dibao"}), "category"),
+        (json!({"start_date": "2026-01-01", "person_id": 1}), "person_id"),
+    ] {
+        let res = send(&app, &worker, reqwest::Method::PUT, &one, Some(version + 1), body).await;
+        assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!(field)));
+    }
+    // So is a field the household form does not have.
+    let res = send(
+        &app,
+        &worker,
+        reqwest::Method::PUT,
+        &format!("/api/v1/households/{id}"),
+        Some(version + 1),
+        json!({"bogus": 1}),
+    )
+    .await;
+    assert_eq!(
+        (res.status().as_u16(), res.json::<Value>().await.unwrap()["code"].clone()),
+        (422, json!("invalid_body"))
+    );
     let body = json!({"start_date": "2026-01-01", "end_date": "2026-02-28"});
     assert_eq!(send(&app, &worker, reqwest::Method::PUT, &one, Some(version + 1), body).await.status(), 200);
     assert_eq!(listed("judicial_aid").await, 0);

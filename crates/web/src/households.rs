@@ -534,6 +534,7 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HouseholdForm {
     pub community: String,
     pub address: String,
@@ -729,6 +730,11 @@ pub async fn update_member(
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
     let edit = form.edit()?;
+    if let Some(died) = edit.death_date
+        && let Some((born, _)) = member_dates(&state, &p, id, person).await?
+    {
+        after_birth("death_date", born, died)?;
+    }
     let result = state.store.update_member(&p.actor(), &p.scope(), id, version, person, &edit, today()).await?;
     touch(&state, &[id], &result).await;
     outcome(result, &headers)
@@ -749,6 +755,9 @@ pub async fn add_member(
     let edit = form.edit()?;
     let id_number = IdNumber::parse(form.id_number.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::invalid("id_number", &e))?;
+    if let Some(died) = edit.death_date {
+        after_birth("death_date", id_number.birth_date(), died)?;
+    }
     let person = Person {
         name: edit.name,
         id_number,
@@ -833,6 +842,19 @@ pub async fn add_holding(
     let version = if_match(&headers)?;
     let category = required("category", form.category.as_deref().unwrap_or_default(), Category::parse)?;
     let (start, end) = form.dates()?;
+    // A member's category runs within their life.
+    if let Some(person) = form.person_id
+        && let Some((born, died)) = member_dates(&state, &p, id, person).await?
+    {
+        after_birth("start_date", born, start)?;
+        if let Some(died) = died.filter(|d| start > *d) {
+            return Err(bad(
+                "start_date",
+                &format!("该成员已于{died}去世，开始日期不能晚于去世日期"),
+                &format!("the member died on {died}: the start date cannot be after it"),
+            ));
+        }
+    }
     let edit = HoldingEdit::Add { person_id: form.person_id, category, start, end };
     holding_edit(&state, &p, id, version, &edit, &headers).await
 }
@@ -849,6 +871,17 @@ pub async fn update_holding(
     Json(form): Json<HoldingForm>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
+    // Who holds it and what it is are fixed once added: an edit changes the dates only.
+    if let Some(field) = [("category", form.category.is_some()), ("person_id", form.person_id.is_some())]
+        .into_iter()
+        .find_map(|(f, given)| given.then_some(f))
+    {
+        return Err(bad(
+            field,
+            "编辑只能修改起止日期；类别或享受人有误时，请删除后重新添加",
+            "an edit changes the dates only: remove the category and add it again to change what it is or who holds it",
+        ));
+    }
     let (start, end) = form.dates()?;
     holding_edit(&state, &p, id, version, &HoldingEdit::Dates { id: holding, start, end }, &headers).await
 }
@@ -865,6 +898,31 @@ pub async fn remove_holding(
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
     holding_edit(&state, &p, id, version, &HoldingEdit::Remove { id: holding }, &headers).await
+}
+
+/// A member's birth and death, read within the scope; None when the household or
+/// the member is not there (the edit itself then answers 404).
+async fn member_dates(
+    state: &AppState,
+    p: &Principal,
+    household: i64,
+    person: i64,
+) -> Result<Option<(NaiveDate, Option<NaiveDate>)>, ApiError> {
+    let detail = state.store.household(&p.scope(), household, today()).await?;
+    Ok(detail.and_then(|h| h.members.into_iter().find(|m| m.id == person)).map(|m| (m.birth_date, m.death_date)))
+}
+
+/// 400 on `field` when `date` is before the birth (the birth itself is not said: with
+/// the masked ID number it would give the whole number away).
+fn after_birth(field: &'static str, born: NaiveDate, date: NaiveDate) -> Result<(), ApiError> {
+    if date < born {
+        return Err(bad(
+            field,
+            "日期不能早于该成员的出生日期（见身份证号）",
+            "the date cannot be before the member's birth (see the ID number)",
+        ));
+    }
+    Ok(())
 }
 
 async fn holding_edit(
