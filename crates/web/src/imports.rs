@@ -108,7 +108,8 @@ pub struct Notice {
 }
 
 /// Notices for a sheet mapped as `said`: an income or assets column missing means the
-/// households it registers have none recorded, and the sweep judges them as having none.
+/// households it registers have none recorded, and the sweep judges them as having none;
+/// a registered-residence or housing column missing means a default is recorded.
 fn notices(said: Said) -> Vec<Notice> {
     let mut incomes = std::iter::once(Field::MonthlyIncome).chain(ledger::INCOME_FIELDS.iter().map(|(f, _)| *f));
     let mut out = Vec::new();
@@ -124,6 +125,21 @@ fn notices(said: Said) -> Vec<Notice> {
             code: "no_assets",
             message_zh: "表中没有家庭财产列：新登记的家庭财产将记为 0",
             message_en: "the sheet has no assets column: new households are registered with no assets",
+        });
+    }
+    // Both decide policies (urban and rural lines, housing aid): a default is said.
+    if !said.has(Field::Registration) {
+        out.push(Notice {
+            code: "no_registration",
+            message_zh: "表中没有户籍性质列：新登记的家庭将记为“城镇”户籍，农村家庭请登记后逐户改正，或加上此列",
+            message_en: "the sheet has no registered-residence column: new households are registered as urban; correct rural ones after registering, or add the column",
+        });
+    }
+    if !said.has(Field::Tenure) {
+        out.push(Notice {
+            code: "no_tenure",
+            message_zh: "表中没有住房情况列：新登记的家庭将记为“自有住房”，请登记后逐户改正，或加上此列",
+            message_en: "the sheet has no housing column: new households are registered as owning their home; correct them after registering, or add the column",
         });
     }
     out
