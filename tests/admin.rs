@@ -224,8 +224,12 @@ async fn the_audit_administrator_reads_and_exports_the_trail() {
     assert_eq!(body(far).await["records"], json!([]));
     let res = app.get_as(&auditor, "/api/v1/audit?unit=abc").await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("unit")));
-    let res = app.get_as(&auditor, "/api/v1/audit?from=2026-13-01").await;
-    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("from")));
+    for (query, field) in
+        [("from=2026-13-01", "from"), ("from=2026-12-01&to=2026-01-01", "to"), ("page=0", "page"), ("page=-1", "page")]
+    {
+        let res = app.get_as(&auditor, &format!("/api/v1/audit?{query}")).await;
+        assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!(field)), "{query}");
+    }
     // The last day chrono can hold: the day after it (the end is inclusive) does not exist.
     let last = chrono::NaiveDate::MAX.format("%Y-%m-%d").to_string();
     for path in ["/api/v1/audit", "/api/v1/audit/export"] {

@@ -12,9 +12,13 @@ async fn body(res: reqwest::Response) -> Value {
     res.json().await.expect("JSON body")
 }
 
+/// A registration; each phone number its own person (the ID number follows the phone's last digits).
 fn registration(phone: &str, community: &str) -> Value {
+    let last: u16 = phone[phone.len() - 2..].parse().unwrap();
+    let born = chrono::NaiveDate::from_ymd_opt(1992, 3, 15).unwrap();
+    let id = zhongfu_domain::IdNumber::from_parts("430602", born, 2 * last).unwrap().to_string();
     json!({
-        "name": "周婷", "phone": phone, "email": "zhouting@example.com", "id_number": "430602199203150022",
+        "name": "周婷", "phone": phone, "email": "zhouting@example.com", "id_number": id,
         "community": community, "skills": "陪伴老人、理发", "availability": "周末上午",
         "password": "Help-Others-9",
     })
@@ -93,6 +97,11 @@ async fn bad_registrations_name_the_field_and_a_phone_registers_once() {
     assert_eq!(register(&app, registration("13812340002", COMMUNITY)).await.status(), 201);
     let res = register(&app, registration("13812340002", COMMUNITY)).await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (409, json!("phone")));
+    // Nor does one person register twice under two phone numbers.
+    let mut twice = registration("13812340099", COMMUNITY);
+    twice["id_number"] = registration("13812340002", COMMUNITY)["id_number"].clone();
+    let res = register(&app, twice).await;
+    assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (409, json!("id_number")));
 }
 
 #[tokio::test]

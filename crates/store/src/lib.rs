@@ -467,7 +467,8 @@ pub trait Store: RegistryStore + PolicyStore + Send + Sync + std::fmt::Debug {
     async fn put_captcha(&self, id: &str, answer_hash: &str, expires_at: DateTime<Utc>) -> Result<()>;
 
     /// Records a volunteer's registration. `Duplicate("phone")` when the phone
-    /// already has a live registration or an account.
+    /// already has a live registration or an account, `Duplicate("id_number")`
+    /// when the ID number has a live registration.
     async fn register_volunteer(&self, actor: &Actor, volunteer: &NewVolunteer) -> Result<i64>;
 
     /// Registrations for communities within the scope, optionally of one status, newest first.

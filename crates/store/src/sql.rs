@@ -533,9 +533,15 @@ macro_rules! sql_store {
                 let phone = seal_phone(&self.keys, v.phone.as_str());
                 let id_number = v.id_number.as_str();
                 let mut tx = self.begin_write().await?;
-                let taken: i64 = sqlx::query_scalar(volunteers::PHONE_HAS_ACCOUNT).bind(&phone.bidx).fetch_one(&mut *tx).await?;
+                let taken: i64 = sqlx::query_scalar(volunteers::PHONE_TAKEN).bind(&phone.bidx).fetch_one(&mut *tx).await?;
                 if taken > 0 {
                     return Err(crate::StoreError::Duplicate("phone".into()));
+                }
+                let id_bidx = self.keys.blind_index(IndexKind::IdNumber, id_number);
+                let registered: i64 =
+                    sqlx::query_scalar(volunteers::ID_REGISTERED).bind(&id_bidx).fetch_one(&mut *tx).await?;
+                if registered > 0 {
+                    return Err(crate::StoreError::Duplicate("id_number".into()));
                 }
                 let id: i64 = sqlx::query_scalar(volunteers::INSERT)
                     .bind(&v.name)
@@ -544,7 +550,7 @@ macro_rules! sql_store {
                     .bind(&phone.masked)
                     .bind(v.email.as_ref().map(|e| e.as_str()))
                     .bind(self.keys.encrypt(id_number))
-                    .bind(self.keys.blind_index(IndexKind::IdNumber, id_number))
+                    .bind(&id_bidx)
                     .bind(v.id_number.masked())
                     .bind(v.community.as_str())
                     .bind(&v.skills)
@@ -554,6 +560,10 @@ macro_rules! sql_store {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| match crate::StoreError::from(e) {
+                        // A registration of the same phone or ID number committed meanwhile.
+                        crate::StoreError::Duplicate(what) if what.contains("id_bidx") || what.contains("volunteer_application_id") => {
+                            crate::StoreError::Duplicate("id_number".into())
+                        }
                         crate::StoreError::Duplicate(_) => crate::StoreError::Duplicate("phone".into()),
                         other => other,
                     })?;

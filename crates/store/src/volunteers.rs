@@ -61,7 +61,12 @@ pub enum DecisionOutcome {
     Rejected,
 }
 
-pub(crate) const PHONE_HAS_ACCOUNT: &str = "SELECT COUNT(*) FROM account WHERE phone_bidx = $1";
+/// Accounts and standing registrations (pending or approved) with this phone number.
+pub(crate) const PHONE_TAKEN: &str = "SELECT (SELECT COUNT(*) FROM account WHERE phone_bidx = $1)
+     + (SELECT COUNT(*) FROM volunteer_application WHERE phone_bidx = $1 AND status <> 'rejected')";
+/// Standing registrations of this ID number.
+pub(crate) const ID_REGISTERED: &str =
+    "SELECT COUNT(*) FROM volunteer_application WHERE id_bidx = $1 AND status <> 'rejected'";
 pub(crate) const INSERT: &str = "
     INSERT INTO volunteer_application (name, phone_cipher, phone_bidx, phone_masked, email, id_cipher, id_bidx,
         id_masked, community, skills, availability, password_hash, created_at)

@@ -73,10 +73,23 @@ impl AuditQuery {
             None => None,
         };
         let from = day("from", &self.from)?;
+        let last = day("to", &self.to)?;
+        if let (Some(from), Some(last)) = (from, last)
+            && last < from
+        {
+            return Err(crate::households::bad(
+                "to",
+                "结束日期不能早于开始日期",
+                "the last day cannot be before the first",
+            ));
+        }
         // The last day is inclusive: stop before the next one.
-        let to = day("to", &self.to)?.map(|d| d + chrono::Days::new(1));
+        let to = last.map(|d| d + chrono::Days::new(1));
         let per_page = self.per_page.unwrap_or(50).clamp(1, limit);
-        let page = self.page.unwrap_or(1).max(1);
+        let page = self.page.unwrap_or(1);
+        if page < 1 {
+            return Err(crate::households::bad("page", "页码从 1 开始", "pages are counted from 1"));
+        }
         Ok(AuditFilter {
             actor: clean(&self.actor),
             action: clean(&self.action),

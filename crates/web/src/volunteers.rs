@@ -85,6 +85,13 @@ pub async fn register(
     let volunteer = NewVolunteer { name, phone, email, id_number, community, skills, availability, password_hash };
     let actor = Actor { id: None, name: volunteer.name.clone(), ip };
     let id = state.store.register_volunteer(&actor, &volunteer).await.map_err(|e| match e {
+        StoreError::Duplicate(what) if what == "id_number" => ApiError::new(
+            StatusCode::CONFLICT,
+            "id_taken",
+            "该身份证号已登记为志愿者（或正在审核）",
+            "this ID number is already registered as a volunteer (or waiting for approval)",
+        )
+        .with_field("id_number"),
         StoreError::Duplicate(_) => ApiError::new(
             StatusCode::CONFLICT,
             "phone_taken",
