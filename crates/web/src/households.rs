@@ -534,7 +534,6 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
 }
 
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct HouseholdForm {
     pub community: String,
     pub address: String,
@@ -872,10 +871,12 @@ pub async fn update_holding(
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
     // Who holds it and what it is are fixed once added: an edit changes the dates only.
+    // (Out of scope is 404 whatever the form says.)
     if let Some(field) = [("category", form.category.is_some()), ("person_id", form.person_id.is_some())]
         .into_iter()
         .find_map(|(f, given)| given.then_some(f))
     {
+        state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
         return Err(bad(
             field,
             "编辑只能修改起止日期；类别或享受人有误时，请删除后重新添加",
