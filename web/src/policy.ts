@@ -247,6 +247,23 @@ export function codeLabeller(
   };
 }
 
+/** A coded field's values as rules write them, each with its label: `male（男）、female（女）`. */
+export function fieldValues(
+  field: RuleField,
+  locale: Locale | string,
+  codeLabel: (code: string, field: string | undefined) => string | undefined,
+): string {
+  const en = locale === "en";
+  return field.values
+    .filter(Boolean)
+    .map((code) => {
+      const label = codeLabel(code, field.name);
+      if (!label || label === code) return code;
+      return en ? `${code} (${label})` : `${code}（${label}）`;
+    })
+    .join(en ? ", " : "、");
+}
+
 /**
  * Conditions as a worker reads them: fields and parameters by their labels, a quoted
  * code by its name in the field it is compared with (`per_capita_income > params.dibao_line`

@@ -17,6 +17,7 @@ import {
   readable,
   codeLabeller,
   comparedField,
+  fieldValues,
 } from "../policy";
 import type { Codes } from "../api";
 
@@ -259,6 +260,19 @@ describe("a code in a reason, read as the field it is compared with", () => {
     expect(comparedField(text, text.indexOf("'none'"), names)).toBe("work_ability");
     expect(comparedField(text, text.indexOf("'x'"), names)).toBe("categories");
     expect(comparedField("('x')", 1, names)).toBeUndefined();
+  });
+
+  it("lists a field's values with their labels for the rule editor", () => {
+    const field = (name: string, values: string[]) => ({ name, values }) as unknown as RuleField;
+    const sex = { sex: { male: "男", female: "女" } };
+    expect(fieldValues(field("housing", ["own", "none"]), "zh-CN", codeLabeller(codes, "zh-CN", sex))).toBe("own（自有）、none（无房）");
+    // The empty code (no disability) is left out; an unknown code stays as written.
+    expect(fieldValues(field("disability.type", ["", "mental", "odd"]), "zh-CN", codeLabeller(codes, "zh-CN", sex))).toBe(
+      "mental（精神）、odd",
+    );
+    expect(fieldValues(field("sex", ["male"]), "en", codeLabeller(codes, "en", { sex: { male: "male" } }))).toBe("male");
+    expect(fieldValues(field("work_ability", ["none"]), "en", codeLabeller(codes, "en"))).toBe("none");
+    expect(fieldValues(field("housing", ["none"]), "en", codeLabeller(codes, "en"))).toBe("none (no home)");
   });
 
   it("names codes in English from the same field", () => {
