@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 use zhongfu_domain::identity::Role;
 
-use crate::helpers::{DISTRICT, PASSWORD, TestApp};
+use crate::helpers::{DISTRICT, PASSWORD, TestApp, send};
+use reqwest::Method;
 
 async fn body(res: reqwest::Response) -> Value {
     res.json().await.expect("JSON body")
@@ -102,39 +103,17 @@ async fn the_security_administrator_sets_roles_and_unlocks() {
     let security = app.signed_in("secadmin", &[Role::SecurityAdmin], DISTRICT).await;
     let worker = app.signed_in("zhou", &[Role::Community], "430602001001").await;
     let path = format!("/api/v1/accounts/{}/roles", worker.account_id);
-    let res = app
-        .client
-        .put(format!("{}{path}", app.address))
-        .header("cookie", &security.cookie)
-        .header("x-csrf-token", &security.csrf)
-        .json(&json!({"roles": ["street", "security_admin", "system_admin"]}))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        send(&app, &security, Method::PUT, &path, None, json!({"roles": ["street", "security_admin", "system_admin"]}))
+            .await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (409, json!("roles")));
-    let res = app
-        .client
-        .put(format!("{}{path}", app.address))
-        .header("cookie", &security.cookie)
-        .header("x-csrf-token", &security.csrf)
-        .json(&json!({"roles": ["street"]}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(&app, &security, Method::PUT, &path, None, json!({"roles": ["street"]})).await;
     assert_eq!(res.status(), 204);
     assert_eq!(app.get_as(&worker, "/api/v1/auth/me").await.status(), 401, "the role change ended the session");
     // Nor may it give itself a business role that reveals ID numbers, or any change at all.
     for roles in [json!(["security_admin", "district"]), json!(["district"]), json!(["security_admin"])] {
         let path = format!("/api/v1/accounts/{}/roles", security.account_id);
-        let res = app
-            .client
-            .put(format!("{}{path}", app.address))
-            .header("cookie", &security.cookie)
-            .header("x-csrf-token", &security.csrf)
-            .json(&json!({ "roles": roles }))
-            .send()
-            .await
-            .unwrap();
+        let res = send(&app, &security, Method::PUT, &path, None, json!({ "roles": roles })).await;
         assert_eq!(res.status(), 403, "{roles}");
         assert_eq!(body(res).await["code"], "own_roles");
     }
