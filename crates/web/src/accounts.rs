@@ -107,17 +107,6 @@ pub async fn create_account(
         optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e))?;
     let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await?;
     let roles = roles(&form.roles)?;
-    // The system administrator creates accounts; only the security administrator,
-    // who keeps roles, makes one an administrator (三员分立).
-    if roles.as_slice().iter().any(|r| r.is_administrator()) && !p.roles.allows(Permission::RolesManage) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "separation_of_duties",
-            "三员分立：管理员角色只能由安全管理员授予",
-            "separation of duties: only the security administrator gives an administrator role",
-        )
-        .with_field("roles"));
-    }
     check_unit(&state, &p, form.unit_id).await?;
     let secret = password::generate();
     let hash = hash(secret.clone()).await?;
