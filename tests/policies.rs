@@ -547,6 +547,75 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
 }
 
 #[tokio::test]
+async fn a_household_registered_without_its_income_is_unknown_for_dibao_until_its_income_is_recorded() {
+    let app = TestApp::spawn().await;
+    let template = crate::helpers::demo_households(1, 3).remove(0);
+    let today = chrono::Local::now().date_naive();
+    let seventy = today.with_year(today.year() - 70).unwrap_or(today);
+    let mut unrecorded = alone(&template, "U-INCOME", seventy, 31, 0);
+    unrecorded.income_unrecorded = true;
+    let recorded = alone(&template, "U-ZERO", seventy, 33, 0);
+    app.store.insert_households(&Actor::system("test"), &[unrecorded, recorded]).await.unwrap();
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    app.sweep(&district).await;
+    let policies: Value = app.get_as(&district, "/api/v1/policies").await.json().await.unwrap();
+    let id_of = |code: &str| {
+        policies["items"].as_array().unwrap().iter().find(|p| p["active"]["definition"]["code"] == code).unwrap()
+            ["policy_id"]
+            .as_i64()
+            .unwrap()
+    };
+    let listed = |code: &'static str, kind: &'static str| {
+        let (app, district, id) = (&app, &district, id_of(code));
+        async move {
+            let body = json!({ "policy_id": id, "kind": kind, "limit": 200 });
+            let page: Value = app.post_as(district, "/api/v1/sweep/results", body).await.json().await.unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["household_number"].as_str().unwrap().to_owned(), r["reason"].as_str().unwrap().to_owned()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let has = |rows: &[(String, String)], number: &str| rows.iter().any(|(n, _)| n == number);
+    // No income recorded is not no income: 低保 cannot decide, and says why.
+    let missing = listed("dibao", "missing").await;
+    assert!(has(&missing, "U-ZERO") && !has(&missing, "U-INCOME"), "{missing:?}");
+    let unknown = listed("dibao", "unknown").await;
+    let (_, why) = unknown.iter().find(|(n, _)| n == "U-INCOME").expect("listed as unknown");
+    assert!(why.contains("收入未登记"), "{why}");
+    // A policy that does not look at income still decides.
+    assert!(has(&listed("elderly_visiting", "missing").await, "U-INCOME"));
+    // The household page says so; recording the income (here: none) decides it at once.
+    let found: Value = app
+        .post_as(&district, "/api/v1/households/search", json!({ "number": "U-INCOME" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let household = found["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(found["items"][0]["income_unrecorded"], true, "{found}");
+    // Nor is it in any income range of the registry's filter.
+    let poor = json!({ "number": "U-", "income_max": 50_000 });
+    let poor: Value = app.post_as(&district, "/api/v1/households/search", poor).await.json().await.unwrap();
+    let numbers: Vec<&str> = poor["items"].as_array().unwrap().iter().map(|h| h["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["U-ZERO"], "{poor}");
+    let page: Value = app.get_as(&district, &format!("/api/v1/households/{household}")).await.json().await.unwrap();
+    assert_eq!((page["income_unrecorded"].as_bool(), page["assets_unrecorded"].as_bool()), (Some(true), Some(false)));
+    let form = json!({ "community": page["community"], "address": page["address"],
+        "registration": page["registration"], "tenure": page["tenure"], "dangerous_housing": page["dangerous_housing"],
+        "assets_fen": page["assets_fen"], "tags": page["tags"], "income_unrecorded": false });
+    let path = format!("/api/v1/households/{household}");
+    let res = send(&app, &district, Method::PUT, &path, page["version"].as_i64(), form).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert!(has(&listed("dibao", "missing").await, "U-INCOME"), "re-evaluated on the edit");
+    assert!(!has(&listed("dibao", "unknown").await, "U-INCOME"));
+    let history: Value = app.get_as(&district, &format!("{path}/history")).await.json().await.unwrap();
+    assert!(history.to_string().contains(r#"\"income_unrecorded\":[true,false]"#), "{history}");
+}
+
+#[tokio::test]
 async fn a_list_pages_through_one_order_without_gaps_or_repeats() {
     let app = TestApp::spawn().await;
     app.seed_demo(120, 5).await;

@@ -528,6 +528,14 @@ async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_bot
         let found = search(&app, &worker, json!({ "id_number": id })).await;
         assert_eq!(found["total"] == 1, registered, "{found}");
     }
+    // Its income is recorded as not recorded (not as none) until a sheet with the column says it.
+    let found = search(&app, &worker, json!({ "id_number": &ids[2] })).await;
+    assert_eq!(found["items"][0]["income_unrecorded"], true, "{found}");
+    let file = format!("户编号,社区代码,姓名,身份证号,与户主关系,月收入\nD2,430602001001,孙三,{},户主,\n", ids[2]);
+    let report: Value = import(&app, &worker, "?dry_run=false", file.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    let found = search(&app, &worker, json!({ "id_number": &ids[2] })).await;
+    assert_eq!(found["items"][0]["income_unrecorded"], false, "a blank cell says none: {found}");
 }
 
 /// An old-format (.xls) ledger, built by `tests/fixtures/make_xls.py`: a hidden
@@ -1942,13 +1950,19 @@ async fn a_households_own_income_counts_in_its_per_capita_income_and_its_lists()
     assert_eq!(res.status(), 200);
     let mut form = household_form(&page, "湖滨路1号");
     form["income_items"] = json!([{"kind": "business", "monthly_fen": 0}, {"kind": "transfer", "monthly_fen": 20_000}]);
-    assert_eq!(send(&app, &worker, reqwest::Method::PUT, &path, Some(2), form).await.status(), 200);
+    assert_eq!(send(&app, &worker, reqwest::Method::PUT, &path, Some(2), form.clone()).await.status(), 200);
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     assert_eq!(page["income_items"], json!([{"kind": "transfer", "monthly_fen": 20_000}]));
-    // The lists follow in the same request: 10,000 fen a head qualifies for 低保.
+    // 10,000 fen a head, but the sheet had no assets column: 低保 cannot decide, and says why.
+    let rows = rows_of(&app, &district, "N1").await;
+    let why = rows.iter().find(|r| r.0 == "dibao" && r.1 == "unknown").map(|r| r.2.to_string());
+    assert!(why.as_deref().is_some_and(|w| w.contains("家庭财产未登记")), "{rows:?}");
+    // The worker records the assets (none): the lists follow in the same request.
+    form["assets_unrecorded"] = json!(false);
+    assert_eq!(send(&app, &worker, reqwest::Method::PUT, &path, Some(3), form).await.status(), 200);
     assert!(dibao(rows_of(&app, &district, "N1").await));
     let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
-    let diff = history["records"][0]["diff"].as_str().unwrap();
+    let diff = history["records"][1]["diff"].as_str().unwrap();
     assert!(diff.contains(r#""income_items":["business:150000,transfer:20000","transfer:20000"]"#), "{diff}");
 }
 

@@ -302,6 +302,8 @@ impl DemoGenerator {
             dangerous_housing: rural && self.rng.random_bool(0.05),
             assets: Fen(self.rng.random_range(0..3_000_000)),
             income_items: Vec::new(),
+            income_unrecorded: false,
+            assets_unrecorded: false,
             tags: Vec::new(),
             categories: Vec::new(),
             members: Vec::new(),

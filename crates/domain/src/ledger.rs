@@ -876,6 +876,12 @@ fn read_household(
         dangerous_housing: dangerous.unwrap_or(false),
         assets: assets.unwrap_or(Fen::ZERO),
         income_items,
+        // A sheet without the columns says nothing of them (one that has them
+        // and leaves a cell blank says none).
+        income_unrecorded: std::iter::once(Field::MonthlyIncome)
+            .chain(INCOME_FIELDS.iter().map(|(f, _)| *f))
+            .all(|f| first.slot(f).is_none()),
+        assets_unrecorded: first.slot(Field::Assets).is_none(),
         tags,
         categories: categories.into_iter().map(|category| Holding { category, start, end: None }).collect(),
         members,

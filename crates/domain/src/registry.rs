@@ -349,6 +349,11 @@ pub struct Household {
     pub assets: Fen,
     /// Monthly income of the household as a whole, one item per kind.
     pub income_items: Vec<IncomeItem>,
+    /// Its income is not recorded yet (a sheet without income columns registered
+    /// it): a rule that reads an income cannot decide for it.
+    pub income_unrecorded: bool,
+    /// Its assets are not recorded yet, likewise.
+    pub assets_unrecorded: bool,
     pub tags: Vec<Tag>,
     pub categories: Vec<Holding>,
     pub members: Vec<Person>,

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use zhongfu_domain::policy::{HouseholdFacts, ParamDef, PersonFacts, PolicyDef};
+use zhongfu_domain::policy::{HouseholdFacts, ParamDef, PersonFacts, PolicyDef, Unrecorded};
 use zhongfu_domain::registry::{
     Category, DisabilityKind, Employment, Health, Holding, Marital, Registration, Relation, Schooling, Tag, Tenure,
     WorkAbility,
@@ -195,11 +195,11 @@ macro_rules! facts {
 
 pub(crate) const HOUSEHOLD_FACTS: [&str; 2] = facts!(
     "SELECT h.id, h.version, h.community, h.registration, h.tenure, h.dangerous_housing, h.assets_fen,
-            h.items_income_fen, h.tags
+            h.items_income_fen, h.tags, h.income_unrecorded, h.assets_unrecorded
        FROM household h",
     "ORDER BY h.id"
 );
-pub(crate) type HouseholdFactRow = (i64, i64, String, String, String, bool, i64, i64, String);
+pub(crate) type HouseholdFactRow = (i64, i64, String, String, String, bool, i64, i64, String, bool, bool);
 
 pub(crate) const PERSON_FACTS: [&str; 2] = facts!(
     "SELECT p.id, p.household_id, p.birth_date, p.sex, p.relation, p.marital, p.health, p.disability_kind,
@@ -239,7 +239,8 @@ fn code<T>(parse: fn(&str) -> Option<T>, s: &str, what: &str) -> crate::Result<T
 }
 
 pub(crate) fn household_facts(r: HouseholdFactRow) -> crate::Result<HouseholdFacts> {
-    let (id, version, community, registration, tenure, dangerous_housing, assets, items_income, tags) = r;
+    let (id, version, community, registration, tenure, dangerous_housing, assets, items_income, tags, income, assets_u) =
+        r;
     Ok(HouseholdFacts {
         id,
         version,
@@ -249,6 +250,7 @@ pub(crate) fn household_facts(r: HouseholdFactRow) -> crate::Result<HouseholdFac
         dangerous_housing,
         assets: Fen(assets),
         items_income: Fen(items_income),
+        unrecorded: (u8::from(income) * Unrecorded::INCOME) | (u8::from(assets_u) * Unrecorded::ASSETS),
         tags: tags.split(',').filter_map(Tag::parse).collect(),
         holdings: Vec::new(),
         members: Vec::new(),

@@ -234,7 +234,7 @@ impl<'a> SealedBatch<'a> {
 
 pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, community, address, \
     phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition, dangerous_housing, assets_fen, \
-    income_items, items_income_fen, tags, digest, created_audit) ";
+    income_items, items_income_fen, tags, digest, created_audit, income_unrecorded, assets_unrecorded) ";
 
 pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
@@ -246,9 +246,9 @@ pub(crate) const INSERT_HOLDING: &str =
 /// Persons are inserted in chunks that keep bound parameters under both
 /// backends' limits (21 columns × 1,500 rows).
 pub(crate) const PERSON_CHUNK: usize = 1500;
-/// Households: 16 columns × 2,000 rows (SQLite takes at most 32,766 bound values;
+/// Households: 18 columns × 1,800 rows (SQLite takes at most 32,766 bound values;
 /// a test counts the columns).
-pub(crate) const HOUSEHOLD_CHUNK: usize = 2000;
+pub(crate) const HOUSEHOLD_CHUNK: usize = 1800;
 
 pub(crate) fn sex_code(p: &Person) -> &'static str {
     match p.id_number.sex() {
@@ -325,6 +325,10 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
     }
     if !h.income_items.is_empty() {
         r.text(&IncomeItem::encode(&h.income_items));
+    }
+    // Likewise only when so.
+    if h.income_unrecorded || h.assets_unrecorded {
+        r.num(i64::from(h.income_unrecorded)).num(i64::from(h.assets_unrecorded));
     }
     r.num(h.tags.len() as i64);
     for tag in &h.tags {
@@ -521,6 +525,8 @@ pub struct HouseholdSummary {
     pub members: i64,
     pub monthly_income_fen: i64,
     pub per_capita_income_fen: i64,
+    /// Income not recorded yet: the two figures above say nothing.
+    pub income_unrecorded: bool,
     pub tags: Vec<String>,
     /// Categories held today by the household or a member.
     pub categories: Vec<String>,
@@ -654,6 +660,10 @@ pub struct HouseholdDetail {
     pub assets_fen: i64,
     /// The household's own monthly income, one item per kind.
     pub income_items: Vec<IncomeItem>,
+    /// Income (members' and the household's own) not recorded yet.
+    pub income_unrecorded: bool,
+    /// Assets not recorded yet.
+    pub assets_unrecorded: bool,
     pub tags: Vec<String>,
     pub version: i64,
     /// The audit record that registered the household (an import's batch), if known.
@@ -677,6 +687,9 @@ pub struct HouseholdEdit {
     pub assets: Fen,
     /// `None` keeps them; `Some` replaces them (empty clears them).
     pub income_items: Option<Vec<IncomeItem>>,
+    /// `None` keeps them; `Some(false)`: the income (or assets) is now recorded.
+    pub income_unrecorded: Option<bool>,
+    pub assets_unrecorded: Option<bool>,
     pub tags: Vec<Tag>,
 }
 
@@ -912,7 +925,7 @@ pub(crate) fn order_by(sort: HouseholdSort, descending: bool) -> String {
 /// A registry list line's columns; the caller appends the filter.
 pub(crate) const SUMMARY_COLUMNS: &str = concat!(
     "SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
-            h.tags, h.version,
+            h.tags, h.version, h.income_unrecorded,
             COALESCE((SELECT p.name FROM person p WHERE p.household_id = h.id AND p.relation = 'head'), '') AS head_name,
             COALESCE((SELECT p.id_masked FROM person p WHERE p.household_id = h.id AND p.relation = 'head'), '') AS head_id,
             ",
@@ -957,7 +970,7 @@ pub(crate) const COUNT_HOLDERS: &str = "SELECT COUNT(*) FROM (SELECT DISTINCT g.
 pub(crate) const SELECT_DETAIL: &str = "
     SELECT h.id, h.number, h.community, COALESCE(d.name, '') AS community_name, h.address, h.phone_masked,
            h.registration, h.tenure, h.housing_condition, h.dangerous_housing, h.assets_fen, h.income_items, h.tags,
-           h.version, h.created_audit
+           h.version, h.created_audit, h.income_unrecorded, h.assets_unrecorded
       FROM household h LEFT JOIN division d ON d.code = h.community
      WHERE h.id = $1 AND h.community LIKE $2
        AND ($3 = 0 OR EXISTS (SELECT 1 FROM pairing pr
@@ -1002,6 +1015,8 @@ pub(crate) const BUMP_VERSION: &str = "
 pub(crate) const UPDATE_HOUSEHOLD: &str = "
     UPDATE household SET community = $2, address = $3, registration = $4, tenure = $5, dangerous_housing = $6,
            assets_fen = $7, tags = $8, digest = NULL WHERE id = $1";
+pub(crate) const UPDATE_INCOME_UNRECORDED: &str = "UPDATE household SET income_unrecorded = $2 WHERE id = $1";
+pub(crate) const UPDATE_ASSETS_UNRECORDED: &str = "UPDATE household SET assets_unrecorded = $2 WHERE id = $1";
 pub(crate) const UPDATE_HOUSING_CONDITION: &str = "UPDATE household SET housing_condition = $2 WHERE id = $1";
 pub(crate) const UPDATE_INCOME_ITEMS: &str =
     "UPDATE household SET income_items = $2, items_income_fen = $3 WHERE id = $1";
@@ -1041,9 +1056,10 @@ pub(crate) const DELETE_MEMBER: &str = "DELETE FROM person WHERE id = $1 AND hou
 /// A new household with the facts of household `$1` and the number `$2`.
 pub(crate) const COPY_HOUSEHOLD: &str = "
     INSERT INTO household (number, community, address, phone_cipher, phone_bidx, phone_masked, registration, tenure,
-                           housing_condition, dangerous_housing, assets_fen, tags)
+                           housing_condition, dangerous_housing, assets_fen, tags, income_unrecorded,
+                           assets_unrecorded)
     SELECT $2, community, address, phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition,
-           dangerous_housing, 0, tags
+           dangerous_housing, 0, tags, income_unrecorded, assets_unrecorded
       FROM household WHERE id = $1
     RETURNING id";
 pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE id = $1";
@@ -1077,6 +1093,12 @@ pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, pho
     if let Some(after) = &edit.income_items {
         let items = |items: &[IncomeItem]| serde_json::Value::from(IncomeItem::encode(items));
         put("income_items", items(&before.income_items), items(after));
+    }
+    if let Some(after) = edit.income_unrecorded {
+        put("income_unrecorded", before.income_unrecorded.into(), after.into());
+    }
+    if let Some(after) = edit.assets_unrecorded {
+        put("assets_unrecorded", before.assets_unrecorded.into(), after.into());
     }
     let tags_after: Vec<&str> = edit.tags.iter().map(|t| t.code()).collect();
     put("tags", before.tags.clone().into(), tags_after.into());
@@ -1204,6 +1226,10 @@ macro_rules! push_household_filter {
             q.push(" AND EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id");
             $crate::registry::push_member_criteria!(*q, f);
             q.push(")");
+        }
+        // An income not recorded is in no income range.
+        if f.income_min.is_some() || f.income_max.is_some() {
+            q.push(" AND h.income_unrecorded = ").push_bind(false);
         }
         if let Some(min) = f.income_min {
             q.push(concat!(" AND ", $crate::registry::per_capita!(), " >= ")).push_bind(min.0);
@@ -1479,6 +1505,8 @@ mod tests {
             dangerous_housing: false,
             assets: Fen(0),
             income_items: Vec::new(),
+            income_unrecorded: false,
+            assets_unrecorded: false,
             tags: Vec::new(),
             categories: Vec::new(),
             members: vec![person("张三", 11), person("李四", 22)],

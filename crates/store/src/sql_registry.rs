@@ -70,6 +70,7 @@ macro_rules! registry_store {
                         members: r.try_get("members")?,
                         monthly_income_fen: r.try_get("income")?,
                         per_capita_income_fen: r.try_get("per_capita")?,
+                        income_unrecorded: r.try_get("income_unrecorded")?,
                         tags: $crate::registry::split_list(r.try_get("tags")?),
                         categories: $crate::registry::split_list(r.try_get::<Option<&str>, _>("categories")?.unwrap_or("")),
                         version: r.try_get("version")?,
@@ -216,6 +217,14 @@ macro_rules! registry_store {
                     .bind(condition.map(|c| c.code()))
                     .execute(&mut *tx)
                     .await?;
+            }
+            for (flag, sql) in [
+                (edit.income_unrecorded, $crate::registry::UPDATE_INCOME_UNRECORDED),
+                (edit.assets_unrecorded, $crate::registry::UPDATE_ASSETS_UNRECORDED),
+            ] {
+                if let Some(flag) = flag {
+                    sqlx::query(sql).bind(id).bind(flag).execute(&mut *tx).await?;
+                }
             }
             if let Some(items) = &edit.income_items {
                 sqlx::query($crate::registry::UPDATE_INCOME_ITEMS)
@@ -563,6 +572,19 @@ macro_rules! registry_store {
             let items = IncomeItem::combined(&before.income_items, &absorbed.income_items);
             let assets = before.assets_fen.saturating_add(absorbed.assets_fen);
             sqlx::query("UPDATE household SET assets_fen = $2 WHERE id = $1").bind(id).bind(assets).execute(&mut *tx).await?;
+            // What either did not record, the two together do not have.
+            let income_unrecorded = before.income_unrecorded || absorbed.income_unrecorded;
+            let assets_unrecorded = before.assets_unrecorded || absorbed.assets_unrecorded;
+            sqlx::query($crate::registry::UPDATE_INCOME_UNRECORDED)
+                .bind(id)
+                .bind(income_unrecorded)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query($crate::registry::UPDATE_ASSETS_UNRECORDED)
+                .bind(id)
+                .bind(assets_unrecorded)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query($crate::registry::UPDATE_INCOME_ITEMS)
                 .bind(id)
                 .bind(IncomeItem::encode(&items))
@@ -885,7 +907,9 @@ macro_rules! registry_store {
                         .push_bind(IncomeItem::total(&h.income_items).0)
                         .push_bind(tags(h))
                         .push_bind(&s.digest)
-                        .push_bind(created_audit);
+                        .push_bind(created_audit)
+                        .push_bind(h.income_unrecorded)
+                        .push_bind(h.assets_unrecorded);
                 });
                 q.push(" RETURNING number, id");
                 let ids: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
@@ -956,8 +980,12 @@ macro_rules! registry_store {
                 if said.has(Field::DangerousHousing) {
                     q.push(", dangerous_housing = ").push_bind(h.dangerous_housing);
                 }
+                // A sheet with the columns records the facts (a blank cell says none).
                 if said.has(Field::Assets) {
-                    q.push(", assets_fen = ").push_bind(h.assets.0);
+                    q.push(", assets_fen = ").push_bind(h.assets.0).push(", assets_unrecorded = ").push_bind(false);
+                }
+                if items_said || said.has(Field::MonthlyIncome) {
+                    q.push(", income_unrecorded = ").push_bind(false);
                 }
                 if items_said {
                     let stored = stored_items.get(&id).map_or("", String::as_str);
@@ -1317,6 +1345,8 @@ macro_rules! registry_store {
                 assets_fen: r.try_get("assets_fen")?,
                 income_items: IncomeItem::decode(r.try_get("income_items")?)
                     .ok_or_else(|| $crate::StoreError::Corrupt(format!("household {id}: income items")))?,
+                income_unrecorded: r.try_get("income_unrecorded")?,
+                assets_unrecorded: r.try_get("assets_unrecorded")?,
                 tags: $crate::registry::split_list(r.try_get("tags")?),
                 version: r.try_get("version")?,
                 created_audit: r.try_get("created_audit")?,

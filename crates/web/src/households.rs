@@ -548,6 +548,11 @@ pub struct HouseholdForm {
     /// The household's own monthly income by kind (`business`, `property`,
     /// `transfer`, `other`). Absent keeps them; a list replaces them.
     pub income_items: Option<Vec<IncomeItemForm>>,
+    /// Whether the income (members' and the household's own) is still not
+    /// recorded: the sweep cannot decide rules that read it. Absent keeps it.
+    pub income_unrecorded: Option<bool>,
+    /// Whether the assets are still not recorded, likewise.
+    pub assets_unrecorded: Option<bool>,
     pub tags: Vec<String>,
 }
 
@@ -642,6 +647,8 @@ pub async fn update(
         dangerous_housing: form.dangerous_housing,
         assets: amount("assets_fen", form.assets_fen)?,
         income_items: form.income_items.as_deref().map(income_items).transpose()?,
+        income_unrecorded: form.income_unrecorded,
+        assets_unrecorded: form.assets_unrecorded,
         tags,
     };
     let result = state.store.update_household(&p.actor(), &p.scope(), id, version, &edit, today()).await?;
@@ -1018,9 +1025,14 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
             sheet.write_string_with_format(row, col, v.as_str(), &text)?;
         }
         sheet.write_number(row, 7, h.members as f64)?;
-        // Amounts are numbers, in yuan, so they can be summed.
-        sheet.write_number_with_format(row, 8, h.monthly_income_fen as f64 / 100.0, &money)?;
-        sheet.write_number_with_format(row, 9, h.per_capita_income_fen as f64 / 100.0, &money)?;
+        // Amounts are numbers, in yuan, so they can be summed; an income not recorded says so.
+        if h.income_unrecorded {
+            sheet.write_string(row, 8, "未登记")?;
+            sheet.write_string(row, 9, "未登记")?;
+        } else {
+            sheet.write_number_with_format(row, 8, h.monthly_income_fen as f64 / 100.0, &money)?;
+            sheet.write_number_with_format(row, 9, h.per_capita_income_fen as f64 / 100.0, &money)?;
+        }
         sheet.write_string(row, 10, label(&h.categories, |c| Category::parse(c).map(|c| c.label_zh().to_owned())))?;
         sheet.write_string(row, 11, label(&h.tags, |c| Tag::parse(c).map(|c| c.label_zh().to_owned())))?;
     }

@@ -108,7 +108,7 @@ pub struct Notice {
 }
 
 /// Notices for a sheet mapped as `said`: an income or assets column missing means the
-/// households it registers have none recorded, and the sweep judges them as having none;
+/// households it registers have it not recorded, and the sweep cannot decide on it;
 /// a registered-residence or housing column missing means a default is recorded.
 fn notices(said: Said) -> Vec<Notice> {
     let mut incomes = std::iter::once(Field::MonthlyIncome).chain(ledger::INCOME_FIELDS.iter().map(|(f, _)| *f));
@@ -116,15 +116,15 @@ fn notices(said: Said) -> Vec<Notice> {
     if !incomes.any(|f| said.has(f)) {
         out.push(Notice {
             code: "no_income",
-            message_zh: "表中没有收入列：新登记的家庭收入将记为 0，政策找人会按“无收入”判断（例如列入低保应享未享）。请加上收入列，或登记后逐户补录",
-            message_en: "the sheet has no income column: new households are registered with no income, and the sweep will judge them as having none (listing them for 低保, for instance); add an income column, or record incomes after registering",
+            message_zh: "表中没有收入列：新登记的家庭收入记为“未登记”，政策找人对看收入的政策判为“无法判定”，不列入应享未享。请加上收入列，或登记后逐户补录",
+            message_en: "the sheet has no income column: new households are registered with income not recorded, and the sweep cannot decide policies that look at income for them (they are not listed as missing out); add an income column, or record incomes after registering",
         });
     }
     if !said.has(Field::Assets) {
         out.push(Notice {
             code: "no_assets",
-            message_zh: "表中没有家庭财产列：新登记的家庭财产将记为 0",
-            message_en: "the sheet has no assets column: new households are registered with no assets",
+            message_zh: "表中没有家庭财产列：新登记的家庭财产记为“未登记”，政策找人对看财产的政策判为“无法判定”",
+            message_en: "the sheet has no assets column: new households are registered with assets not recorded, and the sweep cannot decide policies that look at assets for them",
         });
     }
     // Both decide policies (urban and rural lines, housing aid): a default is said.

@@ -44,6 +44,8 @@ pub struct HouseholdFacts {
     pub assets: Fen,
     /// The household's own income items, summed (members' incomes aside).
     pub items_income: Fen,
+    /// Facts not recorded yet (`Unrecorded` bits): rules reading them cannot decide.
+    pub unrecorded: u8,
     pub tags: Vec<Tag>,
     pub holdings: Vec<Holding>,
     pub members: Vec<PersonFacts>,
@@ -81,9 +83,40 @@ impl HouseholdFacts {
             dangerous_housing: h.dangerous_housing,
             assets: h.assets,
             items_income: IncomeItem::total(&h.income_items),
+            unrecorded: Unrecorded::of(h),
             tags: h.tags.clone(),
             holdings: h.categories.clone(),
             members,
+        }
+    }
+}
+
+/// Facts of a household that are not recorded, as bits.
+pub struct Unrecorded;
+
+impl Unrecorded {
+    pub const INCOME: u8 = 1;
+    pub const ASSETS: u8 = 2;
+
+    pub fn of(h: &Household) -> u8 {
+        (u8::from(h.income_unrecorded) * Self::INCOME) | (u8::from(h.assets_unrecorded) * Self::ASSETS)
+    }
+
+    /// The fact a column reads, if it can be unrecorded.
+    pub fn read_by(col: Col) -> Option<u8> {
+        match col {
+            Col::Income | Col::TotalIncome | Col::PerCapitaIncome => Some(Self::INCOME),
+            Col::Assets => Some(Self::ASSETS),
+            _ => None,
+        }
+    }
+
+    /// The fact by name, in Chinese and English.
+    pub fn name(fact: u8) -> (&'static str, &'static str) {
+        if fact == Self::ASSETS {
+            ("家庭财产未登记", "assets not recorded")
+        } else {
+            ("收入未登记", "income not recorded")
         }
     }
 }
@@ -263,6 +296,8 @@ pub struct Columns {
     /// Households removed since loading, with their version then: a late
     /// re-evaluation of one of them must not bring it back.
     removed: HashMap<i64, i64>,
+    /// Household rows (ascending) with facts not recorded, and which (`Unrecorded` bits).
+    unrecorded: Vec<(u32, u8)>,
 }
 
 impl Columns {
@@ -385,6 +420,9 @@ impl Columns {
         self.registration.push(index_of(Registration::ALL, &h.registration));
         self.tags.push(h.tags.iter().fold(0, |b, t| b | 1 << index_of(Tag::ALL, t)));
         self.hh_categories.push(hh_bits);
+        if h.unrecorded != 0 {
+            self.unrecorded.push((row, h.unrecorded));
+        }
         for p in &h.members {
             self.p_id.push(p.id);
             self.p_household.push(row);
@@ -403,6 +441,21 @@ impl Columns {
             self.p_alive.push(p.death.is_none_or(|d| d > date));
         }
         self.hh_start.push(self.p_id.len() as u32);
+    }
+
+    /// The facts (`Unrecorded` bits) not recorded for a household row.
+    pub fn unrecorded(&self, row: u32) -> u8 {
+        self.unrecorded.binary_search_by_key(&row, |&(r, _)| r).map_or(0, |i| self.unrecorded[i].1)
+    }
+
+    /// Households of rows `range` missing `fact`, by row.
+    pub(crate) fn unrecorded_in(&self, range: std::ops::Range<usize>, fact: u8) -> impl Iterator<Item = u32> + '_ {
+        let from = self.unrecorded.partition_point(|&(r, _)| (r as usize) < range.start);
+        self.unrecorded[from..]
+            .iter()
+            .take_while(move |&&(r, _)| (r as usize) < range.end)
+            .filter(move |&&(_, f)| f & fact != 0)
+            .map(|&(r, _)| r)
     }
 
     /// Drops a household (it left the registry or moved out of reach).
@@ -476,6 +529,7 @@ impl Columns {
             + self.p_categories.heap_bytes()
             + self.hh_categories.heap_bytes()
             + self.by_id.capacity() * (size_of::<i64>() + size_of::<u32>() + 1)
+            + bytes(&self.unrecorded)
     }
 
     /// Drops spare capacity after a bulk load.
@@ -486,6 +540,7 @@ impl Columns {
         columns!(shrink);
         self.p_categories.shrink_to_fit();
         self.hh_categories.shrink_to_fit();
+        self.unrecorded.shrink_to_fit();
     }
 }
 

@@ -8,7 +8,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::bits;
-use super::columns::{Cell, Columns, HouseholdFacts, Scan};
+use super::columns::{Cell, Columns, HouseholdFacts, Scan, Unrecorded};
 use super::compile::{AggOp, ArOp, CmpOp, Ex, ExKind, Ty};
 use super::fields::{Col, Level};
 use super::interp::Interpreted;
@@ -502,7 +502,9 @@ impl Engine {
             return n;
         }
         let node = |n: N| self.nodes[n as usize];
-        let may_err = matches!(op, Op::Arith(..) | Op::Neg(_)) || children(op).any(|c| node(c).may_err);
+        let may_err = matches!(op, Op::Arith(..) | Op::Neg(_))
+            || column(op).and_then(Unrecorded::read_by).is_some()
+            || children(op).any(|c| node(c).may_err);
         let repr = match op {
             Op::Const(k) => Repr::Const(k),
             Op::Col(_) | Op::Arith(..) | Op::Neg(_) | Op::Size(_) | Op::Agg(AggOp::Count, _) => Repr::Int,
@@ -757,6 +759,21 @@ impl Engine {
                     }
                 }
             }
+            // A fact not recorded is a missing field: its rows err.
+            if let Some(fact) = column(node.op).and_then(Unrecorded::read_by) {
+                err.clear();
+                err.resize(bits::words(len), 0);
+                for h in cols.unrecorded_in(hh.clone(), fact) {
+                    erred = true;
+                    match node.level {
+                        Level::Person => {
+                            let r = cols.persons(h);
+                            bits::set_range(&mut err, r.start as usize - persons.start, r.end as usize - persons.start);
+                        }
+                        Level::Household => bits::set_range(&mut err, h as usize - hh.start, h as usize - hh.start + 1),
+                    }
+                }
+            }
             // Errors propagate with CEL's rules.
             if let Op::Arith(_, x, y) | Op::Neg(x @ y) = node.op
                 && (buf.erred[x as usize] || buf.erred[y as usize])
@@ -849,6 +866,14 @@ fn compare_pairs(x: &[i64], y: &[i64], op: CmpOp, out: &mut Vec<u64>) {
 }
 
 /// The nodes an operation reads.
+/// The column a leaf reads.
+fn column(op: Op) -> Option<Col> {
+    match op {
+        Op::Col(c) | Op::CmpCol(_, c, _) | Op::HasCol(c, _) | Op::InMaskCol(c, _) => Some(c),
+        _ => None,
+    }
+}
+
 fn children(op: Op) -> impl Iterator<Item = N> {
     let (a, b, c) = match op {
         Op::Col(_) | Op::Const(_) | Op::CmpCol(..) | Op::HasCol(..) | Op::InMaskCol(..) => (None, None, None),
@@ -1172,11 +1197,17 @@ impl Engine {
                                 c.reads.iter().map(|s| format!("{} {}", s.text, s.show(at(s.node)))).collect();
                             format!("{} = {h}（{}）", c.text, values.join("，"))
                         }
-                        // The engine's only run-time errors are its arithmetic's.
-                        (_, None) => format!(
-                            "{}：无法计算，算式溢出或除以零 (could not be evaluated: an overflow or a division by zero)",
-                            c.text
-                        ),
+                        // A fact not recorded, else the arithmetic's errors.
+                        (_, None) => match self.reads_unrecorded(c.node, cols.unrecorded(household)) {
+                            Some(fact) => {
+                                let (zh, en) = Unrecorded::name(fact);
+                                format!("{}：无法判定，{zh} (cannot be decided: {en})", c.text)
+                            }
+                            None => format!(
+                                "{}：无法计算，算式溢出或除以零 (could not be evaluated: an overflow or a division by zero)",
+                                c.text
+                            ),
+                        },
                     };
                     outcomes.push(ConditionOutcome { condition: c.text.clone(), holds, detail });
                 }
@@ -1184,6 +1215,17 @@ impl Engine {
             }
         };
         (outcomes, benefit)
+    }
+}
+
+impl Engine {
+    /// The fact among `missing` (`Unrecorded` bits) that node `n` reads, if any.
+    fn reads_unrecorded(&self, n: N, missing: u8) -> Option<u8> {
+        let op = self.nodes[n as usize].op;
+        column(op)
+            .and_then(Unrecorded::read_by)
+            .filter(|f| f & missing != 0)
+            .or_else(|| children(op).find_map(|c| self.reads_unrecorded(c, missing)))
     }
 }
 

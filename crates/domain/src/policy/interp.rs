@@ -9,7 +9,7 @@ use cel::common::ast::{CallExpr, ComprehensionExpr, Expr, LiteralValue, operator
 use cel::parser::Macro;
 use cel::{Context, Env, Program, Value};
 
-use super::columns::Columns;
+use super::columns::{Columns, Unrecorded};
 use super::fields::{Field, FieldType, Level, MEMBERS, PARAMS, fields};
 
 /// `list.count(x, p)`: how many elements satisfy `p`.
@@ -144,6 +144,10 @@ impl Interpreted {
                     (Level::Person, Some(row)) if self.level == Level::Person => row,
                     _ => continue,
                 };
+                if !recorded(cols, f, household) {
+                    shown.push(format!("{name} {}", Unrecorded::name(Unrecorded::read_by(f.col).unwrap_or(0)).0));
+                    continue;
+                }
                 match (f.ty, value(cols, f, row)) {
                     (FieldType::Money, Value::Int(fen)) => crate::Fen(fen).grouped(),
                     (_, v) => show(&v),
@@ -300,11 +304,18 @@ fn value(cols: &Columns, f: &Field, row: usize) -> Value {
     }
 }
 
+/// Whether a household row has field `f` recorded: a fact not recorded is left
+/// out of the variables, so a rule that reads it errs (the row is unknown).
+fn recorded(cols: &Columns, f: &Field, household: usize) -> bool {
+    Unrecorded::read_by(f.col).is_none_or(|fact| cols.unrecorded(household as u32) & fact == 0)
+}
+
 /// A person's fields as a CEL map (`disability` nested).
 fn person_map(cols: &Columns, row: usize) -> HashMap<String, Value> {
     let mut m = HashMap::new();
     let mut disability = HashMap::new();
-    for f in FIELDS.iter().filter(|f| f.level == Level::Person) {
+    let household = cols.person(row).0 as usize;
+    for f in FIELDS.iter().filter(|f| f.level == Level::Person && recorded(cols, f, household)) {
         let v = value(cols, f, row);
         match f.name.split_once('.') {
             Some((_, sub)) => {
@@ -328,7 +339,7 @@ pub fn row_variables(
     params: &BTreeMap<String, i64>,
 ) -> HashMap<String, Value> {
     let mut vars = HashMap::new();
-    for f in FIELDS.iter().filter(|f| f.level == Level::Household) {
+    for f in FIELDS.iter().filter(|f| f.level == Level::Household && recorded(cols, f, household)) {
         vars.insert(f.name.to_owned(), value(cols, f, household));
     }
     let members: Vec<Value> = cols

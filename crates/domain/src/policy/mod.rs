@@ -17,7 +17,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use columns::{Columns, HouseholdFacts, PersonFacts, category_bits};
+pub use columns::{Columns, HouseholdFacts, PersonFacts, Unrecorded, category_bits};
 pub use compile::{Ex, RuleError, RuleErrorKind, Vocabulary, Want};
 pub use engine::{ConditionOutcome, Engine, Finding, FindingKind, Findings, Rule, RulePlan};
 pub use fields::{Col, Field, FieldType, Level, code_label_zh, fields, readable_zh};

@@ -364,6 +364,13 @@ fn the_engine_agrees_with_the_cel_interpreter_on_random_rules() {
         let category = crate::registry::Category::ALL[0];
         last.holdings.push(crate::registry::Holding { category, start: date() - chrono::Days::new(400), end: None });
     }
+    // Some have their income or assets not recorded: a rule that reads them errs there.
+    for h in registry.iter_mut().step_by(5) {
+        h.unrecorded |= Unrecorded::INCOME;
+    }
+    for h in registry.iter_mut().skip(2).step_by(7) {
+        h.unrecorded |= Unrecorded::ASSETS;
+    }
     let cols = Columns::build(date(), registry);
     let mut compared = 0;
     for seed in 0..400u64 {
@@ -496,6 +503,7 @@ fn alone(birth: NaiveDate, income: i64, disability: Option<(crate::registry::Dis
         dangerous_housing: false,
         assets: crate::Fen(0),
         items_income: crate::Fen(0),
+        unrecorded: 0,
         tags: vec![Tag::LivingAlone],
         holdings: Vec::new(),
         members: vec![PersonFacts {
@@ -626,6 +634,56 @@ fn a_rule_that_errs_on_a_row_makes_it_unknown_and_the_sweep_goes_on() {
     let why = engine.explain(&cols, 0, pairs[0], None);
     assert_eq!(why[0].holds, None);
     assert!(why[0].detail.contains("division by zero"), "{why:?}");
+}
+
+#[test]
+fn a_household_whose_income_is_not_recorded_is_unknown_where_a_rule_needs_its_income() {
+    let mut registry = households(90, 6);
+    for h in registry.iter_mut().step_by(3) {
+        h.unrecorded = Unrecorded::INCOME;
+    }
+    registry[1].unrecorded = Unrecorded::ASSETS;
+    let cols = Columns::build(date(), registry);
+    let engine = engine_for(&[
+        ("per_capita_income < params.dibao_line", Level::Household, "dibao"),
+        // Decided without the income: false && anything is false.
+        ("size > 100 && total_income < 1", Level::Household, "dibao_edge"),
+        ("members.exists(m, m.income < 100000)", Level::Household, "temporary"),
+        ("age >= 0 && income >= 0", Level::Person, "temporary"),
+        ("assets < 100000000", Level::Household, "temporary"),
+        ("size > 0", Level::Household, "temporary"),
+    ]);
+    let findings = engine.sweep(&cols, 2);
+    let unknown = |policy: u16| {
+        let mut rows: Vec<u32> = findings
+            .iter()
+            .filter(|f| f.policy == policy && f.kind == FindingKind::Unknown)
+            .map(|f| f.household(&cols))
+            .collect();
+        rows.dedup();
+        rows
+    };
+    let living = |h: u32| cols.persons(h).any(|p| cols.p_alive[p as usize]);
+    let unrecorded: Vec<u32> = (0..90).step_by(3).filter(|&h| living(h)).collect();
+    assert!(unrecorded.len() > 20);
+    assert_eq!(unknown(0), unrecorded);
+    assert_eq!(unknown(1), Vec::<u32>::new(), "decided without the income");
+    assert_eq!(unknown(2), unrecorded);
+    assert_eq!(unknown(3), unrecorded);
+    assert_eq!(unknown(4), vec![1]);
+    assert_eq!(unknown(5), Vec::<u32>::new());
+    // None of them is listed as missing out on 低保.
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.policy == 0 && f.kind == FindingKind::Missing && unrecorded.contains(&f.household(&cols)))
+    );
+    // The row says what is missing.
+    let why = engine.explain(&cols, 0, unrecorded[0], None);
+    assert_eq!(why[0].holds, None);
+    assert!(why[0].detail.contains("收入未登记") && why[0].detail.contains("income not recorded"), "{why:?}");
+    let why = engine.explain(&cols, 4, 1, None);
+    assert!(why[0].detail.contains("家庭财产未登记"), "{why:?}");
 }
 
 #[test]
