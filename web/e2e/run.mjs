@@ -298,6 +298,7 @@ try {
   await page.getByText(head).waitFor();
   check(true, "the full ID number shows after a confirmed reveal");
   await page.screenshot({ path: shots + "household.png", fullPage: true });
+  check(await page.getByTestId("income-unrecorded").isVisible(), "a household imported from a sheet without income columns says its income is not recorded");
   // A category started from the household page.
   await page.getByTestId("add-holding").click();
   await page.getByTestId("holding-category").click();
@@ -319,7 +320,7 @@ try {
   await page.getByTestId("save-household").click();
   await page.locator(".el-message--success").waitFor();
   await page.getByTestId("address").getByText("洞庭南路 8 号").waitFor();
-  check((await page.getByTestId("income-items").innerText()).includes("转移净收入 312.34"), "the household's own income is saved with the edit");
+  check((await page.getByTestId("income-items").innerText()).includes("转移净收入 312.34"), "the household's own income is saved with the edit, and typing it recorded the income");
   await second.getByTestId("address-input").fill("洞庭北路 9 号");
   await second.getByTestId("save-household").click();
   await second.getByText("该户已被他人修改").waitFor();

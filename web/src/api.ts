@@ -192,6 +192,8 @@ export interface HouseholdSummary {
   members: number;
   monthly_income_fen: number;
   per_capita_income_fen: number;
+  /** Income not recorded yet: the two figures above say nothing. */
+  income_unrecorded: boolean;
   tags: string[];
   categories: string[];
   version: number;
@@ -246,6 +248,10 @@ export interface HouseholdDetail {
   income_items: IncomeItem[];
   dangerous_housing: boolean;
   assets_fen: number;
+  /** Income (members' and the household's own) not recorded yet: the sweep cannot decide rules that read it. */
+  income_unrecorded: boolean;
+  /** Assets not recorded yet, likewise. */
+  assets_unrecorded: boolean;
   tags: string[];
   version: number;
   members: Member[];

@@ -88,6 +88,8 @@ const DIFF_LABELS: Record<string, string> = {
   housing_condition: "housingCondition",
   income_items: "incomeItems",
   assets_fen: "assets",
+  income_unrecorded: "incomeUnrecorded",
+  assets_unrecorded: "assetsUnrecorded",
   tags: "tag",
   name: "name",
   relation: "relation",
@@ -125,6 +127,8 @@ export interface DiffSayings {
   person?: (id: number) => string | undefined;
   /** Persons counted, where their names are not known here: "3 人". */
   count?: (n: number) => string;
+  /** Yes or no in the reader's language (危房, 收入未登记…). */
+  yesNo?: (yes: boolean) => string;
 }
 
 /** Keys whose value is a member or members, shown on their own (no "– →"): added or gone is the action's to say. */
@@ -159,6 +163,7 @@ export function diffLines(
       return say.count ? say.count(v.length) : String(v.length);
     }
     if (typeof v === "number" && key.endsWith("_fen")) return (v / 100).toFixed(2);
+    if (typeof v === "boolean" && say.yesNo) return say.yesNo(v);
     if ((typeof v === "string" || typeof v === "number") && code) return code(key, v);
     if (Array.isArray(v)) return v.length ? v.map((x) => show(key, x)).join("、") : "–";
     // A member as a whole ({name, id_number, relation, person}): the name, then the rest in brackets.
@@ -246,7 +251,20 @@ export function householdChanges(
   const compare = (prefix: string, key: string, a: unknown, b: unknown) => {
     if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(DIFF_LABELS[key])}：${show(key, a)} → ${show(key, b)}`);
   };
-  const facts = ["community_name", "address", "phone_masked", "registration", "tenure", "housing_condition", "dangerous_housing", "assets_fen", "income_items", "tags"] as const;
+  const facts = [
+    "community_name",
+    "address",
+    "phone_masked",
+    "registration",
+    "tenure",
+    "housing_condition",
+    "dangerous_housing",
+    "assets_fen",
+    "assets_unrecorded",
+    "income_items",
+    "income_unrecorded",
+    "tags",
+  ] as const;
   for (const key of facts) compare("", key, before[key], after[key]);
   const people = [
     "name",

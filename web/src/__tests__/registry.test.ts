@@ -194,6 +194,17 @@ describe("a household's own income", () => {
   });
 });
 
+describe("income or assets not recorded", () => {
+  it("is listed among what changed meanwhile, and read in a history record", () => {
+    const household = (income_unrecorded: boolean) =>
+      ({ address: "x", tags: [], members: [], holdings: [], income_items: [], income_unrecorded, assets_unrecorded: false }) as unknown as HouseholdDetail;
+    const label = (k: string) => ({ incomeUnrecorded: "收入未登记" })[k] ?? k;
+    const show = (_key: string, v: unknown) => (v ? "是" : "否");
+    expect(householdChanges(household(true), household(false), label, show)).toEqual(["收入未登记：是 → 否"]);
+    expect(diffLines('{"income_unrecorded":[true,false]}', label, undefined, { yesNo: (y) => (y ? "是" : "否") })).toEqual(["收入未登记：是 → 否"]);
+  });
+});
+
 describe("a member in a history record", () => {
   it("reads each part of the member as its own field (the relation in words)", () => {
     const code = (key: string, v: string | number) => (key === "relation" && v === "child" ? "子女" : String(v));
