@@ -320,7 +320,13 @@ try {
   await page.getByTestId("save-household").click();
   await page.locator(".el-message--success").waitFor();
   await page.getByTestId("address").getByText("洞庭南路 8 号").waitFor();
-  check((await page.getByTestId("income-items").innerText()).includes("转移净收入 312.34"), "the household's own income is saved with the edit, and typing it recorded the income");
+  check((await page.getByTestId("income-items").innerText()).includes("转移净收入 312.34"), "the household's own income is saved with the edit");
+  check(
+    !(await page.getByTestId("income-unrecorded").isVisible()) &&
+      (await page.getByTestId("assets-unrecorded").isVisible()) &&
+      !(await page.getByTestId("unrecorded-note").innerText()).includes("收入未登记"),
+    "…and typing it recorded the income (the assets are still not recorded)",
+  );
   await second.getByTestId("address-input").fill("洞庭北路 9 号");
   await second.getByTestId("save-household").click();
   await second.getByText("该户已被他人修改").waitFor();
