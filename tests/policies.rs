@@ -305,7 +305,13 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "person_id");
     let mut with_reason = dismiss.clone();
     with_reason["reason"] = json!("渐退期内");
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", with_reason.clone()).await.status(), 204);
+    // The same mark again changes nothing, and the audit trail does not say it did.
+    let history = format!("/api/v1/households/{household}/history");
+    let records = |v: Value| v["records"].as_array().unwrap().len();
+    let before = records(app.get_as(&district, &history).await.json().await.unwrap());
     assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", with_reason).await.status(), 204);
+    assert_eq!(records(app.get_as(&district, &history).await.json().await.unwrap()), before);
     let after = list(&district, "stale").await;
     assert_eq!(after["total"].as_u64().unwrap() + 1, stale["total"].as_u64().unwrap());
     assert!(!after["items"].as_array().unwrap().iter().any(|r| r["household_id"] == household));

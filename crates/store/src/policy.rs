@@ -374,9 +374,13 @@ pub(crate) const UPSERT_MARK: &str = "
        SET status = excluded.status, reason = excluded.reason, household_version = excluded.household_version,
            marked_by = excluded.marked_by, marked_at = excluded.marked_at, ends_on = excluded.ends_on";
 
-/// A taper's previous end, for the audit record's before.
-pub(crate) const MARK_ENDS_ON: &str = "
-    SELECT ends_on FROM sweep_mark WHERE policy_id = $1 AND household_id = $2 AND person_id = $3 AND kind = $4";
+/// A finding's mark as it stands, within the prefix `$5`: its status, reason and end
+/// (a taper's), and whether the household is as it was when marked.
+pub(crate) const MARK_BEFORE: &str = "
+    SELECT m.status, m.reason, m.ends_on, m.household_version = h.version
+      FROM sweep_mark m JOIN household h ON h.id = m.household_id
+     WHERE m.policy_id = $1 AND m.household_id = $2 AND m.person_id = $3 AND m.kind = $4 AND h.community LIKE $5";
+pub(crate) type MarkBefore = (String, Option<String>, Option<NaiveDate>, bool);
 
 /// Who a sweep result is about, as lists show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

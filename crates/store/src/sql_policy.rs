@@ -341,17 +341,20 @@ macro_rules! policy_store {
 
             async fn mark_finding(&self, actor: &Actor, scope: &Scope, mark: &$crate::policy::SweepMark) -> Result<bool> {
                 let mut tx = self.begin_write().await?;
-                // A taper's audit record says which end it replaced, if any.
-                let before: Option<Option<chrono::NaiveDate>> = match mark.kind.as_str() {
-                    "taper" => sqlx::query_scalar($crate::policy::MARK_ENDS_ON)
-                        .bind(mark.policy_id)
-                        .bind(mark.household_id)
-                        .bind(mark.person_id)
-                        .bind(&mark.kind)
-                        .fetch_optional(&mut *tx)
-                        .await?,
-                    _ => None,
-                };
+                let before: Option<$crate::policy::MarkBefore> = sqlx::query_as($crate::policy::MARK_BEFORE)
+                    .bind(mark.policy_id)
+                    .bind(mark.household_id)
+                    .bind(mark.person_id)
+                    .bind(&mark.kind)
+                    .bind(format!("{}%", scope.prefix()))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                // The same mark again, on the household as it was then, changes nothing.
+                if let Some((status, reason, ends_on, true)) = &before
+                    && (status, reason, ends_on) == (&mark.status, &mark.reason, &mark.ends_on)
+                {
+                    return Ok(true);
+                }
                 let done = sqlx::query($crate::policy::UPSERT_MARK)
                     .bind(mark.policy_id)
                     .bind(mark.household_id)
@@ -369,14 +372,16 @@ macro_rules! policy_store {
                 if done == 0 {
                     return Ok(false);
                 }
+                let (status_before, ends_before) = before.map_or((None, None), |(s, _, e, _)| (Some(s), e));
                 let (action, diff) = if mark.kind == "taper" {
+                    // A taper's audit record says which end it replaced, if any.
                     let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
-                                                   "ends_on": [before.flatten(), mark.ends_on], "status": mark.status,
+                                                   "ends_on": [ends_before, mark.ends_on], "status": mark.status,
                                                    "reason": mark.reason });
                     (if mark.status == "ended" { "sweep.taper_end" } else { "sweep.taper" }, diff)
                 } else {
                     let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
-                                                   "status": [null, mark.status], "reason": mark.reason });
+                                                   "status": [status_before, mark.status], "reason": mark.reason });
                     ("sweep.mark", diff)
                 };
                 append_audit!(tx, actor, &$crate::registry::household_event(action, mark.household_id, diff.to_string()));
