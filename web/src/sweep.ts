@@ -21,10 +21,23 @@ export function topBars(rows: Bar[], n = 20): Bar[] {
 export const policyBars = (rows: PolicyCounts[], name: (r: PolicyCounts) => string): Bar[] =>
   rows.map((r) => ({ key: String(r.policy_id), name: name(r), missing: r.missing, stale: r.stale }));
 
-/** Names shortened for a crowded axis: at most `max` characters, with an ellipsis. */
+/**
+ * Names shortened for a crowded axis: at most as wide as `max` Chinese characters, with an
+ * ellipsis. A Latin letter, digit or space is half as wide, so an English name keeps twice
+ * as many letters ("Minimum living allowance" fits where "城乡最低生活保障" does).
+ */
 export function shortName(name: string, max = 10): string {
+  const width = (c: string) => (c.charCodeAt(0) < 0x2e80 ? 0.5 : 1);
   const chars = Array.from(name);
-  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : name;
+  if (chars.reduce((w, c) => w + width(c), 0) <= max) return name;
+  let used = 1; // the ellipsis
+  let kept = "";
+  for (const c of chars) {
+    if (used + width(c) > max) break;
+    used += width(c);
+    kept += c;
+  }
+  return kept.trimEnd() + "…";
 }
 
 /**

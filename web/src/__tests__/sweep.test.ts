@@ -57,6 +57,10 @@ describe("the sweep's chart", () => {
   it("shortens long names with an ellipsis", () => {
     expect(shortName("特困人员救助供养（基本生活）", 8)).toBe("特困人员救助供…");
     expect(shortName("低保", 8)).toBe("低保");
+    // English is measured as it is drawn: a letter is half a Chinese character wide.
+    expect(shortName("Minimum living allowance", 12)).toBe("Minimum living allowance");
+    expect(shortName("Subsistence allowance for urban and rural residents", 12)).toBe("Subsistence allowance…");
+    expect(shortName("Temporary assistance", 12)).toBe("Temporary assistance");
   });
 });
 
