@@ -277,13 +277,20 @@ export function readable(
 ): (text: string) => string {
   if (!vocab) return (text) => text;
   const en = locale === "en";
+  const words = en ? MEMBER_WORDS_EN : MEMBER_WORDS_ZH;
+  // `!members.all(m, …) = true` → `并非全部成员满足(…) = 是`.
+  const inWords = (text: string) =>
+    text
+      .replace(MEMBER_CALL, (_w: string, not: string | undefined, call: keyof typeof words) => `${not ? words.not : ""}${words[call]}(`)
+      .replace(/= (true|false)\b/g, (_w: string, b: string) => `= ${b === "true" ? words.yes : words.no}`);
   // Reasons show money in yuan: a label's "(fen)" would mislead there.
   const plain = (label: string) => label.replace(/\s*[（(](分|fen|in fen)[）)]$/, "");
   const fields = new Map(vocab.fields.map((f) => [f.name, plain(en ? f.label_en : f.label_zh)]));
   const names = new Set(fields.keys());
   const params = new Map(vocab.params.map((p) => [p.name, en ? p.label_en : p.label]));
-  return (text) =>
-    text.replace(
+  return (raw) => {
+    const text = inWords(raw);
+    return text.replace(
       /'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g,
       (whole: string, code: string | undefined, param: string | undefined, field: string | undefined, at: number) => {
         if (code) {
@@ -296,4 +303,18 @@ export function readable(
         return (field && fields.get(field)) ?? whole;
       },
     );
+  };
 }
+
+/** A member function with its variable (`!members.all(m, `), for `readable`. */
+const MEMBER_CALL = /(!\s*)?\bmembers\.(exists_one|exists|all|count)\(\s*[a-z]\s*,\s*/g;
+const MEMBER_WORDS_ZH = { exists: "有成员满足", all: "全部成员满足", exists_one: "恰有一名成员满足", count: "满足条件的成员人数", not: "并非", yes: "是", no: "否" };
+const MEMBER_WORDS_EN = {
+  exists: "some member with ",
+  all: "every member with ",
+  exists_one: "exactly one member with ",
+  count: "members counted with ",
+  not: "not ",
+  yes: "yes",
+  no: "no",
+};

@@ -193,9 +193,10 @@ describe("a condition as a worker reads it", () => {
     expect(readable(vocab, "zh-CN", code)("per_capita_income 1,320.00 > params.dibao_line 1,100.00")).toBe(
       "人均月收入 1,320.00 > 低保标准 1,100.00",
     );
-    expect(readable(vocab, "zh-CN", code)("!members.all(m, 'tekun' in m.categories) = true")).toBe(
-      "!members.all(m, “特困” in 救助类别) = true",
-    );
+    // A member function in words, `!` before it as “not”, true and false as yes and no.
+    expect(readable(vocab, "zh-CN", code)("!members.all(m, 'tekun' in m.categories) = true")).toBe("并非全部成员满足(“特困” in 救助类别) = 是");
+    expect(readable(vocab, "en", code)("members.exists(m, m.size > 1) = false")).toBe("some member with (household size > 1) = no");
+    expect(readable(vocab, "zh-CN", code)("members.count(m, m.size > 1) 2")).toBe("满足条件的成员人数(家庭人口 > 1) 2");
     expect(readable(vocab, "zh-CN", code)("m.disability.grade <= 2")).toBe("残疾等级 <= 2");
     // A function or a method of that name is not the field.
     expect(readable(vocab, "zh-CN", code)("members.filter(m, m.size > 1).size() 2")).toBe("members.filter(m, 家庭人口 > 1).size() 2");

@@ -172,6 +172,8 @@ pub fn code_label_zh(col: Col, code: &str) -> Option<&'static str> {
 /// label in the field it is compared with or tested against (`'none'` after
 /// `work_ability` is “无”). What it does not know is left as written.
 pub fn readable_zh(text: &str, params: &[(String, String)]) -> String {
+    let words = member_calls_zh(text).replace("= true", "= 是").replace("= false", "= 否");
+    let text = words.as_str();
     static FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(fields);
     let field = |word: &str| FIELDS.iter().find(|f| f.name == member_field(word));
     let plain = |label: &'static str| label.strip_suffix("（分）").unwrap_or(label);
@@ -226,6 +228,49 @@ pub fn readable_zh(text: &str, params: &[(String, String)]) -> String {
         before = c;
         rest = &rest[c.len_utf8()..];
     }
+    out
+}
+
+/// `!members.all(m, …` as `并非全部成员满足(…`, and the other member functions likewise.
+fn member_calls_zh(text: &str) -> String {
+    const CALLS: [(&str, &str); 4] = [
+        ("exists_one", "恰有一名成员满足"),
+        ("exists", "有成员满足"),
+        ("all", "全部成员满足"),
+        ("count", "满足条件的成员人数"),
+    ];
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut rest = text;
+    while let Some(at) = rest.find("members.") {
+        let (head, tail) = rest.split_at(at);
+        let after = &tail["members.".len()..];
+        // `exists(m, `: the function, its variable (one letter) and the comma.
+        let call = CALLS.iter().find_map(|&(name, words)| {
+            let r = after.strip_prefix(name)?.strip_prefix('(')?.trim_start();
+            let r = r.strip_prefix(|c: char| c.is_ascii_lowercase())?.trim_start().strip_prefix(',')?;
+            Some((words, r.trim_start()))
+        });
+        match call {
+            Some((words, r)) => {
+                match head.trim_end().strip_suffix('!') {
+                    Some(before) => {
+                        out.push_str(before);
+                        out.push_str("并非");
+                    }
+                    None => out.push_str(head),
+                }
+                out.push_str(words);
+                out.push('(');
+                rest = r;
+            }
+            None => {
+                out.push_str(head);
+                out.push_str("members.");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 

@@ -900,8 +900,13 @@ fn reasons_read_in_chinese_with_each_code_labelled_by_its_own_field() {
     // 'none' is 无 as a work ability and 无房 as housing.
     assert_eq!(read("work_ability 'full' != 'none'"), "劳动能力 “有” != “无”");
     assert_eq!(read("housing 'none' == 'none'"), "住房情况 “无房” == “无房”");
-    assert_eq!(read("members.count(m, m.age >= 60) 2"), "members.count(m, 年龄（周岁） >= 60) 2");
-    assert_eq!(read("!('tekun' in m.categories) = false"), "!(“特困” in 享受的救助类别（含本户）) = false");
+    // Member functions in words, `!` before them as 并非, true and false as 是 and 否.
+    assert_eq!(read("members.count(m, m.age >= 60) 2"), "满足条件的成员人数(年龄（周岁） >= 60) 2");
+    assert_eq!(
+        read("!members.all(m, 'tekun' in m.categories) = true"),
+        "并非全部成员满足(“特困” in 享受的救助类别（含本户）) = 是"
+    );
+    assert_eq!(read("!('tekun' in m.categories) = false"), "!(“特困” in 享受的救助类别（含本户）) = 否");
     assert_eq!(read("unknown_thing 'x'"), "unknown_thing 'x'");
     // Each condition's codes by its own field; functions and methods are not fields.
     assert_eq!(
