@@ -466,6 +466,16 @@ pub(crate) fn alone(
     h
 }
 
+/// The rows of shipped policy `code`'s list `kind`, as `who` sees them (one page of 200).
+async fn shipped_rows(app: &TestApp, who: &Session, code: &str, kind: &str) -> Vec<Value> {
+    let policies: Value = app.get_as(who, "/api/v1/policies").await.json().await.unwrap();
+    let items = policies["items"].as_array().unwrap();
+    let policy = items.iter().find(|p| p["active"]["definition"]["code"] == code).unwrap();
+    let body = json!({ "policy_id": policy["policy_id"], "kind": kind, "limit": 200 });
+    let page: Value = app.post_as(who, "/api/v1/sweep/results", body).await.json().await.unwrap();
+    page["items"].as_array().unwrap().clone()
+}
+
 #[tokio::test]
 async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     let app = TestApp::spawn().await;
@@ -485,24 +495,11 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     app.store.insert_households(&Actor::system("test"), &households).await.unwrap();
     let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
     app.sweep(&district).await;
-    let policies: Value = app.get_as(&district, "/api/v1/policies").await.json().await.unwrap();
-    let id_of = |code: &str| {
-        policies["items"].as_array().unwrap().iter().find(|p| p["active"]["definition"]["code"] == code).unwrap()
-            ["policy_id"]
-            .as_i64()
-            .unwrap()
-    };
     let listed = |code: &'static str| {
-        let (app, district, id) = (&app, &district, id_of(code));
+        let (app, district) = (&app, &district);
         async move {
-            let body = json!({ "policy_id": id, "kind": "missing", "limit": 200 });
-            let page: Value = app.post_as(district, "/api/v1/sweep/results", body).await.json().await.unwrap();
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["household_number"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
+            let rows = shipped_rows(app, district, code, "missing").await;
+            rows.iter().map(|r| r["household_number"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
         }
     };
     // 低保: below the line by one fen qualifies, at or above it does not; the benefit tops it up.
@@ -510,9 +507,8 @@ async fn the_shipped_rules_decide_at_their_boundaries_through_the_store() {
     assert!(dibao.contains(&"B-UNDER".to_owned()), "{dibao:?}");
     assert!(!dibao.contains(&"B-AT".to_owned()) && !dibao.contains(&"B-OVER".to_owned()), "{dibao:?}");
     // The top-up is (line − per-capita income) × size: one fen for B-UNDER alone.
-    let body = json!({ "policy_id": id_of("dibao"), "kind": "missing", "limit": 200 });
-    let page: Value = app.post_as(&district, "/api/v1/sweep/results", body).await.json().await.unwrap();
-    let under = page["items"].as_array().unwrap().iter().find(|r| r["household_number"] == "B-UNDER").unwrap();
+    let rows = shipped_rows(&app, &district, "dibao", "missing").await;
+    let under = rows.iter().find(|r| r["household_number"] == "B-UNDER").unwrap();
     assert_eq!(under["benefit_fen"], 1, "{under}");
     // 探访关爱: living alone from 60.
     let visiting = listed("elderly_visiting").await;
@@ -564,24 +560,12 @@ async fn a_household_registered_without_its_income_is_unknown_for_dibao_until_it
     app.store.insert_households(&Actor::system("test"), &[unrecorded, recorded]).await.unwrap();
     let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
     app.sweep(&district).await;
-    let policies: Value = app.get_as(&district, "/api/v1/policies").await.json().await.unwrap();
-    let id_of = |code: &str| {
-        policies["items"].as_array().unwrap().iter().find(|p| p["active"]["definition"]["code"] == code).unwrap()
-            ["policy_id"]
-            .as_i64()
-            .unwrap()
-    };
     let listed = |code: &'static str, kind: &'static str| {
-        let (app, district, id) = (&app, &district, id_of(code));
+        let (app, district) = (&app, &district);
         async move {
-            let body = json!({ "policy_id": id, "kind": kind, "limit": 200 });
-            let page: Value = app.post_as(district, "/api/v1/sweep/results", body).await.json().await.unwrap();
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| (r["household_number"].as_str().unwrap().to_owned(), r["reason"].as_str().unwrap().to_owned()))
-                .collect::<Vec<_>>()
+            let rows = shipped_rows(app, district, code, kind).await;
+            let text = |r: &Value, key: &str| r[key].as_str().unwrap().to_owned();
+            rows.iter().map(|r| (text(r, "household_number"), text(r, "reason"))).collect::<Vec<_>>()
         }
     };
     let has = |rows: &[(String, String)], number: &str| rows.iter().any(|(n, _)| n == number);
