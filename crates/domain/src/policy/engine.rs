@@ -865,7 +865,6 @@ fn compare_pairs(x: &[i64], y: &[i64], op: CmpOp, out: &mut Vec<u64>) {
     }
 }
 
-/// The nodes an operation reads.
 /// The column a leaf reads.
 fn column(op: Op) -> Option<Col> {
     match op {
@@ -874,6 +873,7 @@ fn column(op: Op) -> Option<Col> {
     }
 }
 
+/// The nodes an operation reads.
 fn children(op: Op) -> impl Iterator<Item = N> {
     let (a, b, c) = match op {
         Op::Col(_) | Op::Const(_) | Op::CmpCol(..) | Op::HasCol(..) | Op::InMaskCol(..) => (None, None, None),
@@ -1162,7 +1162,13 @@ impl Engine {
                 let (h, person) = (household as usize, person.map(|x| x as usize));
                 for (condition, holds, reads) in ip.explain(cols, h, person) {
                     let detail = match &holds {
-                        Err(e) => format!("{condition}：无法计算 (could not be evaluated): {e}"),
+                        Err(e) => match Interpreted::unrecorded_read(&condition, cols, h) {
+                            Some(fact) => {
+                                let (zh, en) = Unrecorded::name(fact);
+                                format!("{condition}：无法判定，{zh} (cannot be decided: {en})")
+                            }
+                            None => format!("{condition}：无法计算 (could not be evaluated): {e}"),
+                        },
                         Ok(h) if reads.is_empty() => format!("{condition} = {h}"),
                         Ok(h) => format!("{condition} = {h}（{}）", reads.join("，")),
                     };
@@ -1216,9 +1222,7 @@ impl Engine {
         };
         (outcomes, benefit)
     }
-}
 
-impl Engine {
     /// The fact among `missing` (`Unrecorded` bits) that node `n` reads, if any.
     fn reads_unrecorded(&self, n: N, missing: u8) -> Option<u8> {
         let op = self.nodes[n as usize].op;

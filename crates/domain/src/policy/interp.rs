@@ -161,6 +161,20 @@ impl Interpreted {
         shown
     }
 
+    /// The fact not recorded for `household` (`Unrecorded` bits) that a condition reads, if any.
+    pub fn unrecorded_read(text: &str, cols: &Columns, household: usize) -> Option<u8> {
+        let missing = cols.unrecorded(household as u32);
+        if missing == 0 {
+            return None;
+        }
+        names(text).into_iter().find_map(|name| {
+            // A member's field (`m.income`) as the field it names.
+            let name = name.split_once('.').filter(|(v, _)| v.len() == 1).map_or(name, |(_, f)| f);
+            let f = FIELDS.iter().find(|f| f.name == name)?;
+            Unrecorded::read_by(f.col).filter(|fact| fact & missing != 0)
+        })
+    }
+
     pub fn source(&self) -> &str {
         &self.source
     }

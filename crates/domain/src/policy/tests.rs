@@ -684,6 +684,12 @@ fn a_household_whose_income_is_not_recorded_is_unknown_where_a_rule_needs_its_in
     assert!(why[0].detail.contains("收入未登记") && why[0].detail.contains("income not recorded"), "{why:?}");
     let why = engine.explain(&cols, 4, 1, None);
     assert!(why[0].detail.contains("家庭财产未登记"), "{why:?}");
+    // A rule the interpreter runs says the same.
+    let interpreted = engine_for(&[("per_capita_income >= 0.0 && size > 0", Level::Household, "dibao")]);
+    assert_eq!(interpreted.interpreted(), 1);
+    let why = interpreted.explain(&cols, 0, unrecorded[0], None);
+    assert_eq!((why[0].holds, why[1].holds), (None, Some(true)), "{why:?}");
+    assert!(why[0].detail.contains("收入未登记"), "{why:?}");
 }
 
 #[test]
