@@ -250,7 +250,7 @@ pub(crate) fn household_facts(r: HouseholdFactRow) -> crate::Result<HouseholdFac
         dangerous_housing,
         assets: Fen(assets),
         items_income: Fen(items_income),
-        unrecorded: (u8::from(income) * Unrecorded::INCOME) | (u8::from(assets_u) * Unrecorded::ASSETS),
+        unrecorded: Unrecorded::bits(income, assets_u),
         tags: tags.split(',').filter_map(Tag::parse).collect(),
         holdings: Vec::new(),
         members: Vec::new(),

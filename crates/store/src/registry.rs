@@ -1012,11 +1012,14 @@ pub(crate) const BUMP_VERSION: &str = "
     UPDATE household SET version = version + 1, updated_at = $4
      WHERE id = $1 AND version = $2 AND community LIKE $3 RETURNING version";
 
+/// `$9`, `$10`: the not-recorded flags, NULL keeping them.
 pub(crate) const UPDATE_HOUSEHOLD: &str = "
     UPDATE household SET community = $2, address = $3, registration = $4, tenure = $5, dangerous_housing = $6,
-           assets_fen = $7, tags = $8, digest = NULL WHERE id = $1";
-pub(crate) const UPDATE_INCOME_UNRECORDED: &str = "UPDATE household SET income_unrecorded = $2 WHERE id = $1";
-pub(crate) const UPDATE_ASSETS_UNRECORDED: &str = "UPDATE household SET assets_unrecorded = $2 WHERE id = $1";
+           assets_fen = $7, tags = $8, digest = NULL, income_unrecorded = COALESCE($9, income_unrecorded),
+           assets_unrecorded = COALESCE($10, assets_unrecorded) WHERE id = $1";
+/// A merge's assets and flags on the household that remains.
+pub(crate) const UPDATE_MERGED: &str =
+    "UPDATE household SET assets_fen = $2, income_unrecorded = $3, assets_unrecorded = $4 WHERE id = $1";
 pub(crate) const UPDATE_HOUSING_CONDITION: &str = "UPDATE household SET housing_condition = $2 WHERE id = $1";
 pub(crate) const UPDATE_INCOME_ITEMS: &str =
     "UPDATE household SET income_items = $2, items_income_fen = $3 WHERE id = $1";

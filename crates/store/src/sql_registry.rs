@@ -209,6 +209,8 @@ macro_rules! registry_store {
                 .bind(edit.dangerous_housing)
                 .bind(edit.assets.0)
                 .bind(edit.tags.iter().map(|t| t.code()).collect::<Vec<_>>().join(","))
+                .bind(edit.income_unrecorded)
+                .bind(edit.assets_unrecorded)
                 .execute(&mut *tx)
                 .await?;
             if let Some(condition) = edit.housing_condition {
@@ -217,14 +219,6 @@ macro_rules! registry_store {
                     .bind(condition.map(|c| c.code()))
                     .execute(&mut *tx)
                     .await?;
-            }
-            for (flag, sql) in [
-                (edit.income_unrecorded, $crate::registry::UPDATE_INCOME_UNRECORDED),
-                (edit.assets_unrecorded, $crate::registry::UPDATE_ASSETS_UNRECORDED),
-            ] {
-                if let Some(flag) = flag {
-                    sqlx::query(sql).bind(id).bind(flag).execute(&mut *tx).await?;
-                }
             }
             if let Some(items) = &edit.income_items {
                 sqlx::query($crate::registry::UPDATE_INCOME_ITEMS)
@@ -571,18 +565,12 @@ macro_rules! registry_store {
             // One household now: its assets and its own income are both households'.
             let items = IncomeItem::combined(&before.income_items, &absorbed.income_items);
             let assets = before.assets_fen.saturating_add(absorbed.assets_fen);
-            sqlx::query("UPDATE household SET assets_fen = $2 WHERE id = $1").bind(id).bind(assets).execute(&mut *tx).await?;
             // What either did not record, the two together do not have.
-            let income_unrecorded = before.income_unrecorded || absorbed.income_unrecorded;
-            let assets_unrecorded = before.assets_unrecorded || absorbed.assets_unrecorded;
-            sqlx::query($crate::registry::UPDATE_INCOME_UNRECORDED)
+            sqlx::query($crate::registry::UPDATE_MERGED)
                 .bind(id)
-                .bind(income_unrecorded)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query($crate::registry::UPDATE_ASSETS_UNRECORDED)
-                .bind(id)
-                .bind(assets_unrecorded)
+                .bind(assets)
+                .bind(before.income_unrecorded || absorbed.income_unrecorded)
+                .bind(before.assets_unrecorded || absorbed.assets_unrecorded)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query($crate::registry::UPDATE_INCOME_ITEMS)

@@ -99,7 +99,12 @@ impl Unrecorded {
     pub const ASSETS: u8 = 2;
 
     pub fn of(h: &Household) -> u8 {
-        (u8::from(h.income_unrecorded) * Self::INCOME) | (u8::from(h.assets_unrecorded) * Self::ASSETS)
+        Self::bits(h.income_unrecorded, h.assets_unrecorded)
+    }
+
+    /// The bits of a household's two flags.
+    pub fn bits(income: bool, assets: bool) -> u8 {
+        (u8::from(income) * Self::INCOME) | (u8::from(assets) * Self::ASSETS)
     }
 
     /// The fact a column reads, if it can be unrecorded.

@@ -275,7 +275,7 @@ fn member_calls_zh(text: &str) -> String {
 }
 
 /// A member's field (`m.age`) as the field it names (`age`).
-fn member_field(word: &str) -> &str {
+pub(crate) fn member_field(word: &str) -> &str {
     word.split_once('.').filter(|(v, _)| v.len() == 1).map_or(word, |(_, f)| f)
 }
 

@@ -10,7 +10,7 @@ use cel::parser::Macro;
 use cel::{Context, Env, Program, Value};
 
 use super::columns::{Columns, Unrecorded};
-use super::fields::{Field, FieldType, Level, MEMBERS, PARAMS, fields};
+use super::fields::{Field, FieldType, Level, MEMBERS, PARAMS, fields, member_field};
 
 /// `list.count(x, p)`: how many elements satisfy `p`.
 fn count_macro() -> Macro {
@@ -168,9 +168,7 @@ impl Interpreted {
             return None;
         }
         names(text).into_iter().find_map(|name| {
-            // A member's field (`m.income`) as the field it names.
-            let name = name.split_once('.').filter(|(v, _)| v.len() == 1).map_or(name, |(_, f)| f);
-            let f = FIELDS.iter().find(|f| f.name == name)?;
+            let f = FIELDS.iter().find(|f| f.name == member_field(name))?;
             Unrecorded::read_by(f.col).filter(|fact| fact & missing != 0)
         })
     }
