@@ -183,6 +183,41 @@ async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
 }
 
 #[tokio::test]
+async fn a_save_that_changes_nothing_keeps_the_version_and_writes_no_record() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(40, 7).await;
+    let target = in_street_a(&households)[0].clone();
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let address = page["address"].as_str().unwrap();
+    let same = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, address)).await;
+    assert_eq!((same.status().as_u16(), same.headers()["etag"].to_str().unwrap()), (200, "\"1\""));
+    let member = &page["members"][0];
+    let member_form = json!({
+        "name": member["name"], "relation": member["relation"], "marital": member["marital"], "health": member["health"],
+        "disability_kind": member["disability_kind"], "disability_grade": member["disability_grade"],
+        "work_ability": member["work_ability"], "employment": member["employment"], "schooling": member["schooling"],
+        "monthly_income_fen": member["monthly_income_fen"], "death_date": member["death_date"],
+    });
+    let member_path = format!("{path}/members/{}", member["id"]);
+    let same = send(&app, &worker, reqwest::Method::PUT, &member_path, Some(1), member_form.clone()).await;
+    assert_eq!((same.status().as_u16(), same.headers()["etag"].to_str().unwrap()), (200, "\"1\""));
+    // Another tab that still holds version 1 saves its real change without a conflict.
+    let other = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, "洞庭路3号")).await;
+    assert_eq!((other.status().as_u16(), other.headers()["etag"].to_str().unwrap()), (200, "\"2\""));
+    let mut renamed = member_form;
+    renamed["name"] = json!("改名测试");
+    let changed = send(&app, &worker, reqwest::Method::PUT, &member_path, Some(2), renamed).await;
+    assert_eq!(changed.headers()["etag"], "\"3\"");
+    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
+    let actions: Vec<&str> =
+        history["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["household.member_update", "household.update", "household.create"]);
+}
+
+#[tokio::test]
 async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month() {
     let app = TestApp::spawn().await;
     let households = app.seed_demo(200, 8).await;
@@ -536,6 +571,15 @@ async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_bot
     assert_eq!(report["totals"]["households_changed"], 1, "{report}");
     let found = search(&app, &worker, json!({ "id_number": &ids[2] })).await;
     assert_eq!(found["items"][0]["income_unrecorded"], false, "a blank cell says none: {found}");
+    // A sheet without the column leaves it recorded, unless it adds a member, whose income it does not say.
+    let only_her = format!("户编号,社区代码,姓名,身份证号,与户主关系\nD2,430602001001,孙三,{},户主\n", ids[2]);
+    let with_son = format!("{only_her}D2,430602001001,赵一,{},子女\n", ids[0]);
+    for (file, unrecorded) in [(only_her, false), (with_son, true)] {
+        let report: Value = import(&app, &worker, "?dry_run=false", file.into_bytes()).await.json().await.unwrap();
+        assert_eq!(report["totals"]["households_rejected"], 0, "{report}");
+        let found = search(&app, &worker, json!({ "id_number": &ids[2] })).await;
+        assert_eq!(found["items"][0]["income_unrecorded"], unrecorded, "{found}");
+    }
 }
 
 /// An old-format (.xls) ledger, built by `tests/fixtures/make_xls.py`: a hidden
@@ -1241,21 +1285,22 @@ async fn a_disability_certificate_is_kept_encrypted_shown_masked_and_cleared_wit
     let full = format!("{}12", ids[0].to_uppercase());
     let masked = format!("{}********{}", &full[..6], &full[full.len() - 4..]);
     assert_eq!(page["members"][0]["disability_cert_masked"], masked.as_str());
-    // Absent keeps it; the record of the change holds the masked number only.
+    // Absent keeps it (a save that changes nothing: the version stays); the record of the change
+    // holds the masked number only.
     let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(2), form(Some("physical"), None)).await;
-    assert_eq!(res.status(), 200);
+    assert_eq!((res.status().as_u16(), res.headers()["etag"].to_str().unwrap()), (200, "\"2\""));
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     assert_eq!(page["members"][0]["disability_cert_masked"], masked.as_str());
     let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
     assert!(history.to_string().contains(&masked) && !history.to_string().contains(&full), "{history}");
     // No disability, no certificate.
-    let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(3), form(None, None)).await;
+    let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(2), form(None, None)).await;
     assert_eq!(res.status(), 200);
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     assert_eq!(page["members"][0]["disability_cert_masked"], Value::Null);
     // The ledger gave no address: the household can still be edited without one.
     assert_eq!(page["address"], "");
-    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(4), household_form(&page, "")).await;
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(3), household_form(&page, "")).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 

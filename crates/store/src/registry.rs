@@ -798,7 +798,7 @@ impl HoldingEdit {
 /// What became of an edit that carries the version it was made against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EditOutcome {
-    /// Saved; the household's new version.
+    /// Saved; the household's new version (its version as it was, when the edit changed nothing).
     Saved(i64),
     NotFound,
     /// Someone saved first: the household as it is now.
@@ -1073,8 +1073,34 @@ pub(crate) const INSERT_PAIRING: &str =
 /// Registered persons by ID blind index, with their household's number.
 pub(crate) const PERSONS_BY_INDEX: &str = "SELECT id_bidx, household_id FROM person WHERE id_bidx IN ";
 
+/// An edit that would change nothing: every field as stored (a cleared phone or
+/// certificate among them), and no phone or certificate typed afresh (those are
+/// sealed, so a typed one counts as a change).
+/// It is not saved: no new version, no audit record.
+pub(crate) fn household_unchanged(before: &HouseholdDetail, edit: &HouseholdEdit) -> bool {
+    !matches!(edit.phone, Some(Some(_))) && household_changes(before, edit, None).is_empty()
+}
+
+pub(crate) fn member_unchanged(before: &MemberView, edit: &MemberEdit) -> bool {
+    let typed = matches!(edit.phone, Some(Some(_))) || matches!(edit.certificate, Some(Some(_)));
+    !typed && member_changes(before, edit, None).is_empty()
+}
+
 /// What a household edit changes, for the audit record (phones masked).
 pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, phone_after: Option<&str>) -> String {
+    serde_json::Value::Object(household_changes(before, edit, phone_after)).to_string()
+}
+
+/// What a member edit changes, for the audit record (phones masked), with the member's id.
+pub(crate) fn member_diff(before: &MemberView, edit: &MemberEdit, phone_after: Option<&str>) -> String {
+    let mut diff = member_changes(before, edit, phone_after);
+    diff.insert("person".to_owned(), before.id.into());
+    serde_json::Value::Object(diff).to_string()
+}
+
+type Changes = serde_json::Map<String, serde_json::Value>;
+
+fn household_changes(before: &HouseholdDetail, edit: &HouseholdEdit, phone_after: Option<&str>) -> Changes {
     let mut diff = serde_json::Map::new();
     let mut put = |field: &str, a: serde_json::Value, b: serde_json::Value| {
         if a != b {
@@ -1105,11 +1131,10 @@ pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, pho
     }
     let tags_after: Vec<&str> = edit.tags.iter().map(|t| t.code()).collect();
     put("tags", before.tags.clone().into(), tags_after.into());
-    serde_json::Value::Object(diff).to_string()
+    diff
 }
 
-/// What a member edit changes, for the audit record (phones masked).
-pub(crate) fn member_diff(before: &MemberView, edit: &MemberEdit, phone_after: Option<&str>) -> String {
+fn member_changes(before: &MemberView, edit: &MemberEdit, phone_after: Option<&str>) -> Changes {
     let certificate_after = edit.certificate().map(|c| c.map(zhongfu_domain::ledger::mask_id_text));
     let mut diff = serde_json::Map::new();
     let mut put = |field: &str, a: serde_json::Value, b: serde_json::Value| {
@@ -1134,8 +1159,7 @@ pub(crate) fn member_diff(before: &MemberView, edit: &MemberEdit, phone_after: O
     put("schooling", before.schooling.clone().into(), edit.schooling.code().into());
     put("monthly_income_fen", before.monthly_income_fen.into(), edit.monthly_income.0.into());
     put("death_date", before.death_date.map(|d| d.to_string()).into(), edit.death_date.map(|d| d.to_string()).into());
-    diff.insert("person".to_owned(), before.id.into());
-    serde_json::Value::Object(diff).to_string()
+    diff
 }
 
 /// The last day of `date`'s month: a death ends categories from the next month.

@@ -200,6 +200,10 @@ macro_rules! registry_store {
                 Ok(edit) => edit,
                 Err(outcome) => return Ok(outcome),
             };
+            if $crate::registry::household_unchanged(&before, edit) {
+                tx.rollback().await?;
+                return Ok(EditOutcome::Saved(version));
+            }
             sqlx::query($crate::registry::UPDATE_HOUSEHOLD)
                 .bind(id)
                 .bind(edit.community.as_str())
@@ -262,6 +266,10 @@ macro_rules! registry_store {
             let Some(member) = before.members.iter().find(|m| m.id == person_id).cloned() else {
                 return Ok(EditOutcome::NotFound);
             };
+            if $crate::registry::member_unchanged(&member, edit) {
+                tx.rollback().await?;
+                return Ok(EditOutcome::Saved(version));
+            }
             // A household always has its one head: the head's relation changes only by
             // making another member head, which makes the former head 其他 in the same step.
             let is_head = member.relation == "head";
@@ -939,6 +947,20 @@ macro_rules! registry_store {
                 $crate::registry::push_ids(&mut q, chunk);
                 holdings.extend(q.build_query_as().fetch_all(&mut **tx).await?.into_iter().map(StoredHolding::from_row));
             }
+            // A member the sheet adds, with no income column to say theirs, leaves the
+            // household's income not recorded (it may have been recorded before them).
+            let income_said = items_said || said.has(Field::MonthlyIncome);
+            let joined: std::collections::HashSet<i64> = if income_said {
+                Default::default()
+            } else {
+                batch
+                    .members
+                    .iter()
+                    .map(|m| (ids[m.household], m))
+                    .filter(|(h, m)| !stored.contains_key(&(*h, m.id.bidx.clone())))
+                    .map(|(h, _)| h)
+                    .collect()
+            };
             let now = chrono::Utc::now();
             for s in &batch.households {
                 let id = ids[&s.household.number];
@@ -972,8 +994,8 @@ macro_rules! registry_store {
                 if said.has(Field::Assets) {
                     q.push(", assets_fen = ").push_bind(h.assets.0).push(", assets_unrecorded = ").push_bind(false);
                 }
-                if items_said || said.has(Field::MonthlyIncome) {
-                    q.push(", income_unrecorded = ").push_bind(false);
+                if income_said || joined.contains(&id) {
+                    q.push(", income_unrecorded = ").push_bind(!income_said);
                 }
                 if items_said {
                     let stored = stored_items.get(&id).map_or("", String::as_str);
