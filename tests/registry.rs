@@ -218,6 +218,44 @@ async fn a_save_that_changes_nothing_keeps_the_version_and_writes_no_record() {
 }
 
 #[tokio::test]
+async fn a_form_with_several_wrong_fields_names_them_all_and_saves_nothing() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(40, 7).await;
+    let target = in_street_a(&households)[0].clone();
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let fields = |body: &Value| -> Vec<String> {
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    };
+    // A new member with a wrong ID number, phone and date of death: all three, in the form's order.
+    let member = json!({
+        "name": "周五", "id_number": "430602199001011234", "relation": "child", "phone": "1380000",
+        "marital": "single", "health": "healthy", "work_ability": "full", "employment": "not_working",
+        "schooling": "none", "monthly_income_fen": 0, "death_date": "2026-13-40",
+    });
+    let res = send(&app, &worker, reqwest::Method::POST, &format!("{path}/members"), Some(1), member).await;
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["field"], "id_number", "{body}");
+    assert_eq!(fields(&body), ["id_number", "phone", "death_date"], "{body}");
+    assert!(body["errors"].as_array().unwrap().iter().all(|e| !e["message"].as_str().unwrap().is_empty()));
+    // The household form likewise; one wrong field alone has no list.
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let mut form = household_form(&page, "洞庭路9号");
+    form["phone"] = json!("12");
+    form["tenure"] = json!("castle");
+    let body: Value =
+        send(&app, &worker, reqwest::Method::PUT, &path, Some(1), form.clone()).await.json().await.unwrap();
+    assert_eq!(fields(&body), ["phone", "tenure"], "{body}");
+    form["tenure"] = page["tenure"].clone();
+    let body: Value = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), form).await.json().await.unwrap();
+    assert_eq!((&body["field"], body.get("errors")), (&json!("phone"), None), "{body}");
+    let after: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!((&after["version"], &after["address"]), (&page["version"], &page["address"]), "nothing was saved");
+}
+
+#[tokio::test]
 async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month() {
     let app = TestApp::spawn().await;
     let households = app.seed_demo(200, 8).await;

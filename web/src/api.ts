@@ -2,6 +2,12 @@
 import { currentLocale } from "./i18n";
 
 /** The one error shape every API error has. */
+export interface FieldMessage {
+  field?: string;
+  code: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -11,10 +17,19 @@ export class ApiError extends Error {
     readonly requestId?: string,
     /** Where what was asked for is now (a merged household's number). */
     readonly see?: string,
+    /** Every field that failed, this one first, when a form had more than one wrong. */
+    readonly errors: FieldMessage[] = [],
   ) {
     super(message);
     this.name = "ApiError";
   }
+}
+
+/** The fields an error names: all of a form's, or its one field's; none for other errors. */
+export function fieldErrors(e: unknown): FieldMessage[] {
+  if (!(e instanceof ApiError)) return [];
+  if (e.errors.length) return e.errors;
+  return e.field ? [{ field: e.field, code: e.code, message: e.message }] : [];
 }
 
 /** Called when the server says the session is gone (expired, ended elsewhere). */
@@ -57,7 +72,8 @@ async function toError(res: Response): Promise<ApiError> {
   try {
     const body = await res.json();
     if (typeof body?.code === "string" && typeof body?.message === "string") {
-      return new ApiError(res.status, body.code, body.message, body.field ?? undefined, body.request_id ?? undefined, body.see ?? undefined);
+      const errors: FieldMessage[] = Array.isArray(body.errors) ? body.errors : [];
+      return new ApiError(res.status, body.code, body.message, body.field ?? undefined, body.request_id ?? undefined, body.see ?? undefined, errors);
     }
   } catch {
     // Not JSON: fall through to a generic error.

@@ -22,15 +22,41 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub field: Option<Cow<'static, str>>,
-    /// Where what was asked for is now (a merged household's new number).
-    pub see: Option<String>,
     pub message_zh: String,
     pub message_en: String,
+    /// Seldom used, so boxed: it keeps every `Result<_, ApiError>` small.
+    pub more: Option<Box<More>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct More {
+    /// Where what was asked for is now (a merged household's new number).
+    pub see: Option<String>,
+    /// The other fields of the same form that failed too, so one answer names them all.
+    pub others: Vec<ApiError>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { status, code, field: None, see: None, message_zh: zh.into(), message_en: en.into() }
+        Self { status, code, field: None, message_zh: zh.into(), message_en: en.into(), more: None }
+    }
+
+    /// A form's checks, in the order of its fields: `Ok` when all passed, else the
+    /// first failure carrying every other one (a check that already carries others
+    /// gives them in its place).
+    pub fn first_of<'a>(checks: impl IntoIterator<Item = Option<&'a ApiError>>) -> Result<(), ApiError> {
+        let mut failed = checks.into_iter().flatten().flat_map(|e| {
+            let alone = ApiError { more: None, ..e.clone() };
+            std::iter::once(alone).chain(e.others().iter().cloned())
+        });
+        match failed.next() {
+            None => Ok(()),
+            Some(first) => {
+                let others: Vec<ApiError> = failed.collect();
+                let more = (!others.is_empty()).then(|| Box::new(More { see: None, others }));
+                Err(ApiError { more, ..first })
+            }
+        }
     }
 
     /// A 400 for a domain rejection of one field.
@@ -39,10 +65,14 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code: e.code(),
             field: Some(Cow::Borrowed(field)),
-            see: None,
             message_zh: e.message_zh(),
             message_en: e.message_en(),
+            more: None,
         }
+    }
+
+    fn others(&self) -> &[ApiError] {
+        self.more.as_ref().map_or(&[], |m| &m.others)
     }
 
     pub fn with_field(mut self, field: &'static str) -> Self {
@@ -51,7 +81,7 @@ impl ApiError {
     }
 
     pub fn with_see(mut self, see: String) -> Self {
-        self.see = Some(see);
+        self.more.get_or_insert_default().see = Some(see);
         self
     }
 
@@ -114,7 +144,19 @@ pub struct ErrorBody {
     /// Where what was asked for is now, if it moved (a merged household's new number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub see: Option<String>,
+    /// Every field that failed, this one first, when a form had more than one wrong.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldMessage>,
     pub request_id: String,
+}
+
+/// One field's failure among several.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldMessage {
+    #[schema(value_type = Option<String>)]
+    pub field: Option<Cow<'static, str>>,
+    pub code: &'static str,
+    pub message: String,
 }
 
 /// The language the caller reads: English when `Accept-Language` prefers it.
@@ -171,13 +213,17 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         }
         None => return res,
     };
-    let body = ErrorBody {
-        code: error.code,
-        message: if lang == Lang::En { error.message_en } else { error.message_zh },
-        field: error.field,
-        see: error.see,
-        request_id,
+    let say = |e: &ApiError| if lang == Lang::En { e.message_en.clone() } else { e.message_zh.clone() };
+    let errors = if error.others().is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(&error)
+            .chain(error.others())
+            .map(|e| FieldMessage { field: e.field.clone(), code: e.code, message: say(e) })
+            .collect()
     };
+    let body =
+        ErrorBody { code: error.code, message: say(&error), field: error.field, see: error.more.and_then(|m| m.see), errors, request_id };
     let mut out = (error.status, Json(body)).into_response();
     out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(allow) = res.headers().get(header::ALLOW) {

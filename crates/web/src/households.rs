@@ -631,25 +631,43 @@ pub async fn update(
     if !p.scope().covers(&community) || state.store.division(&community).await?.is_none() {
         return Err(bad("community", "该社区不在您的管辖范围内", "this community is outside your jurisdiction"));
     }
-    let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>()?;
+    // Every field is checked, so one answer names all that are wrong.
+    let address = if form.address.trim().is_empty() { Ok(String::new()) } else { text("address", &form.address, 100) };
+    let phone = phone_edit("phone", &form.phone);
+    let registration = required("registration", &form.registration, Registration::parse);
+    let tenure = required("tenure", &form.tenure, Tenure::parse);
+    let housing_condition = match form.housing_condition.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(c) => required("housing_condition", c, HousingCondition::parse).map(|c| Some(Some(c))),
+    };
+    let assets = amount("assets_fen", form.assets_fen);
+    let items = form.income_items.as_deref().map(income_items).transpose();
+    let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>();
+    ApiError::first_of([
+        address.as_ref().err(),
+        phone.as_ref().err(),
+        registration.as_ref().err(),
+        tenure.as_ref().err(),
+        housing_condition.as_ref().err(),
+        assets.as_ref().err(),
+        items.as_ref().err(),
+        tags.as_ref().err(),
+    ])?;
     let edit = HouseholdEdit {
         community,
         // A ledger may leave the address blank: the household stays editable without one.
-        address: if form.address.trim().is_empty() { String::new() } else { text("address", &form.address, 100)? },
-        phone: phone_edit("phone", &form.phone)?,
-        registration: required("registration", &form.registration, Registration::parse)?,
-        tenure: required("tenure", &form.tenure, Tenure::parse)?,
-        housing_condition: match form.housing_condition.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(c) => Some(Some(required("housing_condition", c, HousingCondition::parse)?)),
-        },
+        address: address?,
+        phone: phone?,
+        registration: registration?,
+        tenure: tenure?,
+        housing_condition: housing_condition?,
         dangerous_housing: form.dangerous_housing,
-        assets: amount("assets_fen", form.assets_fen)?,
-        income_items: form.income_items.as_deref().map(income_items).transpose()?,
+        assets: assets?,
+        income_items: items?,
         income_unrecorded: form.income_unrecorded,
         assets_unrecorded: form.assets_unrecorded,
-        tags,
+        tags: tags?,
     };
     let result = state.store.update_household(&p.actor(), &p.scope(), id, version, &edit, today()).await?;
     touch(&state, &[id], &result).await;
@@ -678,47 +696,70 @@ pub struct MemberForm {
 }
 
 impl MemberForm {
+    /// The member as edited; every field is checked, so one answer names all that are wrong.
     fn edit(&self) -> Result<MemberEdit, ApiError> {
         let disability = match (optional(self.disability_kind.as_deref()), self.disability_grade) {
             (Some(kind), Some(grade)) if (1..=4).contains(&grade) => {
-                Some((required("disability_kind", kind, DisabilityKind::parse)?, grade))
+                required("disability_kind", kind, DisabilityKind::parse).map(|kind| Some((kind, grade)))
             }
-            (None, None) => None,
-            (Some(_), _) => return Err(bad("disability_grade", "残疾等级为1–4级", "a disability grade is 1 to 4")),
-            (None, Some(_)) => return Err(bad("disability_kind", "请填写残疾类别", "give the disability type")),
+            (None, None) => Ok(None),
+            (Some(_), _) => Err(bad("disability_grade", "残疾等级为1–4级", "a disability grade is 1 to 4")),
+            (None, Some(_)) => Err(bad("disability_kind", "请填写残疾类别", "give the disability type")),
         };
-        let monthly_income = amount("monthly_income_fen", self.monthly_income_fen)?;
+        let certificate = match self.disability_cert.as_deref().map(str::trim) {
+            None => Ok(None),
+            Some("") => Ok(Some(None)),
+            Some(c) => zhongfu_domain::ledger::parse_certificate(c)
+                .map(|c| Some(Some(c)))
+                .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, r.code, r.zh, r.en).with_field("disability_cert")),
+        };
         let death_date = match optional(self.death_date.as_deref()) {
-            None => None,
-            Some(d) => {
-                let date = zhongfu_domain::day::parse(d)
-                    .ok_or_else(|| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
-                    .and_then(|d| plausible("death_date", d))?;
-                if date > today() {
-                    return Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future"));
-                }
-                Some(date)
-            }
+            None => Ok(None),
+            Some(d) => zhongfu_domain::day::parse(d)
+                .ok_or_else(|| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
+                .and_then(|d| plausible("death_date", d))
+                .and_then(|date| match date > today() {
+                    true => Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future")),
+                    false => Ok(Some(date)),
+                }),
         };
+        let name = text("name", &self.name, 30);
+        let relation = required("relation", &self.relation, Relation::parse);
+        let phone = phone_edit("phone", &self.phone);
+        let marital = required("marital", &self.marital, Marital::parse);
+        let health = required("health", &self.health, Health::parse);
+        let work_ability = required("work_ability", &self.work_ability, WorkAbility::parse);
+        let employment = required("employment", &self.employment, Employment::parse);
+        let schooling = required("schooling", &self.schooling, Schooling::parse);
+        let monthly_income = amount("monthly_income_fen", self.monthly_income_fen);
+        // In the order of the console's form.
+        ApiError::first_of([
+            name.as_ref().err(),
+            relation.as_ref().err(),
+            phone.as_ref().err(),
+            marital.as_ref().err(),
+            health.as_ref().err(),
+            disability.as_ref().err(),
+            certificate.as_ref().err(),
+            work_ability.as_ref().err(),
+            employment.as_ref().err(),
+            schooling.as_ref().err(),
+            monthly_income.as_ref().err(),
+            death_date.as_ref().err(),
+        ])?;
         Ok(MemberEdit {
-            name: text("name", &self.name, 30)?,
-            relation: required("relation", &self.relation, Relation::parse)?,
-            phone: phone_edit("phone", &self.phone)?,
-            marital: required("marital", &self.marital, Marital::parse)?,
-            health: required("health", &self.health, Health::parse)?,
-            disability,
-            certificate: match self.disability_cert.as_deref().map(str::trim) {
-                None => None,
-                Some("") => Some(None),
-                Some(c) => Some(Some(zhongfu_domain::ledger::parse_certificate(c).map_err(|r| {
-                    ApiError::new(StatusCode::BAD_REQUEST, r.code, r.zh, r.en).with_field("disability_cert")
-                })?)),
-            },
-            work_ability: required("work_ability", &self.work_ability, WorkAbility::parse)?,
-            employment: required("employment", &self.employment, Employment::parse)?,
-            schooling: required("schooling", &self.schooling, Schooling::parse)?,
-            monthly_income,
-            death_date,
+            name: name?,
+            relation: relation?,
+            phone: phone?,
+            marital: marital?,
+            health: health?,
+            disability: disability?,
+            certificate: certificate?,
+            work_ability: work_ability?,
+            employment: employment?,
+            schooling: schooling?,
+            monthly_income: monthly_income?,
+            death_date: death_date?,
         })
     }
 }
@@ -758,9 +799,11 @@ pub async fn add_member(
     Json(form): Json<MemberForm>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
-    let edit = form.edit()?;
-    let id_number = IdNumber::parse(form.id_number.as_deref().unwrap_or_default())
-        .map_err(|e| ApiError::invalid("id_number", &e))?;
+    let edit = form.edit();
+    let id_number =
+        IdNumber::parse(form.id_number.as_deref().unwrap_or_default()).map_err(|e| ApiError::invalid("id_number", &e));
+    ApiError::first_of([id_number.as_ref().err(), edit.as_ref().err()])?;
+    let (edit, id_number) = (edit?, id_number?);
     if let Some(died) = edit.death_date {
         after_birth("death_date", id_number.birth_date(), died)?;
     }
