@@ -295,9 +295,18 @@ try {
   const firstReveal = page.locator("[data-testid^=reveal-]").first();
   await firstReveal.click();
   await page.locator(".el-message-box__btns .el-button--primary").click();
-  await page.getByText(head).waitFor();
+  await page.getByTestId("members").getByText(head).waitFor();
   check(true, "the full ID number shows after a confirmed reveal");
   await page.screenshot({ path: shots + "household.png", fullPage: true });
+  // Printed: the members as one plain table in the page's width (the screen's table is hidden).
+  await page.emulateMedia({ media: "print" });
+  const printed = page.getByTestId("members-print");
+  check(
+    (await printed.isVisible()) && !(await page.getByTestId("members").isVisible()) && (await printed.innerText()).includes(head),
+    "printed, the members are one table with the revealed ID number in full",
+  );
+  await page.screenshot({ path: shots + "household-print.png", fullPage: true });
+  await page.emulateMedia({ media: "screen" });
   check(await page.getByTestId("income-unrecorded").isVisible(), "a household imported from a sheet without income columns says its income is not recorded");
   // A category started from the household page.
   await page.getByTestId("add-holding").click();
