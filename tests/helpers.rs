@@ -367,6 +367,24 @@ pub async fn send(
     req.send().await.unwrap()
 }
 
+/// The member form with a member as the household page shows them (death date included).
+pub fn member_form(member: &serde_json::Value) -> serde_json::Value {
+    let keep = [
+        "name",
+        "relation",
+        "marital",
+        "health",
+        "disability_kind",
+        "disability_grade",
+        "work_ability",
+        "employment",
+        "schooling",
+        "monthly_income_fen",
+        "death_date",
+    ];
+    keep.iter().map(|&k| (k.to_owned(), member[k].clone())).collect::<serde_json::Map<_, _>>().into()
+}
+
 /// A valid ID number of the district, born on 5 May of `year`, with sequence `seq` (odd: a man).
 pub fn id_number(year: i32, seq: u16) -> String {
     let born = chrono::NaiveDate::from_ymd_opt(year, 5, 5).unwrap();

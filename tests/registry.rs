@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use zhongfu_domain::identity::Role;
 use zhongfu_domain::registry::{Category, Household};
 
-use crate::helpers::{Session, TestApp, demo_households, send};
+use crate::helpers::{Session, TestApp, demo_households, member_form, send};
 use zhongfu_store::Actor;
 
 const STREET_A: &str = "430602001000";
@@ -148,15 +148,20 @@ fn household_form(page: &Value, address: &str) -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
-    let app = TestApp::spawn().await;
+/// Demo households (seed 7), a worker of street A and the path of one of its households.
+async fn one_of_street_a(app: &TestApp) -> (Session, String) {
     let households = app.seed_demo(40, 7).await;
     let target = in_street_a(&households)[0].clone();
     let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
-    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
-    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
-    let path = format!("/api/v1/households/{id}");
+    let id = search(app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
+    (worker, format!("/api/v1/households/{id}"))
+}
+
+#[tokio::test]
+async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
+    let app = TestApp::spawn().await;
+    let (worker, path) = one_of_street_a(&app).await;
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     let first = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, "洞庭路1号")).await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers()["etag"], "\"2\"");
@@ -174,7 +179,7 @@ async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
     .await;
     assert_eq!(bad.status(), 400, "moving a household out of one's jurisdiction is refused");
     assert_eq!(bad.json::<Value>().await.unwrap()["field"], "community");
-    let history: Value = app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
     let actions: Vec<&str> =
         history["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     // The edit, then the batch that registered the household (the test's seed).
@@ -185,22 +190,13 @@ async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
 #[tokio::test]
 async fn a_save_that_changes_nothing_keeps_the_version_and_writes_no_record() {
     let app = TestApp::spawn().await;
-    let households = app.seed_demo(40, 7).await;
-    let target = in_street_a(&households)[0].clone();
-    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
-    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
-    let path = format!("/api/v1/households/{id}");
+    let (worker, path) = one_of_street_a(&app).await;
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     let address = page["address"].as_str().unwrap();
     let same = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), household_form(&page, address)).await;
     assert_eq!((same.status().as_u16(), same.headers()["etag"].to_str().unwrap()), (200, "\"1\""));
     let member = &page["members"][0];
-    let member_form = json!({
-        "name": member["name"], "relation": member["relation"], "marital": member["marital"], "health": member["health"],
-        "disability_kind": member["disability_kind"], "disability_grade": member["disability_grade"],
-        "work_ability": member["work_ability"], "employment": member["employment"], "schooling": member["schooling"],
-        "monthly_income_fen": member["monthly_income_fen"], "death_date": member["death_date"],
-    });
+    let member_form = member_form(member);
     let member_path = format!("{path}/members/{}", member["id"]);
     let same = send(&app, &worker, reqwest::Method::PUT, &member_path, Some(1), member_form.clone()).await;
     assert_eq!((same.status().as_u16(), same.headers()["etag"].to_str().unwrap()), (200, "\"1\""));
@@ -220,11 +216,7 @@ async fn a_save_that_changes_nothing_keeps_the_version_and_writes_no_record() {
 #[tokio::test]
 async fn a_form_with_several_wrong_fields_names_them_all_and_saves_nothing() {
     let app = TestApp::spawn().await;
-    let households = app.seed_demo(40, 7).await;
-    let target = in_street_a(&households)[0].clone();
-    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
-    let id = search(&app, &worker, json!({"number": target.number})).await["items"][0]["id"].as_i64().unwrap();
-    let path = format!("/api/v1/households/{id}");
+    let (worker, path) = one_of_street_a(&app).await;
     let fields = |body: &Value| -> Vec<String> {
         body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
     };
@@ -281,12 +273,8 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
         .unwrap()
         .clone();
     let person = member["id"].as_i64().unwrap();
-    let form = json!({
-        "name": member["name"], "relation": member["relation"], "marital": member["marital"], "health": member["health"],
-        "disability_kind": member["disability_kind"], "disability_grade": member["disability_grade"],
-        "work_ability": member["work_ability"], "employment": member["employment"], "schooling": member["schooling"],
-        "monthly_income_fen": member["monthly_income_fen"], "death_date": "2026-02-10",
-    });
+    let mut form = member_form(&member);
+    form["death_date"] = json!("2026-02-10");
     // Dates before the member was born are refused, naming the field; nothing is written.
     let mut unborn = form.clone();
     unborn["death_date"] = json!("1900-01-02");
@@ -1042,6 +1030,29 @@ async fn the_error_report_of_a_messy_ledger_matches_its_snapshot() {
     assert_snapshot("messy_ledger_errors.tsv", &tsv(read_xlsx(&bytes)));
     // The marked copy: the header and the rejected rows only, under their sheet row numbers, IDs masked.
     assert_snapshot("messy_ledger_marked.tsv", &tsv(read_sheet(&bytes, 1)));
+}
+
+#[tokio::test]
+async fn the_error_report_keeps_headers_as_typed_and_masks_a_value_alike_in_both_sheets() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ledger =
+        format!("户编号,社区代码,姓名,身份证号,与户主关系,联系电话\nP1,430602001001,钱一,{},户主,1390000\n", ids()[0]);
+    let res = app
+        .client
+        .post(format!("{}/api/v1/households/import/errors", app.address))
+        .header("cookie", &worker.cookie)
+        .header("x-csrf-token", &worker.csrf)
+        .body(ledger)
+        .send()
+        .await
+        .unwrap();
+    let bytes = res.bytes().await.unwrap();
+    let (issues, marked) = (read_xlsx(&bytes), read_sheet(&bytes, 1));
+    assert_eq!(marked[0][1..], ["户编号", "社区代码", "姓名", "身份证号", "与户主关系", "联系电话"]);
+    let phone = issues.iter().find(|r| r[2] == "手机号" || r[1] == "F").unwrap_or_else(|| panic!("{issues:?}"));
+    assert_eq!(phone[3], marked[1][6], "the value reads the same in both sheets");
+    assert!(!phone[3].contains("1390000"), "a phone is masked: {phone:?}");
 }
 
 /// Polls an import job until it is no longer running (five seconds at most).

@@ -8,7 +8,7 @@ use zhongfu_domain::identity::Role;
 use zhongfu_domain::registry::{Category, Holding};
 use zhongfu_store::Actor;
 
-use crate::helpers::{Session, TestApp, send};
+use crate::helpers::{Session, TestApp, member_form, send};
 use crate::policies::alone;
 
 const DISTRICT: &str = "430602000000";
@@ -184,12 +184,8 @@ async fn a_started_taper_keeps_the_household_off_the_stale_list_until_it_ends() 
     check_tapering("as of the start again").await;
     let page: Value = app.get_as(&district, &path).await.json().await.unwrap();
     let member = &page["members"][0];
-    let form = json!({
-        "name": member["name"], "relation": member["relation"], "marital": member["marital"], "health": member["health"],
-        "disability_kind": member["disability_kind"], "disability_grade": member["disability_grade"],
-        "work_ability": member["work_ability"], "employment": member["employment"], "schooling": member["schooling"],
-        "monthly_income_fen": 20_000,
-    });
+    let mut form = member_form(member);
+    form["monthly_income_fen"] = json!(20_000);
     let member_path = format!("{path}/members/{}", member["id"]);
     let res = send(&app, &district, Method::PUT, &member_path, page["version"].as_i64(), form).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());

@@ -624,13 +624,17 @@ fn preview_cell(cell: Option<&Cell>, field: Option<Field>) -> String {
 /// A cell as the error report and the preview show it: as typed, ID numbers and
 /// phones masked, and anything shaped like one in a column not known to hold it.
 fn shown(cell: Option<&Cell>, field: Option<Field>) -> String {
-    let text = cell.map(Cell::display).unwrap_or_default();
+    masked(&cell.map(Cell::display).unwrap_or_default(), field)
+}
+
+/// A value of `field`'s column as the reports show it (see `shown`).
+fn masked(text: &str, field: Option<Field>) -> String {
     match field {
-        Some(Field::IdNumber) => ledger::mask_id_text(&text),
+        Some(Field::IdNumber) => ledger::mask_id_text(text),
         Some(Field::Phone | Field::HouseholdPhone) if !text.trim().is_empty() => {
             zhongfu_domain::pii::mask_phone(text.trim())
         }
-        _ => zhongfu_domain::pii::mask_if_personal(&text),
+        _ => zhongfu_domain::pii::mask_if_personal(text),
     }
 }
 
@@ -794,7 +798,7 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
         list.write_number(row, 0, i.row as f64)?;
         list.write_string(row, 1, i.column.map(ledger::column_letter).unwrap_or_default())?;
         list.write_string(row, 2, i.field.map(Field::label_zh).unwrap_or_default())?;
-        list.write_string_with_format(row, 3, fits(&zhongfu_domain::pii::mask_if_personal(&i.value)), &text)?;
+        list.write_string_with_format(row, 3, fits(&masked(&i.value, i.field)), &text)?;
         list.write_string(row, 4, &i.message_zh)?;
         list.write_string(row, 5, &i.message_en)?;
     }
@@ -824,7 +828,8 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
         marked.write_string_with_format(r, 0, if r == 0 { "原行号".to_owned() } else { number.to_string() }, &bold)?;
         // Excel's last column is XFD (16,384).
         for (c, cell) in row.iter().enumerate().take(16_383) {
-            let value = shown(Some(cell), fields.get(c).copied().flatten());
+            // The header as it is; a value masked as its column's.
+            let value = if r == 0 { cell.display() } else { shown(Some(cell), fields.get(c).copied().flatten()) };
             let value = fits(&value);
             let c16 = c as u16 + 1;
             match by_cell.get(&(*number, c)) {
