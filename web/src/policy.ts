@@ -288,9 +288,11 @@ export function readable(
   const fields = new Map(vocab.fields.map((f) => [f.name, plain(en ? f.label_en : f.label_zh)]));
   const names = new Set(fields.keys());
   const params = new Map(vocab.params.map((p) => [p.name, en ? p.label_en : p.label]));
+  const operators = en ? OPERATORS_EN : OPERATORS_ZH;
   return (raw) => {
-    const text = inWords(raw);
-    return text.replace(
+    // The engine's notes come in both languages, `已故 (deceased)`: the reader's alone.
+    const text = inWords(raw.replace(BOTH_LANGUAGES, (_w: string, zh: string, english: string) => (en ? english : zh)));
+    const named = text.replace(
       /'([a-z_0-9]+)'|\bparams\.([a-z_][a-z0-9_]*)|\b(?:[a-z]\.)?([a-z_][a-z0-9_]*(?:\.[a-z_]+)?)\b/g,
       (whole: string, code: string | undefined, param: string | undefined, field: string | undefined, at: number) => {
         if (code) {
@@ -303,8 +305,36 @@ export function readable(
         return (field && fields.get(field)) ?? whole;
       },
     );
+    return operators.reduce((said, [op, word]) => said.replace(op, word), named);
   };
 }
+
+/** A note in Chinese followed by its English, `无法判定，收入未登记 (cannot be decided: …)`. */
+const BOTH_LANGUAGES = /([^\s：]*[\u4e00-\u9fff]) \(([a-z][^()]*)\)/g;
+/** A rule's operators in words and signs a field worker reads (`!=` before `!`). */
+const OPERATORS_ZH: [RegExp, string][] = [
+  [/\s*&&\s*/g, " 且 "],
+  [/\s*\|\|\s*/g, " 或 "],
+  [/\s*>=\s*/g, " ≥ "],
+  [/\s*<=\s*/g, " ≤ "],
+  [/\s*!=\s*/g, " ≠ "],
+  [/\s*==\s*/g, " = "],
+  [/ \? /g, " 则 "],
+  [/ : /g, "，否则 "],
+  [/ in /g, " 属于 "],
+  [/!/g, "非"],
+];
+const OPERATORS_EN: [RegExp, string][] = [
+  [/\s*&&\s*/g, " and "],
+  [/\s*\|\|\s*/g, " or "],
+  [/\s*>=\s*/g, " ≥ "],
+  [/\s*<=\s*/g, " ≤ "],
+  [/\s*!=\s*/g, " ≠ "],
+  [/\s*==\s*/g, " = "],
+  [/ \? /g, " then "],
+  [/ : /g, ", else "],
+  [/!\s*/g, "not "],
+];
 
 /** A member function with its variable (`!members.all(m, `), for `readable`. */
 const MEMBER_CALL = /(!\s*)?\bmembers\.(exists_one|exists|all|count)\(\s*[a-z]\s*,\s*/g;

@@ -194,10 +194,10 @@ describe("a condition as a worker reads it", () => {
       "人均月收入 1,320.00 > 低保标准 1,100.00",
     );
     // A member function in words, `!` before it as “not”, true and false as yes and no.
-    expect(readable(vocab, "zh-CN", code)("!members.all(m, 'tekun' in m.categories) = true")).toBe("并非全部成员满足(“特困” in 救助类别) = 是");
+    expect(readable(vocab, "zh-CN", code)("!members.all(m, 'tekun' in m.categories) = true")).toBe("并非全部成员满足(“特困” 属于 救助类别) = 是");
     expect(readable(vocab, "en", code)("members.exists(m, m.size > 1) = false")).toBe("some member with (household size > 1) = no");
     expect(readable(vocab, "zh-CN", code)("members.count(m, m.size > 1) 2")).toBe("满足条件的成员人数(家庭人口 > 1) 2");
-    expect(readable(vocab, "zh-CN", code)("m.disability.grade <= 2")).toBe("残疾等级 <= 2");
+    expect(readable(vocab, "zh-CN", code)("m.disability.grade <= 2")).toBe("残疾等级 ≤ 2");
     // A function or a method of that name is not the field.
     expect(readable(vocab, "zh-CN", code)("members.filter(m, m.size > 1).size() 2")).toBe("members.filter(m, 家庭人口 > 1).size() 2");
     expect(readable(vocab, "zh-CN", code)("size(m.categories) 1")).toBe("size(救助类别) 1");
@@ -205,8 +205,28 @@ describe("a condition as a worker reads it", () => {
     expect(readable(vocab, "en", code)("per_capita_income 1.00")).toBe("income per person 1.00");
   });
 
+  it("says the operators in words and signs", () => {
+    const rule = "(size >= 3 || size == 1) && !('tekun' in categories) && size != 2 ? params.dibao_line : 0";
+    expect(readable(vocab, "zh-CN", code)(rule)).toBe("(家庭人口 ≥ 3 或 家庭人口 = 1) 且 非(“特困” 属于 救助类别) 且 家庭人口 ≠ 2 则 低保标准，否则 0");
+    expect(readable(vocab, "en", code)(rule)).toBe(
+      "(household size ≥ 3 or household size = 1) and not (“特困” in categories) and household size ≠ 2 then dibao line, else 0",
+    );
+  });
+
+  it("says operators written without spaces too", () => {
+    expect(readable(vocab, "zh-CN", code)("size>=3&&size!=2")).toBe("家庭人口 ≥ 3 且 家庭人口 ≠ 2");
+  });
+
+  it("gives the engine's notes in the reader's language alone", () => {
+    const note = "per_capita_income < params.dibao_line：无法判定，收入未登记 (cannot be decided: income not recorded)";
+    expect(readable(vocab, "zh-CN", code)(note)).toBe("人均月收入 < 低保标准：无法判定，收入未登记");
+    expect(readable(vocab, "en", code)(note)).toBe("income per person < dibao line：cannot be decided: income not recorded");
+    expect(readable(vocab, "zh-CN", code)("已故 (deceased)")).toBe("已故");
+    expect(readable(vocab, "en", code)("全户成员均已故 (every member has died)")).toBe("every member has died");
+  });
+
   it("leaves what it does not know as written", () => {
-    expect(readable(vocab, "zh-CN", code)("unknown_field > 1 && 'nocode' in categories")).toBe("unknown_field > 1 && 'nocode' in 救助类别");
+    expect(readable(vocab, "zh-CN", code)("unknown_field > 1 && 'nocode' in categories")).toBe("unknown_field > 1 且 'nocode' 属于 救助类别");
     expect(readable(undefined, "zh-CN", code)("size > 1")).toBe("size > 1");
   });
 });
@@ -234,19 +254,19 @@ describe("a code in a reason, read as the field it is compared with", () => {
   const zh = readable(vocab, "zh-CN", codeLabeller(codes, "zh-CN", { sex: { male: "男", female: "女" } }));
 
   it("labels both codes of a comparison from that field, not another field's same code", () => {
-    expect(zh("work_ability 'full' != 'none'")).toBe("劳动能力 “有” != “无”");
-    expect(zh("housing 'none' == 'none'")).toBe("住房情况 “无房” == “无房”");
-    expect(zh("m.work_ability != 'none'")).toBe("劳动能力 != “无”");
+    expect(zh("work_ability 'full' != 'none'")).toBe("劳动能力 “有” ≠ “无”");
+    expect(zh("housing 'none' == 'none'")).toBe("住房情况 “无房” = “无房”");
+    expect(zh("m.work_ability != 'none'")).toBe("劳动能力 ≠ “无”");
   });
 
   it("finds the field before a list or after `in`", () => {
-    expect(zh("disability.type in ['mental', 'visual']")).toBe("残疾类别 in [“精神”, “视力”]");
-    expect(zh("'tekun' in m.categories || 'tekun' in categories")).toBe("“特困” in 享受的救助类别 || “特困” in 享受的救助类别");
+    expect(zh("disability.type in ['mental', 'visual']")).toBe("残疾类别 属于 [“精神”, “视力”]");
+    expect(zh("'tekun' in m.categories || 'tekun' in categories")).toBe("“特困” 属于 享受的救助类别 或 “特困” 属于 享受的救助类别");
   });
 
   it("reads the sex in a conditional retirement age as 男, not 'male'", () => {
     expect(zh("age 21 < (sex == 'male') ? params.retirement_age_male : 55 60")).toBe(
-      "年龄（周岁） 21 < (性别 == “男”) ? 男性退休年龄 : 55 60",
+      "年龄（周岁） 21 < (性别 = “男”) 则 男性退休年龄，否则 55 60",
     );
   });
 
@@ -278,6 +298,6 @@ describe("a code in a reason, read as the field it is compared with", () => {
 
   it("names codes in English from the same field", () => {
     const en = readable(vocab, "en", codeLabeller(codes, "en", { sex: { male: "male", female: "female" } }));
-    expect(en("housing 'none' == 'none' && work_ability 'none' == 'none'")).toBe("housing “no home” == “no home” && work ability “none” == “none”");
+    expect(en("housing 'none' == 'none' && work_ability 'none' == 'none'")).toBe("housing “no home” = “no home” and work ability “none” = “none”");
   });
 });

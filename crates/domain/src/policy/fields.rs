@@ -172,7 +172,7 @@ pub fn code_label_zh(col: Col, code: &str) -> Option<&'static str> {
 /// label in the field it is compared with or tested against (`'none'` after
 /// `work_ability` is “无”). What it does not know is left as written.
 pub fn readable_zh(text: &str, params: &[(String, String)]) -> String {
-    let words = member_calls_zh(text).replace("= true", "= 是").replace("= false", "= 否");
+    let words = member_calls_zh(&chinese_only(text)).replace("= true", "= 是").replace("= false", "= 否");
     let text = words.as_str();
     static FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(fields);
     let field = |word: &str| FIELDS.iter().find(|f| f.name == member_field(word));
@@ -228,7 +228,41 @@ pub fn readable_zh(text: &str, params: &[(String, String)]) -> String {
         before = c;
         rest = &rest[c.len_utf8()..];
     }
+    operators_zh(&out)
+}
+
+/// The engine's notes come in both languages, `已故 (deceased)`: the Chinese alone.
+fn chinese_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" (") {
+        let (head, tail) = rest.split_at(at);
+        out.push_str(head);
+        let chinese = head.chars().next_back().is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let english = tail[2..].starts_with(|c: char| c.is_ascii_lowercase());
+        let end = if chinese && english { tail.find(')').filter(|&end| !tail[2..end].contains('(')) } else { None };
+        match end {
+            Some(end) => rest = &tail[end + 1..],
+            None => {
+                out.push_str(" (");
+                rest = &tail[2..];
+            }
+        }
+    }
+    out.push_str(rest);
     out
+}
+
+/// A rule's operators in words and signs a field worker reads: `&&` as 且, `>=` as ≥,
+/// `a ? b : c` as `a 则 b，否则 c`, a `!` left after `!=` as 非.
+fn operators_zh(text: &str) -> String {
+    const SIGNS: [(&str, &str); 6] =
+        [("&&", " 且 "), ("||", " 或 "), (">=", " ≥ "), ("<=", " ≤ "), ("!=", " ≠ "), ("==", " = ")];
+    const WORDS: [(&str, &str); 4] = [(" ? ", " 则 "), (" : ", "，否则 "), (" in ", " 属于 "), ("!", "非")];
+    let signed = SIGNS.iter().fold(text.to_owned(), |t, (op, sign)| t.replace(op, sign));
+    // The signs bring their own spaces: one between words.
+    let spaced = signed.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    WORDS.iter().fold(spaced, |t, (op, word)| t.replace(op, word))
 }
 
 /// `!members.all(m, …` as `并非全部成员满足(…`, and the other member functions likewise.

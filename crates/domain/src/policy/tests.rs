@@ -901,26 +901,37 @@ fn reasons_read_in_chinese_with_each_code_labelled_by_its_own_field() {
     let read = |t: &str| readable_zh(t, &params);
     assert_eq!(
         read("per_capita_income 1,320.00 >= params.dibao_line 760.00"),
-        "家庭月人均收入 1,320.00 >= 低保标准（每人每月） 760.00"
+        "家庭月人均收入 1,320.00 ≥ 低保标准（每人每月） 760.00"
     );
     // 'none' is 无 as a work ability and 无房 as housing.
-    assert_eq!(read("work_ability 'full' != 'none'"), "劳动能力 “有” != “无”");
-    assert_eq!(read("housing 'none' == 'none'"), "住房情况 “无房” == “无房”");
+    assert_eq!(read("work_ability 'full' != 'none'"), "劳动能力 “有” ≠ “无”");
+    assert_eq!(read("housing 'none' == 'none'"), "住房情况 “无房” = “无房”");
     // Member functions in words, `!` before them as 并非, true and false as 是 and 否.
-    assert_eq!(read("members.count(m, m.age >= 60) 2"), "满足条件的成员人数(年龄（周岁） >= 60) 2");
+    assert_eq!(read("members.count(m, m.age >= 60) 2"), "满足条件的成员人数(年龄（周岁） ≥ 60) 2");
     assert_eq!(
         read("!members.all(m, 'tekun' in m.categories) = true"),
-        "并非全部成员满足(“特困” in 享受的救助类别（含本户）) = 是"
+        "并非全部成员满足(“特困” 属于 享受的救助类别（含本户）) = 是"
     );
-    assert_eq!(read("!('tekun' in m.categories) = false"), "!(“特困” in 享受的救助类别（含本户）) = 否");
+    assert_eq!(read("!('tekun' in m.categories) = false"), "非(“特困” 属于 享受的救助类别（含本户）) = 否");
     assert_eq!(read("unknown_thing 'x'"), "unknown_thing 'x'");
     // Each condition's codes by its own field; functions and methods are not fields.
     assert_eq!(
         read("housing 'own' == 'own'；'none' != work_ability 'full'"),
-        "住房情况 “自有” == “自有”；“无” != 劳动能力 “有”"
+        "住房情况 “自有” = “自有”；“无” ≠ 劳动能力 “有”"
     );
-    assert_eq!(read("members.filter(m, m.age >= 60).size() 2"), "members.filter(m, 年龄（周岁） >= 60).size() 2");
+    assert_eq!(read("members.filter(m, m.age >= 60).size() 2"), "members.filter(m, 年龄（周岁） ≥ 60).size() 2");
     assert_eq!(read("size(m.categories) 1"), "size(享受的救助类别（含本户）) 1");
+    // Operators in words and signs, spaced or not; the engine's notes in Chinese alone.
+    assert_eq!(
+        read("(size>=3 || size == 1) && dangerous_housing ? 1 : 0"),
+        "(家庭人口（在世） ≥ 3 或 家庭人口（在世） = 1) 且 危房（C/D 级） 则 1，否则 0"
+    );
+    assert_eq!(
+        read("assets <= 1：无法判定，家庭财产未登记 (cannot be decided: household assets not recorded)"),
+        "家庭财产 ≤ 1：无法判定，家庭财产未登记"
+    );
+    assert_eq!(read("已故 (deceased)"), "已故");
+    assert_eq!(read("size(m.categories) (x)"), "size(享受的救助类别（含本户）) (x)");
     // Any text at all is read without a panic, quotes left open included.
     for odd in ["'", "'独居", "age '", "'a'b'", "“'男'”", "params.", "m.", "."] {
         let _ = read(odd);
