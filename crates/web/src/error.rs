@@ -222,8 +222,14 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             .map(|e| FieldMessage { field: e.field.clone(), code: e.code, message: say(e) })
             .collect()
     };
-    let body =
-        ErrorBody { code: error.code, message: say(&error), field: error.field, see: error.more.and_then(|m| m.see), errors, request_id };
+    let body = ErrorBody {
+        code: error.code,
+        message: say(&error),
+        field: error.field,
+        see: error.more.and_then(|m| m.see),
+        errors,
+        request_id,
+    };
     let mut out = (error.status, Json(body)).into_response();
     out.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(allow) = res.headers().get(header::ALLOW) {
