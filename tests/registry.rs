@@ -554,6 +554,21 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
 }
 
 #[tokio::test]
+async fn a_ledgers_total_row_is_left_out_with_a_notice_not_rejected() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let file = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系,月收入\nT1,430602001001,赵一,{},户主,600\n合计,,,,,600\n",
+        ids()[0]
+    );
+    let report: Value = import(&app, &worker, "?dry_run=true", file.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["issues"], json!([]), "{report}");
+    let t = &report["totals"];
+    assert_eq!((&t["households_new"], &t["rows"], &t["total_rows"]), (&json!(1), &json!(1), &json!(1)), "{report}");
+    assert!(report["notices"].as_array().unwrap().iter().any(|n| n["code"] == "total_rows"), "{report}");
+}
+
+#[tokio::test]
 async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_both_rows() {
     let app = TestApp::spawn().await;
     let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;

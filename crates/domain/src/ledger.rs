@@ -281,6 +281,8 @@ pub struct Parsed {
     pub issues: Vec<Issue>,
     /// Data rows read (blank rows not counted).
     pub rows: usize,
+    /// 合计 rows left out (see `Reader::is_total`).
+    pub totals: usize,
     /// Held-back parts of a household whose rows are apart, beyond its first part:
     /// one household, counted once.
     pub further_parts: usize,
@@ -492,7 +494,7 @@ impl<'a> LedgerReader<'a> {
 
     fn rows<'r>(&self, rows: &'r [(usize, Vec<Cell>)]) -> Vec<Row<'r>> {
         rows.iter()
-            .filter(|(_, cells)| !cells.iter().all(Cell::is_blank))
+            .filter(|(_, cells)| !cells.iter().all(Cell::is_blank) && !self.is_total(cells))
             .map(|(number, cells)| {
                 let mut slots = [None; Field::ALL.len()];
                 for (col, field) in self.mapping.iter().enumerate() {
@@ -503,6 +505,24 @@ impl<'a> LedgerReader<'a> {
                 Row { number: *number, cells: slots }
             })
             .collect()
+    }
+
+    /// A ledger's 合计 (小计, 总计, 共计) row: no ID number and no relation, and a cell
+    /// (its first, or the name's) that begins with one of those words. It sums the
+    /// rows above; it is no person.
+    fn is_total(&self, cells: &[Cell]) -> bool {
+        let blank = |field: Field| {
+            let col = self.mapping.iter().position(|m| *m == Some(field));
+            col.and_then(|c| cells.get(c)).is_none_or(Cell::is_blank)
+        };
+        let says_total = |cell: &Cell| match cell {
+            Cell::Text(t) => {
+                let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+                ["合计", "小计", "总计", "共计"].iter().any(|w| t.starts_with(w))
+            }
+            _ => false,
+        };
+        blank(Field::IdNumber) && blank(Field::Relation) && cells.iter().any(says_total)
     }
 
     fn has_number(&self) -> bool {
@@ -548,6 +568,7 @@ impl<'a> LedgerReader<'a> {
         let mut parsed = Parsed::default();
         let data = self.rows(rows);
         parsed.rows = data.len();
+        parsed.totals = rows.iter().filter(|(_, cells)| self.is_total(cells)).count();
         if !self.started && !self.mapping.contains(&Some(Field::Community)) && self.ctx.default_community.is_none() {
             parsed.issues.push(Issue {
                 row: self.header_row,

@@ -70,6 +70,8 @@ pub struct Totals {
     pub persons_changed: usize,
     pub persons_unchanged: usize,
     pub persons_rejected: usize,
+    /// 合计 (小计, 总计) rows: a sum of the rows above, not a person; left out.
+    pub total_rows: usize,
 }
 
 /// What an import did, or would do.
@@ -110,9 +112,16 @@ pub struct Notice {
 /// Notices for a sheet mapped as `said`: an income or assets column missing means the
 /// households it registers have it not recorded, and the sweep cannot decide on it;
 /// a registered-residence or housing column missing means a default is recorded.
-fn notices(said: Said) -> Vec<Notice> {
+fn notices(said: Said, totals: &Totals) -> Vec<Notice> {
     let mut incomes = std::iter::once(Field::MonthlyIncome).chain(ledger::INCOME_FIELDS.iter().map(|(f, _)| *f));
     let mut out = Vec::new();
+    if totals.total_rows > 0 {
+        out.push(Notice {
+            code: "total_rows",
+            message_zh: "表中的合计（小计、总计）行不是家庭成员，未导入",
+            message_en: "the sheet's total (subtotal) rows are not persons and were left out",
+        });
+    }
     if !incomes.any(|f| said.has(f)) {
         out.push(Notice {
             code: "no_income",
@@ -454,6 +463,7 @@ pub async fn run_watched(
     drop(rx);
     tracing::info!(rows = outcome.totals.rows, elapsed = ?started.elapsed(), "ledger import");
     outcome.issues.sort_by_key(|i| (i.row, i.column));
+    let notices = if map_first { Vec::new() } else { notices(said, &outcome.totals) };
     Ok(ImportReport {
         dry_run: job.dry_run,
         committed: outcome.committed,
@@ -466,7 +476,7 @@ pub async fn run_watched(
         totals: outcome.totals,
         issues_total: outcome.issues_total,
         issues: outcome.issues,
-        notices: if map_first { Vec::new() } else { notices(said) },
+        notices,
         fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned(), f.label_en())).collect(),
         written: outcome.written,
     })
@@ -577,6 +587,7 @@ impl Outcome {
         conflicted.dedup();
         let t = &mut self.totals;
         t.rows += parsed.rows;
+        t.total_rows += parsed.totals;
         t.households_new += plan.new.len();
         t.households_changed += plan.changed.len();
         t.households_unchanged += plan.unchanged.len();

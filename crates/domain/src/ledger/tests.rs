@@ -122,6 +122,23 @@ fn groups_members_and_holds_back_a_household_with_a_bad_row_whole() {
 }
 
 #[test]
+fn a_total_row_is_left_out_and_counted() {
+    let head = id((1960, 1, 2), 11);
+    let rows = vec![
+        row(&["户编号", "社区", "姓名", "身份证号", "与户主关系", "月收入(元)"]),
+        row(&["A1", "洞庭社区", "张三", &head, "户主", "1,100"]),
+        row(&["合 计", "", "", "", "", "1,100"]),
+        row(&["", "", "小计：1户", "", "", ""]),
+    ];
+    let parsed = parse(&rows);
+    assert_eq!((parsed.rows, parsed.totals, parsed.issues.len()), (1, 2, 0), "{:?}", parsed.issues);
+    assert_eq!(parsed.households.len(), 1);
+    // A person with an ID number is a person, whatever their name.
+    let named = vec![rows[0].clone(), row(&["A1", "洞庭社区", "合计", &head, "户主", "0"])];
+    assert_eq!((parse(&named).households.len(), parse(&named).totals), (1, 0));
+}
+
+#[test]
 fn a_household_needs_one_head_and_an_id_appears_once() {
     let (a, b, c) = (id((1960, 1, 2), 11), id((1962, 5, 6), 22), id((1980, 1, 1), 51));
     let rows = vec![
