@@ -69,9 +69,32 @@ afterEach(() => {
   vi.unstubAllGlobals();
   session.me = null;
   document.body.innerHTML = "";
+  window.history.replaceState(null, "");
 });
 
 describe("the registry list", () => {
+  it("comes back as it was left (filter, page, sort) when the user returns to it, without the address holding them", async () => {
+    const first = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    const view = first.vm as unknown as { filter: { name: string }; page: number; sort: { by: string; descending: boolean }; submit: () => void };
+    view.filter.name = "李";
+    view.sort.by = "income";
+    view.sort.descending = true;
+    view.submit();
+    await flushPromises();
+    view.page = 2;
+    (first.vm as unknown as { load: () => Promise<void> }).load();
+    await flushPromises();
+    first.unmount();
+    calls.length = 0;
+    // Back from a household: the list is mounted again in the same history entry.
+    mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    const asked = calls.filter((c) => c.url.endsWith("/search")).pop()?.body as Record<string, unknown>;
+    expect(asked).toMatchObject({ name: "李", page: 2, sort: "income", descending: true });
+    expect(window.location.href).not.toContain("李");
+  });
+
   it("loads the cascader from the user's jurisdiction and shows counts beside the options", async () => {
     const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
     await flushPromises();
