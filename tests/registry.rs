@@ -447,6 +447,18 @@ async fn import(app: &TestApp, who: &Session, query: &str, bytes: Vec<u8>) -> re
         .unwrap()
 }
 
+/// The error report (.xlsx) of a ledger checked as `who`.
+async fn error_report(app: &TestApp, who: &Session, ledger: impl Into<reqwest::Body>) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/households/import/errors", app.address))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .body(ledger)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A messy ledger as a street office keeps it: a title row, synonyms for
 /// headers, GBK, CRLF, merged-style blank household cells, a wrong sex, an
 /// income that is not a number, an ID typed twice and a community of another street.
@@ -537,15 +549,7 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     assert!(records[0]["diff"].as_str().unwrap().contains(r#""households":[null,1]"#), "{history}");
     assert_eq!(records[0]["entity_id"], "", "the batch's numbers stay out of one household's history");
     // The error report highlights the bad cells and lists every issue.
-    let res = app
-        .client
-        .post(format!("{}/api/v1/households/import/errors", app.address))
-        .header("cookie", &worker.cookie)
-        .header("x-csrf-token", &worker.csrf)
-        .body(file)
-        .send()
-        .await
-        .unwrap();
+    let res = error_report(&app, &worker, file).await;
     assert_eq!(res.status(), 200);
     let rows = read_xlsx(&res.bytes().await.unwrap());
     assert_eq!(rows[0], vec!["行号", "列", "字段", "值", "原因", "Reason"]);
@@ -1053,15 +1057,7 @@ async fn the_error_report_keeps_headers_as_typed_and_masks_a_value_alike_in_both
     let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
     let ledger =
         format!("户编号,社区代码,姓名,身份证号,与户主关系,联系电话\nP1,430602001001,钱一,{},户主,1390000\n", ids()[0]);
-    let res = app
-        .client
-        .post(format!("{}/api/v1/households/import/errors", app.address))
-        .header("cookie", &worker.cookie)
-        .header("x-csrf-token", &worker.csrf)
-        .body(ledger)
-        .send()
-        .await
-        .unwrap();
+    let res = error_report(&app, &worker, ledger).await;
     let bytes = res.bytes().await.unwrap();
     let (issues, marked) = (read_xlsx(&bytes), read_sheet(&bytes, 1));
     assert_eq!(marked[0][1..], ["户编号", "社区代码", "姓名", "身份证号", "与户主关系", "联系电话"]);
@@ -2095,14 +2091,6 @@ async fn a_workbook_opening_on_a_sheet_of_notes_is_read_from_its_ledger_sheet() 
     assert_eq!(report["sheet"], "台账", "{report}");
     assert_eq!(report["totals"]["households_new"], 1, "{report}");
     // The error report reads the same sheet.
-    let res = app
-        .client
-        .post(format!("{}/api/v1/households/import/errors", app.address))
-        .header("cookie", &worker.cookie)
-        .header("x-csrf-token", &worker.csrf)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
+    let res = error_report(&app, &worker, bytes).await;
     assert_eq!(res.status(), 200);
 }
