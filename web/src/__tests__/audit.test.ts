@@ -19,4 +19,19 @@ describe("the audit trail", () => {
     expect(text).toContain("person.reveal_id");
     expect(text).toContain("brand.new_thing");
   });
+
+  it("says what a record changed in words, its object by kind, the stored text on hover", async () => {
+    const diff = '{"dangerous_housing":[false,true],"address":["洞庭路1号","洞庭路2号"]}';
+    const records = [
+      { seq: 3, at: "2026-11-27T02:00:00Z", actor_id: 1, actor_name: "street", ip: "::1", action: "household.update", entity: "household", entity_id: "7", diff },
+    ];
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ total: 1, records }))));
+    const wrapper = mount(AuditView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const cell = wrapper.find("[data-testid=audit-diff]");
+    expect(cell.text()).toContain("否 → 是");
+    expect(cell.text()).toContain("洞庭路1号 → 洞庭路2号");
+    expect(cell.attributes("title")).toBe(diff);
+    expect(wrapper.find("[data-testid=audit-table]").text()).toContain("家庭 7");
+  });
 });
