@@ -327,6 +327,22 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     let again = back["items"].as_array().unwrap().iter().find(|r| r["household_id"] == household);
     let again = again.expect("shown again after the edit");
     assert!(again["mark"].is_null() && again["mark_reason"].is_null(), "no longer dismissed: {again}");
+    // A proposal is taken back in one more step, and only a proposal.
+    let mark_of = |v: Value| v["items"].as_array().unwrap().iter().find(|r| r["household_id"] == household).cloned();
+    let (mut propose, mut withdraw) = (dismiss.clone(), dismiss.clone());
+    propose["status"] = json!("proposed");
+    withdraw["status"] = json!("withdrawn");
+    assert_eq!(
+        app.post_as(&district, "/api/v1/sweep/marks", withdraw.clone()).await.status(),
+        404,
+        "nothing to withdraw"
+    );
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", propose).await.status(), 204);
+    assert_eq!(mark_of(list(&district, "stale").await).unwrap()["mark"], "proposed");
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", withdraw).await.status(), 204);
+    assert!(mark_of(list(&district, "stale").await).unwrap()["mark"].is_null());
+    let trail: Value = app.get_as(&district, &history).await.json().await.unwrap();
+    assert!(trail["records"][0]["diff"].as_str().unwrap().contains(r#""status":["proposed",null]"#), "{trail}");
     // Export: masked IDs only, under a header that says the filter in words.
     let res = app.post_as(&district, "/api/v1/sweep/export", json!({ "policy_id": id, "kind": "missing" })).await;
     assert_eq!(res.status(), 200);

@@ -525,6 +525,11 @@ try {
   await sweepRows.nth(0).getByTestId("propose").click();
   await sweepRows.nth(0).locator(".el-tag", { hasText: "拟纳入" }).waitFor();
   check(true, "a row is marked 拟纳入");
+  await sweepRows.nth(0).getByTestId("withdraw").click();
+  await sweepRows.nth(0).getByTestId("propose").waitFor();
+  check((await sweepRows.nth(0).locator(".el-tag", { hasText: "拟纳入" }).count()) === 0, "a proposal is withdrawn in one tap");
+  await sweepRows.nth(0).getByTestId("propose").click();
+  await sweepRows.nth(0).locator(".el-tag", { hasText: "拟纳入" }).waitFor();
   const dismissed = (await sweepRows.nth(1).locator(".number").textContent()).trim();
   await sweepRows.nth(1).getByTestId("dismiss").click();
   await page.locator(".el-message-box input").fill("经入户核实，收入已超过标准");

@@ -596,7 +596,7 @@ export interface SweepMarkForm {
   household_id: number;
   person_id: number | null;
   kind: "missing" | "stale";
-  status: "proposed" | "dismissed";
+  status: "proposed" | "dismissed" | "withdrawn";
   reason?: string;
 }
 

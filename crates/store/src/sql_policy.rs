@@ -355,6 +355,24 @@ macro_rules! policy_store {
                 {
                     return Ok(true);
                 }
+                // A proposal withdrawn: gone, as if never made (only a proposal is withdrawn).
+                if mark.status == "withdrawn" {
+                    if !matches!(&before, Some((status, ..)) if status == "proposed") {
+                        return Ok(false);
+                    }
+                    sqlx::query($crate::policy::DELETE_PROPOSAL)
+                        .bind(mark.policy_id)
+                        .bind(mark.household_id)
+                        .bind(mark.person_id)
+                        .bind(&mark.kind)
+                        .execute(&mut *tx)
+                        .await?;
+                    let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
+                                                   "status": ["proposed", null] });
+                    append_audit!(tx, actor, &$crate::registry::household_event("sweep.mark", mark.household_id, diff.to_string()));
+                    tx.commit().await?;
+                    return Ok(true);
+                }
                 let done = sqlx::query($crate::policy::UPSERT_MARK)
                     .bind(mark.policy_id)
                     .bind(mark.household_id)

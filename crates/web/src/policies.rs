@@ -1131,7 +1131,7 @@ pub struct MarkForm {
     pub person_id: Option<i64>,
     /// `missing` or `stale`.
     pub kind: String,
-    /// `proposed` or `dismissed`.
+    /// `proposed`, `dismissed`, or `withdrawn` to take a proposal back.
     pub status: String,
     /// Required when dismissing.
     pub reason: Option<String>,
@@ -1147,8 +1147,12 @@ pub async fn mark(
     if !matches!(form.kind.as_str(), "missing" | "stale") {
         return Err(bad("kind", "类型须为 missing 或 stale", "kind must be missing or stale"));
     }
-    if !matches!(form.status.as_str(), "proposed" | "dismissed") {
-        return Err(bad("status", "标记须为 proposed 或 dismissed", "status must be proposed or dismissed"));
+    if !matches!(form.status.as_str(), "proposed" | "dismissed" | "withdrawn") {
+        return Err(bad(
+            "status",
+            "标记须为 proposed、dismissed 或 withdrawn",
+            "status must be proposed, dismissed or withdrawn",
+        ));
     }
     let reason = checked_reason(form.reason.as_deref())?;
     if form.status == "dismissed" && reason.is_none() {
