@@ -587,6 +587,10 @@ try {
   await page.getByTestId("sweep-cards").locator(".row-card").first().waitFor();
   const sweepOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(sweepOverflow <= 0, "on a phone the sweep's list fits the screen");
+  // The street table's four counts, 无法判定 the last, are in sight without a sideways scroll.
+  const streets = page.getByTestId("sweep-streets");
+  const [table, lastHead] = [await streets.boundingBox(), await streets.locator("thead th").nth(4).boundingBox()];
+  check(lastHead !== null && table !== null && lastHead.x + lastHead.width <= table.x + table.width + 1, "on a phone the street table shows every count");
   await page.screenshot({ path: shots + "sweep-phone.png", fullPage: true });
   await page.setViewportSize({ width: 1366, height: 900 });
   await page.getByTestId("user-menu").click();
