@@ -2,6 +2,7 @@
 // the household picker's options, the division cascader's nodes, counts beside filters.
 import type { Division, Holding, HouseholdDetail, HouseholdFacets, HouseholdSummary, IncomeItem, Member } from "./api";
 import { yuan } from "./codes";
+import { i18n } from "./i18n";
 
 /**
  * The head does not move out (the server refuses it too): with others left, another member
@@ -129,6 +130,19 @@ export interface DiffSayings {
   count?: (n: number) => string;
   /** Yes or no in the reader's language (危房, 收入未登记…). */
   yesNo?: (yes: boolean) => string;
+}
+
+/**
+ * What the household's history and the audit log say alike, in the reader's language: a
+ * field by the catalogue's name for it (null: none), yes and no, persons counted.
+ */
+export function historyWords(): { field: (key: string) => string | null } & Required<Pick<DiffSayings, "count" | "yesNo">> {
+  const { t, te } = i18n.global;
+  return {
+    field: (key) => (te(`history.field.${key}`) ? t(`history.field.${key}`) : te(`households.${key}`) ? t(`households.${key}`) : null),
+    count: (n) => t("history.persons", { n }),
+    yesNo: (yes) => t(yes ? "households.yes" : "households.no"),
+  };
 }
 
 /** Keys whose value is a member or members, shown on their own (no "– →"): added or gone is the action's to say. */
