@@ -210,13 +210,18 @@ impl Planes {
     /// Rows `start..start + len` of plane `b`, as words from bit 0, into `out` (replaced).
     pub(crate) fn window(&self, b: usize, start: usize, len: usize, out: &mut Vec<u64>) {
         out.clear();
-        let Some(p) = self.planes.get(b) else { return out.resize(words(len), 0) };
+        let n = words(len);
+        let Some(p) = self.planes.get(b) else { return out.resize(n, 0) };
         let (first, shift) = (start / W, start % W);
-        let word = |k: usize| p.get(k).copied().unwrap_or(0);
-        out.extend((first..first + words(len)).map(|k| match shift {
-            0 => word(k),
-            _ => word(k) >> shift | word(k + 1) << (W - shift),
-        }));
+        // The words the window touches, one more for the shift, zero past the plane's end.
+        out.extend_from_slice(&p[first.min(p.len())..(first + n + 1).min(p.len())]);
+        out.resize(n + 1, 0);
+        if shift != 0 {
+            for k in 0..n {
+                out[k] = out[k] >> shift | out[k + 1] << (W - shift);
+            }
+        }
+        out.truncate(n);
     }
 
     /// Every word of every plane for rows `start..end` (whole words), for the scan floor.
