@@ -185,6 +185,9 @@ async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
     // The edit, then the batch that registered the household (the test's seed).
     assert_eq!(actions, vec!["household.update", "household.create"]);
     assert!(history["records"][0]["diff"].as_str().unwrap().contains("洞庭路1号"));
+    // Each actor's display name is given beside the login the records keep (the tests' accounts are named so).
+    let actor = history["records"][0]["actor_id"].as_i64().unwrap();
+    assert_eq!(history["actors"][actor.to_string()], history["records"][0]["actor_name"]);
 }
 
 #[tokio::test]

@@ -169,6 +169,12 @@ export interface AuditRecord {
   diff: string;
 }
 
+/** Who acted, as people know them: the account's name, its login beside it. */
+export function actorLabel(r: AuditRecord, names: Record<string, string>): string {
+  const name = r.actor_id == null ? undefined : names[String(r.actor_id)];
+  return name && name !== r.actor_name ? `${name}（${r.actor_name}）` : r.actor_name;
+}
+
 async function put<T>(path: string, body: unknown): Promise<T> {
   return request<T>("PUT", path, body);
 }
@@ -667,7 +673,9 @@ export const api = {
   householdFacets: (search: HouseholdSearch) => postJSON<HouseholdFacets>("/api/v1/households/facets", search),
   household: (id: number) => getJSON<HouseholdDetail>(`/api/v1/households/${id}`),
   householdHistory: (id: number) =>
-    getJSON<{ records: AuditRecord[] }>(`/api/v1/households/${id}/history`).then((r) => r.records),
+    getJSON<{ records: AuditRecord[]; actors: Record<string, string> }>(`/api/v1/households/${id}/history`).then((r) =>
+      r.records.map((record) => ({ ...record, actor_name: actorLabel(record, r.actors) })),
+    ),
   reveal: (person: number) => postJSON<{ id_number: string }>(`/api/v1/persons/${person}/reveal`),
   revealPhone: (of: { person: number } | { household: number }) =>
     postJSON<{ phone: string | null }>(

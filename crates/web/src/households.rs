@@ -334,6 +334,8 @@ async fn merged_away(state: &AppState, p: &Principal, id: i64) -> Result<Option<
 pub struct History {
     #[schema(value_type = Vec<Object>)]
     pub records: Vec<AuditRecord>,
+    /// Each acting account's display name, by account id (the records name the login).
+    pub actors: std::collections::BTreeMap<i64, String>,
 }
 
 /// The household's changes, newest first, from the audit trail.
@@ -359,7 +361,15 @@ pub async fn history(
     for r in records.iter_mut().filter(|r| r.entity_id != own) {
         r.entity_id.clear();
     }
-    Ok(Json(History { records }))
+    let mut actors = std::collections::BTreeMap::new();
+    for id in records.iter().filter_map(|r| r.actor_id) {
+        if !actors.contains_key(&id)
+            && let Some(account) = state.store.account(id).await?
+        {
+            actors.insert(id, account.display_name);
+        }
+    }
+    Ok(Json(History { records, actors }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -12,6 +12,23 @@ afterEach(() => {
 });
 
 describe("the API client", () => {
+  it("names a household's history actors by their account name, the login beside it", async () => {
+    const record = { seq: 2, at: "2026-11-28T08:00:00Z", ip: "", action: "household.update", entity: "household", entity_id: "7", diff: "{}" };
+    vi.stubGlobal(
+      "fetch",
+      answer(200, {
+        records: [
+          { ...record, actor_id: 5, actor_name: "community" },
+          { ...record, seq: 1, actor_id: 9, actor_name: "gone" },
+          { ...record, seq: 0, actor_id: null, actor_name: "" },
+        ],
+        actors: { "5": "王芳" },
+      }),
+    );
+    const history = await api.householdHistory(7);
+    expect(history.map((r) => r.actor_name)).toEqual(["王芳（community）", "gone", ""]);
+  });
+
   it("turns the error shape into an ApiError with the field named", async () => {
     vi.stubGlobal("fetch", answer(400, { code: "invalid", message: "区划代码应为12位数字", field: "parent", request_id: "r1" }));
     const err = await getJSON("/api/v1/divisions?parent=43").catch((e) => e);
