@@ -591,6 +591,13 @@ try {
   const streets = page.getByTestId("sweep-streets");
   const [table, lastHead] = [await streets.boundingBox(), await streets.locator("thead th").nth(4).boundingBox()];
   check(lastHead !== null && table !== null && lastHead.x + lastHead.width <= table.x + table.width + 1, "on a phone the street table shows every count");
+  // The four lists are all in sight, 无法判定 the last (tabs hid it behind a scroll arrow), and one tap opens it.
+  const unknownKind = page.getByTestId("kind-unknown");
+  const unknownBox = await unknownKind.boundingBox();
+  check(unknownBox !== null && unknownBox.x >= 0 && unknownBox.x + unknownBox.width <= 390, "on a phone every list's button is in sight");
+  await unknownKind.click();
+  check((await unknownKind.getAttribute("aria-selected")) === "true", "on a phone one tap opens 无法判定");
+  await page.getByTestId("kind-missing").click();
   await page.screenshot({ path: shots + "sweep-phone.png", fullPage: true });
   await page.setViewportSize({ width: 1366, height: 900 });
   await page.getByTestId("user-menu").click();
