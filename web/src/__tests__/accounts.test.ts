@@ -52,3 +52,41 @@ describe("the accounts list", () => {
     expect(asked.filter((u) => u.endsWith("/divisions/430602001000"))).toHaveLength(1);
   });
 });
+
+describe("the new-account form", () => {
+  async function created(pick: string[] | null): Promise<Record<string, unknown>> {
+    const wrapper = mount(AccountsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    await wrapper.find("button.el-button--primary").trigger("click");
+    await flushPromises();
+    if (pick) {
+      const cascader = wrapper.findComponent({ name: "ElCascader" });
+      cascader.vm.$emit("update:modelValue", pick);
+      await flushPromises();
+    }
+    const place = document.querySelector("[data-testid=account-place]")?.textContent ?? "";
+    const posts = vi.fn();
+    const fetch = globalThis.fetch as ReturnType<typeof vi.fn>;
+    fetch.mockImplementation(async (url: string, init?: RequestInit) => {
+      if (init?.method === "POST") posts(JSON.parse(String(init.body)));
+      return new Response(JSON.stringify({ account: {}, password: "x", items: [] }), { status: 200 });
+    });
+    const save = [...document.querySelectorAll(".el-dialog button.el-button--primary")].pop() as HTMLButtonElement;
+    save.click();
+    await flushPromises();
+    wrapper.unmount();
+    return { ...(posts.mock.calls[0]?.[0] ?? {}), place };
+  }
+
+  it("takes a street picked below the administrator's own jurisdiction, named as it is picked", async () => {
+    const sent = await created(["430602001000"]);
+    expect(sent.jurisdiction).toBe("430602001000");
+    expect(sent.place).toContain("岳阳楼街道");
+  });
+
+  it("takes the administrator's own jurisdiction when none is picked", async () => {
+    const sent = await created(null);
+    expect(sent.jurisdiction).toBe("430602000000");
+    expect(sent.place).toContain("岳阳楼区");
+  });
+});
