@@ -67,7 +67,7 @@ describe("the new-account form", () => {
     const place = document.querySelector("[data-testid=account-place]")?.textContent ?? "";
     const posts = vi.fn();
     const fetch = globalThis.fetch as ReturnType<typeof vi.fn>;
-    fetch.mockImplementation(async (url: string, init?: RequestInit) => {
+    fetch.mockImplementation(async (_url: string, init?: RequestInit) => {
       if (init?.method === "POST") posts(JSON.parse(String(init.body)));
       return new Response(JSON.stringify({ account: {}, password: "x", items: [] }), { status: 200 });
     });
