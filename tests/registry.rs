@@ -191,6 +191,22 @@ async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
 }
 
 #[tokio::test]
+async fn a_misspelt_field_is_refused_by_name_not_ignored() {
+    let app = TestApp::spawn().await;
+    let (worker, path) = one_of_street_a(&app).await;
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    // 电话 misspelt: ignored, the worker would believe the phone saved.
+    let mut form = household_form(&page, "洞庭路9号");
+    form["phnoe"] = json!("13900000000");
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), form).await;
+    assert_eq!(res.status(), 422);
+    let error: Value = res.json().await.unwrap();
+    assert_eq!((error["field"].as_str(), error["message"].as_str()), (Some("phnoe"), Some("没有字段 phnoe")));
+    let after: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!((after["version"].as_i64(), after["address"].clone()), (Some(1), page["address"].clone()));
+}
+
+#[tokio::test]
 async fn a_save_that_changes_nothing_keeps_the_version_and_writes_no_record() {
     let app = TestApp::spawn().await;
     let (worker, path) = one_of_street_a(&app).await;

@@ -33,6 +33,7 @@ pub async fn units(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UnitForm {
     pub name: String,
     /// civil_affairs, street_office, community, department, social_work or helping_unit.
@@ -74,6 +75,7 @@ pub async fn accounts(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccountForm {
     pub username: String,
     pub display_name: String,
@@ -127,6 +129,7 @@ pub async fn create_account(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileForm {
     pub display_name: String,
     pub email: Option<String>,
@@ -167,6 +170,7 @@ async fn check_unit(state: &AppState, p: &Principal, unit: Option<i64>) -> Resul
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RolesForm {
     pub roles: Vec<String>,
 }
@@ -256,6 +260,7 @@ pub async fn reset_password(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DisableForm {
     pub disabled: bool,
 }

@@ -383,6 +383,7 @@ pub async fn captcha(State(state): State<AppState>) -> Result<Json<CaptchaView>,
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignIn {
     /// Username, e-mail, mobile number or volunteer number.
     pub login: String,
@@ -549,6 +550,7 @@ pub async fn sign_out(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
     pub new_password: String,
@@ -618,6 +620,7 @@ pub async fn totp_setup(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TotpCode {
     /// Six digits from the app, or (for verify) a recovery code.
     pub code: String,

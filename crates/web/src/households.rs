@@ -544,6 +544,7 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HouseholdForm {
     pub community: String,
     pub address: String,
@@ -567,6 +568,7 @@ pub struct HouseholdForm {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IncomeItemForm {
     pub kind: String,
     pub monthly_fen: i64,
@@ -685,6 +687,7 @@ pub async fn update(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MemberForm {
     pub name: String,
     /// Only when adding a member; an existing member's ID does not change.
@@ -860,6 +863,7 @@ pub async fn remove_member(
 /// A category held by the household or a member: who holds it (absent: the
 /// household) and its dates. Editing one takes only the dates.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HoldingForm {
     /// A member of the household; absent, the household holds it. Only when adding.
     pub person_id: Option<i64>,
@@ -1097,6 +1101,7 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SplitForm {
     /// The new household's number (户编号).
     pub number: String,
@@ -1140,6 +1145,7 @@ pub async fn split(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MergeForm {
     /// The household merged into this one (it is removed).
     pub other: i64,
@@ -1169,6 +1175,7 @@ pub async fn merge(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MoveForm {
     /// The household the member moves to (within your jurisdiction).
     pub to_household: i64,

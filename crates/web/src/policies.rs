@@ -146,6 +146,7 @@ fn problem(field: &'static str, zh: String, en: String) -> RuleProblem {
 
 /// What the editor sends to check or save.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyForm {
     /// The policy: `code`, `name`, `name_en`, `department`, `level`, `kind`,
     /// `records`, `basis`, `effective_from`, `effective_to`, `benefit`,
@@ -349,6 +350,7 @@ async fn not_draft(state: &AppState, id: i64) -> Result<ApiError, ApiError> {
 
 /// A district parameter's value from a day on.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ParamValueForm {
     #[schema(value_type = String)]
     #[serde(deserialize_with = "zhongfu_domain::day::required")]
@@ -434,6 +436,7 @@ pub async fn discard_param(
 
 /// Why a draft is discarded.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DiscardForm {
     pub reason: String,
 }
@@ -473,6 +476,7 @@ fn discard_reason(form: &DiscardForm) -> Result<&str, ApiError> {
 
 /// Which household to test a policy against.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TestForm {
     pub household_id: i64,
     /// A definition being edited; the active version if absent.
@@ -1125,6 +1129,7 @@ fn workbook(
 
 /// A mark on one result row.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MarkForm {
     pub policy_id: i64,
     pub household_id: i64,
@@ -1219,6 +1224,7 @@ async fn running_taper(
 
 /// The 应退未退 row whose gradual-exit period (渐退期) to start.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TaperForm {
     pub policy_id: i64,
     pub household_id: i64,
@@ -1411,6 +1417,7 @@ pub async fn start_taper(
 
 /// The running gradual-exit period (渐退期) to end early, and why.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndTaperForm {
     pub policy_id: i64,
     pub household_id: i64,

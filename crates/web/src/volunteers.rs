@@ -31,6 +31,7 @@ pub async fn site(State(state): State<AppState>) -> Result<Json<Site>, ApiError>
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Registration {
     pub name: String,
     pub phone: String,
@@ -156,6 +157,7 @@ pub async fn approve(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Rejection {
     pub reason: String,
 }

@@ -188,6 +188,10 @@ describe("changing the head", () => {
     expect(vi.mocked(ElMessageBox.confirm).mock.calls.some(([text]) => String(text).includes("张一"))).toBe(true);
     const sent = calls.find((c) => c.method === "PUT" && c.url.endsWith("/members/2"));
     expect((sent?.body as { relation: string }).relation).toBe("head");
+    // Only the fields of the server's member form: it refuses any other (the form's own `income` was sent).
+    const fields = ["name", "id_number", "relation", "phone", "marital", "health", "disability_kind", "disability_grade",
+      "disability_cert", "work_ability", "employment", "schooling", "monthly_income_fen", "death_date"];
+    expect(Object.keys(sent?.body as object).filter((k) => !fields.includes(k))).toEqual([]);
   });
 });
 
