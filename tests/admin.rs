@@ -88,6 +88,12 @@ async fn bad_account_forms_name_the_field() {
         assert_eq!(answer["field"], field, "{answer}");
         assert!(!answer["message"].as_str().unwrap().is_empty());
     }
+    // Several wrong at once: each named in the one answer, the first as `field`.
+    let mut several = account_form("两个字", "430602999000", &["street"]);
+    several["email"] = json!("liu@");
+    let answer = body(app.post_as(&admin, "/api/v1/accounts", several).await).await;
+    let named: Vec<&str> = answer["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!((answer["field"].as_str(), named), (Some("username"), vec!["username", "email", "jurisdiction"]));
     // A real deployment starts with the system administrator alone: it creates the security administrator.
     let mut security = account_form("first-security", STREET_A, &["security_admin"]);
     security["phone"] = json!("13700000001");

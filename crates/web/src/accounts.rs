@@ -101,15 +101,27 @@ pub async fn create_account(
     axum::Extension(p): axum::Extension<Principal>,
     Json(form): Json<AccountForm>,
 ) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
-    let username = username(&form.username)?;
-    let display_name = text("display_name", &form.display_name, 50)?;
+    // Every field checked, each wrong one named in the one answer.
+    let username = username(&form.username);
+    let display_name = text("display_name", &form.display_name, 50);
     let email =
-        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e))?;
+        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e));
     let phone =
-        optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e))?;
-    let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await?;
-    let roles = roles(&form.roles)?;
-    check_unit(&state, &p, form.unit_id).await?;
+        optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e));
+    let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await;
+    let roles = roles(&form.roles);
+    let unit = check_unit(&state, &p, form.unit_id).await;
+    ApiError::first_of([
+        username.as_ref().err(),
+        display_name.as_ref().err(),
+        email.as_ref().err(),
+        phone.as_ref().err(),
+        unit.as_ref().err(),
+        jurisdiction.as_ref().err(),
+        roles.as_ref().err(),
+    ])?;
+    let (username, display_name, email, phone, jurisdiction, roles) =
+        (username?, display_name?, email?, phone?, jurisdiction?, roles?);
     let secret = password::generate();
     let hash = hash(secret.clone()).await?;
     let account = NewAccount {

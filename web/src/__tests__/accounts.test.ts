@@ -90,3 +90,31 @@ describe("the new-account form", () => {
     expect(sent.place).toContain("岳阳楼区");
   });
 });
+
+describe("a refused new account", () => {
+  it("shows each wrong field's message under it", async () => {
+    const wrapper = mount(AccountsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    await wrapper.find("button.el-button--primary").trigger("click");
+    await flushPromises();
+    const refusal = {
+      code: "invalid",
+      message: "用户名格式不正确",
+      field: "username",
+      errors: [
+        { field: "username", code: "invalid", message: "用户名格式不正确" },
+        { field: "email", code: "invalid", message: "邮箱格式不正确" },
+      ],
+      request_id: "r",
+    };
+    (globalThis.fetch as ReturnType<typeof vi.fn>).mockImplementation(
+      async () => new Response(JSON.stringify(refusal), { status: 400, headers: { "Content-Type": "application/json" } }),
+    );
+    ([...document.querySelectorAll(".el-dialog button.el-button--primary")].pop() as HTMLButtonElement).click();
+    await flushPromises();
+    // Element Plus shows a message under each field marked wrong (its transition is a stub here).
+    const marked = [...document.querySelectorAll(".el-dialog .el-form-item.is-error label")].map((e) => e.textContent?.trim());
+    wrapper.unmount();
+    expect(marked).toEqual(["用户名", "电子邮箱（选填）"]);
+  });
+});
