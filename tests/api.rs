@@ -103,7 +103,8 @@ async fn dashboard_counts_households_and_persons_per_street() {
     let district = app.signed_in("district", &[Role::District], DISTRICT).await;
     let body = json(app.get_as(&district, "/api/v1/dashboard").await).await;
     assert_eq!(body["district"]["name"], "岳阳楼区");
-    let streets = body["streets"].as_array().unwrap();
+    assert_eq!(body["level"], "street");
+    let streets = body["areas"].as_array().unwrap();
     for street in streets {
         let prefix = &street["code"].as_str().unwrap()[..9];
         let expected: Vec<_> = households.iter().filter(|h| h.community.as_str().starts_with(prefix)).collect();

@@ -124,11 +124,24 @@ async fn a_street_worker_sees_only_their_street() {
     let street = &households[0].community.as_str()[..9];
     let worker = app.signed_in("street", &[Role::Street], &format!("{street}000")).await;
     let dash = body(app.get_as(&worker, "/api/v1/dashboard").await).await;
-    let streets = dash["streets"].as_array().unwrap();
-    assert_eq!(streets.len(), 1, "{dash}");
-    assert!(streets[0]["code"].as_str().unwrap().starts_with(street));
+    // The street's own communities, each with its households: not the district's streets.
+    assert_eq!(dash["level"], "community", "{dash}");
+    let communities = dash["areas"].as_array().unwrap();
+    assert!(communities.len() > 1, "{dash}");
+    for c in communities {
+        let code = c["code"].as_str().unwrap();
+        assert!(code.starts_with(street) && !code.ends_with("000"), "{c}");
+        let theirs = households.iter().filter(|h| h.community.as_str() == code).count();
+        assert_eq!(c["households"], theirs, "{c}");
+    }
     let mine = households.iter().filter(|h| h.community.as_str().starts_with(street)).count();
     assert_eq!(dash["totals"]["households"], mine);
+    // A community's worker sees that community alone.
+    let community = households[0].community.as_str();
+    let worker = app.signed_in("community", &[Role::Community], community).await;
+    let dash = body(app.get_as(&worker, "/api/v1/dashboard").await).await;
+    let only: Vec<&str> = dash["areas"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(only, vec![community], "{dash}");
 }
 
 #[tokio::test]

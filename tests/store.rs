@@ -55,15 +55,16 @@ async fn counts_respect_the_scope() {
 
     let scope = Scope::new(street);
     assert_eq!(app.store.household_count(&scope).await.unwrap(), in_street);
-    let rows = app.store.street_counts(&scope, &district()).await.unwrap();
-    assert_eq!(rows.len(), 1, "only the scope's own street is listed");
-    assert_eq!(rows[0].households, in_street);
+    let rows = app.store.area_counts(&scope, &district()).await.unwrap();
+    assert!(rows.iter().all(|r| street.contains(&r.code) && r.code != street), "only the street's own communities");
+    assert_eq!(rows.iter().map(|r| r.households).sum::<i64>(), in_street);
 
-    let everything = app.store.street_counts(&Scope::new(district()), &district()).await.unwrap();
+    let everything = app.store.area_counts(&Scope::new(district()), &district()).await.unwrap();
     assert_eq!(everything.iter().map(|r| r.households).sum::<i64>(), 200);
+    assert!(everything.iter().all(|r| r.code.as_str().ends_with("000")), "the district's streets");
     let elsewhere = Scope::new(DivisionCode::parse("430603000000").unwrap());
     assert_eq!(app.store.household_count(&elsewhere).await.unwrap(), 0);
-    assert!(app.store.street_counts(&elsewhere, &district()).await.unwrap().is_empty());
+    assert!(app.store.area_counts(&elsewhere, &district()).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -190,6 +190,12 @@ try {
   await page.getByTestId("login-verify").click();
   await page.waitForURL((url) => !url.pathname.startsWith("/login"));
   check(true, "a recovery code completes the sign-in");
+  // The street's home page breaks its figures down by its own communities, not the district's streets.
+  await page.goto(base + "/");
+  const ownAreas = page.locator("[data-testid=street-table] .el-table__body tr");
+  await ownAreas.first().waitFor();
+  const areaHead = await page.locator("[data-testid=street-table] th").first().innerText();
+  check(areaHead.includes("社区") && (await ownAreas.count()) > 1, "the street's dashboard lists its communities");
   await page.getByTestId("user-menu").click();
   await page.getByTestId("sign-out").click();
   await page.getByTestId("login-submit").waitFor();

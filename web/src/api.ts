@@ -104,7 +104,9 @@ export interface StreetRow {
 export interface Dashboard {
   district: { code: string; name: string };
   totals: { households: number; persons: number };
-  streets: StreetRow[];
+  /** What the areas are: a district's streets, or a street's communities. */
+  level: "street" | "community";
+  areas: StreetRow[];
 }
 
 export interface Account {

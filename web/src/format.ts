@@ -17,5 +17,5 @@ export function sumBy<T>(rows: T[], pick: (row: T) => number): number {
 
 /** Street names without the common suffix, for crowded chart axes. */
 export function shortStreetName(name: string): string {
-  return name.length > 2 ? name.replace(/(街道办事处|街道|镇|乡)$/, "") : name;
+  return name.length > 2 ? name.replace(/(街道办事处|街道|镇|乡|社区居民委员会|居民委员会|村民委员会|社区|村)$/, "") : name;
 }

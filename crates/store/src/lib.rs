@@ -97,9 +97,9 @@ pub struct Division {
     pub has_children: bool,
 }
 
-/// Households and persons registered under one street or township.
+/// Households and persons registered under one area (a street or a community).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct StreetCount {
+pub struct AreaCount {
     pub code: DivisionCode,
     pub name: String,
     pub households: i64,
@@ -489,8 +489,10 @@ pub trait Store: RegistryStore + PolicyStore + Send + Sync + std::fmt::Debug {
     /// Number of households within scope.
     async fn household_count(&self, scope: &Scope) -> Result<i64>;
 
-    /// Households and persons per township under `district`, within scope.
-    async fn street_counts(&self, scope: &Scope, district: &DivisionCode) -> Result<Vec<StreetCount>>;
+    /// Households and persons per area one level below the scope's jurisdiction, within
+    /// `district`: its streets for a district (or wider), a street's communities, a
+    /// community itself.
+    async fn area_counts(&self, scope: &Scope, district: &DivisionCode) -> Result<Vec<AreaCount>>;
 }
 
 /// Opens the store named by `url` (`sqlite://path` or `postgres://…`).

@@ -263,21 +263,23 @@ pub(crate) fn birth(p: &Person) -> NaiveDate {
 
 /// $1: the district's code; $2: the district's prefix pattern; $3: the
 /// scope's prefix pattern. Streets outside the scope are not listed.
-pub(crate) const STREET_COUNTS: &str = "
+/// Households and living persons per area below `$1` (a district's streets, keyed by
+/// the first `$4` = 9 digits, or a street's communities, by all 12), within the district
+/// (`$2`) and the scope (`$3`).
+pub(crate) const AREA_COUNTS: &str = "
     WITH hh AS (
-        SELECT substr(h.community, 1, 9) AS street,
+        SELECT substr(h.community, 1, $4) AS area,
                (SELECT COUNT(*) FROM person p
                  WHERE p.household_id = h.id AND p.death_date IS NULL) AS persons
           FROM household h
          WHERE h.community LIKE $2 AND h.community LIKE $3
     )
     SELECT d.code, d.name,
-           COUNT(hh.street) AS households,
+           COUNT(hh.area) AS households,
            CAST(COALESCE(SUM(hh.persons), 0) AS BIGINT) AS persons
       FROM division d
-      LEFT JOIN hh ON hh.street = substr(d.code, 1, 9)
-     WHERE d.parent = $1
-       AND (d.code LIKE $3 OR substr($3, 1, 9) = substr(d.code, 1, 9))
+      LEFT JOIN hh ON hh.area = substr(d.code, 1, $4)
+     WHERE d.parent = $1 AND d.code LIKE $3
      GROUP BY d.code, d.name
      ORDER BY d.code";
 

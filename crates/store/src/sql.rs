@@ -179,16 +179,23 @@ macro_rules! sql_store {
                 Ok(n)
             }
 
-            async fn street_counts(&self, scope: &Scope, district: &DivisionCode) -> Result<Vec<StreetCount>> {
-                let rows = sqlx::query(STREET_COUNTS)
-                    .bind(district.as_str())
+            async fn area_counts(&self, scope: &Scope, district: &DivisionCode) -> Result<Vec<AreaCount>> {
+                // Below a street (or in a community): the street's communities, by their whole code.
+                let prefix = scope.prefix();
+                let (parent, key) = match prefix.get(..9).filter(|_| prefix.len() >= 9) {
+                    Some(street) => (format!("{street}000"), 12i32),
+                    None => (district.as_str().to_owned(), 9),
+                };
+                let rows = sqlx::query(AREA_COUNTS)
+                    .bind(parent)
                     .bind(format!("{}%", district.prefix()))
-                    .bind(format!("{}%", scope.prefix()))
+                    .bind(format!("{prefix}%"))
+                    .bind(key)
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()
                     .map(|r| {
-                        Ok(StreetCount {
+                        Ok(AreaCount {
                             code: parse_code(r.try_get("code")?)?,
                             name: r.try_get("name")?,
                             households: r.try_get("households")?,

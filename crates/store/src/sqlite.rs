@@ -18,15 +18,15 @@ use crate::identity::{
 };
 use crate::migrations::{CREATE_HISTORY, MIGRATIONS_SQLITE, pending};
 use crate::registry::{
-    EditOutcome, HOUSEHOLD_CHUNK, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage, INSERT_HOLDING,
-    INSERT_HOUSEHOLD, INSERT_PERSON, ImportPlan, MemberEdit, PERSON_CHUNK, STREET_COUNTS, SealedBatch, batch_event,
+    AREA_COUNTS, EditOutcome, HOUSEHOLD_CHUNK, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage,
+    INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, ImportPlan, MemberEdit, PERSON_CHUNK, SealedBatch, batch_event,
     birth, seal_phone, sex_code, tags,
 };
 use crate::sql::{select_divisions, sql_store};
 use crate::sql_registry::registry_store;
 use crate::volunteers::{self, Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use crate::{
-    Actor, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, StreetCount, like_escape,
+    Actor, AreaCount, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, like_escape,
     parse_code, parse_level,
 };
 use chrono::NaiveDate;

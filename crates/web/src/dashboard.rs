@@ -1,4 +1,5 @@
-//! The home dashboard: households and persons per street of the district.
+//! The home dashboard: households and persons per area one level below the
+//! account's jurisdiction (the district's streets, or a street's communities).
 
 use axum::Json;
 use axum::extract::State;
@@ -17,7 +18,7 @@ pub struct Totals {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct StreetRow {
+pub struct AreaRow {
     pub code: String,
     pub name: String,
     pub households: i64,
@@ -28,10 +29,12 @@ pub struct StreetRow {
 pub struct Dashboard {
     pub district: PathItem,
     pub totals: Totals,
-    pub streets: Vec<StreetRow>,
+    /// What the areas are: `street` (a district's streets) or `community`.
+    pub level: &'static str,
+    pub areas: Vec<AreaRow>,
 }
 
-/// Household and person counts per street of the configured district.
+/// Household and person counts per area below the account's jurisdiction.
 #[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard",
     responses((status = 200, body = Dashboard), (status = 404, body = ErrorBody)))]
 pub async fn dashboard(
@@ -40,16 +43,16 @@ pub async fn dashboard(
 ) -> Result<Json<Dashboard>, ApiError> {
     let district = state.store.division(&state.district).await?.ok_or_else(ApiError::not_found)?;
     let scope = principal.scope();
-    let streets: Vec<StreetRow> = state
+    let areas: Vec<AreaRow> = state
         .store
-        .street_counts(&scope, &state.district)
+        .area_counts(&scope, &state.district)
         .await?
         .into_iter()
-        .map(|s| StreetRow { code: s.code.to_string(), name: s.name, households: s.households, persons: s.persons })
+        .map(|a| AreaRow { code: a.code.to_string(), name: a.name, households: a.households, persons: a.persons })
         .collect();
-    let totals = Totals {
-        households: streets.iter().map(|s| s.households).sum(),
-        persons: streets.iter().map(|s| s.persons).sum(),
-    };
-    Ok(Json(Dashboard { district: PathItem { code: district.code.to_string(), name: district.name }, totals, streets }))
+    let totals =
+        Totals { households: areas.iter().map(|a| a.households).sum(), persons: areas.iter().map(|a| a.persons).sum() };
+    let level = if scope.prefix().len() >= 9 { "community" } else { "street" };
+    let district = PathItem { code: district.code.to_string(), name: district.name };
+    Ok(Json(Dashboard { district, totals, level, areas }))
 }

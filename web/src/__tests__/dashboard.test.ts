@@ -9,7 +9,8 @@ import { signIn } from "./support";
 const data: Dashboard = {
   district: { code: "430602000000", name: "岳阳楼区" },
   totals: { households: 1500, persons: 5200 },
-  streets: [
+  level: "street",
+  areas: [
     { code: "430602001000", name: "岳阳楼街道", households: 1000, persons: 3600 },
     { code: "430602002000", name: "三眼桥街道", households: 500, persons: 1600 },
   ],
@@ -39,7 +40,7 @@ describe("the dashboard", () => {
   });
 
   it("says so when nothing is registered", async () => {
-    const wrapper = mountWith({ ...data, totals: { households: 0, persons: 0 }, streets: [] });
+    const wrapper = mountWith({ ...data, totals: { households: 0, persons: 0 }, areas: [] });
     await flushPromises();
     expect(wrapper.text()).toContain("还没有登记任何家庭");
     expect(wrapper.find("[data-testid=street-table]").exists()).toBe(false);
@@ -53,6 +54,22 @@ describe("the dashboard", () => {
     expect(wrapper.text()).toContain("服务器内部错误");
     expect(wrapper.text()).toContain("重试");
   });
+  it("shows a street's communities, named as such", async () => {
+    const communities: Dashboard = {
+      ...data,
+      level: "community",
+      areas: [
+        { code: "430602001001", name: "郭亮社区", households: 600, persons: 2000 },
+        { code: "430602001002", name: "汴河社区", households: 400, persons: 1600 },
+      ],
+    };
+    const wrapper = mountWith(communities);
+    await flushPromises();
+    expect(wrapper.text()).toContain("各社区户数与人数");
+    expect(wrapper.find("[data-testid=street-table] th").text()).toContain("社区（村）");
+    expect(wrapper.text()).not.toContain("各街道户数与人数");
+  });
+
   it("names a street's own area above the district's", async () => {
     signIn("430602001000", ["stats_read"]);
     vi.stubGlobal(

@@ -11,6 +11,8 @@ describe("formatting", () => {
   it("shortens street names only by their suffix", () => {
     expect(shortStreetName("岳阳楼街道")).toBe("岳阳楼");
     expect(shortStreetName("西塘镇")).toBe("西塘");
+    expect(shortStreetName("郭亮社区")).toBe("郭亮");
+    expect(shortStreetName("东站社区居民委员会")).toBe("东站");
     expect(shortStreetName("镇")).toBe("镇");
     expect(shortStreetName("洞庭南路")).toBe("洞庭南路");
   });
