@@ -339,10 +339,19 @@ async fn the_sweep_lists_both_kinds_within_scope_and_keeps_up_with_edits() {
     );
     assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", propose).await.status(), 204);
     assert_eq!(mark_of(list(&district, "stale").await).unwrap()["mark"], "proposed");
-    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", withdraw).await.status(), 204);
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", withdraw.clone()).await.status(), 204);
     assert!(mark_of(list(&district, "stale").await).unwrap()["mark"].is_null());
     let trail: Value = app.get_as(&district, &history).await.json().await.unwrap();
     assert!(trail["records"][0]["diff"].as_str().unwrap().contains(r#""status":["proposed",null]"#), "{trail}");
+    // So is a dismissal, audited as such: the row is back on the list unmarked.
+    let mut dismissed = dismiss.clone();
+    dismissed["reason"] = json!("已核实");
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", dismissed).await.status(), 204);
+    assert!(mark_of(list(&district, "stale").await).is_none(), "a dismissed row leaves the list");
+    assert_eq!(app.post_as(&district, "/api/v1/sweep/marks", withdraw).await.status(), 204);
+    assert!(mark_of(list(&district, "stale").await).unwrap()["mark"].is_null());
+    let trail: Value = app.get_as(&district, &history).await.json().await.unwrap();
+    assert!(trail["records"][0]["diff"].as_str().unwrap().contains(r#""status":["dismissed",null]"#), "{trail}");
     // Export: masked IDs only, under a header that says the filter in words.
     let res = app.post_as(&district, "/api/v1/sweep/export", json!({ "policy_id": id, "kind": "missing" })).await;
     assert_eq!(res.status(), 200);

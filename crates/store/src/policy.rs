@@ -377,9 +377,10 @@ pub(crate) const UPSERT_MARK: &str = "
 /// A finding's mark as it stands, within the prefix `$5`: its status, reason and end
 /// (a taper's), and whether the household is as it was when marked.
 /// Withdraws a proposal: the row is listed as it was before it.
-pub(crate) const DELETE_PROPOSAL: &str = "
+pub(crate) const DELETE_MARK: &str = "
     DELETE FROM sweep_mark
-     WHERE policy_id = $1 AND household_id = $2 AND person_id = $3 AND kind = $4 AND status = 'proposed'";
+     WHERE policy_id = $1 AND household_id = $2 AND person_id = $3 AND kind = $4
+       AND status IN ('proposed', 'dismissed')";
 pub(crate) const MARK_BEFORE: &str = "
     SELECT m.status, m.reason, m.ends_on, m.household_version = h.version
       FROM sweep_mark m JOIN household h ON h.id = m.household_id

@@ -355,12 +355,17 @@ macro_rules! policy_store {
                 {
                     return Ok(true);
                 }
-                // A proposal withdrawn: gone, as if never made (only a proposal is withdrawn).
-                if mark.status == "withdrawn" {
-                    if !matches!(&before, Some((status, ..)) if status == "proposed") {
-                        return Ok(false);
+                // A proposal or a dismissal withdrawn: gone, the row back on its list unmarked.
+                // A dismissal made before the household last changed is shown no more: nothing to take back.
+                let withdrawn = match &before {
+                    Some((status, _, _, current)) if status == "proposed" || (status == "dismissed" && *current) => {
+                        Some(status.clone())
                     }
-                    sqlx::query($crate::policy::DELETE_PROPOSAL)
+                    _ => None,
+                };
+                if mark.status == "withdrawn" {
+                    let Some(withdrawn) = withdrawn else { return Ok(false) };
+                    sqlx::query($crate::policy::DELETE_MARK)
                         .bind(mark.policy_id)
                         .bind(mark.household_id)
                         .bind(mark.person_id)
@@ -368,7 +373,7 @@ macro_rules! policy_store {
                         .execute(&mut *tx)
                         .await?;
                     let diff = serde_json::json!({ "policy": mark.policy_id, "person": mark.person_id, "kind": mark.kind,
-                                                   "status": ["proposed", null] });
+                                                   "status": [withdrawn, null] });
                     append_audit!(tx, actor, &$crate::registry::household_event("sweep.mark", mark.household_id, diff.to_string()));
                     tx.commit().await?;
                     return Ok(true);

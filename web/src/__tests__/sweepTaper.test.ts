@@ -9,6 +9,8 @@ import SweepView from "../views/SweepView.vue";
 import { signIn } from "./support";
 
 const calls: { url: string; method: string; body: unknown }[] = [];
+// When set, the 应退未退 list also holds a row dismissed before (shown with 显示已排除的).
+let withDismissed = false;
 
 const row = (kind: SweepRow["kind"], taper_ends: string | null = null): SweepRow => ({
   policy_id: 1,
@@ -59,7 +61,11 @@ beforeEach(() => {
           body.kind === "taper"
             ? [row("taper", "2026-02-28")]
             : body.kind === "stale"
-              ? [row("stale"), { ...row("stale"), policy_id: 2, household_id: 43, household_number: "T-OTHER" }]
+              ? [
+                  row("stale"),
+                  { ...row("stale"), policy_id: 2, household_id: 43, household_number: "T-OTHER" },
+                  ...(withDismissed ? [{ ...row("stale"), household_id: 44, household_number: "T-GONE", name: "李四", mark: "dismissed", mark_reason: "已核实" }] : []),
+                ]
               : [];
         const status = { running: false, phase: "done", as_of: "2025-08-31", finished_at: "2025-08-31 10:00:00" };
         const counts = { policy_id: 1, code: "dibao", name: "低保", department: "区民政局", missing: 0, stale: 1, taper: 1, unknown: 0 };
@@ -72,6 +78,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  withDismissed = false;
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
   session.me = null;
@@ -169,5 +176,25 @@ describe("the sweep's date", () => {
     earliest.setHours(23, 0, 0, 0);
     expect(view.outsideSweepDays(new Date(earliest.getTime() - 1827 * day))).toBe(false);
     wrapper.unmount();
+  });
+});
+
+describe("a dismissed row on the sweep page", () => {
+  it("is only taken back, after a confirmation, not proposed or dismissed again", async () => {
+    withDismissed = true;
+    const confirm = vi.spyOn(ElMessageBox, "confirm").mockResolvedValue("confirm" as never);
+    const wrapper = mountView();
+    await flushPromises();
+    await pickKind(wrapper, "stale");
+    const rows = wrapper.findAll("[data-testid=sweep-table] tr.el-table__row").filter((r) => r.text().includes("T-GONE"));
+    expect(rows.length).toBeGreaterThan(0);
+    const gone = rows[rows.length - 1];
+    expect(gone.find("[data-testid=propose]").exists()).toBe(false);
+    expect(gone.find("[data-testid=dismiss]").exists()).toBe(false);
+    await gone.find("[data-testid=undismiss]").trigger("click");
+    await flushPromises();
+    expect(String(confirm.mock.calls[0][0])).toContain("李四");
+    const sent = calls.find((c) => c.url === "/api/v1/sweep/marks");
+    expect(sent?.body).toEqual({ policy_id: 1, household_id: 44, person_id: null, kind: "stale", status: "withdrawn" });
   });
 });
