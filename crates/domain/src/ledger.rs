@@ -1260,6 +1260,19 @@ pub fn as_mapped(field: Field, cell: &Cell, today: NaiveDate) -> String {
     shown.unwrap_or(text)
 }
 
+/// A value masked with `*` (copied from an error report or an export) cannot be
+/// read back: the worker is told where the full value is.
+fn masked_value(text: &str) -> Result<(), Reject> {
+    if text.contains(['*', '＊']) {
+        return Err(reject(
+            "masked_value",
+            "这是脱敏后的值（含 *），无法导入：请在原台账中改正后上传原台账，或重新录入完整号码",
+            "this value is masked (it has *) and cannot be imported: correct your own ledger and upload it, or type the full number again",
+        ));
+    }
+    Ok(())
+}
+
 /// An ID number from a cell. A number cell (or its scientific-notation
 /// text) has lost its last digits in Excel and cannot be trusted.
 pub fn parse_id(cell: &Cell, today: NaiveDate) -> Result<IdNumber, Reject> {
@@ -1278,6 +1291,7 @@ pub fn parse_id(cell: &Cell, today: NaiveDate) -> Result<IdNumber, Reject> {
         return Err(lost());
     }
     let text = text.trim_start_matches('\'').to_owned();
+    masked_value(&text)?;
     IdNumber::parse_on(&text, today).map_err(|e| {
         use crate::UserError;
         reject("invalid_id_number", e.message_zh(), e.message_en())
@@ -1290,6 +1304,7 @@ pub fn parse_phone(cell: &Cell) -> Result<String, Reject> {
         Cell::Number(n) if n.fract() == 0.0 && *n > 0.0 => format!("{n:.0}"),
         other => clean(&other.display()),
     };
+    masked_value(&text)?;
     let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
     let digits = digits.strip_prefix("+86").unwrap_or(&digits).to_owned();
     let b = digits.as_bytes();

@@ -823,6 +823,14 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
             format!("only the first {kept} of {total} issues are listed: correct these and check again"),
         )?;
     }
+    // Values are masked here as in every export: the report marks, the worker's own ledger is corrected.
+    let row = report.issues.len() as u32 + 3;
+    list.write_string(row, 4, "本报告中的身份证号、电话已脱敏：请在原台账中改正后上传原台账")?;
+    list.write_string(
+        row,
+        5,
+        "ID numbers and phones are masked in this report: correct your own ledger and upload that",
+    )?;
     for (col, width) in (0u16..).zip([8.0, 6.0, 14.0, 24.0, 60.0, 60.0]) {
         list.set_column_width(col, width)?;
     }

@@ -80,6 +80,9 @@ fn normalises_values_whose_meaning_is_certain() {
     assert_eq!(parse_phone(&Cell::Number(13812345678.0)).unwrap(), "13812345678");
     assert_eq!(parse_phone(&t("0730-8221234")).unwrap(), "07308221234");
     assert!(parse_phone(&t("12345")).is_err());
+    // A value copied from an error report or an export, masked: the worker is told to use the own ledger.
+    assert_eq!(parse_phone(&t("139****1111")).unwrap_err().code, "masked_value");
+    assert_eq!(parse_id(&t("430602********0371"), today()).unwrap_err().code, "masked_value");
     let x = id((1962, 3, 4), 27);
     assert_eq!(parse_id(&t(&x.to_lowercase()), today()).unwrap().as_str(), x);
 }
