@@ -117,6 +117,12 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
         err["message"].as_str().unwrap().contains("最低生活保障") || err["message"].as_str().unwrap().contains("低保"),
         "{err}"
     );
+    // The version in force saved as it is makes no draft for a checker to review.
+    let unchanged = entry["active"]["definition"].clone();
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": unchanged })).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["code"].clone()), (409, json!("unchanged")));
+    let versions: Value = app.get_as(&maker, &format!("/api/v1/policies/{id}")).await.json().await.unwrap();
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 1, "{versions}");
     // A policy keeps its code.
     let mut renamed = def.clone();
     renamed["code"] = json!("dibao2");
@@ -130,6 +136,10 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     let draft: Value = res.json().await.unwrap();
     assert_eq!((draft["status"].as_str(), draft["version"].as_i64()), (Some("draft"), Some(2)));
     let version = draft["id"].as_i64().unwrap();
+    // Saved again unchanged: the same draft, not a third version.
+    let again: Value =
+        send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": def })).await.json().await.unwrap();
+    assert_eq!((again["id"].as_i64(), again["version"].as_i64()), (Some(version), Some(2)));
     // Maker ≠ checker.
     let own = app.post_as(&maker, &format!("/api/v1/policy-versions/{version}/publish"), json!({})).await;
     assert_eq!(own.status(), 409);

@@ -285,7 +285,7 @@ pub async fn create(
 }
 
 #[utoipa::path(put, path = "/api/v1/policies/{id}/draft", tag = "policies", request_body = PolicyForm,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn draft(
     State(state): State<AppState>,
     axum::Extension(p): axum::Extension<Principal>,
@@ -299,6 +299,21 @@ pub async fn draft(
     }
     valid(&state, &form.definition).await?;
     records_free(&versions, Some(id), &form.definition)?;
+    // Nothing changed: the draft waiting for review stays as it is, and no draft is made of
+    // the version in force (a checker would review a copy).
+    let of_policy = |status: &str| versions.iter().find(|v| v.policy_id == id && v.status == status);
+    match (of_policy("draft"), of_policy("active")) {
+        (Some(d), _) if d.definition == form.definition => return Ok(Json(d.clone())),
+        (None, Some(a)) if a.definition == form.definition => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "unchanged",
+                "没有修改：与现行版本相同，无需保存草稿",
+                "nothing changed: this is the version in force, no draft is needed",
+            ));
+        }
+        _ => {}
+    }
     let v = state.store.draft_policy(&p.actor(), Some(id), &form.definition).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(v))
 }
