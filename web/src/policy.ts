@@ -134,13 +134,20 @@ export function shown(entry: PolicyEntry) {
 }
 
 /** Catalogue rows of a department whose name, English name or code contains the text. */
-export function filterPolicies(entries: PolicyEntry[], department: string, text: string): PolicyEntry[] {
+export function filterPolicies(
+  entries: PolicyEntry[],
+  department: string,
+  text: string,
+  /** The names of the category a policy records (低保 for 城乡最低生活保障), found too. */
+  categoryNames: (code: string) => string[] = () => [],
+): PolicyEntry[] {
   const q = text.trim().toLowerCase();
   return entries.filter((e) => {
     const d = shown(e)?.definition;
     if (!d) return false;
     if (department && d.department !== department) return false;
-    return !q || [d.name, d.name_en, d.code].some((s) => s.toLowerCase().includes(q));
+    const names = [d.name, d.name_en, d.code, ...(d.records ? categoryNames(d.records) : [])];
+    return !q || names.some((s) => s.toLowerCase().includes(q));
   });
 }
 

@@ -120,7 +120,7 @@ function version(id: number, status: PolicyVersion["status"], name: string, depa
     policy_id: id,
     version: 1,
     status,
-    definition: { ...blankDefinition("2026-01-01"), name, name_en: code.toUpperCase(), department, code },
+    definition: { ...blankDefinition("2026-01-01"), name, name_en: code.toUpperCase(), department, code, records: code },
     drafted_by: null,
     drafted_by_name: null,
     drafted_at: "2026-01-01T00:00:00Z",
@@ -143,6 +143,11 @@ describe("the catalogue", () => {
     expect(filterPolicies(entries, "", "DIBAO").map((e) => e.policy_id)).toEqual([1, 3]);
     expect(filterPolicies(entries, "区教育局", "new").map((e) => e.policy_id)).toEqual([2]);
     expect(filterPolicies(entries, "", "  ")).toHaveLength(3);
+  });
+
+  it("finds a policy by the category it records, as people call it (低保)", () => {
+    const names = (code: string) => ({ dibao: ["低保"], dibao_edge: ["低边"] })[code] ?? [];
+    expect(filterPolicies(entries, "", "低保", names).map((e) => e.policy_id)).toEqual([1, 3]);
   });
 
   it("lists each department once", () => {
