@@ -4,6 +4,11 @@ import type { Division, Holding, HouseholdDetail, HouseholdFacets, HouseholdSumm
 import { yuan } from "./codes";
 import { i18n } from "./i18n";
 
+/** A label's colon: full width in Chinese, ": " in English. */
+function colon(): string {
+  return i18n.global.locale.value === "en" ? ": " : "：";
+}
+
 /**
  * The head does not move out (the server refuses it too): with others left, another member
  * is made head first; alone, the two households are merged instead, which leaves none empty.
@@ -205,12 +210,12 @@ export function diffLines(
       continue;
     }
     const name = label(DIFF_LABELS[key] ?? key) ?? key;
-    if (members) lines.push(`${name}：${show(key, now)}`);
-    else if (pair && WHOLE.has(key) && (empty(pair[0]) || empty(pair[1]))) lines.push(`${name}：${show(key, now)}`);
+    if (members) lines.push(`${name}${colon()}${show(key, now)}`);
+    else if (pair && WHOLE.has(key) && (empty(pair[0]) || empty(pair[1]))) lines.push(`${name}${colon()}${show(key, now)}`);
     else if (pair) {
       const [before, after] = [show(key, pair[0]), show(key, pair[1])];
-      if (before !== after) lines.push(`${name}：${before} → ${after}`);
-    } else lines.push(`${name}：${show(key, v)}`);
+      if (before !== after) lines.push(`${name}${colon()}${before} → ${after}`);
+    } else lines.push(`${name}${colon()}${show(key, v)}`);
   }
   return [...events, ...lines];
 }
@@ -263,7 +268,7 @@ export function householdChanges(
 ): string[] {
   const lines: string[] = [];
   const compare = (prefix: string, key: string, a: unknown, b: unknown) => {
-    if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(DIFF_LABELS[key])}：${show(key, a)} → ${show(key, b)}`);
+    if (JSON.stringify(a) !== JSON.stringify(b)) lines.push(`${prefix}${label(DIFF_LABELS[key])}${colon()}${show(key, a)} → ${show(key, b)}`);
   };
   const facts = [
     "community_name",
@@ -297,13 +302,13 @@ export function householdChanges(
   for (const m of after.members) {
     const old = before.members.find((x) => x.id === m.id);
     if (!old) {
-      lines.push(`${label("addMember")}：${m.name}`);
+      lines.push(`${label("addMember")}${colon()}${m.name}`);
       continue;
     }
     for (const key of people) compare(`${m.name} · `, key, old[key], m[key]);
   }
   for (const m of before.members.filter((x) => !after.members.some((y) => y.id === x.id))) {
-    lines.push(`${label("remove")}：${m.name}`);
+    lines.push(`${label("remove")}${colon()}${m.name}`);
   }
   // Categories: who holds each (the household or a member by name), and its dates.
   const holder = (g: Holding) => {
@@ -312,11 +317,11 @@ export function householdChanges(
   };
   for (const g of after.holdings) {
     const old = before.holdings.find((x) => x.id === g.id);
-    if (!old) lines.push(`${label("addHolding")}：${holder(g)} ${g.start_date}${g.end_date ? ` – ${g.end_date}` : ""}`);
+    if (!old) lines.push(`${label("addHolding")}${colon()}${holder(g)} ${g.start_date}${g.end_date ? ` – ${g.end_date}` : ""}`);
     else for (const key of ["start_date", "end_date"] as const) compare(`${holder(g)} · `, key, old[key], g[key]);
   }
   for (const g of before.holdings.filter((x) => !after.holdings.some((y) => y.id === x.id))) {
-    lines.push(`${label("removeHolding")}：${holder(g)}`);
+    lines.push(`${label("removeHolding")}${colon()}${holder(g)}`);
   }
   return lines;
 }

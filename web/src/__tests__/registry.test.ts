@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { setLocale } from "../i18n";
 import type { Division, Holding, HouseholdDetail, HouseholdSummary, Member } from "../api";
 import {
   canMove,
@@ -110,6 +111,15 @@ describe("a household's history", () => {
       "end_date：– → 2026-10-31",
       "person：张三",
     ]);
+  });
+
+  it("puts an English colon after a label in English", () => {
+    setLocale("en");
+    try {
+      expect(diffLines('{"address":["A","B"]}', () => "Address")).toEqual(["Address: A → B"]);
+    } finally {
+      setLocale("zh-CN");
+    }
   });
 
   it("shows nothing as a dash and text that is not JSON as it is", () => {
