@@ -528,7 +528,10 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     assert_eq!(t["households_rejected"], 3);
     let notices: Vec<&str> =
         report["notices"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
-    assert_eq!(notices, ["no_assets", "no_registration", "no_tenure"], "it has an income column");
+    assert_eq!(notices, ["no_assets", "no_registration", "no_tenure", "person_defaults"], "it has an income column");
+    // The member facts it lacks are named with the values they are recorded as (劳动能力 decides 特困).
+    let defaults = report["notices"][3]["message_zh"].as_str().unwrap();
+    assert!(defaults.contains("劳动能力记为有劳动能力") && defaults.contains("就业状况记为无业"), "{defaults}");
     let issues: Vec<(i64, String, String)> = report["issues"]
         .as_array()
         .unwrap()
@@ -622,7 +625,7 @@ async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_bot
     // No income or assets column: said once for the sheet, nothing held back for it.
     let notices: Vec<&str> =
         report["notices"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
-    assert_eq!(notices, ["no_income", "no_assets", "no_registration", "no_tenure"]);
+    assert_eq!(notices, ["no_income", "no_assets", "no_registration", "no_tenure", "person_defaults"]);
     for (id, registered) in [(&ids[0], false), (&ids[2], true), (&ids[3], false)] {
         let found = search(&app, &worker, json!({ "id_number": id })).await;
         assert_eq!(found["total"] == 1, registered, "{found}");

@@ -105,8 +105,8 @@ pub struct ImportReport {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Notice {
     pub code: &'static str,
-    pub message_zh: &'static str,
-    pub message_en: &'static str,
+    pub message_zh: std::borrow::Cow<'static, str>,
+    pub message_en: std::borrow::Cow<'static, str>,
 }
 
 /// Notices for a sheet mapped as `said`: an income or assets column missing means the
@@ -118,37 +118,64 @@ fn notices(said: Said, totals: &Totals) -> Vec<Notice> {
     if totals.total_rows > 0 {
         out.push(Notice {
             code: "total_rows",
-            message_zh: "表中的合计（小计、总计）行不是家庭成员，未导入",
-            message_en: "the sheet's total (subtotal) rows are not persons and were left out",
+            message_zh: "表中的合计（小计、总计）行不是家庭成员，未导入".into(),
+            message_en: "the sheet's total (subtotal) rows are not persons and were left out".into(),
         });
     }
     if !incomes.any(|f| said.has(f)) {
         out.push(Notice {
             code: "no_income",
-            message_zh: "表中没有收入列：新登记的家庭收入记为“未登记”，政策找人对看收入的政策判为“无法判定”，不列入应享未享。请加上收入列，或登记后逐户补录",
-            message_en: "the sheet has no income column: new households are registered with income not recorded, and the sweep cannot decide policies that look at income for them (they are not listed as missing out); add an income column, or record incomes after registering",
+            message_zh: "表中没有收入列：新登记的家庭收入记为“未登记”，政策找人对看收入的政策判为“无法判定”，不列入应享未享。请加上收入列，或登记后逐户补录".into(),
+            message_en: "the sheet has no income column: new households are registered with income not recorded, and the sweep cannot decide policies that look at income for them (they are not listed as missing out); add an income column, or record incomes after registering".into(),
         });
     }
     if !said.has(Field::Assets) {
         out.push(Notice {
             code: "no_assets",
-            message_zh: "表中没有家庭财产列：新登记的家庭财产记为“未登记”，政策找人对看财产的政策判为“无法判定”",
-            message_en: "the sheet has no assets column: new households are registered with assets not recorded, and the sweep cannot decide policies that look at assets for them",
+            message_zh: "表中没有家庭财产列：新登记的家庭财产记为“未登记”，政策找人对看财产的政策判为“无法判定”".into(),
+            message_en: "the sheet has no assets column: new households are registered with assets not recorded, and the sweep cannot decide policies that look at assets for them".into(),
         });
     }
     // Both decide policies (urban and rural lines, housing aid): a default is said.
     if !said.has(Field::Registration) {
         out.push(Notice {
             code: "no_registration",
-            message_zh: "表中没有户籍性质列：新登记的家庭将记为“城镇”户籍，农村家庭请登记后逐户改正，或加上此列",
-            message_en: "the sheet has no registered-residence column: new households are registered as urban; correct rural ones after registering, or add the column",
+            message_zh: "表中没有户籍性质列：新登记的家庭将记为“城镇”户籍，农村家庭请登记后逐户改正，或加上此列".into(),
+            message_en: "the sheet has no registered-residence column: new households are registered as urban; correct rural ones after registering, or add the column".into(),
         });
     }
     if !said.has(Field::Tenure) {
         out.push(Notice {
             code: "no_tenure",
-            message_zh: "表中没有住房情况列：新登记的家庭将记为“自有住房”，请登记后逐户改正，或加上此列",
-            message_en: "the sheet has no housing column: new households are registered as owning their home; correct them after registering, or add the column",
+            message_zh: "表中没有住房情况列：新登记的家庭将记为“自有住房”，请登记后逐户改正，或加上此列".into(),
+            message_en: "the sheet has no housing column: new households are registered as owning their home; correct them after registering, or add the column".into(),
+        });
+    }
+    // Person facts the policies read: a default recorded without a word would decide
+    // eligibility (特困 looks at work ability, 就业困难 at employment) unseen.
+    let defaults = [
+        (Field::Marital, "20岁以下未婚、其余已婚", "single under 20, married otherwise"),
+        (Field::Health, "健康", "healthy"),
+        (Field::WorkAbility, "有劳动能力", "able to work"),
+        (Field::Employment, "无业", "not working"),
+        (Field::Schooling, "未在校", "not in school"),
+    ];
+    let missing: Vec<_> = defaults.iter().filter(|(f, ..)| !said.has(*f)).collect();
+    if !missing.is_empty() {
+        let zh: Vec<String> = missing.iter().map(|(f, zh, _)| format!("{}记为{zh}", f.label_zh())).collect();
+        let en: Vec<String> = missing.iter().map(|(f, _, en)| format!("{} as {en}", f.label_en())).collect();
+        out.push(Notice {
+            code: "person_defaults",
+            message_zh: format!(
+                "表中没有以下成员信息列，新登记的成员将记为默认值：{}。政策找人会据此判断（如特困看劳动能力、就业援助看就业状况），请登记后逐户核对，或加上这些列",
+                zh.join("，")
+            )
+            .into(),
+            message_en: format!(
+                "the sheet lacks these columns, so new members are recorded with defaults: {}. The sweep judges by them (extreme poverty support looks at work ability, employment aid at employment): check each household after registering, or add the columns",
+                en.join(", ")
+            )
+            .into(),
         });
     }
     out
