@@ -936,6 +936,17 @@ fn known_function(name: &str) -> bool {
         || matches!(name, "exists" | "all" | "exists_one" | "existsOne" | "count" | "map" | "filter" | "has")
 }
 
+/// The half-width twin of a full-width sign or a Chinese quote a rule cannot read.
+fn half_width(c: char) -> Option<char> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        '‘' | '’' | '“' | '”' => Some('\''),
+        '，' => Some(','),
+        '　' => Some(' '),
+        _ => None,
+    }
+}
+
 /// The parser's message in words a policy officer reads (its grammar's token
 /// names are left out); a message it has not been taught is passed on as it is.
 fn syntax_message(msg: &str) -> (String, String) {
@@ -943,6 +954,15 @@ fn syntax_message(msg: &str) -> (String, String) {
     let quoted = |rest: &str| rest.strip_prefix('\'').and_then(|r| r.split_once("' ")).map(|(q, _)| q.to_owned());
     if let Some(c) = msg.strip_prefix("token recognition error at: '") {
         let c = c.strip_suffix('\'').unwrap_or(c);
+        // A sign typed with a Chinese input method: its half-width twin is named.
+        if let Some(ascii) = c.chars().next().and_then(half_width) {
+            return (
+                format!("“{c}”是全角（中文）符号：请改用半角符号“{ascii}”（切换到英文输入法输入）"),
+                format!(
+                    "'{c}' is a full-width (Chinese) sign: use the half-width '{ascii}' instead (type it in English input mode)"
+                ),
+            );
+        }
         return (
             format!("无法识别“{c}”：字段用英文名书写（见字段列表），文字要放在引号里"),
             format!(

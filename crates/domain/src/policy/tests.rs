@@ -821,6 +821,15 @@ fn syntax_errors_point_at_the_character_and_say_what_is_wrong_in_words() {
     let e = v.compile("年龄 > 60", Level::Person, Want::Bool).unwrap_err();
     assert_eq!((e.kind, e.line, e.column), (RuleErrorKind::Syntax, 1, 1), "{e:?}");
     assert!(e.message_zh.contains("无法识别“年”") && e.message_en.contains("'年' is not understood"), "{e:?}");
+    // A sign or a quote typed with a Chinese input method: its half-width twin is named.
+    for (rule, sign, ascii) in [("age ＞ 60", "＞", ">"), ("（age > 60)", "（", "("), ("sex == ‘male’", "‘", "'")]
+    {
+        let e = v.compile(rule, Level::Person, Want::Bool).unwrap_err();
+        assert!(
+            e.message_zh.contains(&format!("“{sign}”是全角")) && e.message_zh.contains(&format!("“{ascii}”")),
+            "{e:?}"
+        );
+    }
     let e = v.compile("age > 60 && 年龄", Level::Person, Want::Bool).unwrap_err();
     assert_eq!(e.column, 13, "{e:?}");
     let e = v.compile("age > ", Level::Person, Want::Bool).unwrap_err();
