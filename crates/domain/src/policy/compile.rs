@@ -671,6 +671,15 @@ impl<'a> Cx<'a> {
         };
         match field.values.iter().position(|v| *v == code) {
             Some(i) => Ok(i as i64),
+            // Its Chinese name written for the code: the code to write is named.
+            None if let Some(written) = super::fields::code_for_label(col, code) => Err(self.type_error(
+                at,
+                format!("“{code}”是 {} 的取值 '{written}' 的中文名：规则中请写 '{written}'", field.name),
+                format!(
+                    "'{code}' is the Chinese name of {}'s value '{written}': write '{written}' in rules",
+                    field.name
+                ),
+            )),
             None => Err(self.type_error(
                 at,
                 format!("{} 没有取值 '{code}'，可选：{}", field.name, field.values.join("、")),
@@ -939,11 +948,8 @@ fn known_function(name: &str) -> bool {
 /// The half-width twin of a full-width sign or a Chinese quote a rule cannot read.
 fn half_width(c: char) -> Option<char> {
     match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
         '‘' | '’' | '“' | '”' => Some('\''),
-        '，' => Some(','),
-        '　' => Some(' '),
-        _ => None,
+        _ => Some(crate::registry::half_width(c)).filter(|&h| h != c),
     }
 }
 

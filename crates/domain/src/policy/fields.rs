@@ -84,6 +84,30 @@ fn coded(name: &'static str, zh: &'static str, en: &'static str, col: Col, value
     Field { values, ..field(name, zh, en, col, FieldType::Code) }
 }
 
+/// The code a coded field's value is written as in rules, given its Chinese name
+/// (`特困` → `tekun`), for an error that tells the officer what to write.
+pub fn code_for_label(col: Col, label: &str) -> Option<&'static str> {
+    match col {
+        Col::Sex => match label {
+            "男" => Some("male"),
+            "女" => Some("female"),
+            _ => None,
+        },
+        Col::Relation => Relation::parse(label).map(Relation::code),
+        Col::Marital => Marital::parse(label).map(Marital::code),
+        Col::Illness => Health::parse(label).map(Health::code),
+        Col::DisabilityType => DisabilityKind::parse(label).map(DisabilityKind::code),
+        Col::WorkAbility => WorkAbility::parse(label).map(WorkAbility::code),
+        Col::Employment => Employment::parse(label).map(Employment::code),
+        Col::Schooling => Schooling::parse(label).map(Schooling::code),
+        Col::Categories | Col::HouseholdCategories => Category::parse(label).map(Category::code),
+        Col::Housing => Tenure::parse(label).map(Tenure::code),
+        Col::Registration => Registration::parse(label).map(Registration::code),
+        Col::Tags => Tag::parse(label).map(Tag::code),
+        _ => None,
+    }
+}
+
 /// Every field, persons' first.
 pub fn fields() -> Vec<Field> {
     use FieldType::*;

@@ -830,6 +830,14 @@ fn syntax_errors_point_at_the_character_and_say_what_is_wrong_in_words() {
             "{e:?}"
         );
     }
+    // A value written by its Chinese name: the code to write instead is named.
+    for (rule, code) in [("'特困' in categories", "tekun"), ("sex == '女'", "female")] {
+        let e = v.compile(rule, Level::Person, Want::Bool).unwrap_err();
+        assert!(
+            e.message_zh.contains(&format!("请写 '{code}'")) && e.message_en.contains(&format!("write '{code}'")),
+            "{e:?}"
+        );
+    }
     let e = v.compile("age > 60 && 年龄", Level::Person, Want::Bool).unwrap_err();
     assert_eq!(e.column, 13, "{e:?}");
     let e = v.compile("age > ", Level::Person, Want::Bool).unwrap_err();
