@@ -676,7 +676,7 @@ export const api = {
   household: (id: number) => getJSON<HouseholdDetail>(`/api/v1/households/${id}`),
   householdHistory: (id: number) =>
     getJSON<{ records: AuditRecord[]; actors: Record<string, string> }>(`/api/v1/households/${id}/history`).then((r) =>
-      r.records.map((record) => ({ ...record, actor_name: actorLabel(record, r.actors) })),
+      r.records.map((record) => ({ ...record, actor_name: actorLabel(record, r.actors ?? {}) })),
     ),
   reveal: (person: number) => postJSON<{ id_number: string }>(`/api/v1/persons/${person}/reveal`),
   revealPhone: (of: { person: number } | { household: number }) =>

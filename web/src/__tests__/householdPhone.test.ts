@@ -56,11 +56,20 @@ describe("a household on a phone (390 px)", () => {
     expect(card.find("[data-testid=edit-holding-31]").exists()).toBe(true);
   });
 
-  it("keeps the members' names pinned on the left while the other columns scroll", async () => {
+  it("shows each member on a card with every fact and action in sight, ticked there for a split", async () => {
     const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
     await flushPromises();
-    const cells = wrapper.findAll("[data-testid=members] td").filter((td) => td.text().includes("张二"));
-    expect(cells.length).toBeGreaterThan(0);
-    expect(cells.every((td) => td.classes().includes("el-table-fixed-column--left"))).toBe(true);
+    expect(wrapper.find("[data-testid=members]").exists()).toBe(false);
+    const child = wrapper.find("[data-testid=member-card-2]");
+    expect(child.text()).toContain("张二");
+    expect(child.text()).toContain(household.members[1].id_masked);
+    expect(child.text()).toContain("月收入");
+    expect(child.find("[data-testid=edit-member-2]").exists()).toBe(true);
+    // The head is not split off: no box to tick.
+    expect(wrapper.find("[data-testid=member-card-1] .el-checkbox").exists()).toBe(false);
+    expect(wrapper.find("[data-testid=split]").attributes("disabled")).toBeDefined();
+    await child.find(".el-checkbox input").setValue(true);
+    await flushPromises();
+    expect(wrapper.find("[data-testid=split]").attributes("disabled")).toBeUndefined();
   });
 });
