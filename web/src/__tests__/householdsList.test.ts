@@ -95,6 +95,17 @@ describe("the registry list", () => {
     expect(window.location.href).not.toContain("李");
   });
 
+  it("says whether the more filters open or fold away", async () => {
+    const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    const toggle = wrapper.find("[data-testid=more-filters]");
+    expect(toggle.text()).toBe("更多条件");
+    await toggle.trigger("click");
+    expect(toggle.text()).toBe("收起条件");
+    expect(toggle.attributes("aria-expanded")).toBe("true");
+    wrapper.unmount();
+  });
+
   it("loads the cascader from the user's jurisdiction and shows counts beside the options", async () => {
     const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
     await flushPromises();
