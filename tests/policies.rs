@@ -123,6 +123,11 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["code"].clone()), (409, json!("unchanged")));
     let versions: Value = app.get_as(&maker, &format!("/api/v1/policies/{id}")).await.json().await.unwrap();
     assert_eq!(versions["versions"].as_array().unwrap().len(), 1, "{versions}");
+    // A rule far longer than any of the catalogue's is refused, naming it.
+    let mut long = def.clone();
+    long["condition"] = json!(format!("size in [{}]", (0..2000).map(|n| n.to_string()).collect::<Vec<_>>().join(",")));
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": long })).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("condition")));
     // A policy keeps its code.
     let mut renamed = def.clone();
     renamed["code"] = json!("dibao2");

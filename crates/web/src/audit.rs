@@ -168,7 +168,8 @@ fn workbook(page: &AuditPage) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         for (col, value) in
             (1u16..).zip([&r.at, &actor, &r.actor_name, &r.ip, &r.action, &r.entity, &r.entity_id, &r.diff])
         {
-            sheet.write_string(row, col, value)?;
+            // A record longer than a cell holds (a long rule's) is cut, not the export failed.
+            sheet.write_string(row, col, crate::sheets::fits(value))?;
         }
     }
     sheet.set_freeze_panes(1, 0)?;

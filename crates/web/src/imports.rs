@@ -811,16 +811,6 @@ pub async fn error_report(
 
 /// Two sheets: every issue, and the header with each rejected row (its sheet
 /// row number first), the rejected cells highlighted with the reason as a note.
-/// Text cut to what one Excel cell holds (32,767 characters): a longer cell in
-/// the worker's sheet still gets its report.
-fn fits(text: &str) -> std::borrow::Cow<'_, str> {
-    const MAX: usize = 32_767;
-    match text.char_indices().nth(MAX) {
-        Some((end, _)) => std::borrow::Cow::Owned(text[..end].to_owned()),
-        None => std::borrow::Cow::Borrowed(text),
-    }
-}
-
 fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Note, Workbook};
     let mut book = Workbook::new();
@@ -836,7 +826,7 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
         list.write_number(row, 0, i.row as f64)?;
         list.write_string(row, 1, i.column.map(ledger::column_letter).unwrap_or_default())?;
         list.write_string(row, 2, i.field.map(Field::label_zh).unwrap_or_default())?;
-        list.write_string_with_format(row, 3, fits(&masked(&i.value, i.field)), &text)?;
+        list.write_string_with_format(row, 3, sheets::fits(&masked(&i.value, i.field)), &text)?;
         list.write_string(row, 4, &i.message_zh)?;
         list.write_string(row, 5, &i.message_en)?;
     }
@@ -876,7 +866,7 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
         for (c, cell) in row.iter().enumerate().take(16_383) {
             // The header as it is; a value masked as its column's.
             let value = if r == 0 { cell.display() } else { shown(Some(cell), fields.get(c).copied().flatten()) };
-            let value = fits(&value);
+            let value = sheets::fits(&value);
             let c16 = c as u16 + 1;
             match by_cell.get(&(*number, c)) {
                 Some(issue) => {
@@ -1186,8 +1176,8 @@ mod tests {
     #[test]
     fn a_cell_longer_than_excel_takes_is_cut_to_fit() {
         let long = "洞".repeat(40_000);
-        assert_eq!(fits(&long).chars().count(), 32_767);
-        assert!(matches!(fits("洞庭路"), std::borrow::Cow::Borrowed("洞庭路")));
+        assert_eq!(sheets::fits(&long).chars().count(), 32_767);
+        assert!(matches!(sheets::fits("洞庭路"), std::borrow::Cow::Borrowed("洞庭路")));
     }
 
     #[test]

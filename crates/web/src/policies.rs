@@ -170,7 +170,11 @@ async fn checked(
     }
     // As long as the editor lets them be.
     let texts = [("code", &def.code, 40), ("name", &def.name, 60), ("name_en", &def.name_en, 120)];
-    let texts = texts.into_iter().chain([("department", &def.department, 60), ("basis", &def.basis, 500)]);
+    // A rule of the catalogue is a few hundred characters: far longer is a mistake (and an
+    // Excel cell of its reasons holds 32,767).
+    let benefit = def.benefit.clone().unwrap_or_default();
+    let rules = [("condition", &def.condition, 4000), ("benefit", &benefit, 4000)];
+    let texts = texts.into_iter().chain([("department", &def.department, 60), ("basis", &def.basis, 500)]).chain(rules);
     for (field, value, most) in texts {
         if value.chars().count() > most {
             return Ok(Err(problem(field, format!("不能超过 {most} 个字"), format!("at most {most} characters"))));
@@ -1102,7 +1106,11 @@ fn workbook(
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M");
     let cut =
         if total > rows.len() { format!("；共{total}条，仅导出前{}条", rows.len()) } else { String::new() };
-    sheet.write_string(1, 0, format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}{cut}"))?;
+    sheet.write_string(
+        1,
+        0,
+        crate::sheets::fits(&format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}{cut}")),
+    )?;
     let headers = ["政策", "类型", "户编号", "社区", "姓名", "身份证号", "可享金额(元)", "判定依据", "标记"];
     for (col, h) in (0u16..).zip(headers) {
         sheet.write_string_with_format(3, col, h, &bold)?;
@@ -1123,7 +1131,8 @@ fn workbook(
         if let Some(b) = row.benefit_fen {
             sheet.write_number(r, 6, b as f64 / 100.0)?;
         }
-        sheet.write_string(r, 7, zhongfu_domain::policy::readable_zh(&row.reason, params))?;
+        // A long rule's reason is cut to what a cell holds, not the export failed.
+        sheet.write_string(r, 7, crate::sheets::fits(&zhongfu_domain::policy::readable_zh(&row.reason, params)))?;
         let mark = match (row.kind.as_str(), row.taper_ends) {
             ("taper", Some(end)) => format!("渐退期至 {end}"),
             (_, Some(end)) => format!("渐退期已于 {end} 结束"),

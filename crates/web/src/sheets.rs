@@ -911,6 +911,17 @@ fn read_csv(
     Ok(opened)
 }
 
+/// Text cut to what one Excel cell holds (32,767 characters): an export or a
+/// report with a longer value (a worker's cell, a long rule's reason or audit
+/// record) still opens, the cell cut.
+pub fn fits(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 32_767;
+    match text.char_indices().nth(MAX) {
+        Some((end, _)) => std::borrow::Cow::Owned(text[..end].to_owned()),
+        None => std::borrow::Cow::Borrowed(text),
+    }
+}
+
 /// An .xlsx download: an ASCII file name for old clients and the Chinese one (RFC 5987).
 pub fn attachment(bytes: Vec<u8>, ascii_name: &str, name: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -935,6 +946,19 @@ pub fn attachment(bytes: Vec<u8>, ascii_name: &str, name: &str) -> axum::respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A longer text (a long rule's reason, its audit record) is cut to what a cell holds, in
+    /// characters, so an export still opens; rust_xlsxwriter refuses a longer one.
+    #[test]
+    fn a_cell_holds_at_most_what_excel_takes() {
+        let long = "低".repeat(40_000);
+        assert_eq!(fits(&long).chars().count(), 32_767);
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        assert!(sheet.write_string(0, 0, &long).is_err());
+        assert!(sheet.write_string(0, 0, fits(&long)).is_ok());
+        assert_eq!(fits("短"), "短");
+    }
 
     #[test]
     fn a_date_cell_reads_the_same_day_in_either_date_system() {
