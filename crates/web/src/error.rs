@@ -241,12 +241,19 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
 /// The largest JSON body a form sends (axum's own default limit for one).
 const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
+/// Whether a content type is one axum's `Json` reads: `application/json` or any
+/// `application/…+json`, in any case, with or without parameters.
+fn json_media_type(value: &axum::http::HeaderValue) -> bool {
+    let Ok(text) = value.to_str() else { return false };
+    let essence = text.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
 /// Text holding control characters (NUL and the like, which JSON carries as `\u0000`) is
 /// refused before a handler reads it, naming the field: no name, address or reason holds
 /// them, and PostgreSQL cannot store a NUL. Tabs and line breaks pass.
 pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
-    let json = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !json {
+    if !req.headers().get(header::CONTENT_TYPE).is_some_and(json_media_type) {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
@@ -498,15 +505,18 @@ mod tests {
             .route("/api/v1/forms", axum::routing::post(echo))
             .route_layer(axum::middleware::from_fn(super::refuse_control_characters))
             .layer(axum::middleware::from_fn(super::render_errors));
-        for (sent, field) in [
-            (r#"{"name": "张\u0000三"}"#, Some("name")),
-            (r#"{"members": [{"name": "a"}, {"name": "\u001B[31m"}]}"#, Some("members[1].name")),
-            (r#"{"reason": "\b"}"#, Some("reason")),
-            (r#"{"a\u0000": 1}"#, Some("body")),
-            (r#"{"address": "一行\n二行\t", "note": "C:\\users\\bob"}"#, None),
+        for (sent, field, media) in [
+            (r#"{"name": "张\u0000三"}"#, Some("name"), "application/json"),
+            // Any JSON media type axum's extractor reads is read here too.
+            (r#"{"name": "张\u0000三"}"#, Some("name"), "Application/JSON; charset=utf-8"),
+            (r#"{"name": "张\u0000三"}"#, Some("name"), "application/vnd.api+json"),
+            (r#"{"members": [{"name": "a"}, {"name": "\u001B[31m"}]}"#, Some("members[1].name"), "application/json"),
+            (r#"{"reason": "\b"}"#, Some("reason"), "application/json"),
+            (r#"{"a\u0000": 1}"#, Some("body"), "application/json"),
+            (r#"{"address": "一行\n二行\t", "note": "C:\\users\\bob"}"#, None, "application/json"),
         ] {
             let req = axum::http::Request::post("/api/v1/forms")
-                .header("content-type", "application/json")
+                .header("content-type", media)
                 .body(axum::body::Body::from(sent))
                 .unwrap();
             let res = app.clone().oneshot(req).await.unwrap();
