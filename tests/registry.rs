@@ -191,6 +191,35 @@ async fn a_stale_edit_gets_412_with_the_household_as_it_is_now() {
 }
 
 #[tokio::test]
+async fn a_household_stays_in_a_community_and_keeps_each_tag_once() {
+    let app = TestApp::spawn().await;
+    let (worker, path) = one_of_street_a(&app).await;
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    // A street's code would take the household off every community's list.
+    let mut form = household_form(&page, "洞庭路9号");
+    form["community"] = json!(STREET_A);
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), form).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("community")));
+    let mut form = household_form(&page, "洞庭路9号");
+    form["tags"] = json!(["empty_nest", "empty_nest"]);
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(1), form).await;
+    assert_eq!(res.status(), 200);
+    let after: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!(after["tags"], json!(["empty_nest"]));
+    // An ID number typed into a member's name would be shown whole in every list: refused.
+    let member = &after["members"][0];
+    let mut renamed = member_form(member);
+    renamed["name"] = json!("43060219900101345X");
+    let member_path = format!("{path}/members/{}", member["id"]);
+    let version = after["version"].as_i64();
+    let res = send(&app, &worker, reqwest::Method::PUT, &member_path, version, renamed).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("name")));
+    // A number filter longer than any household number is refused, naming it.
+    let res = app.post_as(&worker, "/api/v1/households/search", json!({ "number": "1".repeat(41) })).await;
+    assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("number")));
+}
+
+#[tokio::test]
 async fn a_misspelt_field_is_refused_by_name_not_ignored() {
     let app = TestApp::spawn().await;
     let (worker, path) = one_of_street_a(&app).await;

@@ -1022,6 +1022,8 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
         rejects.push((Field::Name, reject("required", "姓名不能为空", "name is required")));
     } else if name.chars().count() > 30 {
         rejects.push((Field::Name, reject("too_long", "姓名不能超过30个字符", "a name has at most 30 characters")));
+    } else if crate::registry::number_as_name(&name) {
+        rejects.push((Field::Name, number_as_name()));
     }
     let id = match row.get(Field::IdNumber).map(|(_, cell)| parse_id(cell, ctx.today)) {
         None => {
@@ -1258,6 +1260,15 @@ pub fn as_mapped(field: Field, cell: &Cell, today: NaiveDate) -> String {
         _ => None,
     };
     shown.unwrap_or(text)
+}
+
+/// A name cell holding a number (an ID or a phone typed in the wrong column).
+fn number_as_name() -> Reject {
+    reject(
+        "number_as_name",
+        "姓名栏填的是号码（身份证号或电话）：请填姓名，号码填在对应的列",
+        "the name holds a number (an ID or a phone): give the name, and the number in its own column",
+    )
 }
 
 /// A value masked with `*` (copied from an error report or an export) cannot be

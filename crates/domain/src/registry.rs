@@ -52,6 +52,12 @@ pub fn half_width(c: char) -> char {
     }
 }
 
+/// Whether a person's name is a number: seven digits or more, full-width or not, as an ID
+/// number or a phone typed into the name (a list would then show it whole).
+pub fn number_as_name(name: &str) -> bool {
+    name.chars().map(half_width).filter(char::is_ascii_digit).count() >= 7
+}
+
 /// Whether two texts are the same but for full-width and half-width forms.
 pub fn same_text(a: &str, b: &str) -> bool {
     a.chars().map(half_width).eq(b.chars().map(half_width))

@@ -378,6 +378,22 @@ pub(crate) fn text(field: &'static str, input: &str, max: usize) -> Result<Strin
     Ok(value.to_owned())
 }
 
+/// A person's name: a required text of at most `max` characters that is not a number (an
+/// ID number or a phone typed into it would be shown whole wherever names are).
+pub(crate) fn person_name(field: &'static str, input: &str, max: usize) -> Result<String, ApiError> {
+    let name = text(field, input, max)?;
+    if zhongfu_domain::registry::number_as_name(&name) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "number_as_name",
+            "姓名不能是号码（身份证号或电话）：请填姓名",
+            "a name cannot be a number (an ID or a phone): give the name",
+        )
+        .with_field(field));
+    }
+    Ok(name)
+}
+
 /// An optional text: blank counts as absent.
 pub(crate) fn optional(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())

@@ -147,7 +147,8 @@ impl Search {
         }
         f.category = coded("category", &self.category, Category::parse)?;
         f.tag = coded("tag", &self.tag, Tag::parse)?;
-        f.number = optional(self.number.as_deref()).map(str::to_owned);
+        // As long as a household number may be (40).
+        f.number = optional(self.number.as_deref()).map(|n| text("number", n, 40)).transpose()?;
         if let Some(name) = optional(self.name.as_deref()) {
             f.name = Some(text("name", name, 30)?);
         }
@@ -643,6 +644,15 @@ pub async fn update(
     if !p.scope().covers(&community) || state.store.division(&community).await?.is_none() {
         return Err(bad("community", "该社区不在您的管辖范围内", "this community is outside your jurisdiction"));
     }
+    // A household lives in a community (village): a street's or the district's code would
+    // take it off every community's list.
+    if community.level() != zhongfu_domain::division::DivisionLevel::Village {
+        return Err(bad(
+            "community",
+            "须选择一个社区（村），不能是街道或区",
+            "choose a community (village), not a street or district",
+        ));
+    }
     // Every field is checked, so one answer names all that are wrong.
     let address = if form.address.trim().is_empty() { Ok(String::new()) } else { text("address", &form.address, 100) };
     let phone = phone_edit("phone", &form.phone);
@@ -655,7 +665,17 @@ pub async fn update(
     };
     let assets = amount("assets_fen", form.assets_fen);
     let items = form.income_items.as_deref().map(income_items).transpose();
-    let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>();
+    // Each tag once, however often it was sent.
+    let tags = form.tags.iter().map(|t| required("tags", t, Tag::parse)).collect::<Result<Vec<_>, _>>().map(|mut v| {
+        let mut seen = Vec::new();
+        v.retain(|t| {
+            !seen.contains(t) && {
+                seen.push(*t);
+                true
+            }
+        });
+        v
+    });
     ApiError::first_of([
         address.as_ref().err(),
         phone.as_ref().err(),
@@ -736,7 +756,7 @@ impl MemberForm {
                     false => Ok(Some(date)),
                 }),
         };
-        let name = text("name", &self.name, 30);
+        let name = crate::accounts::person_name("name", &self.name, 30);
         let relation = required("relation", &self.relation, Relation::parse);
         let phone = phone_edit("phone", &self.phone);
         let marital = required("marital", &self.marital, Marital::parse);
@@ -1053,7 +1073,11 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
     } else {
         String::new()
     };
-    sheet.write_string(1, 0, format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}{truncated}"))?;
+    sheet.write_string(
+        1,
+        0,
+        crate::sheets::fits(&format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}{truncated}")),
+    )?;
     let headers = [
         "户编号",
         "社区代码",
@@ -1079,7 +1103,7 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
         let values = [&h.number, &h.community, &h.community_name, &h.address, &h.head_name, &h.head_id_masked, &phone];
         for (col, v) in (0u16..).zip(values) {
             // Numbers-looking text (codes, IDs) stays text.
-            sheet.write_string_with_format(row, col, v.as_str(), &text)?;
+            sheet.write_string_with_format(row, col, crate::sheets::fits(v), &text)?;
         }
         sheet.write_number(row, 7, h.members as f64)?;
         // Amounts are numbers, in yuan, so they can be summed; an income not recorded says so.

@@ -60,7 +60,7 @@ pub async fn register(
     Json(form): Json<Registration>,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     check_captcha(&state, &form.captcha_id, &form.captcha_answer).await?;
-    let name = text("name", &form.name, 30)?;
+    let name = crate::accounts::person_name("name", &form.name, 30)?;
     let phone = Phone::parse(&form.phone).map_err(|e| ApiError::invalid("phone", &e))?;
     let email =
         optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e))?;

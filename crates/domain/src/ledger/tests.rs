@@ -142,6 +142,20 @@ fn a_total_row_is_left_out_and_counted() {
 }
 
 #[test]
+fn a_number_in_the_name_column_is_rejected() {
+    let head = id((1960, 1, 2), 11);
+    let rows = vec![
+        row(&["户编号", "社区", "姓名", "身份证号", "与户主关系"]),
+        row(&["A1", "洞庭社区", &head, &head, "户主"]),
+        row(&["B1", "洞庭社区", "李四", &id((1961, 3, 4), 21), "户主"]),
+    ];
+    let parsed = parse(&rows);
+    let codes: Vec<&str> = parsed.issues.iter().map(|i| i.code).collect();
+    assert_eq!((codes, parsed.households.len()), (vec!["number_as_name"], 1));
+    assert!(!parsed.issues[0].value.contains(&head[6..14]), "the report masks it: {}", parsed.issues[0].value);
+}
+
+#[test]
 fn a_household_needs_one_head_and_an_id_appears_once() {
     let (a, b, c) = (id((1960, 1, 2), 11), id((1962, 5, 6), 22), id((1980, 1, 1), 51));
     let rows = vec![
