@@ -1463,6 +1463,12 @@ async fn a_member_moves_to_another_household_in_one_audited_step() {
     assert_eq!(res.status(), 412);
     assert_eq!(res.json::<Value>().await.unwrap()["current"]["id"], to_id, "the stale target as it is now");
     assert_eq!(post(person, body(b_id, version, 1, "other")).await.status(), 404);
+    // From a household of another street: 404, whatever the target's version (it read 412 with the target).
+    let from_b = format!("/api/v1/households/{b_id}/members/1/move");
+    let stale_target = json!({"to_household": to_id, "to_version": to_version + 5, "relation": "other"});
+    assert!(b_id > to_id, "the target's version is checked first");
+    let res = send(&app, &worker, reqwest::Method::POST, &from_b, Some(1), stale_target).await;
+    assert_eq!(res.status(), 404);
     assert_eq!(post(person, body(from_id, version, version, "other")).await.status(), 409);
     // The target already has a head.
     let res = post(person, body(to_id, version, to_version, "head")).await;

@@ -1227,6 +1227,10 @@ macro_rules! registry_store {
                     Some(bumped) if household == id => new_version = bumped,
                     Some(_) => {}
                     None => {
+                        // A source outside the scope is 404 whatever the target's version says.
+                        if household != id && self.read_household(&mut **tx, scope, id, today).await?.is_none() {
+                            return Ok(Err(EditOutcome::NotFound));
+                        }
                         let now = self.read_household(&mut **tx, scope, household, today).await?;
                         return Ok(Err(now.map_or(EditOutcome::NotFound, |h| EditOutcome::Stale(Box::new(h)))));
                     }
