@@ -214,6 +214,16 @@ async fn a_household_stays_in_a_community_and_keeps_each_tag_once() {
     let version = after["version"].as_i64();
     let res = send(&app, &worker, reqwest::Method::PUT, &member_path, version, renamed).await;
     assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("name")));
+    // What an edit cannot take is refused, not dropped unseen: an ID number, a certificate without a disability.
+    let mut retyped = member_form(member);
+    retyped["id_number"] = json!("110105194912310021");
+    retyped["disability_cert"] = json!("ABC123");
+    retyped["disability_kind"] = Value::Null;
+    retyped["disability_grade"] = Value::Null;
+    let res = send(&app, &worker, reqwest::Method::PUT, &member_path, version, retyped).await;
+    let error: Value = res.json().await.unwrap();
+    let named: Vec<&str> = error["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(named, ["id_number", "disability_cert"], "{error}");
     // A number filter longer than any household number is refused, naming it.
     let res = app.post_as(&worker, "/api/v1/households/search", json!({ "number": "1".repeat(41) })).await;
     assert_eq!((res.status().as_u16(), res.json::<Value>().await.unwrap()["field"].clone()), (400, json!("number")));

@@ -742,6 +742,12 @@ impl MemberForm {
         let certificate = match self.disability_cert.as_deref().map(str::trim) {
             None => Ok(None),
             Some("") => Ok(Some(None)),
+            // A certificate without a disability would be dropped unseen.
+            Some(_) if optional(self.disability_kind.as_deref()).is_none() => Err(bad(
+                "disability_cert",
+                "未填残疾类别时不能填残疾证号",
+                "a disability certificate needs a disability type",
+            )),
             Some(c) => zhongfu_domain::ledger::parse_certificate(c)
                 .map(|c| Some(Some(c)))
                 .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, r.code, r.zh, r.en).with_field("disability_cert")),
@@ -809,7 +815,18 @@ pub async fn update_member(
     Json(form): Json<MemberForm>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
-    let edit = form.edit()?;
+    let edit = form.edit();
+    // A registered member's ID number is not changed by an edit (it would be dropped unseen).
+    let id_number = match optional(form.id_number.as_deref()) {
+        Some(_) => Err(bad(
+            "id_number",
+            "已登记成员的身份证号不能在此修改：如有错误，请移除该成员后重新添加",
+            "a registered member's ID number is not changed here: remove the member and add them again",
+        )),
+        None => Ok(()),
+    };
+    ApiError::first_of([id_number.as_ref().err(), edit.as_ref().err()])?;
+    let edit = edit?;
     if let Some(died) = edit.death_date
         && let Some((born, _)) = member_dates(&state, &p, id, person).await?
     {
