@@ -815,6 +815,8 @@ pub async fn update_member(
     Json(form): Json<MemberForm>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
+    // Out of scope is 404 whatever the form says.
+    state.store.household(&p.scope(), id, today()).await?.ok_or_else(ApiError::not_found)?;
     let edit = form.edit();
     // A registered member's ID number is not changed by an edit (it would be dropped unseen).
     let id_number = match optional(form.id_number.as_deref()) {
