@@ -79,14 +79,17 @@ async function signIn(page, login, password) {
     if ((await page.getByTestId(testid).inputValue()) !== value) await page.getByTestId(testid).fill(value);
   }
   const answered = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/sign-in"));
+  // Listened for before the click: the fresh captcha of a failed try can arrive at once.
+  const freshCaptcha = page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/captcha"));
   await page.getByTestId("login-submit").click();
   const status = (await answered).status();
   if (status === 200) {
+    freshCaptcha.catch(() => undefined);
     await page.waitForURL((url) => !url.pathname.startsWith("/login"));
     return { status };
   }
   // A failed try shows the answer and fetches a fresh captcha (each answers one try).
-  await page.waitForResponse((r) => r.url().endsWith("/api/v1/auth/captcha"));
+  await freshCaptcha;
   return { status, error: (await page.getByTestId("login-error").textContent()).trim() };
 }
 
