@@ -23,9 +23,11 @@ async fn wrong_password_and_unknown_account_get_the_same_answer() {
     let (wrong, unknown) = (body(wrong).await, body(unknown).await);
     assert_eq!(wrong["message"], unknown["message"]);
     assert_eq!(wrong["code"], "sign_in_failed");
-    // Failures are audited under the name as typed.
+    // Failures are audited under the name as typed, a phone typed as the login masked.
+    assert_eq!(app.try_sign_in("13912345678", PASSWORD).await.status(), 401);
     let log = crate::helpers::raw_text(&app.db_url(), "SELECT action, actor_name FROM audit_log").await;
     assert!(log.contains("session.sign_in_failed") && log.contains("nobody"), "{log}");
+    assert!(log.contains("139****5678") && !log.contains("13912345678"), "{log}");
 }
 
 #[tokio::test]
