@@ -7,6 +7,9 @@ use clap::{Parser, Subcommand};
 use zhongfu::{Application, Config, StartError, accounts, bench, demo, imports, open_migrated};
 use zhongfu_domain::audit::ChainError;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "zhongfu", version, about = "众扶 Zhongfu: social assistance for local government")]
 struct Cli {

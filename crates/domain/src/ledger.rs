@@ -29,6 +29,14 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// The cell [`clean`]ed: its text is not copied first.
+    pub fn cleaned(&self) -> String {
+        match self {
+            Self::Text(s) => clean(s),
+            other => clean(&other.display()),
+        }
+    }
+
     /// The cell as text, as a worker would read it in the sheet.
     pub fn display(&self) -> String {
         match self {
@@ -152,8 +160,21 @@ impl Said {
 /// Full-width ASCII and ideographic spaces to ASCII, trimmed, inner runs of
 /// white space as one space.
 pub fn clean(s: &str) -> String {
-    let mapped: String = s.chars().map(crate::registry::half_width).collect();
-    mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+    // One pass: each run of white space becomes one space, none at either end.
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars().map(crate::registry::half_width) {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A header as compared with synonyms: cleaned, no spaces, nothing in brackets
@@ -324,10 +345,7 @@ impl Row<'_> {
 
 /// A cell's text as the reader compares it.
 fn cell_text((_, c): (usize, &Cell)) -> String {
-    match c {
-        Cell::Text(s) => clean(s),
-        other => clean(&other.display()),
-    }
+    c.cleaned()
 }
 
 /// Why one cell is rejected.
@@ -767,10 +785,10 @@ fn read_household(
     ] {
         let mut filled = rows.iter().filter_map(|r| r.get(field).map(|(c, cell)| (r.number, c, cell)));
         let Some((first_row, _, first_cell)) = filled.next() else { continue };
-        let said = clean(&first_cell.display());
+        let said = first_cell.cleaned();
         // A phone quoted back is masked, as everywhere.
         let shown = crate::pii::mask_if_personal(&said);
-        for (row, column, cell) in filled.filter(|(_, _, cell)| clean(&cell.display()) != said) {
+        for (row, column, cell) in filled.filter(|(_, _, cell)| cell.cleaned() != said) {
             let label = field.label_zh();
             issues.push(issue(
                 row,
@@ -849,7 +867,7 @@ fn read_household(
     });
     let tags = list_cell(cell(Field::HouseholdTags), Field::HouseholdTags, issues, Tag::parse);
     let categories = list_cell(cell(Field::HouseholdCategories), Field::HouseholdCategories, issues, Category::parse);
-    let address = cell(Field::Address).map(|(_, _, c)| clean(&c.display())).unwrap_or_default();
+    let address = cell(Field::Address).map(|(_, _, c)| c.cleaned()).unwrap_or_default();
     if address.chars().count() > 100
         && let Some((row, column, c)) = cell(Field::Address)
     {
@@ -939,12 +957,12 @@ fn household_value<T>(
     parse: impl Fn(&str) -> Result<T, Reject>,
 ) -> Option<T> {
     let (row, col, cell) = cell?;
-    parse(&clean(&cell.display())).map_err(|r| issues.push(issue(row, col, field, cell, r))).ok()
+    parse(&cell.cleaned()).map_err(|r| issues.push(issue(row, col, field, cell, r))).ok()
 }
 
 fn issue(row: usize, column: usize, field: Field, cell: &Cell, r: Reject) -> Issue {
     // The report is a file that travels: an ID or a phone stays masked there too.
-    let value = clean(&cell.display());
+    let value = cell.cleaned();
     let value = if field == Field::IdNumber { mask_id_text(&value) } else { crate::pii::mask_if_personal(&value) };
     Issue { row, column: Some(column), field: Some(field), value, code: r.code, message_zh: r.zh, message_en: r.en }
 }
@@ -1185,7 +1203,7 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
 
 /// A list of coded values separated by 、 , ; / or spaces, each once (低保、dibao is one).
 fn list<T: PartialEq>(cell: &Cell, field: Field, parse: fn(&str) -> Option<T>) -> Result<Vec<T>, Reject> {
-    let text = clean(&cell.display());
+    let text = cell.cleaned();
     let mut values = Vec::new();
     for part in text.split(['、', ',', '，', ';', '；', '/', ' ']).filter(|p| !p.is_empty()) {
         let value = parse(part).ok_or_else(|| unknown_value(field))?;
@@ -1227,7 +1245,7 @@ pub fn as_mapped(field: Field, cell: &Cell, today: NaiveDate) -> String {
     ) -> Option<String> {
         list(cell, field, parse).ok().map(|vs| vs.into_iter().map(zh).collect::<Vec<_>>().join("、"))
     }
-    let text = clean(&cell.display());
+    let text = cell.cleaned();
     if text.is_empty() {
         return text;
     }
@@ -1296,7 +1314,7 @@ pub fn parse_id(cell: &Cell, today: NaiveDate) -> Result<IdNumber, Reject> {
     };
     let text = match cell {
         Cell::Number(_) => return Err(lost()),
-        other => clean(&other.display()).replace(' ', "").to_uppercase(),
+        other => other.cleaned().replace(' ', "").to_uppercase(),
     };
     if text.contains('E') && text.contains('+') {
         return Err(lost());
@@ -1313,7 +1331,7 @@ pub fn parse_id(cell: &Cell, today: NaiveDate) -> Result<IdNumber, Reject> {
 pub fn parse_phone(cell: &Cell) -> Result<String, Reject> {
     let text = match cell {
         Cell::Number(n) if n.fract() == 0.0 && *n > 0.0 => format!("{n:.0}"),
-        other => clean(&other.display()),
+        other => other.cleaned(),
     };
     masked_value(&text)?;
     let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
@@ -1345,7 +1363,7 @@ pub fn parse_money(cell: &Cell) -> Result<Fen, Reject> {
         Cell::Number(n) if *n >= 0.0 && n.is_finite() => (n * 100.0).round() as i64,
         Cell::Number(_) => return Err(bad()),
         other => {
-            let text = clean(&other.display()).replace([',', ' ', '，'], "");
+            let text = other.cleaned().replace([',', ' ', '，'], "");
             let text = text.trim_end_matches("元").trim_start_matches(['¥', '￥']);
             let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
             if whole.is_empty()
@@ -1398,7 +1416,7 @@ pub fn parse_date(cell: &Cell) -> Result<NaiveDate, Reject> {
                 .ok_or_else(bad)
         }
         other => {
-            let text = clean(&other.display()).replace(' ', "");
+            let text = other.cleaned().replace(' ', "");
             if text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()) {
                 return NaiveDate::parse_from_str(&text, "%Y%m%d").map_err(|_| bad());
             }
@@ -1418,7 +1436,7 @@ pub fn parse_date(cell: &Cell) -> Result<NaiveDate, Reject> {
 
 /// A year and month, as a 出生年月 column holds them: `1962-03`, `1962.3`, `1962年3月`.
 fn parse_month(cell: &Cell) -> Option<(i32, u32)> {
-    let text = clean(&cell.display()).replace(' ', "");
+    let text = cell.cleaned().replace(' ', "");
     let parts: Vec<&str> = text.trim_end_matches('月').split(['-', '/', '.', '年']).collect();
     let [y, m] = parts.as_slice() else {
         return None;

@@ -60,6 +60,12 @@ pub fn number_as_name(name: &str) -> bool {
 
 /// Whether two texts are the same but for full-width and half-width forms.
 pub fn same_text(a: &str, b: &str) -> bool {
+    // Only U+3000 and U+FF01–U+FF5E change width; their UTF-8 starts 0xE3 or 0xEF.
+    // Texts without either lead byte (most labels, most cells) compare as they are.
+    let may_change = |s: &str| s.bytes().any(|b| b == 0xE3 || b == 0xEF);
+    if a == b || !(may_change(a) || may_change(b)) {
+        return a == b;
+    }
     a.chars().map(half_width).eq(b.chars().map(half_width))
 }
 
@@ -382,6 +388,15 @@ impl Household {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_are_the_same_whatever_the_width_of_their_characters() {
+        assert!(same_text("刑事被害人(未获赔偿)", "刑事被害人（未获赔偿）"));
+        assert!(same_text("ＡＢ　1", "AB 1"));
+        assert!(same_text("低保", "低保"));
+        assert!(!same_text("低保", "低边"));
+        assert!(!same_text("（低保）", "(低边)"));
+    }
 
     #[test]
     fn coded_values_parse_from_code_or_chinese_label() {

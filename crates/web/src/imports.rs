@@ -299,6 +299,9 @@ pub struct Progress {
 const READ_BATCH: usize = 2_000;
 /// Rows checked and written together (cut between households), in one transaction.
 const WRITE_BATCH: usize = 20_000;
+/// The first batch's rows: the database waits for it, so it is small, and each
+/// batch after it twice the one before, up to [`WRITE_BATCH`].
+const FIRST_BATCH: usize = 2_500;
 /// Rows looked at to find the header.
 const HEADER_ROWS: usize = 30;
 
@@ -458,7 +461,7 @@ pub async fn run_watched(
         reader.expect_repeats(repeats);
     }
     let mut outcome = Outcome::default();
-    let mut batches = Batches { pending, rx, finished: false };
+    let mut batches = Batches { pending, rx, finished: false, size: FIRST_BATCH };
     // The next batch is read, checked and sealed while the one before is
     // written: the database works on its own thread meanwhile.
     let check = |reader: &mut LedgerReader<'_>, (rows, last): (sheets::Rows, usize)| {
@@ -514,15 +517,17 @@ struct Batches {
     pending: sheets::Rows,
     rx: RowsReceiver,
     finished: bool,
+    /// Rows wanted in the next batch.
+    size: usize,
 }
 
 impl Batches {
-    /// The next batch of about `WRITE_BATCH` rows ending where a household
+    /// The next batch of about `size` rows ending where a household
     /// ends, with its last row number; `None` at the end of the sheet.
     async fn next(&mut self, reader: &LedgerReader<'_>) -> Result<Option<(sheets::Rows, usize)>, ImportError> {
         // Rows of long text (a shared string repeated) make a batch by their bytes.
         let mut held: usize = self.pending.iter().map(|(_, cells)| sheets::text_bytes(cells)).sum();
-        while !self.finished && self.pending.len() < WRITE_BATCH && held < sheets::MAX_BATCH_TEXT {
+        while !self.finished && self.pending.len() < self.size && held < sheets::MAX_BATCH_TEXT {
             match self.rx.recv().await {
                 Some(batch) => {
                     let batch = batch?;
@@ -535,8 +540,15 @@ impl Batches {
         if self.pending.is_empty() {
             return Ok(None);
         }
-        let cut = if self.finished { self.pending.len() } else { reader.last_start(&self.pending) };
-        // A household longer than a batch: take it all.
+        let wanted = self.pending.len().min(self.size);
+        self.size = (self.size * 2).min(WRITE_BATCH);
+        let cut = if self.finished && wanted == self.pending.len() {
+            self.pending.len()
+        } else {
+            reader.last_start(&self.pending[..wanted])
+        };
+        // A household longer than a batch: up to the next one's start, or all.
+        let cut = if cut == 0 { reader.last_start(&self.pending) } else { cut };
         let cut = if cut == 0 { self.pending.len() } else { cut };
         let batch: sheets::Rows = self.pending.drain(..cut).collect();
         let last = batch.last().map_or(0, |(n, _)| *n);

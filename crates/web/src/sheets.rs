@@ -207,8 +207,8 @@ fn each_row(
 }
 
 /// Reads the rows again, for a pass over some `columns` of a sheet `stream` has
-/// opened (its unpacked size already checked), off the async threads. A
-/// workbook's other cells are left empty (not copied).
+/// opened (its unpacked size already checked), off the async threads. Other
+/// cells of a workbook or CSV are left empty (not copied).
 pub async fn fold_rows<T: Send + 'static>(
     bytes: Arc<Vec<u8>>,
     sheet: Option<String>,
@@ -266,7 +266,7 @@ fn each_row_unchecked(
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         read_xls(bytes, sheet, &mut on_open, &mut on_row)
     } else {
-        read_csv(bytes, &mut on_open, &mut on_row)
+        read_csv(bytes, only, &mut on_open, &mut on_row)
     }?;
     refused.map_or(Ok(opened), Err)
 }
@@ -862,6 +862,7 @@ fn cell(d: &Data) -> Cell {
 /// not (a sheet saved as GBK by one program and given a BOM by another).
 fn read_csv(
     bytes: &[u8],
+    only: Option<&[usize]>,
     on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
@@ -883,9 +884,10 @@ fn read_csv(
     let opened = Opened { sheets: vec!["CSV".to_owned()], sheet: "CSV".to_owned(), rows: lines };
     on_open(&opened);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
+    // Bytes: the text is UTF-8 already, so only the cells kept are checked again.
+    let mut record = csv::ByteRecord::new();
     let (mut count, mut inside) = (0, 0);
-    while reader.read_record(&mut record).map_err(|e| unreadable(&e))? {
+    while reader.read_byte_record(&mut record).map_err(|e| unreadable(&e))? {
         count += 1;
         if count > MAX_ROWS {
             break;
@@ -898,12 +900,19 @@ fn read_csv(
             let blank = rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|&&b| b == b'\n').count();
             (p.line() as usize + blank).saturating_sub(inside)
         });
-        inside += record.iter().map(|f| f.bytes().filter(|&b| b == b'\n').count()).sum::<usize>();
+        inside += record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum::<usize>();
         let cells = record
             .iter()
             .take(MAX_COLUMNS)
-            .map(|s| if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) })
-            .collect();
+            .enumerate()
+            .map(|(c, field)| {
+                if only.is_some_and(|o| !o.contains(&c)) {
+                    return Ok(Cell::Empty);
+                }
+                let s = std::str::from_utf8(field).map_err(|e| SheetError::Unreadable(e.to_string()))?;
+                Ok(if s.trim().is_empty() { Cell::Empty } else { Cell::Text(s.to_owned()) })
+            })
+            .collect::<Result<_, SheetError>>()?;
         if !on_row(number, cells) {
             break;
         }

@@ -60,6 +60,9 @@ fn finds_the_header_below_title_rows_by_synonyms() {
 #[test]
 fn normalises_values_whose_meaning_is_certain() {
     assert_eq!(clean("　４３０６０２ "), "430602");
+    // Runs of any white space (tabs, line breaks, the ideographic space) are one space.
+    assert_eq!(clean(" 北环路\t\n 10栋　\u{3000}2单元\r\n"), "北环路 10栋 2单元");
+    assert_eq!(clean(" \t　"), "");
     assert_eq!(parse_money(&t("1,200元")).unwrap(), Fen(120_000));
     assert_eq!(parse_money(&t("１２００.５")).unwrap(), Fen(120_050));
     assert_eq!(parse_money(&Cell::Number(760.0)).unwrap(), Fen(76_000));
