@@ -686,6 +686,22 @@ async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_bot
         let found = search(&app, &worker, json!({ "id_number": &ids[2] })).await;
         assert_eq!(found["items"][0]["income_unrecorded"], unrecorded, "{found}");
     }
+    // The son's income typed in his member form records the household's, as the household form does.
+    let id = search(&app, &worker, json!({ "id_number": &ids[2] })).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let son = page["members"].as_array().unwrap().iter().find(|m| m["name"] == "赵一").unwrap().clone();
+    let version = page["version"].as_i64().unwrap();
+    let mut form = member_form(&son);
+    form["monthly_income_fen"] = json!(180_000);
+    let res =
+        send(&app, &worker, reqwest::Method::PUT, &format!("{path}/members/{}", son["id"]), Some(version), form).await;
+    assert_eq!(res.status(), 200);
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!(page["income_unrecorded"], false, "{page}");
+    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
+    let diff: Value = serde_json::from_str(history["records"][0]["diff"].as_str().unwrap()).unwrap();
+    assert_eq!(diff["income_unrecorded"], json!([true, false]), "{diff}");
 }
 
 /// An old-format (.xls) ledger, built by `tests/fixtures/make_xls.py`: a hidden

@@ -1069,6 +1069,8 @@ pub(crate) const COPY_HOUSEHOLD: &str = "
     RETURNING id";
 pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE id = $1";
 
+pub(crate) const INCOME_RECORDED: &str = "UPDATE household SET income_unrecorded = FALSE WHERE id = $1";
+
 pub(crate) const INSERT_PAIRING: &str =
     "INSERT INTO pairing (household_id, account_id, started) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
@@ -1094,8 +1096,18 @@ pub(crate) fn household_diff(before: &HouseholdDetail, edit: &HouseholdEdit, pho
 }
 
 /// What a member edit changes, for the audit record (phones masked), with the member's id.
-pub(crate) fn member_diff(before: &MemberView, edit: &MemberEdit, phone_after: Option<&str>) -> String {
+/// A member's changes, with the household's income no longer unrecorded when
+/// `income_recorded`.
+pub(crate) fn member_diff(
+    before: &MemberView,
+    edit: &MemberEdit,
+    phone_after: Option<&str>,
+    income_recorded: bool,
+) -> String {
     let mut diff = member_changes(before, edit, phone_after);
+    if income_recorded {
+        diff.insert("income_unrecorded".to_owned(), serde_json::json!([true, false]));
+    }
     diff.insert("person".to_owned(), before.id.into());
     serde_json::Value::Object(diff).to_string()
 }

@@ -342,8 +342,14 @@ macro_rules! registry_store {
                     .await?;
             }
             sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            // A member's income recorded records the household's, as an amount typed in
+            // the household's form does: the sweep can then decide on its income.
+            let income_recorded = before.income_unrecorded && edit.monthly_income.0 != member.monthly_income_fen;
+            if income_recorded {
+                sqlx::query($crate::registry::INCOME_RECORDED).bind(household_id).execute(&mut *tx).await?;
+            }
             let masked = phone.as_ref().and_then(|p| p.as_ref().map(|s| s.masked.as_str()));
-            let diff = $crate::registry::member_diff(&member, edit, masked);
+            let diff = $crate::registry::member_diff(&member, edit, masked, income_recorded);
             let action = if edit.death_date.is_some() && member.death_date.is_none() {
                 "household.member_died"
             } else {
