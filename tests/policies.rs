@@ -56,6 +56,17 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "definition.level");
     let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": { "code": "x" } })).await;
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "definition.name");
+    // A field the definition does not have (a misspelt 渐退期) is refused by name, not dropped.
+    let mut misspelt = def.clone();
+    misspelt["condition"] = json!("per_capita_income < params.dibao_line");
+    misspelt["taper_month"] = json!(6);
+    let res = send(&app, &maker, Method::PUT, &draft_path, None, json!({ "definition": misspelt })).await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert!(err["message"].as_str().unwrap().contains("没有字段 taper_month"), "{err}");
+    let drafts: Value = app.get_as(&maker, "/api/v1/policies").await.json().await.unwrap();
+    let entry = drafts["items"].as_array().unwrap().iter().find(|p| p["policy_id"] == id).unwrap();
+    assert!(entry["draft"].is_null(), "nothing was saved: {entry}");
     // A policy cannot end before it begins.
     let mut backwards = def.clone();
     backwards["effective_to"] = json!("2000-01-01");

@@ -36,8 +36,11 @@ pub enum BenefitKind {
     Insurance,
 }
 
-/// A policy as written by policy staff.
+/// A policy as written by policy staff. A field it does not have is refused,
+/// not ignored: a misspelt `taper_month` would otherwise save a policy without
+/// its gradual-exit period, and the editor would believe it saved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PolicyDef {
     pub code: String,
     pub name: String,
