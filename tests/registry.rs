@@ -343,6 +343,16 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
         (400, json!("death_date"))
     );
     let holdings = format!("/api/v1/households/{id}/holdings");
+    // A day that does not exist is said so, and a day in another shape is told the shape.
+    for (day, said) in [("2026-02-30", "没有这一天：2026-02-30"), ("2026/02/01", "日期格式应为 YYYY-MM-DD")]
+    {
+        let form =
+            json!({"category": "judicial_aid", "start_date": "2026-01-01", "end_date": day, "person_id": person});
+        let res = send(&app, &worker, reqwest::Method::POST, &holdings, Some(1), form).await;
+        assert_eq!(res.status(), 400);
+        let err: Value = res.json().await.unwrap();
+        assert_eq!((err["field"].as_str(), err["message"].as_str()), (Some("end_date"), Some(said)), "{err}");
+    }
     let early = json!({"category": "judicial_aid", "start_date": "1900-01-02", "person_id": person});
     let res = send(&app, &worker, reqwest::Method::POST, &holdings, Some(1), early).await;
     assert_eq!(

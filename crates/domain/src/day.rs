@@ -9,8 +9,9 @@ pub fn parse(text: &str) -> Option<NaiveDate> {
     checked(text).ok()
 }
 
-/// The day, or what the text lacks: the shape (`2026-1-5`) or a day that exists (`2026-02-30`).
-fn checked(text: &str) -> Result<NaiveDate, &'static str> {
+/// The day, or what the text lacks: the shape (`2026-1-5`, [`SHAPE`]) or a day
+/// that exists (`2026-02-30`, [`NO_SUCH_DAY`]).
+pub fn checked(text: &str) -> Result<NaiveDate, &'static str> {
     let b = text.as_bytes();
     let shaped = b.len() == 10
         && b[4] == b'-'

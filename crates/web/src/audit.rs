@@ -108,11 +108,7 @@ impl AuditQuery {
 
 fn day(field: &'static str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
     let Some(text) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    let date = zhongfu_domain::day::parse(text).ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD")
-            .with_field(field)
-    })?;
-    crate::households::plausible(field, date).map(Some)
+    crate::households::day_field(field, text).map(Some)
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),

@@ -614,6 +614,18 @@ fn phone_edit(field: &'static str, phone: &Option<String>) -> Result<Option<Opti
 
 /// A date of this registry's world: 1900 to 2100 (a typo like 20255 or -2025 is refused,
 /// not handed to a database that cannot store it).
+/// A day a form gives as text: `YYYY-MM-DD`, a day that exists, and [`plausible`].
+pub(crate) fn day_field(field: &'static str, text: &str) -> Result<NaiveDate, ApiError> {
+    let invalid = |zh: &str, en: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_date", zh, en).with_field(field);
+    match zhongfu_domain::day::checked(text) {
+        Ok(d) => plausible(field, d),
+        Err(zhongfu_domain::day::NO_SUCH_DAY) => {
+            Err(invalid(&format!("没有这一天：{text}"), &format!("there is no such day: {text}")))
+        }
+        Err(_) => Err(invalid("日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD")),
+    }
+}
+
 pub(crate) fn plausible(field: &'static str, d: NaiveDate) -> Result<NaiveDate, ApiError> {
     if (1900..=2100).contains(&d.year()) {
         Ok(d)
@@ -754,13 +766,10 @@ impl MemberForm {
         };
         let death_date = match optional(self.death_date.as_deref()) {
             None => Ok(None),
-            Some(d) => zhongfu_domain::day::parse(d)
-                .ok_or_else(|| bad("death_date", "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
-                .and_then(|d| plausible("death_date", d))
-                .and_then(|date| match date > today() {
-                    true => Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future")),
-                    false => Ok(Some(date)),
-                }),
+            Some(d) => day_field("death_date", d).and_then(|date| match date > today() {
+                true => Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future")),
+                false => Ok(Some(date)),
+            }),
         };
         let name = crate::accounts::person_name("name", &self.name, 30);
         let relation = required("relation", &self.relation, Relation::parse);
@@ -916,11 +925,7 @@ pub struct HoldingForm {
 
 impl HoldingForm {
     fn dates(&self) -> Result<(NaiveDate, Option<NaiveDate>), ApiError> {
-        let date = |field: &'static str, d: &str| {
-            zhongfu_domain::day::parse(d.trim())
-                .ok_or_else(|| bad(field, "日期格式应为 YYYY-MM-DD", "dates look like YYYY-MM-DD"))
-                .and_then(|d| plausible(field, d))
-        };
+        let date = |field: &'static str, d: &str| day_field(field, d.trim());
         let start = date("start_date", &self.start_date)?;
         let end = optional(self.end_date.as_deref()).map(|d| date("end_date", d)).transpose()?;
         if end.is_some_and(|e| e < start) {
