@@ -38,7 +38,8 @@ pub struct More {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { status, code, field: None, message_zh: zh.into(), message_en: en.into(), more: None }
+        let (message_zh, message_en) = (bounded(zh.into()), bounded(en.into()));
+        Self { status, code, field: None, message_zh, message_en, more: None }
     }
 
     /// A form's checks, in the order of its fields: `Ok` when all passed, else the
@@ -65,8 +66,8 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             code: e.code(),
             field: Some(Cow::Borrowed(field)),
-            message_zh: e.message_zh(),
-            message_en: e.message_en(),
+            message_zh: bounded(e.message_zh()),
+            message_en: bounded(e.message_en()),
             more: None,
         }
     }
@@ -120,6 +121,17 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         Self::internal(&e)
+    }
+}
+
+/// Characters of a message said back: one that quotes what was sent (an unknown
+/// role of 100,000 characters) says its start.
+const MESSAGE_CHARS: usize = 400;
+
+fn bounded(message: String) -> String {
+    match message.char_indices().nth(MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message,
     }
 }
 
@@ -476,6 +488,16 @@ mod tests {
     enum Level {
         Person,
         Household,
+    }
+
+    #[test]
+    fn a_message_quoting_a_long_value_says_its_start() {
+        let role = "x".repeat(100_000);
+        let e =
+            super::ApiError::new(super::StatusCode::BAD_REQUEST, "invalid_role", format!("未知角色：{role}"), "short");
+        assert_eq!(e.message_zh.chars().count(), super::MESSAGE_CHARS + 1);
+        assert!(e.message_zh.starts_with("未知角色：xxx") && e.message_zh.ends_with('…'));
+        assert_eq!(e.message_en, "short", "a message that fits is kept whole");
     }
 
     #[test]
