@@ -214,9 +214,15 @@ async fn the_audit_administrator_reads_and_exports_the_trail() {
     assert_eq!(body(far).await["records"], json!([]));
     let res = app.get_as(&auditor, "/api/v1/audit?unit=abc").await;
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("unit")));
-    for (query, field) in
-        [("from=2026-13-01", "from"), ("from=2026-12-01&to=2026-01-01", "to"), ("page=0", "page"), ("page=-1", "page")]
-    {
+    for (query, field) in [
+        ("from=2026-13-01", "from"),
+        ("from=2026-12-01&to=2026-01-01", "to"),
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        // A misspelt filter is refused by its name: ignored, it would list every actor's records.
+        ("acter=王", "acter"),
+        ("from=2026-02-30", "from"),
+    ] {
         let res = app.get_as(&auditor, &format!("/api/v1/audit?{query}")).await;
         assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!(field)), "{query}");
     }

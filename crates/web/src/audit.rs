@@ -19,6 +19,7 @@ const EXPORT_LIMIT: i64 = 100_000;
 const PAGE_LIMIT: i64 = 200;
 
 #[derive(Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Part of the actor's name.
     pub actor: Option<String>,

@@ -51,6 +51,7 @@ pub struct DivisionDetail {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct DivisionQuery {
     /// List the children of this 12-digit code (provinces when absent).
     pub parent: Option<String>,

@@ -358,6 +358,19 @@ fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
 /// query's field, but a path's parameter only by its place in the route.
 fn url_error(status: StatusCode, text: &str, route: Option<&str>) -> Option<ApiError> {
     let (field, zh, en) = if let Some(rest) = text.strip_prefix("Failed to deserialize query string: ") {
+        // A parameter the route does not read (every query is `deny_unknown_fields`): named alone.
+        let unknown = rest.split_once("unknown field `").and_then(|(_, r)| r.split_once('`')).map(|(name, _)| name);
+        if let Some(name) = unknown {
+            let name: String = name.chars().take(40).collect();
+            let mut e = ApiError::new(
+                status,
+                "invalid_parameter",
+                format!("没有参数 {name}"),
+                format!("no such parameter: {name}"),
+            );
+            e.field = Some(Cow::Owned(name));
+            return Some(e);
+        }
         let (field, reason) = rest.split_once(": ").filter(|(f, _)| !f.contains(' '))?;
         (field.to_owned(), format!("参数 {field} 的值不正确：{}", reason_zh(reason)), format!("{field}: {reason}"))
     } else {
@@ -564,6 +577,7 @@ mod tests {
         use axum::extract::{Path, Query};
         use tower::ServiceExt;
         #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
         #[expect(dead_code, reason = "read only by serde")]
         struct Paging {
             page: Option<u32>,
@@ -580,6 +594,8 @@ mod tests {
             ("/api/v1/things/1?page=abc", "page"),
             ("/api/v1/things/1?page=-1", "page"),
             ("/api/v1/things/1/members/x", "person"),
+            // A misspelt parameter is refused by its name, not ignored.
+            ("/api/v1/things/1?pgae=2", "pgae"),
         ] {
             let req = axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap();
             let res = app.clone().oneshot(req).await.unwrap();

@@ -37,6 +37,7 @@ const SHEETS_TRIED: usize = 8;
 const ISSUES_KEPT: usize = 100_000;
 
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// `false` writes; anything else (or absent) is a dry run.
     pub dry_run: Option<bool>,

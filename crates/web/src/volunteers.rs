@@ -106,6 +106,7 @@ pub async fn register(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// pending, approved or rejected; all when absent.
     pub status: Option<String>,
