@@ -973,9 +973,21 @@ async fn a_worker_saves_a_column_mapping_and_finds_it_again() {
     let list: Value = app.get_as(&worker, "/api/v1/import-mappings").await.json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["columns"], json!({"电话号": "household_phone"}));
-    let bad = json!({"name": "坏的", "columns": {"电话号": "shoe_size"}});
-    let res = app.post_as(&worker, "/api/v1/import-mappings", bad).await;
-    assert_eq!(res.json::<Value>().await.unwrap()["field"], "columns");
+    // Each wrong mapping is refused, saying what is wrong with it; none is saved.
+    for (columns, said) in [
+        (json!({"电话号": "shoe_size"}), "未知字段：shoe_size"),
+        (json!({"  ": "phone"}), "表头不能为空"),
+        (json!({"长".repeat(101): "phone"}), "表头最多100个字"),
+    ] {
+        let res = app.post_as(&worker, "/api/v1/import-mappings", json!({"name": "坏的", "columns": columns})).await;
+        let err: Value = res.json().await.unwrap();
+        assert_eq!((err["field"].as_str(), err["message"].as_str()), (Some("columns"), Some(said)), "{err}");
+    }
+    let misspelt = json!({"name": "坏的", "colums": {"电话号": "phone"}, "columns": {"电话号": "phone"}});
+    let res = app.post_as(&worker, "/api/v1/import-mappings", misspelt).await;
+    assert_eq!(res.status(), 422, "a field the form does not have is refused");
+    let list: Value = app.get_as(&worker, "/api/v1/import-mappings").await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     let other = app.signed_in("community-b", &[Role::Community], "430602002001").await;
     let list: Value = app.get_as(&other, "/api/v1/import-mappings").await.json().await.unwrap();
     assert_eq!(list["items"], json!([]), "mappings are one's own");

@@ -985,6 +985,7 @@ fn template_workbook() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 
 /// A column mapping a worker saved: sheet header → field code.
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SavedMapping {
     #[serde(default)]
     pub id: i64,
@@ -1035,15 +1036,18 @@ pub async fn save_mapping(
         )
         .with_field("columns"));
     }
+    let invalid = |zh: String, en: String| {
+        Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_mapping", zh, en).with_field("columns"))
+    };
     for (header, field) in &form.columns {
-        if header.chars().count() > 100 || Field::parse(field).is_none() {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_mapping",
-                format!("未知字段：{field}"),
-                format!("unknown field: {field}"),
-            )
-            .with_field("columns"));
+        if header.trim().is_empty() {
+            return invalid("表头不能为空".into(), "a header cannot be empty".into());
+        }
+        if header.chars().count() > 100 {
+            return invalid("表头最多100个字".into(), "a header has at most 100 characters".into());
+        }
+        if Field::parse(field).is_none() {
+            return invalid(format!("未知字段：{field}"), format!("unknown field: {field}"));
         }
     }
     let columns = serde_json::to_string(&form.columns).map_err(|e| ApiError::internal(&e))?;
