@@ -353,6 +353,12 @@ async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month()
         let err: Value = res.json().await.unwrap();
         assert_eq!((err["field"].as_str(), err["message"].as_str()), (Some("end_date"), Some(said)), "{err}");
     }
+    // Every wrong field of the form is named at once.
+    let all_wrong = json!({"category": "鞋码", "start_date": "2026-02-30", "end_date": "soon", "person_id": person});
+    let res = send(&app, &worker, reqwest::Method::POST, &holdings, Some(1), all_wrong).await;
+    let err: Value = res.json().await.unwrap();
+    let fields: Vec<&str> = err["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["category", "start_date", "end_date"], "{err}");
     let early = json!({"category": "judicial_aid", "start_date": "1900-01-02", "person_id": person});
     let res = send(&app, &worker, reqwest::Method::POST, &holdings, Some(1), early).await;
     assert_eq!(

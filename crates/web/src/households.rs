@@ -926,8 +926,11 @@ pub struct HoldingForm {
 impl HoldingForm {
     fn dates(&self) -> Result<(NaiveDate, Option<NaiveDate>), ApiError> {
         let date = |field: &'static str, d: &str| day_field(field, d.trim());
-        let start = date("start_date", &self.start_date)?;
-        let end = optional(self.end_date.as_deref()).map(|d| date("end_date", d)).transpose()?;
+        let start = date("start_date", &self.start_date);
+        let end = optional(self.end_date.as_deref()).map(|d| date("end_date", d)).transpose();
+        // Both dates wrong: both are named.
+        ApiError::first_of([start.as_ref().err(), end.as_ref().err()])?;
+        let (start, end) = (start?, end?);
         if end.is_some_and(|e| e < start) {
             return Err(bad("end_date", "结束日期不能早于开始日期", "the end date cannot be before the start date"));
         }
@@ -947,8 +950,10 @@ pub async fn add_holding(
     Json(form): Json<HoldingForm>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
-    let category = required("category", form.category.as_deref().unwrap_or_default(), Category::parse)?;
-    let (start, end) = form.dates()?;
+    let category = required("category", form.category.as_deref().unwrap_or_default(), Category::parse);
+    let dates = form.dates();
+    ApiError::first_of([category.as_ref().err(), dates.as_ref().err()])?;
+    let (category, (start, end)) = (category?, dates?);
     // A member's category runs within their life.
     if let Some(person) = form.person_id
         && let Some((born, died)) = member_dates(&state, &p, id, person).await?
