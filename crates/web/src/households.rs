@@ -612,8 +612,6 @@ fn phone_edit(field: &'static str, phone: &Option<String>) -> Result<Option<Opti
     }
 }
 
-/// A date of this registry's world: 1900 to 2100 (a typo like 20255 or -2025 is refused,
-/// not handed to a database that cannot store it).
 /// A day a form gives as text: `YYYY-MM-DD`, a day that exists, and [`plausible`].
 pub(crate) fn day_field(field: &'static str, text: &str) -> Result<NaiveDate, ApiError> {
     let invalid = |zh: &str, en: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_date", zh, en).with_field(field);
@@ -626,6 +624,8 @@ pub(crate) fn day_field(field: &'static str, text: &str) -> Result<NaiveDate, Ap
     }
 }
 
+/// A date of this registry's world: 1900 to 2100 (a typo like 20255 or -2025 is refused,
+/// not handed to a database that cannot store it).
 pub(crate) fn plausible(field: &'static str, d: NaiveDate) -> Result<NaiveDate, ApiError> {
     if (1900..=2100).contains(&d.year()) {
         Ok(d)
