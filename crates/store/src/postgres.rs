@@ -50,6 +50,17 @@ impl PgStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// An import's transaction: other writers of households and persons wait
+    /// until it commits (readers go on), so what it plans from the registry is
+    /// still true when it writes. SQLite's `BEGIN IMMEDIATE` already holds the
+    /// database's write lock. The tables are locked in the order edits write
+    /// them (the household's version first), so the two wait rather than deadlock.
+    async fn begin_import(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE household, person IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
     pub(crate) async fn open(url: &str, keys: Arc<PiiKeys>) -> Result<Self, OpenError> {
         let connect = |source| OpenError::Connect { url: url.to_owned(), source };
         let options = PgConnectOptions::from_str(url).map_err(connect)?;

@@ -741,9 +741,9 @@ macro_rules! registry_store {
             scope: &Scope,
             batch: $crate::registry::ImportBatch,
         ) -> Result<$crate::registry::Imported> {
-            // Planned in the transaction that writes it: a household or person registered
-            // meanwhile is seen by the plan (on SQLite the write lock is held from here).
-            let mut tx = self.begin_write().await?;
+            // Planned in the transaction that writes it, which other writers wait for: a
+            // household or person registered meanwhile is seen by the plan.
+            let mut tx = self.begin_import().await?;
             let plan = self.plan_on(&mut tx, scope, &batch).await?;
             let said = batch.said();
             let (households, mut seals) = batch.into_parts();

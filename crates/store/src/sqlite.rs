@@ -81,6 +81,12 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// An import's transaction: the write lock held from the start keeps other
+    /// writers out until it commits.
+    async fn begin_import(&self) -> Result<sqlx::Transaction<'static, Sqlite>> {
+        self.begin_write().await
+    }
+
     async fn load_divisions(&self) -> Result<usize> {
         let checksum = bundled_checksum();
         let current: Option<String> =
