@@ -346,8 +346,10 @@ fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
         (Some(_), None) if unknown => {
             (reason_zh(reason), reason.split(", expected").next().unwrap_or(reason).to_owned())
         }
-        (Some(f), None) => (format!("字段 {f} 的值不正确：{}", reason_zh(reason)), format!("{f}: {reason}")),
-        (None, _) => (format!("请求内容不正确：{}", reason_zh(reason)), reason.to_owned()),
+        (Some(f), None) => {
+            (format!("字段 {f} 的值不正确：{}", reason_zh(reason)), format!("{f}: {}", reason_en(reason)))
+        }
+        (None, _) => (format!("请求内容不正确：{}", reason_zh(reason)), reason_en(reason).to_owned()),
     };
     let mut e = ApiError::new(status, "invalid_body", zh, en);
     e.field = field.map(Cow::Owned);
@@ -396,6 +398,17 @@ fn url_error(status: StatusCode, text: &str, route: Option<&str>) -> Option<ApiE
     Some(e)
 }
 
+/// A list sent where an object belongs: serde says so by the Rust type's name
+/// (`invalid length 0, expected struct SignIn with 4 elements`).
+fn list_for_object(reason: &str) -> bool {
+    reason.starts_with("invalid length ") && reason.contains(", expected struct ")
+}
+
+/// serde's reason in English, without the names of our types.
+fn reason_en(reason: &str) -> &str {
+    if list_for_object(reason) { "expected an object ({…}), got a list" } else { reason }
+}
+
 /// serde's reason in Chinese, for the kinds a form or a script meets: a value of the
 /// wrong type, not one of the allowed values, a field not known. Others are passed on.
 fn reason_zh(reason: &str) -> String {
@@ -420,6 +433,9 @@ fn reason_zh(reason: &str) -> String {
     {
         let got = got.split_once(' ').map_or(got, |(t, _)| t);
         return format!("应为{}，收到的是{}", kind(expected), kind(got));
+    }
+    if list_for_object(reason) {
+        return "应为对象（{…}），收到的是列表".into();
     }
     if let Some(rest) = reason.strip_prefix("unknown variant `") {
         let (value, allowed) = rest.split_once("`, expected ").unwrap_or((rest.trim_end_matches('`'), ""));
@@ -526,6 +542,18 @@ mod tests {
         assert_eq!(said::<Form>(r#"{"kind": "a", "day": "2026/1/5"}"#), "日期应写作 YYYY-MM-DD");
         assert_eq!(said::<Form>(r#"{"kind": "a", "day": "2026-13-01"}"#), "没有这一天（如 2026-13-01）");
         assert_eq!(said::<Form>(r#"{"kind": "a", "day": 5}"#), "应为日期（YYYY-MM-DD），收到的是整数");
+        assert_eq!(said::<Form>("[]"), "应为对象（{…}），收到的是列表");
+    }
+
+    /// A list where the form belongs is said in both languages without our type's name.
+    #[test]
+    fn a_list_for_a_form_does_not_name_our_type() {
+        let sent = "Failed to deserialize the JSON body into the target type: \
+            invalid length 0, expected struct SignIn with 4 elements at line 1 column 2";
+        let e = super::body_error(super::StatusCode::UNPROCESSABLE_ENTITY, sent).unwrap();
+        assert_eq!(e.message_zh, "请求内容不正确：应为对象（{…}），收到的是列表");
+        assert_eq!(e.message_en, "expected an object ({…}), got a list");
+        assert!(e.field.is_none());
     }
 
     /// A NUL or another control character in any text is refused, naming where it is;
