@@ -83,6 +83,17 @@ async fn bad_registrations_name_the_field_and_a_phone_registers_once() {
         assert_eq!(res.status(), 400, "{form}");
         assert_eq!(body(res).await["field"], field, "{form}");
     }
+    // Several wrong at once: each named in the one answer, in the form's order.
+    let mut several = with("name", json!(""));
+    several["id_number"] = json!("430602199213150028");
+    several["community"] = json!("110101001001");
+    several["password"] = json!("password");
+    let res = register(&app, several).await;
+    assert_eq!(res.status(), 400);
+    let answer = body(res).await;
+    assert_eq!(answer["field"], "name");
+    let named: Vec<&str> = answer["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(named, ["name", "id_number", "community", "password"], "{answer}");
     let mut wrong_captcha = registration("13812340002", COMMUNITY);
     wrong_captcha["captcha_id"] = json!("nope");
     wrong_captcha["captcha_answer"] = json!("nope");

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use zhongfu_domain::signin::{Email, Phone};
-use zhongfu_domain::{DivisionLevel, IdNumber};
+use zhongfu_domain::{DivisionCode, DivisionLevel, IdNumber};
 use zhongfu_store::volunteers::{Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use zhongfu_store::{Actor, StoreError};
 
@@ -60,25 +60,33 @@ pub async fn register(
     Json(form): Json<Registration>,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     check_captcha(&state, &form.captcha_id, &form.captcha_answer).await?;
-    let name = crate::accounts::person_name("name", &form.name, 30)?;
-    let phone = Phone::parse(&form.phone).map_err(|e| ApiError::invalid("phone", &e))?;
+    // Every wrong field is named in the one answer, in the form's order.
+    let name = crate::accounts::person_name("name", &form.name, 30);
+    let phone = Phone::parse(&form.phone).map_err(|e| ApiError::invalid("phone", &e));
     let email =
-        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e))?;
-    let id_number = IdNumber::parse(&form.id_number).map_err(|e| ApiError::invalid("id_number", &e))?;
-    let community = parse_code("community", form.community.trim())?;
-    let known = state.store.division(&community).await?.is_some();
-    if !known || community.level() != DivisionLevel::Village || !state.district.contains(&community) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_community",
-            "请选择本区的一个社区或村",
-            "choose a community or village of this district",
-        )
-        .with_field("community"));
-    }
-    let skills = text("skills", &form.skills, 200)?;
-    let availability = text("availability", &form.availability, 200)?;
-    state.auth.password.check(&form.password, phone.as_str()).map_err(|e| ApiError::invalid("password", &e))?;
+        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e));
+    let id_number = IdNumber::parse(&form.id_number).map_err(|e| ApiError::invalid("id_number", &e));
+    let community = match parse_code("community", form.community.trim()) {
+        Ok(code) => district_community(&state, code).await?,
+        Err(e) => Err(e),
+    };
+    let skills = text("skills", &form.skills, 200);
+    let availability = text("availability", &form.availability, 200);
+    let typed_phone = phone.as_ref().map_or(form.phone.trim(), |p| p.as_str());
+    let password_ok =
+        state.auth.password.check(&form.password, typed_phone).map_err(|e| ApiError::invalid("password", &e));
+    ApiError::first_of([
+        name.as_ref().err(),
+        phone.as_ref().err(),
+        email.as_ref().err(),
+        id_number.as_ref().err(),
+        community.as_ref().err(),
+        skills.as_ref().err(),
+        availability.as_ref().err(),
+        password_ok.as_ref().err(),
+    ])?;
+    let (name, phone, email, id_number, community) = (name?, phone?, email?, id_number?, community?);
+    let (skills, availability) = (skills?, availability?);
     let password = form.password.clone();
     let password_hash = tokio::task::spawn_blocking(move || zhongfu_domain::password::hash(&password))
         .await
@@ -103,6 +111,22 @@ pub async fn register(
         other => other.into(),
     })?;
     Ok((StatusCode::CREATED, Json(Registered { id, status: "pending".into() })))
+}
+
+/// `code` if it is a community or village of this district; the error (for the
+/// form) if not. A store failure is the outer error.
+async fn district_community(state: &AppState, code: DivisionCode) -> Result<Result<DivisionCode, ApiError>, ApiError> {
+    let known = state.store.division(&code).await?.is_some();
+    if known && code.level() == DivisionLevel::Village && state.district.contains(&code) {
+        return Ok(Ok(code));
+    }
+    Ok(Err(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_community",
+        "请选择本区的一个社区或村",
+        "choose a community or village of this district",
+    )
+    .with_field("community")))
 }
 
 #[derive(Deserialize, IntoParams)]
