@@ -21,6 +21,12 @@ fn account_form(username: &str, jurisdiction: &str, roles: &[&str]) -> Value {
 async fn the_system_administrator_creates_units_and_accounts() {
     let app = TestApp::spawn().await;
     let admin = app.signed_in("sysadmin", &[Role::SystemAdmin], DISTRICT).await;
+    // A unit form with several wrong fields names them all.
+    let wrong = app.post_as(&admin, "/api/v1/units", json!({"name": " ", "kind": "office", "division": "4306"})).await;
+    assert_eq!(wrong.status(), 400);
+    let answer = body(wrong).await;
+    let named: Vec<&str> = answer["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(named, ["name", "kind", "division"], "{answer}");
     let unit = app
         .post_as(
             &admin,
@@ -260,6 +266,14 @@ async fn moving_an_account_to_another_street_ends_its_sessions() {
     };
     let res = put(json!({"display_name": "吴芳", "jurisdiction": STREET_A, "phone": "139"})).await.unwrap();
     assert_eq!((res.status().as_u16(), body(res).await["field"].clone()), (400, json!("phone")));
+    // Several wrong at once: each named in the one answer, the first as `field`.
+    let res = put(json!({"display_name": "", "email": "wu@", "jurisdiction": "430602999000", "phone": "139"}));
+    let answer = body(res.await.unwrap()).await;
+    let named: Vec<&str> = answer["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(
+        (answer["field"].as_str(), named),
+        (Some("display_name"), vec!["display_name", "email", "phone", "jurisdiction"])
+    );
     let res = put(json!({"display_name": "吴芳", "jurisdiction": STREET_A})).await.unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(app.get_as(&worker, "/api/v1/auth/me").await.status(), 200, "a new name keeps the session");

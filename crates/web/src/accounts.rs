@@ -49,12 +49,14 @@ pub async fn create_unit(
     axum::Extension(p): axum::Extension<Principal>,
     Json(form): Json<UnitForm>,
 ) -> Result<(StatusCode, Json<Unit>), ApiError> {
-    let name = text("name", &form.name, 50)?;
+    let name = text("name", &form.name, 50);
     let kind = UnitKind::parse(form.kind.trim()).ok_or_else(|| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_unit_kind", "单位类型不正确", "unknown kind of unit")
             .with_field("kind")
-    })?;
-    let division = division_within(&state, &p, "division", &form.division).await?;
+    });
+    let division = division_within(&state, &p, "division", &form.division).await;
+    ApiError::first_of([name.as_ref().err(), kind.as_ref().err(), division.as_ref().err()])?;
+    let (name, kind, division) = (name?, kind?, division?);
     let unit = NewUnit { name, kind, division };
     let created = state.store.create_unit(&p.actor(), &unit).await.map_err(|e| conflict(e, "name"))?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -160,13 +162,22 @@ pub async fn update_account(
     Json(form): Json<ProfileForm>,
 ) -> Result<StatusCode, ApiError> {
     let account = within(&state, &p, id).await?;
-    let display_name = text("display_name", &form.display_name, 50)?;
+    // Every field checked, each wrong one named in the one answer.
+    let display_name = text("display_name", &form.display_name, 50);
     let email =
-        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e))?;
+        optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e));
     let phone =
-        optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e))?;
-    let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await?;
-    check_unit(&state, &p, form.unit_id).await?;
+        optional(form.phone.as_deref()).map(Phone::parse).transpose().map_err(|e| ApiError::invalid("phone", &e));
+    let jurisdiction = division_within(&state, &p, "jurisdiction", &form.jurisdiction).await;
+    let unit = check_unit(&state, &p, form.unit_id).await;
+    ApiError::first_of([
+        display_name.as_ref().err(),
+        email.as_ref().err(),
+        phone.as_ref().err(),
+        unit.as_ref().err(),
+        jurisdiction.as_ref().err(),
+    ])?;
+    let (display_name, email, phone, jurisdiction) = (display_name?, email?, phone?, jurisdiction?);
     let update = AccountUpdate { display_name, email, phone, unit_id: form.unit_id, jurisdiction };
     state.store.update_account(&p.actor(), account.id, &update).await.map_err(|e| conflict(e, "phone"))?;
     Ok(StatusCode::NO_CONTENT)
