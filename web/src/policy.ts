@@ -26,14 +26,29 @@ export function problemRange(text: string, line: number, column: number): { star
   return { start, end };
 }
 
-/** The line a problem is on, with a caret under its column (monospace). */
-export function problemExcerpt(text: string, line: number, column: number): { text: string; caret: string } {
+/** Characters of a line an excerpt shows at most: a longer line is cut around the problem. */
+export const EXCERPT_CHARS = 40;
+
+/**
+ * The line a problem is on, with a caret under its column (monospace). A line
+ * longer than `room` characters is shown as the part around the column, with
+ * "…" where it is cut, so the caret stays on screen.
+ */
+export function problemExcerpt(text: string, line: number, column: number, room = EXCERPT_CHARS): { text: string; caret: string } {
   const lines = text.split("\n");
-  const row = lines[Math.min(Math.max(line, 1), lines.length) - 1] ?? "";
-  const before = Array.from(row).slice(0, Math.max(column, 1) - 1);
+  const chars = Array.from(lines[Math.min(Math.max(line, 1), lines.length) - 1] ?? "");
+  const at = Math.min(Math.max(column, 1) - 1, chars.length);
+  let [from, to] = [0, chars.length];
+  if (chars.length > room) {
+    from = Math.max(0, Math.min(at - Math.floor(room / 2), chars.length - room));
+    to = from + room;
+  }
+  const lead = from > 0 ? "…" : "";
+  const shown = lead + chars.slice(from, to).join("") + (to < chars.length ? "…" : "");
   // Wide (CJK) characters take two columns in a monospace font.
+  const before = Array.from(lead).concat(chars.slice(from, at));
   const width = before.reduce((w, ch) => w + (/[\u1100-\uffff]/.test(ch) && !/[\u2000-\u206f]/.test(ch) ? 2 : 1), 0);
-  return { text: row, caret: " ".repeat(width) + "^" };
+  return { text: shown, caret: " ".repeat(width) + "^" };
 }
 
 /** A problem as one line of text, e.g. `条件：第 1 行第 1 列：未知字段 per_capita_incom`. */
