@@ -300,9 +300,14 @@ export function readable(
   if (!vocab) return (text) => text;
   const en = locale === "en";
   const words = en ? MEMBER_WORDS_EN : MEMBER_WORDS_ZH;
+  // A condition that is one member function and its outcome, as what holds
+  // (`!members.all(m, …) = true` → `有成员不满足(…)`); inside a larger one,
   // `!members.all(m, …) = true` → `并非全部成员满足(…) = 是`.
   const inWords = (text: string) =>
     text
+      .split("；")
+      .map((condition) => memberOutcome(condition, words))
+      .join("；")
       .replace(MEMBER_CALL, (_w: string, not: string | undefined, call: keyof typeof words) => `${not ? words.not : ""}${words[call]}(`)
       .replace(/= (true|false)\b/g, (_w: string, b: string) => `= ${b === "true" ? words.yes : words.no}`);
   // Reasons show money in yuan: a label's "(fen)" would mislead there.
@@ -358,12 +363,50 @@ const OPERATORS_EN: [RegExp, string][] = [
   [/!\s*/g, "not "],
 ];
 
+/** The start of a condition that is one `members.exists` or `members.all` call. */
+const MEMBER_OUTCOME = /^(!\s*)?members\.(exists|all)\(\s*[a-z]\s*,\s*/;
+
+/**
+ * `condition` said as what holds when it is one `members.exists` or `members.all`
+ * and its outcome (`members.exists(m, …) = false` → `没有成员满足(…)`); as it is otherwise.
+ */
+function memberOutcome(condition: string, words: typeof MEMBER_WORDS_ZH): string {
+  const start = MEMBER_OUTCOME.exec(condition);
+  if (!start) return condition;
+  const after = condition.slice(start[0].length);
+  // The call's own closing bracket (quoted text stepped over).
+  let [depth, quoted, close] = [1, false, -1];
+  for (let i = 0; i < after.length && close < 0; i++) {
+    const c = after[i];
+    if (c === "'") quoted = !quoted;
+    else if (!quoted && c === "(") depth++;
+    else if (!quoted && c === ")" && --depth === 0) close = i;
+  }
+  const outcome = close < 0 ? null : /^ = (true|false)/.exec(after.slice(close + 1));
+  if (!outcome) return condition;
+  const holds = (outcome[1] === "true") !== !!start[1];
+  const call = start[2] === "exists" ? (holds ? words.exists : words.none) : holds ? words.all : words.notAll;
+  return `${call}(${after.slice(0, close).trim()})${after.slice(close + 1 + outcome[0].length)}`;
+}
+
 /** A member function with its variable (`!members.all(m, `), for `readable`. */
 const MEMBER_CALL = /(!\s*)?\bmembers\.(exists_one|exists|all|count)\(\s*[a-z]\s*,\s*/g;
-const MEMBER_WORDS_ZH = { exists: "有成员满足", all: "全部成员满足", exists_one: "恰有一名成员满足", count: "满足条件的成员人数", not: "并非", yes: "是", no: "否" };
+const MEMBER_WORDS_ZH = {
+  exists: "有成员满足",
+  none: "没有成员满足",
+  all: "全部成员满足",
+  notAll: "有成员不满足",
+  exists_one: "恰有一名成员满足",
+  count: "满足条件的成员人数",
+  not: "并非",
+  yes: "是",
+  no: "否",
+};
 const MEMBER_WORDS_EN = {
   exists: "some member with ",
+  none: "no member with ",
   all: "every member with ",
+  notAll: "not every member with ",
   exists_one: "exactly one member with ",
   count: "members counted with ",
   not: "not ",

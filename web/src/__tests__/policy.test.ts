@@ -213,9 +213,20 @@ describe("a condition as a worker reads it", () => {
     expect(readable(vocab, "zh-CN", code)("per_capita_income 1,320.00 > params.dibao_line 1,100.00")).toBe(
       "人均月收入 1,320.00 > 低保标准 1,100.00",
     );
-    // A member function in words, `!` before it as “not”, true and false as yes and no.
-    expect(readable(vocab, "zh-CN", code)("!members.all(m, 'tekun' in m.categories) = true")).toBe("并非全部成员满足(“特困” 属于 救助类别) = 是");
-    expect(readable(vocab, "en", code)("members.exists(m, m.size > 1) = false")).toBe("some member with (household size > 1) = no");
+    // A condition that is a member function and its outcome reads as what holds.
+    expect(readable(vocab, "zh-CN", code)("!members.all(m, 'tekun' in m.categories) = true")).toBe("有成员不满足(“特困” 属于 救助类别)");
+    expect(readable(vocab, "zh-CN", code)("members.all(m, 'tekun' in m.categories) = true")).toBe("全部成员满足(“特困” 属于 救助类别)");
+    expect(readable(vocab, "zh-CN", code)("members.exists(m, (m.size > 1)) = false（size 2）")).toBe("没有成员满足((家庭人口 > 1))（家庭人口 2）");
+    expect(readable(vocab, "en", code)("members.exists(m, m.size > 1) = false")).toBe("no member with (household size > 1)");
+    expect(readable(vocab, "en", code)("!members.exists(m, m.size > 1) = false")).toBe("some member with (household size > 1)");
+    expect(readable(vocab, "en", code)("members.all(m, m.size > 1) = false")).toBe("not every member with (household size > 1)");
+    // Inside a larger condition: `!` before it as “not”, true and false as yes and no.
+    expect(readable(vocab, "zh-CN", code)("size > 1 && !members.all(m, 'tekun' in m.categories) = true")).toBe(
+      "家庭人口 > 1 且 并非全部成员满足(“特困” 属于 救助类别) = 是",
+    );
+    expect(readable(vocab, "en", code)("size > 1 && members.exists(m, m.size > 1) = false")).toBe(
+      "household size > 1 and some member with (household size > 1) = no",
+    );
     expect(readable(vocab, "zh-CN", code)("members.count(m, m.size > 1) 2")).toBe("满足条件的成员人数(家庭人口 > 1) 2");
     expect(readable(vocab, "zh-CN", code)("m.disability.grade <= 2")).toBe("残疾等级 ≤ 2");
     // A function or a method of that name is not the field.

@@ -196,7 +196,9 @@ pub fn code_label_zh(col: Col, code: &str) -> Option<&'static str> {
 /// label in the field it is compared with or tested against (`'none'` after
 /// `work_ability` is “无”). What it does not know is left as written.
 pub fn readable_zh(text: &str, params: &[(String, String)]) -> String {
-    let words = member_calls_zh(&chinese_only(text)).replace("= true", "= 是").replace("= false", "= 否");
+    let folded: Vec<String> =
+        chinese_only(text).split('；').map(|c| outcome_zh(c).unwrap_or_else(|| c.to_owned())).collect();
+    let words = member_calls_zh(&folded.join("；")).replace("= true", "= 是").replace("= false", "= 否");
     let text = words.as_str();
     static FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(fields);
     let field = |word: &str| FIELDS.iter().find(|f| f.name == member_field(word));
@@ -287,6 +289,50 @@ fn operators_zh(text: &str) -> String {
     // The signs bring their own spaces: one between words.
     let spaced = signed.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
     WORDS.iter().fold(spaced, |t, (op, word)| t.replace(op, word))
+}
+
+/// A condition that is one `members.exists` or `members.all` and its outcome, said
+/// as what holds: `!members.all(m, …) = true` as `有成员不满足(…)`, `members.exists(m, …)
+/// = false` as `没有成员满足(…)`. None for any other condition.
+fn outcome_zh(condition: &str) -> Option<String> {
+    let (not, text) = match condition.strip_prefix('!') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, condition),
+    };
+    let after = text.strip_prefix("members.")?;
+    let (call, after) =
+        ["exists", "all"].into_iter().find_map(|c| Some((c, after.strip_prefix(c)?.strip_prefix('(')?)))?;
+    let after = after.trim_start().strip_prefix(|c: char| c.is_ascii_lowercase())?.trim_start().strip_prefix(',')?;
+    // The call's own closing bracket (quoted text stepped over).
+    let (mut depth, mut quoted, mut close) = (1, false, None);
+    for (i, c) in after.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let close = close?;
+    let rest = &after[close + 1..];
+    let (value, tail) = match (rest.strip_prefix(" = true"), rest.strip_prefix(" = false")) {
+        (Some(tail), _) => (true, tail),
+        (_, Some(tail)) => (false, tail),
+        _ => return None,
+    };
+    let words = match (call, value != not) {
+        ("exists", true) => "有成员满足",
+        ("exists", false) => "没有成员满足",
+        (_, true) => "全部成员满足",
+        (_, false) => "有成员不满足",
+    };
+    Some(format!("{words}({}){tail}", after[..close].trim()))
 }
 
 /// `!members.all(m, …` as `并非全部成员满足(…`, and the other member functions likewise.

@@ -925,9 +925,24 @@ fn reasons_read_in_chinese_with_each_code_labelled_by_its_own_field() {
     assert_eq!(read("housing 'none' == 'none'"), "住房情况 “无房” = “无房”");
     // Member functions in words, `!` before them as 并非, true and false as 是 and 否.
     assert_eq!(read("members.count(m, m.age >= 60) 2"), "满足条件的成员人数(年龄（周岁） ≥ 60) 2");
+    // A member function and its outcome read as what holds, without 并非 … = 是.
     assert_eq!(
         read("!members.all(m, 'tekun' in m.categories) = true"),
-        "并非全部成员满足(“特困” 属于 享受的救助类别（含本户）) = 是"
+        "有成员不满足(“特困” 属于 享受的救助类别（含本户）)"
+    );
+    assert_eq!(read("members.all(m, m.age >= 60) = false"), "有成员不满足(年龄（周岁） ≥ 60)");
+    assert_eq!(read("members.all(m, m.age >= 60) = true"), "全部成员满足(年龄（周岁） ≥ 60)");
+    assert_eq!(read("members.exists(m, m.age < 16) = false"), "没有成员满足(年龄（周岁） < 16)");
+    assert_eq!(read("!members.exists(m, (m.age < 16)) = false"), "有成员满足((年龄（周岁） < 16))");
+    // Within a list of conditions, and with the values read after it.
+    assert_eq!(
+        read("housing 'own' == 'own'；members.exists(m, m.work_ability == 'none') = true（size 2）"),
+        "住房情况 “自有” = “自有”；有成员满足(劳动能力 = “无”)（家庭人口（在世） 2）"
+    );
+    // Inside a larger condition it stays as written.
+    assert_eq!(
+        read("size > 1 && !members.all(m, m.age >= 60) = true"),
+        "家庭人口（在世） > 1 且 并非全部成员满足(年龄（周岁） ≥ 60) = 是"
     );
     assert_eq!(read("!('tekun' in m.categories) = false"), "非(“特困” 属于 享受的救助类别（含本户）) = 否");
     assert_eq!(read("unknown_thing 'x'"), "unknown_thing 'x'");
