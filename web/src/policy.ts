@@ -32,7 +32,7 @@ export const EXCERPT_CHARS = 40;
 /**
  * The line a problem is on, with a caret under its column (monospace). A line
  * longer than `room` characters is shown as the part around the column, with
- * "…" where it is cut, so the caret stays on screen.
+ * "..." where it is cut (three columns in any monospace font), so the caret stays on screen.
  */
 export function problemExcerpt(text: string, line: number, column: number, room = EXCERPT_CHARS): { text: string; caret: string } {
   const lines = text.split("\n");
@@ -43,8 +43,8 @@ export function problemExcerpt(text: string, line: number, column: number, room 
     from = Math.max(0, Math.min(at - Math.floor(room / 2), chars.length - room));
     to = from + room;
   }
-  const lead = from > 0 ? "…" : "";
-  const shown = lead + chars.slice(from, to).join("") + (to < chars.length ? "…" : "");
+  const lead = from > 0 ? "..." : "";
+  const shown = lead + chars.slice(from, to).join("") + (to < chars.length ? "..." : "");
   // Wide (CJK) characters take two columns in a monospace font.
   const before = Array.from(lead).concat(chars.slice(from, at));
   const width = before.reduce((w, ch) => w + (/[\u1100-\uffff]/.test(ch) && !/[\u2000-\u206f]/.test(ch) ? 2 : 1), 0);
