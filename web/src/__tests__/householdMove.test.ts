@@ -243,3 +243,31 @@ describe("a household merged into another", () => {
     expect(assign).toHaveBeenCalledWith("/households/9");
   });
 });
+
+describe("removing a member", () => {
+  type Removing = { removeMember: (m: Member) => Promise<void> };
+
+  it("asks first, then removes at the page's version and reloads", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const loads = calls.filter((c) => c.method === "GET" && c.url === "/api/v1/households/5").length;
+    await (wrapper.vm as unknown as Removing).removeMember(household.members[1]);
+    await flushPromises();
+    expect(ElMessageBox.confirm).toHaveBeenCalledWith(expect.stringContaining("张二"), expect.any(String), { type: "warning" });
+    const sent = calls.find((c) => c.method === "DELETE");
+    expect(sent?.url).toBe("/api/v1/households/5/members/2");
+    expect(sent?.headers?.["If-Match"]).toBe('"7"');
+    expect(messages.success).toHaveBeenCalled();
+    expect(calls.filter((c) => c.method === "GET" && c.url === "/api/v1/households/5").length).toBe(loads + 1);
+  });
+
+  it("removes nothing when the question is declined", async () => {
+    vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce("cancel");
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    await (wrapper.vm as unknown as Removing).removeMember(household.members[1]);
+    await flushPromises();
+    expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+    expect(messages.success).not.toHaveBeenCalled();
+  });
+});
