@@ -656,6 +656,82 @@ async fn a_household_registered_without_its_income_is_unknown_for_dibao_until_it
     assert!(history.to_string().contains(r#"\"income_unrecorded\":[true,false]"#), "{history}");
 }
 
+/// A ledger without the member facts the policies read registers them as not
+/// recorded: 特困, which looks at who in the household can work, cannot decide until
+/// each member's form is saved, and the household page says which facts are missing.
+#[tokio::test]
+async fn member_facts_a_ledger_lacks_are_not_recorded_until_each_member_is_saved() {
+    let app = TestApp::spawn().await;
+    let district = app.signed_in("district-officer", &[Role::District], DISTRICT).await;
+    let today = chrono::Local::now().date_naive();
+    let id = |age: i32, seq: u16| crate::helpers::id_number(today.year() - age - 1, seq);
+    // A widower of 71 and his son of 40; income and assets recorded, none of the member facts.
+    let ledger = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系,月收入(元),家庭财产(元)\n\
+         W1,430602001001,周老汉,{},户主,300,0\n\
+         W1,430602001001,周大,{},子女,0,0\n",
+        id(71, 11),
+        id(40, 13)
+    );
+    let res = app
+        .client
+        .post(format!("{}/api/v1/households/import?dry_run=false", app.address))
+        .header("cookie", &district.cookie)
+        .header("x-csrf-token", &district.csrf)
+        .body(ledger)
+        .send()
+        .await
+        .unwrap();
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let found: Value =
+        app.post_as(&district, "/api/v1/households/search", json!({ "number": "W1" })).await.json().await.unwrap();
+    let path = format!("/api/v1/households/{}", found["items"][0]["id"]);
+    let page: Value = app.get_as(&district, &path).await.json().await.unwrap();
+    let all = json!(["marital", "health", "work_ability", "employment", "schooling"]);
+    assert!(page["members"].as_array().unwrap().iter().all(|m| m["unrecorded"] == all), "{page}");
+    // Nor is a member found by the work ability the sheet did not give.
+    let by_work = |work: &'static str| {
+        let (app, district) = (&app, &district);
+        async move {
+            let body = json!({ "number": "W1", "work_ability": work });
+            let found: Value = app.post_as(district, "/api/v1/households/search", body).await.json().await.unwrap();
+            found["total"].as_i64()
+        }
+    };
+    assert_eq!(by_work("full").await, Some(0));
+    // The son's work ability is not known: 特困 cannot decide for his father, and says why.
+    app.sweep(&district).await;
+    let listed = |kind: &'static str| {
+        let (app, district) = (&app, &district);
+        async move {
+            let rows = shipped_rows(app, district, "tekun", kind).await;
+            rows.into_iter().filter(|r| r["household_number"] == "W1").collect::<Vec<_>>()
+        }
+    };
+    let unknown = listed("unknown").await;
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(unknown[0]["reason"].as_str().unwrap().contains("成员劳动能力未登记"), "{unknown:?}");
+    assert!(listed("missing").await.is_empty());
+    // Each member's form saved records their facts: the son cannot work, and 特困 decides.
+    for (i, work) in [(1, "none"), (0, "none")] {
+        let page: Value = app.get_as(&district, &path).await.json().await.unwrap();
+        let member = &page["members"][i];
+        let mut form = crate::helpers::member_form(member);
+        form["work_ability"] = json!(work);
+        let member_path = format!("{path}/members/{}", member["id"]);
+        let res = send(&app, &district, Method::PUT, &member_path, page["version"].as_i64(), form).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let page: Value = app.get_as(&district, &path).await.json().await.unwrap();
+    assert!(page["members"].as_array().unwrap().iter().all(|m| m["unrecorded"] == json!([])), "{page}");
+    assert_eq!(by_work("none").await, Some(1));
+    assert_eq!(listed("missing").await.len(), 1, "re-evaluated on the edits");
+    assert!(listed("unknown").await.is_empty());
+    let history: Value = app.get_as(&district, &format!("{path}/history")).await.json().await.unwrap();
+    assert!(history.to_string().contains("unrecorded"), "{history}");
+}
+
 #[tokio::test]
 async fn a_list_pages_through_one_order_without_gaps_or_repeats() {
     let app = TestApp::spawn().await;

@@ -241,7 +241,12 @@ export interface Member {
   schooling: string;
   monthly_income_fen: number;
   death_date: string | null;
+  /** Facts a ledger without their column left at a default, not recorded yet. */
+  unrecorded?: MemberFact[];
 }
+
+/** The member facts a ledger may lack. */
+export type MemberFact = "marital" | "health" | "work_ability" | "employment" | "schooling";
 
 export interface Holding {
   id: number;

@@ -467,6 +467,7 @@ impl DemoGenerator {
             monthly_income: Fen::ZERO,
             categories: Vec::new(),
             death_date: None,
+            unrecorded: 0,
         })
     }
 

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use crate::policy::Unrecorded;
 use crate::registry::{
     Category, Disability, DisabilityKind, Employment, Health, Holding, Household, HousingCondition, IncomeItem,
     IncomeKind, Marital, Person, Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
@@ -1198,8 +1199,23 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
         monthly_income: income.unwrap_or(Fen::ZERO),
         categories: categories.into_iter().map(|category| Holding { category, start, end }).collect(),
         death_date,
+        // A fact whose column the sheet lacks takes a default above, recorded as not recorded.
+        unrecorded: MEMBER_FACTS
+            .iter()
+            .filter(|(field, _)| row.slot(*field).is_none())
+            .fold(0, |bits, (_, fact)| bits | fact),
     })
 }
+
+/// The member facts a ledger may lack, by the field that records each, and the
+/// `Unrecorded` bit a member without that column gets.
+pub const MEMBER_FACTS: [(Field, u8); 5] = [
+    (Field::Marital, Unrecorded::MARITAL),
+    (Field::Health, Unrecorded::HEALTH),
+    (Field::WorkAbility, Unrecorded::WORK_ABILITY),
+    (Field::Employment, Unrecorded::EMPLOYMENT),
+    (Field::Schooling, Unrecorded::SCHOOLING),
+];
 
 /// A list of coded values separated by 、 , ; / or spaces, each once (低保、dibao is one).
 fn list<T: PartialEq>(cell: &Cell, field: Field, parse: fn(&str) -> Option<T>) -> Result<Vec<T>, Reject> {

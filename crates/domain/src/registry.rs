@@ -340,6 +340,10 @@ pub struct Person {
     pub monthly_income: Fen,
     pub categories: Vec<Holding>,
     pub death_date: Option<NaiveDate>,
+    /// Facts a ledger without their column left at a default, not recorded yet
+    /// (`policy::Unrecorded` bits: marital status, health, work ability,
+    /// employment, schooling). Saving the member's form records them.
+    pub unrecorded: u8,
 }
 
 /// A household in difficulty (一户一表) with its members, head first.

@@ -204,7 +204,7 @@ pub(crate) type HouseholdFactRow = (i64, i64, String, String, String, bool, i64,
 pub(crate) const PERSON_FACTS: [&str; 2] = facts!(
     "SELECT p.id, p.household_id, p.birth_date, p.sex, p.relation, p.marital, p.health, p.disability_kind,
             CAST(p.disability_grade AS BIGINT), p.work_ability, p.employment, p.schooling, p.monthly_income_fen,
-            p.death_date
+            p.death_date, p.unrecorded
        FROM person p JOIN household h ON h.id = p.household_id",
     ""
 );
@@ -225,6 +225,7 @@ pub(crate) type PersonFactRow = (
     String,
     i64,
     Option<NaiveDate>,
+    i32,
 );
 
 pub(crate) const HOLDING_FACTS: [&str; 2] = facts!(
@@ -273,6 +274,7 @@ pub(crate) fn person_facts(r: PersonFactRow) -> crate::Result<(i64, PersonFacts)
         schooling,
         income,
         death,
+        unrecorded,
     ) = r;
     let disability = match (dkind, dgrade) {
         (Some(k), Some(g)) => Some((code(DisabilityKind::parse, &k, "disability")?, g.clamp(1, 4) as u8)),
@@ -294,6 +296,7 @@ pub(crate) fn person_facts(r: PersonFactRow) -> crate::Result<(i64, PersonFacts)
             income: Fen(income),
             death,
             holdings: Vec::new(),
+            unrecorded: u8::try_from(unrecorded & i32::from(Unrecorded::MEMBER)).unwrap_or(0),
         },
     ))
 }
@@ -310,6 +313,7 @@ pub(crate) fn assemble(
     let index: std::collections::HashMap<i64, usize> = households.iter().enumerate().map(|(i, h)| (h.id, i)).collect();
     for (hid, p) in persons {
         if let Some(&i) = index.get(&hid) {
+            households[i].unrecorded |= p.unrecorded;
             households[i].members.push(p);
         }
     }

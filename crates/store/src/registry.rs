@@ -238,14 +238,14 @@ pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, commun
 
 pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
-    disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date) ";
+    disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date, unrecorded) ";
 
 pub(crate) const INSERT_HOLDING: &str =
     "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) ";
 
 /// Persons are inserted in chunks that keep bound parameters under both
-/// backends' limits (21 columns × 1,500 rows).
-pub(crate) const PERSON_CHUNK: usize = 1500;
+/// backends' limits (22 columns × 1,400 rows).
+pub(crate) const PERSON_CHUNK: usize = 1400;
 /// Households: 18 columns × 1,800 rows (SQLite takes at most 32,766 bound values;
 /// a test counts the columns).
 pub(crate) const HOUSEHOLD_CHUNK: usize = 1800;
@@ -633,6 +633,18 @@ pub struct MemberView {
     pub schooling: String,
     pub monthly_income_fen: i64,
     pub death_date: Option<NaiveDate>,
+    /// The facts (`marital`, `health`, `work_ability`, `employment`, `schooling`)
+    /// a sheet without their column left at a default: not recorded yet.
+    pub unrecorded: Vec<&'static str>,
+}
+
+/// The member facts of `Unrecorded` bits, by their field names.
+pub(crate) fn unrecorded_facts(bits: i32) -> Vec<&'static str> {
+    zhongfu_domain::ledger::MEMBER_FACTS
+        .iter()
+        .filter(|(_, fact)| bits & i32::from(*fact) != 0)
+        .map(|(field, _)| field.code())
+        .collect()
 }
 
 /// A category held by the household (`person_id` none) or a member.
@@ -981,7 +993,7 @@ pub(crate) const SELECT_DETAIL: &str = "
 pub(crate) const SELECT_MEMBERS: &str = "
     SELECT id, name, id_masked, sex, birth_date, relation, phone_masked, marital, health, disability_kind,
            CAST(disability_grade AS BIGINT) AS disability_grade, disability_cert, work_ability, employment, schooling,
-           monthly_income_fen, death_date
+           monthly_income_fen, death_date, unrecorded
       FROM person WHERE household_id = $1
      ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, birth_date, id";
 
@@ -1031,7 +1043,7 @@ pub(crate) const UPDATE_HOUSEHOLD_PHONE: &str =
 pub(crate) const UPDATE_MEMBER: &str = "
     UPDATE person SET name = $3, relation = $4, marital = $5, health = $6, disability_kind = $7,
            disability_grade = $8, work_ability = $9, employment = $10, schooling = $11, monthly_income_fen = $12,
-           death_date = $13
+           death_date = $13, unrecorded = 0
      WHERE id = $1 AND household_id = $2";
 /// What visiting one household of an area in order costs, in rows gathered from a
 /// category's index range and sorted (a page's walk against gathering its whole list).
@@ -1107,6 +1119,10 @@ pub(crate) fn member_diff(
     let mut diff = member_changes(before, edit, phone_after);
     if income_recorded {
         diff.insert("income_unrecorded".to_owned(), serde_json::json!([true, false]));
+    }
+    // The form records every fact: those a sheet had left at a default are recorded now.
+    if !before.unrecorded.is_empty() {
+        diff.insert("unrecorded".to_owned(), serde_json::json!([before.unrecorded, []]));
     }
     diff.insert("person".to_owned(), before.id.into());
     serde_json::Value::Object(diff).to_string()
@@ -1306,8 +1322,10 @@ macro_rules! push_member_criteria {
         if let Some(g) = f.disability_grade {
             q.push(" AND p.disability_grade = ").push_bind(i64::from(g));
         }
+        // A work ability not recorded is no work ability in particular.
         if let Some(w) = f.work_ability {
             q.push(" AND p.work_ability = ").push_bind(w.code());
+            q.push(format_args!(" AND (p.unrecorded & {}) = 0", zhongfu_domain::policy::Unrecorded::WORK_ABILITY));
         }
     }};
 }
@@ -1534,6 +1552,7 @@ mod tests {
             monthly_income: Fen(0),
             categories: Vec::new(),
             death_date: None,
+            unrecorded: 0,
         };
         Household {
             number: "H1".to_owned(),

@@ -1111,6 +1111,14 @@ macro_rules! registry_store {
             if said.has(Field::DeathDate) {
                 q.push(", death_date = ").push_bind(p.death_date);
             }
+            // The facts the sheet has columns for are recorded now.
+            let recorded = zhongfu_domain::ledger::MEMBER_FACTS
+                .iter()
+                .filter(|(field, _)| said.has(*field))
+                .fold(0, |bits, (_, fact)| bits | i32::from(*fact));
+            if recorded != 0 {
+                q.push(", unrecorded = unrecorded & ").push_bind(!recorded & 0x7f);
+            }
             q.push(" WHERE id = ").push_bind(person);
             q.build().execute(&mut **tx).await?;
             Ok(())
@@ -1161,7 +1169,8 @@ macro_rules! registry_store {
                         .push_bind(p.employment.code())
                         .push_bind(p.schooling.code())
                         .push_bind(p.monthly_income.0)
-                        .push_bind(p.death_date);
+                        .push_bind(p.death_date)
+                        .push_bind(i32::from(p.unrecorded));
                 });
                 q.push(" RETURNING id_bidx, id");
                 q
@@ -1346,6 +1355,7 @@ macro_rules! registry_store {
                         schooling: m.try_get("schooling")?,
                         monthly_income_fen: m.try_get("monthly_income_fen")?,
                         death_date: m.try_get("death_date")?,
+                        unrecorded: $crate::registry::unrecorded_facts(m.try_get("unrecorded")?),
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;

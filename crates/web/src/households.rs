@@ -886,6 +886,7 @@ pub async fn add_member(
         monthly_income: edit.monthly_income,
         categories: Vec::new(),
         death_date: edit.death_date,
+        unrecorded: 0,
     };
     let result = state.store.add_member(&p.actor(), &p.scope(), id, version, &person, today()).await?;
     touch(&state, &[id], &result).await;

@@ -152,8 +152,8 @@ fn notices(said: Said, totals: &Totals) -> Vec<Notice> {
             message_en: "the sheet has no housing column: new households are registered as owning their home; correct them after registering, or add the column".into(),
         });
     }
-    // Person facts the policies read: a default recorded without a word would decide
-    // eligibility (特困 looks at work ability, 就业困难 at employment) unseen.
+    // Person facts the policies read: recorded as not recorded (the sweep cannot decide
+    // on them), with a default in the member's form, each named with that default.
     let defaults = [
         (Field::Marital, "20岁以下未婚、其余已婚", "single under 20, married otherwise"),
         (Field::Health, "健康", "healthy"),
@@ -163,17 +163,17 @@ fn notices(said: Said, totals: &Totals) -> Vec<Notice> {
     ];
     let missing: Vec<_> = defaults.iter().filter(|(f, ..)| !said.has(*f)).collect();
     if !missing.is_empty() {
-        let zh: Vec<String> = missing.iter().map(|(f, zh, _)| format!("{}记为{zh}", f.label_zh())).collect();
+        let zh: Vec<String> = missing.iter().map(|(f, zh, _)| format!("{}为“{zh}”", f.label_zh())).collect();
         let en: Vec<String> = missing.iter().map(|(f, _, en)| format!("{} as {en}", f.label_en())).collect();
         out.push(Notice {
             code: "person_defaults",
             message_zh: format!(
-                "表中没有以下成员信息列，新登记的成员将记为默认值：{}。政策找人会据此判断（如特困看劳动能力、就业援助看就业状况），请登记后逐户核对，或加上这些列",
+                "表中没有以下成员信息列，新登记的成员这些信息记为“未登记”，表单中暂填默认值：{}。政策找人对看这些信息的政策（如特困看劳动能力、就业援助看就业状况）判为“无法判定”，不列入应享未享。请加上这些列，或登记后逐户核对成员信息并保存",
                 zh.join("，")
             )
             .into(),
             message_en: format!(
-                "the sheet lacks these columns, so new members are recorded with defaults: {}. The sweep judges by them (extreme poverty support looks at work ability, employment aid at employment): check each household after registering, or add the columns",
+                "the sheet lacks these columns, so new members have them not recorded, with defaults in their forms: {}. The sweep cannot decide policies that look at them (extreme poverty support looks at work ability, employment aid at employment) and does not list those households as missing out: add the columns, or check and save each member after registering",
                 en.join(", ")
             )
             .into(),

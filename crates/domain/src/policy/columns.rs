@@ -30,6 +30,9 @@ pub struct PersonFacts {
     pub income: Fen,
     pub death: Option<NaiveDate>,
     pub holdings: Vec<Holding>,
+    /// The member's facts not recorded (`Unrecorded` bits); the household's
+    /// `unrecorded` has them too.
+    pub unrecorded: u8,
 }
 
 /// What the engine needs of one household, members head first.
@@ -72,6 +75,7 @@ impl HouseholdFacts {
                 income: p.monthly_income,
                 death: p.death_date,
                 holdings: p.categories.clone(),
+                unrecorded: p.unrecorded,
             })
             .collect();
         Self {
@@ -97,9 +101,17 @@ pub struct Unrecorded;
 impl Unrecorded {
     pub const INCOME: u8 = 1;
     pub const ASSETS: u8 = 2;
+    /// A member's facts (`Person::unrecorded`); the household has the bit when one of its members does.
+    pub const MARITAL: u8 = 4;
+    pub const HEALTH: u8 = 8;
+    pub const WORK_ABILITY: u8 = 16;
+    pub const EMPLOYMENT: u8 = 32;
+    pub const SCHOOLING: u8 = 64;
+    /// Every member fact.
+    pub const MEMBER: u8 = Self::MARITAL | Self::HEALTH | Self::WORK_ABILITY | Self::EMPLOYMENT | Self::SCHOOLING;
 
     pub fn of(h: &Household) -> u8 {
-        Self::bits(h.income_unrecorded, h.assets_unrecorded)
+        h.members.iter().fold(Self::bits(h.income_unrecorded, h.assets_unrecorded), |bits, m| bits | m.unrecorded)
     }
 
     /// The bits of a household's two flags.
@@ -112,16 +124,25 @@ impl Unrecorded {
         match col {
             Col::Income | Col::TotalIncome | Col::PerCapitaIncome => Some(Self::INCOME),
             Col::Assets => Some(Self::ASSETS),
+            Col::Marital => Some(Self::MARITAL),
+            Col::Illness => Some(Self::HEALTH),
+            Col::WorkAbility => Some(Self::WORK_ABILITY),
+            Col::Employment => Some(Self::EMPLOYMENT),
+            Col::Schooling => Some(Self::SCHOOLING),
             _ => None,
         }
     }
 
     /// The fact by name, in Chinese and English.
     pub fn name(fact: u8) -> (&'static str, &'static str) {
-        if fact == Self::ASSETS {
-            ("家庭财产未登记", "assets not recorded")
-        } else {
-            ("收入未登记", "income not recorded")
+        match fact {
+            Self::ASSETS => ("家庭财产未登记", "assets not recorded"),
+            Self::MARITAL => ("成员婚姻状况未登记", "a member's marital status not recorded"),
+            Self::HEALTH => ("成员健康状况未登记", "a member's health not recorded"),
+            Self::WORK_ABILITY => ("成员劳动能力未登记", "a member's work ability not recorded"),
+            Self::EMPLOYMENT => ("成员就业状况未登记", "a member's employment not recorded"),
+            Self::SCHOOLING => ("成员在校情况未登记", "a member's schooling not recorded"),
+            _ => ("收入未登记", "income not recorded"),
         }
     }
 }

@@ -520,6 +520,7 @@ fn alone(birth: NaiveDate, income: i64, disability: Option<(crate::registry::Dis
             income: crate::Fen(income),
             death: None,
             holdings: Vec::new(),
+            unrecorded: 0,
         }],
     }
 }
