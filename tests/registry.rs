@@ -584,9 +584,11 @@ async fn a_messy_ledger_is_checked_in_a_dry_run_then_committed_once() {
     let notices: Vec<&str> =
         report["notices"].as_array().unwrap().iter().map(|n| n["code"].as_str().unwrap()).collect();
     assert_eq!(notices, ["no_assets", "no_registration", "no_tenure", "person_defaults"], "it has an income column");
-    // The member facts it lacks are named with the values they are recorded as (劳动能力 decides 特困).
+    // The member facts it lacks are said to be not recorded (劳动能力 decides 特困), each
+    // named with the default its form shows.
     let defaults = report["notices"][3]["message_zh"].as_str().unwrap();
-    assert!(defaults.contains("劳动能力记为有劳动能力") && defaults.contains("就业状况记为无业"), "{defaults}");
+    assert!(defaults.contains("记为“未登记”"), "{defaults}");
+    assert!(defaults.contains("劳动能力为“有劳动能力”") && defaults.contains("就业状况为“无业”"), "{defaults}");
     let issues: Vec<(i64, String, String)> = report["issues"]
         .as_array()
         .unwrap()
