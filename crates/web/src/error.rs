@@ -44,9 +44,14 @@ impl ApiError {
 
     /// A form's checks, in the order of its fields: `Ok` when all passed, else the
     /// first failure carrying every other one (a check that already carries others
-    /// gives them in its place).
+    /// gives them in its place). A check that failed on our side (a 5xx, e.g. the
+    /// database) is the answer alone: it is not the user's to fix.
     pub fn first_of<'a>(checks: impl IntoIterator<Item = Option<&'a ApiError>>) -> Result<(), ApiError> {
-        let mut failed = checks.into_iter().flatten().flat_map(|e| {
+        let checks: Vec<&ApiError> = checks.into_iter().flatten().collect();
+        if let Some(ours) = checks.iter().find(|e| e.status.is_server_error()) {
+            return Err((*ours).clone());
+        }
+        let mut failed = checks.into_iter().flat_map(|e| {
             let alone = ApiError { more: None, ..e.clone() };
             std::iter::once(alone).chain(e.others().iter().cloned())
         });
@@ -349,7 +354,7 @@ fn body_error(status: StatusCode, text: &str) -> Option<ApiError> {
         (Some(f), None) => {
             (format!("字段 {f} 的值不正确：{}", reason_zh(reason)), format!("{f}: {}", reason_en(reason)))
         }
-        (None, _) => (format!("请求内容不正确：{}", reason_zh(reason)), reason_en(reason).to_owned()),
+        (None, _) => (format!("请求内容不正确：{}", reason_zh(reason)), reason_en(reason).into_owned()),
     };
     let mut e = ApiError::new(status, "invalid_body", zh, en);
     e.field = field.map(Cow::Owned);
@@ -405,8 +410,15 @@ fn list_for_object(reason: &str) -> bool {
 }
 
 /// serde's reason in English, without the names of our types.
-fn reason_en(reason: &str) -> &str {
-    if list_for_object(reason) { "expected an object ({…}), got a list" } else { reason }
+fn reason_en(reason: &str) -> Cow<'_, str> {
+    if list_for_object(reason) {
+        return Cow::Borrowed("expected an object ({…}), got a list");
+    }
+    // `invalid type: string "x", expected struct SignIn`: an object, whatever we call it.
+    match reason.split_once(", expected struct ") {
+        Some((head, _)) => Cow::Owned(format!("{head}, expected an object")),
+        None => Cow::Borrowed(reason),
+    }
 }
 
 /// serde's reason in Chinese, for the kinds a form or a script meets: a value of the
@@ -519,6 +531,24 @@ mod tests {
         Household,
     }
 
+    /// A form's wrong fields are named together; a failure on our side is said alone.
+    #[test]
+    fn a_server_failure_among_a_forms_checks_is_the_answer_alone() {
+        use super::{ApiError, StatusCode};
+        let bad =
+            |field: &'static str| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "错", "wrong").with_field(field);
+        let (name, email) = (bad("name"), bad("email"));
+        let both = ApiError::first_of([Some(&name), None, Some(&email)]).unwrap_err();
+        assert_eq!(
+            (both.status, both.field.as_deref(), both.others().len()),
+            (StatusCode::BAD_REQUEST, Some("name"), 1)
+        );
+        let store = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误", "internal error");
+        let answer = ApiError::first_of([Some(&name), Some(&store), Some(&email)]).unwrap_err();
+        assert_eq!((answer.status, answer.others().len()), (StatusCode::INTERNAL_SERVER_ERROR, 0));
+        assert!(ApiError::first_of([None, None]).is_ok());
+    }
+
     #[test]
     fn a_message_quoting_a_long_value_says_its_start() {
         let role = "x".repeat(100_000);
@@ -554,6 +584,11 @@ mod tests {
         assert_eq!(e.message_zh, "请求内容不正确：应为对象（{…}），收到的是列表");
         assert_eq!(e.message_en, "expected an object ({…}), got a list");
         assert!(e.field.is_none());
+        let sent = "Failed to deserialize the JSON body into the target type: \
+            invalid type: string \"x\", expected struct SignIn at line 1 column 3";
+        let e = super::body_error(super::StatusCode::UNPROCESSABLE_ENTITY, sent).unwrap();
+        assert_eq!(e.message_zh, "请求内容不正确：应为对象，收到的是文本");
+        assert_eq!(e.message_en, "invalid type: string \"x\", expected an object");
     }
 
     /// A NUL or another control character in any text is refused, naming where it is;
