@@ -1335,32 +1335,37 @@ async fn a_reimport_updates_a_changed_household_and_refuses_a_person_of_another(
 
 /// A household registered while an import runs is seen by it: the import waits
 /// for the other writer and takes the household as registered, instead of
-/// failing on the number it meanwhile took.
+/// failing on the number it meanwhile took. (SQLite's write lock always did
+/// this; on PostgreSQL it is the import's table lock.)
 #[tokio::test]
 async fn an_import_waits_for_a_registration_under_way() {
     let app = TestApp::spawn().await;
     let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
     let ledger = format!("户编号,社区代码,姓名,身份证号,与户主关系\nR1,430602001001,冯一,{},户主\n", ids()[0]);
-    // Another writer has inserted R1 and not yet committed.
+    // Another writer has inserted R1 and not yet committed when the import starts.
     let url = app.db_url();
     let insert = "INSERT INTO household (number, community, address, registration, tenure)
         VALUES ('R1', '430602001001', '北环路1号', 'urban', 'own')";
+    let (held, holding) = tokio::sync::oneshot::channel::<()>();
     let other = async {
+        let commit_later = |held: tokio::sync::oneshot::Sender<()>| async move {
+            held.send(()).unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        };
         if url.starts_with("postgres") {
             let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await.unwrap();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("BEGIN; {insert}"))).execute(&mut conn).await.unwrap();
-            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            commit_later(held).await;
             sqlx::raw_sql("COMMIT").execute(&mut conn).await.unwrap();
         } else {
             let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("BEGIN IMMEDIATE; {insert}"))).execute(&mut conn).await.unwrap();
-            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            commit_later(held).await;
             sqlx::raw_sql("COMMIT").execute(&mut conn).await.unwrap();
         }
     };
     let started = async {
-        // The import starts once the other writer holds its row.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        holding.await.unwrap();
         import(&app, &worker, "?dry_run=false", ledger.into_bytes()).await
     };
     let ((), res) = tokio::join!(other, started);

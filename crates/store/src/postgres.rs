@@ -55,6 +55,9 @@ impl PgStore {
     /// still true when it writes. SQLite's `BEGIN IMMEDIATE` already holds the
     /// database's write lock. The tables are locked in the order edits write
     /// them (the household's version first), so the two wait rather than deadlock.
+    /// (`insert_households`, the generator's and the benchmark's bulk registration,
+    /// takes the audit head first: run beside an import, PostgreSQL may end one of
+    /// the two with a deadlock error.) Edits anywhere wait for at most one batch.
     async fn begin_import(&self) -> Result<sqlx::Transaction<'static, Postgres>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("LOCK TABLE household, person IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
