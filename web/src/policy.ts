@@ -39,7 +39,8 @@ export function problemExcerpt(text: string, line: number, column: number, room 
   const chars = Array.from(lines[Math.min(Math.max(line, 1), lines.length) - 1] ?? "");
   const at = Math.min(Math.max(column, 1) - 1, chars.length);
   let [from, to] = [0, chars.length];
-  if (chars.length > room) {
+  // A line barely over the room is shown whole: the marks would make it no shorter.
+  if (chars.length > room + 6) {
     from = Math.max(0, Math.min(at - Math.floor(room / 2), chars.length - room));
     to = from + room;
   }
