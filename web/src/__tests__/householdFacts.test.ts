@@ -10,7 +10,7 @@ vi.mock("vue-router", () => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
-import { aHousehold, aMember, signIn } from "./support";
+import { aHousehold, aMember, serveHousehold, signIn } from "./support";
 
 const facts = { marital: "married", health: "healthy", work_ability: "full", employment: "not_working", schooling: "none" };
 const household = aHousehold({
@@ -20,21 +20,9 @@ const household = aHousehold({
   ],
 });
 
-const kinds = ["category", "tag", "relation", "registration", "tenure", "marital", "health", "disability_kind", "work_ability", "employment", "schooling"];
-const codes: Record<string, { code: string; zh: string; en: string }[]> = Object.fromEntries(kinds.map((k) => [k, []]));
-codes.work_ability = [{ code: "full", zh: "有劳动能力", en: "Able to work" }];
-
 beforeEach(() => {
   signIn("430602001000", ["registry_read", "registry_write"]);
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string) => {
-      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
-      if (url.endsWith("/history")) return json({ records: [] });
-      if (url.endsWith("/codes")) return json(codes);
-      return json(household);
-    }),
-  );
+  serveHousehold(household, { work_ability: [{ code: "full", zh: "有劳动能力", en: "Able to work" }] });
 });
 
 afterEach(() => {

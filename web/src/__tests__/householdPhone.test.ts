@@ -10,7 +10,7 @@ vi.mock("vue-router", () => ({
 }));
 
 import HouseholdView from "../views/HouseholdView.vue";
-import { aHousehold, aMember, signIn } from "./support";
+import { aHousehold, aMember, serveHousehold, signIn } from "./support";
 
 const member = (id: number, name: string, relation: string) => aMember(id, name, relation);
 const household = aHousehold({
@@ -25,18 +25,7 @@ beforeEach(() => {
   phoneWide = window.matchMedia;
   window.matchMedia = ((query: string) => ({ ...phoneWide(query), matches: true })) as typeof window.matchMedia;
   signIn("430602001000", ["registry_read", "registry_write"]);
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string) => {
-      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
-      if (url.endsWith("/history")) return json({ records: [] });
-      if (url.endsWith("/codes")) {
-        const lists = ["category", "tag", "relation", "registration", "tenure", "housing_condition", "income_kind", "marital", "health", "disability_kind", "work_ability", "employment", "schooling"];
-        return json(Object.fromEntries(lists.map((l) => [l, []])));
-      }
-      return json(household);
-    }),
-  );
+  serveHousehold(household);
 });
 
 afterEach(() => {

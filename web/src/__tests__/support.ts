@@ -1,4 +1,5 @@
 // What many console tests share: an account signed in with a jurisdiction and permissions.
+import { vi } from "vitest";
 import type { Account, HouseholdDetail, Member } from "../api";
 import { session } from "../session";
 
@@ -39,4 +40,20 @@ export function aHousehold(more: Partial<HouseholdDetail> = {}): HouseholdDetail
     holdings: [],
     ...more,
   } as HouseholdDetail;
+}
+
+/** The code lists a household page asks for, each empty unless `some` gives it. */
+const CODE_LISTS = ["category", "tag", "relation", "registration", "tenure", "housing_condition", "income_kind", "marital", "health", "disability_kind", "work_ability", "employment", "schooling"];
+
+/** Answers a household page's requests: `household` for the household, no history, and the code lists. */
+export function serveHousehold(household: HouseholdDetail, some: Record<string, { code: string; zh: string; en: string }[]> = {}): void {
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string) => {
+      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+      if (url.endsWith("/history")) return json({ records: [] });
+      if (url.endsWith("/codes")) return json({ ...Object.fromEntries(CODE_LISTS.map((l) => [l, []])), ...some });
+      return json(household);
+    }),
+  );
 }
