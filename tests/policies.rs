@@ -673,16 +673,15 @@ async fn member_facts_a_ledger_lacks_are_not_recorded_until_each_member_is_saved
         id(71, 11),
         id(40, 13)
     );
-    let res = app
-        .client
-        .post(format!("{}/api/v1/households/import?dry_run=false", app.address))
-        .header("cookie", &district.cookie)
-        .header("x-csrf-token", &district.csrf)
-        .body(ledger)
-        .send()
-        .await
-        .unwrap();
-    let report: Value = res.json().await.unwrap();
+    let import = |ledger: String| {
+        let (app, district) = (&app, &district);
+        async move {
+            let url = format!("{}/api/v1/households/import?dry_run=false", app.address);
+            let res = app.client.post(url).header("cookie", &district.cookie).header("x-csrf-token", &district.csrf);
+            res.body(ledger).send().await.unwrap().json::<Value>().await.unwrap()
+        }
+    };
+    let report = import(ledger).await;
     assert_eq!(report["totals"]["households_new"], 1, "{report}");
     let found: Value =
         app.post_as(&district, "/api/v1/households/search", json!({ "number": "W1" })).await.json().await.unwrap();
@@ -700,6 +699,20 @@ async fn member_facts_a_ledger_lacks_are_not_recorded_until_each_member_is_saved
         }
     };
     assert_eq!(by_work("full").await, Some(0));
+    // The same sheet with a 婚姻状况 column records that fact, and only that one.
+    let with_marital = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系,月收入(元),家庭财产(元),婚姻状况\n\
+         W1,430602001001,周老汉,{},户主,300,0,丧偶\n\
+         W1,430602001001,周大,{},子女,0,0,已婚\n",
+        id(71, 11),
+        id(40, 13)
+    );
+    let report = import(with_marital).await;
+    assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    let page: Value = app.get_as(&district, &path).await.json().await.unwrap();
+    let rest = json!(["health", "work_ability", "employment", "schooling"]);
+    assert!(page["members"].as_array().unwrap().iter().all(|m| m["unrecorded"] == rest), "{page}");
+    assert_eq!(page["members"][0]["marital"], "widowed");
     // The son's work ability is not known: 特困 cannot decide for his father, and says why.
     app.sweep(&district).await;
     let listed = |kind: &'static str| {

@@ -1117,7 +1117,8 @@ macro_rules! registry_store {
                 .filter(|(field, _)| said.has(*field))
                 .fold(0, |bits, (_, fact)| bits | i32::from(*fact));
             if recorded != 0 {
-                q.push(", unrecorded = unrecorded & ").push_bind(!recorded & 0x7f);
+                let member = i32::from(zhongfu_domain::policy::Unrecorded::MEMBER);
+                q.push(", unrecorded = unrecorded & ").push_bind(member & !recorded);
             }
             q.push(" WHERE id = ").push_bind(person);
             q.build().execute(&mut **tx).await?;

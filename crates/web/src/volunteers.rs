@@ -66,10 +66,7 @@ pub async fn register(
     let email =
         optional(form.email.as_deref()).map(Email::parse).transpose().map_err(|e| ApiError::invalid("email", &e));
     let id_number = IdNumber::parse(&form.id_number).map_err(|e| ApiError::invalid("id_number", &e));
-    let community = match parse_code("community", form.community.trim()) {
-        Ok(code) => district_community(&state, code).await?,
-        Err(e) => Err(e),
-    };
+    let community = district_community(&state, &form.community).await;
     let skills = text("skills", &form.skills, 200);
     let availability = text("availability", &form.availability, 200);
     let typed_phone = phone.as_ref().map_or(form.phone.trim(), |p| p.as_str());
@@ -113,20 +110,20 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(Registered { id, status: "pending".into() })))
 }
 
-/// `code` if it is a community or village of this district; the error (for the
-/// form) if not. A store failure is the outer error.
-async fn district_community(state: &AppState, code: DivisionCode) -> Result<Result<DivisionCode, ApiError>, ApiError> {
+/// The typed code if it is a community or village of this district.
+async fn district_community(state: &AppState, typed: &str) -> Result<DivisionCode, ApiError> {
+    let code = parse_code("community", typed.trim())?;
     let known = state.store.division(&code).await?.is_some();
     if known && code.level() == DivisionLevel::Village && state.district.contains(&code) {
-        return Ok(Ok(code));
+        return Ok(code);
     }
-    Ok(Err(ApiError::new(
+    Err(ApiError::new(
         StatusCode::BAD_REQUEST,
         "invalid_community",
         "请选择本区的一个社区或村",
         "choose a community or village of this district",
     )
-    .with_field("community")))
+    .with_field("community"))
 }
 
 #[derive(Deserialize, IntoParams)]
