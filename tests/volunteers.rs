@@ -73,6 +73,7 @@ async fn bad_registrations_name_the_field_and_a_phone_registers_once() {
         (with("id_number", json!("430602199213150028")), "id_number"),
         (with("community", json!("430602001000")), "community"),
         (with("community", json!("110101001001")), "community"),
+        (with("community", json!("")), "community"),
         (with("email", json!("zhou@")), "email"),
         (with("password", json!("password")), "password"),
         (with("name", json!("")), "name"),
@@ -94,6 +95,8 @@ async fn bad_registrations_name_the_field_and_a_phone_registers_once() {
     assert_eq!(answer["field"], "name");
     let named: Vec<&str> = answer["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(named, ["name", "id_number", "community", "password"], "{answer}");
+    let none_chosen = body(register(&app, with("community", json!(" "))).await).await;
+    assert_eq!(none_chosen["message"], "请选择本区的一个社区或村", "{none_chosen}");
     let mut wrong_captcha = registration("13812340002", COMMUNITY);
     wrong_captcha["captcha_id"] = json!("nope");
     wrong_captcha["captcha_answer"] = json!("nope");

@@ -110,20 +110,27 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(Registered { id, status: "pending".into() })))
 }
 
-/// The typed code if it is a community or village of this district.
+/// The typed code if it is a community or village of this district; none chosen
+/// is asked for as such (the form picks it from a list, nobody types 12 digits).
 async fn district_community(state: &AppState, typed: &str) -> Result<DivisionCode, ApiError> {
+    let choose = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_community",
+            "请选择本区的一个社区或村",
+            "choose a community or village of this district",
+        )
+        .with_field("community")
+    };
+    if typed.trim().is_empty() {
+        return Err(choose());
+    }
     let code = parse_code("community", typed.trim())?;
     let known = state.store.division(&code).await?.is_some();
     if known && code.level() == DivisionLevel::Village && state.district.contains(&code) {
         return Ok(code);
     }
-    Err(ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_community",
-        "请选择本区的一个社区或村",
-        "choose a community or village of this district",
-    )
-    .with_field("community"))
+    Err(choose())
 }
 
 #[derive(Deserialize, IntoParams)]
