@@ -19,8 +19,7 @@ use crate::identity::{
 use crate::migrations::{CREATE_HISTORY, MIGRATIONS_POSTGRES, pending};
 use crate::registry::{
     AREA_COUNTS, EditOutcome, HOUSEHOLD_CHUNK, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage,
-    INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, ImportPlan, MemberEdit, PERSON_CHUNK, SealedBatch, batch_event,
-    birth, seal_phone, sex_code, tags,
+    INSERT_HOUSEHOLD, ImportPlan, MemberEdit, SealedBatch, batch_event, birth, seal_phone, sex_code, tags,
 };
 use crate::sql::{select_divisions, sql_store};
 use crate::sql_registry::registry_store;
@@ -114,6 +113,88 @@ impl PgStore {
         tx.commit().await?;
         Ok(rows.len())
     }
+
+    /// Inserts a batch's members, a column at a time: each chunk is one statement of
+    /// 22 arrays that the server unnests, planned once whatever the chunk's size
+    /// (a `VALUES` list of as many rows is parsed and planned afresh each time).
+    /// Their ids by ID blind index.
+    async fn insert_persons(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Postgres>,
+        batch: &SealedBatch<'_>,
+        household_ids: &HashMap<String, i64>,
+    ) -> Result<HashMap<Vec<u8>, i64>> {
+        let mut person_ids = HashMap::with_capacity(batch.members.len());
+        for chunk in batch.members.chunks(UNNEST_CHUNK) {
+            let ids: Vec<(Vec<u8>, i64)> = sqlx::query_as(UNNEST_PERSON)
+                .bind(column(chunk, |m| household_ids.get(m.household).copied()))
+                .bind(column(chunk, |m| m.person.name.as_str()))
+                .bind(column(chunk, |m| m.id.cipher.as_slice()))
+                .bind(column(chunk, |m| m.id.bidx.as_slice()))
+                .bind(column(chunk, |m| m.id.masked.as_str()))
+                .bind(column(chunk, |m| sex_code(m.person)))
+                .bind(column(chunk, |m| birth(m.person)))
+                .bind(column(chunk, |m| m.person.relation.code()))
+                .bind(column(chunk, |m| m.phone.as_ref().map(|s| s.cipher.as_slice())))
+                .bind(column(chunk, |m| m.phone.as_ref().map(|s| s.bidx.as_slice())))
+                .bind(column(chunk, |m| m.phone.as_ref().map(|s| s.masked.as_str())))
+                .bind(column(chunk, |m| m.person.marital.code()))
+                .bind(column(chunk, |m| m.person.health.code()))
+                .bind(column(chunk, |m| m.person.disability.as_ref().map(|d| d.kind.code())))
+                .bind(column(chunk, |m| m.person.disability.as_ref().map(|d| i64::from(d.grade))))
+                .bind(column(chunk, |m| m.certificate.as_deref()))
+                .bind(column(chunk, |m| m.person.work_ability.code()))
+                .bind(column(chunk, |m| m.person.employment.code()))
+                .bind(column(chunk, |m| m.person.schooling.code()))
+                .bind(column(chunk, |m| m.person.monthly_income.0))
+                .bind(column(chunk, |m| m.person.death_date))
+                .bind(column(chunk, |m| i32::from(m.person.unrecorded)))
+                .fetch_all(&mut **tx)
+                .await?;
+            person_ids.extend(ids);
+        }
+        Ok(person_ids)
+    }
+
+    /// Inserts holdings, a column at a time (see `insert_persons`).
+    async fn insert_holdings(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Postgres>,
+        rows: &[crate::registry::HoldingRow<'_>],
+    ) -> Result<()> {
+        for chunk in rows.chunks(UNNEST_CHUNK) {
+            sqlx::query(UNNEST_HOLDING)
+                .bind(column(chunk, |r| r.household_id))
+                .bind(column(chunk, |r| r.community))
+                .bind(column(chunk, |r| r.person_id))
+                .bind(column(chunk, |r| r.holding.category.code()))
+                .bind(column(chunk, |r| r.start))
+                .bind(column(chunk, |r| r.holding.end))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows an import writes per statement on PostgreSQL: bound as one array per
+/// column, so not limited by the number of parameters.
+const UNNEST_CHUNK: usize = 5_000;
+
+const UNNEST_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
+    sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
+    disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date, unrecorded) \
+    SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[], $4::bytea[], $5::text[], $6::text[], $7::date[], \
+    $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], \
+    $16::bytea[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::date[], $22::integer[]) \
+    RETURNING id_bidx, id";
+
+const UNNEST_HOLDING: &str = "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) \
+    SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::date[], $6::date[])";
+
+/// One column of `rows`, to bind as an array.
+fn column<'a, R, T>(rows: &'a [R], value: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(value).collect()
 }
 
 sql_store!(PgStore, Postgres, "postgres", MIGRATIONS_POSTGRES);

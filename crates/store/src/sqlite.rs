@@ -130,6 +130,87 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(rows.len())
     }
+
+    /// Inserts a batch's members; their ids by ID blind index.
+    async fn insert_persons(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Sqlite>,
+        batch: &SealedBatch<'_>,
+        household_ids: &HashMap<String, i64>,
+    ) -> Result<HashMap<Vec<u8>, i64>> {
+        // Each chunk's statement is built while the one before it runs (the
+        // database works on its own thread or server meanwhile).
+        let mut person_ids = HashMap::with_capacity(batch.members.len());
+        let mut persons = batch.members.chunks(PERSON_CHUNK).map(|chunk| {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(INSERT_PERSON);
+            q.push_values(chunk, |mut b, m| {
+                let p = m.person;
+                let phone = m.phone.as_ref();
+                b.push_bind(household_ids.get(m.household).copied())
+                    .push_bind(&p.name)
+                    .push_bind(&m.id.cipher)
+                    .push_bind(&m.id.bidx)
+                    .push_bind(&m.id.masked)
+                    .push_bind(sex_code(p))
+                    .push_bind(birth(p))
+                    .push_bind(p.relation.code())
+                    .push_bind(phone.map(|s| &s.cipher))
+                    .push_bind(phone.map(|s| &s.bidx))
+                    .push_bind(phone.map(|s| &s.masked))
+                    .push_bind(p.marital.code())
+                    .push_bind(p.health.code())
+                    .push_bind(p.disability.as_ref().map(|d| d.kind.code()))
+                    .push_bind(p.disability.as_ref().map(|d| i64::from(d.grade)))
+                    .push_bind(m.certificate.as_ref())
+                    .push_bind(p.work_ability.code())
+                    .push_bind(p.employment.code())
+                    .push_bind(p.schooling.code())
+                    .push_bind(p.monthly_income.0)
+                    .push_bind(p.death_date)
+                    .push_bind(i32::from(p.unrecorded));
+            });
+            q.push(" RETURNING id_bidx, id");
+            q
+        });
+        let mut next = persons.next();
+        while let Some(mut q) = next {
+            let (ids, following) =
+                futures::future::join(q.build_query_as::<(Vec<u8>, i64)>().fetch_all(&mut **tx), async {
+                    persons.next()
+                })
+                .await;
+            person_ids.extend(ids?);
+            next = following;
+        }
+        Ok(person_ids)
+    }
+
+    async fn insert_holdings(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Sqlite>,
+        rows: &[crate::registry::HoldingRow<'_>],
+    ) -> Result<()> {
+        let mut holdings = rows.chunks(HOUSEHOLD_CHUNK).map(|chunk| {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(INSERT_HOLDING);
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.household_id)
+                    .push_bind(r.community)
+                    .push_bind(r.person_id)
+                    .push_bind(r.holding.category.code())
+                    .push_bind(r.start)
+                    .push_bind(r.holding.end);
+            });
+            q
+        });
+        let mut next = holdings.next();
+        while let Some(mut q) = next {
+            let (done, following) =
+                futures::future::join(q.build().execute(&mut **tx), async { holdings.next() }).await;
+            done?;
+            next = following;
+        }
+        Ok(())
+    }
 }
 
 sql_store!(SqliteStore, Sqlite, "sqlite", MIGRATIONS_SQLITE);
