@@ -117,6 +117,22 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     let typed: Value =
         app.post_as(&maker, "/api/v1/policies/check", json!({ "definition": bad })).await.json().await.unwrap();
     assert_eq!((typed["ok"].as_bool(), typed["problem"]["column"].as_i64()), (Some(false), Some(38)), "{typed}");
+    // A form wrong in four places names all four, in the form's order, when checked and when saved.
+    let mut wrong = bad.clone();
+    wrong["code"] = json!("低保 2");
+    wrong["name"] = json!(" ");
+    wrong["taper_months"] = json!(99);
+    let fields = ["code", "name", "taper_months", "condition"];
+    let typed: Value =
+        app.post_as(&maker, "/api/v1/policies/check", json!({ "definition": wrong })).await.json().await.unwrap();
+    let named: Vec<&str> = typed["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+    assert_eq!((named, &typed["problem"]["field"]), (fields.to_vec(), &json!("code")), "{typed}");
+    assert_eq!(typed["problems"][3]["column"], 38, "{typed}");
+    let res = app.post_as(&maker, "/api/v1/policies", json!({ "definition": wrong })).await;
+    assert_eq!(res.status(), 400);
+    let refused: Value = res.json().await.unwrap();
+    let named: Vec<&str> = refused["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(named, fields, "{refused}");
     // A second policy in force recording 低保 as received is refused: each would list the other's recipients.
     let mut copy = def.clone();
     copy["code"] = json!("dibao_copy");

@@ -503,10 +503,13 @@ export interface RuleProblem {
   message_en: string;
 }
 
-/** `interpreted`: why the engine leaves the rule to the interpreter, in Chinese and English. */
+/**
+ * `interpreted`: why the engine leaves the rule to the interpreter, in Chinese and English.
+ * `problems`: every field's problem, in the form's order (`problem` is the first).
+ */
 export type RuleCheck =
   | { ok: true; interpreted: string | null; interpreted_en: string | null }
-  | { ok: false; problem: RuleProblem };
+  | { ok: false; problem: RuleProblem; problems: RuleProblem[] };
 
 export interface ConditionOutcome {
   condition: string;

@@ -156,16 +156,71 @@ pub struct PolicyForm {
     pub definition: PolicyDef,
 }
 
-/// Checks a definition against the fields and params of today. Gives the
-/// vocabulary it was checked with and why the rule runs in the interpreter,
-/// if it does; or the problem, naming the field and the position.
-async fn checked(
-    state: &AppState,
-    def: &PolicyDef,
-) -> Result<Result<(Vocabulary, Option<(String, String)>), RuleProblem>, ApiError> {
+/// A definition as checked against the fields and params of today.
+struct Verdict {
+    vocab: Vocabulary,
+    /// Why the rule runs in the interpreter, if it does (zh, en).
+    interpreted: Option<(String, String)>,
+    /// Every problem, one per field in the form's order, each naming its field
+    /// and, in a rule, the position; none when the definition may be saved.
+    problems: Vec<RuleProblem>,
+}
+
+async fn checked(state: &AppState, def: &PolicyDef) -> Result<Verdict, ApiError> {
+    let mut problems = form_problems(def);
+    let params = state.store.policy_params().await?;
+    let vocab = vocabulary(&params, today());
+    let interpreted = match check(def, &vocab) {
+        Ok(Checked::Compiled(_)) => None,
+        Ok(Checked::Interpreted(why)) => Some((why.message_zh, why.message_en)),
+        Err(PolicyError::Rule { field, error }) => {
+            let (line, column) = (error.line, error.column);
+            problems.push(RuleProblem {
+                field,
+                line,
+                column,
+                message_zh: error.message_zh,
+                message_en: error.message_en,
+            });
+            None
+        }
+        Err(e) => {
+            let field = if matches!(e, PolicyError::Records(_)) { "records" } else { "condition" };
+            problems.push(problem(field, e.message_zh(), e.to_string()));
+            None
+        }
+    };
+    // In the form's order, a field's first problem only: a rule too long is not also
+    // reported as not parsing.
+    problems.sort_by_key(|p| FORM_ORDER.iter().position(|&f| f == p.field));
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.field));
+    Ok(Verdict { vocab, interpreted, problems })
+}
+
+/// The fields of the policy editor, top to bottom.
+const FORM_ORDER: [&str; 13] = [
+    "code",
+    "name",
+    "name_en",
+    "department",
+    "level",
+    "kind",
+    "records",
+    "effective_from",
+    "effective_to",
+    "taper_months",
+    "basis",
+    "condition",
+    "benefit",
+];
+
+/// The problems of a definition's plain fields.
+fn form_problems(def: &PolicyDef) -> Vec<RuleProblem> {
+    let mut problems = Vec::new();
     for (field, value) in [("code", &def.code), ("name", &def.name), ("department", &def.department)] {
         if value.trim().is_empty() {
-            return Ok(Err(problem(field, "必填".into(), "required".into())));
+            problems.push(problem(field, "必填".into(), "required".into()));
         }
     }
     // As long as the editor lets them be.
@@ -177,51 +232,35 @@ async fn checked(
     let texts = texts.into_iter().chain([("department", &def.department, 60), ("basis", &def.basis, 500)]).chain(rules);
     for (field, value, most) in texts {
         if value.chars().count() > most {
-            return Ok(Err(problem(field, format!("不能超过 {most} 个字"), format!("at most {most} characters"))));
+            problems.push(problem(field, format!("不能超过 {most} 个字"), format!("at most {most} characters")));
         }
     }
     if !def.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Ok(Err(problem(
+        problems.push(problem(
             "code",
             "只能由英文字母、数字、下划线和连字符组成，如 dibao_edge".into(),
             "only letters, digits, _ and -, e.g. dibao_edge".into(),
-        )));
+        ));
     }
     let dates = [("effective_from", Some(def.effective_from)), ("effective_to", def.effective_to)];
-    if let Some((field, _)) = dates.iter().find(|(_, d)| d.is_some_and(|d| !(1900..=2100).contains(&d.year()))) {
-        return Ok(Err(problem(field, "日期应在1900年至2100年之间".into(), "a date is between 1900 and 2100".into())));
+    for (field, _) in dates.iter().filter(|(_, d)| d.is_some_and(|d| !(1900..=2100).contains(&d.year()))) {
+        problems.push(problem(field, "日期应在1900年至2100年之间".into(), "a date is between 1900 and 2100".into()));
     }
     if def.effective_to.is_some_and(|to| to < def.effective_from) {
-        return Ok(Err(problem(
+        problems.push(problem(
             "effective_to",
             "失效日期不能早于生效日期".into(),
             "the end date cannot be before the start date".into(),
-        )));
+        ));
     }
     if def.taper_months.is_some_and(|m| !(1..=MAX_TAPER_MONTHS).contains(&m)) {
-        return Ok(Err(problem(
+        problems.push(problem(
             "taper_months",
             format!("渐退期须为 1 到 {MAX_TAPER_MONTHS} 个月，或不设"),
             format!("the gradual-exit period must be 1 to {MAX_TAPER_MONTHS} months, or none"),
-        )));
+        ));
     }
-    let params = state.store.policy_params().await?;
-    let vocab = vocabulary(&params, today());
-    Ok(match check(def, &vocab) {
-        Ok(Checked::Compiled(_)) => Ok((vocab, None)),
-        Ok(Checked::Interpreted(why)) => Ok((vocab, Some((why.message_zh, why.message_en)))),
-        Err(PolicyError::Rule { field, error }) => Err(RuleProblem {
-            field,
-            line: error.line,
-            column: error.column,
-            message_zh: error.message_zh,
-            message_en: error.message_en,
-        }),
-        Err(e) => {
-            let field = if matches!(e, PolicyError::Records(_)) { "records" } else { "condition" };
-            Err(problem(field, e.message_zh(), e.to_string()))
-        }
-    })
+    problems
 }
 
 /// The category a policy records says who receives it: another policy in force
@@ -244,24 +283,29 @@ fn records_free(versions: &[PolicyVersion], id: Option<i64>, def: &PolicyDef) ->
     }
 }
 
-/// As `checked`, a problem refusing the request with 400.
+/// As `checked`, the problems refusing the request with 400: the first, carrying the others.
 async fn valid(state: &AppState, def: &PolicyDef) -> Result<Vocabulary, ApiError> {
-    checked(state, def).await?.map(|(vocab, _)| vocab).map_err(RuleProblem::into_error)
+    let Verdict { vocab, problems, .. } = checked(state, def).await?;
+    let errors: Vec<ApiError> = problems.into_iter().map(RuleProblem::into_error).collect();
+    ApiError::first_of(errors.iter().map(Some))?;
+    Ok(vocab)
 }
 
-/// Checks a rule while it is typed: 200 with the problem and its position, if any.
+/// Checks a rule while it is typed: 200 with every problem (`problems`, one per field, each
+/// with its position; the first also as `problem`), if any.
 #[utoipa::path(post, path = "/api/v1/policies/check", tag = "policies", request_body = PolicyForm,
     responses((status = 200, body = Object)))]
 pub async fn check_rule(
     State(state): State<AppState>,
     Json(form): Json<PolicyForm>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(match checked(&state, &form.definition).await? {
-        Ok((_, why)) => {
-            let (zh, en) = why.unzip();
-            serde_json::json!({ "ok": true, "interpreted": zh, "interpreted_en": en })
-        }
-        Err(problem) => serde_json::json!({ "ok": false, "problem": problem }),
+    let Verdict { interpreted, problems, .. } = checked(&state, &form.definition).await?;
+    Ok(Json(if problems.is_empty() {
+        let (zh, en) = interpreted.unzip();
+        serde_json::json!({ "ok": true, "interpreted": zh, "interpreted_en": en })
+    } else {
+        // `problem` is the first, as the console read it before `problems`.
+        serde_json::json!({ "ok": false, "problem": problems.first(), "problems": problems })
     }))
 }
 

@@ -15,19 +15,23 @@ vi.mock("element-plus", async (original) => ({
 import PolicyView from "../views/PolicyView.vue";
 import { signIn } from "./support";
 
-const required = { ok: false, problem: { field: "code", line: 1, column: 1, message_zh: "必填", message_en: "required" } };
+const problem = (field: string, message_zh: string, column = 1) => ({ field, line: 1, column, message_zh, message_en: message_zh });
+const codeRequired = problem("code", "必填");
+let answer: { ok: false; problem: unknown; problems: unknown[] };
+const answering = (...problems: ReturnType<typeof problem>[]) => (answer = { ok: false, problem: problems[0], problems });
 const posts: string[] = [];
 
 beforeEach(() => {
   vi.useFakeTimers({ shouldAdvanceTime: true });
   posts.length = 0;
+  answering(codeRequired);
   signIn("430602000000", ["policy_read", "policy_write"]);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (url: string, init?: RequestInit) => {
       const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
       if (init?.method === "POST") posts.push(url);
-      if (url.endsWith("/policies/check")) return json(required);
+      if (url.endsWith("/policies/check")) return json(answer);
       if (url.endsWith("/policies/fields")) return json({ fields: [], params: [] });
       if (url.endsWith("/policies")) return json({ items: [] });
       return json({});
@@ -75,6 +79,19 @@ describe("a new policy's form", () => {
     await wrapper.find("form").trigger("submit");
     await settle();
     expect(wrapper.text()).toContain("必填");
+    expect(posts.some((u) => u.endsWith("/api/v1/policies"))).toBe(false);
+  });
+
+  it("shows each field's problem where it is when several are wrong", async () => {
+    answering(codeRequired, problem("taper_months", "渐退期须为 1 到 24 个月，或不设"), problem("condition", "没有函数 matches()", 38));
+    const wrapper = mount(PolicyView, { global: { plugins: [i18n] } });
+    await settle();
+    await wrapper.find("form").trigger("submit");
+    await settle();
+    const errorOf = (testid: string) => wrapper.find(`[data-testid=${testid}]`).element.closest(".el-form-item")?.textContent ?? "";
+    expect(errorOf("policy-code")).toContain("必填");
+    expect(errorOf("policy-taper")).toContain("渐退期须为 1 到 24 个月");
+    expect(wrapper.find("[data-testid=rule-problem]").text()).toContain("没有函数 matches()");
     expect(posts.some((u) => u.endsWith("/api/v1/policies"))).toBe(false);
   });
 });
