@@ -218,7 +218,9 @@ const FORM_ORDER: [&str; 13] = [
 /// The problems of a definition's plain fields.
 fn form_problems(def: &PolicyDef) -> Vec<RuleProblem> {
     let mut problems = Vec::new();
-    for (field, value) in [("code", &def.code), ("name", &def.name), ("department", &def.department)] {
+    let required =
+        [("code", &def.code), ("name", &def.name), ("department", &def.department), ("records", &def.records)];
+    for (field, value) in required {
         if value.trim().is_empty() {
             problems.push(problem(field, "必填".into(), "required".into()));
         }
