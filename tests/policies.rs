@@ -133,12 +133,14 @@ async fn a_draft_is_checked_and_published_only_by_another_account() {
     let refused: Value = res.json().await.unwrap();
     let named: Vec<&str> = refused["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(named, fields, "{refused}");
-    // No category chosen for it to record: asked for, not called an unknown category "".
+    // No category chosen for it to record: asked for, not called an unknown category "";
+    // the rule is still checked.
     wrong["records"] = json!("");
     let typed: Value =
         app.post_as(&maker, "/api/v1/policies/check", json!({ "definition": wrong })).await.json().await.unwrap();
-    let records = typed["problems"].as_array().unwrap().iter().find(|p| p["field"] == "records").cloned();
-    assert_eq!(records.map(|p| p["message_zh"].clone()), Some(json!("必填")), "{typed}");
+    let problem = |field: &str| typed["problems"].as_array().unwrap().iter().find(|p| p["field"] == field).cloned();
+    assert_eq!(problem("records").map(|p| p["message_zh"].clone()), Some(json!("必填")), "{typed}");
+    assert_eq!(problem("condition").map(|p| p["column"].clone()), Some(json!(38)), "{typed}");
     // A second policy in force recording 低保 as received is refused: each would list the other's recipients.
     let mut copy = def.clone();
     copy["code"] = json!("dibao_copy");

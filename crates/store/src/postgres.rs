@@ -198,3 +198,19 @@ fn column<'a, R, T>(rows: &'a [R], value: impl Fn(&'a R) -> T) -> Vec<T> {
 }
 
 sql_store!(PgStore, Postgres, "postgres", MIGRATIONS_POSTGRES);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unnested_inserts_name_the_columns_of_the_others_with_one_array_each() {
+        for (unnest, insert) in
+            [(UNNEST_PERSON, crate::registry::INSERT_PERSON), (UNNEST_HOLDING, crate::registry::INSERT_HOLDING)]
+        {
+            assert!(unnest.starts_with(insert.trim_end()), "{unnest}");
+            let columns = insert.matches(',').count() + 1;
+            assert_eq!(unnest.matches("[]").count(), columns, "{unnest}");
+        }
+    }
+}

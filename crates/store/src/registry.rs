@@ -248,8 +248,8 @@ pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, 
 pub(crate) const INSERT_HOLDING: &str =
     "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) ";
 
-/// Persons are inserted in chunks that keep bound parameters under both
-/// backends' limits (22 columns × 1,400 rows).
+/// Persons are inserted on SQLite in chunks that keep bound parameters under its
+/// limit (22 columns × 1,400 rows; PostgreSQL binds a chunk as arrays).
 pub(crate) const PERSON_CHUNK: usize = 1400;
 /// Households: 18 columns × 1,800 rows (SQLite takes at most 32,766 bound values;
 /// a test counts the columns).

@@ -16,6 +16,7 @@ use zhongfu_domain::identity::Role;
 use zhongfu_domain::policy::{
     Checked, FindingKind, Level, PolicyDef, PolicyError, Vocabulary, check, fields, vocabulary,
 };
+use zhongfu_domain::registry::Category;
 use zhongfu_store::AuditEvent;
 use zhongfu_store::policy::{MemberLabel, ParamChange, ParamDecision, PolicyVersion, PublishOutcome, SweepMark};
 
@@ -170,10 +171,23 @@ async fn checked(state: &AppState, def: &PolicyDef) -> Result<Verdict, ApiError>
     let mut problems = form_problems(def);
     let params = state.store.policy_params().await?;
     let vocab = vocabulary(&params, today());
-    let interpreted = match check(def, &vocab) {
-        Ok(Checked::Compiled(_)) => None,
-        Ok(Checked::Interpreted(why)) => Some((why.message_zh, why.message_en)),
-        Err(PolicyError::Rule { field, error }) => {
+    // A category not known is its own problem, and the rules are still checked (as if
+    // recording a known one), so that their problems show beside it.
+    let recording_known;
+    let def = if def.records_bit().is_some() {
+        def
+    } else {
+        let unknown = PolicyError::Records(def.records.clone());
+        problems.push(problem("records", unknown.message_zh(), unknown.to_string()));
+        recording_known = PolicyDef { records: Category::Dibao.code().to_owned(), ..def.clone() };
+        &recording_known
+    };
+    // A rule over the length allowed is not compiled as well.
+    let too_long = problems.iter().any(|p| matches!(p.field, "condition" | "benefit"));
+    let interpreted = match (!too_long).then(|| check(def, &vocab)) {
+        None | Some(Ok(Checked::Compiled(_))) => None,
+        Some(Ok(Checked::Interpreted(why))) => Some((why.message_zh, why.message_en)),
+        Some(Err(PolicyError::Rule { field, error })) => {
             let (line, column) = (error.line, error.column);
             problems.push(RuleProblem {
                 field,
@@ -184,7 +198,7 @@ async fn checked(state: &AppState, def: &PolicyDef) -> Result<Verdict, ApiError>
             });
             None
         }
-        Err(e) => {
+        Some(Err(e)) => {
             let field = if matches!(e, PolicyError::Records(_)) { "records" } else { "condition" };
             problems.push(problem(field, e.message_zh(), e.to_string()));
             None
@@ -192,7 +206,7 @@ async fn checked(state: &AppState, def: &PolicyDef) -> Result<Verdict, ApiError>
     };
     // In the form's order, a field's first problem only: a rule too long is not also
     // reported as not parsing.
-    problems.sort_by_key(|p| FORM_ORDER.iter().position(|&f| f == p.field));
+    problems.sort_by_key(|p| FORM_ORDER.iter().position(|&f| f == p.field).unwrap_or(usize::MAX));
     let mut seen = std::collections::HashSet::new();
     problems.retain(|p| seen.insert(p.field));
     Ok(Verdict { vocab, interpreted, problems })

@@ -83,7 +83,12 @@ describe("a new policy's form", () => {
   });
 
   it("shows each field's problem where it is when several are wrong", async () => {
-    answering(codeRequired, problem("taper_months", "渐退期须为 1 到 24 个月，或不设"), problem("condition", "没有函数 matches()", 38));
+    answering(
+      codeRequired,
+      problem("effective_to", "失效日期不能早于生效日期"),
+      problem("taper_months", "渐退期须为 1 到 24 个月，或不设"),
+      problem("condition", "没有函数 matches()", 38),
+    );
     const wrapper = mount(PolicyView, { global: { plugins: [i18n] } });
     await settle();
     await wrapper.find("form").trigger("submit");
@@ -91,7 +96,10 @@ describe("a new policy's form", () => {
     const errorOf = (testid: string) => wrapper.find(`[data-testid=${testid}]`).element.closest(".el-form-item")?.textContent ?? "";
     expect(errorOf("policy-code")).toContain("必填");
     expect(errorOf("policy-taper")).toContain("渐退期须为 1 到 24 个月");
+    // The box under the editors is the rule's: a date's problem shows under the date.
     expect(wrapper.find("[data-testid=rule-problem]").text()).toContain("没有函数 matches()");
+    expect(wrapper.find("[data-testid=rule-problem]").text()).not.toContain("失效日期不能早于生效日期");
+    expect(wrapper.text()).toContain("失效日期不能早于生效日期");
     expect(posts.some((u) => u.endsWith("/api/v1/policies"))).toBe(false);
   });
 });
