@@ -16,7 +16,6 @@ use zhongfu_domain::identity::Role;
 use zhongfu_domain::policy::{
     Checked, FindingKind, Level, PolicyDef, PolicyError, Vocabulary, check, fields, vocabulary,
 };
-use zhongfu_domain::registry::Category;
 use zhongfu_store::AuditEvent;
 use zhongfu_store::policy::{MemberLabel, ParamChange, ParamDecision, PolicyVersion, PublishOutcome, SweepMark};
 
@@ -171,17 +170,6 @@ async fn checked(state: &AppState, def: &PolicyDef) -> Result<Verdict, ApiError>
     let mut problems = form_problems(def);
     let params = state.store.policy_params().await?;
     let vocab = vocabulary(&params, today());
-    // A category not known is its own problem, and the rules are still checked (as if
-    // recording a known one), so that their problems show beside it.
-    let recording_known;
-    let def = if def.records_bit().is_some() {
-        def
-    } else {
-        let unknown = PolicyError::Records(def.records.clone());
-        problems.push(problem("records", unknown.message_zh(), unknown.to_string()));
-        recording_known = PolicyDef { records: Category::Dibao.code().to_owned(), ..def.clone() };
-        &recording_known
-    };
     // A rule over the length allowed is not compiled as well.
     let too_long = problems.iter().any(|p| matches!(p.field, "condition" | "benefit"));
     let interpreted = match (!too_long).then(|| check(def, &vocab)) {
@@ -250,6 +238,11 @@ fn form_problems(def: &PolicyDef) -> Vec<RuleProblem> {
         if value.chars().count() > most {
             problems.push(problem(field, format!("不能超过 {most} 个字"), format!("at most {most} characters")));
         }
+    }
+    // The rules are checked before the category (`check`), so an unknown one is said here too.
+    if !def.records.trim().is_empty() && def.records_bit().is_none() {
+        let unknown = PolicyError::Records(def.records.clone());
+        problems.push(problem("records", unknown.message_zh(), unknown.to_string()));
     }
     if !def.code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         problems.push(problem(

@@ -227,9 +227,8 @@ pub fn swept_on(defs: &[&PolicyDef], date: NaiveDate) -> Vec<usize> {
 
 /// Checks a policy's condition and benefit. Errors other than `Unsupported`
 /// refuse the policy: unknown fields, wrong types, bad syntax, an unknown
-/// records category.
+/// records category (checked last: the rules' problems do not wait for a category).
 pub fn check(policy: &PolicyDef, vocab: &Vocabulary) -> Result<Checked, PolicyError> {
-    let records = policy.records_bit().ok_or_else(|| PolicyError::Records(policy.records.clone()))?;
     let compile = |source: &str, want, field| match vocab.compile(source, policy.level, want) {
         Err(e) if e.kind != RuleErrorKind::Unsupported => Err(PolicyError::Rule { field, error: e }),
         other => Ok(other),
@@ -239,6 +238,7 @@ pub fn check(policy: &PolicyDef, vocab: &Vocabulary) -> Result<Checked, PolicyEr
         Some(b) => Some(compile(b, Want::Int, "benefit")?),
         None => None,
     };
+    let records = policy.records_bit().ok_or_else(|| PolicyError::Records(policy.records.clone()))?;
     Ok(match (condition, benefit.transpose()) {
         (Ok(condition), Ok(benefit)) => {
             Checked::Compiled(RulePlan { level: policy.level, condition, benefit, records })
