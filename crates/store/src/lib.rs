@@ -26,6 +26,7 @@ mod sql;
 mod sql_policy;
 mod sql_registry;
 mod sqlite;
+mod sqlite_bulk;
 pub mod volunteers;
 
 pub use audit::{Actor, AuditEvent, AuditVerifyReport, PiiRotation, RotatedColumn};

@@ -248,9 +248,6 @@ pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, 
 pub(crate) const INSERT_HOLDING: &str =
     "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) ";
 
-/// Persons are inserted on SQLite in chunks that keep bound parameters under its
-/// limit (22 columns × 1,400 rows; PostgreSQL binds a chunk as arrays).
-pub(crate) const PERSON_CHUNK: usize = 1400;
 /// Households: 18 columns × 1,800 rows (SQLite takes at most 32,766 bound values;
 /// a test counts the columns).
 pub(crate) const HOUSEHOLD_CHUNK: usize = 1800;
@@ -1536,7 +1533,6 @@ mod tests {
     fn a_chunk_of_rows_binds_no_more_values_than_sqlite_takes() {
         let columns = |sql: &str| sql[sql.find('(').unwrap()..].split(',').count();
         assert!(HOUSEHOLD_CHUNK * columns(INSERT_HOUSEHOLD) <= 32_766, "{}", columns(INSERT_HOUSEHOLD));
-        assert!(PERSON_CHUNK * columns(INSERT_PERSON) <= 32_766, "{}", columns(INSERT_PERSON));
     }
 
     use super::*;

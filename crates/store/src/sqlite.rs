@@ -19,11 +19,12 @@ use crate::identity::{
 use crate::migrations::{CREATE_HISTORY, MIGRATIONS_SQLITE, pending};
 use crate::registry::{
     AREA_COUNTS, EditOutcome, HOUSEHOLD_CHUNK, HouseholdDetail, HouseholdEdit, HouseholdFilter, HouseholdPage,
-    INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, ImportPlan, MemberEdit, PERSON_CHUNK, SealedBatch, batch_event,
-    birth, seal_phone, sex_code, tags,
+    INSERT_HOLDING, INSERT_HOUSEHOLD, INSERT_PERSON, ImportPlan, MemberEdit, SealedBatch, batch_event, birth,
+    seal_phone, sex_code, tags,
 };
 use crate::sql::{select_divisions, sql_store};
 use crate::sql_registry::registry_store;
+use crate::sqlite_bulk::{Insert, Value};
 use crate::volunteers::{self, Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use crate::{
     Actor, AreaCount, AuditEvent, AuditVerifyReport, Division, MigrateReport, OpenError, Result, like_escape,
@@ -138,51 +139,43 @@ impl SqliteStore {
         batch: &SealedBatch<'_>,
         household_ids: &HashMap<String, i64>,
     ) -> Result<HashMap<Vec<u8>, i64>> {
-        // Each chunk's statement is built while the one before it runs (the
-        // database works on its own thread or server meanwhile).
-        let mut person_ids = HashMap::with_capacity(batch.members.len());
-        let mut persons = batch.members.chunks(PERSON_CHUNK).map(|chunk| {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new(INSERT_PERSON);
-            q.push_values(chunk, |mut b, m| {
+        let mut handle = tx.lock_handle().await?;
+        bulk(|| {
+            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_PERSON), 22)?;
+            let mut person_ids = HashMap::with_capacity(batch.members.len());
+            for m in &batch.members {
                 let p = m.person;
                 let phone = m.phone.as_ref();
-                b.push_bind(household_ids.get(m.household).copied())
-                    .push_bind(&p.name)
-                    .push_bind(&m.id.cipher)
-                    .push_bind(&m.id.bidx)
-                    .push_bind(&m.id.masked)
-                    .push_bind(sex_code(p))
-                    .push_bind(birth(p))
-                    .push_bind(p.relation.code())
-                    .push_bind(phone.map(|s| &s.cipher))
-                    .push_bind(phone.map(|s| &s.bidx))
-                    .push_bind(phone.map(|s| &s.masked))
-                    .push_bind(p.marital.code())
-                    .push_bind(p.health.code())
-                    .push_bind(p.disability.as_ref().map(|d| d.kind.code()))
-                    .push_bind(p.disability.as_ref().map(|d| i64::from(d.grade)))
-                    .push_bind(m.certificate.as_ref())
-                    .push_bind(p.work_ability.code())
-                    .push_bind(p.employment.code())
-                    .push_bind(p.schooling.code())
-                    .push_bind(p.monthly_income.0)
-                    .push_bind(p.death_date)
-                    .push_bind(i32::from(p.unrecorded));
-            });
-            q.push(" RETURNING id_bidx, id");
-            q
-        });
-        let mut next = persons.next();
-        while let Some(mut q) = next {
-            let (ids, following) =
-                futures::future::join(q.build_query_as::<(Vec<u8>, i64)>().fetch_all(&mut **tx), async {
-                    persons.next()
-                })
-                .await;
-            person_ids.extend(ids?);
-            next = following;
-        }
-        Ok(person_ids)
+                let birth = birth(p).to_string();
+                let death = p.death_date.map(|d| d.to_string());
+                let id = insert.row(&[
+                    household_ids.get(m.household).copied().into(),
+                    Value::Text(&p.name),
+                    Value::Blob(&m.id.cipher),
+                    Value::Blob(&m.id.bidx),
+                    Value::Text(&m.id.masked),
+                    Value::Text(sex_code(p)),
+                    Value::Text(&birth),
+                    Value::Text(p.relation.code()),
+                    phone.map(|s| s.cipher.as_slice()).into(),
+                    phone.map(|s| s.bidx.as_slice()).into(),
+                    phone.map(|s| s.masked.as_str()).into(),
+                    Value::Text(p.marital.code()),
+                    Value::Text(p.health.code()),
+                    p.disability.as_ref().map(|d| d.kind.code()).into(),
+                    p.disability.as_ref().map(|d| i64::from(d.grade)).into(),
+                    m.certificate.as_deref().into(),
+                    Value::Text(p.work_ability.code()),
+                    Value::Text(p.employment.code()),
+                    Value::Text(p.schooling.code()),
+                    Value::Int(p.monthly_income.0),
+                    death.as_deref().into(),
+                    Value::Int(i64::from(p.unrecorded)),
+                ])?;
+                person_ids.insert(m.id.bidx.clone(), id);
+            }
+            Ok(person_ids)
+        })
     }
 
     async fn insert_holdings(
@@ -190,26 +183,39 @@ impl SqliteStore {
         tx: &mut sqlx::Transaction<'_, Sqlite>,
         rows: &[crate::registry::HoldingRow<'_>],
     ) -> Result<()> {
-        let mut holdings = rows.chunks(HOUSEHOLD_CHUNK).map(|chunk| {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new(INSERT_HOLDING);
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(r.household_id)
-                    .push_bind(r.community)
-                    .push_bind(r.person_id)
-                    .push_bind(r.holding.category.code())
-                    .push_bind(r.start)
-                    .push_bind(r.holding.end);
-            });
-            q
-        });
-        let mut next = holdings.next();
-        while let Some(mut q) = next {
-            let (done, following) =
-                futures::future::join(q.build().execute(&mut **tx), async { holdings.next() }).await;
-            done?;
-            next = following;
-        }
-        Ok(())
+        let mut handle = tx.lock_handle().await?;
+        bulk(|| {
+            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_HOLDING), 6)?;
+            for r in rows {
+                let start = r.start.to_string();
+                let end = r.holding.end.map(|d| d.to_string());
+                insert.row(&[
+                    Value::Int(r.household_id),
+                    Value::Text(r.community),
+                    r.person_id.into(),
+                    Value::Text(r.holding.category.code()),
+                    Value::Text(&start),
+                    end.as_deref().into(),
+                ])?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// `insert` followed by one row of numbered parameters, as many as it names columns.
+fn values_of(insert: &str) -> String {
+    let columns = insert.matches(',').count() + 1;
+    let params: Vec<String> = (1..=columns).map(|i| format!("?{i}")).collect();
+    format!("{insert}VALUES ({})", params.join(", "))
+}
+
+/// Runs a bulk write on this thread, telling a multi-threaded runtime first
+/// so that its other tasks move to other threads meanwhile.
+fn bulk<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }
 
