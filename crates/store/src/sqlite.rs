@@ -141,7 +141,7 @@ impl SqliteStore {
     ) -> Result<HashMap<Vec<u8>, i64>> {
         let mut handle = tx.lock_handle().await?;
         bulk(|| {
-            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_PERSON), 22)?;
+            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_PERSON))?;
             let mut person_ids = HashMap::with_capacity(batch.members.len());
             for m in &batch.members {
                 let p = m.person;
@@ -185,7 +185,7 @@ impl SqliteStore {
     ) -> Result<()> {
         let mut handle = tx.lock_handle().await?;
         bulk(|| {
-            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_HOLDING), 6)?;
+            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_HOLDING))?;
             for r in rows {
                 let start = r.start.to_string();
                 let end = r.holding.end.map(|d| d.to_string());

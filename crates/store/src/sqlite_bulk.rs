@@ -57,24 +57,25 @@ pub(crate) struct Insert<'h> {
 }
 
 impl<'h> Insert<'h> {
-    /// Prepares `sql`, an `INSERT … VALUES (?1, …, ?n)` of `columns` values.
-    pub(crate) fn prepare(
-        handle: &'h mut LockedSqliteHandle<'_>,
-        sql: &str,
-        columns: usize,
-    ) -> Result<Self, StoreError> {
+    /// Prepares `sql`, an `INSERT … VALUES (?1, …, ?n)`.
+    pub(crate) fn prepare(handle: &'h mut LockedSqliteHandle<'_>, sql: &str) -> Result<Self, StoreError> {
         let db = handle.as_raw_handle();
         let mut stmt = ptr::null_mut();
         let len = c_int::try_from(sql.len()).map_err(|_| StoreError::Corrupt("statement too long".into()))?;
         // SAFETY: `db` is open and locked for us; `sql` is valid for `len` bytes.
         let rc = unsafe { ffi::sqlite3_prepare_v2(db.as_ptr(), sql.as_ptr().cast(), len, &mut stmt, ptr::null_mut()) };
         let stmt = NonNull::new(stmt).filter(|_| rc == ffi::SQLITE_OK).ok_or_else(|| failure(db, rc))?;
+        // SAFETY: `stmt` was just prepared on the locked handle.
+        let columns = usize::try_from(unsafe { ffi::sqlite3_bind_parameter_count(stmt.as_ptr()) }).unwrap_or(0);
         Ok(Self { db, stmt, columns, _handle: std::marker::PhantomData })
     }
 
-    /// Inserts one row; its rowid.
+    /// Inserts one row, a value for each parameter; its rowid.
     pub(crate) fn row(&mut self, values: &[Value<'_>]) -> Result<i64, StoreError> {
-        debug_assert_eq!(values.len(), self.columns);
+        if values.len() != self.columns {
+            let told = format!("{} values for a statement of {} parameters", values.len(), self.columns);
+            return Err(StoreError::Database(sqlx::Error::Protocol(told)));
+        }
         let stmt = self.stmt.as_ptr();
         for (i, value) in (1..).zip(values) {
             // SAFETY: `stmt` is prepared on the locked handle. Text and blobs are
@@ -165,17 +166,18 @@ mod tests {
         let sql = "INSERT INTO t (parent, name, data, note) VALUES (?1, ?2, ?3, ?4)";
         {
             let mut handle = conn.lock_handle().await.unwrap();
-            let mut insert = Insert::prepare(&mut handle, sql, 4).unwrap();
+            let mut insert = Insert::prepare(&mut handle, sql).unwrap();
             let first = insert.row(&[Value::Int(7), Value::Text("甲"), Value::Blob(&[0, 1, 2]), Value::Null]).unwrap();
             let second =
                 insert.row(&[None::<i64>.into(), Value::Text("乙"), None::<&[u8]>.into(), Some("x").into()]).unwrap();
             assert_eq!(second, first + 1);
             let twice = insert.row(&[Value::Int(7), Value::Text("甲"), Value::Null, Value::Null]);
             assert!(matches!(twice, Err(StoreError::Duplicate(ref m)) if m.contains("t.name")), "{twice:?}");
+            assert!(insert.row(&[Value::Int(7), Value::Text("丁")]).is_err(), "a value short");
             let orphan = insert.row(&[Value::Int(8), Value::Text("丙"), Value::Null, Value::Null]);
             assert!(matches!(orphan, Err(StoreError::MissingReference(_))), "{orphan:?}");
             drop(insert);
-            assert!(Insert::prepare(&mut handle, "INSERT INTO nowhere VALUES (?1)", 1).is_err());
+            assert!(Insert::prepare(&mut handle, "INSERT INTO nowhere VALUES (?1)").is_err());
         }
         type Row = (Option<i64>, String, Option<Vec<u8>>, Option<String>);
         let rows: Vec<Row> =
