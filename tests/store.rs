@@ -124,3 +124,33 @@ async fn an_import_plans_in_the_transaction_that_writes_it() {
     assert_eq!(imported.households.len(), 3, "the batch's households come back for the report");
     assert_eq!(app.store.household_count(&Scope::new(district())).await.unwrap(), 3);
 }
+
+/// Whether `holding_area` is in the test database's schema.
+async fn area_index(db: &TestDb) -> bool {
+    let sql = if backend() == "postgres" {
+        "SELECT indexname FROM pg_indexes WHERE indexname = 'holding_area' AND schemaname = current_schema()"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'holding_area'"
+    };
+    crate::helpers::raw_text(&db.url, sql).await.contains("holding_area")
+}
+
+/// An import of many rows into a registry holding fewer has `holding_area` set
+/// aside and built again after it; a small one keeps it; and start-up builds it
+/// again when an import died before it could.
+#[tokio::test]
+async fn a_large_import_sets_the_area_index_aside_until_it_ends() {
+    let db = TestDb::new().await;
+    let (store, _) = zhongfu::open_migrated(&settings(&db)).await.unwrap();
+    store.insert_households(&Actor::system("console"), &demo_households(5, 41)).await.unwrap();
+    assert!(area_index(&db).await);
+    assert!(!store.set_aside_bulk_indexes(500).await.unwrap(), "a small import keeps it");
+    assert!(area_index(&db).await);
+    assert!(store.set_aside_bulk_indexes(50_000).await.unwrap());
+    assert!(!area_index(&db).await);
+    store.restore_bulk_indexes().await.unwrap();
+    assert!(area_index(&db).await);
+    assert!(store.set_aside_bulk_indexes(50_000).await.unwrap());
+    store.migrate().await.unwrap();
+    assert!(area_index(&db).await, "start-up builds it again");
+}

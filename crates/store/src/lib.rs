@@ -275,6 +275,16 @@ pub trait RegistryStore {
     /// Plans the batch and writes its new and changed households in one
     /// transaction, audited: what the plan read cannot change before it is written.
     async fn import_households(&self, actor: &Actor, scope: &Scope, batch: ImportBatch) -> Result<Imported>;
+
+    /// Before an import of `rows` rows: when they are many and at least as many as
+    /// the holdings stored, drops the index a bulk load builds faster once at its
+    /// end than entry by entry (`holding_area`, whose entries land all over it);
+    /// true if it did. Queries stay right meanwhile, only slower.
+    async fn set_aside_bulk_indexes(&self, rows: usize) -> Result<bool>;
+
+    /// Builds again what [`RegistryStore::set_aside_bulk_indexes`] dropped, if it
+    /// is missing (also at start-up: an import that died midway left it so).
+    async fn restore_bulk_indexes(&self) -> Result<()>;
 }
 
 /// The policy catalogue's part of the [`Store`].

@@ -56,6 +56,7 @@ macro_rules! sql_store {
                     report.applied.push(m.version);
                 }
                 report.divisions_loaded = self.load_divisions().await?;
+                $crate::RegistryStore::restore_bulk_indexes(self).await?;
                 Ok(report)
             }
 

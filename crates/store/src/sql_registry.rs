@@ -735,6 +735,20 @@ macro_rules! registry_store {
             self.plan_on(&mut conn, scope, batch).await
         }
 
+        async fn set_aside_bulk_indexes(&self, rows: usize) -> Result<bool> {
+            let stored: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM holding").fetch_one(&self.pool).await?;
+            if rows < $crate::registry::BULK_ROWS || i64::try_from(rows).unwrap_or(i64::MAX) < stored {
+                return Ok(false);
+            }
+            sqlx::query("DROP INDEX IF EXISTS holding_area").execute(&self.pool).await?;
+            Ok(true)
+        }
+
+        async fn restore_bulk_indexes(&self) -> Result<()> {
+            sqlx::query($crate::registry::HOLDING_AREA).execute(&self.pool).await?;
+            Ok(())
+        }
+
         async fn import_households(
             &self,
             actor: &Actor,
@@ -786,7 +800,10 @@ macro_rules! registry_store {
             use std::collections::HashMap;
             let prefix = format!("{}%", scope.prefix());
             let mut existing: HashMap<String, (i64, bool, Option<Vec<u8>>)> = HashMap::new();
-            for chunk in batch.households().chunks(1000) {
+            // The statements' text grows with a chunk's length: only a full chunk's is
+            // kept prepared (sqlx's cache would keep the last, shorter one of every batch).
+            let full = |chunk: usize| chunk == $crate::registry::LOOKUP_CHUNK;
+            for chunk in batch.households().chunks($crate::registry::LOOKUP_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT number, id, CASE WHEN community LIKE ");
                 q.push_bind(prefix.clone());
                 q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS within, digest FROM household WHERE number IN (");
@@ -795,12 +812,13 @@ macro_rules! registry_store {
                     list.push_bind(h.number.as_str());
                 }
                 q.push(")");
-                let rows: Vec<(String, i64, i64, Option<Vec<u8>>)> = q.build_query_as().fetch_all(&mut *conn).await?;
+                let rows: Vec<(String, i64, i64, Option<Vec<u8>>)> =
+                    q.build_query_as().persistent(full(chunk.len())).fetch_all(&mut *conn).await?;
                 existing.extend(rows.into_iter().map(|(n, id, within, digest)| (n, (id, within == 1, digest))));
             }
             let indexes: Vec<&[u8]> = batch.id_indexes().map(|(_, _, bidx)| bidx).collect();
             let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();
-            for chunk in indexes.chunks(1000) {
+            for chunk in indexes.chunks($crate::registry::LOOKUP_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
                 q.push("(");
                 let mut list = q.separated(", ");
@@ -808,7 +826,7 @@ macro_rules! registry_store {
                     list.push_bind(bidx);
                 }
                 q.push(")");
-                let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+                let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().persistent(full(chunk.len())).fetch_all(&mut *conn).await?;
                 registered.extend(rows);
             }
             Ok($crate::registry::plan(batch, &existing, &registered))
@@ -919,7 +937,9 @@ macro_rules! registry_store {
                         .push_bind(h.assets_unrecorded);
                 });
                 q.push(" RETURNING number, id");
-                let ids: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                // Only a full chunk's statement is kept prepared (see `plan_on`).
+                let full = chunk.len() == HOUSEHOLD_CHUNK;
+                let ids: Vec<(String, i64)> = q.build_query_as().persistent(full).fetch_all(&mut **tx).await?;
                 household_ids.extend(ids);
             }
             Ok(household_ids)

@@ -132,30 +132,35 @@ impl SqliteStore {
         Ok(rows.len())
     }
 
-    /// Inserts a batch's members; their ids by ID blind index.
+    /// Inserts a batch's members; their ids by ID blind index. The ids are
+    /// given here, after the largest in the table (the transaction holds the
+    /// write lock), in the members' order.
     async fn insert_persons(
         &self,
         tx: &mut sqlx::Transaction<'_, Sqlite>,
         batch: &SealedBatch<'_>,
         household_ids: &HashMap<String, i64>,
     ) -> Result<HashMap<Vec<u8>, i64>> {
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM person").fetch_one(&mut **tx).await?;
+        let ids: Vec<i64> = (last + 1..).take(batch.members.len()).collect();
+        let births: Vec<String> = batch.members.iter().map(|m| birth(m.person).to_string()).collect();
+        let deaths: Vec<Option<String>> =
+            batch.members.iter().map(|m| m.person.death_date.map(|d| d.to_string())).collect();
         let mut handle = tx.lock_handle().await?;
         bulk(|| {
-            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_PERSON))?;
-            let mut person_ids = HashMap::with_capacity(batch.members.len());
-            for m in &batch.members {
+            let mut insert = Insert::prepare(&mut handle, &bulk_head(INSERT_PERSON, "id"), PERSON_ROWS)?;
+            for (i, m) in batch.members.iter().enumerate() {
                 let p = m.person;
                 let phone = m.phone.as_ref();
-                let birth = birth(p).to_string();
-                let death = p.death_date.map(|d| d.to_string());
-                let id = insert.row(&[
+                insert.row(&[
+                    Value::Int(ids[i]),
                     household_ids.get(m.household).copied().into(),
                     Value::Text(&p.name),
                     Value::Blob(&m.id.cipher),
                     Value::Blob(&m.id.bidx),
                     Value::Text(&m.id.masked),
                     Value::Text(sex_code(p)),
-                    Value::Text(&birth),
+                    Value::Text(&births[i]),
                     Value::Text(p.relation.code()),
                     phone.map(|s| s.cipher.as_slice()).into(),
                     phone.map(|s| s.bidx.as_slice()).into(),
@@ -169,45 +174,56 @@ impl SqliteStore {
                     Value::Text(p.employment.code()),
                     Value::Text(p.schooling.code()),
                     Value::Int(p.monthly_income.0),
-                    death.as_deref().into(),
+                    deaths[i].as_deref().into(),
                     Value::Int(i64::from(p.unrecorded)),
                 ])?;
-                person_ids.insert(m.id.bidx.clone(), id);
             }
-            Ok(person_ids)
-        })
+            insert.finish()
+        })?;
+        Ok(batch.members.iter().zip(ids).map(|(m, id)| (m.id.bidx.clone(), id)).collect())
     }
 
+    /// Inserts holdings in their households' and members' order, so that the
+    /// indexes led by either take each entry after the one before.
     async fn insert_holdings(
         &self,
         tx: &mut sqlx::Transaction<'_, Sqlite>,
         rows: &[crate::registry::HoldingRow<'_>],
     ) -> Result<()> {
+        let mut rows: Vec<_> = rows.iter().collect();
+        rows.sort_by_key(|r| (r.household_id, r.person_id));
+        let starts: Vec<String> = rows.iter().map(|r| r.start.to_string()).collect();
+        let ends: Vec<Option<String>> = rows.iter().map(|r| r.holding.end.map(|d| d.to_string())).collect();
         let mut handle = tx.lock_handle().await?;
         bulk(|| {
-            let mut insert = Insert::prepare(&mut handle, &values_of(INSERT_HOLDING))?;
-            for r in rows {
-                let start = r.start.to_string();
-                let end = r.holding.end.map(|d| d.to_string());
+            let mut insert = Insert::prepare(&mut handle, &bulk_head(INSERT_HOLDING, ""), HOLDING_ROWS)?;
+            for (i, r) in rows.iter().enumerate() {
                 insert.row(&[
                     Value::Int(r.household_id),
                     Value::Text(r.community),
                     r.person_id.into(),
                     Value::Text(r.holding.category.code()),
-                    Value::Text(&start),
-                    end.as_deref().into(),
+                    Value::Text(&starts[i]),
+                    ends[i].as_deref().into(),
                 ])?;
             }
-            Ok(())
+            insert.finish()
         })
     }
 }
 
-/// `insert` followed by one row of numbered parameters, as many as it names columns.
-fn values_of(insert: &str) -> String {
-    let columns = insert.matches(',').count() + 1;
-    let params: Vec<String> = (1..=columns).map(|i| format!("?{i}")).collect();
-    format!("{insert}VALUES ({})", params.join(", "))
+/// Rows a bulk insert's statement takes: members have 23 columns, holdings 6.
+const PERSON_ROWS: usize = 64;
+const HOLDING_ROWS: usize = 128;
+
+/// `insert` (`INSERT INTO table (a, …) `) as `INSERT OR FAIL`, with `first`
+/// as its first column if one is named. A bulk insert's transaction is rolled
+/// back whole on an error, so no statement need undo its own rows (and, with
+/// the tables' references checked at commit, SQLite journals none).
+fn bulk_head(insert: &str, first: &str) -> String {
+    let (into, columns) = insert.split_once('(').unwrap_or((insert, ""));
+    let first = if first.is_empty() { String::new() } else { format!("{first}, ") };
+    format!("{}({first}{columns}", into.replacen("INSERT INTO", "INSERT OR FAIL INTO", 1))
 }
 
 /// Runs a bulk write on this thread, telling a multi-threaded runtime first

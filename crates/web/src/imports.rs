@@ -479,19 +479,33 @@ pub async fn run_watched(
             message_en: "the headers were not recognised: choose a field for each column under the mapping (at least name, ID number and relation) and check again".into(),
         }]);
     }
-    let mut current = if map_first { None } else { batches.next(&reader).await?.map(|b| check(&mut reader, b)) };
-    while let Some((checked, last_row)) = current.take() {
-        if progress.cancelled.load(Ordering::Relaxed) {
-            outcome.cancelled = true;
-            break;
+    // A ledger that makes most of the registry has an index built once, after it.
+    let aside = !job.dry_run && !map_first && store.set_aside_bulk_indexes(opened.rows).await?;
+    let written = async {
+        let mut current = if map_first { None } else { batches.next(&reader).await?.map(|b| check(&mut reader, b)) };
+        while let Some((checked, last_row)) = current.take() {
+            if progress.cancelled.load(Ordering::Relaxed) {
+                outcome.cancelled = true;
+                break;
+            }
+            let next = async {
+                let rows = batches.next(&reader).await?;
+                Ok::<_, ImportError>(rows.map(|b| check(&mut reader, b)))
+            };
+            current = outcome.add(store, actor, scope, checked, &mapping, job.dry_run, next).await??;
+            progress.done.store(last_row, Ordering::Relaxed);
         }
-        let rows = batches.next(&reader).await?;
-        let next = || rows.map(|b| check(&mut reader, b));
-        current = outcome.add(store, actor, scope, checked, &mapping, job.dry_run, next).await?;
-        progress.done.store(last_row, Ordering::Relaxed);
+        Ok::<_, ImportError>(())
     }
+    .await;
+    // The rows in hand and the IDs seen (and with the reader the file) are let go before the index
+    // is built again, however the batches ended (cancelled or failed too).
     let Batches { rx, .. } = batches;
-    drop(rx);
+    drop((rx, reader));
+    if aside {
+        store.restore_bulk_indexes().await?;
+    }
+    written?;
     tracing::info!(rows = outcome.totals.rows, elapsed = ?started.elapsed(), "ledger import");
     outcome.issues.sort_by_key(|i| (i.row, i.column));
     let notices = if map_first { Vec::new() } else { notices(said, &outcome.totals) };
@@ -595,7 +609,8 @@ impl Outcome {
     }
 
     /// Plans one batch against the registry, writes it unless a dry run, and
-    /// counts it; `meanwhile` runs while the database writes.
+    /// counts it; `meanwhile` (the next batch read and checked) runs while the
+    /// database writes.
     #[allow(clippy::too_many_arguments)]
     async fn add<T>(
         &mut self,
@@ -605,18 +620,18 @@ impl Outcome {
         checked: Checked,
         mapping: &[Option<Field>],
         dry_run: bool,
-        meanwhile: impl FnOnce() -> T,
+        meanwhile: impl std::future::Future<Output = T>,
     ) -> Result<T, ImportError> {
         let Checked { parsed, rows, batch } = checked;
         // A dry run plans; an import plans in the transaction that writes, while
         // the next batch is read.
         let (plan, written, households, next) = if dry_run {
             let plan = store.plan_import(scope, &batch).await?;
-            (plan, Vec::new(), batch.into_households(), meanwhile())
+            (plan, Vec::new(), batch.into_households(), meanwhile.await)
         } else {
             let (store, actor, scope) = (store.clone(), actor.clone(), scope.clone());
             let write = tokio::spawn(async move { store.import_households(&actor, &scope, batch).await });
-            let next = meanwhile();
+            let next = meanwhile.await;
             let imported = write.await.map_err(|e| ImportError::Interrupted(e.to_string()))??;
             (imported.plan, imported.written, imported.households, next)
         };
