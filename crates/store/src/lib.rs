@@ -276,10 +276,10 @@ pub trait RegistryStore {
     /// transaction, audited: what the plan read cannot change before it is written.
     async fn import_households(&self, actor: &Actor, scope: &Scope, batch: ImportBatch) -> Result<Imported>;
 
-    /// Before an import of `rows` rows: when they are many and at least as many as
-    /// the holdings stored, drops the index a bulk load builds faster once at its
-    /// end than entry by entry (`holding_area`, whose entries land all over it);
-    /// true if it did. Queries stay right meanwhile, only slower.
+    /// Before an import of `rows` rows, on SQLite: when they are many and at least as
+    /// many as the holdings ever written (the largest id), drops the index a bulk load
+    /// builds faster once at its end than entry by entry (`holding_area`, whose entries
+    /// land all over it); true if it did. Queries stay right meanwhile, only slower.
     async fn set_aside_bulk_indexes(&self, rows: usize) -> Result<bool>;
 
     /// Builds again what [`RegistryStore::set_aside_bulk_indexes`] dropped, if it

@@ -169,11 +169,13 @@ impl<'h, 'a> Insert<'h, 'a> {
             return Err(protocol(format!("{} values for a row of {} columns", values.len(), self.columns)));
         }
         self.pending.extend_from_slice(values);
-        if self.pending.len() == self.per_statement {
-            self.full.run(self.db, &self.pending)?;
-            self.pending.clear();
+        if self.pending.len() < self.per_statement {
+            return Ok(());
         }
-        Ok(())
+        // Let go of the rows whether they went in or not: none is tried twice.
+        let written = self.full.run(self.db, &self.pending);
+        self.pending.clear();
+        written
     }
 
     /// Writes the rows still pending.

@@ -481,6 +481,7 @@ pub async fn run_watched(
     }
     // A ledger that makes most of the registry has an index built once, after it.
     let aside = !job.dry_run && !map_first && store.set_aside_bulk_indexes(opened.rows).await?;
+    let aside = SetAside(aside.then(|| store.clone()));
     let written = async {
         let mut current = if map_first { None } else { batches.next(&reader).await?.map(|b| check(&mut reader, b)) };
         while let Some((checked, last_row)) = current.take() {
@@ -498,13 +499,11 @@ pub async fn run_watched(
         Ok::<_, ImportError>(())
     }
     .await;
-    // The rows in hand and the IDs seen (and with the reader the file) are let go before the index
-    // is built again, however the batches ended (cancelled or failed too).
+    // The rows in hand and the IDs seen (and with the reader the file) are let go
+    // before the index is built again, however the batches ended.
     let Batches { rx, .. } = batches;
     drop((rx, reader));
-    if aside {
-        store.restore_bulk_indexes().await?;
-    }
+    aside.restore().await;
     written?;
     tracing::info!(rows = outcome.totals.rows, elapsed = ?started.elapsed(), "ledger import");
     outcome.issues.sort_by_key(|i| (i.row, i.column));
@@ -525,6 +524,33 @@ pub async fn run_watched(
         fields: Field::ALL.iter().map(|f| (f.code().to_owned(), f.label_zh().to_owned(), f.label_en())).collect(),
         written: outcome.written,
     })
+}
+
+/// The store whose indexes an import set aside, to build them again when it
+/// ends: awaited when it ends, on its own task if the import is dropped midway
+/// (a request abandoned). A failure is logged; start-up builds them again.
+struct SetAside(Option<Arc<dyn Store>>);
+
+impl SetAside {
+    async fn restore(mut self) {
+        if let Some(store) = self.0.take() {
+            restore_logged(store).await;
+        }
+    }
+}
+
+impl Drop for SetAside {
+    fn drop(&mut self) {
+        if let (Some(store), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(restore_logged(store));
+        }
+    }
+}
+
+async fn restore_logged(store: Arc<dyn Store>) {
+    if let Err(e) = store.restore_bulk_indexes().await {
+        tracing::error!(error = %e, "the index an import set aside was not built again; start-up will build it");
+    }
 }
 
 /// Rows waiting to be checked, cut into batches of whole households.
