@@ -142,7 +142,7 @@ impl SqliteStore {
         household_ids: &HashMap<String, i64>,
     ) -> Result<HashMap<Vec<u8>, i64>> {
         let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM person").fetch_one(&mut **tx).await?;
-        let ids: Vec<i64> = (last + 1..).take(batch.members.len()).collect();
+        let id = |i: usize| last + 1 + i64::try_from(i).unwrap_or(i64::MAX);
         let births: Vec<String> = batch.members.iter().map(|m| birth(m.person).to_string()).collect();
         let deaths: Vec<Option<String>> =
             batch.members.iter().map(|m| m.person.death_date.map(|d| d.to_string())).collect();
@@ -153,7 +153,7 @@ impl SqliteStore {
                 let p = m.person;
                 let phone = m.phone.as_ref();
                 insert.row(&[
-                    Value::Int(ids[i]),
+                    Value::Int(id(i)),
                     household_ids.get(m.household).copied().into(),
                     Value::Text(&p.name),
                     Value::Blob(&m.id.cipher),
@@ -180,7 +180,7 @@ impl SqliteStore {
             }
             insert.finish()
         })?;
-        Ok(batch.members.iter().zip(ids).map(|(m, id)| (m.id.bidx.clone(), id)).collect())
+        Ok(batch.members.iter().enumerate().map(|(i, m)| (m.id.bidx.clone(), id(i))).collect())
     }
 
     /// Inserts holdings in their households' and members' order, so that the
