@@ -867,9 +867,11 @@ fn read_csv(
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => {
+    // encoding_rs checks UTF-8 with SIMD: several times the standard library's
+    // speed on Chinese text, and a whole file is checked once a pass.
+    let text = match encoding_rs::UTF_8.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(text) => text,
+        None => {
             let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
             if had_errors {
                 return Err(SheetError::Unreadable("neither UTF-8 nor GBK text".into()));
@@ -887,6 +889,8 @@ fn read_csv(
     // Bytes: the text is UTF-8 already, so only the cells kept are checked again.
     let mut record = csv::ByteRecord::new();
     let (mut count, mut inside) = (0, 0);
+    // Only some columns wanted: none after the last of them.
+    let width = only.map_or(MAX_COLUMNS, |o| o.iter().max().map_or(0, |&c| c + 1).min(MAX_COLUMNS));
     while reader.read_byte_record(&mut record).map_err(|e| unreadable(&e))? {
         count += 1;
         if count > MAX_ROWS {
@@ -900,10 +904,10 @@ fn read_csv(
             let blank = rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|&&b| b == b'\n').count();
             (p.line() as usize + blank).saturating_sub(inside)
         });
-        inside += record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum::<usize>();
+        inside += memchr::memchr_iter(b'\n', record.as_slice()).count();
         let cells = record
             .iter()
-            .take(MAX_COLUMNS)
+            .take(width)
             .enumerate()
             .map(|(c, field)| {
                 if only.is_some_and(|o| !o.contains(&c)) {
