@@ -248,15 +248,6 @@ pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, 
 pub(crate) const INSERT_HOLDING: &str =
     "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) ";
 
-/// `holding_area` as migration 0008 made it (and 0022 again on SQLite): the
-/// index an import of many rows sets aside and builds again once at its end.
-/// A migration that changes the index changes this too.
-pub(crate) const HOLDING_AREA: &str =
-    "CREATE INDEX IF NOT EXISTS holding_area ON holding (category, community, start_date, end_date, household_id)";
-
-/// Rows an import needs before its indexes are set aside (see `HOLDING_AREA`).
-pub(crate) const BULK_ROWS: usize = 10_000;
-
 /// Households or ID numbers an import looks up a statement.
 pub(crate) const LOOKUP_CHUNK: usize = 1000;
 

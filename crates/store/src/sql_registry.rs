@@ -736,24 +736,11 @@ macro_rules! registry_store {
         }
 
         async fn set_aside_bulk_indexes(&self, rows: usize) -> Result<bool> {
-            // SQLite only: PostgreSQL gained nothing measurable, and its DROP INDEX
-            // waits for (and holds up) every transaction on `holding`.
-            if $crate::Store::backend(self) != "sqlite" {
-                return Ok(false);
-            }
-            let written: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM holding").fetch_one(&self.pool).await?;
-            if rows < $crate::registry::BULK_ROWS || i64::try_from(rows).unwrap_or(i64::MAX) < written {
-                return Ok(false);
-            }
-            sqlx::query("DROP INDEX IF EXISTS holding_area").execute(&self.pool).await?;
-            Ok(true)
+            self.set_aside_holding_area(rows).await
         }
 
         async fn restore_bulk_indexes(&self) -> Result<()> {
-            if $crate::Store::backend(self) == "sqlite" {
-                sqlx::query($crate::registry::HOLDING_AREA).execute(&self.pool).await?;
-            }
-            Ok(())
+            self.build_holding_area().await
         }
 
         async fn import_households(

@@ -88,6 +88,23 @@ impl SqliteStore {
         self.begin_write().await
     }
 
+    /// Drops `holding_area` before an import of `rows` rows when they are many
+    /// and at least as many as the holdings ever written (the largest id).
+    async fn set_aside_holding_area(&self, rows: usize) -> Result<bool> {
+        let written: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM holding").fetch_one(&self.pool).await?;
+        if rows < BULK_ROWS || i64::try_from(rows).unwrap_or(i64::MAX) < written {
+            return Ok(false);
+        }
+        sqlx::query("DROP INDEX IF EXISTS holding_area").execute(&self.pool).await?;
+        Ok(true)
+    }
+
+    /// Builds `holding_area` if it is missing.
+    async fn build_holding_area(&self) -> Result<()> {
+        sqlx::query(HOLDING_AREA).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn load_divisions(&self) -> Result<usize> {
         let checksum = bundled_checksum();
         let current: Option<String> =
@@ -211,6 +228,15 @@ impl SqliteStore {
         })
     }
 }
+
+/// `holding_area` as migration 0008 made it (and 0022 again): the
+/// index an import of many rows sets aside and builds again once at its end.
+/// A migration that changes the index changes this too.
+const HOLDING_AREA: &str =
+    "CREATE INDEX IF NOT EXISTS holding_area ON holding (category, community, start_date, end_date, household_id)";
+
+/// Rows an import needs before its indexes are set aside (see `HOLDING_AREA`).
+const BULK_ROWS: usize = 10_000;
 
 /// Rows a bulk insert's statement takes: members have 23 columns, holdings 6.
 const PERSON_ROWS: usize = 64;

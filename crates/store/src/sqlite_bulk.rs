@@ -149,16 +149,16 @@ impl<'h, 'a> Insert<'h, 'a> {
     /// Prepares `head`, an `INSERT … INTO table (a, b, …) ` without its values,
     /// for `rows` rows a statement.
     pub(crate) fn prepare(handle: &'h mut LockedSqliteHandle<'_>, head: &str, rows: usize) -> Result<Self, StoreError> {
-        let db = handle.as_raw_handle();
+        let (db, rows) = (handle.as_raw_handle(), rows.max(1));
         let columns = head
             .split_once('(')
             .and_then(|(_, rest)| rest.split_once(')'))
             .map_or(0, |(list, _)| list.split(',').count());
-        let full = Statement::prepare(db, &values_sql(head, columns, rows.max(1)))?;
-        if columns == 0 || full.parameters() != columns * rows.max(1) {
+        let full = Statement::prepare(db, &values_sql(head, columns, rows))?;
+        let per_statement = columns * rows;
+        if columns == 0 || full.parameters() != per_statement {
             return Err(protocol(format!("{head}: {} parameters for {columns} columns", full.parameters())));
         }
-        let per_statement = columns * rows.max(1);
         let pending = Vec::with_capacity(per_statement);
         Ok(Self { db, head: head.to_owned(), columns, full, per_statement, pending, _handle: std::marker::PhantomData })
     }
