@@ -10,6 +10,7 @@ mod admin;
 mod api;
 mod audit;
 mod auth;
+mod bench;
 mod helpers;
 mod policies;
 mod registry;
