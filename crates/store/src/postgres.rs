@@ -75,6 +75,18 @@ impl PgStore {
         Ok(())
     }
 
+    /// After an import's batch of `written` households: a large import changes the
+    /// tables' shape faster than autovacuum notices, and fresh statistics keep the
+    /// next batch's lookups on their indexes. Taken again each time the tables have
+    /// grown fourfold: an import into an empty registry analyses a few times, not
+    /// after every batch.
+    async fn refresh_statistics(&self, written: usize) -> Result<()> {
+        if written >= 1000 && sqlx::query_scalar::<_, bool>(STATISTICS_OUTGROWN).fetch_one(&self.pool).await? {
+            sqlx::query("ANALYZE household, person, holding").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn open(url: &str, keys: Arc<PiiKeys>) -> Result<Self, OpenError> {
         let connect = |source| OpenError::Connect { url: url.to_owned(), source };
         let options = PgConnectOptions::from_str(url).map_err(connect)?;
@@ -188,6 +200,11 @@ impl PgStore {
         Ok(())
     }
 }
+
+/// Whether the person table is now more than four times the size its
+/// statistics were taken at (never taken: any size).
+const STATISTICS_OUTGROWN: &str = "SELECT pg_relation_size(c.oid) > \
+    4 * c.relpages::bigint * current_setting('block_size')::bigint FROM pg_class c WHERE c.oid = 'person'::regclass";
 
 /// Rows an import writes per statement on PostgreSQL: bound as one array per
 /// column, so not limited by the number of parameters.

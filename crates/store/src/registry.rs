@@ -232,11 +232,6 @@ impl<'a> SealedBatch<'a> {
     }
 }
 
-/// PostgreSQL: whether the person table is now more than four times the size
-/// its statistics were taken at (never taken: any size).
-pub(crate) const STATISTICS_OUTGROWN: &str = "SELECT pg_relation_size(c.oid) > \
-    4 * c.relpages::bigint * current_setting('block_size')::bigint FROM pg_class c WHERE c.oid = 'person'::regclass";
-
 pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, community, address, \
     phone_cipher, phone_bidx, phone_masked, registration, tenure, housing_condition, dangerous_housing, assets_fen, \
     income_items, items_income_fen, tags, digest, created_audit, income_unrecorded, assets_unrecorded) ";

@@ -769,16 +769,7 @@ macro_rules! registry_store {
                 self.update_households(&mut tx, actor, changed, &ids, said).await?;
             }
             tx.commit().await?;
-            // A large import changes the tables' shape faster than PostgreSQL's
-            // autovacuum notices; fresh statistics keep the next batch's lookups on their
-            // indexes. Taken again each time the tables have grown fourfold: an import
-            // into an empty registry analyses a few times, not after every batch.
-            if $crate::Store::backend(self) == "postgres"
-                && written.len() >= 1000
-                && sqlx::query_scalar::<_, bool>($crate::registry::STATISTICS_OUTGROWN).fetch_one(&self.pool).await?
-            {
-                sqlx::query("ANALYZE household, person, holding").execute(&self.pool).await?;
-            }
+            self.refresh_statistics(written.len()).await?;
             Ok($crate::registry::Imported { plan, written, households })
         }
         }

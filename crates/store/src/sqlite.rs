@@ -105,6 +105,12 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Nothing after an import's batch: SQLite plans the import's lookups on
+    /// their indexes without statistics (PostgreSQL's store analyses here).
+    async fn refresh_statistics(&self, _written: usize) -> Result<()> {
+        Ok(())
+    }
+
     async fn load_divisions(&self) -> Result<usize> {
         let checksum = bundled_checksum();
         let current: Option<String> =
