@@ -119,7 +119,8 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The ledger import end to end (a fresh database of DATABASE_URL's kind), against the bare load.
+    /// The ledger import end to end (a fresh database of DATABASE_URL's kind), against the bare load
+    /// of the ledger and the bare load of the rows it wrote into the same tables.
     Import {
         #[arg(long, default_value_t = 100_000)]
         persons: u64,
