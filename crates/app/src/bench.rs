@@ -63,11 +63,13 @@ pub struct ImportBench {
     pub baseline_rows_per_second: Option<f64>,
     /// Our rate over the bare load's rate.
     pub ratio_to_baseline: Option<f64>,
-    /// The second baseline: the rows the import wrote, loaded bare into the same
-    /// tables (see `tables_baseline`).
+    /// The second baseline's tool: the rows the import wrote, loaded bare into
+    /// the same tables of a second fresh database (see `sqlite_tables`).
     pub tables_baseline: &'static str,
-    /// Households, members and categories held that the import wrote.
+    /// Households, members and categories held that the import wrote (and the
+    /// second baseline loads).
     pub written_rows: i64,
+    /// None where there is no `sqlite3` shell or it failed.
     pub tables_baseline_seconds: Option<f64>,
     /// The second baseline's time over ours.
     pub ratio_to_tables_baseline: Option<f64>,
@@ -207,7 +209,7 @@ const BASELINE_TABLE: &str = "CREATE TABLE ledger (number TEXT, community TEXT, 
     CREATE INDEX ledger_name ON ledger (name);";
 
 fn sqlite_baseline(dir: &Path, csv: &Path) -> Result<Option<f64>, BenchError> {
-    let script = format!("{BASELINE_TABLE}\n.mode csv\n.import --skip 1 {} ledger\n", csv.display());
+    let script = format!("{BASELINE_TABLE}\n.mode csv\n.import --skip 1 \"{}\" ledger\n", csv.display());
     sqlite3(&dir.join("baseline.db"), &script)
 }
 
@@ -245,27 +247,37 @@ async fn postgres_baseline(url: &str, csv: &Path) -> Result<Option<f64>, BenchEr
     Ok(Some(started.elapsed().as_secs_f64()))
 }
 
-/// The names of the database a benchmark's import fills and of the one its
-/// second baseline fills.
-const OURS: &str = "bench";
-const BARE: &str = "bare";
+/// A fresh database a run made: its URL, and where it lives.
+struct Fresh {
+    url: String,
+    place: Place,
+}
+
+enum Place {
+    /// SQLite's file, removed with the run's directory.
+    File(PathBuf),
+    /// PostgreSQL's schema, dropped by `drop_fresh`.
+    Schema(String),
+}
 
 /// A fresh database of the configured kind named `name`: a file in `dir` for
-/// SQLite, a new schema for PostgreSQL (dropped afterwards by the caller).
-async fn fresh_database(settings: &Settings, dir: &Path, name: &str) -> Result<(String, Option<String>), BenchError> {
+/// SQLite, a new schema for PostgreSQL.
+async fn fresh_database(settings: &Settings, dir: &Path, name: &str) -> Result<Fresh, BenchError> {
     if settings.database_url.starts_with("sqlite:") {
-        return Ok((format!("sqlite://{}", dir.join(format!("{name}.db")).display()), None));
+        let file = dir.join(format!("{name}.db"));
+        return Ok(Fresh { url: format!("sqlite://{}", file.display()), place: Place::File(file) });
     }
     let schema = format!("{name}_{}", std::process::id());
     let mut conn = sqlx::PgConnection::connect(&settings.database_url).await.map_err(setup)?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.map_err(setup)?;
     let sep = if settings.database_url.contains('?') { '&' } else { '?' };
-    Ok((format!("{}{sep}options=-c%20search_path%3D{schema}", settings.database_url), Some(schema)))
+    let url = format!("{}{sep}options=-c%20search_path%3D{schema}", settings.database_url);
+    Ok(Fresh { url, place: Place::Schema(schema) })
 }
 
-/// Removes the PostgreSQL schema a run made, if it made one.
-async fn drop_schema(settings: &Settings, schema: Option<String>) {
-    if let Some(schema) = schema
+/// Removes the PostgreSQL schema a run made (a SQLite file goes with its directory).
+async fn drop_fresh(settings: &Settings, fresh: Fresh) {
+    if let Place::Schema(schema) = fresh.place
         && let Ok(mut conn) = sqlx::PgConnection::connect(&settings.database_url).await
     {
         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
@@ -300,19 +312,18 @@ async fn run_import(
     .await
     .map_err(setup)??;
     let file_mb = std::fs::metadata(&file).map_err(setup)?.len() as f64 / 1024.0 / 1024.0;
-    let (url, schema) = fresh_database(settings, dir, OURS).await?;
-    let bare = fresh_database(settings, dir, BARE).await;
-    let mut ours = settings.clone();
-    ours.database_url = url.clone();
-    let ledger = Ledger { file: &file, csv: &csv, format, persons, households, file_mb };
-    let result = match &bare {
-        Ok(bare) => measure(settings, (&ours, schema.as_deref()), bare, &ledger).await,
-        Err(e) => Err(setup(e)),
+    let ours = fresh_database(settings, dir, "bench").await?;
+    let bare = match fresh_database(settings, dir, "bare").await {
+        Ok(bare) => bare,
+        Err(e) => {
+            drop_fresh(settings, ours).await;
+            return Err(e);
+        }
     };
-    drop_schema(settings, schema).await;
-    if let Ok((_, bare_schema)) = bare {
-        drop_schema(settings, bare_schema).await;
-    }
+    let ledger = Ledger { file: &file, csv: &csv, format, persons, households, file_mb };
+    let result = measure(settings, &ours, &bare, &ledger).await;
+    drop_fresh(settings, ours).await;
+    drop_fresh(settings, bare).await;
     result
 }
 
@@ -326,28 +337,26 @@ struct Ledger<'a> {
     file_mb: f64,
 }
 
-/// Imports the ledger into `ours` (a fresh database made from `settings`, on
-/// PostgreSQL the schema named beside it) and times it and both bare loads,
-/// the second into `bare` (a second fresh database: URL and schema).
+/// Imports the ledger into `ours` (a fresh database made from `settings`) and
+/// times it and both bare loads, the second into `bare` (another fresh one).
 async fn measure(
     settings: &Settings,
-    (ours, schema): (&Settings, Option<&str>),
-    bare: &(String, Option<String>),
+    ours: &Fresh,
+    bare: &Fresh,
     ledger: &Ledger<'_>,
 ) -> Result<ImportBench, BenchError> {
     let Ledger { csv, persons, households, file_mb, .. } = *ledger;
     let dir = csv.parent().unwrap_or(Path::new("."));
+    let at = |fresh: &Fresh| Settings { database_url: fresh.url.clone(), ..settings.clone() };
     // Migrated first: nothing of its set-up is still closing when its load starts.
-    let mut migrated = settings.clone();
-    migrated.database_url = bare.0.clone();
-    drop(open_migrated(&migrated).await?);
-    let (store, _) = open_migrated(ours).await?;
+    drop(open_migrated(&at(bare)).await?);
+    let (store, _) = open_migrated(&at(ours)).await?;
     let backend = store.backend();
     let private = PrivatePeak::start();
     let started = Instant::now();
     let bytes = tokio::fs::read(ledger.file).await.map_err(setup)?;
     let job = ImportJob { bytes, sheet: None, community: None, mapping: None, dry_run: false };
-    let report = imports::run(&store, &Actor::system("zhongfu bench"), &Scope::new(ours.district), job).await;
+    let report = imports::run(&store, &Actor::system("zhongfu bench"), &Scope::new(settings.district), job).await;
     let seconds = started.elapsed().as_secs_f64();
     let peak_private_mb = private.finish();
     let report = report?;
@@ -358,13 +367,20 @@ async fn measure(
     let (baseline, baseline_seconds) = if backend == "sqlite" {
         ("sqlite3 .import", sqlite_baseline(dir, csv)?)
     } else {
-        ("COPY", postgres_baseline(&ours.database_url, csv).await?)
+        ("COPY", postgres_baseline(&ours.url, csv).await?)
     };
-    let written = written_rows(&ours.database_url).await?;
-    let tables = match (schema, bare.1.as_deref()) {
-        (Some(ours), Some(bare)) => postgres_tables(&settings.database_url, ours, bare).await?,
-        _ => sqlite_tables(&dir.join(format!("{OURS}.db")), &dir.join(format!("{BARE}.db")))?,
+    let written = written_rows(&ours.url).await?;
+    let tables_seconds = match (&ours.place, &bare.place) {
+        (Place::Schema(from), Place::Schema(to)) => Some(postgres_tables(&settings.database_url, from, to).await?),
+        (Place::File(from), Place::File(to)) => sqlite_tables(from, to)?,
+        _ => None,
     };
+    if tables_seconds.is_some() {
+        let loaded = written_rows(&bare.url).await?;
+        if loaded != written {
+            return Err(BenchError::Setup(format!("the bare load wrote {loaded} rows, the import {written}")));
+        }
+    }
     let rate = persons as f64 / seconds;
     let baseline_rate = baseline_seconds.map(|s| persons as f64 / s);
     Ok(ImportBench {
@@ -384,8 +400,8 @@ async fn measure(
         ratio_to_baseline: baseline_rate.map(|b| rate / b),
         tables_baseline: if backend == "sqlite" { "sqlite3 INSERT … SELECT" } else { "COPY" },
         written_rows: written,
-        tables_baseline_seconds: tables,
-        ratio_to_tables_baseline: tables.map(|t| t / seconds),
+        tables_baseline_seconds: tables_seconds,
+        ratio_to_tables_baseline: tables_seconds.map(|t| t / seconds),
     })
 }
 
@@ -411,23 +427,31 @@ async fn written_rows(url: &str) -> Result<i64, BenchError> {
 /// categories they hold, encrypted and indexed as the import left them) loaded
 /// bare into the same tables of a second fresh database, migrated as ours was:
 /// the same columns, indexes and references, no parsing, checking or sealing.
-/// One statement a table in one transaction. SQLite: the `sqlite3` shell
+/// One statement a table in one transaction. SQLite: the system's `sqlite3`
+/// shell, with our connections' page cache, temporary store and memory map,
 /// inserts each table's rows from our database, attached (there is no text
-/// form of the encrypted columns for `.import` to read).
+/// form of the encrypted columns for `.import` to read); timed as a whole,
+/// the shell's start included.
 fn sqlite_tables(ours: &Path, bare: &Path) -> Result<Option<f64>, BenchError> {
     let inserts: String = WRITTEN_TABLES.map(|t| format!("INSERT INTO main.{t} SELECT * FROM ours.{t};\n")).concat();
-    let script = format!("PRAGMA foreign_keys = ON;\nATTACH '{}' AS ours;\nBEGIN;\n{inserts}COMMIT;\n", ours.display());
+    let ours = ours.display().to_string().replace('\'', "''");
+    let script = format!(
+        "PRAGMA foreign_keys = ON;\nPRAGMA cache_size = -32768;\nPRAGMA temp_store = memory;\n\
+         PRAGMA mmap_size = 68719476736;\nATTACH '{ours}' AS ours;\nBEGIN;\n{inserts}COMMIT;\n"
+    );
     sqlite3(bare, &script)
 }
 
 /// PostgreSQL's second baseline (see `sqlite_tables`): `COPY … FROM STDIN` of
-/// each table's rows as `COPY … TO STDOUT` gave them.
-async fn postgres_tables(url: &str, ours: &str, bare: &str) -> Result<Option<f64>, BenchError> {
+/// each table's rows as `COPY … TO STDOUT` gave them, a table at a time, in
+/// one transaction; only the loads and the commit are timed.
+async fn postgres_tables(url: &str, ours: &str, bare: &str) -> Result<f64, BenchError> {
     use futures::TryStreamExt;
     let mut conn = sqlx::PgConnection::connect(url).await.map_err(setup)?;
-    let mut rows = Vec::with_capacity(WRITTEN_TABLES.len());
+    let mut tx = conn.begin().await.map_err(setup)?;
+    let mut loading = Duration::ZERO;
     for table in WRITTEN_TABLES {
-        let out = conn.copy_out_raw(&format!("COPY {ours}.{table} TO STDOUT")).await.map_err(setup)?;
+        let out = tx.copy_out_raw(&format!("COPY {ours}.{table} TO STDOUT")).await.map_err(setup)?;
         let text: Vec<u8> = out
             .try_fold(Vec::new(), |mut all, chunk| async move {
                 all.extend_from_slice(&chunk);
@@ -435,17 +459,15 @@ async fn postgres_tables(url: &str, ours: &str, bare: &str) -> Result<Option<f64
             })
             .await
             .map_err(setup)?;
-        rows.push((table, text));
-    }
-    let started = Instant::now();
-    let mut tx = conn.begin().await.map_err(setup)?;
-    for (table, text) in rows {
+        let started = Instant::now();
         let mut copy = tx.copy_in_raw(&format!("COPY {bare}.{table} FROM STDIN")).await.map_err(setup)?;
         copy.send(text).await.map_err(setup)?;
         copy.finish().await.map_err(setup)?;
+        loading += started.elapsed();
     }
+    let started = Instant::now();
     tx.commit().await.map_err(setup)?;
-    Ok(Some(started.elapsed().as_secs_f64()))
+    Ok((loading + started.elapsed()).as_secs_f64())
 }
 
 /// The figures of a lookup run: latencies in milliseconds.
@@ -512,10 +534,10 @@ pub async fn lookup(
     }
     let dir: PathBuf = std::env::temp_dir().join(format!("zhongfu-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(setup)?;
-    let (url, schema) = fresh_database(settings, &dir, OURS).await?;
-    ours.database_url = url;
+    let fresh = fresh_database(settings, &dir, "bench").await?;
+    ours.database_url = fresh.url.clone();
     let result = run_lookup(&ours, households, concurrency, requests, true).await;
-    drop_schema(settings, schema).await;
+    drop_fresh(settings, fresh).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
