@@ -370,10 +370,13 @@ async fn measure(
         ("COPY", postgres_baseline(&ours.url, csv).await?)
     };
     let written = written_rows(&ours.url).await?;
-    let tables_seconds = match (&ours.place, &bare.place) {
-        (Place::Schema(from), Place::Schema(to)) => Some(postgres_tables(&settings.database_url, from, to).await?),
-        (Place::File(from), Place::File(to)) => sqlite_tables(from, to)?,
-        _ => None,
+    let (tables_baseline, tables_seconds) = match (&ours.place, &bare.place) {
+        (Place::Schema(from), Place::Schema(to)) => {
+            ("COPY", Some(postgres_tables(&settings.database_url, from, to).await?))
+        }
+        (Place::File(from), Place::File(to)) => ("sqlite3 INSERT … SELECT", sqlite_tables(from, to)?),
+        // Both made by `fresh_database` from the same settings.
+        _ => ("none", None),
     };
     if tables_seconds.is_some() {
         let loaded = written_rows(&bare.url).await?;
@@ -398,7 +401,7 @@ async fn measure(
         baseline_seconds,
         baseline_rows_per_second: baseline_rate,
         ratio_to_baseline: baseline_rate.map(|b| rate / b),
-        tables_baseline: if backend == "sqlite" { "sqlite3 INSERT … SELECT" } else { "COPY" },
+        tables_baseline,
         written_rows: written,
         tables_baseline_seconds: tables_seconds,
         ratio_to_tables_baseline: tables_seconds.map(|t| t / seconds),
@@ -434,11 +437,10 @@ async fn written_rows(url: &str) -> Result<i64, BenchError> {
 /// the shell's start included.
 fn sqlite_tables(ours: &Path, bare: &Path) -> Result<Option<f64>, BenchError> {
     let inserts: String = WRITTEN_TABLES.map(|t| format!("INSERT INTO main.{t} SELECT * FROM ours.{t};\n")).concat();
+    let pragmas: String =
+        zhongfu_store::SQLITE_CONNECTION_PRAGMAS.map(|(name, value)| format!("PRAGMA {name} = {value};\n")).concat();
     let ours = ours.display().to_string().replace('\'', "''");
-    let script = format!(
-        "PRAGMA foreign_keys = ON;\nPRAGMA cache_size = -32768;\nPRAGMA temp_store = memory;\n\
-         PRAGMA mmap_size = 68719476736;\nATTACH '{ours}' AS ours;\nBEGIN;\n{inserts}COMMIT;\n"
-    );
+    let script = format!("PRAGMA foreign_keys = ON;\n{pragmas}ATTACH '{ours}' AS ours;\nBEGIN;\n{inserts}COMMIT;\n");
     sqlite3(bare, &script)
 }
 

@@ -35,6 +35,7 @@ use identity::{
     Account, AccountUpdate, AuditFilter, AuditPage, NewAccount, NewSession, NewUnit, Session, SignInFailure, Unit,
 };
 pub use migrations::{MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE, Migration};
+pub use sqlite::CONNECTION_PRAGMAS as SQLITE_CONNECTION_PRAGMAS;
 use volunteers::{Decision, DecisionOutcome, NewVolunteer, VolunteerApplication};
 use zhongfu_domain::identity::Roles;
 use zhongfu_domain::signin::LoginName;

@@ -54,13 +54,10 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // 32 MB of page cache per connection: bulk writes touch many index pages.
-            .pragma("cache_size", "-32768")
-            .pragma("temp_store", "memory")
-            // Reads straight from the mapped file, without a copy through a system call
-            // per page (up to 64 GB; see LIBSQLITE3_FLAGS in .cargo/config.toml).
-            .pragma("mmap_size", "68719476736")
+            .busy_timeout(Duration::from_secs(10));
+        let options = CONNECTION_PRAGMAS
+            .iter()
+            .fold(options, |o, &(name, value)| o.pragma(name, value))
             // Rows a statement may run ahead of its reader by. At sqlx's 50,
             // the connection's thread parked every 50 rows of an import's
             // `RETURNING` until the (busy) reader caught up.
@@ -234,6 +231,18 @@ impl SqliteStore {
         })
     }
 }
+
+/// The settings of each SQLite connection besides its journal, durability,
+/// references and busy timeout (`zhongfu bench import` gives the `sqlite3`
+/// shell of its bare load the same).
+pub const CONNECTION_PRAGMAS: [(&str, &str); 3] = [
+    // 32 MB of page cache per connection: bulk writes touch many index pages.
+    ("cache_size", "-32768"),
+    ("temp_store", "memory"),
+    // Reads straight from the mapped file, without a copy through a system call
+    // per page (up to 64 GB; see LIBSQLITE3_FLAGS in .cargo/config.toml).
+    ("mmap_size", "68719476736"),
+];
 
 /// `holding_area` as migration 0008 made it (and 0022 again): the
 /// index an import of many rows sets aside and builds again once at its end.
