@@ -306,6 +306,89 @@ async fn a_form_with_several_wrong_fields_names_them_all_and_saves_nothing() {
 }
 
 #[tokio::test]
+async fn a_death_cleared_gives_back_the_ends_it_changed_and_an_edit_that_leaves_it_out_keeps_it() {
+    let app = TestApp::spawn().await;
+    let households = app.seed_demo(200, 8).await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    // A member holding two categories of their own, one of them given an end next year.
+    let mut found = None;
+    for h in in_street_a(&households) {
+        let id = search(&app, &worker, json!({"number": h.number})).await["items"][0]["id"].as_i64().unwrap();
+        let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+        let held = |m: &Value| {
+            page["holdings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["person_id"] == m["id"])
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let member = page["members"].as_array().unwrap().iter().find(|m| {
+            let held = held(m);
+            m["relation"] != "head"
+                && m["death_date"].is_null()
+                && m["age"].as_u64().unwrap() >= 3
+                && held.len() >= 2
+                && held[0]["category"] != held[1]["category"]
+        });
+        if let Some(m) = member {
+            found = Some((id, m.clone(), held(m)));
+            break;
+        }
+    }
+    let Some((id, member, held)) = found else { panic!("the generator gives some member two categories") };
+    let person = member["id"].as_i64().unwrap();
+    let (later, open) = (&held[0], &held[1]);
+    // Both start before the deaths below; one ends next year, the other runs on.
+    for (version, (holding, end)) in [(later, json!("2027-06-30")), (open, Value::Null)].into_iter().enumerate() {
+        let path = format!("/api/v1/households/{id}/holdings/{}", holding["id"]);
+        let dates = json!({"start_date": "2025-06-01", "end_date": end});
+        let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(version as i64 + 1), dates).await;
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    }
+    let member_path = format!("/api/v1/households/{id}/members/{person}");
+    let mut died = member_form(&member);
+    died["death_date"] = json!("2026-02-10");
+    let res = send(&app, &worker, reqwest::Method::PUT, &member_path, Some(3), died.clone()).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let ends = |page: &Value| {
+        let end = |h: &Value| {
+            let row = page["holdings"].as_array().unwrap().iter().find(|x| x["id"] == h["id"]).unwrap();
+            row["end_date"].clone()
+        };
+        (end(later), end(open))
+    };
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    assert_eq!(ends(&page), (json!("2026-02-28"), json!("2026-02-28")));
+    // An edit that leaves the date of death out changes nothing: the death stays recorded.
+    let mut unsaid = died.clone();
+    unsaid.as_object_mut().unwrap().remove("death_date");
+    let res = send(&app, &worker, reqwest::Method::PUT, &member_path, Some(4), unsaid).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    let row = page["members"].as_array().unwrap().iter().find(|m| m["id"] == person).unwrap().clone();
+    assert_eq!((&row["death_date"], &page["version"]), (&json!("2026-02-10"), &json!(4)));
+    assert_eq!(ends(&page), (json!("2026-02-28"), json!("2026-02-28")));
+    // Corrected to a later month, each ends then, or earlier where it ended earlier.
+    let mut later_death = died.clone();
+    later_death["death_date"] = json!("2026-03-05");
+    let res = send(&app, &worker, reqwest::Method::PUT, &member_path, Some(4), later_death).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    assert_eq!(ends(&page), (json!("2026-03-31"), json!("2026-03-31")));
+    // Cleared (an empty date), each gets back the end it had before the death.
+    let mut alive = died.clone();
+    alive["death_date"] = json!("");
+    let res = send(&app, &worker, reqwest::Method::PUT, &member_path, Some(5), alive).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let page: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    assert_eq!(ends(&page), (json!("2027-06-30"), Value::Null));
+    let row = page["members"].as_array().unwrap().iter().find(|m| m["id"] == person).unwrap().clone();
+    assert!(row["death_date"].is_null(), "{row}");
+}
+
+#[tokio::test]
 async fn a_recorded_death_ends_the_members_categories_at_the_end_of_that_month() {
     let app = TestApp::spawn().await;
     let households = app.seed_demo(200, 8).await;
@@ -671,9 +754,14 @@ async fn an_id_number_twice_in_a_ledger_holds_back_both_households_and_names_bot
         .iter()
         .map(|i| (i["row"].as_i64().unwrap(), i["code"].as_str().unwrap(), i["message_zh"].as_str().unwrap()))
         .collect();
+    // 李四 (row 4) is not imported either: the report says so, and why.
     assert_eq!(
         issues,
-        [(2, "id_repeated", "该身份证号在表中第5行也出现"), (5, "id_repeated", "该身份证号在表中第2行已出现")]
+        [
+            (2, "id_repeated", "该身份证号在表中第5行也出现"),
+            (4, "held_back", "同户第5行有问题，本户整户暂不导入（本行无误）"),
+            (5, "id_repeated", "该身份证号在表中第2行已出现")
+        ]
     );
     assert_eq!(
         (report["totals"]["households_new"].as_i64(), report["totals"]["households_rejected"].as_i64()),
@@ -1087,22 +1175,53 @@ async fn a_household_is_split_and_merged_back_with_versions_checked() {
     // The new household gets its own income and assets: a merge keeps both households'.
     let mut form = household_form(&split, "洞庭路2号");
     (form["assets_fen"], form["income_items"]) = (json!(100_000), json!([{"kind": "other", "monthly_fen": 50_000}]));
-    let res = send(&app, &worker, reqwest::Method::PUT, &format!("/api/v1/households/{new_id}"), Some(1), form).await;
+    // The number given at the split is corrected in the household's form, but not to another's.
+    let household_path = format!("/api/v1/households/{new_id}");
+    form["number"] = json!(target.number);
+    let res = send(&app, &worker, reqwest::Method::PUT, &household_path, Some(1), form.clone()).await;
+    assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((&body["code"], &body["field"]), (&json!("number_taken"), &json!("number")), "{body}");
+    form["number"] = json!("S-2");
+    let res = send(&app, &worker, reqwest::Method::PUT, &household_path, Some(1), form).await;
     assert_eq!(res.status(), 200);
+    assert_eq!(search(&app, &worker, json!({"number": "S-2"})).await["items"][0]["id"], json!(new_id));
+    assert!(history(new_id).await.contains(r#""number":["S-1","S-2"]"#), "{}", history(new_id).await);
+    // Both come to hold one category on common days; in the new one a member becomes the head's spouse.
+    for (h, start) in [(id, "2026-01-01"), (new_id, "2026-03-01")] {
+        let path = format!("/api/v1/households/{h}/holdings");
+        let form = json!({"category": "judicial_aid", "start_date": start});
+        let res = send(&app, &worker, reqwest::Method::POST, &path, Some(2), form).await;
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+    let mut spouse = member_form(&split["members"][1]);
+    spouse["relation"] = json!("spouse");
+    let path = format!("/api/v1/households/{new_id}/members/{}", split["members"][1]["id"]);
+    let res = send(&app, &worker, reqwest::Method::PUT, &path, Some(3), spouse).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let before: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
     // Merge it back: the stale version of the absorbed household is refused first.
     let merge = format!("/api/v1/households/{id}/merge");
     let res =
-        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": id, "other_version": 2})).await;
+        send(&app, &worker, reqwest::Method::POST, &merge, Some(3), json!({"other": id, "other_version": 3})).await;
     assert_eq!(res.status(), 409);
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "other");
     let res =
-        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 0})).await;
+        send(&app, &worker, reqwest::Method::POST, &merge, Some(3), json!({"other": new_id, "other_version": 0})).await;
     assert_eq!(res.status(), 412);
     let res =
-        send(&app, &worker, reqwest::Method::POST, &merge, Some(2), json!({"other": new_id, "other_version": 2})).await;
+        send(&app, &worker, reqwest::Method::POST, &merge, Some(3), json!({"other": new_id, "other_version": 4})).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let merged: Value = app.get_as(&worker, &format!("/api/v1/households/{id}")).await.json().await.unwrap();
+    // The category is held once, from the earlier start; those who came in are 其他 to this head.
+    let joined: Vec<&Value> = (merged["holdings"].as_array().unwrap().iter())
+        .filter(|h| h["category"] == "judicial_aid" && h["person_id"].is_null())
+        .collect();
+    assert_eq!(joined.len(), 1, "{joined:?}");
+    assert_eq!((&joined[0]["start_date"], &joined[0]["end_date"]), (&json!("2026-01-01"), &Value::Null));
+    for m in merged["members"].as_array().unwrap().iter().filter(|m| leaving.contains(&m["id"].as_i64().unwrap())) {
+        assert_eq!(m["relation"], "other", "{m}");
+    }
     assert_eq!(merged["assets_fen"].as_i64(), before["assets_fen"].as_i64().map(|a| a + 100_000));
     let other_income = |h: &Value| {
         h["income_items"]
@@ -1324,6 +1443,23 @@ async fn a_reimport_updates_a_changed_household_and_refuses_a_person_of_another(
     assert_eq!(found["total"], 1);
     assert_eq!(found["items"][0]["monthly_income_fen"], 65_000);
     assert_eq!(found["items"][0]["version"], 2);
+    // Another family under U1 (a worker's own numbering) is not taken into it.
+    let strangers = format!(
+        "户编号,社区代码,姓名,身份证号,与户主关系\nU1,430602001002,褚三,{},户主\nU1,430602001002,卫四,{},配偶\n",
+        ids[2], ids[3]
+    );
+    let report: Value = import(&app, &worker, "?dry_run=false", strangers.into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_rejected"], 1, "{report}");
+    let conflict = &report["issues"][0];
+    assert_eq!((conflict["code"].as_str(), conflict["column"].as_i64()), (Some("registry_conflict"), Some(0)));
+    assert!(conflict["message_zh"].as_str().unwrap().contains("另一户的编号"), "{conflict}");
+    // 卫四's row is said to be held back with the household.
+    assert_eq!(
+        (report["issues"][1]["row"].as_i64(), report["issues"][1]["code"].as_str()),
+        (Some(3), Some("held_back"))
+    );
+    let found = search(&app, &worker, json!({"number": "U1"})).await;
+    assert_eq!((&found["items"][0]["members"], &found["items"][0]["version"]), (&json!(1), &json!(2)), "{found}");
     // Without a 户编号 column the household is numbered from its head's ID: the message
     // says why a registered person then conflicts, and what to do.
     let unnumbered = format!("社区代码,姓名,身份证号,与户主关系\n430602001001,陈二,{elsewhere},户主\n").into_bytes();

@@ -526,9 +526,9 @@ impl<'a> LedgerReader<'a> {
             .collect()
     }
 
-    /// A ledger's 合计 (小计, 总计, 共计) row: no ID number and no relation, and a cell
-    /// (its first, or the name's) that begins with one of those words. It sums the
-    /// rows above; it is no person.
+    /// A ledger's 合计 (小计, 总计, 共计) row, or a line of its foot (注：…, 填表人, 审核人,
+    /// 填报日期…): no ID number and no relation, and a cell that begins with one of
+    /// those words. It sums the rows above or signs the sheet; it is no person.
     fn is_total(&self, cells: &[Cell]) -> bool {
         let blank = |field: Field| {
             let col = self.mapping.iter().position(|m| *m == Some(field));
@@ -537,7 +537,7 @@ impl<'a> LedgerReader<'a> {
         let says_total = |cell: &Cell| match cell {
             Cell::Text(t) => {
                 let t: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-                ["合计", "小计", "总计", "共计"].iter().any(|w| t.starts_with(w))
+                TOTAL_AND_FOOT.iter().any(|w| t.starts_with(w))
             }
             _ => false,
         };
@@ -731,8 +731,37 @@ impl<'a> LedgerReader<'a> {
                 parsed.held_back.push((h.household.number.clone(), h.rows));
             }
         }
+        let faulty: Vec<usize> = parsed.issues.iter().map(|i| i.row).collect();
+        let held: Vec<Issue> = parsed.held_back.iter().flat_map(|(_, rows)| held_back_issues(rows, &faulty)).collect();
+        parsed.issues.extend(held);
         parsed
     }
+}
+
+/// An issue for each of a held-back household's `rows` that has none of its own
+/// (`faulty` are the rows that have), so that every row not imported is listed.
+pub fn held_back_issues(rows: &[usize], faulty: &[usize]) -> Vec<Issue> {
+    let first = rows.iter().find(|r| faulty.contains(r));
+    let (zh, en) = match first {
+        Some(r) => (
+            format!("同户第{r}行有问题，本户整户暂不导入（本行无误）"),
+            format!("held back with its household: row {r} has a problem (this row has none)"),
+        ),
+        None => (
+            "同户其他行有问题，本户整户暂不导入（本行无误）".to_owned(),
+            "held back with its household: another of its rows has a problem (this row has none)".to_owned(),
+        ),
+    };
+    let issue = |&row: &usize| Issue {
+        row,
+        column: None,
+        field: None,
+        value: String::new(),
+        code: "held_back",
+        message_zh: zh.clone(),
+        message_en: en.clone(),
+    };
+    rows.iter().filter(|r| !faulty.contains(r)).map(issue).collect()
 }
 
 /// Reads one household's rows; issues are pushed, `None` when it cannot be built at all.
@@ -1060,13 +1089,20 @@ fn read_person(row: &Row<'_>, ctx: &Context<'_>, issues: &mut Vec<Issue>) -> Opt
             Sex::Male => ("男", "male"),
             Sex::Female => ("女", "female"),
         };
-        if row.text(Field::Sex).is_some_and(|s| s != zh && !s.eq_ignore_ascii_case(en)) {
-            let r = reject(
-                "sex_mismatch",
-                format!("性别与身份证号不符（身份证号为{zh}）"),
-                format!("sex does not match the ID number ({en})"),
-            );
-            rejects.push((Field::Sex, r));
+        match row.text(Field::Sex).as_deref().map(sex_of) {
+            Some(None) => rejects.push((
+                Field::Sex,
+                reject("sex_unknown", "性别应填“男”或“女”", "the sex should be 男 or 女 (male or female)"),
+            )),
+            Some(Some(said)) if said != id.sex() => {
+                let r = reject(
+                    "sex_mismatch",
+                    format!("性别与身份证号不符（身份证号为{zh}）"),
+                    format!("sex does not match the ID number ({en})"),
+                );
+                rejects.push((Field::Sex, r));
+            }
+            _ => {}
         }
         if let Some((_, cell)) = row.get(Field::BirthDate) {
             let born = id.birth_date();
@@ -1545,6 +1581,38 @@ fn parse_yes_no(s: &str) -> Option<bool> {
     match s {
         "是" | "Y" | "y" | "有" | "1" | "危房" => Some(true),
         "否" | "N" | "n" | "无" | "0" | "不是" => Some(false),
+        _ => None,
+    }
+}
+
+/// Words a 合计 row or a line at a ledger's foot begins with.
+const TOTAL_AND_FOOT: [&str; 19] = [
+    "合计",
+    "小计",
+    "总计",
+    "共计",
+    "注：",
+    "注:",
+    "说明：",
+    "说明:",
+    "填表人",
+    "填报人",
+    "制表人",
+    "审核人",
+    "审批人",
+    "负责人",
+    "经办人",
+    "填表日期",
+    "填报日期",
+    "制表日期",
+    "填报单位",
+];
+
+/// The sex a cell says, in the words ledgers use for it; `None` for any other.
+fn sex_of(text: &str) -> Option<Sex> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "男" | "男性" | "m" | "male" => Some(Sex::Male),
+        "女" | "女性" | "f" | "female" => Some(Sex::Female),
         _ => None,
     }
 }

@@ -157,9 +157,10 @@ pub fn mask_id_text(text: &str) -> String {
 }
 
 /// Text that has the shape of an ID number (15 or 18 characters, digits but for a
-/// final X) or of a mobile phone (11 digits from 1), masked as lists mask them; any
-/// other text as it is. For cells whose column is not known to hold either: an
-/// unmapped column of a ledger, a note.
+/// final X) or of a mobile phone (11 digits from 1), masked as lists mask them, and
+/// so is each such run of digits within other text (a row of a file that is not
+/// split into columns); any other text as it is. For cells whose column is not
+/// known to hold either: an unmapped column of a ledger, a note.
 pub fn mask_if_personal(text: &str) -> String {
     let compact: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '\u{3000}')).collect();
     let n = compact.chars().count();
@@ -172,7 +173,31 @@ pub fn mask_if_personal(text: &str) -> String {
     if n == 11 && digits == 11 && compact.starts_with('1') {
         return mask_phone(&compact);
     }
-    text.to_owned()
+    mask_runs(text)
+}
+
+/// Each run of 15 or 18 digits (the last may be X) or of 11 digits from 1 in
+/// `text`, masked; the rest as it is.
+fn mask_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let mut end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if end == 17 && rest[end..].starts_with(['X', 'x']) {
+            end += 1;
+        }
+        let run = &rest[..end];
+        match end {
+            15 | 18 => out.push_str(&mask_id_text(run)),
+            11 if run.starts_with('1') => out.push_str(&mask_phone(run)),
+            _ => out.push_str(run),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `138****5678` for an 11-digit mobile; other numbers keep only their last 4.
@@ -200,6 +225,12 @@ mod tests {
         assert_eq!(mask_if_personal("43060219910101007x"), "430602********007x");
         assert_eq!(mask_if_personal("139-1009-1001"), "139****1001");
         assert_eq!(mask_if_personal("洞庭路 1 号"), "洞庭路 1 号");
+        // Within a row that was not split into columns (a tab-separated file read as one).
+        assert_eq!(
+            mask_if_personal("王五\t43060219910101007x\t13910091001\t1200"),
+            "王五\t430602********007x\t139****1001\t1200"
+        );
+        assert_eq!(mask_if_personal("户编号43060200100100001"), "户编号43060200100100001");
         assert_eq!(mask_if_personal("1200.00"), "1200.00");
         assert_eq!(mask_if_personal("43060200100100001"), "43060200100100001", "a household number (17 digits) stays");
     }

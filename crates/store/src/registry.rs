@@ -690,6 +690,8 @@ pub struct HouseholdDetail {
 /// An edit of a household's own facts. `phone`: `None` keeps it, `Some(None)` clears it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HouseholdEdit {
+    /// 户编号: `None` keeps it (a new one must not be another household's).
+    pub number: Option<String>,
     pub community: DivisionCode,
     pub address: String,
     pub phone: Option<Option<String>>,
@@ -745,6 +747,44 @@ pub enum HoldingEdit {
     Dates { id: i64, start: NaiveDate, end: Option<NaiveDate> },
     /// A holding entered by mistake, removed.
     Remove { id: i64 },
+}
+
+/// A record of the household merged into that takes in the other household's
+/// records of its category sharing a day with it: one record from the earlier
+/// start to the later end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Joined {
+    pub kept: i64,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub taken: Vec<i64>,
+}
+
+/// The households' own records (not a member's) that a merge joins, so that
+/// no category is held twice on one day, as an edit may not make it.
+pub(crate) fn join_overlapping(ours: &[HoldingView], theirs: &[HoldingView]) -> Vec<Joined> {
+    let far = |end: Option<NaiveDate>| end.unwrap_or(NaiveDate::MAX);
+    let mut joined: Vec<Joined> = Vec::new();
+    let spans: Vec<&HoldingView> = ours.iter().filter(|h| h.person_id.is_none()).collect();
+    let mut dates: Vec<(NaiveDate, Option<NaiveDate>)> = spans.iter().map(|h| (h.start_date, h.end_date)).collect();
+    for t in theirs.iter().filter(|h| h.person_id.is_none()) {
+        let Some(i) = (0..spans.len()).find(|&i| {
+            spans[i].category == t.category && dates[i].0 <= far(t.end_date) && t.start_date <= far(dates[i].1)
+        }) else {
+            continue;
+        };
+        let start = dates[i].0.min(t.start_date);
+        let end = dates[i].1.zip(t.end_date).map(|(a, b)| a.max(b));
+        dates[i] = (start, end);
+        match joined.iter_mut().find(|j| j.kept == spans[i].id) {
+            Some(j) => {
+                (j.start, j.end) = (start, end);
+                j.taken.push(t.id);
+            }
+            None => joined.push(Joined { kept: spans[i].id, start, end, taken: vec![t.id] }),
+        }
+    }
+    joined
 }
 
 impl HoldingEdit {
@@ -858,6 +898,9 @@ pub enum ConflictReason {
     NumberOutOfScope,
     /// The person is registered in another household.
     PersonElsewhere,
+    /// The household number is a registered household's none of whose members
+    /// is in the sheet's household.
+    NumberOfAnother,
 }
 
 /// Monthly income per living member of `h`, in fen (an SQL expression).
@@ -1034,6 +1077,7 @@ pub(crate) const UPDATE_HOUSEHOLD: &str = "
 /// A merge's assets and flags on the household that remains.
 pub(crate) const UPDATE_MERGED: &str =
     "UPDATE household SET assets_fen = $2, income_unrecorded = $3, assets_unrecorded = $4 WHERE id = $1";
+pub(crate) const UPDATE_NUMBER: &str = "UPDATE household SET number = $2 WHERE id = $1";
 pub(crate) const UPDATE_HOUSING_CONDITION: &str = "UPDATE household SET housing_condition = $2 WHERE id = $1";
 pub(crate) const UPDATE_INCOME_ITEMS: &str =
     "UPDATE household SET income_items = $2, items_income_fen = $3 WHERE id = $1";
@@ -1056,18 +1100,24 @@ pub(crate) const UPDATE_MEMBER_CERT: &str =
     "UPDATE person SET disability_cert = $3 WHERE id = $1 AND household_id = $2";
 pub(crate) const UPDATE_MEMBER_PHONE: &str =
     "UPDATE person SET phone_cipher = $3, phone_bidx = $4, phone_masked = $5 WHERE id = $1 AND household_id = $2";
-/// Ends a member's open categories on `$2` (the end of the month they died in).
-pub(crate) const END_MEMBER_HOLDINGS: &str =
-    "UPDATE holding SET end_date = $2 WHERE person_id = $1 AND (end_date IS NULL OR end_date > $2)";
-/// The member's categories that a recorded death ended on `$2` end on `$3`
-/// instead (NULL: they run on), when the death is corrected.
-pub(crate) const REOPEN_MEMBER_HOLDINGS: &str =
-    "UPDATE holding SET end_date = $3 WHERE person_id = $1 AND end_date = $2";
+/// Ends a member's categories that run past `$2` (the end of the month they died
+/// in) on it, each keeping the end it had before the first death that ended it.
+pub(crate) const END_MEMBER_HOLDINGS: &str = "UPDATE holding
+    SET end_before_death = CASE WHEN death_ended = 1 THEN end_before_death ELSE end_date END,
+        death_ended = 1, end_date = $2
+    WHERE person_id = $1 AND (end_date IS NULL OR end_date > $2)";
+/// The member's categories a recorded death ended get back the ends they had,
+/// when the death is cleared or corrected (then ended again from the new date).
+pub(crate) const RESTORE_MEMBER_HOLDINGS: &str = "UPDATE holding
+    SET end_date = end_before_death, end_before_death = NULL, death_ended = 0
+    WHERE person_id = $1 AND death_ended = 1";
 pub(crate) const ADD_HOLDING: &str =
     "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date)
     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-pub(crate) const UPDATE_HOLDING: &str =
-    "UPDATE holding SET start_date = $3, end_date = $4 WHERE id = $1 AND household_id = $2";
+/// Dates set by hand are the holding's own: a death corrected later leaves them.
+pub(crate) const UPDATE_HOLDING: &str = "UPDATE holding
+    SET start_date = $3, end_date = $4, death_ended = 0, end_before_death = NULL
+    WHERE id = $1 AND household_id = $2";
 pub(crate) const REMOVE_HOLDING: &str = "DELETE FROM holding WHERE id = $1 AND household_id = $2";
 pub(crate) const DELETE_MEMBER: &str = "DELETE FROM person WHERE id = $1 AND household_id = $2";
 /// A new household with the facts of household `$1` and the number `$2`.
@@ -1137,6 +1187,9 @@ fn household_changes(before: &HouseholdDetail, edit: &HouseholdEdit, phone_after
             diff.insert(field.to_owned(), serde_json::json!([a, b]));
         }
     };
+    if let Some(after) = &edit.number {
+        put("number", before.number.clone().into(), after.clone().into());
+    }
     put("community", before.community.clone().into(), edit.community.as_str().into());
     put("address", before.address.clone().into(), edit.address.clone().into());
     if edit.phone.is_some() {
@@ -1473,8 +1526,18 @@ pub(crate) fn holding_changes<'a>(
     changes
 }
 
-/// Existing households by number: (id, within the importer's scope, digest).
-pub(crate) type ExistingHouseholds = HashMap<String, (i64, bool, Option<Vec<u8>>)>;
+/// A registered household a sheet's household number names.
+pub(crate) struct Existing {
+    pub id: i64,
+    /// Within the importer's scope.
+    pub within: bool,
+    pub digest: Option<Vec<u8>>,
+    /// It has members (a household being registered meanwhile may not have yet).
+    pub peopled: bool,
+}
+
+/// Existing households by number.
+pub(crate) type ExistingHouseholds = HashMap<String, Existing>;
 
 /// Sorts a file's households into new, changed, unchanged and conflicting.
 /// `indexes` are (household, member, ID blind index); `registered` maps the
@@ -1486,36 +1549,34 @@ pub(crate) fn plan(
 ) -> ImportPlan {
     let households = batch.households();
     let mut plan = ImportPlan::default();
+    let mut unregistered = vec![0usize; households.len()];
+    // Households of the sheet with a member registered in the household their number names.
+    let mut shared = vec![false; households.len()];
     for (i, j, bidx) in batch.id_indexes() {
-        let same = |household: &i64| existing.get(&households[i].number).is_some_and(|e| e.0 == *household);
-        if registered.get(bidx).is_some_and(|household| !same(household)) {
-            plan.conflicts.push(ImportConflict {
+        let same = |household: &i64| existing.get(&households[i].number).is_some_and(|e| e.id == *household);
+        match registered.get(bidx) {
+            None => unregistered[i] += 1,
+            Some(household) if same(household) => shared[i] = true,
+            Some(_) => plan.conflicts.push(ImportConflict {
                 household: i,
                 member: Some(j),
                 reason: ConflictReason::PersonElsewhere,
-            });
+            }),
         }
     }
     let conflicted: std::collections::HashSet<usize> = plan.conflicts.iter().map(|c| c.household).collect();
-    let mut unregistered = vec![0usize; households.len()];
-    for (i, _, bidx) in batch.id_indexes() {
-        if !registered.contains_key(bidx) {
-            unregistered[i] += 1;
-        }
-    }
     for (i, h) in households.iter().enumerate() {
+        let conflict = |reason| ImportConflict { household: i, member: None, reason };
         match existing.get(&h.number) {
-            Some((_, false, _)) => plan.conflicts.push(ImportConflict {
-                household: i,
-                member: None,
-                reason: ConflictReason::NumberOutOfScope,
-            }),
+            Some(e) if !e.within => plan.conflicts.push(conflict(ConflictReason::NumberOutOfScope)),
             _ if conflicted.contains(&i) => {}
-            Some((id, true, stored)) => {
-                if stored.as_deref() == Some(batch.digest(i)) {
+            // Another family under the same number: a worker's own numbering, or a typo.
+            Some(e) if e.peopled && !shared[i] => plan.conflicts.push(conflict(ConflictReason::NumberOfAnother)),
+            Some(e) => {
+                if e.digest.as_deref() == Some(batch.digest(i)) {
                     plan.unchanged.push(i);
                 } else {
-                    plan.changed.push((i, *id));
+                    plan.changed.push((i, e.id));
                 }
             }
             None => plan.new.push(i),
@@ -1534,6 +1595,44 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_merge_joins_the_households_records_of_one_category_that_share_a_day() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let held = |id, person_id, category: &str, start, end| HoldingView {
+            id,
+            person_id,
+            category: category.to_owned(),
+            start_date: start,
+            end_date: end,
+        };
+        let ours = [
+            held(1, None, "dibao", day(1, 1), Some(day(6, 30))),
+            held(2, None, "temporary", day(1, 1), Some(day(1, 31))),
+            held(3, Some(9), "tekun", day(1, 1), None),
+        ];
+        let theirs = [
+            // Overlaps 1 and runs on: 1 runs on from its own start.
+            held(11, None, "dibao", day(3, 1), None),
+            // After 2 ended: both stay.
+            held(12, None, "temporary", day(2, 1), None),
+            // A member's: never joined.
+            held(13, Some(8), "tekun", day(1, 1), None),
+        ];
+        assert_eq!(
+            join_overlapping(&ours, &theirs),
+            [Joined { kept: 1, start: day(1, 1), end: None, taken: vec![11] }]
+        );
+        // Two of theirs inside one of ours: one record takes both.
+        let theirs = [
+            held(11, None, "dibao", day(2, 1), Some(day(2, 28))),
+            held(12, None, "dibao", day(5, 1), Some(day(8, 31))),
+        ];
+        assert_eq!(
+            join_overlapping(&ours, &theirs),
+            [Joined { kept: 1, start: day(1, 1), end: Some(day(8, 31)), taken: vec![11, 12] }]
+        );
+    }
 
     fn household() -> Household {
         let id = |seq| IdNumber::from_parts("430602", NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(), seq).unwrap();

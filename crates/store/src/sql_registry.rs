@@ -217,6 +217,13 @@ macro_rules! registry_store {
                 .bind(edit.assets_unrecorded)
                 .execute(&mut *tx)
                 .await?;
+            if let Some(number) = edit.number.as_ref().filter(|&n| *n != before.number) {
+                let renumbered = sqlx::query($crate::registry::UPDATE_NUMBER).bind(id).bind(number).execute(&mut *tx).await;
+                match renumbered.map_err($crate::StoreError::from) {
+                    Err($crate::StoreError::Duplicate(_)) => return Ok(EditOutcome::Conflict("number_taken")),
+                    other => other?,
+                };
+            }
             if let Some(condition) = edit.housing_condition {
                 sqlx::query($crate::registry::UPDATE_HOUSING_CONDITION)
                     .bind(id)
@@ -321,18 +328,9 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
-            // A death corrected (cleared, or moved later) gives back what it ended.
-            if let Some(was) = member.death_date.filter(|_| edit.death_date != member.death_date) {
-                let ended = $crate::registry::end_of_month(was);
-                let now = edit.death_date.map($crate::registry::end_of_month).filter(|&e| e > ended);
-                if edit.death_date.is_none() || now.is_some() {
-                    sqlx::query($crate::registry::REOPEN_MEMBER_HOLDINGS)
-                        .bind(person_id)
-                        .bind(ended)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+            // A death cleared or corrected gives back what it ended, then ends from the new date.
+            if member.death_date.is_some() && edit.death_date != member.death_date {
+                sqlx::query($crate::registry::RESTORE_MEMBER_HOLDINGS).bind(person_id).execute(&mut *tx).await?;
             }
             if let Some(died) = edit.death_date {
                 sqlx::query($crate::registry::END_MEMBER_HOLDINGS)
@@ -560,20 +558,30 @@ macro_rules! registry_store {
             if self.bump_version(&mut tx, scope, other, other_version).await?.is_none() {
                 return Ok(EditOutcome::Stale(Box::new(absorbed)));
             }
-            sqlx::query(
-                "UPDATE person SET household_id = $1,
-                        relation = CASE WHEN relation = 'head' THEN 'other' ELSE relation END
-                  WHERE household_id = $2",
-            )
-            .bind(id)
-            .bind(other)
-            .execute(&mut *tx)
-            .await?;
+            // Their relations were to the other head: 其他 until someone checks them, as in a split.
+            sqlx::query("UPDATE person SET household_id = $1, relation = 'other' WHERE household_id = $2")
+                .bind(id)
+                .bind(other)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("UPDATE holding SET household_id = $1 WHERE household_id = $2")
                 .bind(id)
                 .bind(other)
                 .execute(&mut *tx)
                 .await?;
+            let joined = $crate::registry::join_overlapping(&before.holdings, &absorbed.holdings);
+            for j in &joined {
+                sqlx::query($crate::registry::UPDATE_HOLDING)
+                    .bind(j.kept)
+                    .bind(id)
+                    .bind(j.start)
+                    .bind(j.end)
+                    .execute(&mut *tx)
+                    .await?;
+                for taken in &j.taken {
+                    sqlx::query($crate::registry::REMOVE_HOLDING).bind(taken).bind(id).execute(&mut *tx).await?;
+                }
+            }
             sqlx::query("DELETE FROM household WHERE id = $1").bind(other).execute(&mut *tx).await?;
             sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
             // One household now: its assets and its own income are both households'.
@@ -594,13 +602,20 @@ macro_rules! registry_store {
                 .execute(&mut *tx)
                 .await?;
             let moved: Vec<i64> = absorbed.members.iter().map(|m| m.id).collect();
-            let diff = serde_json::json!({
+            let mut diff = serde_json::json!({
                 "merged": [null, absorbed.number],
                 "members": [null, moved],
                 "assets_fen": [before.assets_fen, assets],
                 "income_items": [IncomeItem::encode(&before.income_items), IncomeItem::encode(&items)],
-            })
-            .to_string();
+            });
+            if !joined.is_empty() {
+                let joined: Vec<_> = joined
+                    .iter()
+                    .map(|j| serde_json::json!({"holding": j.kept, "taken": j.taken, "start_date": j.start, "end_date": j.end}))
+                    .collect();
+                diff["holdings_joined"] = serde_json::json!([null, joined]);
+            }
+            let diff = diff.to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.merge", id, diff));
             let diff = serde_json::json!({ "merged_into": [null, before.number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.merged_away", other, diff));
@@ -784,22 +799,29 @@ macro_rules! registry_store {
         ) -> Result<ImportPlan> {
             use std::collections::HashMap;
             let prefix = format!("{}%", scope.prefix());
-            let mut existing: HashMap<String, (i64, bool, Option<Vec<u8>>)> = HashMap::new();
+            let mut existing: $crate::registry::ExistingHouseholds = HashMap::new();
             // The statements' text grows with a chunk's length: only a full chunk's is
             // kept prepared (sqlx's cache would keep the last, shorter one of every batch).
             let full = |chunk: usize| chunk == $crate::registry::LOOKUP_CHUNK;
             for chunk in batch.households().chunks($crate::registry::LOOKUP_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new("SELECT number, id, CASE WHEN community LIKE ");
                 q.push_bind(prefix.clone());
-                q.push(" THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS within, digest FROM household WHERE number IN (");
+                q.push(
+                    " THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS within, digest,
+                    CASE WHEN EXISTS (SELECT 1 FROM person p WHERE p.household_id = household.id)
+                        THEN CAST(1 AS BIGINT) ELSE CAST(0 AS BIGINT) END AS peopled
+                    FROM household WHERE number IN (",
+                );
                 let mut list = q.separated(", ");
                 for h in chunk {
                     list.push_bind(h.number.as_str());
                 }
                 q.push(")");
-                let rows: Vec<(String, i64, i64, Option<Vec<u8>>)> =
+                let rows: Vec<(String, i64, i64, Option<Vec<u8>>, i64)> =
                     q.build_query_as().persistent(full(chunk.len())).fetch_all(&mut *conn).await?;
-                existing.extend(rows.into_iter().map(|(n, id, within, digest)| (n, (id, within == 1, digest))));
+                existing.extend(rows.into_iter().map(|(n, id, within, digest, peopled)| {
+                    (n, $crate::registry::Existing { id, within: within == 1, digest, peopled: peopled == 1 })
+                }));
             }
             let indexes: Vec<&[u8]> = batch.id_indexes().map(|(_, _, bidx)| bidx).collect();
             let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();

@@ -547,6 +547,8 @@ fn outcome(outcome: EditOutcome, headers: &HeaderMap) -> Result<Response, ApiErr
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdForm {
+    /// 户编号; absent keeps it. Unique in the district.
+    pub number: Option<String>,
     pub community: String,
     pub address: String,
     /// Absent keeps the phone; an empty string clears it.
@@ -666,6 +668,7 @@ pub async fn update(
         ));
     }
     // Every field is checked, so one answer names all that are wrong.
+    let number = form.number.as_deref().map(|n| text("number", n, 40)).transpose();
     let address = if form.address.trim().is_empty() { Ok(String::new()) } else { text("address", &form.address, 100) };
     let phone = phone_edit("phone", &form.phone);
     let registration = required("registration", &form.registration, Registration::parse);
@@ -689,6 +692,7 @@ pub async fn update(
         v
     });
     ApiError::first_of([
+        number.as_ref().err(),
         address.as_ref().err(),
         phone.as_ref().err(),
         registration.as_ref().err(),
@@ -699,6 +703,7 @@ pub async fn update(
         tags.as_ref().err(),
     ])?;
     let edit = HouseholdEdit {
+        number: number?,
         community,
         // A ledger may leave the address blank: the household stays editable without one.
         address: address?,
@@ -737,7 +742,10 @@ pub struct MemberForm {
     pub schooling: String,
     pub monthly_income_fen: i64,
     /// `YYYY-MM-DD`; records a death, which ends the member's categories from the next month.
-    pub death_date: Option<String>,
+    /// In an edit, absent keeps the recorded one; null or an empty string clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub death_date: Option<Option<String>>,
 }
 
 impl MemberForm {
@@ -764,7 +772,7 @@ impl MemberForm {
                 .map(|c| Some(Some(c)))
                 .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, r.code, r.zh, r.en).with_field("disability_cert")),
         };
-        let death_date = match optional(self.death_date.as_deref()) {
+        let death_date = match optional(self.death_date.as_ref().and_then(Option::as_deref)) {
             None => Ok(None),
             Some(d) => day_field("death_date", d).and_then(|date| match date > today() {
                 true => Err(bad("death_date", "死亡日期不能晚于今天", "the date of death cannot be in the future")),
@@ -837,11 +845,16 @@ pub async fn update_member(
         None => Ok(()),
     };
     ApiError::first_of([id_number.as_ref().err(), edit.as_ref().err()])?;
-    let edit = edit?;
-    if let Some(died) = edit.death_date
-        && let Some((born, _)) = member_dates(&state, &p, id, person).await?
-    {
-        after_birth("death_date", born, died)?;
+    let mut edit = edit?;
+    if let Some((born, died)) = member_dates(&state, &p, id, person).await? {
+        // A client that leaves the date out keeps the death recorded (the version
+        // the edit carries guards against a death recorded or cleared meanwhile).
+        if form.death_date.is_none() {
+            edit.death_date = died;
+        }
+        if let Some(died) = edit.death_date {
+            after_birth("death_date", born, died)?;
+        }
     }
     let result = state.store.update_member(&p.actor(), &p.scope(), id, version, person, &edit, today()).await?;
     touch(&state, &[id], &result).await;
@@ -1013,6 +1026,11 @@ pub async fn remove_holding(
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
     holding_edit(&state, &p, id, version, &HoldingEdit::Remove { id: holding }, &headers).await
+}
+
+/// A field that may be null, told apart from one left out (`None`, with `default`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// A member's birth and death, read within the scope; None when the household or

@@ -119,8 +119,8 @@ fn notices(said: Said, totals: &Totals) -> Vec<Notice> {
     if totals.total_rows > 0 {
         out.push(Notice {
             code: "total_rows",
-            message_zh: "表中的合计（小计、总计）行不是家庭成员，未导入".into(),
-            message_en: "the sheet's total (subtotal) rows are not persons and were left out".into(),
+            message_zh: "表中的合计（小计、总计）行和表尾的说明、签名行不是家庭成员，未导入".into(),
+            message_en: "the sheet's total (subtotal) rows and the notes and signatures at its foot are not persons and were left out".into(),
         });
     }
     if !incomes.any(|f| said.has(f)) {
@@ -738,10 +738,12 @@ fn conflict_issues(
     mapping: &[Option<Field>],
 ) -> Vec<Issue> {
     let column_of = |f: Field| mapping.iter().position(|m| *m == Some(f));
+    let mut held = Vec::new();
     // Without a 户编号 column a household is numbered from its head's ID, which a
     // household registered in the console (or whose head has changed) does not match.
     let numbered = column_of(Field::HouseholdNumber).is_some();
-    plan.conflicts
+    let mut issues = plan
+        .conflicts
         .iter()
         .map(|c| {
             let (h, rows) = (&households[c.household], &rows[c.household]);
@@ -760,6 +762,12 @@ fn conflict_issues(
                     };
                     (rows[c.member.unwrap_or(0)], Field::IdNumber, zh, en)
                 }
+                ConflictReason::NumberOfAnother => (
+                    rows[0],
+                    Field::HouseholdNumber,
+                    "该户编号已是系统中另一户的编号（该户成员无一在表中本户）：请核对户编号；本户如是新户，请另编一个户编号",
+                    "this household number is another registered household's (none of its members is in this household of the sheet): check the number, and give a new household a number of its own",
+                ),
                 ConflictReason::NumberOutOfScope => (
                     rows[0],
                     Field::HouseholdNumber,
@@ -771,6 +779,7 @@ fn conflict_issues(
                 (Field::IdNumber, Some(m)) => h.members[m].id_number.masked(),
                 _ => h.number.clone(),
             };
+            held.push((c.household, row));
             Issue {
                 row,
                 column: column_of(field),
@@ -781,7 +790,18 @@ fn conflict_issues(
                 message_en: en.into(),
             }
         })
-        .collect()
+        .collect::<Vec<_>>();
+    issues.extend(held_back(rows, &held));
+    issues
+}
+
+/// The other rows of households a conflict holds back, each said to be held back.
+fn held_back(rows: &[Vec<usize>], conflicts: &[(usize, usize)]) -> Vec<Issue> {
+    let mut households: Vec<usize> = conflicts.iter().map(|c| c.0).collect();
+    households.sort_unstable();
+    households.dedup();
+    let faulty: Vec<usize> = conflicts.iter().map(|c| c.1).collect();
+    households.iter().flat_map(|&h| ledger::held_back_issues(&rows[h], &faulty)).collect()
 }
 
 impl ImportQuery {

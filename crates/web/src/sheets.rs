@@ -294,7 +294,11 @@ fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<(), Shee
         let allowed = if name.starts_with("xl/worksheets/") { cap - total } else { part_cap.min(cap - total) };
         let mut limited = std::io::Read::take(entry, allowed + 1);
         let mut xml = XmlPart::new(&name);
-        let size = std::io::copy(&mut limited, &mut xml).map_err(|e| unreadable(&e))?;
+        let copied = std::io::copy(&mut limited, &mut xml);
+        if xml.broken() {
+            return Err(SheetError::Unreadable(NOT_EXCEL_XML.into()));
+        }
+        let size = copied.map_err(|e| unreadable(&e))?;
         if size > allowed {
             return Err(SheetError::TooLarge);
         }
@@ -324,14 +328,25 @@ struct XmlPart {
     opened: Vec<u8>,
     refused: bool,
     head: Vec<u8>,
-    /// Merged regions declared (`<mergeCell`), which the reader holds all of.
-    merges: u64,
+    /// The markup counted, each of which the reader holds in memory: merged
+    /// regions (`<mergeCell`), or in the styles the cell formats (`<xf`) …
+    tag: &'static [u8],
+    counted: u64,
+    /// … and how many a part may have.
+    most: u64,
     tail: Vec<u8>,
 }
 
 /// Merged regions a workbook may declare: a ledger of a million rows whose
 /// household cells are merged down has a few hundred thousand.
 const MAX_MERGES: u64 = 4 * 1024 * 1024;
+
+const NOT_EXCEL_XML: &str = "a part of the workbook is not the XML Excel writes";
+
+/// Cell formats a workbook's styles may declare: Excel makes at most 64,000
+/// (and as many cell styles); each costs the reader some hundred bytes, so a
+/// few kilobytes of repeated `<xf/>` could otherwise take gigabytes.
+const MAX_STYLES: u64 = 256 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Token {
@@ -347,19 +362,22 @@ impl XmlPart {
     /// A part by its name, lowercased.
     fn new(name: &str) -> Self {
         let (xml, shared_strings) = (name.ends_with(".xml"), name.ends_with("sharedstrings.xml"));
-        let (run, longest, merges) = (0, 0, 0);
+        let (tag, most): (&[u8], u64) =
+            if name.ends_with("styles.xml") { (b"<xf", MAX_STYLES) } else { (b"<mergeCell", MAX_MERGES) };
+        let (run, longest, counted) = (0, 0, 0);
         let (opened, head, tail) = (Vec::new(), Vec::new(), Vec::new());
-        Self { xml, shared_strings, state: Token::Text, run, longest, opened, refused: false, head, merges, tail }
+        let state = Token::Text;
+        Self { xml, shared_strings, state, run, longest, opened, refused: false, head, tag, counted, most, tail }
     }
 
-    /// Counts `<mergeCell` in `bytes`, and across the join with the bytes before.
-    fn count_merges(&mut self, bytes: &[u8]) {
-        const TAG: &[u8] = b"<mergeCell";
+    /// Counts the part's tag in `bytes`, and across the join with the bytes before.
+    fn count_tags(&mut self, bytes: &[u8]) {
+        let tag = self.tag;
         let mut joined = std::mem::take(&mut self.tail);
-        joined.extend_from_slice(&bytes[..bytes.len().min(TAG.len() - 1)]);
-        self.merges += memchr::memmem::find_iter(&joined, TAG).count() as u64;
-        self.merges += memchr::memmem::find_iter(bytes, TAG).count() as u64;
-        let keep = bytes.len().min(TAG.len() - 1);
+        joined.extend_from_slice(&bytes[..bytes.len().min(tag.len() - 1)]);
+        self.counted += memchr::memmem::find_iter(&joined, tag).count() as u64;
+        self.counted += memchr::memmem::find_iter(bytes, tag).count() as u64;
+        let keep = bytes.len().min(tag.len() - 1);
         joined.clear();
         joined.extend_from_slice(&bytes[bytes.len() - keep..]);
         self.tail = joined;
@@ -449,12 +467,17 @@ impl XmlPart {
         kind
     }
 
+    /// A piece too long, a DTD, or too many of the counted tag, seen so far.
+    fn broken(&self) -> bool {
+        self.refused || self.longest > MAX_XML_TOKEN || self.counted > self.most
+    }
+
     /// Refuses the part if a piece of it is too long, it carries a DTD, or (for
     /// the shared strings) it states more strings than it could hold: the
     /// reader reserves room for as many as it states.
     fn check(&self, size: u64) -> Result<(), SheetError> {
-        if self.refused || self.longest > MAX_XML_TOKEN || self.merges > MAX_MERGES {
-            return Err(SheetError::Unreadable("a part of the workbook is not the XML Excel writes".into()));
+        if self.broken() {
+            return Err(SheetError::Unreadable(NOT_EXCEL_XML.into()));
         }
         if self.shared_strings {
             let head = String::from_utf8_lossy(&self.head);
@@ -478,7 +501,11 @@ impl std::io::Write for XmlPart {
         }
         if self.xml {
             self.scan(bytes);
-            self.count_merges(bytes);
+            self.count_tags(bytes);
+            // Refused as soon as it is known: the rest need not be unpacked.
+            if self.broken() {
+                return Err(std::io::Error::other(NOT_EXCEL_XML));
+            }
         }
         Ok(bytes.len())
     }
@@ -1061,6 +1088,26 @@ mod tests {
             [(1, None, None), (2, h1.clone(), None), (3, h1, None), (4, None, None)],
             "column 1 takes the merge's value from column 0; column 2 is not read (a last row of it alone is not either)"
         );
+    }
+
+    #[test]
+    fn styles_of_more_cell_formats_than_excel_makes_are_refused_before_they_are_read() {
+        use std::io::Write;
+        let styles = |formats: usize| {
+            let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let deflated =
+                zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            zip.start_file("xl/styles.xml", deflated).unwrap();
+            zip.write_all(b"<styleSheet><cellXfs>").unwrap();
+            zip.write_all(&b"<xf numFmtId=\"0\"/>".repeat(formats)).unwrap();
+            zip.write_all(b"</cellXfs></styleSheet>").unwrap();
+            zip.finish().unwrap().into_inner()
+        };
+        // Excel's most, 64,000, passes; a hundred kilobytes of a million do not.
+        assert_eq!(check_unzipped_size(&styles(64_000), 1 << 30, 1 << 30), Ok(()));
+        let bomb = styles(1_000_000);
+        assert!(bomb.len() < 128 << 10, "{}", bomb.len());
+        assert_eq!(check_unzipped_size(&bomb, 1 << 30, 1 << 30), Err(SheetError::Unreadable(NOT_EXCEL_XML.into())));
     }
 
     #[test]

@@ -105,9 +105,10 @@ fn groups_members_and_holds_back_a_household_with_a_bad_row_whole() {
     let header = row(&["户编号", "社区", "姓名", "身份证号", "与户主关系", "性别", "月收入(元)", "家庭救助类别"]);
     let rows = vec![
         header,
-        row(&["A1", "洞庭社区", "张 三", &head_a, "户主", "男", "1,200元", "低保"]),
+        // The sex in the words ledgers use: 男性, F.
+        row(&["A1", "洞庭社区", "张 三", &head_a, "户主", "男性", "1,200元", "低保"]),
         // Merged household cells: the number and community are blank below the first row.
-        row(&["", "", "李四", &wife_a, "妻", "女", "0", ""]),
+        row(&["", "", "李四", &wife_a, "妻", "F", "0", ""]),
         row(&["", "", "", "", "", "", "", ""]),
         row(&["B1", "430602001001", "王五", &head_b, "户主", "男", "800", "低保"]),
         row(&["B1", "430602001001", "王小五", &son_b, "子", "女", "abc", ""]),
@@ -123,8 +124,22 @@ fn groups_members_and_holds_back_a_household_with_a_bad_row_whole() {
     assert_eq!(parsed.held_back, vec![("B1".to_owned(), vec![5, 6])]);
     // Row 6: sex disagrees with the ID (son_b is male), and the income is not a number.
     let codes: Vec<(usize, Option<usize>, &str)> = parsed.issues.iter().map(|i| (i.row, i.column, i.code)).collect();
-    assert_eq!(codes, vec![(6, Some(5), "sex_mismatch"), (6, Some(6), "invalid_amount")]);
+    // Row 5 has no problem of its own and is said to be held back with its household.
+    assert_eq!(codes, vec![(6, Some(5), "sex_mismatch"), (6, Some(6), "invalid_amount"), (5, None, "held_back")]);
+    assert!(parsed.issues[2].message_zh.contains("第6行"), "{}", parsed.issues[2].message_zh);
     assert!(parsed.issues[1].message_en.contains("yuan"));
+}
+
+#[test]
+fn a_sex_in_no_words_for_one_is_refused_as_such() {
+    let head = id((1960, 1, 2), 11);
+    let rows = vec![
+        row(&["户编号", "社区", "姓名", "身份证号", "与户主关系", "性别"]),
+        row(&["A1", "洞庭社区", "张三", &head, "户主", "未知"]),
+    ];
+    let parsed = parse(&rows);
+    let codes: Vec<(usize, Option<usize>, &str)> = parsed.issues.iter().map(|i| (i.row, i.column, i.code)).collect();
+    assert_eq!(codes, vec![(2, Some(5), "sex_unknown")]);
 }
 
 #[test]
@@ -135,9 +150,12 @@ fn a_total_row_is_left_out_and_counted() {
         row(&["A1", "洞庭社区", "张三", &head, "户主", "1,100"]),
         row(&["合 计", "", "", "", "", "1,100"]),
         row(&["", "", "小计：1户", "", "", ""]),
+        // The sheet's foot: a note and the signatures.
+        row(&["注：收入为月均数", "", "", "", "", ""]),
+        row(&["填表人：李某", "", "审核人:王某", "", "", "联系电话：0730-1234567"]),
     ];
     let parsed = parse(&rows);
-    assert_eq!((parsed.rows, parsed.totals, parsed.issues.len()), (1, 2, 0), "{:?}", parsed.issues);
+    assert_eq!((parsed.rows, parsed.totals, parsed.issues.len()), (1, 4, 0), "{:?}", parsed.issues);
     assert_eq!(parsed.households.len(), 1);
     // A person with an ID number is a person, whatever their name.
     let named = vec![rows[0].clone(), row(&["A1", "洞庭社区", "合计", &head, "户主", "0"])];
@@ -172,7 +190,8 @@ fn a_household_needs_one_head_and_an_id_appears_once() {
     let parsed = parse(&rows);
     assert!(parsed.households.is_empty(), "{:?}", parsed.households);
     let codes: Vec<&str> = parsed.issues.iter().map(|i| i.code).collect();
-    assert_eq!(codes, vec!["two_heads", "two_heads", "id_repeated", "community_unknown"]);
+    // The row without a problem of its own is listed as held back with its household.
+    assert_eq!(codes, vec!["two_heads", "two_heads", "id_repeated", "community_unknown", "held_back"]);
     assert_eq!(parsed.issues[2].message_en, "this ID number already appears in row 4");
     assert!(!parsed.issues[2].value.contains(&c[6..14]), "IDs stay masked in the report");
 }
@@ -553,7 +572,8 @@ fn an_id_twice_far_apart_holds_back_both_households_once_the_pass_ahead_has_foun
         said,
         [
             (2, "this ID number also appears in row 40003".to_owned()),
-            (40_003, "this ID number already appears in row 2".to_owned())
+            (40_003, "this ID number already appears in row 2".to_owned()),
+            (40_002, "held back with its household: row 40003 has a problem (this row has none)".to_owned()),
         ]
     );
     assert!(one.issues[0].message_zh.contains("第40003行也出现"));
@@ -582,7 +602,14 @@ fn a_repeat_met_first_further_down_names_the_other_row() {
     reader.expect_repeats(repeats);
     let parsed = reader.parse(&rows);
     let said: Vec<(usize, &str)> = parsed.issues.iter().map(|i| (i.row, i.message_en.as_str())).collect();
-    assert_eq!(said, [(4, "this ID number also appears in row 3"), (3, "this ID number already appears in row 4")]);
+    assert_eq!(
+        said,
+        [
+            (4, "this ID number also appears in row 3"),
+            (3, "this ID number already appears in row 4"),
+            (2, "held back with its household: row 4 has a problem (this row has none)"),
+        ]
+    );
     let kept: Vec<&str> = parsed.households.iter().map(|h| h.household.number.as_str()).collect();
     assert_eq!(kept, ["H3"]);
 }
