@@ -308,11 +308,19 @@ try {
   check(true, "the full ID number shows after a confirmed reveal");
   await page.screenshot({ path: shots + "household.png", fullPage: true });
   // Printed: the members as one plain table in the page's width (the screen's table is hidden).
+  // The signed-in name, read from the header before printing hides it.
+  const signedInAs = (await page.getByTestId("user-menu").innerText()).replace("▾", "").trim();
   await page.emulateMedia({ media: "print" });
   const printed = page.getByTestId("members-print");
   check(
     (await printed.isVisible()) && !(await page.getByTestId("members").isVisible()) && (await printed.innerText()).includes(head),
     "printed, the members are one table with the revealed ID number in full",
+  );
+  const printHead = await page.getByTestId("print-head").innerText();
+  check(
+    printHead.includes("一户一表") && printHead.includes("打印日期") && printHead.includes(signedInAs) &&
+      !(await page.getByTestId("household-version").isVisible()),
+    "printed, the form is titled 一户一表 with the day and who printed it, and no version",
   );
   await page.screenshot({ path: shots + "household-print.png", fullPage: true });
   await page.emulateMedia({ media: "screen" });

@@ -83,6 +83,7 @@ export function divisionCount(facets: HouseholdFacets | undefined, code: string)
 
 /** Audit diff keys and the households.* message that names each. */
 const DIFF_LABELS: Record<string, string> = {
+  number: "number",
   address: "address",
   community: "community",
   community_name: "community",

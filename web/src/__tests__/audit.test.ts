@@ -1,9 +1,14 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { flushPromises, mount } from "@vue/test-utils";
 import { i18n } from "../i18n";
+import { session } from "../session";
 import AuditView from "../views/AuditView.vue";
+import { signIn } from "./support";
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  session.me = null;
+});
 
 describe("the audit trail", () => {
   it("names each action in words, its code beside it", async () => {
@@ -33,5 +38,15 @@ describe("the audit trail", () => {
     expect(cell.text()).toContain("洞庭路1号 → 洞庭路2号");
     expect(cell.attributes("title")).toBe(diff);
     expect(wrapper.find("[data-testid=audit-table]").text()).toContain("家庭 7");
+  });
+
+  it("exports under the same button text as the registry and the sweep's lists", async () => {
+    signIn("430602000000", ["audit_read", "audit_export"]);
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ total: 0, records: [] }))));
+    const wrapper = mount(AuditView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const texts = wrapper.findAll("button").map((b) => b.text());
+    expect(texts).toContain(i18n.global.t("common.exportExcel"));
+    expect(texts).toContain("导出 Excel");
   });
 });

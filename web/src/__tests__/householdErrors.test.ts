@@ -18,10 +18,12 @@ import { aHousehold, aMember, signIn } from "./support";
 
 const household = aHousehold({ members: [aMember(1, "张一", "head")] });
 let refusal: unknown;
+const sent: string[] = [];
 
 interface View {
   addMember: () => void;
   saveMember: () => Promise<void>;
+  memberForm: Record<string, string | number | boolean | undefined>;
   edit: () => void;
   save: () => Promise<void>;
   memberErrors: Record<string, string | undefined>;
@@ -30,6 +32,7 @@ interface View {
 
 beforeEach(() => {
   messages.error.mockClear();
+  sent.length = 0;
   signIn("430602001000", ["registry_read", "registry_write"]);
   vi.stubGlobal(
     "fetch",
@@ -40,7 +43,10 @@ beforeEach(() => {
         const lists = ["category", "tag", "relation", "registration", "tenure", "housing_condition", "income_kind", "marital", "health", "disability_kind", "work_ability", "employment", "schooling"];
         return json(Object.fromEntries(lists.map((l) => [l, []])));
       }
-      if (init?.method === "POST" || init?.method === "PUT") return json(refusal, 400);
+      if (init?.method === "POST" || init?.method === "PUT") {
+        sent.push(url);
+        return json(refusal, 400);
+      }
       return json(household);
     }),
   );
@@ -49,6 +55,66 @@ beforeEach(() => {
 afterEach(() => {
   vi.unstubAllGlobals();
   session.me = null;
+});
+
+describe("a new member's form left empty", () => {
+  it("starts the facts that depend on the person blank", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as View;
+    view.addMember();
+    // An 11-year-old was saved as able to work, unemployed, single, not at school: none is assumed.
+    expect(view.memberForm).toMatchObject({ id_number: "", name: "", marital: "", work_ability: "", employment: "", schooling: "" });
+  });
+
+  it("says under each empty field that it is needed, in one message too, and sends nothing", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] }, attachTo: document.body });
+    await flushPromises();
+    const view = wrapper.vm as unknown as View;
+    view.addMember();
+    await view.saveMember();
+    await flushPromises();
+    expect(sent).toEqual([]);
+    // Under the fields, as a form's own validation shows it, each field marked as needed.
+    const shown = [...document.body.querySelectorAll(".el-form-item__error")].map((e) => e.textContent?.trim());
+    expect(shown).toContain("请填写身份证号");
+    expect(shown).toContain("请选择劳动能力");
+    expect(document.body.querySelectorAll(".el-form-item.is-required").length).toBeGreaterThanOrEqual(8);
+    expect(view.memberErrors.id_number).toBe("请填写身份证号");
+    expect(view.memberErrors.name).toBe("请填写姓名");
+    expect(view.memberErrors.marital).toBe("请选择婚姻状况");
+    expect(view.memberErrors.work_ability).toBe("请选择劳动能力");
+    expect(view.memberErrors.employment).toBe("请选择就业状况");
+    expect(view.memberErrors.schooling).toBe("请选择在校情况");
+    // Given by default: not marked.
+    expect(view.memberErrors.relation).toBeUndefined();
+    expect(view.memberErrors.health).toBeUndefined();
+    expect(messages.error).toHaveBeenCalledWith(
+      "请填写身份证号；请填写姓名；请选择婚姻状况；请选择劳动能力；请选择就业状况；请选择在校情况",
+    );
+    // Filling a field in clears its mark.
+    view.memberForm.work_ability = "none";
+    await flushPromises();
+    expect(view.memberErrors.work_ability).toBeUndefined();
+    expect(view.memberErrors.employment).toBe("请选择就业状况");
+    wrapper.unmount();
+  });
+
+  it("says it in English too", async () => {
+    i18n.global.locale.value = "en";
+    try {
+      const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+      await flushPromises();
+      const view = wrapper.vm as unknown as View;
+      view.addMember();
+      await view.saveMember();
+      expect(view.memberErrors.id_number).toBe("Please enter the ID number");
+      expect(view.memberErrors.name).toBe("Please enter the name");
+      expect(view.memberErrors.work_ability).toBe("Please choose the work ability");
+    } finally {
+      i18n.global.locale.value = "zh-CN";
+    }
+  });
 });
 
 describe("a form with more than one wrong field", () => {
@@ -66,6 +132,15 @@ describe("a form with more than one wrong field", () => {
     await flushPromises();
     const view = wrapper.vm as unknown as View;
     view.addMember();
+    Object.assign(view.memberForm, {
+      id_number: "430602199001010012",
+      name: "张三",
+      phone: "1380000",
+      marital: "single",
+      work_ability: "none",
+      employment: "student",
+      schooling: "primary",
+    });
     await view.saveMember();
     expect(view.memberErrors.id_number).toBe("校验位不正确");
     expect(view.memberErrors.phone).toBe("手机号应为11位");

@@ -4,6 +4,7 @@ import { i18n } from "../i18n";
 import { session } from "../session";
 import type { HouseholdDetail, Member } from "../api";
 import { ElMessageBox } from "element-plus";
+import type { VNode } from "vue";
 
 vi.mock("vue-router", () => ({
   useRoute: () => ({ params: { id: "5" } }),
@@ -19,7 +20,9 @@ vi.mock("element-plus", async (original) => ({
 import HouseholdView from "../views/HouseholdView.vue";
 import { aHousehold, aMember, signIn } from "./support";
 
-const member = (id: number, name: string, relation: string) => aMember(id, name, relation);
+// The facts a member form needs, as the server gives them for every member.
+const facts = { marital: "married", health: "healthy", work_ability: "full", employment: "employed", schooling: "none" };
+const member = (id: number, name: string, relation: string) => aMember(id, name, relation, facts);
 const household = aHousehold({ members: [member(1, "张一", "head"), member(2, "张二", "grandchild")] });
 const codes = {
   category: [],
@@ -37,7 +40,9 @@ const codes = {
   employment: [],
   schooling: [],
 };
-const target = { id: 9, number: "A-9", head_name: "李四", community_name: "洞庭社区", version: 3 };
+const target = { id: 9, number: "A-9", head_name: "李四", community: "430602001001", community_name: "洞庭社区", version: 3 };
+/** What the search for the other household finds (this community's by default). */
+let found: Record<string, unknown> = target;
 
 let moveAnswer: Response;
 const calls: { method: string; url: string; body: unknown; headers?: Record<string, string> }[] = [];
@@ -47,12 +52,14 @@ function answer(url: string, method: string): Response {
   if (url.endsWith("/move") || url.endsWith("/merge")) return moveAnswer;
   if (url.endsWith("/history")) return json({ records: [] });
   if (url.endsWith("/codes")) return json(codes);
-  if (url.endsWith("/search") && method === "POST") return json({ total: 1, items: [target] });
+  if (url.endsWith("/search") && method === "POST") return json({ total: 1, items: [found] });
+  if (url.endsWith("/split")) return json({ id: 12 }, 201);
   return json(household);
 }
 
 beforeEach(() => {
   calls.length = 0;
+  found = target;
   moveAnswer = new Response(JSON.stringify({ version: 8, to_version: 4 }), { status: 200 });
   signIn("430602001000", ["registry_read", "registry_write"]);
   vi.stubGlobal(
@@ -155,6 +162,99 @@ describe("merging another household in", () => {
     expect(view.household.id).toBe(5);
     expect(wrapper.text()).toContain("A-5");
     expect(wrapper.text()).not.toContain("A-9");
+  });
+});
+
+describe("the merge's confirmation", () => {
+  /** The text of the last confirmation asked (a string, or a message made of paragraphs). */
+  function lastQuestion(): string {
+    const message = vi.mocked(ElMessageBox.confirm).mock.calls.at(-1)?.[0] as string | VNode;
+    if (typeof message === "string") return message;
+    return mount({ render: () => message }).text();
+  }
+
+  it("says the members' relations become other, to be checked", async () => {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
+    view.mergeNumber = "A-9";
+    await view.merge();
+    await flushPromises();
+    const question = lastQuestion();
+    expect(question).toContain("A-9（户主 李四）");
+    expect(question).toContain("记为“其他”");
+    expect(question).not.toContain("不在同一社区");
+    expect(calls.some((c) => c.url.endsWith("/merge"))).toBe(true);
+  });
+
+  it("warns first when the other household is of another community", async () => {
+    found = { ...target, community: "430602002001", community_name: "金鹗社区" };
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
+    view.mergeNumber = "A-9";
+    await view.merge();
+    await flushPromises();
+    const question = lastQuestion();
+    expect(question).toContain("A-9 属于金鹗社区，与本户（洞庭社区）不在同一社区");
+    expect(question).toContain("记为“其他”");
+  });
+
+  it("merges nothing when declined", async () => {
+    vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce("cancel");
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
+    view.mergeNumber = "A-9";
+    await view.merge();
+    await flushPromises();
+    expect(calls.some((c) => c.url.endsWith("/merge"))).toBe(false);
+    expect(messages.error).not.toHaveBeenCalled();
+  });
+});
+
+describe("splitting members off", () => {
+  type Splitting = { selected: Member[]; startSplit: () => void; splitForm: { number: string; head: number }; split: () => Promise<void> };
+
+  it("asks first, naming who leaves and the new household, and says it is done on the new household's page", async () => {
+    const assign = vi.fn();
+    vi.stubGlobal("location", { ...window.location, assign });
+    sessionStorage.clear();
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as Splitting;
+    view.selected = [household.members[1]];
+    view.startSplit();
+    view.splitForm.number = " A-12 ";
+    vi.mocked(ElMessageBox.confirm).mockClear();
+    await view.split();
+    await flushPromises();
+    expect(ElMessageBox.confirm).toHaveBeenCalledWith(expect.stringContaining("张二"), "分户", { type: "warning" });
+    expect(vi.mocked(ElMessageBox.confirm).mock.calls[0][0]).toContain("新建户 A-12（户主 张二）");
+    const sent = calls.find((c) => c.url.endsWith("/split"));
+    expect(sent?.body).toEqual({ number: "A-12", members: [2], head: 2 });
+    expect(assign).toHaveBeenCalledWith("/households/12");
+    // The new household's page, opened afresh, says so once.
+    wrapper.unmount();
+    const opened = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    expect(messages.success).toHaveBeenCalledWith("已分户：张二 已迁入新户 A-12");
+    expect(sessionStorage.getItem("zhongfu.household.flash")).toBeNull();
+    opened.unmount();
+  });
+
+  it("splits nothing when declined", async () => {
+    vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce("cancel");
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as Splitting;
+    view.selected = [household.members[1]];
+    view.startSplit();
+    view.splitForm.number = "A-12";
+    await view.split();
+    await flushPromises();
+    expect(calls.some((c) => c.url.endsWith("/split"))).toBe(false);
+    expect(messages.success).not.toHaveBeenCalled();
   });
 });
 
