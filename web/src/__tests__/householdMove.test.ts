@@ -166,6 +166,16 @@ describe("merging another household in", () => {
 });
 
 describe("the merge's confirmation", () => {
+  /** Opens the page and asks to merge household A-9 into it. */
+  async function mergeA9() {
+    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
+    view.mergeNumber = "A-9";
+    await view.merge();
+    await flushPromises();
+  }
+
   /** The text of the last confirmation asked (a string, or a message made of paragraphs). */
   function lastQuestion(): string {
     const message = vi.mocked(ElMessageBox.confirm).mock.calls.at(-1)?.[0] as string | VNode;
@@ -174,12 +184,7 @@ describe("the merge's confirmation", () => {
   }
 
   it("says the members' relations become other, to be checked", async () => {
-    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
-    await flushPromises();
-    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
-    view.mergeNumber = "A-9";
-    await view.merge();
-    await flushPromises();
+    await mergeA9();
     const question = lastQuestion();
     expect(question).toContain("A-9（户主 李四）");
     expect(question).toContain("记为“其他”");
@@ -189,12 +194,7 @@ describe("the merge's confirmation", () => {
 
   it("warns first when the other household is of another community", async () => {
     found = { ...target, community: "430602002001", community_name: "金鹗社区" };
-    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
-    await flushPromises();
-    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
-    view.mergeNumber = "A-9";
-    await view.merge();
-    await flushPromises();
+    await mergeA9();
     const question = lastQuestion();
     expect(question).toContain("A-9 属于金鹗社区，与本户（洞庭社区）不在同一社区");
     expect(question).toContain("记为“其他”");
@@ -202,12 +202,7 @@ describe("the merge's confirmation", () => {
 
   it("merges nothing when declined", async () => {
     vi.mocked(ElMessageBox.confirm).mockRejectedValueOnce("cancel");
-    const wrapper = mount(HouseholdView, { global: { plugins: [i18n] } });
-    await flushPromises();
-    const view = wrapper.vm as unknown as { mergeNumber: string; merge: () => Promise<void> };
-    view.mergeNumber = "A-9";
-    await view.merge();
-    await flushPromises();
+    await mergeA9();
     expect(calls.some((c) => c.url.endsWith("/merge"))).toBe(false);
     expect(messages.error).not.toHaveBeenCalled();
   });
