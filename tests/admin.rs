@@ -380,3 +380,24 @@ async fn a_new_encryption_key_is_rotated_in_and_lookups_still_find_everyone() {
     assert_eq!(stuck.unreadable(), report.rewritten(), "each value is reported, none is lost");
     assert_eq!(stuck.remaining(), report.rewritten());
 }
+
+/// A server or command started with another key file (its default path is relative to
+/// the working directory) is refused before it writes values no lookup could find.
+#[tokio::test]
+async fn a_database_refuses_a_personal_data_key_it_was_not_written_with() {
+    use zhongfu_store::Actor;
+    let db = crate::helpers::TestDb::new().await;
+    let settings = |key: &str| {
+        let mut config = crate::helpers::config(&db);
+        config.pii_key = key.to_owned();
+        config.validate().expect("settings")
+    };
+    // An empty registry has nothing to check against.
+    let (store, _) = zhongfu::open_migrated(&settings(&"5a".repeat(32))).await.unwrap();
+    drop(zhongfu::open_migrated(&settings(&"6b".repeat(32))).await.unwrap());
+    store.insert_households(&Actor::system("test"), &crate::helpers::demo_households(3, 4)).await.unwrap();
+    drop(store);
+    let err = zhongfu::open_migrated(&settings(&"6b".repeat(32))).await.expect_err("another key is refused");
+    assert!(err.to_string().contains("pii_key_file"), "{err}");
+    zhongfu::open_migrated(&settings(&"5a".repeat(32))).await.expect("its own key opens it");
+}

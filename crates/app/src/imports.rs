@@ -85,8 +85,10 @@ pub fn describe(report: &ImportReport) -> String {
         t.persons_rejected,
     );
     for i in &report.issues {
-        let column = i.column.map(zhongfu_domain::ledger::column_letter).unwrap_or_default();
-        out.push_str(&format!("row {} column {column}: {} / {}\n", i.row, i.message_zh, i.message_en));
+        // A row held back whole, or without a column at fault, names the row alone.
+        let column =
+            i.column.map(|c| format!(" column {}", zhongfu_domain::ledger::column_letter(c))).unwrap_or_default();
+        out.push_str(&format!("row {}{column}: {} / {}\n", i.row, i.message_zh, i.message_en));
     }
     if report.committed {
         out.push_str(

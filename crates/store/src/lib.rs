@@ -54,6 +54,13 @@ pub enum StoreError {
     MigrationUnknown(i64),
     #[error("bundled division data is damaged: {0}")]
     DivisionData(String),
+    /// The registry's ID numbers were written with another personal-data key.
+    #[error(
+        "the personal-data key is not the one this database's ID numbers were written with: \
+         start with the key file (pii_key_file, default data/pii.key relative to the working \
+         directory) or ZHONGFU_PII_KEY the database was made with"
+    )]
+    WrongPiiKey,
     /// A stored value that cannot be read back (a bad code, a seal the keys do not open).
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),

@@ -57,6 +57,7 @@ macro_rules! sql_store {
                 }
                 report.divisions_loaded = self.load_divisions().await?;
                 $crate::RegistryStore::restore_bulk_indexes(self).await?;
+                self.check_pii_key().await?;
                 Ok(report)
             }
 
@@ -763,6 +764,25 @@ macro_rules! sql_store {
         $crate::sql_policy::policy_store!($store, $db);
 
         impl $store {
+            /// Refuses keys that do not open the registry's ID numbers: a server or
+            /// command started with another key file (the default path is relative to the
+            /// working directory) would write values no one could look up beside them.
+            /// One registered person's ID is opened and its blind index compared (under an
+            /// encryption key not configured it cannot be: the key's rotation reports that).
+            async fn check_pii_key(&self) -> Result<()> {
+                use zhongfu_domain::pii::{IndexKind, PiiError};
+                let sample: Option<(Vec<u8>, Vec<u8>)> =
+                    sqlx::query_as("SELECT id_cipher, id_bidx FROM person ORDER BY id LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some((cipher, bidx)) = sample else { return Ok(()) };
+                match self.keys.decrypt(&cipher) {
+                    Ok(id) if self.keys.blind_index(IndexKind::IdNumber, &id) == bidx => Ok(()),
+                    Err(PiiError::UnknownKey(_)) => Ok(()),
+                    _ => Err($crate::StoreError::WrongPiiKey),
+                }
+            }
+
             /// Applies `m` in one transaction on `conn` and records it; with foreign keys
             /// off, refuses to commit if it left a row pointing nowhere.
             async fn apply_migration(
