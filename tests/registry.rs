@@ -558,7 +558,10 @@ async fn an_export_masks_ids_says_who_and_is_audited() {
     let body = json!({"category": "dibao", "income_max": 76000, "division": STREET_A});
     let res = app.post_as(&worker, "/api/v1/households/export", body).await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("households.xlsx"));
+    // Named with the day it was made, so two exports do not overwrite each other.
+    let day = chrono::Local::now().date_naive();
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains(&format!("households-{day}.xlsx")), "{disposition}");
     let bytes = res.bytes().await.unwrap();
     let rows = read_xlsx(&bytes);
     let header = &rows[1][0];

@@ -98,10 +98,10 @@ macro_rules! fields {
 
 fields! {
     HouseholdNumber = "household_number", "户编号", ["户号", "家庭编号", "户编码", "家庭户号"];
-    Community = "community", "社区代码", ["社区编码", "社区", "所属社区", "社区(村)", "村(社区)", "村社区", "所在社区", "区划代码", "社区村"];
+    Community = "community", "社区代码", ["社区编码", "社区", "所属社区", "社区(村)", "村(社区)", "村社区", "所在社区", "区划代码", "社区村", "社区名称", "所属村(社区)", "所属村社区"];
     Address = "address", "家庭住址", ["住址", "地址", "现住址", "居住地址", "家庭地址"];
     HouseholdPhone = "household_phone", "家庭电话", ["家庭联系电话", "户主电话"];
-    Registration = "registration", "户籍性质", ["户口性质", "户籍类型", "城乡类别", "户籍类别"];
+    Registration = "registration", "户籍性质", ["户口性质", "户籍类型", "城乡类别", "户籍类别", "户口类型"];
     Tenure = "tenure", "住房情况", ["住房性质", "住房类型", "住房"];
     DangerousHousing = "dangerous_housing", "是否危房", ["危房"];
     HousingCondition = "housing_condition", "住房条件", ["住房状况", "房屋状况", "房屋条件", "房屋质量"];
@@ -112,21 +112,21 @@ fields! {
     OtherIncome = "other_income", "其他收入", ["其它收入"];
     HouseholdTags = "household_tags", "家庭标签", ["标签"];
     HouseholdCategories = "household_categories", "家庭救助类别", ["救助类别", "保障类别", "救助类型", "对象类别"];
-    Name = "name", "姓名", ["成员姓名", "名字", "家庭成员姓名"];
+    Name = "name", "姓名", ["成员姓名", "名字", "家庭成员姓名", "人员姓名"];
     IdNumber = "id_number", "身份证号", ["身份证号码", "公民身份号码", "身份证", "证件号码", "身份证件号码", "公民身份证号码", "居民身份证号", "居民身份证号码", "居民身份证"];
-    Relation = "relation", "与户主关系", ["关系", "家庭关系", "与户主的关系"];
+    Relation = "relation", "与户主关系", ["关系", "家庭关系", "与户主的关系", "称谓"];
     Phone = "phone", "联系电话", ["手机号", "手机号码", "电话", "联系方式", "手机"];
-    Marital = "marital", "婚姻状况", ["婚姻"];
-    Health = "health", "健康状况", ["健康"];
+    Marital = "marital", "婚姻状况", ["婚姻", "婚姻状态", "婚姻情况"];
+    Health = "health", "健康状况", ["健康", "健康情况", "身体状况", "身体健康状况"];
     DisabilityKind = "disability_kind", "残疾类别", ["残疾类型"];
     DisabilityGrade = "disability_grade", "残疾等级", ["残疾级别"];
     DisabilityCert = "disability_cert", "残疾证号", ["残疾证号码", "残疾证"];
-    WorkAbility = "work_ability", "劳动能力", [];
-    Employment = "employment", "就业状况", ["就业情况"];
-    Schooling = "schooling", "在校情况", ["就学情况", "在学情况"];
+    WorkAbility = "work_ability", "劳动能力", ["劳动能力状况", "劳动力状况"];
+    Employment = "employment", "就业状况", ["就业情况", "就业状态"];
+    Schooling = "schooling", "在校情况", ["就学情况", "在学情况", "在校状况", "就学状况"];
     MonthlyIncome = "monthly_income", "月收入", ["个人月收入", "收入", "月收入元"];
     PersonCategories = "person_categories", "个人救助类别", ["个人类别"];
-    CategoryStart = "category_start", "享受起始日期", ["救助起始日期", "纳入时间", "纳入日期", "享受时间", "享受起始时间", "保障起始日期"];
+    CategoryStart = "category_start", "享受起始日期", ["救助起始日期", "纳入时间", "纳入日期", "享受时间", "享受起始时间", "保障起始日期", "保障起始时间", "起始时间", "起始日期"];
     DeathDate = "death_date", "死亡日期", ["死亡时间"];
     Sex = "sex", "性别", [];
     BirthDate = "birth_date", "出生日期", ["出生年月日", "出生年月"];
@@ -385,8 +385,22 @@ pub fn parse_mapping(text: &str) -> Result<Vec<Option<Field>>, Reject> {
             ));
         }
     }
+    // Without these no row can be read: said once here, not as a problem of every row.
+    let missing: Vec<Field> = REQUIRED_FIELDS.into_iter().filter(|f| !mapping.contains(&Some(*f))).collect();
+    if !missing.is_empty() {
+        let zh: Vec<&str> = missing.iter().map(|f| f.label_zh()).collect();
+        let en: Vec<String> = missing.iter().map(|f| f.label_en()).collect();
+        return Err(reject(
+            "invalid_mapping",
+            format!("列对应缺少：{}（姓名、身份证号和与户主关系必须各对应一列）", zh.join("、")),
+            format!("the mapping lacks {} (name, ID number and relation each need a column)", en.join(", ")),
+        ));
+    }
     Ok(mapping)
 }
+
+/// The fields every ledger row needs a column for.
+const REQUIRED_FIELDS: [Field; 3] = [Field::Name, Field::IdNumber, Field::Relation];
 
 /// Reads the data rows below `header` (0-based) with the confirmed `mapping`, all at once.
 pub fn parse_rows(rows: &[Vec<Cell>], header: usize, mapping: &[Option<Field>], ctx: &Context<'_>) -> Parsed {
@@ -1415,9 +1429,17 @@ pub fn parse_money(cell: &Cell) -> Result<Fen, Reject> {
         Cell::Number(n) if *n >= 0.0 && n.is_finite() => (n * 100.0).round() as i64,
         Cell::Number(_) => return Err(bad()),
         other => {
-            let text = other.cleaned().replace([',', ' ', '，'], "");
-            let text = text.trim_end_matches("元").trim_start_matches(['¥', '￥']);
-            let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+            let spaced = other.cleaned().replace(' ', "");
+            let text = spaced.trim_end_matches("元").trim_start_matches(['¥', '￥']);
+            let (grouped, frac) = text.split_once('.').unwrap_or((text, ""));
+            // Thousands separators only where thousands are: 1,200 but not 1,20,0.
+            let mut groups = grouped.split([',', '，']);
+            let first = groups.next().unwrap_or_default();
+            if !(grouped == first || (1..=3).contains(&first.len()) && groups.all(|g| g.len() == 3)) {
+                return Err(bad());
+            }
+            let whole = grouped.replace([',', '，'], "");
+            let whole = whole.as_str();
             if whole.is_empty()
                 || !whole.bytes().all(|b| b.is_ascii_digit())
                 || frac.len() > 2
@@ -1468,7 +1490,14 @@ pub fn parse_date(cell: &Cell) -> Result<NaiveDate, Reject> {
                 .ok_or_else(bad)
         }
         other => {
-            let text = other.cleaned().replace(' ', "");
+            // A date a system exported with its time, midnight, is the date.
+            let cleaned = other.cleaned();
+            let trimmed = cleaned.trim();
+            let day = [" 00:00:00", " 0:00:00", " 00:00", " 0:00", "T00:00:00"]
+                .iter()
+                .find_map(|t| trimmed.strip_suffix(t))
+                .unwrap_or(trimmed);
+            let text = day.replace(' ', "");
             if text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit()) {
                 return NaiveDate::parse_from_str(&text, "%Y%m%d").map_err(|_| bad());
             }

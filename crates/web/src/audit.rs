@@ -146,7 +146,8 @@ pub async fn export(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
-    Ok(crate::sheets::attachment(bytes, "audit.xlsx", "审计日志.xlsx"))
+    let day = crate::households::today();
+    Ok(crate::sheets::attachment(bytes, &format!("audit-{day}.xlsx"), &format!("审计日志-{day}.xlsx")))
 }
 
 fn workbook(page: &AuditPage) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

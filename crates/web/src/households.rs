@@ -1102,7 +1102,11 @@ pub async fn export(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
-    Ok(crate::sheets::attachment(bytes, "households.xlsx", "困难家庭名册.xlsx"))
+    Ok(crate::sheets::attachment(
+        bytes,
+        &format!("households-{}.xlsx", today()),
+        &format!("困难家庭名册-{}.xlsx", today()),
+    ))
 }
 
 fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

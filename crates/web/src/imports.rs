@@ -1100,7 +1100,18 @@ pub async fn save_mapping(
     let invalid = |zh: String, en: String| {
         Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_mapping", zh, en).with_field("columns"))
     };
+    let mut seen: HashMap<Field, &str> = HashMap::new();
     for (header, field) in &form.columns {
+        if let Some((f, first)) = Field::parse(field).and_then(|f| seen.insert(f, header).map(|first| (f, first))) {
+            // An import with such a mapping would be refused: saved, it could only fail later.
+            return invalid(
+                format!("表头“{first}”和“{header}”都对应了“{}”：每个字段只能对应一列", f.label_zh()),
+                format!(
+                    "the headers \"{first}\" and \"{header}\" are both mapped to {}: a field takes one column",
+                    f.label_en()
+                ),
+            );
+        }
         if header.trim().is_empty() {
             return invalid("表头不能为空".into(), "a header cannot be empty".into());
         }
@@ -1223,7 +1234,11 @@ pub async fn job_status(
     let outcome = entry.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     Ok(Json(match outcome {
         None => JobStatus { status: "running", done, total, report: None, error: None },
-        Some(Ok(report)) => JobStatus { status: "done", done: total, total, report: Some(report), error: None },
+        // A cancelled import stopped where it was: its progress says how far.
+        Some(Ok(report)) => {
+            let done = if report.cancelled { done } else { total };
+            JobStatus { status: "done", done, total, report: Some(report), error: None }
+        }
         Some(Err(e)) => JobStatus {
             status: "failed",
             done,

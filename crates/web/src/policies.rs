@@ -1104,7 +1104,8 @@ pub async fn export(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
-    Ok(crate::sheets::attachment(bytes, "sweep.xlsx", "政策找人名单.xlsx"))
+    let day = crate::households::today();
+    Ok(crate::sheets::attachment(bytes, &format!("sweep-{day}.xlsx"), &format!("政策找人名单-{day}.xlsx")))
 }
 
 /// The filter in words, for the export's header: policy, list, area, dismissed rows.

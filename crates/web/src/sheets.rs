@@ -893,18 +893,28 @@ fn read_csv(
     on_open: &mut impl FnMut(&Opened),
     on_row: &mut impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
+    // Excel's "Unicode text" is UTF-16 with its byte-order mark (and tabs between cells).
+    let utf16 = match bytes {
+        [0xFF, 0xFE, rest @ ..] => Some((encoding_rs::UTF_16LE, rest)),
+        [0xFE, 0xFF, rest @ ..] => Some((encoding_rs::UTF_16BE, rest)),
+        _ => None,
+    };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // encoding_rs checks UTF-8 with SIMD: several times the standard library's
     // speed on Chinese text, and a whole file is checked once a pass.
-    let text = match encoding_rs::UTF_8.decode_without_bom_handling_and_without_replacement(bytes) {
-        Some(text) => text,
-        None => {
-            let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
-            if had_errors {
-                return Err(SheetError::Unreadable("neither UTF-8 nor GBK text".into()));
+    let text = match utf16.map(|(encoding, rest)| encoding.decode_without_bom_handling_and_without_replacement(rest)) {
+        Some(Some(text)) => text,
+        Some(None) => return Err(SheetError::Unreadable("damaged UTF-16 text".into())),
+        None => match encoding_rs::UTF_8.decode_without_bom_handling_and_without_replacement(bytes) {
+            Some(text) => text,
+            None => {
+                let (decoded, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+                if had_errors {
+                    return Err(SheetError::Unreadable("neither UTF-8 nor GBK text".into()));
+                }
+                decoded
             }
-            decoded
-        }
+        },
     };
     if text.contains('\0') {
         return Err(SheetError::Unreadable("binary data".into()));
@@ -912,7 +922,11 @@ fn read_csv(
     let lines = text.bytes().filter(|&b| b == b'\n').count();
     let opened = Opened { sheets: vec!["CSV".to_owned()], sheet: "CSV".to_owned(), rows: lines };
     on_open(&opened);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter(&text))
+        .from_reader(text.as_bytes());
     // Bytes: the text is UTF-8 already, so only the cells kept are checked again.
     let mut record = csv::ByteRecord::new();
     let (mut count, mut inside) = (0, 0);
@@ -950,6 +964,27 @@ fn read_csv(
     }
     Ok(opened)
 }
+
+/// What separates a text file's cells: a comma, or the tab of a sheet saved as
+/// text (or the semicolon of some locales' CSV), whichever the first lines have most of.
+fn delimiter(text: &str) -> u8 {
+    let start = text.char_indices().nth(HEADER_CHARS).map_or(text, |(end, _)| &text[..end]);
+    let head: String = start.lines().take(HEADER_LINES).collect();
+    let count = |d: char| head.matches(d).count();
+    let (tabs, semicolons, commas) = (count('\t'), count(';'), count(','));
+    if tabs > commas.max(semicolons) {
+        b'\t'
+    } else if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Lines a text file's separator is told from (the title rows and the header among
+/// them), within its first characters.
+const HEADER_LINES: usize = 30;
+const HEADER_CHARS: usize = 64 * 1024;
 
 /// Text cut to what one Excel cell holds (32,767 characters): an export or a
 /// report with a longer value (a worker's cell, a long rule's reason or audit
@@ -1024,6 +1059,20 @@ mod tests {
         assert_eq!(book.rows.len(), 4);
         assert_eq!(book.rows[1][1], Cell::Text("洞庭路\n1号".into()));
         assert_eq!(book.rows[3][0], Cell::Text("A2".into()), "row 4, after a blank row 3");
+    }
+
+    #[test]
+    fn reads_a_sheet_saved_as_unicode_text_or_with_semicolons() {
+        // Excel's "Unicode text": UTF-16 with its mark, cells apart by tabs; amounts keep their commas.
+        let text = "户编号\t姓名\t月收入\r\nA1\t张三\t1,200\r\n";
+        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let book = read(&utf16, None).unwrap();
+        assert_eq!(book.rows[1], vec![Cell::Text("A1".into()), Cell::Text("张三".into()), Cell::Text("1,200".into())]);
+        let book = read("户编号;姓名\nA1;李四\n".as_bytes(), None).unwrap();
+        assert_eq!(book.rows[1][1], Cell::Text("李四".into()));
+        // A comma-separated file with a semicolon in a cell stays comma-separated.
+        let book = read("户编号,备注\nA1,低保;残疾\n".as_bytes(), None).unwrap();
+        assert_eq!(book.rows[1][1], Cell::Text("低保;残疾".into()));
     }
 
     #[test]

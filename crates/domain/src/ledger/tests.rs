@@ -68,8 +68,16 @@ fn normalises_values_whose_meaning_is_certain() {
     assert_eq!(parse_money(&Cell::Number(760.0)).unwrap(), Fen(76_000));
     assert!(parse_money(&t("约1200")).is_err());
     assert!(parse_money(&t("-5")).is_err());
+    // Separators only where thousands are.
+    assert_eq!(parse_money(&t("12,345,678.9")).unwrap(), Fen(1_234_567_890));
+    assert_eq!(parse_money(&t("1，200")).unwrap(), Fen(120_000));
+    for s in ["1,20,0", "1,2000", ",200", "1200,"] {
+        assert!(parse_money(&t(s)).is_err(), "{s}");
+    }
     let jan5 = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
-    for s in ["2026/1/5", "2026-01-05", "2026年1月5日", "2026.1.5", "20260105"] {
+    // A system's export gives the time too: midnight is the day itself.
+    for s in ["2026/1/5", "2026-01-05", "2026年1月5日", "2026.1.5", "20260105", "2026-01-05 00:00:00", "2026/1/5 0:00"]
+    {
         assert_eq!(parse_date(&t(s)).unwrap(), jan5, "{s}");
     }
     assert_eq!(parse_date(&Cell::Number(46027.0)).unwrap(), jan5, "Excel serial");
@@ -79,6 +87,7 @@ fn normalises_values_whose_meaning_is_certain() {
         assert_eq!(parse_date(&Cell::Number(n)).unwrap_err().code, "invalid_date", "{n}");
     }
     assert!(parse_date(&t("2026/13/5")).is_err());
+    assert!(parse_date(&t("2026-01-05 08:30:00")).is_err(), "a time of day is not a date's meaning for certain");
     assert_eq!(parse_phone(&t("138-1234-5678")).unwrap(), "13812345678");
     assert_eq!(parse_phone(&Cell::Number(13812345678.0)).unwrap(), "13812345678");
     assert_eq!(parse_phone(&t("0730-8221234")).unwrap(), "07308221234");
@@ -486,6 +495,9 @@ fn a_mapping_written_by_hand_names_each_column_once() {
     assert_eq!((unknown.code, unknown.en.as_str()), ("invalid_mapping", "unknown field: shoe_size"));
     let twice = parse_mapping("name,id_number,relation,name").unwrap_err();
     assert!(twice.zh.contains("A 列和 D 列") && twice.en.contains("columns A and D"), "{}", twice.zh);
+    // Without a column for the name, ID number or relation no row could be read: said once.
+    let short = parse_mapping("household_number,community,name").unwrap_err();
+    assert!(short.zh.contains("列对应缺少：身份证号、与户主关系"), "{}", short.zh);
 }
 
 #[test]
@@ -645,6 +657,11 @@ fn headers_with_notes_in_brackets_are_recognised() {
         ("姓名(必填)", Field::Name),
         ("*月收入【元】", Field::MonthlyIncome),
         ("社区(村)", Field::Community),
+        ("所属村（社区）", Field::Community),
+        ("婚姻状态", Field::Marital),
+        ("身体状况", Field::Health),
+        ("称谓", Field::Relation),
+        ("保障起始时间", Field::CategoryStart),
     ];
     for (header, field) in cases {
         assert_eq!(field_for_header(header), Some(field), "{header}");
