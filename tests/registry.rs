@@ -138,6 +138,12 @@ async fn the_household_page_reveals_an_id_only_on_request_and_audits_it() {
         app.post_as(&community, &format!("/api/v1/households/{id}/reveal-phone"), json!({})).await.status(),
         403
     );
+    // The household's history says whose ID was shown in full, and by whom.
+    let history: Value = app.get_as(&district, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    let shown = history["records"].as_array().unwrap().iter().find(|r| r["action"] == "person.reveal_id");
+    let shown = shown.unwrap_or_else(|| panic!("the reveal is in the history: {history}"));
+    assert_eq!(shown["actor_name"], "district");
+    assert!(shown["diff"].as_str().unwrap().contains(target.members[0].name.as_str()), "{shown}");
 }
 
 fn household_form(page: &Value, address: &str) -> Value {

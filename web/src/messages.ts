@@ -210,6 +210,7 @@ const zhCN = {
   },
   history: {
     batch: "随同批 {households} 户、{persons} 人一并登记",
+    revealedOf: "成员：{name}",
     event: {
       merged: "户 {number} 并入本户",
       mergedOther: "另一户并入本户",
@@ -234,6 +235,16 @@ const zhCN = {
       markStatus: "状态",
       reason: "原因",
       taperEnds: "渐退期至",
+      // Keys the audit log shows as they are recorded (the household page says them as events).
+      household: "家庭内部编号",
+      merged: "并入本户的户",
+      merged_into: "并入户",
+      into: "拆分出的新户",
+      from: "拆分自",
+      moved_to: "迁往户",
+      moved_from: "迁自户",
+      holdings_joined: "合为一条的同类记录",
+      second_factor_pending: "待绑定二次验证",
     },
     status: { started: "开始", ended: "提前结束", proposed: "拟纳入", dismissed: "已排除" },
     persons: "{n} 人",
@@ -934,6 +945,7 @@ const en: Messages = {
   },
   history: {
     batch: "Registered in a batch of {households} households, {persons} persons",
+    revealedOf: "Member: {name}",
     event: {
       merged: "Household {number} merged into this one",
       mergedOther: "Another household merged into this one",
@@ -958,6 +970,15 @@ const en: Messages = {
       markStatus: "Status",
       reason: "Reason",
       taperEnds: "Gradual exit until",
+      household: "Household id",
+      merged: "Household merged in",
+      merged_into: "Merged into",
+      into: "Split off into",
+      from: "Split from",
+      moved_to: "Moved to",
+      moved_from: "Moved from",
+      holdings_joined: "Records joined",
+      second_factor_pending: "Second factor to bind",
     },
     status: { started: "started", ended: "ended early", proposed: "proposed", dismissed: "dismissed" },
     persons: "{n} persons",

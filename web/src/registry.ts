@@ -155,6 +155,20 @@ export function historyWords(): { field: (key: string) => string | null } & Requ
 const WHOLE = new Set(["member", "members"]);
 
 /**
+ * Whose value a record of a value shown in full names: a member's name, null for the
+ * household's own phone (or a record that names no one); undefined for any other record.
+ */
+export function revealedName(action: string, diff: string): string | null | undefined {
+  if (!/\.reveal_(id|phone)$/.test(action)) return undefined;
+  try {
+    const { name } = JSON.parse(diff) as { name?: string | null };
+    return name || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * An audit record's diff as lines a person reads: `label: before → after` for
  * each change, `label: value` for the rest; the raw text if it is not JSON.
  * `label(key)` names a key (null: the key itself); money (`…_fen`) reads in yuan.

@@ -327,6 +327,9 @@ pub struct AuditFilter {
     pub entity_id: Option<String>,
     /// Also the record numbered so, whatever its entity (the batch that registered a household).
     pub or_seq: Option<i64>,
+    /// Also the records of these persons (by id): a household's history shows whose
+    /// ID number or phone was shown in full, and by whom.
+    pub or_persons: Vec<i64>,
     /// Records by accounts of this unit.
     pub unit_id: Option<i64>,
     /// Records by accounts whose jurisdiction starts with this prefix (an
@@ -382,6 +385,14 @@ macro_rules! push_audit_filter {
         q.push(")");
         if let Some(seq) = f.or_seq {
             q.push(" OR seq = ").push_bind(seq);
+        }
+        if !f.or_persons.is_empty() {
+            q.push(" OR (entity = 'person' AND entity_id IN (");
+            let mut ids = q.separated(", ");
+            for id in &f.or_persons {
+                ids.push_bind(id.to_string());
+            }
+            q.push("))");
         }
         q.push(")");
         if let Some(prefix) = &f.within {

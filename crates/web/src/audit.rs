@@ -97,6 +97,7 @@ impl AuditQuery {
             entity: clean(&self.entity),
             entity_id: clean(&self.entity_id),
             or_seq: None,
+            or_persons: Vec::new(),
             unit_id: unit,
             within: None,
             from: from.map(|d| d.to_string()),

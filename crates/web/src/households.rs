@@ -353,6 +353,7 @@ pub async fn history(
         entity_id: Some(id.to_string()),
         // How it arrived: the import (or generator) batch that registered it.
         or_seq: household.created_audit,
+        or_persons: household.members.iter().map(|m| m.id).collect(),
         limit: 200,
         ..AuditFilter::default()
     };

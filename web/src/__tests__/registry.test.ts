@@ -4,6 +4,7 @@ import type { Division, Holding, HouseholdDetail, HouseholdSummary, Member } fro
 import {
   canMove,
   diffLines,
+  revealedName,
   batchSize,
   householdChanges,
   incomeItemsText,
@@ -92,6 +93,15 @@ describe("counts beside divisions", () => {
     expect(divisionCount(facets, "430602002000")).toBe(0);
     expect(divisionCount(facets, "430602001001")).toBeUndefined();
     expect(divisionCount(undefined, "430602001000")).toBeUndefined();
+  });
+});
+
+describe("a value shown in full in a household's history", () => {
+  it("names the member whose it was, never the value, and only for a reveal", () => {
+    const diff = JSON.stringify({ household: 191, number: "43060200100100001", name: "张三" });
+    expect(revealedName("person.reveal_id", diff)).toBe("张三");
+    expect(revealedName("household.reveal_phone", JSON.stringify({ household: 191, number: "A1", name: null }))).toBeNull();
+    expect(revealedName("household.update", diff)).toBeUndefined();
   });
 });
 
