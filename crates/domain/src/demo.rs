@@ -344,6 +344,8 @@ impl DemoGenerator {
                 let spouse = self.surname();
                 let age = head_age + self.rng.random_range(0..5) - 2;
                 out.push(self.person(&spouse, !male, age, Relation::Spouse)?);
+                // A head living with a spouse is married, whatever was drawn.
+                out[0].marital = Marital::Married;
                 left -= 1;
             }
             for _ in 0..left {
@@ -366,6 +368,7 @@ impl DemoGenerator {
             let spouse = self.surname();
             let age = (head_age as i32 + self.rng.random_range(-6..=4)).max(20) as u32;
             out.push(self.person(&spouse, !male, age, Relation::Spouse)?);
+            out[0].marital = Marital::Married;
             left -= 1;
         }
         if left > 0 && head_age < 55 && self.rng.random_bool(0.3) {
@@ -853,6 +856,7 @@ mod tests {
                 }
                 if p.relation == Relation::Spouse {
                     assert_ne!(p.id_number.sex(), head.id_number.sex());
+                    assert_eq!((p.marital, head.marital), (Marital::Married, Marital::Married), "{}", h.number);
                 }
             }
             assert!(h.community.to_string().starts_with("430602"));
