@@ -976,6 +976,10 @@ async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     // Another street's community is refused; so are a corrupt file and an unknown field.
     let res = import(&app, &worker, "?community=430602002001", bytes.clone()).await;
     assert_eq!(res.json::<Value>().await.unwrap()["field"], "community");
+    // The worker's own street is no community: said so, not "outside your jurisdiction".
+    let res = import(&app, &worker, &format!("?community={STREET_A}"), bytes.clone()).await;
+    let err: Value = res.json().await.unwrap();
+    assert!(err["message"].as_str().unwrap().contains("不能是街道或区"), "{err}");
     let res = import(&app, &worker, "", b"PK\x03\x04garbage".to_vec()).await;
     assert_eq!(res.status(), 400);
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "unreadable_file");

@@ -226,6 +226,18 @@ impl From<ImportError> for ApiError {
                 "the column mapping does not match the sheet's columns",
             )
             .with_field("mapping"),
+            // A street's or the district's code is no community, whoever's it is.
+            ImportError::Community(code)
+                if zhongfu_domain::DivisionCode::parse(&code).is_ok_and(|c| c.level() != DivisionLevel::Village) =>
+            {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_community",
+                    "须选择一个社区（村），不能是街道或区",
+                    "choose a community (village), not a street or district",
+                )
+                .with_field("community")
+            }
             ImportError::Community(_) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_community",

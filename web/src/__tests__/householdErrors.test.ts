@@ -64,7 +64,16 @@ describe("a new member's form left empty", () => {
     const view = wrapper.vm as unknown as View;
     view.addMember();
     // An 11-year-old was saved as able to work, unemployed, single, not at school: none is assumed.
-    expect(view.memberForm).toMatchObject({ id_number: "", name: "", marital: "", work_ability: "", employment: "", schooling: "" });
+    expect(view.memberForm).toMatchObject({
+      id_number: "",
+      name: "",
+      relation: "",
+      marital: "",
+      health: "",
+      work_ability: "",
+      employment: "",
+      schooling: "",
+    });
   });
 
   it("says under each empty field that it is needed, in one message too, and sends nothing", async () => {
@@ -82,15 +91,14 @@ describe("a new member's form left empty", () => {
     expect(document.body.querySelectorAll(".el-form-item.is-required").length).toBeGreaterThanOrEqual(8);
     expect(view.memberErrors.id_number).toBe("请填写身份证号");
     expect(view.memberErrors.name).toBe("请填写姓名");
+    expect(view.memberErrors.relation).toBe("请选择与户主关系");
     expect(view.memberErrors.marital).toBe("请选择婚姻状况");
+    expect(view.memberErrors.health).toBe("请选择健康状况");
     expect(view.memberErrors.work_ability).toBe("请选择劳动能力");
     expect(view.memberErrors.employment).toBe("请选择就业状况");
     expect(view.memberErrors.schooling).toBe("请选择在校情况");
-    // Given by default: not marked.
-    expect(view.memberErrors.relation).toBeUndefined();
-    expect(view.memberErrors.health).toBeUndefined();
     expect(messages.error).toHaveBeenCalledWith(
-      "请填写身份证号；请填写姓名；请选择婚姻状况；请选择劳动能力；请选择就业状况；请选择在校情况",
+      "请填写身份证号；请填写姓名；请选择与户主关系；请选择婚姻状况；请选择健康状况；请选择劳动能力；请选择就业状况；请选择在校情况",
     );
     // Filling a field in clears its mark.
     view.memberForm.work_ability = "none";
@@ -136,7 +144,9 @@ describe("a form with more than one wrong field", () => {
       id_number: "430602199001010012",
       name: "张三",
       phone: "1380000",
+      relation: "child",
       marital: "single",
+      health: "healthy",
       work_ability: "none",
       employment: "student",
       schooling: "primary",
