@@ -745,7 +745,7 @@ impl<'a> LedgerReader<'a> {
                 parsed.held_back.push((h.household.number.clone(), h.rows));
             }
         }
-        let faulty: Vec<usize> = parsed.issues.iter().map(|i| i.row).collect();
+        let faulty: std::collections::HashSet<usize> = parsed.issues.iter().map(|i| i.row).collect();
         let held: Vec<Issue> = parsed.held_back.iter().flat_map(|(_, rows)| held_back_issues(rows, &faulty)).collect();
         parsed.issues.extend(held);
         parsed
@@ -754,7 +754,7 @@ impl<'a> LedgerReader<'a> {
 
 /// An issue for each of a held-back household's `rows` that has none of its own
 /// (`faulty` are the rows that have), so that every row not imported is listed.
-pub fn held_back_issues(rows: &[usize], faulty: &[usize]) -> Vec<Issue> {
+pub fn held_back_issues(rows: &[usize], faulty: &std::collections::HashSet<usize>) -> Vec<Issue> {
     let first = rows.iter().find(|r| faulty.contains(r));
     let (zh, en) = match first {
         Some(r) => (

@@ -764,27 +764,21 @@ pub(crate) struct Joined {
 /// no category is held twice on one day, as an edit may not make it.
 pub(crate) fn join_overlapping(ours: &[HoldingView], theirs: &[HoldingView]) -> Vec<Joined> {
     let far = |end: Option<NaiveDate>| end.unwrap_or(NaiveDate::MAX);
-    let mut joined: Vec<Joined> = Vec::new();
-    let spans: Vec<&HoldingView> = ours.iter().filter(|h| h.person_id.is_none()).collect();
-    let mut dates: Vec<(NaiveDate, Option<NaiveDate>)> = spans.iter().map(|h| (h.start_date, h.end_date)).collect();
+    // Each of our own records with its dates as joining widens them.
+    let mut spans: Vec<(&HoldingView, Joined)> = (ours.iter().filter(|h| h.person_id.is_none()))
+        .map(|h| (h, Joined { kept: h.id, start: h.start_date, end: h.end_date, taken: Vec::new() }))
+        .collect();
     for t in theirs.iter().filter(|h| h.person_id.is_none()) {
-        let Some(i) = (0..spans.len()).find(|&i| {
-            spans[i].category == t.category && dates[i].0 <= far(t.end_date) && t.start_date <= far(dates[i].1)
-        }) else {
-            continue;
-        };
-        let start = dates[i].0.min(t.start_date);
-        let end = dates[i].1.zip(t.end_date).map(|(a, b)| a.max(b));
-        dates[i] = (start, end);
-        match joined.iter_mut().find(|j| j.kept == spans[i].id) {
-            Some(j) => {
-                (j.start, j.end) = (start, end);
-                j.taken.push(t.id);
-            }
-            None => joined.push(Joined { kept: spans[i].id, start, end, taken: vec![t.id] }),
+        let overlapping = spans
+            .iter_mut()
+            .find(|(h, j)| h.category == t.category && j.start <= far(t.end_date) && t.start_date <= far(j.end));
+        if let Some((_, j)) = overlapping {
+            j.start = j.start.min(t.start_date);
+            j.end = j.end.zip(t.end_date).map(|(a, b)| a.max(b));
+            j.taken.push(t.id);
         }
     }
-    joined
+    spans.into_iter().map(|(_, j)| j).filter(|j| !j.taken.is_empty()).collect()
 }
 
 impl HoldingEdit {

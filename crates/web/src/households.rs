@@ -847,10 +847,14 @@ pub async fn update_member(
     };
     ApiError::first_of([id_number.as_ref().err(), edit.as_ref().err()])?;
     let mut edit = edit?;
-    if let Some((born, died)) = member_dates(&state, &p, id, person).await? {
-        // A client that leaves the date out keeps the death recorded (the version
-        // the edit carries guards against a death recorded or cleared meanwhile).
-        if form.death_date.is_none() {
+    // A client that leaves the date out keeps the death recorded (the version the
+    // edit carries guards against a death recorded or cleared meanwhile); the member
+    // is read only then, or to check a date given against the birth.
+    let keep_death = form.death_date.is_none();
+    if (keep_death || edit.death_date.is_some())
+        && let Some((born, died)) = member_dates(&state, &p, id, person).await?
+    {
+        if keep_death {
             edit.death_date = died;
         }
         if let Some(died) = edit.death_date {

@@ -201,7 +201,7 @@ pub enum ImportError {
     #[error("the mapping lists {0} columns but the sheet has {1}")]
     Mapping(usize, usize),
     #[error("the community {0} is not within your jurisdiction")]
-    Community(String),
+    Community(zhongfu_domain::DivisionCode),
     #[error(transparent)]
     Store(#[from] zhongfu_store::StoreError),
     #[error("the import stopped unexpectedly: {0}")]
@@ -227,9 +227,7 @@ impl From<ImportError> for ApiError {
             )
             .with_field("mapping"),
             // A street's or the district's code is no community, whoever's it is.
-            ImportError::Community(code)
-                if zhongfu_domain::DivisionCode::parse(&code).is_ok_and(|c| c.level() != DivisionLevel::Village) =>
-            {
+            ImportError::Community(code) if code.level() != DivisionLevel::Village => {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "invalid_community",
@@ -363,7 +361,7 @@ pub async fn run_watched(
 ) -> Result<ImportReport, ImportError> {
     let communities = communities_within(store.as_ref(), scope).await?;
     if let Some(c) = job.community.filter(|c| !communities.contains_key(c.as_str())) {
-        return Err(ImportError::Community(c.to_string()));
+        return Err(ImportError::Community(c));
     }
     // A community's own worker imports into that community unless the sheet says otherwise.
     let own = *scope.jurisdiction();
@@ -812,7 +810,7 @@ fn held_back(rows: &[Vec<usize>], conflicts: &[(usize, usize)]) -> Vec<Issue> {
     let mut households: Vec<usize> = conflicts.iter().map(|c| c.0).collect();
     households.sort_unstable();
     households.dedup();
-    let faulty: Vec<usize> = conflicts.iter().map(|c| c.1).collect();
+    let faulty: std::collections::HashSet<usize> = conflicts.iter().map(|c| c.1).collect();
     households.iter().flat_map(|&h| ledger::held_back_issues(&rows[h], &faulty)).collect()
 }
 
