@@ -1012,6 +1012,7 @@ async fn a_file_over_the_limit_is_refused_before_reading() {
     assert_eq!(res.status(), 413);
     let err: Value = res.json().await.unwrap();
     assert_eq!((&err["code"], &err["field"]), (&json!("file_too_large"), &json!("file")), "{err}");
+    assert!(err["message"].as_str().unwrap().contains("（1 MB）"), "the limit is said: {err}");
 }
 
 #[tokio::test]
@@ -1286,7 +1287,8 @@ async fn the_error_report_of_a_messy_ledger_matches_its_snapshot() {
     let bytes = res.bytes().await.unwrap();
     let tsv = |rows: Vec<Vec<String>>| rows.iter().map(|r| r.join("\t") + "\n").collect::<String>();
     assert_snapshot("messy_ledger_errors.tsv", &tsv(read_xlsx(&bytes)));
-    // The marked copy: the header and the rejected rows only, under their sheet row numbers, IDs masked.
+    // The marked copy: the header and the rejected rows only, in their own columns, their sheet row
+    // numbers after them, IDs masked.
     assert_snapshot("messy_ledger_marked.tsv", &tsv(read_sheet(&bytes, 1)));
 }
 
@@ -1299,9 +1301,12 @@ async fn the_error_report_keeps_headers_as_typed_and_masks_a_value_alike_in_both
     let res = error_report(&app, &worker, ledger).await;
     let bytes = res.bytes().await.unwrap();
     let (issues, marked) = (read_xlsx(&bytes), read_sheet(&bytes, 1));
-    assert_eq!(marked[0][1..], ["户编号", "社区代码", "姓名", "身份证号", "与户主关系", "联系电话"]);
-    let phone = issues.iter().find(|r| r[2] == "手机号" || r[1] == "F").unwrap_or_else(|| panic!("{issues:?}"));
-    assert_eq!(phone[3], marked[1][6], "the value reads the same in both sheets");
+    assert_eq!(marked[0], ["户编号", "社区代码", "姓名", "身份证号", "与户主关系", "联系电话", "原行号"]);
+    assert_eq!(marked[1][6], "2", "each row's own number after its cells");
+    let phone = issues.iter().find(|r| r[2] == "联系电话").unwrap_or_else(|| panic!("{issues:?}"));
+    // The column the list names is the column of the copy: the letters agree.
+    let column = usize::from(phone[1].as_bytes()[0] - b'A');
+    assert_eq!(phone[3], marked[1][column], "the value reads the same in both sheets, in the same column");
     assert!(!phone[3].contains("1390000"), "a phone is masked: {phone:?}");
 }
 
@@ -1615,6 +1620,65 @@ async fn a_reimport_changes_what_the_sheet_says_and_keeps_the_rest() {
     assert_eq!((phone("冯一"), phone("陈二")), (json!("139****1111"), Value::Null), "{after}");
 }
 
+/// A ledger read again tells the members it changes from those it leaves as
+/// they are, in its totals and in the household's history; a member changed by
+/// hand meanwhile is written again, whatever the sheet said before.
+#[tokio::test]
+async fn a_reimport_counts_and_writes_only_the_members_it_changes() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    let header = "户编号,社区代码,姓名,身份证号,与户主关系,月收入(元)\n";
+    let ledger = |income: u32| {
+        format!(
+            "{header}M1,430602001001,冯一,{},户主,500\nM1,430602001001,陈二,{},配偶,{income}\n\
+             M1,430602001001,冯三,{},子女,0\n",
+            ids[0], ids[1], ids[2]
+        )
+    };
+    let totals = |report: &Value| {
+        let t = &report["totals"];
+        [&t["households_changed"], &t["persons_changed"], &t["persons_unchanged"], &t["persons_new"]].map(Value::clone)
+    };
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger(0).into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["persons_new"], 3, "{report}");
+    // One member's income changed: one person changed, two unchanged, in the dry run and the import.
+    for query in ["?dry_run=true", "?dry_run=false"] {
+        let report: Value = import(&app, &worker, query, ledger(300).into_bytes()).await.json().await.unwrap();
+        assert_eq!(totals(&report), [json!(1), json!(1), json!(2), json!(0)], "{query}: {report}");
+    }
+    let id = search(&app, &worker, json!({"number": "M1"})).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
+    let update = history["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "household.import_update")
+        .unwrap_or_else(|| panic!("{history}"));
+    let diff: Value = serde_json::from_str(update["diff"].as_str().unwrap()).unwrap();
+    assert_eq!((&diff["members_changed"][1], &diff["members_joined"][1]), (&json!(1), &json!(0)), "{diff}");
+    // By hand: the child's income. The same ledger again writes it back as the sheet says.
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let child = page["members"].as_array().unwrap().iter().find(|m| m["name"] == "冯三").unwrap().clone();
+    let form = json!({
+        "name": "冯三", "relation": "child", "marital": "single", "health": "healthy", "work_ability": "full",
+        "employment": "not_working", "schooling": "none", "monthly_income_fen": 12_300,
+    });
+    let edit = format!("{path}/members/{}", child["id"]);
+    let version = page["version"].as_i64().unwrap();
+    let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(version), form).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger(300).into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let child = page["members"].as_array().unwrap().iter().find(|m| m["name"] == "冯三").unwrap().clone();
+    assert_eq!(child["monthly_income_fen"], 0, "{page}");
+    // And once more: nothing to change.
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger(300).into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["persons_unchanged"], 3, "{report}");
+}
+
 #[tokio::test]
 async fn a_disability_certificate_is_kept_encrypted_shown_masked_and_cleared_with_the_disability() {
     let app = TestApp::spawn().await;
@@ -1792,7 +1856,8 @@ async fn a_member_moves_to_another_household_in_one_audited_step() {
 async fn assert_facets_match(app: &TestApp, who: &Session, base: Value) {
     let with = |key: &str, value: &str| {
         let mut body = base.clone();
-        body[key] = json!(value);
+        // A grade is a number; the counts name it as text, as every other value.
+        body[key] = value.parse::<u8>().map_or(json!(value), |grade| json!(grade));
         body
     };
     let page = search(app, who, base.clone()).await;
@@ -1813,6 +1878,7 @@ async fn assert_facets_match(app: &TestApp, who: &Session, base: Value) {
         ("categories", "category"),
         ("tags", "tag"),
         ("disability_kinds", "disability_kind"),
+        ("disability_grades", "disability_grade"),
         ("work_abilities", "work_ability"),
     ];
     for (facet, key) in facets_of {

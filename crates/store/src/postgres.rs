@@ -139,7 +139,7 @@ impl PgStore {
     }
 
     /// Inserts a batch's members, a column at a time: each chunk is one statement of
-    /// 22 arrays that the server unnests, planned once whatever the chunk's size
+    /// 23 arrays that the server unnests, planned once whatever the chunk's size
     /// (a `VALUES` list of as many rows is parsed and planned afresh each time).
     /// Their ids by ID blind index.
     async fn insert_persons(
@@ -173,6 +173,7 @@ impl PgStore {
                 .bind(column(chunk, |m| m.person.monthly_income.0))
                 .bind(column(chunk, |m| m.person.death_date))
                 .bind(column(chunk, |m| i32::from(m.person.unrecorded)))
+                .bind(column(chunk, |m| m.digest.as_slice()))
                 .fetch_all(&mut **tx)
                 .await?;
             person_ids.extend(ids);
@@ -212,10 +213,11 @@ const UNNEST_CHUNK: usize = 5_000;
 
 const UNNEST_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
-    disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date, unrecorded) \
-    SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[], $4::bytea[], $5::text[], $6::text[], $7::date[], \
+    disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date, unrecorded, \
+    digest) SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bytea[], $4::bytea[], $5::text[], $6::text[], $7::date[], \
     $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[], $15::bigint[], \
-    $16::bytea[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::date[], $22::integer[]) \
+    $16::bytea[], $17::text[], $18::text[], $19::text[], $20::bigint[], $21::date[], $22::integer[], \
+    $23::bytea[]) \
     RETURNING id_bidx, id";
 
 const UNNEST_HOLDING: &str = "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) \

@@ -61,11 +61,13 @@ pub(crate) struct SealedMember<'a> {
     pub id: Sealed,
     pub phone: Option<Sealed>,
     pub certificate: Option<Vec<u8>>,
+    /// What the sheet says of the member (see [`member_digest`]).
+    pub digest: Vec<u8>,
 }
 
 fn seal_member<'a>(keys: &PiiKeys, (household, community): (&'a str, &'a str), person: &'a Person) -> SealedMember<'a> {
-    let MemberSeals { id, phone, certificate } = MemberSeals::new(keys, person);
-    SealedMember { household, community, person, id, phone, certificate }
+    let MemberSeals { id, phone, certificate, digest } = MemberSeals::new(keys, person, Said::all());
+    SealedMember { household, community, person, id, phone, certificate, digest }
 }
 
 /// A member's personal values, sealed.
@@ -73,14 +75,16 @@ struct MemberSeals {
     id: Sealed,
     phone: Option<Sealed>,
     certificate: Option<Vec<u8>>,
+    digest: Vec<u8>,
 }
 
 impl MemberSeals {
-    fn new(keys: &PiiKeys, person: &Person) -> Self {
+    fn new(keys: &PiiKeys, person: &Person, said: Said) -> Self {
         Self {
             id: seal_id(keys, person),
             phone: person.phone.as_deref().map(|p| seal_phone(keys, p)),
             certificate: person.disability.as_ref().map(|d| keys.encrypt(&d.certificate)),
+            digest: member_digest(keys, person, said),
         }
     }
 }
@@ -97,7 +101,7 @@ impl HouseholdSeals {
         Self {
             phone: h.phone.as_deref().map(|p| seal_phone(keys, p)),
             digest: digest(keys, h, said),
-            members: h.members.iter().map(|m| MemberSeals::new(keys, m)).collect(),
+            members: h.members.iter().map(|m| MemberSeals::new(keys, m, said)).collect(),
         }
     }
 }
@@ -129,10 +133,11 @@ impl ImportBatch {
 
     /// Each member's ID blind index with the positions of its household and itself.
     pub(crate) fn id_indexes(&self) -> impl Iterator<Item = (usize, usize, &[u8])> {
-        self.seals
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| s.members.iter().enumerate().map(move |(j, m)| (i, j, &m.id.bidx[..])))
+        self.member_seals().map(|(i, j, m)| (i, j, &m.id.bidx[..]))
+    }
+
+    fn member_seals(&self) -> impl Iterator<Item = (usize, usize, &MemberSeals)> {
+        self.seals.iter().enumerate().flat_map(|(i, s)| s.members.iter().enumerate().map(move |(j, m)| (i, j, m)))
     }
 
     pub(crate) fn digest(&self, household: usize) -> &[u8] {
@@ -189,6 +194,7 @@ impl<'a> SealedBatch<'a> {
                 id: m.id,
                 phone: m.phone,
                 certificate: m.certificate,
+                digest: m.digest,
             }));
             batch.households.push(SealedHousehold { household, phone: seal.phone, digest: seal.digest });
         }
@@ -238,7 +244,8 @@ pub(crate) const INSERT_HOUSEHOLD: &str = "INSERT INTO household (number, commun
 
 pub(crate) const INSERT_PERSON: &str = "INSERT INTO person (household_id, name, id_cipher, id_bidx, id_masked, \
     sex, birth_date, relation, phone_cipher, phone_bidx, phone_masked, marital, health, disability_kind, \
-    disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date, unrecorded) ";
+    disability_grade, disability_cert, work_ability, employment, schooling, monthly_income_fen, death_date, unrecorded, \
+    digest) ";
 
 pub(crate) const INSERT_HOLDING: &str =
     "INSERT INTO holding (household_id, community, person_id, category, start_date, end_date) ";
@@ -338,22 +345,17 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
     }
     r.holdings(&h.categories).num(h.members.len() as i64);
     for m in &h.members {
-        r.text(&m.name).text(m.id_number.as_str()).text(m.relation.code()).maybe(m.phone.as_deref(), Record::text);
-        // A sheet without the column leaves marital status guessed from the age, which
-        // changes on a birthday: only a status the sheet gives counts.
-        if said.has(zhongfu_domain::ledger::Field::Marital) {
-            r.text(m.marital.code());
-        }
-        r.text(m.health.code());
-        r.maybe(m.disability.as_ref(), |r, d| r.text(d.kind.code()).num(i64::from(d.grade)).text(&d.certificate));
-        r.text(m.work_ability.code()).text(m.employment.code()).text(m.schooling.code()).num(m.monthly_income.0);
-        r.holdings(&m.categories).maybe(m.death_date, Record::date);
+        r.member(m, said);
     }
-    let covered = || zhongfu_domain::ledger::Field::ALL.iter().filter(|f| f.in_digest());
-    let mask = covered().enumerate().filter(|(_, f)| said.has(**f)).fold(0i64, |mask, (i, _)| mask | 1 << i);
-    if mask != (1 << covered().count()) - 1 {
-        r.num(mask);
-    }
+    r.said(said);
+    keys.blind_index_bytes(IndexKind::Record, &r.0)
+}
+
+/// A keyed digest of what a sheet says of one member, as [`digest`] writes it
+/// into their household's: equal digests mean the sheet would change nothing of them.
+pub(crate) fn member_digest(keys: &PiiKeys, m: &Person, said: Said) -> Vec<u8> {
+    let mut r = Record(Vec::with_capacity(160));
+    r.text("member").member(m, said).said(said);
     keys.blind_index_bytes(IndexKind::Record, &r.0)
 }
 
@@ -389,6 +391,29 @@ impl Record {
                 self
             }
         }
+    }
+
+    fn member(&mut self, m: &Person, said: Said) -> &mut Self {
+        self.text(&m.name).text(m.id_number.as_str()).text(m.relation.code()).maybe(m.phone.as_deref(), Record::text);
+        // A sheet without the column leaves marital status guessed from the age, which
+        // changes on a birthday: only a status the sheet gives counts.
+        if said.has(zhongfu_domain::ledger::Field::Marital) {
+            self.text(m.marital.code());
+        }
+        self.text(m.health.code());
+        self.maybe(m.disability.as_ref(), |r, d| r.text(d.kind.code()).num(i64::from(d.grade)).text(&d.certificate));
+        self.text(m.work_ability.code()).text(m.employment.code()).text(m.schooling.code()).num(m.monthly_income.0);
+        self.holdings(&m.categories).maybe(m.death_date, Record::date)
+    }
+
+    /// Which of the fields a digest covers the sheet has columns for, unless all.
+    fn said(&mut self, said: Said) -> &mut Self {
+        let covered = || zhongfu_domain::ledger::Field::ALL.iter().filter(|f| f.in_digest());
+        let mask = covered().enumerate().filter(|(_, f)| said.has(**f)).fold(0i64, |mask, (i, _)| mask | 1 << i);
+        if mask != (1 << covered().count()) - 1 {
+            self.num(mask);
+        }
+        self
     }
 
     fn holdings(&mut self, holdings: &[Holding]) -> &mut Self {
@@ -556,6 +581,8 @@ pub struct HouseholdFacets {
     pub tags: BTreeMap<String, i64>,
     /// Per disability type of a living member (who also meets the filter's other member criteria).
     pub disability_kinds: BTreeMap<String, i64>,
+    /// Per disability grade ("1" to "4") of a living member, likewise.
+    pub disability_grades: BTreeMap<String, i64>,
     /// Per work ability of a living member, likewise.
     pub work_abilities: BTreeMap<String, i64>,
 }
@@ -587,10 +614,12 @@ pub(crate) const CATEGORY_FACET: &str = "SELECT g.category, COUNT(DISTINCT h.id)
     JOIN holding g ON g.household_id = h.id AND g.start_date <= ";
 pub(crate) const GROUP_CATEGORY: &str = " GROUP BY g.category";
 
-/// Households per value of a member's column `{column}` (a fixed name, not input):
-/// the household filter without member criteria, then `person p` joined.
+/// Households per value of a member's column `{column}` (a fixed name, not input),
+/// the value as text: the household filter without member criteria, then `person p` joined.
 pub(crate) fn member_facet(column: &str) -> String {
-    format!("SELECT p.{column}, COUNT(DISTINCT h.id) FROM household h JOIN person p ON p.household_id = h.id WHERE ")
+    format!(
+        "SELECT CAST(p.{column} AS TEXT), COUNT(DISTINCT h.id) FROM household h JOIN person p ON p.household_id = h.id WHERE "
+    )
 }
 
 impl HouseholdFilter {
@@ -874,6 +903,8 @@ pub struct ImportPlan {
     pub conflicts: Vec<ImportConflict>,
     /// Members of changed households not yet registered: they join them.
     pub joining: usize,
+    /// Members of changed households the sheet says nothing new of.
+    pub members_unchanged: usize,
 }
 
 /// A household the registry cannot take as it is.
@@ -1089,7 +1120,7 @@ pub(crate) const WALK_COST: f64 = 4.0;
 
 /// The head of household `$1` becomes 其他 (another member is made head next).
 pub(crate) const DEMOTE_HEAD: &str =
-    "UPDATE person SET relation = 'other' WHERE household_id = $1 AND relation = 'head'";
+    "UPDATE person SET relation = 'other', digest = NULL WHERE household_id = $1 AND relation = 'head'";
 pub(crate) const UPDATE_MEMBER_CERT: &str =
     "UPDATE person SET disability_cert = $3 WHERE id = $1 AND household_id = $2";
 pub(crate) const UPDATE_MEMBER_PHONE: &str =
@@ -1124,6 +1155,7 @@ pub(crate) const COPY_HOUSEHOLD: &str = "
       FROM household WHERE id = $1
     RETURNING id";
 pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE id = $1";
+pub(crate) const CLEAR_MEMBER_DIGESTS: &str = "UPDATE person SET digest = NULL WHERE household_id = $1";
 
 pub(crate) const INCOME_RECORDED: &str = "UPDATE household SET income_unrecorded = FALSE WHERE id = $1";
 
@@ -1131,7 +1163,7 @@ pub(crate) const INSERT_PAIRING: &str =
     "INSERT INTO pairing (household_id, account_id, started) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
 /// Registered persons by ID blind index, with their household's number.
-pub(crate) const PERSONS_BY_INDEX: &str = "SELECT id_bidx, household_id FROM person WHERE id_bidx IN ";
+pub(crate) const PERSONS_BY_INDEX: &str = "SELECT id_bidx, household_id, digest FROM person WHERE id_bidx IN ";
 
 /// An edit that would change nothing: every field as stored (a cleared phone or
 /// certificate among them), and no phone or certificate typed afresh (those are
@@ -1424,7 +1456,8 @@ pub(crate) fn merged_income_items(stored: &str, sheet: &[IncomeItem], said: Said
 }
 
 /// Members as stored: (person id, household id, ID blind index, relation).
-pub(crate) const STORED_MEMBERS: &str = "SELECT id, household_id, id_bidx, relation FROM person WHERE household_id IN ";
+pub(crate) const STORED_MEMBERS: &str =
+    "SELECT id, household_id, id_bidx, relation, digest FROM person WHERE household_id IN ";
 /// `(ids…)` after a query's `IN`.
 pub(crate) fn push_ids<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, ids: &[i64])
 where
@@ -1533,24 +1566,26 @@ pub(crate) struct Existing {
 /// Existing households by number.
 pub(crate) type ExistingHouseholds = HashMap<String, Existing>;
 
+/// Registered persons by ID blind index: their household's id and their digest.
+pub(crate) type RegisteredPersons = HashMap<Vec<u8>, (i64, Option<Vec<u8>>)>;
+
 /// Sorts a file's households into new, changed, unchanged and conflicting.
-/// `indexes` are (household, member, ID blind index); `registered` maps the
-/// blind indexes already in the registry to their household's id.
-pub(crate) fn plan(
-    batch: &ImportBatch,
-    existing: &ExistingHouseholds,
-    registered: &HashMap<Vec<u8>, i64>,
-) -> ImportPlan {
+pub(crate) fn plan(batch: &ImportBatch, existing: &ExistingHouseholds, registered: &RegisteredPersons) -> ImportPlan {
     let households = batch.households();
     let mut plan = ImportPlan::default();
     let mut unregistered = vec![0usize; households.len()];
+    // Members registered in the household the number names, the sheet saying nothing new of them.
+    let mut same_members = vec![0usize; households.len()];
     // Households of the sheet with a member registered in the household their number names.
     let mut shared = vec![false; households.len()];
-    for (i, j, bidx) in batch.id_indexes() {
+    for (i, j, m) in batch.member_seals() {
         let same = |household: &i64| existing.get(&households[i].number).is_some_and(|e| e.id == *household);
-        match registered.get(bidx) {
+        match registered.get(&m.id.bidx) {
             None => unregistered[i] += 1,
-            Some(household) if same(household) => shared[i] = true,
+            Some((household, digest)) if same(household) => {
+                shared[i] = true;
+                same_members[i] += usize::from(digest.as_ref() == Some(&m.digest));
+            }
             Some(_) => plan.conflicts.push(ImportConflict {
                 household: i,
                 member: Some(j),
@@ -1577,6 +1612,7 @@ pub(crate) fn plan(
         }
     }
     plan.joining = plan.changed.iter().map(|&(i, _)| unregistered[i]).sum();
+    plan.members_unchanged = plan.changed.iter().map(|&(i, _)| same_members[i]).sum();
     plan
 }
 

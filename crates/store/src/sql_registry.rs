@@ -133,9 +133,12 @@ macro_rules! registry_store {
             }
             // Members' disability types and work abilities: one grouped join each, the
             // facet's own criterion left out, the other member criteria on the same member.
-            let mut member_counts = [std::collections::BTreeMap::new(), std::collections::BTreeMap::new()];
-            let member_columns: [(&str, fn(&mut HouseholdFilter)); 2] =
-                [("disability_kind", |f| f.disability_kind = None), ("work_ability", |f| f.work_ability = None)];
+            let mut member_counts: [std::collections::BTreeMap<String, i64>; 3] = Default::default();
+            let member_columns: [(&str, fn(&mut HouseholdFilter)); 3] = [
+                ("disability_kind", |f| f.disability_kind = None),
+                ("disability_grade", |f| f.disability_grade = None),
+                ("work_ability", |f| f.work_ability = None),
+            ];
             for (counts, (column, leave_out)) in member_counts.iter_mut().zip(member_columns) {
                 let mut others = filter.clone();
                 leave_out(&mut others);
@@ -147,13 +150,14 @@ macro_rules! registry_store {
                 let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
                 counts.extend(rows);
             }
-            let [disability_kinds, work_abilities] = member_counts;
+            let [disability_kinds, disability_grades, work_abilities] = member_counts;
             let facets = HouseholdFacets {
                 area: area.as_str().to_owned(),
                 divisions: parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect(),
                 categories: categories.into_iter().collect(),
                 tags: tag_counts,
                 disability_kinds,
+                disability_grades,
                 work_abilities,
             };
             if let Some((key, seq)) = remembered {
@@ -339,7 +343,7 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            Self::clear_digests(&mut tx, household_id).await?;
             // A member's income recorded records the household's, as an amount typed in
             // the household's form does: the sweep can then decide on its income.
             let income_recorded = before.income_unrecorded && edit.monthly_income.0 != member.monthly_income_fen;
@@ -403,7 +407,7 @@ macro_rules! registry_store {
                     (*id, "household.holding_remove")
                 }
             };
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            Self::clear_digests(&mut tx, household_id).await?;
             append_audit!(tx, actor, &$crate::registry::household_event(action, household_id, edit.diff(&before, id)));
             tx.commit().await?;
             Ok(EditOutcome::Saved(new_version))
@@ -434,7 +438,7 @@ macro_rules! registry_store {
                     other => Err(other),
                 };
             }
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            Self::clear_digests(&mut tx, household_id).await?;
             let diff = serde_json::json!({
                 "member": [null, { "name": person.name, "id_number": person.id_number.masked(), "relation": person.relation.code() }]
             });
@@ -463,7 +467,7 @@ macro_rules! registry_store {
                 return Ok(EditOutcome::Conflict("remove_head"));
             }
             sqlx::query($crate::registry::DELETE_MEMBER).bind(person_id).bind(household_id).execute(&mut *tx).await?;
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household_id).execute(&mut *tx).await?;
+            Self::clear_digests(&mut tx, household_id).await?;
             let diff = serde_json::json!({
                 "member": [{ "person": person_id, "name": member.name, "id_number": member.id_masked }, null]
             });
@@ -511,7 +515,7 @@ macro_rules! registry_store {
             };
             for person in members {
                 let relation = if *person == head { "head" } else { "other" };
-                sqlx::query("UPDATE person SET household_id = $1, relation = $2 WHERE id = $3 AND household_id = $4")
+                sqlx::query("UPDATE person SET household_id = $1, relation = $2, digest = NULL WHERE id = $3 AND household_id = $4")
                     .bind(new_id)
                     .bind(relation)
                     .bind(person)
@@ -524,7 +528,7 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
+            Self::clear_digests(&mut tx, id).await?;
             // Each side names the other by its number, as people know it.
             let diff = serde_json::json!({ "members": [members, null], "into": [null, number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.split", id, diff));
@@ -559,7 +563,7 @@ macro_rules! registry_store {
                 return Ok(EditOutcome::Stale(Box::new(absorbed)));
             }
             // Their relations were to the other head: 其他 until someone checks them, as in a split.
-            sqlx::query("UPDATE person SET household_id = $1, relation = 'other' WHERE household_id = $2")
+            sqlx::query("UPDATE person SET household_id = $1, relation = 'other', digest = NULL WHERE household_id = $2")
                 .bind(id)
                 .bind(other)
                 .execute(&mut *tx)
@@ -583,7 +587,7 @@ macro_rules! registry_store {
                 }
             }
             sqlx::query("DELETE FROM household WHERE id = $1").bind(other).execute(&mut *tx).await?;
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
+            Self::clear_digests(&mut tx, id).await?;
             // One household now: its assets and its own income are both households'.
             let items = IncomeItem::combined(&before.income_items, &absorbed.income_items);
             let assets = before.assets_fen.saturating_add(absorbed.assets_fen);
@@ -645,7 +649,7 @@ macro_rules! registry_store {
                     return Ok(outcome);
                 }
             };
-            let moved = sqlx::query("UPDATE person SET household_id = $1, relation = $2 WHERE id = $3 AND household_id = $4")
+            let moved = sqlx::query("UPDATE person SET household_id = $1, relation = $2, digest = NULL WHERE id = $3 AND household_id = $4")
                 .bind(to)
                 .bind(relation.code())
                 .bind(person_id)
@@ -664,8 +668,8 @@ macro_rules! registry_store {
                 .bind(person_id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(id).execute(&mut *tx).await?;
-            sqlx::query($crate::registry::CLEAR_DIGEST).bind(to).execute(&mut *tx).await?;
+            Self::clear_digests(&mut tx, id).await?;
+            Self::clear_digests(&mut tx, to).await?;
             let who = serde_json::json!({ "person": person_id, "name": member.name, "id_number": member.id_masked });
             let diff = serde_json::json!({ "member": [who, null], "moved_to": [null, target.number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.member_move_out", id, diff));
@@ -790,6 +794,14 @@ macro_rules! registry_store {
         }
 
         impl $store {
+        /// Forgets what an import last wrote of a household and its members: changed
+        /// by other means, they are written again by a sheet that says the same.
+        async fn clear_digests(conn: &mut <$db as sqlx::Database>::Connection, household: i64) -> Result<()> {
+            sqlx::query($crate::registry::CLEAR_DIGEST).bind(household).execute(&mut *conn).await?;
+            sqlx::query($crate::registry::CLEAR_MEMBER_DIGESTS).bind(household).execute(&mut *conn).await?;
+            Ok(())
+        }
+
         /// How an import of `batch` would go, read on `conn` (a transaction's, to write it).
         async fn plan_on(
             &self,
@@ -824,7 +836,7 @@ macro_rules! registry_store {
                 }));
             }
             let indexes: Vec<&[u8]> = batch.id_indexes().map(|(_, _, bidx)| bidx).collect();
-            let mut registered: HashMap<Vec<u8>, i64> = HashMap::new();
+            let mut registered: $crate::registry::RegisteredPersons = HashMap::new();
             for chunk in indexes.chunks($crate::registry::LOOKUP_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::PERSONS_BY_INDEX);
                 q.push("(");
@@ -833,8 +845,9 @@ macro_rules! registry_store {
                     list.push_bind(bidx);
                 }
                 q.push(")");
-                let rows: Vec<(Vec<u8>, i64)> = q.build_query_as().persistent(full(chunk.len())).fetch_all(&mut *conn).await?;
-                registered.extend(rows);
+                let rows: Vec<(Vec<u8>, i64, Option<Vec<u8>>)> =
+                    q.build_query_as().persistent(full(chunk.len())).fetch_all(&mut *conn).await?;
+                registered.extend(rows.into_iter().map(|(bidx, household, digest)| (bidx, (household, digest))));
             }
             Ok($crate::registry::plan(batch, &existing, &registered))
         }
@@ -967,7 +980,8 @@ macro_rules! registry_store {
             use zhongfu_domain::ledger::Field;
             use $crate::registry::{DEMOTE_HEAD, END_MEMBER_HOLDINGS, StoredHolding, end_of_month, holding_changes};
             let household_ids: Vec<i64> = ids.values().copied().collect();
-            let mut stored: HashMap<(i64, Vec<u8>), (i64, String)> = HashMap::new();
+            // Registered members by household and ID blind index: their id, relation and digest.
+            let mut stored: HashMap<(i64, Vec<u8>), (i64, String, Option<Vec<u8>>)> = HashMap::new();
             let mut holdings: Vec<StoredHolding> = Vec::new();
             let items_said = zhongfu_domain::ledger::INCOME_FIELDS.iter().any(|&(f, _)| said.has(f));
             let mut stored_items: HashMap<i64, String> = HashMap::new();
@@ -979,8 +993,8 @@ macro_rules! registry_store {
                 }
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_MEMBERS);
                 $crate::registry::push_ids(&mut q, chunk);
-                let rows: Vec<(i64, i64, Vec<u8>, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                stored.extend(rows.into_iter().map(|(id, h, bidx, relation)| ((h, bidx), (id, relation))));
+                let rows: Vec<(i64, i64, Vec<u8>, String, Option<Vec<u8>>)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                stored.extend(rows.into_iter().map(|(id, h, bidx, relation, digest)| ((h, bidx), (id, relation, digest))));
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_HOLDINGS);
                 $crate::registry::push_ids(&mut q, chunk);
                 holdings.extend(q.build_query_as().fetch_all(&mut **tx).await?.into_iter().map(StoredHolding::from_row));
@@ -1049,7 +1063,7 @@ macro_rules! registry_store {
                 // The sheet's head displaces a stored head it does not list as head.
                 let head = h.members.iter().find(|m| m.relation == zhongfu_domain::registry::Relation::Head);
                 let head_bidx = head.map(|m| self.keys.blind_index(IndexKind::IdNumber, m.id_number.as_str()));
-                let stays = head_bidx.is_some_and(|b| stored.get(&(id, b)).is_some_and(|(_, r)| r == "head"));
+                let stays = head_bidx.is_some_and(|b| stored.get(&(id, b)).is_some_and(|(_, r, _)| r == "head"));
                 if !stays {
                     sqlx::query(DEMOTE_HEAD).bind(id).execute(&mut **tx).await?;
                 }
@@ -1057,15 +1071,27 @@ macro_rules! registry_store {
             let (mut kept, fresh): (Vec<_>, Vec<_>) =
                 batch.members.into_iter().partition(|m| stored.contains_key(&(ids[m.household], m.id.bidx.clone())));
             let mut persons: HashMap<Vec<u8>, i64> =
-                stored.iter().map(|((_, bidx), (id, _))| (bidx.clone(), *id)).collect();
+                stored.iter().map(|((_, bidx), (id, ..))| (bidx.clone(), *id)).collect();
             let mut spoken_for = std::collections::HashSet::new();
+            // Per household: the members the sheet changes and those it adds.
+            let mut changed_members: HashMap<i64, (usize, usize)> = HashMap::new();
             for m in &kept {
-                let person = persons[&m.id.bidx];
+                let household = ids[m.household];
+                let (person, _, digest) = &stored[&(household, m.id.bidx.clone())];
+                let person = *person;
                 spoken_for.insert(person);
+                // The relation is in the digest: a head the sheet names no more is written.
+                if digest.as_ref() == Some(&m.digest) {
+                    continue;
+                }
+                changed_members.entry(household).or_default().0 += 1;
                 self.update_member_from_sheet(tx, person, m, said).await?;
                 if let Some(died) = m.person.death_date.filter(|_| said.has(Field::DeathDate)) {
                     sqlx::query(END_MEMBER_HOLDINGS).bind(person).bind(end_of_month(died)).execute(&mut **tx).await?;
                 }
+            }
+            for m in &fresh {
+                changed_members.entry(ids[m.household]).or_default().1 += 1;
             }
             let fresh = SealedBatch { households: Vec::new(), members: fresh };
             persons.extend(self.insert_persons(tx, &fresh, ids).await?);
@@ -1093,9 +1119,13 @@ macro_rules! registry_store {
                 sqlx::query($crate::registry::DELETE_HOLDING).bind(holding).execute(&mut **tx).await?;
             }
             for s in &everyone.households {
+                let id = ids[&s.household.number];
+                let (changed, joined) = changed_members.get(&id).copied().unwrap_or_default();
                 let members = s.household.members.len();
-                let diff = format!(r#"{{"persons":[null,{members}]}}"#);
-                let event = $crate::registry::household_event("household.import_update", ids[&s.household.number], diff);
+                let diff = format!(
+                    r#"{{"persons":[null,{members}],"members_changed":[null,{changed}],"members_joined":[null,{joined}]}}"#
+                );
+                let event = $crate::registry::household_event("household.import_update", id, diff);
                 append_audit!(*tx, actor, &event);
             }
             Ok(())
@@ -1152,7 +1182,7 @@ macro_rules! registry_store {
                 let member = i32::from(zhongfu_domain::policy::Unrecorded::MEMBER);
                 q.push(", unrecorded = unrecorded & ").push_bind(member & !recorded);
             }
-            q.push(" WHERE id = ").push_bind(person);
+            q.push(", digest = ").push_bind(&m.digest).push(" WHERE id = ").push_bind(person);
             q.build().execute(&mut **tx).await?;
             Ok(())
         }

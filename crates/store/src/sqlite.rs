@@ -196,6 +196,7 @@ impl SqliteStore {
                     Value::Int(p.monthly_income.0),
                     deaths[i].as_deref().into(),
                     Value::Int(i64::from(p.unrecorded)),
+                    Value::Blob(&m.digest),
                 ])?;
             }
             insert.finish()

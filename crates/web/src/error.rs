@@ -200,7 +200,6 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let lang = Lang::from_headers(req.headers());
     let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let is_api = req.uri().path().starts_with("/api/v1/");
-    let is_upload = req.uri().path().contains("import");
     let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
     let mut res = next.run(req).await;
     let error = match res.extensions_mut().remove::<ApiError>() {
@@ -211,22 +210,10 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             let status = res.status();
             // serde quotes the bad value, which can be long: read enough to keep the field.
             let text = axum::body::to_bytes(std::mem::take(res.body_mut()), 1 << 20).await.unwrap_or_default();
-            match status {
-                // A ledger over the upload limit: say it is the file.
-                StatusCode::PAYLOAD_TOO_LARGE if is_upload => ApiError::new(
-                    status,
-                    "file_too_large",
-                    "文件超过上传大小上限：请分成几个文件导入，或请管理员调高上限",
-                    "the file is over the upload size limit: import it in parts, or ask an administrator to raise the limit",
-                )
-                .with_field("file"),
-                _ => {
-                    let text = String::from_utf8_lossy(&text);
-                    body_error(status, &text)
-                        .or_else(|| url_error(status, &text, route.as_deref()))
-                        .unwrap_or_else(|| framework_error(status))
-                }
-            }
+            let text = String::from_utf8_lossy(&text);
+            body_error(status, &text)
+                .or_else(|| url_error(status, &text, route.as_deref()))
+                .unwrap_or_else(|| framework_error(status))
         }
         None => return res,
     };

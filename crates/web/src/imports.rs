@@ -10,7 +10,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use utoipa::{IntoParams, ToSchema};
@@ -113,9 +113,17 @@ pub struct Notice {
 /// Notices for a sheet mapped as `said`: an income or assets column missing means the
 /// households it registers have it not recorded, and the sweep cannot decide on it;
 /// a registered-residence or housing column missing means a default is recorded.
-fn notices(said: Said, totals: &Totals) -> Vec<Notice> {
+/// Formula cells saved without their value (`uncomputed`) are read as blank.
+fn notices(said: Said, totals: &Totals, uncomputed: u64) -> Vec<Notice> {
     let mut incomes = std::iter::once(Field::MonthlyIncome).chain(ledger::INCOME_FIELDS.iter().map(|(f, _)| *f));
     let mut out = Vec::new();
+    if uncomputed > 0 {
+        out.push(Notice {
+            code: "formulas_without_values",
+            message_zh: format!("工作簿中有 {uncomputed} 个公式单元格没有保存计算结果（由程序生成、未经 Excel 或 WPS 保存的文件常见），已读作空白：请用 Excel 或 WPS 打开此文件、保存后重新上传").into(),
+            message_en: format!("{uncomputed} formula cells in the workbook were saved without their results (common in files a program wrote and Excel or WPS never saved) and were read as blank: open the file in Excel or WPS, save it and upload it again").into(),
+        });
+    }
     if totals.total_rows > 0 {
         out.push(Notice {
             code: "total_rows",
@@ -517,7 +525,7 @@ pub async fn run_watched(
     written?;
     tracing::info!(rows = outcome.totals.rows, elapsed = ?started.elapsed(), "ledger import");
     outcome.issues.sort_by_key(|i| (i.row, i.column));
-    let notices = if map_first { Vec::new() } else { notices(said, &outcome.totals) };
+    let notices = if map_first { Vec::new() } else { notices(said, &outcome.totals, opened.uncomputed) };
     Ok(ImportReport {
         dry_run: job.dry_run,
         committed: outcome.committed,
@@ -685,8 +693,9 @@ impl Outcome {
         t.households_rejected += parsed.held_back_households() + conflicted.len();
         // A member new to a changed household is a new person.
         t.persons_new += count(&mut plan.new.iter().copied()) + plan.joining;
-        t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0)) - plan.joining;
-        t.persons_unchanged += count(&mut plan.unchanged.iter().copied());
+        // Members of a changed household the sheet says nothing new of are unchanged.
+        t.persons_changed += count(&mut plan.changed.iter().map(|c| c.0)) - plan.joining - plan.members_unchanged;
+        t.persons_unchanged += count(&mut plan.unchanged.iter().copied()) + plan.members_unchanged;
         t.persons_rejected += parsed.held_back_persons() + count(&mut conflicted.iter().copied());
         self.note(parsed.issues);
         self.note(conflicts);
@@ -845,6 +854,27 @@ impl ImportQuery {
     }
 }
 
+/// Middleware of the upload routes: a file over the limit is told so, with the limit.
+pub async fn over_limit(
+    State(limit): State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return res;
+    }
+    let mb = limit / 1024 / 1024;
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        format!("文件超过上传大小上限（{mb} MB）：请分成几个文件导入，或请管理员调高上限"),
+        format!("the file is over the upload size limit ({mb} MB): import it in parts, or ask an administrator to raise the limit"),
+    )
+    .with_field("file")
+    .into_response()
+}
+
 /// Upload the ledger as the request body (any of .xlsx, .xls, .csv).
 #[utoipa::path(post, path = "/api/v1/households/import", tag = "households", params(ImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
@@ -894,7 +924,8 @@ pub async fn error_report(
 }
 
 /// Two sheets: every issue, and the header with each rejected row (its sheet
-/// row number first), the rejected cells highlighted with the reason as a note.
+/// row number after its last column, so that the columns keep the letters the
+/// list names), the rejected cells highlighted with the reason as a note.
 fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Note, Workbook};
     let mut book = Workbook::new();
@@ -944,14 +975,16 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
             by_cell.entry((i.row, c)).or_insert(i);
         }
     }
+    // Excel's last column is XFD (16,384).
+    let width = rows.iter().map(|(_, row)| row.len()).max().unwrap_or(0).min(16_383);
     for (r, (number, row)) in (0u32..).zip(rows) {
-        marked.write_string_with_format(r, 0, if r == 0 { "原行号".to_owned() } else { number.to_string() }, &bold)?;
-        // Excel's last column is XFD (16,384).
-        for (c, cell) in row.iter().enumerate().take(16_383) {
+        let shown_number = if r == 0 { "原行号".to_owned() } else { number.to_string() };
+        marked.write_string_with_format(r, width as u16, shown_number, &bold)?;
+        for (c, cell) in row.iter().enumerate().take(width) {
             // The header as it is; a value masked as its column's.
             let value = if r == 0 { cell.display() } else { shown(Some(cell), fields.get(c).copied().flatten()) };
             let value = sheets::fits(&value);
-            let c16 = c as u16 + 1;
+            let c16 = c as u16;
             match by_cell.get(&(*number, c)) {
                 Some(issue) => {
                     marked.write_string_with_format(r, c16, value.as_ref(), &bad)?;
@@ -963,6 +996,7 @@ fn error_workbook(report: &ImportReport, rows: &sheets::Rows) -> Result<Vec<u8>,
             }
         }
     }
+    marked.set_freeze_panes(1, 0)?;
     book.save_to_buffer()
 }
 

@@ -113,17 +113,11 @@ pub fn router(state: AppState) -> Router {
         .route("/households/template", get(imports::template))
         .route("/households/codes", get(households::codes))
         .route("/import-mappings", get(imports::mappings).post(imports::save_mapping))
-        .route("/import-jobs", post(imports::start_job).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)))
+        .route("/import-jobs", upload(post(imports::start_job), state.import_limit))
         .route("/import-jobs/{id}", get(imports::job_status))
         .route("/import-jobs/{id}/cancel", post(imports::cancel_job))
-        .route(
-            "/households/import",
-            post(imports::import).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)),
-        )
-        .route(
-            "/households/import/errors",
-            post(imports::error_report).layer(axum::extract::DefaultBodyLimit::max(state.import_limit)),
-        )
+        .route("/households/import", upload(post(imports::import), state.import_limit))
+        .route("/households/import/errors", upload(post(imports::error_report), state.import_limit))
         .route("/households/{id}", get(households::detail).put(households::update))
         .route("/households/{id}/history", get(households::history))
         .route("/households/{id}/split", post(households::split))
@@ -188,6 +182,13 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn(error::render_errors)),
         )
         .with_state(state)
+}
+
+/// A ledger upload's route: bodies up to `limit` bytes, and a file over it told so, with the limit.
+fn upload(route: axum::routing::MethodRouter<AppState>, limit: usize) -> axum::routing::MethodRouter<AppState> {
+    route
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(limit, imports::over_limit))
 }
 
 /// Why the server could not start listening.

@@ -41,6 +41,10 @@ pub enum SheetError {
     #[error("the sheet holds more than {} MB of text", .0 / 1024 / 1024)]
     TooMuchText(u64),
     #[error(
+        "the cell in row {0} opens with a quotation mark that is never closed, so the rows below run into it: delete the mark, or close it, and upload again"
+    )]
+    UnclosedQuote(usize),
+    #[error(
         "the .xls file's cells spread too far (as far as {0}) to be read: delete what lies outside the table, or save it as .xlsx and upload that"
     )]
     TooSpread(String),
@@ -54,6 +58,7 @@ impl zhongfu_domain::UserError for SheetError {
             Self::NoSheet => "no_sheet",
             Self::UnknownSheet(_) => "unknown_sheet",
             Self::TooSpread(_) => "cells_too_spread",
+            Self::UnclosedQuote(_) => "unclosed_quote",
             Self::CellTooLong(_) => "cell_too_long",
             Self::TooMuchText(_) => "file_too_large",
         }
@@ -67,6 +72,11 @@ impl zhongfu_domain::UserError for SheetError {
             Self::UnknownSheet(name) => format!("没有名为“{name}”的工作表"),
             Self::CellTooLong(cell) => format!("单元格 {cell} 超过 Excel 单元格 32767 个字符的上限：请缩短后重新上传"),
             Self::TooMuchText(cap) => format!("该工作表的文字超过 {} MB", cap / 1024 / 1024),
+            Self::UnclosedQuote(row) => {
+                format!(
+                    "第 {row} 行有单元格以引号开头却没有闭合的引号，下面的行都并入了这个单元格：请删去这个引号或补上闭合的引号后重新上传"
+                )
+            }
             Self::TooSpread(cell) => {
                 format!(
                     "该 .xls 文件的单元格分布过广（远至 {cell}），无法读取：请删除表格以外的内容，或另存为 .xlsx 后再上传"
@@ -83,6 +93,9 @@ pub struct Opened {
     pub sheet: String,
     /// Rows the sheet spans (an estimate for progress; 0 if unknown).
     pub rows: usize,
+    /// Formula cells of the workbook saved without their value (by a program, not
+    /// by Excel or WPS): read as blank.
+    pub uncomputed: u64,
 }
 
 /// A workbook's visible sheets, and the cells of the chosen one.
@@ -197,13 +210,14 @@ pub async fn stream(
 fn each_row(
     bytes: &[u8],
     sheet: Option<&str>,
-    on_open: impl FnMut(&Opened),
+    mut on_open: impl FnMut(&Opened),
     on_row: impl FnMut(usize, Vec<Cell>) -> bool,
 ) -> Result<Opened, SheetError> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        check_unzipped_size(bytes, MAX_UNZIPPED, MAX_UNZIPPED_PART)?;
-    }
-    each_row_unchecked(bytes, sheet, None, on_open, on_row)
+    let uncomputed =
+        if bytes.starts_with(b"PK\x03\x04") { check_unzipped_size(bytes, MAX_UNZIPPED, MAX_UNZIPPED_PART)? } else { 0 };
+    let on_open = |opened: &Opened| on_open(&Opened { uncomputed, ..opened.clone() });
+    let opened = each_row_unchecked(bytes, sheet, None, on_open, on_row)?;
+    Ok(Opened { uncomputed, ..opened })
 }
 
 /// Reads the rows again, for a pass over some `columns` of a sheet `stream` has
@@ -284,10 +298,11 @@ pub fn text_bytes(cells: &[Cell]) -> usize {
 
 /// Unpacks every entry of a workbook, counting what comes out, and stops past
 /// `cap` in all or past `part_cap` in an entry that is not a worksheet. The
-/// sizes an archive declares can lie, so they are not trusted.
-fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<(), SheetError> {
+/// sizes an archive declares can lie, so they are not trusted. Counts the
+/// worksheets' formula cells without a value on the way.
+fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<u64, SheetError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
-    let mut total = 0u64;
+    let (mut total, mut uncomputed) = (0u64, 0u64);
     for i in 0..zip.len() {
         let entry = zip.by_index(i).map_err(|e| unreadable(&e))?;
         let name = entry.name().map_err(|e| unreadable(&e))?.to_ascii_lowercase();
@@ -304,8 +319,9 @@ fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<(), Shee
         }
         xml.check(size)?;
         total += size;
+        uncomputed += xml.uncomputed.iter().map(|t| t.count).sum::<u64>();
     }
-    Ok(())
+    Ok(uncomputed)
 }
 
 /// The longest piece of text or markup an XML reader may have to hold at once
@@ -330,11 +346,42 @@ struct XmlPart {
     head: Vec<u8>,
     /// The markup counted, each of which the reader holds in memory: merged
     /// regions (`<mergeCell`), or in the styles the cell formats (`<xf`) …
-    tag: &'static [u8],
-    counted: u64,
+    counted: Tally,
     /// … and how many a part may have.
     most: u64,
+    /// In a worksheet, the ends of formula cells without a value.
+    uncomputed: Vec<Tally>,
+}
+
+/// How often a piece of markup occurs in a part, counted as the part streams
+/// by (across the joins of its pieces).
+struct Tally {
+    tag: &'static [u8],
     tail: Vec<u8>,
+    count: u64,
+}
+
+impl Tally {
+    fn new(tag: &'static [u8]) -> Self {
+        Self { tag, tail: Vec::new(), count: 0 }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        let (tag, keep) = (self.tag, self.tag.len() - 1);
+        // Too short to hold the tag alone: any the join holds crosses it.
+        let mut joined = std::mem::take(&mut self.tail);
+        joined.extend_from_slice(&bytes[..bytes.len().min(keep)]);
+        self.count += memchr::memmem::find_iter(&joined, tag).count() as u64;
+        self.count += memchr::memmem::find_iter(bytes, tag).count() as u64;
+        // The last bytes seen, the next join's start.
+        if bytes.len() >= keep {
+            joined.clear();
+            joined.extend_from_slice(&bytes[bytes.len() - keep..]);
+        } else {
+            joined.drain(..joined.len().saturating_sub(keep));
+        }
+        self.tail = joined;
+    }
 }
 
 /// Merged regions a workbook may declare: a ledger of a million rows whose
@@ -364,23 +411,17 @@ impl XmlPart {
         let (xml, shared_strings) = (name.ends_with(".xml"), name.ends_with("sharedstrings.xml"));
         let (tag, most): (&[u8], u64) =
             if name.ends_with("styles.xml") { (b"<xf", MAX_STYLES) } else { (b"<mergeCell", MAX_MERGES) };
-        let (run, longest, counted) = (0, 0, 0);
-        let (opened, head, tail) = (Vec::new(), Vec::new(), Vec::new());
+        let counted = Tally::new(tag);
+        // `<f>…</f></c>`, or a shared formula's `<f …/></c>`: no `<v>` between.
+        let uncomputed = if name.starts_with("xl/worksheets/") {
+            vec![Tally::new(b"</f></c>"), Tally::new(b"/></c>")]
+        } else {
+            Vec::new()
+        };
+        let (run, longest) = (0, 0);
+        let (opened, head) = (Vec::new(), Vec::new());
         let state = Token::Text;
-        Self { xml, shared_strings, state, run, longest, opened, refused: false, head, tag, counted, most, tail }
-    }
-
-    /// Counts the part's tag in `bytes`, and across the join with the bytes before.
-    fn count_tags(&mut self, bytes: &[u8]) {
-        let tag = self.tag;
-        let mut joined = std::mem::take(&mut self.tail);
-        joined.extend_from_slice(&bytes[..bytes.len().min(tag.len() - 1)]);
-        self.counted += memchr::memmem::find_iter(&joined, tag).count() as u64;
-        self.counted += memchr::memmem::find_iter(bytes, tag).count() as u64;
-        let keep = bytes.len().min(tag.len() - 1);
-        joined.clear();
-        joined.extend_from_slice(&bytes[bytes.len() - keep..]);
-        self.tail = joined;
+        Self { xml, shared_strings, state, run, longest, opened, refused: false, head, counted, most, uncomputed }
     }
 
     fn scan(&mut self, mut bytes: &[u8]) {
@@ -469,7 +510,7 @@ impl XmlPart {
 
     /// A piece too long, a DTD, or too many of the counted tag, seen so far.
     fn broken(&self) -> bool {
-        self.refused || self.longest > MAX_XML_TOKEN || self.counted > self.most
+        self.refused || self.longest > MAX_XML_TOKEN || self.counted.count > self.most
     }
 
     /// Refuses the part if a piece of it is too long, it carries a DTD, or (for
@@ -501,7 +542,10 @@ impl std::io::Write for XmlPart {
         }
         if self.xml {
             self.scan(bytes);
-            self.count_tags(bytes);
+            self.counted.feed(bytes);
+            for tally in &mut self.uncomputed {
+                tally.feed(bytes);
+            }
             // Refused as soon as it is known: the rest need not be unpacked.
             if self.broken() {
                 return Err(std::io::Error::other(NOT_EXCEL_XML));
@@ -559,7 +603,7 @@ fn read_xlsx(
         }
     }
     let mut cells = book.worksheet_cells_reader(&name).map_err(|e| unreadable(&e))?;
-    let opened = Opened { sheets, sheet: name, rows: cells.dimensions().end.0 as usize + 1 };
+    let opened = Opened { sheets, sheet: name, rows: cells.dimensions().end.0 as usize + 1, uncomputed: 0 };
     on_open(&opened);
     let mut merges = Merges::new(merged, asked);
     let (mut row, mut current): (usize, Vec<Cell>) = (0, Vec::new());
@@ -652,7 +696,7 @@ fn read_xls(
     let range = book.worksheet_range(&name).map_err(|e| unreadable(&e))?;
     let merged = book.merge_cells_by_sheet_name(&name).unwrap_or_default();
     let (top, left) = range.start().unwrap_or((0, 0));
-    let opened = Opened { sheets, sheet: name, rows: top as usize + range.height() };
+    let opened = Opened { sheets, sheet: name, rows: top as usize + range.height(), uncomputed: 0 };
     on_open(&opened);
     let mut merges = Merges::new(merged, [true; MAX_COLUMNS]);
     for r in 0..top as usize {
@@ -916,17 +960,25 @@ fn read_csv(
             }
         },
     };
-    if text.contains('\0') {
+    // NULs at the end are a system's padding (a file written to a fixed length), and a
+    // few amid the text a slip no spreadsheet shows: both are dropped. Many are another
+    // kind of file, or UTF-16 without its mark.
+    let padded = text.trim_end_matches('\0');
+    let nuls = memchr::memchr_iter(0, padded.as_bytes()).count();
+    if nuls > padded.len() / 100 {
         return Err(SheetError::Unreadable("binary data".into()));
     }
+    let text = match (nuls, padded.len() == text.len()) {
+        (0, true) => text,
+        (0, false) => std::borrow::Cow::Owned(padded.to_owned()),
+        _ => std::borrow::Cow::Owned(padded.replace('\0', "")),
+    };
     let lines = text.bytes().filter(|&b| b == b'\n').count();
-    let opened = Opened { sheets: vec!["CSV".to_owned()], sheet: "CSV".to_owned(), rows: lines };
+    let opened = Opened { sheets: vec!["CSV".to_owned()], sheet: "CSV".to_owned(), rows: lines, uncomputed: 0 };
     on_open(&opened);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter(&text))
-        .from_reader(text.as_bytes());
+    let separator = delimiter(&text);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(separator).from_reader(text.as_bytes());
     // Bytes: the text is UTF-8 already, so only the cells kept are checked again.
     let mut record = csv::ByteRecord::new();
     let (mut count, mut inside) = (0, 0);
@@ -945,7 +997,15 @@ fn read_csv(
             let blank = rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|&&b| b == b'\n').count();
             (p.line() as usize + blank).saturating_sub(inside)
         });
-        inside += memchr::memchr_iter(b'\n', record.as_slice()).count();
+        let breaks = memchr::memchr_iter(b'\n', record.as_slice()).count();
+        // A cell's own line breaks hold text; a cell whose opening quote is never
+        // closed runs on over the rows below, separators and all.
+        if breaks > 0
+            && record.iter().any(|f| f.splitn(2, |&b| b == b'\n').nth(1).is_some_and(|rest| rest.contains(&separator)))
+        {
+            return Err(SheetError::UnclosedQuote(number));
+        }
+        inside += breaks;
         let cells = record
             .iter()
             .take(width)
@@ -1062,6 +1122,25 @@ mod tests {
     }
 
     #[test]
+    fn a_text_file_padded_with_nuls_is_read_and_another_kind_of_file_is_not() {
+        let padded =
+            [b"\xE6\x88\xB7\xE7\xBC\x96\xE5\x8F\xB7,name\nA1,\xE5\xBC\xA0\xE4\xB8\x89\n".as_slice(), &[0; 3]].concat();
+        let book = read(&padded, None).unwrap();
+        assert_eq!(book.rows[1], vec![Cell::Text("A1".into()), Cell::Text("张三".into())]);
+        assert_eq!(book.rows.len(), 2, "the padding is no row");
+        let binary = [b"a,b\n".as_slice(), &[0; 64], b"c,d\n"].concat();
+        assert!(matches!(read(&binary, None), Err(SheetError::Unreadable(_))));
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_refused_naming_its_row_and_a_cell_on_two_lines_is_not() {
+        let folded = "户编号,姓名,住址\nA1,张三,\"洞庭路1号\nA2,李四,岳阳\nA3,王五,南湖\n";
+        assert_eq!(read(folded.as_bytes(), None).unwrap_err(), SheetError::UnclosedQuote(2));
+        let two_lines = "户编号,姓名,住址\nA1,张三,\"洞庭路\n1号\"\nA2,李四,岳阳\n";
+        assert_eq!(read(two_lines.as_bytes(), None).unwrap().rows.len(), 3);
+    }
+
+    #[test]
     fn reads_a_sheet_saved_as_unicode_text_or_with_semicolons() {
         // Excel's "Unicode text": UTF-16 with its mark, cells apart by tabs; amounts keep their commas.
         let text = "户编号\t姓名\t月收入\r\nA1\t张三\t1,200\r\n";
@@ -1153,10 +1232,28 @@ mod tests {
             zip.finish().unwrap().into_inner()
         };
         // Excel's most, 64,000, passes; a hundred kilobytes of a million do not.
-        assert_eq!(check_unzipped_size(&styles(64_000), 1 << 30, 1 << 30), Ok(()));
+        assert_eq!(check_unzipped_size(&styles(64_000), 1 << 30, 1 << 30), Ok(0));
         let bomb = styles(1_000_000);
         assert!(bomb.len() < 128 << 10, "{}", bomb.len());
         assert_eq!(check_unzipped_size(&bomb, 1 << 30, 1 << 30), Err(SheetError::Unreadable(NOT_EXCEL_XML.into())));
+    }
+
+    #[test]
+    fn formula_cells_saved_without_their_values_are_counted() {
+        use std::io::Write;
+        let sheet = br#"<sheetData><row r="1"><c r="A1"><f>1+1</f></c><c r="B1"><f t="shared" si="0"/></c><c r="C1"><f>2</f><v>2</v></c><c r="D1" t="s"><v>0</v></c></row></sheetData>"#;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("xl/worksheets/sheet1.xml", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(sheet).unwrap();
+        let book = zip.finish().unwrap().into_inner();
+        assert_eq!(check_unzipped_size(&book, 1 << 20, 1 << 20), Ok(2), "A1 and B1; C1 has its value");
+        // However the part is cut as it streams by.
+        let mut part = XmlPart::new("xl/worksheets/sheet1.xml");
+        sheet.chunks(3).for_each(|b| drop(part.write(b)));
+        let mut bytewise = XmlPart::new("xl/worksheets/sheet1.xml");
+        sheet.chunks(1).for_each(|b| drop(bytewise.write(b)));
+        assert_eq!(bytewise.uncomputed.iter().map(|t| t.count).sum::<u64>(), 2);
+        assert_eq!(part.uncomputed.iter().map(|t| t.count).sum::<u64>(), 2);
     }
 
     #[test]
@@ -1182,7 +1279,7 @@ mod tests {
         assert!(bomb(None).len() < 64 << 10, "3 MB of one cell over and over deflates to a few kB");
         assert_eq!(check_unzipped_size(&bomb(None), 1 << 20, 8 << 20), Err(SheetError::TooLarge));
         assert!(check_unzipped_size(&bomb(Some(100)), 1 << 20, 8 << 20).is_err(), "a lying size is not believed");
-        assert_eq!(check_unzipped_size(&bomb(None), 4 << 20, 8 << 20), Ok(()));
+        assert_eq!(check_unzipped_size(&bomb(None), 4 << 20, 8 << 20), Ok(0));
         assert_eq!(
             check_unzipped_size(&bomb(None), 8 << 20, 1 << 20),
             Err(SheetError::TooLarge),
@@ -1191,7 +1288,7 @@ mod tests {
         let sheet = bomb_named("xl/worksheets/sheet1.xml", None);
         assert_eq!(
             check_unzipped_size(&sheet, 8 << 20, 1 << 20),
-            Ok(()),
+            Ok(0),
             "a worksheet is streamed: only the total counts"
         );
     }
