@@ -296,6 +296,8 @@ export interface HouseholdFacets {
   tags: Record<string, number>;
   /** Households with a living member of each disability type (meeting the other member criteria). */
   disability_kinds: Record<string, number>;
+  /** Households with a living member of each disability grade ("1" to "4"), likewise. */
+  disability_grades: Record<string, number>;
   /** Households with a living member of each work ability, likewise. */
   work_abilities: Record<string, number>;
 }

@@ -10,9 +10,17 @@ let loading: Promise<void> | null = null;
 
 export function loadCodes(): Promise<void> {
   loading ??= api.codes().then((c) => {
-    codes.value = c;
+    codes.value = asLabels(c);
   });
   return loading;
+}
+
+/** The lists with each English name capitalised, as a label stands in a list or
+ * a table (the server's names are lowercase, to be written into sentences). */
+export function asLabels(c: Codes): Codes {
+  const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+  const lists = Object.entries(c).map(([list, items]) => [list, items.map((i) => ({ ...i, en: capital(i.en) }))]);
+  return Object.fromEntries(lists) as Codes;
 }
 
 /** The label of a code in the given language, or the code itself if unknown. */

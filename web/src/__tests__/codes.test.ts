@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { codes, label, toFen, yuan } from "../codes";
+import { asLabels, codes, label, toFen, yuan } from "../codes";
 
 describe("registry codes and money", () => {
   it("labels a code in the current language and keeps unknown codes", () => {
@@ -22,6 +22,12 @@ describe("registry codes and money", () => {
     expect(label("category", "dibao", "en")).toBe("minimum living allowance");
     expect(label("category", "new_thing", "zh-CN")).toBe("new_thing");
     expect(label("category", null, "zh-CN")).toBe("");
+  });
+
+  it("capitalises the English names as labels, and leaves the Chinese and the codes", () => {
+    const lists = asLabels({ ...codes.value!, tag: [{ code: "living_alone", zh: "独居", en: "living alone" }] });
+    expect(lists.category[0]).toEqual({ code: "dibao", zh: "低保", en: "Minimum living allowance" });
+    expect(lists.tag[0]).toEqual({ code: "living_alone", zh: "独居", en: "Living alone" });
   });
 
   it("shows fen as yuan and reads yuan back as fen", () => {

@@ -19,6 +19,7 @@ const page = {
     categories: { dibao: 12 },
     tags: {},
     disability_kinds: {},
+    disability_grades: {},
     work_abilities: {},
   },
 };
@@ -175,6 +176,29 @@ describe("the registry list", () => {
     await flushPromises();
     const last = calls.filter((c) => c.url.endsWith("/search")).pop();
     expect((last?.body as { disability_grade?: number }).disability_grade).toBe(2);
+  });
+
+  it("applies a category picked at once, as a street, and counts the disability grades", async () => {
+    page.facets.disability_grades = { "2": 3 };
+    try {
+      const wrapper = mount(HouseholdsView, { global: { plugins: [i18n] }, attachTo: document.body });
+      await flushPromises();
+      const searches = () => calls.filter((c) => c.url.endsWith("/search"));
+      const before = searches().length;
+      const select = wrapper.findComponent({ name: "ElSelect" });
+      select.vm.$emit("update:modelValue", "dibao");
+      select.vm.$emit("change", "dibao");
+      await flushPromises();
+      expect(searches().length).toBe(before + 1);
+      expect((searches().pop()?.body as { category?: string }).category).toBe("dibao");
+      await wrapper.find("[data-testid=more-filters]").trigger("click");
+      await flushPromises();
+      const view = wrapper.vm as unknown as { gradeLabel: (g: number) => string };
+      expect([view.gradeLabel(2), view.gradeLabel(1)]).toEqual(["2 级 (3)", "1 级 (0)"]);
+      wrapper.unmount();
+    } finally {
+      page.facets.disability_grades = {};
+    }
   });
 
   it("asks for the counts beside the page, again only when the filter changes, not when paging", async () => {

@@ -88,7 +88,7 @@ describe("counts beside divisions", () => {
   });
 
   it("counts only the parts of the area the search counted", () => {
-    const facets = { area: "430602000000", divisions: { "430602001000": 12 }, categories: {}, tags: {}, disability_kinds: {}, work_abilities: {} };
+    const facets = { area: "430602000000", divisions: { "430602001000": 12 }, categories: {}, tags: {}, disability_kinds: {}, disability_grades: {}, work_abilities: {} };
     expect(divisionCount(facets, "430602001000")).toBe(12);
     expect(divisionCount(facets, "430602002000")).toBe(0);
     expect(divisionCount(facets, "430602001001")).toBeUndefined();
