@@ -586,6 +586,19 @@ async fn an_export_masks_ids_says_who_and_is_audited() {
         assert!(row[5].contains("********"), "{row:?}");
         assert!(mine.iter().any(|h| h.number == row[0]), "only street A: {row:?}");
     }
+    // A second sheet lists every member of the households listed, one row each, IDs masked.
+    let members = read_sheet(&bytes, 1);
+    assert_eq!((members[3][0].as_str(), members[3][4].as_str()), ("户编号", "身份证号"), "{:?}", members[3]);
+    let listed: std::collections::HashSet<&str> = rows[4..].iter().map(|r| r[0].as_str()).collect();
+    let expected: usize = mine.iter().filter(|h| listed.contains(h.number.as_str())).map(|h| h.members.len()).sum();
+    assert_eq!(members.len() - 4, expected, "every member of the households listed");
+    for row in &members[4..] {
+        assert!(listed.contains(row[0].as_str()), "{row:?}");
+        let household = mine.iter().find(|h| h.number == row[0]).unwrap();
+        let person = household.members.iter().find(|m| m.name == row[2]).unwrap_or_else(|| panic!("{row:?}"));
+        let id = person.id_number.as_str();
+        assert_eq!(row[4], format!("{}********{}", &id[..6], &id[14..]), "{row:?}");
+    }
     let trail = app
         .store
         .audit_page(&zhongfu_store::identity::AuditFilter {

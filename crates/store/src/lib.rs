@@ -137,6 +137,16 @@ pub trait RegistryStore {
     /// The household page (一户一表), if it lies within the scope.
     async fn household(&self, scope: &Scope, id: i64, today: NaiveDate) -> Result<Option<HouseholdDetail>>;
 
+    /// The members of `households` that lie within the scope, each with its
+    /// household's id, in the households' order (head first, then by age); for
+    /// an export, so without their disability certificates.
+    async fn members_of(
+        &self,
+        scope: &Scope,
+        households: &[i64],
+        today: NaiveDate,
+    ) -> Result<Vec<(i64, registry::MemberView)>>;
+
     /// A member's full ID number, if within the scope; the reveal is audited.
     async fn reveal_id_number(&self, actor: &Actor, scope: &Scope, person_id: i64) -> Result<Option<String>>;
 

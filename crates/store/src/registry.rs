@@ -1065,6 +1065,16 @@ pub(crate) const SELECT_MEMBERS: &str = "
       FROM person WHERE household_id = $1
      ORDER BY CASE WHEN relation = 'head' THEN 0 ELSE 1 END, birth_date, id";
 
+/// The members of some households (their certificates left out); the caller
+/// appends the scope's prefix, then ` AND p.household_id IN (ids…)`.
+pub(crate) const SELECT_MEMBERS_OF: &str = "
+    SELECT p.household_id, p.id, p.name, p.id_masked, p.sex, p.birth_date, p.relation, p.phone_masked, p.marital,
+           p.health, p.disability_kind, CAST(p.disability_grade AS BIGINT) AS disability_grade,
+           NULL AS disability_cert, p.work_ability, p.employment, p.schooling,
+           p.monthly_income_fen, p.death_date, p.unrecorded
+      FROM person p JOIN household h ON h.id = p.household_id
+     WHERE h.community LIKE ";
+
 pub(crate) const SELECT_HOLDINGS: &str = "
     SELECT id, person_id, category, start_date, end_date FROM holding
      WHERE household_id = $1 ORDER BY start_date, id";

@@ -171,6 +171,26 @@ macro_rules! registry_store {
             self.read_household(&mut conn, scope, id, today).await
         }
 
+        async fn members_of(
+            &self,
+            scope: &Scope,
+            households: &[i64],
+            today: NaiveDate,
+        ) -> Result<Vec<(i64, $crate::registry::MemberView)>> {
+            let order: HashMap<i64, usize> = households.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+            let mut members = Vec::new();
+            for chunk in households.chunks($crate::registry::LOOKUP_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::SELECT_MEMBERS_OF);
+                q.push_bind(format!("{}%", scope.prefix())).push(" AND p.household_id IN ");
+                $crate::registry::push_ids(&mut q, chunk);
+                for row in q.build().fetch_all(&self.pool).await? {
+                    members.push((row.try_get::<i64, _>("household_id")?, self.member_view(&row, today)?));
+                }
+            }
+            members.sort_by_key(|(household, m)| (order[household], m.relation != "head", m.birth_date, m.id));
+            Ok(members)
+        }
+
         async fn reveal_id_number(&self, actor: &Actor, scope: &Scope, person_id: i64) -> Result<Option<String>> {
             let sealed = self.reveal_sealed(actor, scope, $crate::registry::SEALED_ID, person_id, "person.reveal_id").await?;
             Ok(sealed.flatten())
@@ -1291,6 +1311,37 @@ macro_rules! registry_store {
                 .await?)
         }
 
+        /// A member as a row of `SELECT_MEMBERS` (or `SELECT_MEMBERS_OF`) reads.
+        fn member_view(&self, m: &<$db as sqlx::Database>::Row, today: NaiveDate) -> Result<$crate::registry::MemberView> {
+            use $crate::registry::MemberView;
+            let birth_date: NaiveDate = m.try_get("birth_date")?;
+            Ok(MemberView {
+                id: m.try_get("id")?,
+                name: m.try_get("name")?,
+                id_masked: m.try_get("id_masked")?,
+                sex: m.try_get("sex")?,
+                birth_date,
+                age: zhongfu_domain::id_number::age_on(birth_date, today),
+                relation: m.try_get("relation")?,
+                phone_masked: m.try_get("phone_masked")?,
+                marital: m.try_get("marital")?,
+                health: m.try_get("health")?,
+                disability_kind: m.try_get("disability_kind")?,
+                disability_grade: m.try_get("disability_grade")?,
+                disability_cert_masked: m
+                    .try_get::<Option<Vec<u8>>, _>("disability_cert")?
+                    .and_then(|c| self.keys.decrypt(&c).ok())
+                    .filter(|c| !c.is_empty())
+                    .map(|c| zhongfu_domain::ledger::mask_id_text(&c)),
+                work_ability: m.try_get("work_ability")?,
+                employment: m.try_get("employment")?,
+                schooling: m.try_get("schooling")?,
+                monthly_income_fen: m.try_get("monthly_income_fen")?,
+                death_date: m.try_get("death_date")?,
+                unrecorded: $crate::registry::unrecorded_facts(m.try_get("unrecorded")?),
+            })
+        }
+
         /// The household page within the scope, read on `conn` (a pool's or a transaction's).
         async fn read_household(
             &self,
@@ -1299,7 +1350,7 @@ macro_rules! registry_store {
             id: i64,
             today: NaiveDate,
         ) -> Result<Option<HouseholdDetail>> {
-            use $crate::registry::{HoldingView, MemberView};
+            use $crate::registry::HoldingView;
             let paired = if scope.paired_only() { scope.account().unwrap_or(-1) } else { 0 };
             let Some(r) = sqlx::query($crate::registry::SELECT_DETAIL)
                 .bind(id)
@@ -1311,37 +1362,7 @@ macro_rules! registry_store {
                 return Ok(None);
             };
             let members = sqlx::query($crate::registry::SELECT_MEMBERS).bind(id).fetch_all(&mut *conn).await?;
-            let members = members
-                .iter()
-                .map(|m| {
-                    let birth_date: NaiveDate = m.try_get("birth_date")?;
-                    Ok(MemberView {
-                        id: m.try_get("id")?,
-                        name: m.try_get("name")?,
-                        id_masked: m.try_get("id_masked")?,
-                        sex: m.try_get("sex")?,
-                        birth_date,
-                        age: zhongfu_domain::id_number::age_on(birth_date, today),
-                        relation: m.try_get("relation")?,
-                        phone_masked: m.try_get("phone_masked")?,
-                        marital: m.try_get("marital")?,
-                        health: m.try_get("health")?,
-                        disability_kind: m.try_get("disability_kind")?,
-                        disability_grade: m.try_get("disability_grade")?,
-                        disability_cert_masked: m
-                            .try_get::<Option<Vec<u8>>, _>("disability_cert")?
-                            .and_then(|c| self.keys.decrypt(&c).ok())
-                            .filter(|c| !c.is_empty())
-                            .map(|c| zhongfu_domain::ledger::mask_id_text(&c)),
-                        work_ability: m.try_get("work_ability")?,
-                        employment: m.try_get("employment")?,
-                        schooling: m.try_get("schooling")?,
-                        monthly_income_fen: m.try_get("monthly_income_fen")?,
-                        death_date: m.try_get("death_date")?,
-                        unrecorded: $crate::registry::unrecorded_facts(m.try_get("unrecorded")?),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let members = members.iter().map(|m| self.member_view(m, today)).collect::<Result<Vec<_>>>()?;
             let holdings: Vec<(i64, Option<i64>, String, NaiveDate, Option<NaiveDate>)> =
                 sqlx::query_as($crate::registry::SELECT_HOLDINGS).bind(id).fetch_all(&mut *conn).await?;
             Ok(Some(HouseholdDetail {

@@ -1095,15 +1095,29 @@ pub async fn export(
         None => None,
     };
     let described = search.describe(division.as_deref());
+    // The members of the households listed, as many households' as the member sheet holds.
+    let (mut listed, mut persons) = (Vec::new(), 0);
+    for h in &page.items {
+        persons += h.members.max(1);
+        if persons > MEMBER_EXPORT_LIMIT {
+            break;
+        }
+        listed.push(h.id);
+    }
+    let members = state.store.members_of(&p.scope(), &listed, today()).await?;
     let event = AuditEvent {
         action: "household.export".into(),
         entity: "household".into(),
         entity_id: String::new(),
-        diff: serde_json::json!({ "filter": described, "households": [null, page.items.len()] }).to_string(),
+        diff: serde_json::json!({
+            "filter": described, "households": [null, page.items.len()], "persons": [null, members.len()],
+        })
+        .to_string(),
     };
     state.store.record_audit(&p.actor(), &event).await?;
     let who = format!("{}（{}）", p.account.display_name, p.account.username);
-    let bytes = tokio::task::spawn_blocking(move || export_workbook(&page, &who, &described))
+    let members = Members { rows: members, households: listed.len() };
+    let bytes = tokio::task::spawn_blocking(move || export_workbook(&page, &members, &who, &described))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
@@ -1114,7 +1128,21 @@ pub async fn export(
     ))
 }
 
-fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+/// Members an export lists on its member sheet (the households' sheet lists up to [`EXPORT_LIMIT`]).
+const MEMBER_EXPORT_LIMIT: i64 = 100_000;
+
+/// The member sheet's rows: the members of the first `households` of the list.
+struct Members {
+    rows: Vec<(i64, zhongfu_store::registry::MemberView)>,
+    households: usize,
+}
+
+fn export_workbook(
+    page: &HouseholdPage,
+    members: &Members,
+    who: &str,
+    filter: &str,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
@@ -1125,16 +1153,13 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
     let money = Format::new().set_num_format("#,##0.00");
     sheet.write_string_with_format(0, 0, "困难家庭名册", &title)?;
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M");
+    let stamp = format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}");
     let truncated = if page.total > page.items.len() as i64 {
         format!("；共{}户，仅导出前{}户，请缩小筛选范围", page.total, page.items.len())
     } else {
         String::new()
     };
-    sheet.write_string(
-        1,
-        0,
-        crate::sheets::fits(&format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}{truncated}")),
-    )?;
+    sheet.write_string(1, 0, crate::sheets::fits(&format!("{stamp}{truncated}")))?;
     let headers = [
         "户编号",
         "社区代码",
@@ -1176,6 +1201,79 @@ fn export_workbook(page: &HouseholdPage, who: &str, filter: &str) -> Result<Vec<
     }
     sheet.set_freeze_panes(4, 0)?;
     for (col, width) in (0u16..).zip([14.0, 14.0, 18.0, 30.0, 10.0, 22.0, 14.0, 8.0, 14.0, 14.0, 24.0, 20.0]) {
+        sheet.set_column_width(col, width)?;
+    }
+    // One row per member, as a ledger (花名册) has them, under the households' numbers.
+    let sheet = book.add_worksheet();
+    sheet.set_name("家庭成员")?;
+    sheet.write_string_with_format(0, 0, "困难家庭成员名册", &title)?;
+    let truncated = if members.households < page.items.len() {
+        format!("；仅列出前{}户的成员，请缩小筛选范围", members.households)
+    } else {
+        String::new()
+    };
+    sheet.write_string(1, 0, crate::sheets::fits(&format!("{stamp}{truncated}")))?;
+    let headers = [
+        "户编号",
+        "社区",
+        "姓名",
+        "与户主关系",
+        "身份证号",
+        "性别",
+        "年龄",
+        "联系电话",
+        "婚姻状况",
+        "健康状况",
+        "残疾类别",
+        "残疾等级",
+        "劳动能力",
+        "就业状况",
+        "在校情况",
+        "月收入(元)",
+        "死亡日期",
+    ];
+    for (col, h) in (0u16..).zip(headers) {
+        sheet.write_string_with_format(3, col, h, &bold)?;
+    }
+    let households: std::collections::HashMap<i64, &zhongfu_store::registry::HouseholdSummary> =
+        page.items.iter().map(|h| (h.id, h)).collect();
+    for (row, (household, m)) in (4u32..).zip(&members.rows) {
+        let Some(h) = households.get(household) else { continue };
+        let coded = |code: &str, label: fn(&str) -> Option<&'static str>| label(code).unwrap_or(code).to_owned();
+        let values = [
+            h.number.clone(),
+            h.community_name.clone(),
+            m.name.clone(),
+            coded(&m.relation, |c| Relation::parse(c).map(|r| r.label_zh())),
+            m.id_masked.clone(),
+            if m.sex == "male" { "男" } else { "女" }.to_owned(),
+        ];
+        for (col, v) in (0u16..).zip(&values) {
+            sheet.write_string_with_format(row, col, crate::sheets::fits(v), &text)?;
+        }
+        sheet.write_number(row, 6, f64::from(m.age))?;
+        let facts = [
+            m.phone_masked.clone().unwrap_or_default(),
+            coded(&m.marital, |c| Marital::parse(c).map(|v| v.label_zh())),
+            coded(&m.health, |c| Health::parse(c).map(|v| v.label_zh())),
+            m.disability_kind
+                .as_deref()
+                .map(|k| coded(k, |c| DisabilityKind::parse(c).map(|v| v.label_zh())))
+                .unwrap_or_default(),
+            m.disability_grade.map(|g| format!("{g}级")).unwrap_or_default(),
+            coded(&m.work_ability, |c| WorkAbility::parse(c).map(|v| v.label_zh())),
+            coded(&m.employment, |c| Employment::parse(c).map(|v| v.label_zh())),
+            coded(&m.schooling, |c| Schooling::parse(c).map(|v| v.label_zh())),
+        ];
+        for (col, v) in (7u16..).zip(&facts) {
+            sheet.write_string_with_format(row, col, crate::sheets::fits(v), &text)?;
+        }
+        sheet.write_number_with_format(row, 15, m.monthly_income_fen as f64 / 100.0, &money)?;
+        sheet.write_string(row, 16, m.death_date.map(|d| d.to_string()).unwrap_or_default())?;
+    }
+    sheet.set_freeze_panes(4, 0)?;
+    let widths = [14.0, 18.0, 10.0, 10.0, 22.0, 6.0, 6.0, 14.0, 10.0, 10.0, 10.0, 8.0, 10.0, 10.0, 10.0, 12.0, 12.0];
+    for (col, width) in (0u16..).zip(widths) {
         sheet.set_column_width(col, width)?;
     }
     book.save_to_buffer()
