@@ -1690,6 +1690,17 @@ async fn a_reimport_counts_and_writes_only_the_members_it_changes() {
     // And once more: nothing to change.
     let report: Value = import(&app, &worker, "?dry_run=false", ledger(300).into_bytes()).await.json().await.unwrap();
     assert_eq!(report["totals"]["persons_unchanged"], 3, "{report}");
+    // A sheet that leaves a member out changes nothing: the member stays, the version too.
+    let version = app.get_as(&worker, &path).await.json::<Value>().await.unwrap()["version"].clone();
+    let without_child = ledger(300).lines().take(3).map(|l| format!("{l}\n")).collect::<String>();
+    let report: Value = import(&app, &worker, "?dry_run=false", without_child.into_bytes()).await.json().await.unwrap();
+    assert_eq!(
+        (&report["totals"]["households_unchanged"], &report["totals"]["persons_unchanged"]),
+        (&json!(1), &json!(2)),
+        "{report}"
+    );
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!((&page["version"], page["members"].as_array().unwrap().len()), (&version, 3), "{page}");
 }
 
 #[tokio::test]

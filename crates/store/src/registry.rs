@@ -309,8 +309,9 @@ pub(crate) fn import_event(action: &str, batch: &SealedBatch<'_>) -> crate::Audi
     }
 }
 
-/// A keyed digest of everything a household holds, full ID numbers included:
-/// equal digests mean a re-import would change nothing. A category's start is
+/// A keyed digest of what a household holds itself (each member has their own,
+/// [`member_digest`]): equal digests, the members' equal too, mean a re-import
+/// would change nothing; a member the sheet leaves out changes nothing. A category's start is
 /// left out: a ledger does not say it (an import starts it in the import's
 /// month), so the same sheet imported again next month is still unchanged.
 ///
@@ -319,7 +320,7 @@ pub(crate) fn import_event(action: &str, batch: &SealedBatch<'_>) -> crate::Audi
 /// income column then differs from one without the column); a sheet with all of
 /// them, like a household written whole, adds nothing, as before.
 pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
-    let mut r = Record(Vec::with_capacity(160 * (h.members.len() + 1)));
+    let mut r = Record(Vec::with_capacity(160));
     r.text(&h.number);
     // Without the column, the community is the one chosen for the import, which a
     // registered household does not take.
@@ -343,16 +344,12 @@ pub(crate) fn digest(keys: &PiiKeys, h: &Household, said: Said) -> Vec<u8> {
     for tag in &h.tags {
         r.text(tag.code());
     }
-    r.holdings(&h.categories).num(h.members.len() as i64);
-    for m in &h.members {
-        r.member(m, said);
-    }
-    r.said(said);
+    r.holdings(&h.categories).said(said);
     keys.blind_index_bytes(IndexKind::Record, &r.0)
 }
 
-/// A keyed digest of what a sheet says of one member, as [`digest`] writes it
-/// into their household's: equal digests mean the sheet would change nothing of them.
+/// A keyed digest of what a sheet says of one member: equal digests mean the sheet
+/// would change nothing of them.
 pub(crate) fn member_digest(keys: &PiiKeys, m: &Person, said: Said) -> Vec<u8> {
     let mut r = Record(Vec::with_capacity(160));
     r.text("member").member(m, said).said(said);
@@ -1612,7 +1609,9 @@ pub(crate) fn plan(batch: &ImportBatch, existing: &ExistingHouseholds, registere
             // Another family under the same number: a worker's own numbering, or a typo.
             Some(e) if e.peopled && !shared[i] => plan.conflicts.push(conflict(ConflictReason::NumberOfAnother)),
             Some(e) => {
-                if e.digest.as_deref() == Some(batch.digest(i)) {
+                // Members the sheet leaves out stay as they are: they change nothing.
+                let members_same = unregistered[i] == 0 && same_members[i] == h.members.len();
+                if members_same && e.digest.as_deref() == Some(batch.digest(i)) {
                     plan.unchanged.push(i);
                 } else {
                     plan.changed.push((i, e.id));
@@ -1732,7 +1731,7 @@ mod tests {
         let keys = PiiKeys::new(1, &[7; 32]);
         let base = digest(&keys, &household(), Said::all());
         assert_eq!(digest(&keys, &household(), Said::all()), base, "the same household, the same digest");
-        let changed: [fn(&mut Household); 10] = [
+        let changed: [fn(&mut Household); 6] = [
             |h| h.address.push('A'),
             |h| {
                 h.income_items
@@ -1741,6 +1740,20 @@ mod tests {
             |h| h.phone = Some(String::new()),
             |h| h.assets = Fen(1),
             |h| h.tags.push(Tag::LivingAlone),
+            // Text moved from one field to the next is a change.
+            |h| {
+                h.number.push('洞');
+                h.address = h.address.replacen('洞', "", 1);
+            },
+        ];
+        for (i, change) in changed.iter().enumerate() {
+            let mut h = household();
+            change(&mut h);
+            assert_ne!(digest(&keys, &h, Said::all()), base, "change {i}");
+        }
+        // A member's facts are in the member's digest, not the household's.
+        let member = |h: &Household, j: usize| member_digest(&keys, &h.members[j], Said::all());
+        let changed: [fn(&mut Household); 4] = [
             |h| h.members[1].monthly_income = Fen(1),
             |h| h.members[1].death_date = NaiveDate::from_ymd_opt(2026, 1, 1),
             |h| {
@@ -1750,30 +1763,28 @@ mod tests {
                     end: None,
                 })
             },
-            // Text moved from one field to the next is a change.
-            |h| {
-                h.members[0].name = "张三李".to_owned();
-                h.members[1].name = "四".to_owned();
-            },
-            |h| {
-                h.members.pop();
-            },
+            |h| h.members[1].name.push('五'),
         ];
         for (i, change) in changed.iter().enumerate() {
             let mut h = household();
             change(&mut h);
-            assert_ne!(digest(&keys, &h, Said::all()), base, "change {i}");
+            assert_ne!(member(&h, 1), member(&household(), 1), "member change {i}");
+            assert_eq!(digest(&keys, &h, Said::all()), base, "member change {i}");
+            assert_eq!(member(&h, 0), member(&household(), 0), "member change {i}");
         }
+        let mut fewer = household();
+        fewer.members.pop();
+        assert_eq!(digest(&keys, &fewer, Said::all()), base, "a member left out changes nothing of the household");
         // The same categories imported in another month (their start is the import's month) are no change.
         let held = |start: (i32, u32)| {
             let mut h = household();
             let start = NaiveDate::from_ymd_opt(start.0, start.1, 1).unwrap();
             h.categories.push(Holding { category: Category::Dibao, start, end: None });
             h.members[0].categories.push(Holding { category: Category::Tekun, start, end: None });
-            digest(&keys, &h, Said::all())
+            (digest(&keys, &h, Said::all()), member_digest(&keys, &h.members[0], Said::all()))
         };
         assert_eq!(held((2026, 11)), held((2026, 12)));
-        assert_ne!(held((2026, 11)), base);
+        assert_ne!(held((2026, 11)).0, base);
         // A sheet without some of the fields leaves them as stored: its digest says so, and a
         // sheet with those columns left blank is another sheet. One with all of them is as whole.
         use zhongfu_domain::ledger::Field;
@@ -1790,8 +1801,13 @@ mod tests {
         let mut older = household();
         older.members[1].marital = zhongfu_domain::registry::Marital::Widowed;
         assert_ne!(older.members[1].marital, household().members[1].marital);
-        assert_eq!(digest(&keys, &older, without), a);
-        assert_ne!(digest(&keys, &older, Said::all()), base, "where the sheet says it, it counts");
+        let member = |h: &Household, said| member_digest(&keys, &h.members[1], said);
+        assert_eq!(member(&older, without), member(&household(), without));
+        assert_ne!(
+            member(&older, Said::all()),
+            member(&household(), Said::all()),
+            "where the sheet says it, it counts"
+        );
     }
 
     #[test]
