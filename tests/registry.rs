@@ -1941,6 +1941,10 @@ async fn counts_per_filter_option_equal_the_lists_they_lead_to() {
     assert_facets_match(&app, &worker, json!({})).await;
     let narrowed = search(&app, &district, json!({"division": STREET_A})).await;
     assert_eq!(narrowed["facets"]["divisions"], page["facets"]["divisions"]);
+    // Beside the street's communities, its sibling streets are counted as without the choice.
+    let whole = search(&app, &district, json!({})).await;
+    assert_eq!(narrowed["facets"]["around"], whole["facets"]["divisions"], "{narrowed}");
+    assert_eq!(whole["facets"]["around"], json!({}), "nothing chosen, nothing around");
     // A category filter narrows the other facets, not its own (one whose households have tags to count).
     let mut chosen = None;
     for category in page["facets"]["categories"].as_object().unwrap().keys() {

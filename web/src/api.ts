@@ -292,6 +292,8 @@ export interface HouseholdFacets {
   /** The area whose parts `divisions` counts (the filter's division, else the jurisdiction). */
   area: string;
   divisions: Record<string, number>;
+  /** Above a division chosen: the parts of each division it lies in, that choice left out. */
+  around: Record<string, number>;
   categories: Record<string, number>;
   tags: Record<string, number>;
   /** Households with a living member of each disability type (meeting the other member criteria). */

@@ -75,10 +75,14 @@ export function parentCode(code: string): string | undefined {
   return undefined;
 }
 
-/** A division's count when the last search counted its siblings; undefined when it was not counted. */
+/** A division's count when the last search counted its siblings; undefined when it was not counted.
+ * Above a division chosen, its siblings (and its street's) are counted with that choice left out. */
 export function divisionCount(facets: HouseholdFacets | undefined, code: string): number | undefined {
-  if (!facets || parentCode(code) !== facets.area) return undefined;
-  return facets.divisions[code] ?? 0;
+  if (!facets) return undefined;
+  const parent = parentCode(code);
+  if (parent === facets.area) return facets.divisions[code] ?? 0;
+  const counted = Object.keys(facets.around ?? {}).map(parentCode);
+  return parent !== undefined && counted.includes(parent) ? (facets.around[code] ?? 0) : undefined;
 }
 
 /** Audit diff keys and the households.* message that names each. */

@@ -573,6 +573,11 @@ pub struct HouseholdFacets {
     /// Matching households per part of `area` (streets of a district, communities of a
     /// street), by 12-digit code; parts without any are absent.
     pub divisions: BTreeMap<String, i64>,
+    /// When the filter chooses a division within the jurisdiction: matching households,
+    /// that choice left out, per part of each division above it up to the jurisdiction
+    /// (a chosen street's sibling streets; a chosen community's sibling communities and
+    /// its street's siblings), by 12-digit code.
+    pub around: BTreeMap<String, i64>,
     /// Per category held today by the household or a member.
     pub categories: BTreeMap<String, i64>,
     pub tags: BTreeMap<String, i64>,

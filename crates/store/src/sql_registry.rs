@@ -88,18 +88,23 @@ macro_rules! registry_store {
         }
 
         async fn household_facets(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<$crate::registry::HouseholdFacets> {
-            use $crate::registry::{CATEGORY_FACET, GROUP_CATEGORY, HouseholdFacets, full_code, push_household_filter};
+            use $crate::registry::{CATEGORY_FACET, GROUP_CATEGORY, HouseholdFacets, push_household_filter};
             let remembered = self.remembered(scope, filter).await?;
             if let Some(facets) = remembered.as_ref().and_then(|(key, seq)| self.facets.get(key, *seq)) {
                 return Ok(facets);
             }
             let area = HouseholdFacets::area(scope, filter);
-            // One grouped query per facet. The part length is one of five fixed numbers, not input.
-            let len = HouseholdFacets::part_len(&area);
-            let mut q = sqlx::QueryBuilder::<$db>::new(format!("SELECT substr(h.community, 1, {len}) AS part, COUNT(*) FROM household h WHERE "));
-            push_household_filter!(q, scope, filter, self.keys);
-            q.push(" GROUP BY substr(h.community, 1, ").push(len.to_string()).push(")");
-            let parts: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+            let parts = self.count_parts(scope, filter, &area).await?;
+            // Above a division chosen within the jurisdiction, the parts of each division it
+            // lies in, that choice left out (the street's sibling streets…).
+            let mut around = std::collections::BTreeMap::new();
+            let mut within = area;
+            while within != *scope.jurisdiction() && let Some(parent) = within.parent() {
+                let mut others = filter.clone();
+                others.division = Some(parent);
+                around.extend(self.count_parts(scope, &others, &parent).await?);
+                within = parent;
+            }
 
             let mut others = filter.clone();
             others.category = None;
@@ -153,7 +158,8 @@ macro_rules! registry_store {
             let [disability_kinds, disability_grades, work_abilities] = member_counts;
             let facets = HouseholdFacets {
                 area: area.as_str().to_owned(),
-                divisions: parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect(),
+                divisions: parts,
+                around,
                 categories: categories.into_iter().collect(),
                 tags: tag_counts,
                 disability_kinds,
@@ -927,6 +933,25 @@ macro_rules! registry_store {
             };
             let seq: i64 = sqlx::query_scalar($crate::registry::AUDIT_SEQ).fetch_one(&self.pool).await?;
             Ok(Some((key, seq)))
+        }
+
+        /// Matching households per part of `area` (the filter's division within it), by 12-digit code.
+        async fn count_parts(
+            &self,
+            scope: &Scope,
+            filter: &HouseholdFilter,
+            area: &zhongfu_domain::DivisionCode,
+        ) -> Result<std::collections::BTreeMap<String, i64>> {
+            use $crate::registry::{HouseholdFacets, full_code, push_household_filter};
+            // The part length is one of five fixed numbers, not input.
+            let len = HouseholdFacets::part_len(area);
+            let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                "SELECT substr(h.community, 1, {len}) AS part, COUNT(*) FROM household h WHERE "
+            ));
+            push_household_filter!(q, scope, filter, self.keys);
+            q.push(" GROUP BY substr(h.community, 1, ").push(len.to_string()).push(")");
+            let parts: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+            Ok(parts.into_iter().map(|(p, n)| (full_code(&p), n)).collect())
         }
 
         async fn count_households(&self, scope: &Scope, filter: &HouseholdFilter) -> Result<i64> {

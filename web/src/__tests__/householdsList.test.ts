@@ -19,7 +19,7 @@ const page = {
     categories: { dibao: 12 },
     tags: {},
     disability_kinds: {},
-    disability_grades: {},
+    disability_grades: {}, around: {},
     work_abilities: {},
   },
 };

@@ -88,11 +88,25 @@ describe("counts beside divisions", () => {
   });
 
   it("counts only the parts of the area the search counted", () => {
-    const facets = { area: "430602000000", divisions: { "430602001000": 12 }, categories: {}, tags: {}, disability_kinds: {}, disability_grades: {}, work_abilities: {} };
+    const facets = { area: "430602000000", divisions: { "430602001000": 12 }, categories: {}, tags: {}, disability_kinds: {}, disability_grades: {}, around: {}, work_abilities: {} };
     expect(divisionCount(facets, "430602001000")).toBe(12);
     expect(divisionCount(facets, "430602002000")).toBe(0);
     expect(divisionCount(facets, "430602001001")).toBeUndefined();
     expect(divisionCount(undefined, "430602001000")).toBeUndefined();
+  });
+
+  it("counts a chosen street's siblings beside its communities", () => {
+    const facets = {
+      area: "430602001000",
+      divisions: { "430602001001": 5 },
+      around: { "430602001000": 7, "430602002000": 3 },
+      categories: {}, tags: {}, disability_kinds: {}, disability_grades: {}, work_abilities: {},
+    };
+    expect(divisionCount(facets, "430602001001")).toBe(5);
+    expect(divisionCount(facets, "430602001002")).toBe(0);
+    expect(divisionCount(facets, "430602002000")).toBe(3);
+    expect(divisionCount(facets, "430602003000")).toBe(0);
+    expect(divisionCount(facets, "430602002001")).toBeUndefined();
   });
 });
 
