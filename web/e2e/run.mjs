@@ -306,6 +306,9 @@ try {
   await page.locator(".el-message-box__btns .el-button--primary").click();
   await page.getByTestId("members").getByText(head).waitFor();
   check(true, "the full ID number shows after a confirmed reveal");
+  // The household's history shows the reveal at once, naming whose number it was.
+  await page.getByText("查看完整身份证号").first().waitFor();
+  check((await page.locator("body").innerText()).includes("成员："), "the reveal is in the household's history, naming the member");
   await page.screenshot({ path: shots + "household.png", fullPage: true });
   // Printed: the members as one plain table in the page's width (the screen's table is hidden).
   // The signed-in name, read from the header before printing hides it.
