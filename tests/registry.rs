@@ -1017,6 +1017,63 @@ async fn an_id_stored_as_a_number_a_changed_mapping_and_a_corrupt_file() {
     assert_eq!(res.status(), 400);
 }
 
+/// A workbook a program wrote, its formulas saved without their results: a dry run says
+/// so, and the import refuses it rather than write blanks over what is registered.
+#[tokio::test]
+async fn formulas_saved_without_their_results_are_said_and_refuse_the_import() {
+    use std::io::Write;
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    let text = |cell: &str, v: &str| format!(r#"<c r="{cell}" t="inlineStr"><is><t>{v}</t></is></c>"#);
+    let header: String = ["A1:户编号", "B1:社区代码", "C1:姓名", "D1:身份证号", "E1:与户主关系", "F1:月收入(元)"]
+        .iter()
+        .map(|c| c.split_once(':').unwrap())
+        .map(|(cell, v)| text(cell, v))
+        .collect();
+    let row = [("A2", "F1"), ("B2", "430602001001"), ("C2", "钱一"), ("D2", ids[0].as_str()), ("E2", "户主")]
+        .iter()
+        .map(|(cell, v)| text(cell, v))
+        .collect::<String>();
+    let sheet = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">{header}</row><row r="2">{row}<c r="F2"><f>100*3</f></c></row></sheetData></worksheet>"#
+    );
+    let parts = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned(),
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned(),
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="台账" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned(),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned(),
+        ),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, xml) in parts {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(xml.as_bytes()).unwrap();
+    }
+    let book = zip.finish().unwrap().into_inner();
+    let report: Value = import(&app, &worker, "?dry_run=true", book.clone()).await.json().await.unwrap();
+    let notices = report["notices"].as_array().unwrap_or_else(|| panic!("{report}"));
+    assert!(notices.iter().any(|n| n["code"] == "formulas_without_values"), "{report}");
+    assert_eq!(report["totals"]["households_new"], 1, "the dry run reads the rest: {report}");
+    let res = import(&app, &worker, "?dry_run=false", book).await;
+    assert_eq!(res.status(), 400);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!((&err["code"], &err["field"]), (&json!("formulas_without_values"), &json!("file")), "{err}");
+    assert_eq!(search(&app, &worker, json!({"number": "F1"})).await["total"], 0, "nothing written");
+}
+
 #[tokio::test]
 async fn a_file_over_the_limit_is_refused_before_reading() {
     let app = TestApp::spawn_with(|c| c.import_max_mb = 1).await;
@@ -1683,7 +1740,7 @@ async fn a_reimport_counts_and_writes_only_the_members_it_changes() {
     let res = send(&app, &worker, reqwest::Method::PUT, &edit, Some(version), form).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let report: Value = import(&app, &worker, "?dry_run=false", ledger(300).into_bytes()).await.json().await.unwrap();
-    assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    assert_eq!(totals(&report), [json!(1), json!(1), json!(2), json!(0)], "only the member edited: {report}");
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     let child = page["members"].as_array().unwrap().iter().find(|m| m["name"] == "冯三").unwrap().clone();
     assert_eq!(child["monthly_income_fen"], 0, "{page}");
@@ -1701,6 +1758,64 @@ async fn a_reimport_counts_and_writes_only_the_members_it_changes() {
     );
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
     assert_eq!((&page["version"], page["members"].as_array().unwrap().len()), (&version, 3), "{page}");
+}
+
+/// A death a ledger records ends the member's categories; the same ledger with the
+/// death cleared gives them back, and one that died in an earlier month keeps the
+/// category's one record however often the household is read again.
+#[tokio::test]
+async fn a_death_a_ledger_clears_gives_back_the_categories_it_ended() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    use chrono::Datelike;
+    let header = "户编号,社区代码,姓名,身份证号,与户主关系,月收入(元),个人救助类别,享受起始日期,死亡日期\n";
+    let since =
+        chrono::Local::now().date_naive().with_day(1).unwrap().checked_sub_months(chrono::Months::new(12)).unwrap();
+    let ledger = |died: &str, income: u32| {
+        format!(
+            "{header}D1,430602001001,冯一,{},户主,{income},,,\nD1,430602001001,陈二,{},配偶,0,特困,{since},{died}\n",
+            ids[0], ids[1]
+        )
+    };
+    let report: Value =
+        import(&app, &worker, "?dry_run=false", ledger("", 500).into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["persons_new"], 2, "{report}");
+    let id = search(&app, &worker, json!({"number": "D1"})).await["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/households/{id}");
+    let tekun = |page: &Value| -> Vec<Value> {
+        page["holdings"].as_array().unwrap().iter().filter(|h| h["category"] == "tekun").cloned().collect()
+    };
+    let today = chrono::Local::now().date_naive();
+    let month_end = |d: chrono::NaiveDate| {
+        let next = d.with_day(1).unwrap().checked_add_months(chrono::Months::new(1)).unwrap();
+        next.pred_opt().unwrap()
+    };
+    let report: Value = import(&app, &worker, "?dry_run=false", ledger(&today.to_string(), 500).into_bytes())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["totals"]["persons_changed"], 1, "{report}");
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!(tekun(&page)[0]["end_date"], month_end(today).to_string(), "the death ends it: {page}");
+    // The death cleared by the sheet: the category runs on, as before.
+    let report: Value =
+        import(&app, &worker, "?dry_run=false", ledger("", 500).into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["persons_changed"], 1, "{report}");
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    assert_eq!((tekun(&page).len(), &tekun(&page)[0]["end_date"]), (1, &Value::Null), "{page}");
+    // A death in an earlier month, then the household read again twice with another change.
+    let earlier = today.with_day(1).unwrap().checked_sub_months(chrono::Months::new(2)).unwrap();
+    for income in [500, 600, 700] {
+        let sheet = ledger(&earlier.to_string(), income);
+        let report: Value = import(&app, &worker, "?dry_run=false", sheet.into_bytes()).await.json().await.unwrap();
+        assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    }
+    let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
+    let held = tekun(&page);
+    assert_eq!(held.len(), 1, "one record of the category, no empty ones: {page}");
+    assert_eq!(held[0]["end_date"], month_end(earlier).to_string(), "{page}");
 }
 
 #[tokio::test]

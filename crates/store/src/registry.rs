@@ -1167,7 +1167,7 @@ pub(crate) const COPY_HOUSEHOLD: &str = "
       FROM household WHERE id = $1
     RETURNING id";
 pub(crate) const CLEAR_DIGEST: &str = "UPDATE household SET digest = NULL WHERE id = $1";
-pub(crate) const CLEAR_MEMBER_DIGESTS: &str = "UPDATE person SET digest = NULL WHERE household_id = $1";
+pub(crate) const CLEAR_MEMBER_DIGEST: &str = "UPDATE person SET digest = NULL WHERE id = $1";
 
 pub(crate) const INCOME_RECORDED: &str = "UPDATE household SET income_unrecorded = FALSE WHERE id = $1";
 
@@ -1468,8 +1468,10 @@ pub(crate) fn merged_income_items(stored: &str, sheet: &[IncomeItem], said: Said
 }
 
 /// Members as stored: (person id, household id, ID blind index, relation).
+/// A registered member as an update from a sheet reads it: id, relation, digest, date of death.
+pub(crate) type StoredMember = (i64, String, Option<Vec<u8>>, Option<NaiveDate>);
 pub(crate) const STORED_MEMBERS: &str =
-    "SELECT id, household_id, id_bidx, relation, digest FROM person WHERE household_id IN ";
+    "SELECT id, household_id, id_bidx, relation, digest, death_date FROM person WHERE household_id IN ";
 /// `(ids…)` after a query's `IN`.
 pub(crate) fn push_ids<DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<DB>, ids: &[i64])
 where
@@ -1550,7 +1552,11 @@ pub(crate) fn holding_changes<'a>(
                 if let Some(next) = last_end.filter(|&e| e >= w.start).and_then(|e| e.succ_opt()) {
                     w.start = next;
                 }
-                changes.insert.push(w)
+                // Ended before it would begin: the records there cover its time (a member
+                // who died in an earlier month, listed with the category the death ended).
+                if w.holding.end.is_none_or(|end| end >= w.start) {
+                    changes.insert.push(w)
+                }
             }
         }
     }

@@ -369,7 +369,7 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
-            Self::clear_digests(&mut tx, household_id).await?;
+            Self::clear_digests(&mut tx, household_id, Some(person_id)).await?;
             // A member's income recorded records the household's, as an amount typed in
             // the household's form does: the sweep can then decide on its income.
             let income_recorded = before.income_unrecorded && edit.monthly_income.0 != member.monthly_income_fen;
@@ -433,7 +433,14 @@ macro_rules! registry_store {
                     (*id, "household.holding_remove")
                 }
             };
-            Self::clear_digests(&mut tx, household_id).await?;
+            // A member's category is in the member's digest, the household's in its own.
+            let owner = match edit {
+                HoldingEdit::Add { person_id, .. } => *person_id,
+                HoldingEdit::Dates { id, .. } | HoldingEdit::Remove { id } => {
+                    before.holdings.iter().find(|h| h.id == *id).and_then(|h| h.person_id)
+                }
+            };
+            Self::clear_digests(&mut tx, household_id, owner).await?;
             append_audit!(tx, actor, &$crate::registry::household_event(action, household_id, edit.diff(&before, id)));
             tx.commit().await?;
             Ok(EditOutcome::Saved(new_version))
@@ -464,7 +471,7 @@ macro_rules! registry_store {
                     other => Err(other),
                 };
             }
-            Self::clear_digests(&mut tx, household_id).await?;
+            Self::clear_digests(&mut tx, household_id, None).await?;
             let diff = serde_json::json!({
                 "member": [null, { "name": person.name, "id_number": person.id_number.masked(), "relation": person.relation.code() }]
             });
@@ -493,7 +500,7 @@ macro_rules! registry_store {
                 return Ok(EditOutcome::Conflict("remove_head"));
             }
             sqlx::query($crate::registry::DELETE_MEMBER).bind(person_id).bind(household_id).execute(&mut *tx).await?;
-            Self::clear_digests(&mut tx, household_id).await?;
+            Self::clear_digests(&mut tx, household_id, None).await?;
             let diff = serde_json::json!({
                 "member": [{ "person": person_id, "name": member.name, "id_number": member.id_masked }, null]
             });
@@ -554,7 +561,7 @@ macro_rules! registry_store {
                     .execute(&mut *tx)
                     .await?;
             }
-            Self::clear_digests(&mut tx, id).await?;
+            Self::clear_digests(&mut tx, id, None).await?;
             // Each side names the other by its number, as people know it.
             let diff = serde_json::json!({ "members": [members, null], "into": [null, number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.split", id, diff));
@@ -613,7 +620,7 @@ macro_rules! registry_store {
                 }
             }
             sqlx::query("DELETE FROM household WHERE id = $1").bind(other).execute(&mut *tx).await?;
-            Self::clear_digests(&mut tx, id).await?;
+            Self::clear_digests(&mut tx, id, None).await?;
             // One household now: its assets and its own income are both households'.
             let items = IncomeItem::combined(&before.income_items, &absorbed.income_items);
             let assets = before.assets_fen.saturating_add(absorbed.assets_fen);
@@ -694,8 +701,8 @@ macro_rules! registry_store {
                 .bind(person_id)
                 .execute(&mut *tx)
                 .await?;
-            Self::clear_digests(&mut tx, id).await?;
-            Self::clear_digests(&mut tx, to).await?;
+            Self::clear_digests(&mut tx, id, None).await?;
+            Self::clear_digests(&mut tx, to, None).await?;
             let who = serde_json::json!({ "person": person_id, "name": member.name, "id_number": member.id_masked });
             let diff = serde_json::json!({ "member": [who, null], "moved_to": [null, target.number] }).to_string();
             append_audit!(tx, actor, &$crate::registry::household_event("household.member_move_out", id, diff));
@@ -820,11 +827,18 @@ macro_rules! registry_store {
         }
 
         impl $store {
-        /// Forgets what an import last wrote of a household and its members: changed
-        /// by other means, they are written again by a sheet that says the same.
-        async fn clear_digests(conn: &mut <$db as sqlx::Database>::Connection, household: i64) -> Result<()> {
+        /// Forgets what an import last wrote of a household, and of the member changed
+        /// with it if one: changed by other means, they are written again by a sheet that
+        /// says the same. (Members moved or demoted forget theirs in the same statement.)
+        async fn clear_digests(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            household: i64,
+            member: Option<i64>,
+        ) -> Result<()> {
             sqlx::query($crate::registry::CLEAR_DIGEST).bind(household).execute(&mut *conn).await?;
-            sqlx::query($crate::registry::CLEAR_MEMBER_DIGESTS).bind(household).execute(&mut *conn).await?;
+            if let Some(person) = member {
+                sqlx::query($crate::registry::CLEAR_MEMBER_DIGEST).bind(person).execute(&mut *conn).await?;
+            }
             Ok(())
         }
 
@@ -1025,8 +1039,8 @@ macro_rules! registry_store {
             use zhongfu_domain::ledger::Field;
             use $crate::registry::{DEMOTE_HEAD, END_MEMBER_HOLDINGS, StoredHolding, end_of_month, holding_changes};
             let household_ids: Vec<i64> = ids.values().copied().collect();
-            // Registered members by household and ID blind index: their id, relation and digest.
-            let mut stored: HashMap<(i64, Vec<u8>), (i64, String, Option<Vec<u8>>)> = HashMap::new();
+            // Registered members by household and ID blind index: their id, relation, digest and death.
+            let mut stored: HashMap<(i64, Vec<u8>), $crate::registry::StoredMember> = HashMap::new();
             let mut holdings: Vec<StoredHolding> = Vec::new();
             let items_said = zhongfu_domain::ledger::INCOME_FIELDS.iter().any(|&(f, _)| said.has(f));
             let mut stored_items: HashMap<i64, String> = HashMap::new();
@@ -1038,8 +1052,22 @@ macro_rules! registry_store {
                 }
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_MEMBERS);
                 $crate::registry::push_ids(&mut q, chunk);
-                let rows: Vec<(i64, i64, Vec<u8>, String, Option<Vec<u8>>)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                stored.extend(rows.into_iter().map(|(id, h, bidx, relation, digest)| ((h, bidx), (id, relation, digest))));
+                let rows: Vec<(i64, i64, Vec<u8>, String, Option<Vec<u8>>, Option<chrono::NaiveDate>)> =
+                    q.build_query_as().fetch_all(&mut **tx).await?;
+                stored.extend(rows.into_iter().map(|(id, h, bidx, relation, digest, died)| ((h, bidx), (id, relation, digest, died))));
+            }
+            // A death the sheet clears or corrects gives back what it ended first, as an edit
+            // does (then it ends them from the new date), so the categories compare as they stand.
+            if said.has(Field::DeathDate) {
+                for m in &batch.members {
+                    if let Some((person, _, _, Some(died))) = stored.get(&(ids[m.household], m.id.bidx.clone()))
+                        && m.person.death_date != Some(*died)
+                    {
+                        sqlx::query($crate::registry::RESTORE_MEMBER_HOLDINGS).bind(person).execute(&mut **tx).await?;
+                    }
+                }
+            }
+            for chunk in household_ids.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_HOLDINGS);
                 $crate::registry::push_ids(&mut q, chunk);
                 holdings.extend(q.build_query_as().fetch_all(&mut **tx).await?.into_iter().map(StoredHolding::from_row));
@@ -1108,7 +1136,7 @@ macro_rules! registry_store {
                 // The sheet's head displaces a stored head it does not list as head.
                 let head = h.members.iter().find(|m| m.relation == zhongfu_domain::registry::Relation::Head);
                 let head_bidx = head.map(|m| self.keys.blind_index(IndexKind::IdNumber, m.id_number.as_str()));
-                let stays = head_bidx.is_some_and(|b| stored.get(&(id, b)).is_some_and(|(_, r, _)| r == "head"));
+                let stays = head_bidx.is_some_and(|b| stored.get(&(id, b)).is_some_and(|(_, r, ..)| r == "head"));
                 if !stays {
                     sqlx::query(DEMOTE_HEAD).bind(id).execute(&mut **tx).await?;
                 }
@@ -1122,7 +1150,7 @@ macro_rules! registry_store {
             let mut changed_members: HashMap<i64, (usize, usize)> = HashMap::new();
             for m in &kept {
                 let household = ids[m.household];
-                let (person, _, digest) = &stored[&(household, m.id.bidx.clone())];
+                let (person, _, digest, _) = &stored[&(household, m.id.bidx.clone())];
                 let person = *person;
                 spoken_for.insert(person);
                 // The relation is in the digest: a head the sheet names no more is written.

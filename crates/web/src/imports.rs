@@ -120,8 +120,8 @@ fn notices(said: Said, totals: &Totals, uncomputed: u64) -> Vec<Notice> {
     if uncomputed > 0 {
         out.push(Notice {
             code: "formulas_without_values",
-            message_zh: format!("工作簿中有 {uncomputed} 个公式单元格没有保存计算结果（由程序生成、未经 Excel 或 WPS 保存的文件常见），已读作空白：请用 Excel 或 WPS 打开此文件、保存后重新上传").into(),
-            message_en: format!("{uncomputed} formula cells in the workbook were saved without their results (common in files a program wrote and Excel or WPS never saved) and were read as blank: open the file in Excel or WPS, save it and upload it again").into(),
+            message_zh: format!("工作簿中有 {uncomputed} 个公式单元格没有保存计算结果（由程序生成、未经 Excel 或 WPS 保存的文件常见），此处读作空白，导入时将拒绝此文件：请用 Excel 或 WPS 打开此文件、保存后重新上传").into(),
+            message_en: format!("{uncomputed} formula cells in the workbook were saved without their results (common in files a program wrote and Excel or WPS never saved); they read as blank here, and the import will refuse the file: open it in Excel or WPS, save it and upload it again").into(),
         });
     }
     if totals.total_rows > 0 {
@@ -214,6 +214,10 @@ pub enum ImportError {
     Store(#[from] zhongfu_store::StoreError),
     #[error("the import stopped unexpectedly: {0}")]
     Interrupted(String),
+    #[error(
+        "{0} formula cells of the workbook were saved without their results: open the file in Excel or WPS, save it and import it again"
+    )]
+    Uncomputed(u64),
 }
 
 impl From<ImportError> for ApiError {
@@ -251,6 +255,13 @@ impl From<ImportError> for ApiError {
                 "this community is outside your jurisdiction",
             )
             .with_field("community"),
+            ImportError::Uncomputed(n) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "formulas_without_values",
+                format!("工作簿中有 {n} 个公式单元格没有保存计算结果，读作空白会覆盖已登记的信息，因此未导入：请用 Excel 或 WPS 打开此文件、保存后重新导入"),
+                format!("{n} formula cells of the workbook were saved without their results; read as blank they would overwrite what is registered, so nothing was imported: open the file in Excel or WPS, save it and import it again"),
+            )
+            .with_field("file"),
             ImportError::Store(e) => e.into(),
             ImportError::Interrupted(e) => ApiError::internal(&std::io::Error::other(e)),
         }
@@ -393,6 +404,11 @@ pub async fn run_watched(
         }
     }
     progress.total.store(opened.rows, Ordering::Relaxed);
+    // A formula saved without its value reads as blank, which would write over what is
+    // stored: a dry run says so, an import refuses the file until it is saved by Excel.
+    if !job.dry_run && opened.uncomputed > 0 {
+        return Err(ImportError::Uncomputed(opened.uncomputed));
+    }
     // Headers not recognised: the fullest top row is shown for the worker to map
     // by hand (a dry run), and read with the mapping they chose.
     let (header_index, found, recognised) = match header {

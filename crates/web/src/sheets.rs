@@ -319,7 +319,7 @@ fn check_unzipped_size(bytes: &[u8], cap: u64, part_cap: u64) -> Result<u64, She
         }
         xml.check(size)?;
         total += size;
-        uncomputed += xml.uncomputed.iter().map(|t| t.count).sum::<u64>();
+        uncomputed += xml.uncomputed();
     }
     Ok(uncomputed)
 }
@@ -412,9 +412,10 @@ impl XmlPart {
         let (tag, most): (&[u8], u64) =
             if name.ends_with("styles.xml") { (b"<xf", MAX_STYLES) } else { (b"<mergeCell", MAX_MERGES) };
         let counted = Tally::new(tag);
-        // `<f>…</f></c>`, or a shared formula's `<f …/></c>`: no `<v>` between.
+        // `<f>…</f></c>` or a shared formula's `<f …/></c>`: no value after the formula. An
+        // empty value (`<v/>`, `<v></v>`) is a formula's empty text, as Excel saves it.
         let uncomputed = if name.starts_with("xl/worksheets/") {
-            vec![Tally::new(b"</f></c>"), Tally::new(b"/></c>")]
+            vec![Tally::new(b"</f></c>"), Tally::new(b"/></c>"), Tally::new(b"<v/></c>")]
         } else {
             Vec::new()
         };
@@ -506,6 +507,14 @@ impl XmlPart {
         };
         self.opened.clear();
         kind
+    }
+
+    /// Formula cells without a value: all `/></c>` but those of an empty value, `<v/></c>`.
+    fn uncomputed(&self) -> u64 {
+        match self.uncomputed.as_slice() {
+            [closed, empty, empty_value] => closed.count + empty.count.saturating_sub(empty_value.count),
+            _ => 0,
+        }
     }
 
     /// A piece too long, a DTD, or too many of the counted tag, seen so far.
@@ -981,7 +990,7 @@ fn read_csv(
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(separator).from_reader(text.as_bytes());
     // Bytes: the text is UTF-8 already, so only the cells kept are checked again.
     let mut record = csv::ByteRecord::new();
-    let (mut count, mut inside) = (0, 0);
+    let (mut count, mut inside, mut widest) = (0, 0, 0);
     // Only some columns wanted: none after the last of them.
     let width = only.map_or(MAX_COLUMNS, |o| o.iter().max().map_or(0, |&c| c + 1).min(MAX_COLUMNS));
     while reader.read_byte_record(&mut record).map_err(|e| unreadable(&e))? {
@@ -998,13 +1007,10 @@ fn read_csv(
             (p.line() as usize + blank).saturating_sub(inside)
         });
         let breaks = memchr::memchr_iter(b'\n', record.as_slice()).count();
-        // A cell's own line breaks hold text; a cell whose opening quote is never
-        // closed runs on over the rows below, separators and all.
-        if breaks > 0
-            && record.iter().any(|f| f.splitn(2, |&b| b == b'\n').nth(1).is_some_and(|rest| rest.contains(&separator)))
-        {
+        if breaks > 0 && folds_rows(&record, separator, widest) {
             return Err(SheetError::UnclosedQuote(number));
         }
+        widest = widest.max(record.len());
         inside += breaks;
         let cells = record
             .iter()
@@ -1023,6 +1029,17 @@ fn read_csv(
         }
     }
     Ok(opened)
+}
+
+/// Whether a record holds rows folded into one cell: a cell whose opening quote is
+/// never closed runs on over the rows below, so a line of it holds as many
+/// separators as a row of the sheet (`widest`, the widest record so far). A cell's
+/// own line breaks (Alt+Enter) hold text, a comma or two at most.
+fn folds_rows(record: &csv::ByteRecord, separator: u8, widest: usize) -> bool {
+    let row = widest.saturating_sub(1).max(2);
+    record
+        .iter()
+        .any(|cell| cell.split(|&b| b == b'\n').skip(1).any(|line| memchr::memchr_iter(separator, line).count() >= row))
 }
 
 /// What separates a text file's cells: a comma, or the tab of a sheet saved as
@@ -1138,6 +1155,10 @@ mod tests {
         assert_eq!(read(folded.as_bytes(), None).unwrap_err(), SheetError::UnclosedQuote(2));
         let two_lines = "户编号,姓名,住址\nA1,张三,\"洞庭路\n1号\"\nA2,李四,岳阳\n";
         assert_eq!(read(two_lines.as_bytes(), None).unwrap().rows.len(), 3);
+        // A note typed over two lines, a comma on the second.
+        let note = "户编号,姓名,住址,备注\nA1,张三,岳阳,\"患慢性病\n需长期服药, 每月复查\"\nA2,李四,岳阳,\n";
+        let book = read(note.as_bytes(), None).unwrap();
+        assert_eq!(book.rows[1][3], Cell::Text("患慢性病\n需长期服药, 每月复查".into()));
     }
 
     #[test]
@@ -1241,7 +1262,8 @@ mod tests {
     #[test]
     fn formula_cells_saved_without_their_values_are_counted() {
         use std::io::Write;
-        let sheet = br#"<sheetData><row r="1"><c r="A1"><f>1+1</f></c><c r="B1"><f t="shared" si="0"/></c><c r="C1"><f>2</f><v>2</v></c><c r="D1" t="s"><v>0</v></c></row></sheetData>"#;
+        // E1 and F1: a formula's empty text, as Excel saves it.
+        let sheet = br#"<sheetData><row r="1"><c r="A1"><f>1+1</f></c><c r="B1"><f t="shared" si="0"/></c><c r="C1"><f>2</f><v>2</v></c><c r="D1" t="s"><v>0</v></c><c r="E1" t="str"><f>""</f><v></v></c><c r="F1" t="str"><f>""</f><v/></c></row></sheetData>"#;
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         zip.start_file("xl/worksheets/sheet1.xml", zip::write::SimpleFileOptions::default()).unwrap();
         zip.write_all(sheet).unwrap();
@@ -1252,8 +1274,8 @@ mod tests {
         sheet.chunks(3).for_each(|b| drop(part.write(b)));
         let mut bytewise = XmlPart::new("xl/worksheets/sheet1.xml");
         sheet.chunks(1).for_each(|b| drop(bytewise.write(b)));
-        assert_eq!(bytewise.uncomputed.iter().map(|t| t.count).sum::<u64>(), 2);
-        assert_eq!(part.uncomputed.iter().map(|t| t.count).sum::<u64>(), 2);
+        assert_eq!(bytewise.uncomputed(), 2);
+        assert_eq!(part.uncomputed(), 2);
     }
 
     #[test]
