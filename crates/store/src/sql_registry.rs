@@ -1146,8 +1146,8 @@ macro_rules! registry_store {
             let mut persons: HashMap<Vec<u8>, i64> =
                 stored.iter().map(|((_, bidx), (id, ..))| (bidx.clone(), *id)).collect();
             let mut spoken_for = std::collections::HashSet::new();
-            // Per household: the members the sheet changes and those it adds.
-            let mut changed_members: HashMap<i64, (usize, usize)> = HashMap::new();
+            // Per household: the names of the members the sheet changes and of those it adds.
+            let mut changed_members: HashMap<i64, (Vec<&str>, Vec<&str>)> = HashMap::new();
             for m in &kept {
                 let household = ids[m.household];
                 let (person, _, digest, _) = &stored[&(household, m.id.bidx.clone())];
@@ -1157,14 +1157,14 @@ macro_rules! registry_store {
                 if digest.as_ref() == Some(&m.digest) {
                     continue;
                 }
-                changed_members.entry(household).or_default().0 += 1;
+                changed_members.entry(household).or_default().0.push(&m.person.name);
                 self.update_member_from_sheet(tx, person, m, said).await?;
                 if let Some(died) = m.person.death_date.filter(|_| said.has(Field::DeathDate)) {
                     sqlx::query(END_MEMBER_HOLDINGS).bind(person).bind(end_of_month(died)).execute(&mut **tx).await?;
                 }
             }
             for m in &fresh {
-                changed_members.entry(ids[m.household]).or_default().1 += 1;
+                changed_members.entry(ids[m.household]).or_default().1.push(&m.person.name);
             }
             let fresh = SealedBatch { households: Vec::new(), members: fresh };
             persons.extend(self.insert_persons(tx, &fresh, ids).await?);
@@ -1193,12 +1193,14 @@ macro_rules! registry_store {
             }
             for s in &everyone.households {
                 let id = ids[&s.household.number];
-                let (changed, joined) = changed_members.get(&id).copied().unwrap_or_default();
-                let members = s.household.members.len();
-                let diff = format!(
-                    r#"{{"persons":[null,{members}],"members_changed":[null,{changed}],"members_joined":[null,{joined}]}}"#
-                );
-                let event = $crate::registry::household_event("household.import_update", id, diff);
+                let (changed, joined) = changed_members.remove(&id).unwrap_or_default();
+                let mut diff = serde_json::json!({ "persons": [null, s.household.members.len()] });
+                for (key, names) in [("members_changed", changed), ("members_joined", joined)] {
+                    if !names.is_empty() {
+                        diff[key] = serde_json::json!([null, names]);
+                    }
+                }
+                let event = $crate::registry::household_event("household.import_update", id, diff.to_string());
                 append_audit!(*tx, actor, &event);
             }
             Ok(())

@@ -110,6 +110,16 @@ describe("counts beside divisions", () => {
   });
 });
 
+describe("an update from a ledger in a household's history", () => {
+  it("names the members it changed and those it added, without an arrow", () => {
+    const label = (k: string) => ({ members_changed: "信息有变的成员", members_joined: "新加入的成员", persons: "家庭成员（人）" })[k] ?? null;
+    const diff = JSON.stringify({ persons: [null, 3], members_changed: [null, ["陈二", "冯三"]], members_joined: [null, ["冯四"]] });
+    const lines = diffLines(diff, label);
+    expect(lines).toContain("信息有变的成员：陈二、冯三");
+    expect(lines).toContain("新加入的成员：冯四");
+  });
+});
+
 describe("a value shown in full in a household's history", () => {
   it("names the member whose it was, never the value, and only for a reveal", () => {
     const diff = JSON.stringify({ household: 191, number: "43060200100100001", name: "张三" });
