@@ -1760,6 +1760,35 @@ async fn a_reimport_counts_and_writes_only_the_members_it_changes() {
     assert_eq!((&page["version"], page["members"].as_array().unwrap().len()), (&version, 3), "{page}");
 }
 
+/// An update from a ledger records what it changed of the household's own facts, as an
+/// edit's record does, and only the fields the sheet has columns for.
+#[tokio::test]
+async fn a_reimport_records_the_household_facts_it_changed() {
+    let app = TestApp::spawn().await;
+    let worker = app.signed_in("street-a", &[Role::Street], STREET_A).await;
+    let ids = ids();
+    let ledger = |address: &str| {
+        format!("户编号,社区代码,家庭住址,姓名,身份证号,与户主关系\nA9,430602001001,{address},冯一,{},户主\n", ids[0])
+    };
+    let report: Value =
+        import(&app, &worker, "?dry_run=false", ledger("洞庭路1号").into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_new"], 1, "{report}");
+    let report: Value =
+        import(&app, &worker, "?dry_run=false", ledger("洞庭路2号").into_bytes()).await.json().await.unwrap();
+    assert_eq!(report["totals"]["households_changed"], 1, "{report}");
+    let id = search(&app, &worker, json!({"number": "A9"})).await["items"][0]["id"].as_i64().unwrap();
+    let history: Value = app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    let update = history["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "household.import_update")
+        .unwrap_or_else(|| panic!("{history}"));
+    let diff: Value = serde_json::from_str(update["diff"].as_str().unwrap()).unwrap();
+    assert_eq!(diff["address"], json!(["洞庭路1号", "洞庭路2号"]), "{diff}");
+    assert!(diff.get("tenure").is_none() && diff.get("members_changed").is_none(), "only what changed: {diff}");
+}
+
 /// A death a ledger records ends the member's categories; the same ledger with the
 /// death cleared gives them back, and one that died in an earlier month keeps the
 /// category's one record however often the household is read again.

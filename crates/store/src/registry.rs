@@ -1451,7 +1451,45 @@ impl StoredHolding {
 pub(crate) const STORED_HOLDINGS: &str =
     "SELECT id, household_id, person_id, category, start_date, end_date FROM holding WHERE household_id IN ";
 /// A household's own income items as stored: (household id, items).
-pub(crate) const STORED_INCOME_ITEMS: &str = "SELECT id, income_items FROM household WHERE id IN ";
+pub(crate) const STORED_HOUSEHOLDS: &str = "SELECT id, community, address, phone_masked, registration, tenure, \
+    housing_condition, dangerous_housing, assets_fen, income_items, tags FROM household WHERE id IN ";
+
+/// A registered household's own facts as an update from a sheet reads them (a row of
+/// `STORED_HOUSEHOLDS` after its id), to say what the sheet changes.
+pub(crate) type StoredHousehold =
+    (String, String, Option<String>, String, String, Option<String>, bool, i64, String, String);
+
+/// What a sheet changes of a registered household's own facts, in the keys an edit's
+/// record uses (the phone masked): only the fields it has columns for.
+pub(crate) fn sheet_changes(
+    before: &StoredHousehold,
+    h: &Household,
+    said: Said,
+    phone_after: Option<&str>,
+    items_after: Option<&str>,
+) -> Changes {
+    use zhongfu_domain::ledger::Field;
+    let (community, address, phone, registration, tenure, housing, dangerous, assets, items, tags_before) = before;
+    let mut diff = serde_json::Map::new();
+    let mut put = |field: &str, said: bool, a: serde_json::Value, b: serde_json::Value| {
+        if said && a != b {
+            diff.insert(field.to_owned(), serde_json::json!([a, b]));
+        }
+    };
+    put("community", said.has(Field::Community), community.as_str().into(), h.community.as_str().into());
+    put("address", said.has(Field::Address), address.as_str().into(), h.address.as_str().into());
+    put("phone", said.has(Field::HouseholdPhone), phone.clone().into(), phone_after.into());
+    put("registration", said.has(Field::Registration), registration.as_str().into(), h.registration.code().into());
+    put("tenure", said.has(Field::Tenure), tenure.as_str().into(), h.tenure.code().into());
+    let condition = h.housing_condition.map(|c| c.code());
+    put("housing_condition", said.has(Field::HousingCondition), housing.clone().into(), condition.into());
+    put("dangerous_housing", said.has(Field::DangerousHousing), (*dangerous).into(), h.dangerous_housing.into());
+    put("assets_fen", said.has(Field::Assets), (*assets).into(), h.assets.0.into());
+    put("income_items", items_after.is_some(), items.as_str().into(), items_after.into());
+    let listed = |t: &str| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    put("tags", said.has(Field::HouseholdTags), listed(tags_before).into(), listed(&tags(h)).into());
+    diff
+}
 
 /// A household's income items after a sheet: the kinds it has a column for as
 /// the sheet says, the others as stored.

@@ -1043,12 +1043,14 @@ macro_rules! registry_store {
             let mut stored: HashMap<(i64, Vec<u8>), $crate::registry::StoredMember> = HashMap::new();
             let mut holdings: Vec<StoredHolding> = Vec::new();
             let items_said = zhongfu_domain::ledger::INCOME_FIELDS.iter().any(|&(f, _)| said.has(f));
-            let mut stored_items: HashMap<i64, String> = HashMap::new();
+            // The households' own facts as stored: what the sheet changes of them is recorded.
+            let mut stored_households: HashMap<i64, $crate::registry::StoredHousehold> = HashMap::new();
             for chunk in household_ids.chunks(1000) {
-                if items_said {
-                    let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_INCOME_ITEMS);
-                    $crate::registry::push_ids(&mut q, chunk);
-                    stored_items.extend(q.build_query_as::<(i64, String)>().fetch_all(&mut **tx).await?);
+                let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_HOUSEHOLDS);
+                $crate::registry::push_ids(&mut q, chunk);
+                type Row = (i64, String, String, Option<String>, String, String, Option<String>, bool, i64, String, String);
+                for (id, a, b, c, d, e, f, g, h, i, j) in q.build_query_as::<Row>().fetch_all(&mut **tx).await? {
+                    stored_households.insert(id, (a, b, c, d, e, f, g, h, i, j));
                 }
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_MEMBERS);
                 $crate::registry::push_ids(&mut q, chunk);
@@ -1087,8 +1089,10 @@ macro_rules! registry_store {
                     .collect()
             };
             let now = chrono::Utc::now();
+            let mut household_changes = HashMap::new();
             for s in &batch.households {
                 let id = ids[&s.household.number];
+                let mut items_after = None;
                 let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE household SET version = version + 1, updated_at = ");
                 q.push_bind(now).push(", digest = ").push_bind(&s.digest);
                 let h = s.household;
@@ -1123,10 +1127,16 @@ macro_rules! registry_store {
                     q.push(", income_unrecorded = ").push_bind(!income_said);
                 }
                 if items_said {
-                    let stored = stored_items.get(&id).map_or("", String::as_str);
+                    let stored = stored_households.get(&id).map_or("", |s| s.8.as_str());
                     let items = $crate::registry::merged_income_items(stored, &h.income_items, said);
                     q.push(", income_items = ").push_bind(IncomeItem::encode(&items));
                     q.push(", items_income_fen = ").push_bind(IncomeItem::total(&items).0);
+                    items_after = Some(IncomeItem::encode(&items));
+                }
+                if let Some(before) = stored_households.get(&id) {
+                    let phone = s.phone.as_ref().map(|p| p.masked.as_str());
+                    let changes = $crate::registry::sheet_changes(before, h, said, phone, items_after.as_deref());
+                    household_changes.insert(id, changes);
                 }
                 if said.has(Field::HouseholdTags) {
                     q.push(", tags = ").push_bind(tags(h));
@@ -1194,12 +1204,15 @@ macro_rules! registry_store {
             for s in &everyone.households {
                 let id = ids[&s.household.number];
                 let (changed, joined) = changed_members.remove(&id).unwrap_or_default();
-                let mut diff = serde_json::json!({ "persons": [null, s.household.members.len()] });
+                // What the sheet changed of the household's own facts, as an edit's record says it.
+                let mut diff = household_changes.remove(&id).unwrap_or_default();
+                diff.insert("persons".to_owned(), serde_json::json!([null, s.household.members.len()]));
                 for (key, names) in [("members_changed", changed), ("members_joined", joined)] {
                     if !names.is_empty() {
-                        diff[key] = serde_json::json!([null, names]);
+                        diff.insert(key.to_owned(), serde_json::json!([null, names]));
                     }
                 }
+                let diff = serde_json::Value::Object(diff);
                 let event = $crate::registry::household_event("household.import_update", id, diff.to_string());
                 append_audit!(*tx, actor, &event);
             }
