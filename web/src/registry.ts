@@ -156,7 +156,7 @@ export function historyWords(): { field: (key: string) => string | null } & Requ
 }
 
 /** Keys whose value is a member or members, shown on their own (no "– →"): added or gone is the action's to say. */
-const WHOLE = new Set(["member", "members", "members_changed", "members_joined"]);
+const WHOLE = new Set(["member", "members", "members_changed", "members_joined", "sheet_persons"]);
 
 /**
  * Whose value a record of a value shown in full names: a member's name, null for the

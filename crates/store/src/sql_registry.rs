@@ -1206,7 +1206,7 @@ macro_rules! registry_store {
                 let (changed, joined) = changed_members.remove(&id).unwrap_or_default();
                 // What the sheet changed of the household's own facts, as an edit's record says it.
                 let mut diff = household_changes.remove(&id).unwrap_or_default();
-                diff.insert("persons".to_owned(), serde_json::json!([null, s.household.members.len()]));
+                diff.insert("sheet_persons".to_owned(), serde_json::json!([null, s.household.members.len()]));
                 for (key, names) in [("members_changed", changed), ("members_joined", joined)] {
                     if !names.is_empty() {
                         diff.insert(key.to_owned(), serde_json::json!([null, names]));

@@ -112,11 +112,13 @@ describe("counts beside divisions", () => {
 
 describe("an update from a ledger in a household's history", () => {
   it("names the members it changed and those it added, without an arrow", () => {
-    const label = (k: string) => ({ members_changed: "信息有变的成员", members_joined: "新加入的成员", persons: "家庭成员（人）" })[k] ?? null;
-    const diff = JSON.stringify({ persons: [null, 3], members_changed: [null, ["陈二", "冯三"]], members_joined: [null, ["冯四"]] });
+    const label = (k: string) =>
+      ({ members_changed: "信息有变的成员", members_joined: "新加入的成员", sheet_persons: "表中列出的成员（人）" })[k] ?? null;
+    const diff = JSON.stringify({ sheet_persons: [null, 3], members_changed: [null, ["陈二", "冯三"]], members_joined: [null, ["冯四"]] });
     const lines = diffLines(diff, label);
     expect(lines).toContain("信息有变的成员：陈二、冯三");
     expect(lines).toContain("新加入的成员：冯四");
+    expect(lines).toContain("表中列出的成员（人）：3");
   });
 });
 
