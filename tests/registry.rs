@@ -1690,6 +1690,18 @@ async fn a_reimport_changes_what_the_sheet_says_and_keeps_the_rest() {
     assert_eq!((phone("冯一"), phone("陈二")), (json!("139****1111"), Value::Null), "{after}");
 }
 
+/// The diff of a household's newest `household.import_update` record, from its history.
+async fn import_update_diff(app: &TestApp, who: &Session, id: i64) -> Value {
+    let history: Value = app.get_as(who, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
+    let update = history["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "household.import_update")
+        .unwrap_or_else(|| panic!("{history}"));
+    serde_json::from_str(update["diff"].as_str().unwrap()).unwrap()
+}
+
 /// A ledger read again tells the members it changes from those it leaves as
 /// they are, in its totals and in the household's history; a member changed by
 /// hand meanwhile is written again, whatever the sheet said before.
@@ -1719,14 +1731,7 @@ async fn a_reimport_counts_and_writes_only_the_members_it_changes() {
     }
     let id = search(&app, &worker, json!({"number": "M1"})).await["items"][0]["id"].as_i64().unwrap();
     let path = format!("/api/v1/households/{id}");
-    let history: Value = app.get_as(&worker, &format!("{path}/history")).await.json().await.unwrap();
-    let update = history["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "household.import_update")
-        .unwrap_or_else(|| panic!("{history}"));
-    let diff: Value = serde_json::from_str(update["diff"].as_str().unwrap()).unwrap();
+    let diff = import_update_diff(&app, &worker, id).await;
     assert_eq!((&diff["members_changed"][1], &diff["members_joined"]), (&json!(["陈二"]), &Value::Null), "{diff}");
     // By hand: the child's income. The same ledger again writes it back as the sheet says.
     let page: Value = app.get_as(&worker, &path).await.json().await.unwrap();
@@ -1777,14 +1782,7 @@ async fn a_reimport_records_the_household_facts_it_changed() {
         import(&app, &worker, "?dry_run=false", ledger("洞庭路2号").into_bytes()).await.json().await.unwrap();
     assert_eq!(report["totals"]["households_changed"], 1, "{report}");
     let id = search(&app, &worker, json!({"number": "A9"})).await["items"][0]["id"].as_i64().unwrap();
-    let history: Value = app.get_as(&worker, &format!("/api/v1/households/{id}/history")).await.json().await.unwrap();
-    let update = history["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "household.import_update")
-        .unwrap_or_else(|| panic!("{history}"));
-    let diff: Value = serde_json::from_str(update["diff"].as_str().unwrap()).unwrap();
+    let diff = import_update_diff(&app, &worker, id).await;
     assert_eq!(diff["address"], json!(["洞庭路1号", "洞庭路2号"]), "{diff}");
     assert!(diff.get("tenure").is_none() && diff.get("members_changed").is_none(), "only what changed: {diff}");
 }

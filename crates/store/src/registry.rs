@@ -1218,13 +1218,16 @@ pub(crate) fn member_diff(
 
 type Changes = serde_json::Map<String, serde_json::Value>;
 
+/// Records `key` in `diff` as `[before, after]` when the two differ.
+fn put_change(diff: &mut Changes, key: &str, before: serde_json::Value, after: serde_json::Value) {
+    if before != after {
+        diff.insert(key.to_owned(), serde_json::json!([before, after]));
+    }
+}
+
 fn household_changes(before: &HouseholdDetail, edit: &HouseholdEdit, phone_after: Option<&str>) -> Changes {
     let mut diff = serde_json::Map::new();
-    let mut put = |field: &str, a: serde_json::Value, b: serde_json::Value| {
-        if a != b {
-            diff.insert(field.to_owned(), serde_json::json!([a, b]));
-        }
-    };
+    let mut put = |key: &str, a, b| put_change(&mut diff, key, a, b);
     if let Some(after) = &edit.number {
         put("number", before.number.clone().into(), after.clone().into());
     }
@@ -1258,11 +1261,7 @@ fn household_changes(before: &HouseholdDetail, edit: &HouseholdEdit, phone_after
 fn member_changes(before: &MemberView, edit: &MemberEdit, phone_after: Option<&str>) -> Changes {
     let certificate_after = edit.certificate().map(|c| c.map(zhongfu_domain::ledger::mask_id_text));
     let mut diff = serde_json::Map::new();
-    let mut put = |field: &str, a: serde_json::Value, b: serde_json::Value| {
-        if a != b {
-            diff.insert(field.to_owned(), serde_json::json!([a, b]));
-        }
-    };
+    let mut put = |key: &str, a, b| put_change(&mut diff, key, a, b);
     put("name", before.name.clone().into(), edit.name.clone().into());
     put("relation", before.relation.clone().into(), edit.relation.code().into());
     if edit.phone.is_some() {
@@ -1454,10 +1453,56 @@ pub(crate) const STORED_HOLDINGS: &str =
 pub(crate) const STORED_HOUSEHOLDS: &str = "SELECT id, community, address, phone_masked, registration, tenure, \
     housing_condition, dangerous_housing, assets_fen, income_items, tags FROM household WHERE id IN ";
 
-/// A registered household's own facts as an update from a sheet reads them (a row of
-/// `STORED_HOUSEHOLDS` after its id), to say what the sheet changes.
-pub(crate) type StoredHousehold =
-    (String, String, Option<String>, String, String, Option<String>, bool, i64, String, String);
+/// A registered household's own facts as an update from a sheet reads them, to say
+/// what the sheet changes.
+pub(crate) struct StoredHousehold {
+    community: String,
+    address: String,
+    phone_masked: Option<String>,
+    registration: String,
+    tenure: String,
+    housing_condition: Option<String>,
+    dangerous_housing: bool,
+    assets_fen: i64,
+    pub income_items: String,
+    tags: String,
+}
+
+/// A row of `STORED_HOUSEHOLDS`.
+pub(crate) type StoredHouseholdRow =
+    (i64, String, String, Option<String>, String, String, Option<String>, bool, i64, String, String);
+
+impl StoredHousehold {
+    /// The household's id and its facts.
+    pub(crate) fn from_row(row: StoredHouseholdRow) -> (i64, Self) {
+        let (
+            id,
+            community,
+            address,
+            phone_masked,
+            registration,
+            tenure,
+            housing_condition,
+            dangerous_housing,
+            assets_fen,
+            income_items,
+            tags,
+        ) = row;
+        let facts = Self {
+            community,
+            address,
+            phone_masked,
+            registration,
+            tenure,
+            housing_condition,
+            dangerous_housing,
+            assets_fen,
+            income_items,
+            tags,
+        };
+        (id, facts)
+    }
+}
 
 /// What a sheet changes of a registered household's own facts, in the keys an edit's
 /// record uses (the phone masked): only the fields it has columns for.
@@ -1469,25 +1514,26 @@ pub(crate) fn sheet_changes(
     items_after: Option<&str>,
 ) -> Changes {
     use zhongfu_domain::ledger::Field;
-    let (community, address, phone, registration, tenure, housing, dangerous, assets, items, tags_before) = before;
     let mut diff = serde_json::Map::new();
-    let mut put = |field: &str, said: bool, a: serde_json::Value, b: serde_json::Value| {
-        if said && a != b {
-            diff.insert(field.to_owned(), serde_json::json!([a, b]));
+    let mut put = |field: Field, key: &str, old: serde_json::Value, new: serde_json::Value| {
+        if said.has(field) {
+            put_change(&mut diff, key, old, new);
         }
     };
-    put("community", said.has(Field::Community), community.as_str().into(), h.community.as_str().into());
-    put("address", said.has(Field::Address), address.as_str().into(), h.address.as_str().into());
-    put("phone", said.has(Field::HouseholdPhone), phone.clone().into(), phone_after.into());
-    put("registration", said.has(Field::Registration), registration.as_str().into(), h.registration.code().into());
-    put("tenure", said.has(Field::Tenure), tenure.as_str().into(), h.tenure.code().into());
+    put(Field::Community, "community", before.community.as_str().into(), h.community.as_str().into());
+    put(Field::Address, "address", before.address.as_str().into(), h.address.as_str().into());
+    put(Field::HouseholdPhone, "phone", before.phone_masked.clone().into(), phone_after.into());
+    put(Field::Registration, "registration", before.registration.as_str().into(), h.registration.code().into());
+    put(Field::Tenure, "tenure", before.tenure.as_str().into(), h.tenure.code().into());
     let condition = h.housing_condition.map(|c| c.code());
-    put("housing_condition", said.has(Field::HousingCondition), housing.clone().into(), condition.into());
-    put("dangerous_housing", said.has(Field::DangerousHousing), (*dangerous).into(), h.dangerous_housing.into());
-    put("assets_fen", said.has(Field::Assets), (*assets).into(), h.assets.0.into());
-    put("income_items", items_after.is_some(), items.as_str().into(), items_after.into());
-    let listed = |t: &str| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect::<Vec<_>>();
-    put("tags", said.has(Field::HouseholdTags), listed(tags_before).into(), listed(&tags(h)).into());
+    put(Field::HousingCondition, "housing_condition", before.housing_condition.clone().into(), condition.into());
+    put(Field::DangerousHousing, "dangerous_housing", before.dangerous_housing.into(), h.dangerous_housing.into());
+    put(Field::Assets, "assets_fen", before.assets_fen.into(), h.assets.0.into());
+    put(Field::HouseholdTags, "tags", split_list(&before.tags).into(), split_list(&tags(h)).into());
+    // Merged with the kinds the sheet has no column for, when it has any.
+    if let Some(after) = items_after {
+        put_change(&mut diff, "income_items", before.income_items.as_str().into(), after.into());
+    }
     diff
 }
 

@@ -1048,10 +1048,8 @@ macro_rules! registry_store {
             for chunk in household_ids.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_HOUSEHOLDS);
                 $crate::registry::push_ids(&mut q, chunk);
-                type Row = (i64, String, String, Option<String>, String, String, Option<String>, bool, i64, String, String);
-                for (id, a, b, c, d, e, f, g, h, i, j) in q.build_query_as::<Row>().fetch_all(&mut **tx).await? {
-                    stored_households.insert(id, (a, b, c, d, e, f, g, h, i, j));
-                }
+                let rows: Vec<$crate::registry::StoredHouseholdRow> = q.build_query_as().fetch_all(&mut **tx).await?;
+                stored_households.extend(rows.into_iter().map($crate::registry::StoredHousehold::from_row));
                 let mut q = sqlx::QueryBuilder::<$db>::new($crate::registry::STORED_MEMBERS);
                 $crate::registry::push_ids(&mut q, chunk);
                 let rows: Vec<(i64, i64, Vec<u8>, String, Option<Vec<u8>>, Option<chrono::NaiveDate>)> =
@@ -1127,7 +1125,7 @@ macro_rules! registry_store {
                     q.push(", income_unrecorded = ").push_bind(!income_said);
                 }
                 if items_said {
-                    let stored = stored_households.get(&id).map_or("", |s| s.8.as_str());
+                    let stored = stored_households.get(&id).map_or("", |s| s.income_items.as_str());
                     let items = $crate::registry::merged_income_items(stored, &h.income_items, said);
                     q.push(", income_items = ").push_bind(IncomeItem::encode(&items));
                     q.push(", items_income_fen = ").push_bind(IncomeItem::total(&items).0);

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use zhongfu_domain::policy::{Col, code_label_zh};
 use zhongfu_domain::registry::{
     Category, DisabilityKind, Employment, Health, HousingCondition, IncomeItem, IncomeKind, Marital, Person,
     Registration, Relation, Schooling, Tag, Tenure, WorkAbility,
@@ -1128,7 +1129,8 @@ pub async fn export(
     ))
 }
 
-/// Members an export lists on its member sheet (the households' sheet lists up to [`EXPORT_LIMIT`]).
+/// Living members an export's member sheet lists, household by household (those who
+/// died are listed beside them); the households' sheet lists up to [`EXPORT_LIMIT`].
 const MEMBER_EXPORT_LIMIT: i64 = 100_000;
 
 /// The member sheet's rows: the members of the first `households` of the list.
@@ -1143,140 +1145,187 @@ fn export_workbook(
     who: &str,
     filter: &str,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("困难家庭名册")?;
-    let title = Format::new().set_bold().set_font_size(14);
-    let bold = Format::new().set_bold().set_background_color("#EEF2F7");
-    let text = Format::new().set_num_format("@");
-    let money = Format::new().set_num_format("#,##0.00");
-    sheet.write_string_with_format(0, 0, "困难家庭名册", &title)?;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let formats = ExportFormats::new();
     let now = chrono::Local::now().format("%Y-%m-%d %H:%M");
     let stamp = format!("导出人：{who}；导出时间：{now}；筛选条件：{filter}");
-    let truncated = if page.total > page.items.len() as i64 {
+    let cut = if page.total > page.items.len() as i64 {
         format!("；共{}户，仅导出前{}户，请缩小筛选范围", page.total, page.items.len())
     } else {
         String::new()
     };
-    sheet.write_string(1, 0, crate::sheets::fits(&format!("{stamp}{truncated}")))?;
-    let headers = [
-        "户编号",
-        "社区代码",
-        "社区",
-        "家庭住址",
-        "户主",
-        "户主身份证号",
-        "家庭电话",
-        "在世人数",
-        "家庭月收入(元)",
-        "人均月收入(元)",
-        "救助类别",
-        "家庭标签",
-    ];
-    for (col, h) in (0u16..).zip(headers) {
-        sheet.write_string_with_format(3, col, h, &bold)?;
-    }
-    let label = |codes: &[String], parse: fn(&str) -> Option<String>| {
-        codes.iter().map(|c| parse(c).unwrap_or_else(|| c.clone())).collect::<Vec<_>>().join("、")
+    households_sheet(&mut book, &formats, &format!("{stamp}{cut}"), &page.items)?;
+    let cut = if members.households < page.items.len() {
+        format!("；仅列出前{}户的成员，请缩小筛选范围", members.households)
+    } else {
+        String::new()
     };
-    for (row, h) in (4u32..).zip(&page.items) {
-        let phone = h.phone_masked.clone().unwrap_or_default();
-        let values = [&h.number, &h.community, &h.community_name, &h.address, &h.head_name, &h.head_id_masked, &phone];
-        for (col, v) in (0u16..).zip(values) {
-            // Numbers-looking text (codes, IDs) stays text.
-            sheet.write_string_with_format(row, col, crate::sheets::fits(v), &text)?;
+    members_sheet(&mut book, &formats, &format!("{stamp}{cut}"), &page.items, &members.rows)?;
+    book.save_to_buffer()
+}
+
+/// The cell formats of the registry's export.
+struct ExportFormats {
+    title: rust_xlsxwriter::Format,
+    header: rust_xlsxwriter::Format,
+    text: rust_xlsxwriter::Format,
+    money: rust_xlsxwriter::Format,
+}
+
+impl ExportFormats {
+    fn new() -> Self {
+        use rust_xlsxwriter::Format;
+        Self {
+            title: Format::new().set_bold().set_font_size(14),
+            header: Format::new().set_bold().set_background_color("#EEF2F7"),
+            text: Format::new().set_num_format("@"),
+            money: Format::new().set_num_format("#,##0.00"),
         }
+    }
+}
+
+/// Rows of an export sheet start here, below its title, its stamp and its header.
+const FIRST_ROW: u32 = 4;
+
+/// A sheet of the export (`names`: the tab's and the title's): its title, the line
+/// saying who exported it, when and under which filter, and its column headers (kept
+/// in sight) with their widths.
+fn ledger_sheet<'a>(
+    book: &'a mut rust_xlsxwriter::Workbook,
+    formats: &ExportFormats,
+    (name, title): (&str, &str),
+    stamp: &str,
+    columns: &[(&str, f64)],
+) -> Result<&'a mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError> {
+    let sheet = book.add_worksheet();
+    sheet.set_name(name)?;
+    sheet.write_string_with_format(0, 0, title, &formats.title)?;
+    sheet.write_string(1, 0, crate::sheets::fits(stamp))?;
+    for (col, (header, width)) in (0u16..).zip(columns) {
+        sheet.write_string_with_format(FIRST_ROW - 1, col, *header, &formats.header)?;
+        sheet.set_column_width(col, *width)?;
+    }
+    sheet.set_freeze_panes(FIRST_ROW, 0)?;
+    Ok(sheet)
+}
+
+/// Text cells from column `first` on: numbers-looking text (codes, IDs) stays text.
+fn write_texts<S: AsRef<str>>(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    first: u16,
+    values: &[S],
+    text: &rust_xlsxwriter::Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    for (col, v) in (first..).zip(values) {
+        sheet.write_string_with_format(row, col, crate::sheets::fits(v.as_ref()), text)?;
+    }
+    Ok(())
+}
+
+/// Codes in Chinese, joined as a ledger writes a list (`低保、特困`).
+fn labels_zh(col: Col, codes: &[String]) -> String {
+    codes.iter().map(|c| code_label_zh(col, c).unwrap_or(c)).collect::<Vec<_>>().join("、")
+}
+
+fn households_sheet(
+    book: &mut rust_xlsxwriter::Workbook,
+    formats: &ExportFormats,
+    stamp: &str,
+    households: &[zhongfu_store::registry::HouseholdSummary],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let columns = [
+        ("户编号", 14.0),
+        ("社区代码", 14.0),
+        ("社区", 18.0),
+        ("家庭住址", 30.0),
+        ("户主", 10.0),
+        ("户主身份证号", 22.0),
+        ("家庭电话", 14.0),
+        ("在世人数", 8.0),
+        ("家庭月收入(元)", 14.0),
+        ("人均月收入(元)", 14.0),
+        ("救助类别", 24.0),
+        ("家庭标签", 20.0),
+    ];
+    let sheet = ledger_sheet(book, formats, ("困难家庭名册", "困难家庭名册"), stamp, &columns)?;
+    for (row, h) in (FIRST_ROW..).zip(households) {
+        let phone = h.phone_masked.as_deref().unwrap_or_default();
+        let values = [&h.number, &h.community, &h.community_name, &h.address, &h.head_name, &h.head_id_masked, phone];
+        write_texts(sheet, row, 0, &values, &formats.text)?;
         sheet.write_number(row, 7, h.members as f64)?;
         // Amounts are numbers, in yuan, so they can be summed; an income not recorded says so.
         if h.income_unrecorded {
             sheet.write_string(row, 8, "未登记")?;
             sheet.write_string(row, 9, "未登记")?;
         } else {
-            sheet.write_number_with_format(row, 8, h.monthly_income_fen as f64 / 100.0, &money)?;
-            sheet.write_number_with_format(row, 9, h.per_capita_income_fen as f64 / 100.0, &money)?;
+            sheet.write_number_with_format(row, 8, h.monthly_income_fen as f64 / 100.0, &formats.money)?;
+            sheet.write_number_with_format(row, 9, h.per_capita_income_fen as f64 / 100.0, &formats.money)?;
         }
-        sheet.write_string(row, 10, label(&h.categories, |c| Category::parse(c).map(|c| c.label_zh().to_owned())))?;
-        sheet.write_string(row, 11, label(&h.tags, |c| Tag::parse(c).map(|c| c.label_zh().to_owned())))?;
+        sheet.write_string(row, 10, labels_zh(Col::Categories, &h.categories))?;
+        sheet.write_string(row, 11, labels_zh(Col::Tags, &h.tags))?;
     }
-    sheet.set_freeze_panes(4, 0)?;
-    for (col, width) in (0u16..).zip([14.0, 14.0, 18.0, 30.0, 10.0, 22.0, 14.0, 8.0, 14.0, 14.0, 24.0, 20.0]) {
-        sheet.set_column_width(col, width)?;
-    }
-    // One row per member, as a ledger (花名册) has them, under the households' numbers.
-    let sheet = book.add_worksheet();
-    sheet.set_name("家庭成员")?;
-    sheet.write_string_with_format(0, 0, "困难家庭成员名册", &title)?;
-    let truncated = if members.households < page.items.len() {
-        format!("；仅列出前{}户的成员，请缩小筛选范围", members.households)
-    } else {
-        String::new()
-    };
-    sheet.write_string(1, 0, crate::sheets::fits(&format!("{stamp}{truncated}")))?;
-    let headers = [
-        "户编号",
-        "社区",
-        "姓名",
-        "与户主关系",
-        "身份证号",
-        "性别",
-        "年龄",
-        "联系电话",
-        "婚姻状况",
-        "健康状况",
-        "残疾类别",
-        "残疾等级",
-        "劳动能力",
-        "就业状况",
-        "在校情况",
-        "月收入(元)",
-        "死亡日期",
+    Ok(())
+}
+
+/// One row per member, as a ledger (花名册) has them, under their households' numbers.
+fn members_sheet(
+    book: &mut rust_xlsxwriter::Workbook,
+    formats: &ExportFormats,
+    stamp: &str,
+    households: &[zhongfu_store::registry::HouseholdSummary],
+    members: &[(i64, zhongfu_store::registry::MemberView)],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let columns = [
+        ("户编号", 14.0),
+        ("社区", 18.0),
+        ("姓名", 10.0),
+        ("与户主关系", 10.0),
+        ("身份证号", 22.0),
+        ("性别", 6.0),
+        ("年龄", 6.0),
+        ("联系电话", 14.0),
+        ("婚姻状况", 10.0),
+        ("健康状况", 10.0),
+        ("残疾类别", 10.0),
+        ("残疾等级", 8.0),
+        ("劳动能力", 10.0),
+        ("就业状况", 10.0),
+        ("在校情况", 10.0),
+        ("月收入(元)", 12.0),
+        ("死亡日期", 12.0),
     ];
-    for (col, h) in (0u16..).zip(headers) {
-        sheet.write_string_with_format(3, col, h, &bold)?;
-    }
-    let households: std::collections::HashMap<i64, &zhongfu_store::registry::HouseholdSummary> =
-        page.items.iter().map(|h| (h.id, h)).collect();
-    for (row, (household, m)) in (4u32..).zip(&members.rows) {
-        let Some(h) = households.get(household) else { continue };
-        let coded = |code: &str, label: fn(&str) -> Option<&'static str>| label(code).unwrap_or(code).to_owned();
-        let values = [
-            h.number.clone(),
-            h.community_name.clone(),
-            m.name.clone(),
-            coded(&m.relation, |c| Relation::parse(c).map(|r| r.label_zh())),
-            m.id_masked.clone(),
-            if m.sex == "male" { "男" } else { "女" }.to_owned(),
+    let sheet = ledger_sheet(book, formats, ("家庭成员", "困难家庭成员名册"), stamp, &columns)?;
+    let by_id: std::collections::HashMap<i64, &zhongfu_store::registry::HouseholdSummary> =
+        households.iter().map(|h| (h.id, h)).collect();
+    let label = |col: Col, code: &str| code_label_zh(col, code).unwrap_or(code).to_owned();
+    for (row, (household, m)) in (FIRST_ROW..).zip(members) {
+        let Some(h) = by_id.get(household) else { continue };
+        let who = [
+            &h.number,
+            &h.community_name,
+            &m.name,
+            &label(Col::Relation, &m.relation),
+            &m.id_masked,
+            &label(Col::Sex, &m.sex),
         ];
-        for (col, v) in (0u16..).zip(&values) {
-            sheet.write_string_with_format(row, col, crate::sheets::fits(v), &text)?;
-        }
+        write_texts(sheet, row, 0, &who, &formats.text)?;
         sheet.write_number(row, 6, f64::from(m.age))?;
         let facts = [
             m.phone_masked.clone().unwrap_or_default(),
-            coded(&m.marital, |c| Marital::parse(c).map(|v| v.label_zh())),
-            coded(&m.health, |c| Health::parse(c).map(|v| v.label_zh())),
-            m.disability_kind
-                .as_deref()
-                .map(|k| coded(k, |c| DisabilityKind::parse(c).map(|v| v.label_zh())))
-                .unwrap_or_default(),
+            label(Col::Marital, &m.marital),
+            label(Col::Illness, &m.health),
+            m.disability_kind.as_deref().map(|k| label(Col::DisabilityType, k)).unwrap_or_default(),
             m.disability_grade.map(|g| format!("{g}级")).unwrap_or_default(),
-            coded(&m.work_ability, |c| WorkAbility::parse(c).map(|v| v.label_zh())),
-            coded(&m.employment, |c| Employment::parse(c).map(|v| v.label_zh())),
-            coded(&m.schooling, |c| Schooling::parse(c).map(|v| v.label_zh())),
+            label(Col::WorkAbility, &m.work_ability),
+            label(Col::Employment, &m.employment),
+            label(Col::Schooling, &m.schooling),
         ];
-        for (col, v) in (7u16..).zip(&facts) {
-            sheet.write_string_with_format(row, col, crate::sheets::fits(v), &text)?;
-        }
-        sheet.write_number_with_format(row, 15, m.monthly_income_fen as f64 / 100.0, &money)?;
+        write_texts(sheet, row, 7, &facts, &formats.text)?;
+        sheet.write_number_with_format(row, 15, m.monthly_income_fen as f64 / 100.0, &formats.money)?;
         sheet.write_string(row, 16, m.death_date.map(|d| d.to_string()).unwrap_or_default())?;
     }
-    sheet.set_freeze_panes(4, 0)?;
-    let widths = [14.0, 18.0, 10.0, 10.0, 22.0, 6.0, 6.0, 14.0, 10.0, 10.0, 10.0, 8.0, 10.0, 10.0, 10.0, 12.0, 12.0];
-    for (col, width) in (0u16..).zip(widths) {
-        sheet.set_column_width(col, width)?;
-    }
-    book.save_to_buffer()
+    Ok(())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -107,3 +107,19 @@ describe("an import cancelled midway", () => {
     expect(wrapper.find("[data-testid=commit]").attributes("disabled")).toBeUndefined();
   });
 });
+
+describe("a workbook whose formulas were saved without results", () => {
+  it("greys 导入 and says to save the file in Excel or WPS first", async () => {
+    const wrapper = mount(ImportView, { global: { plugins: [i18n] } });
+    await flushPromises();
+    const input = wrapper.find("[data-testid=ledger-file]");
+    Object.defineProperty(input.element, "files", { value: [new File(["x"], "台账.xlsx")] });
+    await input.trigger("change");
+    const notice = { code: "formulas_without_values", message_zh: "工作簿中有 1 个公式单元格没有保存计算结果", message_en: "1 formula cell" };
+    reports = [report({ notices: [notice] })];
+    await wrapper.find("form").trigger("submit");
+    await flushPromises();
+    expect(wrapper.find("[data-testid=commit]").attributes("disabled")).toBeDefined();
+    expect(wrapper.find("[data-testid=save-first]").text()).toContain("Excel 或 WPS");
+  });
+});
